@@ -1,0 +1,1 @@
+"""Writes: each action owns its transaction and publishes bus events after commit."""

@@ -1,0 +1,71 @@
+"""``create_app(settings)``: one aiohttp application for embedded and server mode."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import jinja2
+from aiohttp import web
+from redis.asyncio import Redis
+
+from csdesk.bus.memory import MemoryBus
+from csdesk.bus.redis import RedisBus
+from csdesk.keys import BUS_KEY, ENGINE_KEY, REDIS_KEY, SESSIONS_KEY, SETTINGS_KEY, TEMPLATES_KEY
+from csdesk.settings import Settings
+from csdesk.storage.engine import create_engine, create_session_factory
+
+log = logging.getLogger(__name__)
+WEB_DIR = Path(__file__).parent / "web"
+
+
+async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+    engine = create_engine(app[SETTINGS_KEY].database)
+    app[ENGINE_KEY] = engine
+    app[SESSIONS_KEY] = create_session_factory(engine)
+    yield
+    await engine.dispose()
+
+
+async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS_KEY]
+    redis: Redis | None = None
+    if settings.redis.url:
+        redis = Redis.from_url(settings.redis.url, socket_timeout=5, socket_connect_timeout=2)
+    app[REDIS_KEY] = redis
+    yield
+    if redis is not None:
+        await redis.aclose()
+
+
+async def bus_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS_KEY]
+    redis = app[REDIS_KEY]
+    if redis is not None:
+        app[BUS_KEY] = RedisBus(redis, channel=f"{settings.redis.key_prefix}bus")
+    else:
+        app[BUS_KEY] = MemoryBus()
+    yield
+    await app[BUS_KEY].close()
+
+
+def create_app(settings: Settings) -> web.Application:
+    from csdesk.auth.middleware import auth_middleware
+    from csdesk.web import auth_views, health
+
+    app = web.Application(
+        middlewares=[auth_middleware],
+        client_max_size=settings.webhook.max_body_bytes * 4,
+    )
+    app[SETTINGS_KEY] = settings
+    app[TEMPLATES_KEY] = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(WEB_DIR / "templates"),
+        autoescape=jinja2.select_autoescape(default=True),
+        enable_async=False,
+    )
+    app.cleanup_ctx.extend([database_ctx, redis_ctx, bus_ctx])
+    app.router.add_routes(health.routes)
+    app.router.add_routes(auth_views.routes)
+    app.router.add_static("/static", WEB_DIR / "static", name="static")
+    return app

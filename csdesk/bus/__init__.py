@@ -1,0 +1,1 @@
+"""In-process and Redis event buses."""

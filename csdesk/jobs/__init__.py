@@ -1,0 +1,1 @@
+"""Deferred and periodic jobs: arq in server mode, the same functions in-process embedded."""

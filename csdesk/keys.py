@@ -1,0 +1,23 @@
+"""Typed application keys: everything the app shares lives here, no module globals."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import jinja2
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from csdesk.bus.base import EventBus
+    from csdesk.settings import Settings
+    from csdesk.storage.engine import SessionFactory
+
+SETTINGS_KEY: web.AppKey[Settings] = web.AppKey("settings")
+ENGINE_KEY = web.AppKey("engine", AsyncEngine)
+SESSIONS_KEY: web.AppKey[SessionFactory] = web.AppKey("sessions")
+REDIS_KEY: web.AppKey[Redis | None] = web.AppKey("redis")
+BUS_KEY: web.AppKey[EventBus] = web.AppKey("bus")
+TEMPLATES_KEY = web.AppKey("templates", jinja2.Environment)

@@ -1,0 +1,1 @@
+"""Routing: triage, scoring, eligibility, assignment and queue indexes."""

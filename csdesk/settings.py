@@ -1,0 +1,113 @@
+"""Settings from the environment, one dataclass per concern (names in ../shared/contract.md)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path("csdesk-data")
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str
+    """SQLAlchemy async URL: ``sqlite+aiosqlite:///...`` (embedded) or ``postgresql+asyncpg://...``."""
+    echo: bool = False
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    url: str | None = None
+    """Unset: in-process queues, jobs and bus. Set: Redis queues, arq jobs, pub/sub fan-out."""
+    key_prefix: str = "csdesk:"
+    """Prefix of every Redis key, so tests and several deployments can share one server."""
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    secret_key: str
+    """Signs the pre-login CSRF cookie; sessions themselves are random ids stored hashed."""
+    session_max_age_s: int = 12 * 3600
+    """A shift plus overtime; the session ends after this even if active."""
+    login_failures_allowed: int = 5
+    """Failed logins per username (and per client address) within the window before throttling."""
+    login_window_s: int = 15 * 60
+    cookie_secure: bool = False
+    """Set when served over HTTPS (behind the load balancer)."""
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    secret: str
+    """HMAC-SHA256 key for ``X-Csdesk-Signature`` on ``POST /api/v1/events``."""
+    max_body_bytes: int = 64 * 1024
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database: DatabaseSettings
+    redis: RedisSettings
+    auth: AuthSettings
+    webhook: WebhookSettings
+    web: WebSettings = field(default_factory=WebSettings)
+    run_jobs_in_process: bool = True
+    """Embedded mode runs job functions in the web process; server mode leaves them to workers."""
+
+    @property
+    def mode(self) -> str:
+        return "server" if self.redis.url else "embedded"
+
+
+def _secret_from_env(name: str, data_dir: Path) -> str:
+    """Use the environment; otherwise keep a generated secret in the data dir so restarts agree."""
+    value = os.environ.get(name)
+    if value:
+        return value
+    path = data_dir / f".{name.lower()}"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite+aiosqlite:///{(data_dir / 'csdesk.sqlite3').resolve()}"
+
+
+def load_settings(
+    data_dir: Path | None = None,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+) -> Settings:
+    env = os.environ
+    data_dir = Path(data_dir or env.get("CSDESK_DATA_DIR") or DEFAULT_DATA_DIR)
+    redis_url = env.get("CSDESK_REDIS_URL") or None
+    return Settings(
+        data_dir=data_dir,
+        database=DatabaseSettings(url=env.get("CSDESK_DATABASE_URL") or sqlite_url(data_dir)),
+        redis=RedisSettings(url=redis_url, key_prefix=env.get("CSDESK_REDIS_PREFIX", "csdesk:")),
+        auth=AuthSettings(
+            secret_key=_secret_from_env("CSDESK_SECRET_KEY", data_dir),
+            cookie_secure=env.get("CSDESK_COOKIE_SECURE", "") == "1",
+        ),
+        webhook=WebhookSettings(secret=_secret_from_env("CSDESK_WEBHOOK_SECRET", data_dir)),
+        web=WebSettings(host=host or "127.0.0.1", port=port or 8080),
+        run_jobs_in_process=redis_url is None,
+    )

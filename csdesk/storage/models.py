@@ -1,0 +1,307 @@
+"""The data model. Every table carries ``shop_id``: an owner often runs several shops.
+
+Money is stored in fen (integer cents of CNY); times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from csdesk.storage.enums import (
+    AgentStatus,
+    BuyerTier,
+    Channel,
+    ConversationStatus,
+    EventStatus,
+    MessageSender,
+    OrderStatus,
+    RefundKind,
+    RefundStatus,
+    UserRole,
+)
+from csdesk.storage.types import BigIntPK, UTCDateTime, str_enum
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JSONDict = dict[str, Any]
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), JSONDict: JSON(), list[Any]: JSON()}
+
+
+def shop_fk() -> Mapped[str]:
+    return mapped_column(String(64), ForeignKey("shop.id", ondelete="CASCADE"), index=True)
+
+
+class Shop(Base):
+    """A storefront (天猫店). ``id`` is the marketplace's shop id, as events carry it."""
+
+    __tablename__ = "shop"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    config: Mapped[JSONDict] = mapped_column(default=dict)
+    """Per-shop overrides of routing, SLA and QC defaults (merged over the built-ins)."""
+    created_at: Mapped[datetime]
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[str] = shop_fk()
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[UserRole] = mapped_column(str_enum(UserRole))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class AgentProfile(Base):
+    """What an agent can take: service roles held, capacity per channel, status, skills."""
+
+    __tablename__ = "agent_profile"
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    shop_id: Mapped[str] = shop_fk()
+    service_roles: Mapped[list[Any]] = mapped_column(default=list)
+    skills: Mapped[list[Any]] = mapped_column(default=list)
+    chat_capacity: Mapped[int] = mapped_column(Integer, default=5)
+    hotline_capacity: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[AgentStatus] = mapped_column(str_enum(AgentStatus), default=AgentStatus.OFFLINE)
+    status_changed_at: Mapped[datetime | None]
+
+
+class RosterShift(Base):
+    """排班: who holds which service role on which shift."""
+
+    __tablename__ = "roster_shift"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[str] = shop_fk()
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    service_role: Mapped[str] = mapped_column(String(32))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    duty: Mapped[str | None] = mapped_column(String(32))
+    """A named duty inside the role, e.g. ``review`` / ``processing`` for refund, ``night``."""
+
+    __table_args__ = (Index("ix_roster_shift_window", "shop_id", "starts_at", "ends_at"),)
+
+
+class Buyer(Base):
+    __tablename__ = "buyer"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[str] = shop_fk()
+    nick: Mapped[str] = mapped_column(String(64))
+    tier: Mapped[BuyerTier] = mapped_column(str_enum(BuyerTier), default=BuyerTier.NORMAL)
+    name: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    """PII: masked in the console, revealed with a reason (audited)."""
+    address: Mapped[str | None] = mapped_column(Text)
+    """PII, like ``phone``."""
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("shop_id", "nick", name="uq_buyer_shop_nick"),)
+
+
+class Product(Base):
+    __tablename__ = "product"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[str] = shop_fk()
+    sku: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(64))
+    price_fen: Mapped[int] = mapped_column(Integer)
+    gifts: Mapped[list[Any]] = mapped_column(default=list)
+    """Gifts the current campaign promises with this item (e.g. ``["HDMI高清线"]``)."""
+
+    __table_args__ = (UniqueConstraint("shop_id", "sku", name="uq_product_shop_sku"),)
+
+
+class Order(Base):
+    __tablename__ = "shop_order"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[str] = shop_fk()
+    external_id: Mapped[str] = mapped_column(String(64))
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyer.id", ondelete="CASCADE"), index=True)
+    status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus))
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    items: Mapped[list[Any]] = mapped_column(default=list)
+    """``[{"sku", "title", "qty", "price_fen"}]`` as ordered (prices frozen at purchase)."""
+    gifts: Mapped[list[Any]] = mapped_column(default=list)
+    """Gifts and promo items the system attached to the order (checked by order review)."""
+    campaign: Mapped[str | None] = mapped_column(String(64))
+    invoice_title: Mapped[str | None] = mapped_column(String(200))
+    """Set when the buyer asked for an invoice (发票抬头)."""
+    receiver_name: Mapped[str | None] = mapped_column(String(64))
+    receiver_phone: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    paid_at: Mapped[datetime | None]
+    shipped_at: Mapped[datetime | None]
+    received_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("shop_id", "external_id", name="uq_shop_order_external"),
+        Index("ix_shop_order_status_created", "shop_id", "status", "created_at"),
+    )
+
+
+class Refund(Base):
+    __tablename__ = "refund"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[str] = shop_fk()
+    external_id: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int] = mapped_column(ForeignKey("shop_order.id", ondelete="CASCADE"), index=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyer.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[RefundKind] = mapped_column(str_enum(RefundKind))
+    status: Mapped[RefundStatus] = mapped_column(str_enum(RefundStatus))
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200))
+    requested_at: Mapped[datetime]
+    deadline_at: Mapped[datetime]
+    """When the platform auto-approves if the shop has not acted."""
+    resolved_at: Mapped[datetime | None]
+
+    __table_args__ = (UniqueConstraint("shop_id", "external_id", name="uq_refund_shop_external"),)
+
+
+class Conversation(Base):
+    """One routable item: a buyer chat or call, or a task (chase, order check, refund duty)."""
+
+    __tablename__ = "conversation"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[str] = shop_fk()
+    buyer_id: Mapped[int | None] = mapped_column(ForeignKey("buyer.id", ondelete="CASCADE"))
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel))
+    kind: Mapped[str] = mapped_column(String(32), default="chat")
+    """``chat``, ``call`` or a task kind (``payment_chase``, ``order_check``, ...)."""
+    role: Mapped[str] = mapped_column(String(32))
+    status: Mapped[ConversationStatus] = mapped_column(str_enum(ConversationStatus))
+    intent: Mapped[str | None] = mapped_column(String(32))
+    risk: Mapped[str | None] = mapped_column(String(16))
+    priority_score: Mapped[float] = mapped_column(Float, default=0.0)
+    score_breakdown: Mapped[list[Any]] = mapped_column(default=list)
+    """``[{"factor", "points", "reason"}]``: why the item stands where it stands."""
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("shop_order.id", ondelete="SET NULL"))
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("refund.id", ondelete="SET NULL"))
+    assigned_agent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    protection_owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    protection_until: Mapped[datetime | None]
+    """客户保护期: the owner gets this buyer back until then."""
+    opened_at: Mapped[datetime]
+    enqueued_at: Mapped[datetime | None]
+    """Start of the wait that ages the item; kept across transfers and requeues."""
+    assigned_at: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]
+    last_buyer_message_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    disposition: Mapped[str | None] = mapped_column(String(64))
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+
+    __table_args__ = (
+        Index("ix_conversation_queue", "shop_id", "status", "role"),
+        Index("ix_conversation_buyer", "shop_id", "buyer_id", "opened_at"),
+    )
+
+
+class Message(Base):
+    __tablename__ = "message"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[str] = shop_fk()
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversation.id", ondelete="CASCADE"), index=True
+    )
+    sender: Mapped[MessageSender] = mapped_column(str_enum(MessageSender))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime]
+
+
+class PlatformEvent(Base):
+    """Every accepted marketplace event; the unique key makes delivery idempotent."""
+
+    __tablename__ = "platform_event"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[str] = shop_fk()
+    event_id: Mapped[str] = mapped_column(String(128))
+    type: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime]
+    payload: Mapped[JSONDict] = mapped_column(default=dict)
+    status: Mapped[EventStatus] = mapped_column(str_enum(EventStatus))
+    error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    processed_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("shop_id", "event_id", name="uq_platform_event_shop_event"),
+        Index("ix_platform_event_status", "status", "received_at"),
+    )
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[str] = shop_fk()
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    """SHA-256 of the token: tokens are random, so a slow hash adds nothing."""
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    __tablename__ = "web_session"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[str] = shop_fk()
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[str] = shop_fk()
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[JSONDict] = mapped_column(default=dict)
+    at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_audit_log_shop_at", "shop_id", "at"),)
