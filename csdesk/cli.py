@@ -1,0 +1,306 @@
+"""The ``csdesk`` command line (names and exit codes fixed by ../shared/contract.md).
+
+Exit codes: 0 ok, 2 bad usage or bad input (one line on stderr naming the problem),
+1 other failure. ``--json`` output goes to stdout alone; progress and logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad usage or bad input: reported in one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _positive_int(text)
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"port must be 1-65535, got {value}")
+    return value
+
+
+def _progress_bar(stream: object = sys.stderr) -> Callable[[str, int, int], None]:
+    """A one-line progress bar on stderr (stdout stays clean for --json)."""
+    width = 30
+
+    def draw(phase: str, done: int, total: int) -> None:
+        filled = width if total <= 0 else min(width, width * done // total)
+        bar = "#" * filled + "-" * (width - filled)
+        print(f"\r{phase:<14} [{bar}] {done}/{total}", end="", file=sys.stderr, flush=True)
+        if total and done >= total:
+            print(file=sys.stderr, flush=True)
+
+    return draw
+
+
+# -- commands ---------------------------------------------------------------------------
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from csdesk.settings import load_settings
+    from csdesk.storage import migrate
+
+    settings = load_settings(args.data)
+    migrate.upgrade(settings.database.url)
+    print(f"database at head: {', '.join(sorted(migrate.current_heads(settings.database.url)))}",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from csdesk.seed.generator import SeedError, SeedOptions, seed_demo
+    from csdesk.settings import load_settings
+    from csdesk.storage import migrate
+    from csdesk.storage.engine import create_engine, create_session_factory
+
+    settings = load_settings(args.data)
+    migrate.upgrade(settings.database.url)
+    options = SeedOptions(buyers=args.buyers, orders=args.orders, days=args.days, seed=args.seed)
+
+    async def run() -> object:
+        engine = create_engine(settings.database)
+        try:
+            return await seed_demo(create_session_factory(engine), options, _progress_bar())
+        finally:
+            await engine.dispose()
+
+    try:
+        report = asyncio.run(run())
+    except SeedError as exc:
+        raise UsageError(str(exc)) from None
+    print(json.dumps(report.to_json(), ensure_ascii=False) if args.json else report.summary())  # type: ignore[attr-defined]
+    return EXIT_OK
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from csdesk.actions.shops import default_shop_id, ensure_shop
+    from csdesk.actions.users import create_user
+    from csdesk.settings import load_settings
+    from csdesk.storage.engine import create_engine, create_session_factory
+    from csdesk.storage.enums import UserRole
+
+    password: str | None = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise UsageError("--password-stdin given but no password on stdin")
+    settings = load_settings(args.data)
+
+    async def run() -> int:
+        engine = create_engine(settings.database)
+        try:
+            sessions = create_session_factory(engine)
+            shop_id = args.shop or await default_shop_id(sessions)
+            if shop_id is None:
+                shop_id = (await ensure_shop(sessions)).id
+            user = await create_user(
+                sessions, shop_id=shop_id, username=args.name, role=UserRole(args.role),
+                password=password, display_name=args.display_name,
+            )
+            return user.id
+        finally:
+            await engine.dispose()
+
+    try:
+        user_id = asyncio.run(run())
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"created user {args.name} ({args.role}), id {user_id}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_token_issue(args: argparse.Namespace) -> int:
+    from csdesk.actions.users import issue_token
+    from csdesk.settings import load_settings
+    from csdesk.storage.engine import create_engine, create_session_factory
+
+    settings = load_settings(args.data)
+
+    async def run() -> str:
+        engine = create_engine(settings.database)
+        try:
+            return await issue_token(create_session_factory(engine), args.name)
+        finally:
+            await engine.dispose()
+
+    try:
+        token = asyncio.run(run())
+    except LookupError as exc:
+        raise UsageError(str(exc).strip("'\"")) from None
+    print(token)
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from csdesk.app import create_app
+    from csdesk.settings import load_settings
+
+    settings = load_settings(args.data, host=args.host, port=args.port)
+    web.run_app(create_app(settings), host=settings.web.host, port=settings.web.port,
+                print=lambda msg: print(msg, file=sys.stderr))
+    return EXIT_OK
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from csdesk.jobs.worker import run_worker
+
+    return run_worker()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from csdesk.app import create_app
+    from csdesk.demo import prepare_demo
+    from csdesk.settings import load_settings
+
+    settings = load_settings(args.data, host=args.host, port=args.port)
+    logins = asyncio.run(prepare_demo(settings, _progress_bar()))
+    url = f"http://{settings.web.host}:{settings.web.port}/console/"
+    print(f"csdesk demo: {url}")
+    for username, password, role in logins:
+        print(f"  login {username:<12} password {password:<14} ({role})")
+    sys.stdout.flush()
+    web.run_app(create_app(settings, demo=True), host=settings.web.host, port=settings.web.port,
+                print=lambda msg: print(msg, file=sys.stderr))
+    return EXIT_OK
+
+
+def cmd_triage(args: argparse.Namespace) -> int:
+    from csdesk.routing.triage import classify
+
+    texts: Sequence[str] = args.text or [line.rstrip("\r\n") for line in sys.stdin]
+    texts = [text for text in texts if text.strip()]
+    if not texts:
+        raise UsageError("no text to classify: give TEXT arguments or lines on stdin")
+    for text in texts:
+        result = classify(text)
+        if args.json:
+            print(json.dumps(result.to_json(), ensure_ascii=False))
+        else:
+            print(f"{result.intent:<15} {result.role:<18} {result.risk:<7} {text}")
+            for reason in result.reasons:
+                print(f"    {reason}")
+    return EXIT_OK
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bench.run import run_all
+
+    return run_all(json_output=args.json, quick=args.quick)
+
+
+# -- parser -------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="csdesk", description="csdesk customer-service desk / 客服工作台")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def data_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data", type=Path, default=None,
+                       help="data directory (default ./csdesk-data or $CSDESK_DATA_DIR)")
+
+    p = sub.add_parser("demo", help="embedded demo: SQLite, in-process jobs, seeded shop")
+    p.add_argument("--port", type=_port, default=8080)
+    p.add_argument("--host", default="127.0.0.1")
+    data_arg(p)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="web process (console, API, websockets)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=_port, default=8080)
+    data_arg(p)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="arq worker (jobs and cron) for server mode")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("migrate", help="bring the database schema to head")
+    data_arg(p)
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("seed", help="deterministic demo data")
+    p.add_argument("--buyers", type=_positive_int, default=5000)
+    p.add_argument("--orders", type=_positive_int, default=20000)
+    p.add_argument("--days", type=_positive_int, default=30)
+    p.add_argument("--seed", type=_positive_int, default=1)
+    p.add_argument("--json", action="store_true")
+    data_arg(p)
+    p.set_defaults(func=cmd_seed)
+
+    p = sub.add_parser("user", help="manage logins")
+    user_sub = p.add_subparsers(dest="user_command", required=True, parser_class=_Parser)
+    q = user_sub.add_parser("add", help="create a login")
+    q.add_argument("name")
+    q.add_argument("--role", required=True,
+                   choices=["agent", "supervisor", "qc_inspector", "trainer", "owner", "admin"])
+    q.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    q.add_argument("--display-name", default=None)
+    q.add_argument("--shop", default=None, help="shop id (default: the first shop)")
+    data_arg(q)
+    q.set_defaults(func=cmd_user_add)
+
+    p = sub.add_parser("token", help="API tokens")
+    token_sub = p.add_subparsers(dest="token_command", required=True, parser_class=_Parser)
+    q = token_sub.add_parser("issue", help="print a new API bearer token for a user")
+    q.add_argument("name")
+    data_arg(q)
+    q.set_defaults(func=cmd_token_issue)
+
+    p = sub.add_parser("triage", help="classify buyer utterances")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("text", nargs="*", metavar="TEXT")
+    p.set_defaults(func=cmd_triage)
+
+    p = sub.add_parser("bench", help="performance suite (writes docs/performance.md)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--quick", action="store_true", help="shorter runs, for a smoke check")
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose else logging.INFO,
+            stream=sys.stderr,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        result: int = args.func(args)
+        return result
+    except UsageError as exc:
+        print(f"csdesk: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_FAILURE
