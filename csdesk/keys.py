@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
     from csdesk.bus.base import EventBus
+    from csdesk.ingest.acceptor import EventAcceptor
+    from csdesk.ingest.processor import EventProcessor
     from csdesk.settings import Settings
     from csdesk.storage.engine import SessionFactory
 
@@ -21,3 +23,5 @@ SESSIONS_KEY: web.AppKey[SessionFactory] = web.AppKey("sessions")
 REDIS_KEY: web.AppKey[Redis | None] = web.AppKey("redis")
 BUS_KEY: web.AppKey[EventBus] = web.AppKey("bus")
 TEMPLATES_KEY = web.AppKey("templates", jinja2.Environment)
+ACCEPTOR_KEY: web.AppKey[EventAcceptor] = web.AppKey("acceptor")
+PROCESSOR_KEY: web.AppKey[EventProcessor] = web.AppKey("processor")

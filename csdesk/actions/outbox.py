@@ -1,0 +1,63 @@
+"""What a transaction wants done once it has committed.
+
+Bus events and queue-index updates describe committed state, so they must not happen
+before the commit (a console would show an assignment that then rolled back) and must not
+be lost after it. Actions append here; the caller runs :meth:`flush` after commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from csdesk.bus.base import BusEvent, EventBus
+
+if TYPE_CHECKING:
+    from csdesk.routing.queues.base import WorkQueue
+
+
+@dataclass(frozen=True)
+class QueuePush:
+    shop_id: str
+    role: str
+    item_id: int
+    sort_key: float
+
+
+@dataclass(frozen=True)
+class QueueRemove:
+    shop_id: str
+    role: str
+    item_id: int
+
+
+@dataclass
+class Outbox:
+    events: list[BusEvent] = field(default_factory=list)
+    queue_ops: list[QueuePush | QueueRemove] = field(default_factory=list)
+
+    def publish(self, event: BusEvent) -> None:
+        self.events.append(event)
+
+    def push(self, shop_id: str, role: str, item_id: int, sort_key: float) -> None:
+        self.queue_ops.append(QueuePush(shop_id, role, item_id, sort_key))
+
+    def remove(self, shop_id: str, role: str, item_id: int) -> None:
+        self.queue_ops.append(QueueRemove(shop_id, role, item_id))
+
+    def extend(self, other: Outbox) -> None:
+        self.events.extend(other.events)
+        self.queue_ops.extend(other.queue_ops)
+
+    async def flush(self, bus: EventBus, queue: WorkQueue | None) -> None:
+        # The queue first: a console reacting to the event then finds the index current.
+        if queue is not None:
+            for op in self.queue_ops:
+                if isinstance(op, QueuePush):
+                    await queue.push(op.shop_id, op.role, op.item_id, op.sort_key)
+                else:
+                    await queue.remove(op.shop_id, op.role, op.item_id)
+        if self.events:
+            await bus.publish(self.events)
+        self.events.clear()
+        self.queue_ops.clear()

@@ -1,0 +1,1 @@
+"""Platform events in: validation, durable group-commit acceptance, ordered processing."""

@@ -1,0 +1,141 @@
+"""Apply accepted events in order: each event's effects and its ``processed`` mark commit
+together, so an event is never half-applied and never applied twice.
+
+Events are processed in batches inside one transaction with a savepoint per event: a
+failing event rolls back alone and is marked ``failed`` with its error; an event that
+arrives before what it refers to (``order.paid`` before ``order.created`` reached this
+process) is left ``received`` for the retry sweep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from csdesk.actions.events import mark_failed
+from csdesk.actions.outbox import Outbox
+from csdesk.bus.base import EventBus
+from csdesk.clock import utcnow
+from csdesk.storage.engine import SessionFactory
+from csdesk.storage.enums import EventStatus
+from csdesk.storage.models import PlatformEvent
+
+if TYPE_CHECKING:
+    from csdesk.routing.queues.base import WorkQueue
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[AsyncSession, PlatformEvent, datetime, Outbox], Awaitable[None]]
+MAX_ATTEMPTS_NOT_READY = timedelta(minutes=10)
+
+
+class NotReadyError(Exception):
+    """The event refers to something not recorded yet; retry later rather than fail."""
+
+
+async def process_events(
+    sessions: SessionFactory,
+    bus: EventBus,
+    queue: WorkQueue | None,
+    handle: EventHandler,
+    row_ids: Sequence[int],
+    now: datetime,
+) -> dict[str, int]:
+    """Process the given events (if still ``received``); returns counts by outcome."""
+    counts = {"processed": 0, "failed": 0, "not_ready": 0, "skipped": 0}
+    outbox = Outbox()
+    async with sessions.begin() as session:
+        events = list(
+            await session.scalars(
+                select(PlatformEvent)
+                .where(PlatformEvent.id.in_(row_ids), PlatformEvent.status == EventStatus.RECEIVED)
+                .order_by(PlatformEvent.id)
+            )
+        )
+        counts["skipped"] = len(set(row_ids)) - len(events)
+        for event in events:
+            event_outbox = Outbox()
+            try:
+                async with session.begin_nested():
+                    # Flip the status first: on PostgreSQL this row lock makes a concurrent
+                    # processor wait and then find nothing to do.
+                    claimed = await session.execute(
+                        update(PlatformEvent)
+                        .where(PlatformEvent.id == event.id,
+                               PlatformEvent.status == EventStatus.RECEIVED)
+                        .values(status=EventStatus.PROCESSED, processed_at=now, error=None)
+                        .execution_options(synchronize_session=False)
+                    )
+                    if claimed.rowcount == 0:  # type: ignore[attr-defined]
+                        counts["skipped"] += 1
+                        continue
+                    await handle(session, event, now, event_outbox)
+                outbox.extend(event_outbox)
+                counts["processed"] += 1
+            except NotReadyError as exc:
+                if now - event.received_at < MAX_ATTEMPTS_NOT_READY:
+                    counts["not_ready"] += 1
+                    continue
+                await mark_failed(session, event.id, f"not ready after retries: {exc}", now)
+                counts["failed"] += 1
+            except Exception as exc:
+                log.exception("event %s (%s) failed", event.event_id, event.type)
+                await mark_failed(session, event.id, f"{type(exc).__name__}: {exc}", now)
+                counts["failed"] += 1
+    await outbox.flush(bus, queue)
+    return counts
+
+
+class EventProcessor:
+    """In each web process: applies what this process accepted, in arrival order."""
+
+    def __init__(self, sessions: SessionFactory, bus: EventBus, queue: WorkQueue | None,
+                 handle: EventHandler, *, max_batch: int = 100) -> None:
+        self._sessions = sessions
+        self._bus = bus
+        self._queue_index = queue
+        self._handle = handle
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[int] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def notify(self, row_ids: Sequence[int]) -> None:
+        self._idle.clear()
+        for row_id in row_ids:
+            self._queue.put_nowait(row_id)
+
+    async def wait_idle(self) -> None:
+        """For tests and shutdown: until everything handed in so far has been processed."""
+        await self._idle.wait()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="event-processor")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await process_events(
+                    self._sessions, self._bus, self._queue_index, self._handle, batch, utcnow()
+                )
+            except Exception:
+                log.exception("processing a batch of %d events failed; the sweep retries", len(batch))
+            if self._queue.empty():
+                self._idle.set()

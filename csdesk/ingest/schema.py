@@ -1,0 +1,264 @@
+"""Parse and validate platform events (``POST /api/v1/events``) into typed records.
+
+Every failure raises :class:`EventError` naming the offending field (``data.amount``), so
+the API can answer 400 with a message a platform integrator can act on.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+
+from csdesk.clock import require_aware
+
+EVENT_TYPES: Final = (
+    "message.received",
+    "order.created",
+    "order.paid",
+    "order.shipped",
+    "refund.requested",
+    "refund.cancelled",
+    "return.received",
+    "call.inbound",
+)
+REFUND_KINDS: Final = ("refund_only", "return_and_refund")
+BUYER_TIERS: Final = ("normal", "vip", "88vip")
+MAX_TEXT = 4000
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
+
+
+class EventError(ValueError):
+    """A malformed event; ``field`` names what is wrong."""
+
+    def __init__(self, field_name: str, problem: str) -> None:
+        super().__init__(f"{field_name}: {problem}")
+        self.field = field_name
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    sku: str
+    title: str
+    qty: int
+    price_fen: int
+
+
+@dataclass(frozen=True)
+class PlatformEventIn:
+    """A validated event envelope; ``data`` is normalized (amounts in fen, times aware UTC)."""
+
+    event_id: str
+    type: str
+    occurred_at: datetime
+    shop_id: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+# -- field readers ---------------------------------------------------------------------------
+
+
+def _get(obj: dict[str, Any], key: str, prefix: str, *, required: bool = True) -> Any:
+    if key not in obj or obj[key] is None:
+        if required:
+            raise EventError(f"{prefix}{key}", "is required")
+        return None
+    return obj[key]
+
+
+def _string(obj: dict[str, Any], key: str, prefix: str = "", *, required: bool = True,
+            max_len: int = 200, pattern: re.Pattern[str] | None = None) -> str | None:
+    value = _get(obj, key, prefix, required=required)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise EventError(f"{prefix}{key}", f"must be a string, got {type(value).__name__}")
+    if required and not value.strip():
+        raise EventError(f"{prefix}{key}", "must not be empty")
+    if len(value) > max_len:
+        raise EventError(f"{prefix}{key}", f"is longer than {max_len} characters")
+    if pattern is not None and not pattern.match(value):
+        raise EventError(f"{prefix}{key}", "may only contain letters, digits and . _ : -")
+    return value
+
+
+def _required_string(obj: dict[str, Any], key: str, prefix: str = "", **kwargs: Any) -> str:
+    value = _string(obj, key, prefix, required=True, **kwargs)
+    assert value is not None
+    return value
+
+
+def _datetime(obj: dict[str, Any], key: str, prefix: str = "", *, required: bool = True) -> datetime | None:
+    value = _get(obj, key, prefix, required=required)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise EventError(f"{prefix}{key}", "must be an ISO-8601 string with a time zone")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise EventError(f"{prefix}{key}", f"is not an ISO-8601 time: {value[:40]!r}") from None
+    if parsed.tzinfo is None:
+        raise EventError(f"{prefix}{key}", "needs a time zone (e.g. +08:00 or Z)")
+    return require_aware(parsed)
+
+
+def _amount_fen(obj: dict[str, Any], key: str, prefix: str = "") -> int:
+    """Yuan as a decimal string or number (``"2999.00"``, ``2999``) → integer fen."""
+    value = _get(obj, key, prefix)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise EventError(f"{prefix}{key}", "must be an amount in yuan, e.g. \"2999.00\"")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise EventError(f"{prefix}{key}", f"is not a number: {str(value)[:40]!r}") from None
+    if not amount.is_finite() or amount < 0:
+        raise EventError(f"{prefix}{key}", "must be a finite amount >= 0")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise EventError(f"{prefix}{key}", "has more than 2 decimal places")
+    if amount > Decimal("100000000"):
+        raise EventError(f"{prefix}{key}", "is implausibly large")
+    return int(amount * 100)
+
+
+def _choice(obj: dict[str, Any], key: str, choices: tuple[str, ...], prefix: str = "",
+            *, required: bool = True, default: str | None = None) -> str | None:
+    value = _string(obj, key, prefix, required=required)
+    if value is None:
+        return default
+    if value not in choices:
+        raise EventError(f"{prefix}{key}", f"must be one of {', '.join(choices)}")
+    return value
+
+
+def _string_list(obj: dict[str, Any], key: str, prefix: str) -> list[str]:
+    value = _get(obj, key, prefix, required=False)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) and len(v) <= 100 for v in value):
+        raise EventError(f"{prefix}{key}", "must be a list of short strings")
+    return list(value)
+
+
+def _items(obj: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+    value = _get(obj, "items", prefix)
+    if not isinstance(value, list) or not value:
+        raise EventError(f"{prefix}items", "must be a non-empty list")
+    items = []
+    for index, raw in enumerate(value):
+        p = f"{prefix}items[{index}]."
+        if not isinstance(raw, dict):
+            raise EventError(f"{prefix}items[{index}]", "must be an object")
+        qty = _get(raw, "qty", p)
+        if isinstance(qty, bool) or not isinstance(qty, int) or not 0 < qty <= 10_000:
+            raise EventError(f"{p}qty", "must be a whole number from 1 to 10000")
+        items.append({
+            "sku": _required_string(raw, "sku", p, max_len=64),
+            "title": _required_string(raw, "title", p),
+            "qty": qty,
+            "price_fen": _amount_fen(raw, "price", p),
+        })
+    return items
+
+
+# -- per-type data -------------------------------------------------------------------------------
+
+
+def _buyer(data: dict[str, Any], p: str) -> dict[str, Any]:
+    return {
+        "buyer_nick": _required_string(data, "buyer_nick", p, max_len=64),
+        "buyer_tier": _choice(data, "buyer_tier", BUYER_TIERS, p, required=False),
+    }
+
+
+def _data_message(data: dict[str, Any], p: str) -> dict[str, Any]:
+    text = _required_string(data, "text", p, max_len=MAX_TEXT)
+    return {**_buyer(data, p), "text": text,
+            "order_id": _string(data, "order_id", p, required=False, max_len=64)}
+
+
+def _data_order_created(data: dict[str, Any], p: str) -> dict[str, Any]:
+    return {
+        **_buyer(data, p),
+        "order_id": _required_string(data, "order_id", p, max_len=64, pattern=_ID_RE),
+        "amount_fen": _amount_fen(data, "amount", p),
+        "items": _items(data, p),
+        "gifts": _string_list(data, "gifts", p),
+        "campaign": _string(data, "campaign", p, required=False, max_len=64),
+        "invoice_title": _string(data, "invoice_title", p, required=False),
+        "receiver_name": _string(data, "receiver_name", p, required=False, max_len=64),
+        "receiver_phone": _string(data, "receiver_phone", p, required=False, max_len=32),
+        "address": _string(data, "address", p, required=False, max_len=500),
+    }
+
+
+def _data_order_ref(data: dict[str, Any], p: str) -> dict[str, Any]:
+    return {"order_id": _required_string(data, "order_id", p, max_len=64, pattern=_ID_RE)}
+
+
+def _data_order_shipped(data: dict[str, Any], p: str) -> dict[str, Any]:
+    return {**_data_order_ref(data, p),
+            "tracking_no": _string(data, "tracking_no", p, required=False, max_len=64)}
+
+
+def _data_refund_requested(data: dict[str, Any], p: str) -> dict[str, Any]:
+    return {
+        "refund_id": _required_string(data, "refund_id", p, max_len=64, pattern=_ID_RE),
+        "order_id": _required_string(data, "order_id", p, max_len=64, pattern=_ID_RE),
+        "kind": _choice(data, "kind", REFUND_KINDS, p),
+        "amount_fen": _amount_fen(data, "amount", p),
+        "reason": _required_string(data, "reason", p),
+    }
+
+
+def _data_refund_ref(data: dict[str, Any], p: str) -> dict[str, Any]:
+    return {"refund_id": _required_string(data, "refund_id", p, max_len=64, pattern=_ID_RE)}
+
+
+def _data_call(data: dict[str, Any], p: str) -> dict[str, Any]:
+    return {
+        "call_id": _required_string(data, "call_id", p, max_len=64, pattern=_ID_RE),
+        "caller_phone": _required_string(data, "caller_phone", p, max_len=32),
+        "buyer_nick": _string(data, "buyer_nick", p, required=False, max_len=64),
+    }
+
+
+_DATA_PARSERS = {
+    "message.received": _data_message,
+    "order.created": _data_order_created,
+    "order.paid": _data_order_ref,
+    "order.shipped": _data_order_shipped,
+    "refund.requested": _data_refund_requested,
+    "refund.cancelled": _data_refund_ref,
+    "return.received": _data_refund_ref,
+    "call.inbound": _data_call,
+}
+assert set(_DATA_PARSERS) == set(EVENT_TYPES)
+
+
+def parse_event(raw: bytes) -> PlatformEventIn:
+    """Parse a request body into a validated event, or raise :class:`EventError`."""
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EventError("body", f"is not valid JSON ({exc.__class__.__name__})") from None
+    if not isinstance(body, dict):
+        raise EventError("body", "must be a JSON object")
+    event_type = _choice(body, "type", EVENT_TYPES)
+    assert event_type is not None
+    data = _get(body, "data", "")
+    if not isinstance(data, dict):
+        raise EventError("data", "must be an object")
+    occurred_at = _datetime(body, "occurred_at")
+    assert occurred_at is not None
+    return PlatformEventIn(
+        event_id=_required_string(body, "event_id", max_len=128, pattern=_ID_RE),
+        type=event_type,
+        occurred_at=occurred_at,
+        shop_id=_required_string(body, "shop_id", max_len=64, pattern=_ID_RE),
+        data=_DATA_PARSERS[event_type](data, "data."),
+    )

@@ -1,0 +1,122 @@
+"""Who takes an item: eligibility, capacity, stickiness and skills, as separate pure rules.
+
+Composed by :func:`pick_agent`; each piece can be tested alone (Chatwoot splits its
+auto-assignment the same way). No I/O: the engine loads the facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from csdesk.storage.enums import AgentStatus, Channel
+
+
+@dataclass(frozen=True)
+class AgentFacts:
+    user_id: int
+    status: AgentStatus
+    roles: frozenset[str]
+    """Service roles the agent is on shift in now."""
+    skills: frozenset[str]
+    chat_capacity: int
+    hotline_capacity: int
+    chat_load: int
+    hotline_load: int
+    last_assigned_at: datetime | None = None
+
+    def capacity(self, channel: Channel) -> int:
+        return self.hotline_capacity if channel is Channel.HOTLINE else self.chat_capacity
+
+    def load(self, channel: Channel) -> int:
+        return self.hotline_load if channel is Channel.HOTLINE else self.chat_load
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    item_id: int
+    role: str
+    channel: Channel
+    enqueued_at: datetime
+    required_skills: frozenset[str] = frozenset()
+    skill_fallback_s: float = 60.0
+    """After this long waiting, anyone eligible may take it (nobody qualified was free)."""
+    protection_owner_id: int | None = None
+    protection_until: datetime | None = None
+    excluded_agent_ids: frozenset[int] = frozenset()
+    """E.g. the agent who just let it go unanswered."""
+
+
+@dataclass(frozen=True)
+class Pick:
+    agent_id: int
+    reason: str
+
+
+def has_capacity(agent: AgentFacts, channel: Channel) -> bool:
+    return agent.load(channel) < agent.capacity(channel)
+
+
+def is_eligible(agent: AgentFacts, item: ItemFacts) -> bool:
+    """Online, on shift in the item's role, room in the channel, not excluded."""
+    return (
+        agent.status is AgentStatus.ONLINE
+        and item.role in agent.roles
+        and has_capacity(agent, item.channel)
+        and agent.user_id not in item.excluded_agent_ids
+    )
+
+
+def is_qualified(agent: AgentFacts, item: ItemFacts) -> bool:
+    return item.required_skills <= agent.skills
+
+
+def skill_fallback_open(item: ItemFacts, now: datetime) -> bool:
+    return (now - item.enqueued_at).total_seconds() >= item.skill_fallback_s
+
+
+def sticky_owner(item: ItemFacts, now: datetime) -> int | None:
+    """客户保护期: the owner within the protection period, else nobody."""
+    if item.protection_owner_id is None or item.protection_until is None:
+        return None
+    return item.protection_owner_id if now < item.protection_until else None
+
+
+def _least_loaded(candidates: Iterable[AgentFacts], channel: Channel) -> AgentFacts | None:
+    def key(agent: AgentFacts) -> tuple[float, float, int]:
+        ratio = agent.load(channel) / max(agent.capacity(channel), 1)
+        # Among equals, whoever waited longest since their last assignment goes first.
+        last = agent.last_assigned_at.timestamp() if agent.last_assigned_at else 0.0
+        return (ratio, last, agent.user_id)
+
+    return min(candidates, key=key, default=None)
+
+
+def pick_agent(item: ItemFacts, agents: Sequence[AgentFacts], now: datetime) -> Pick | None:
+    """The agent who should take ``item`` now, or None (it waits in the queue)."""
+    eligible = [agent for agent in agents if is_eligible(agent, item)]
+    owner_id = sticky_owner(item, now)
+    if owner_id is not None:
+        for agent in eligible:
+            if agent.user_id == owner_id:
+                return Pick(agent.user_id, "客户保护期内回到原接待人 / back to the protection owner")
+    qualified = [agent for agent in eligible if is_qualified(agent, item)]
+    best = _least_loaded(qualified, item.channel)
+    if best is not None:
+        reason = "负载最低 / least loaded"
+        if item.required_skills:
+            reason += f" ({'+'.join(sorted(item.required_skills))})"
+        return Pick(best.user_id, reason)
+    if item.required_skills and skill_fallback_open(item, now):
+        fallback = _least_loaded(eligible, item.channel)
+        if fallback is not None:
+            return Pick(fallback.user_id, "无合格人员空闲,兜底分配 / fallback: nobody qualified free")
+    return None
+
+
+def may_take(agent: AgentFacts, item: ItemFacts, now: datetime) -> bool:
+    """Whether an agent with free capacity, pulling from the queue, may take this item."""
+    if not is_eligible(agent, item):
+        return False
+    return is_qualified(agent, item) or skill_fallback_open(item, now)

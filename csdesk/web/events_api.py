@@ -1,0 +1,86 @@
+"""``POST /api/v1/events`` (platform webhooks) and ``GET /api/v1/events/{event_id}``."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy import select
+
+from csdesk.actions.events import UnknownShopError
+from csdesk.auth.access import require
+from csdesk.auth.current import current_user
+from csdesk.ingest.schema import EventError, parse_event
+from csdesk.ingest.signature import verify
+from csdesk.keys import ACCEPTOR_KEY, SESSIONS_KEY, SETTINGS_KEY
+from csdesk.storage.models import PlatformEvent
+
+routes = web.RouteTableDef()
+
+
+def _error(status: int, message: str, **extra: object) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=status)
+
+
+async def _read_limited(request: web.Request, limit: int) -> bytes | None:
+    """The raw body, or None when it is larger than ``limit`` (without reading it all)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@routes.post("/api/v1/events")
+async def post_event(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS_KEY].webhook
+    body = await _read_limited(request, settings.max_body_bytes)
+    if body is None:
+        return _error(413, f"body larger than {settings.max_body_bytes // 1024} KiB")
+    if not verify(body, settings.secret, request.headers.get("X-Csdesk-Signature")):
+        return _error(401, "missing or wrong X-Csdesk-Signature (sha256=<hex HMAC of the body>)")
+    try:
+        event = parse_event(body)
+    except EventError as exc:
+        return _error(400, str(exc), field=exc.field)
+    try:
+        accepted = await request.app[ACCEPTOR_KEY].submit(event)
+    except UnknownShopError:
+        return _error(400, f"shop_id: unknown shop {event.shop_id!r}", field="shop_id")
+    if accepted.duplicate:
+        return web.json_response({"duplicate": True, "event_id": event.event_id}, status=200)
+    return web.json_response({"accepted": True, "event_id": event.event_id}, status=202)
+
+
+def event_json(event: PlatformEvent) -> dict[str, object]:
+    result: dict[str, object] = {
+        "event_id": event.event_id,
+        "type": event.type,
+        "status": event.status.value,
+        "received_at": event.received_at.isoformat(),
+        "occurred_at": event.occurred_at.isoformat(),
+        "processed_at": event.processed_at.isoformat() if event.processed_at else None,
+        "shop_id": event.shop_id,
+    }
+    if event.error:
+        result["error"] = event.error
+    return result
+
+
+@routes.get("/api/v1/events/{event_id}")
+async def get_event(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "events.read")
+    async with request.app[SESSIONS_KEY]() as session:
+        event = await session.scalar(
+            select(PlatformEvent).where(
+                PlatformEvent.shop_id == user.shop_id,
+                PlatformEvent.event_id == request.match_info["event_id"],
+            )
+        )
+    if event is None:
+        return _error(404, "no such event")
+    return web.json_response(event_json(event))
