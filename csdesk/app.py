@@ -12,7 +12,10 @@ from redis.asyncio import Redis
 
 from csdesk.bus.memory import MemoryBus
 from csdesk.bus.redis import RedisBus
+from csdesk.ingest import ingest_ctx
+from csdesk.jobs import jobs_ctx
 from csdesk.keys import BUS_KEY, ENGINE_KEY, REDIS_KEY, SESSIONS_KEY, SETTINGS_KEY, TEMPLATES_KEY
+from csdesk.routing.queues import queue_ctx
 from csdesk.settings import Settings
 from csdesk.storage.engine import create_engine, create_session_factory
 
@@ -52,7 +55,8 @@ async def bus_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings) -> web.Application:
     from csdesk.auth.middleware import auth_middleware
-    from csdesk.web import auth_views, health
+    from csdesk.auth.setup import setup_auth
+    from csdesk.web import auth_views, events_api, health, openapi
 
     app = web.Application(
         middlewares=[auth_middleware],
@@ -64,8 +68,12 @@ def create_app(settings: Settings) -> web.Application:
         autoescape=jinja2.select_autoescape(default=True),
         enable_async=False,
     )
-    app.cleanup_ctx.extend([database_ctx, redis_ctx, bus_ctx])
+    # Order matters: each context may use what the ones before it set up.
+    app.cleanup_ctx.extend([database_ctx, redis_ctx, bus_ctx, queue_ctx, ingest_ctx, jobs_ctx])
+    setup_auth(app)
     app.router.add_routes(health.routes)
     app.router.add_routes(auth_views.routes)
+    app.router.add_routes(events_api.routes)
+    app.router.add_routes(openapi.routes)
     app.router.add_static("/static", WEB_DIR / "static", name="static")
     return app

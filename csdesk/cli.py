@@ -67,8 +67,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.data)
     migrate.upgrade(settings.database.url)
-    print(f"database at head: {', '.join(sorted(migrate.current_heads(settings.database.url)))}",
-          file=sys.stderr)
+    print(
+        f"database at head: {', '.join(sorted(migrate.current_heads(settings.database.url)))}",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -119,8 +121,12 @@ def cmd_user_add(args: argparse.Namespace) -> int:
             if shop_id is None:
                 shop_id = (await ensure_shop(sessions)).id
             user = await create_user(
-                sessions, shop_id=shop_id, username=args.name, role=UserRole(args.role),
-                password=password, display_name=args.display_name,
+                sessions,
+                shop_id=shop_id,
+                username=args.name,
+                role=UserRole(args.role),
+                password=password,
+                display_name=args.display_name,
             )
             return user.id
         finally:
@@ -163,8 +169,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from csdesk.settings import load_settings
 
     settings = load_settings(args.data, host=args.host, port=args.port)
-    web.run_app(create_app(settings), host=settings.web.host, port=settings.web.port,
-                print=lambda msg: print(msg, file=sys.stderr))
+    web.run_app(
+        create_app(settings),
+        host=settings.web.host,
+        port=settings.web.port,
+        print=lambda msg: print(msg, file=sys.stderr),
+    )
     return EXIT_OK
 
 
@@ -188,8 +198,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for username, password, role in logins:
         print(f"  login {username:<12} password {password:<14} ({role})")
     sys.stdout.flush()
-    web.run_app(create_app(settings, demo=True), host=settings.web.host, port=settings.web.port,
-                print=lambda msg: print(msg, file=sys.stderr))
+    web.run_app(
+        create_app(settings, demo=True),
+        host=settings.web.host,
+        port=settings.web.port,
+        print=lambda msg: print(msg, file=sys.stderr),
+    )
     return EXIT_OK
 
 
@@ -226,8 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def data_arg(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--data", type=Path, default=None,
-                       help="data directory (default ./csdesk-data or $CSDESK_DATA_DIR)")
+        p.add_argument(
+            "--data",
+            type=Path,
+            default=None,
+            help="data directory (default ./csdesk-data or $CSDESK_DATA_DIR)",
+        )
 
     p = sub.add_parser("demo", help="embedded demo: SQLite, in-process jobs, seeded shop")
     p.add_argument("--port", type=_port, default=8080)
@@ -261,8 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
     user_sub = p.add_subparsers(dest="user_command", required=True, parser_class=_Parser)
     q = user_sub.add_parser("add", help="create a login")
     q.add_argument("name")
-    q.add_argument("--role", required=True,
-                   choices=["agent", "supervisor", "qc_inspector", "trainer", "owner", "admin"])
+    q.add_argument(
+        "--role",
+        required=True,
+        choices=["agent", "supervisor", "qc_inspector", "trainer", "owner", "admin"],
+    )
     q.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     q.add_argument("--display-name", default=None)
     q.add_argument("--shop", default=None, help="shop id (default: the first shop)")

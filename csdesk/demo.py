@@ -15,7 +15,9 @@ from csdesk.storage.models import Order
 ProgressFn = Callable[[str, int, int], None]
 
 
-async def prepare_demo(settings: Settings, progress: ProgressFn | None = None) -> list[tuple[str, str, str]]:
+async def prepare_demo(
+    settings: Settings, progress: ProgressFn | None = None
+) -> list[tuple[str, str, str]]:
     """Migrate, seed on first run, and return the demo logins (username, password, role)."""
     from csdesk.seed.generator import SeedOptions, demo_logins, seed_demo
 

@@ -6,14 +6,22 @@ SQLite and PostgreSQL, each with and without Redis.
 
 from __future__ import annotations
 
+import os
+
+# Real argon2 parameters cost ~0.1 s a hash; tests create hundreds of users. The flag is
+# named "insecure" on purpose and only ever set here.
+os.environ.setdefault("CSDESK_INSECURE_FAST_PASSWORD_HASH", "1")
+
 import asyncio
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -134,9 +142,7 @@ def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
 
 
 @pytest.fixture
-async def settings(
-    backend: str, database_url: str, tmp_path: Path, redis_prefix: str
-) -> Settings:
+async def settings(backend: str, database_url: str, tmp_path: Path, redis_prefix: str) -> Settings:
     if backend.startswith("postgres"):
         await _truncate_postgres(database_url)
     redis_url = REDIS_URL if backend.endswith("+redis") else None
@@ -144,18 +150,14 @@ async def settings(
 
 
 @pytest.fixture
-async def client(
-    settings: Settings, aiohttp_client: Callable[..., object]
-) -> TestClient:  # type: ignore[type-arg]
-    app = create_app(settings)
-    test_client = await aiohttp_client(app)  # type: ignore[operator]
-    assert isinstance(test_client, TestClient)
-    return test_client
+async def client(settings: Settings, aiohttp_client: AiohttpClient) -> TestClient[Any, Any]:
+    return await aiohttp_client(create_app(settings))
 
 
 @pytest.fixture
-def sessions(client: TestClient) -> SessionFactory:  # type: ignore[type-arg]
-    return client.app[SESSIONS_KEY]
+def sessions(client: TestClient[Any, Any]) -> SessionFactory:
+    factory: SessionFactory = client.app[SESSIONS_KEY]
+    return factory
 
 
 @pytest.fixture

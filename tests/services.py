@@ -22,7 +22,9 @@ REQUIRE_SERVICES = os.environ.get("CSDESK_REQUIRE_SERVICES") == "1"
 def _answers(url: str, default_port: int) -> bool:
     parsed = urlparse(url.replace("+asyncpg", ""))
     try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), 1):
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 1
+        ):
             return True
     except OSError:
         return False

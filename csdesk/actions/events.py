@@ -62,7 +62,8 @@ async def accept_events(
     inserted: dict[tuple[str, str], int] = {}
     if rows:
         async with sessions.begin() as session:
-            insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+            dialect = session.get_bind().dialect.name
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
             statement = (
                 insert(PlatformEvent)
                 .values(rows)

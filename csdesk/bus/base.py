@@ -23,8 +23,12 @@ class BusEvent:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"type": self.type, "shop_id": self.shop_id, "recipients": list(self.recipients),
-             "payload": self.payload},
+            {
+                "type": self.type,
+                "shop_id": self.shop_id,
+                "recipients": list(self.recipients),
+                "payload": self.payload,
+            },
             ensure_ascii=False,
             separators=(",", ":"),
         )

@@ -1,1 +1,27 @@
 """Platform events in: validation, durable group-commit acceptance, ordered processing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from csdesk.keys import ACCEPTOR_KEY, BUS_KEY, PROCESSOR_KEY, SESSIONS_KEY
+
+
+async def ingest_ctx(app: web.Application) -> AsyncIterator[None]:
+    """``cleanup_ctx``: the acceptor (group commit) and this process's event processor."""
+    from csdesk.ingest.acceptor import EventAcceptor
+    from csdesk.ingest.processor import EventProcessor
+    from csdesk.routing.engine import handle_event
+    from csdesk.routing.queues import QUEUE_KEY
+
+    processor = EventProcessor(app[SESSIONS_KEY], app[BUS_KEY], app[QUEUE_KEY], handle_event)
+    acceptor = EventAcceptor(app[SESSIONS_KEY], on_accepted=processor.notify)
+    await processor.start()
+    await acceptor.start()
+    app[PROCESSOR_KEY] = processor
+    app[ACCEPTOR_KEY] = acceptor
+    yield
+    await acceptor.stop()
+    await processor.stop()

@@ -23,8 +23,13 @@ AcceptedHook = Callable[[Sequence[int]], Awaitable[None]]
 
 
 class EventAcceptor:
-    def __init__(self, sessions: SessionFactory, *, max_batch: int = 256,
-                 on_accepted: AcceptedHook | None = None) -> None:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        *,
+        max_batch: int = 256,
+        on_accepted: AcceptedHook | None = None,
+    ) -> None:
         self._sessions = sessions
         self._max_batch = max_batch
         self._on_accepted = on_accepted

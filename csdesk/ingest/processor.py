@@ -68,8 +68,10 @@ async def process_events(
                     # processor wait and then find nothing to do.
                     claimed = await session.execute(
                         update(PlatformEvent)
-                        .where(PlatformEvent.id == event.id,
-                               PlatformEvent.status == EventStatus.RECEIVED)
+                        .where(
+                            PlatformEvent.id == event.id,
+                            PlatformEvent.status == EventStatus.RECEIVED,
+                        )
                         .values(status=EventStatus.PROCESSED, processed_at=now, error=None)
                         .execution_options(synchronize_session=False)
                     )
@@ -96,8 +98,15 @@ async def process_events(
 class EventProcessor:
     """In each web process: applies what this process accepted, in arrival order."""
 
-    def __init__(self, sessions: SessionFactory, bus: EventBus, queue: WorkQueue | None,
-                 handle: EventHandler, *, max_batch: int = 100) -> None:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        bus: EventBus,
+        queue: WorkQueue | None,
+        handle: EventHandler,
+        *,
+        max_batch: int = 100,
+    ) -> None:
         self._sessions = sessions
         self._bus = bus
         self._queue_index = queue
@@ -136,6 +145,8 @@ class EventProcessor:
                     self._sessions, self._bus, self._queue_index, self._handle, batch, utcnow()
                 )
             except Exception:
-                log.exception("processing a batch of %d events failed; the sweep retries", len(batch))
+                log.exception(
+                    "processing a batch of %d events failed; the sweep retries", len(batch)
+                )
             if self._queue.empty():
                 self._idle.set()

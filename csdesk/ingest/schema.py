@@ -70,8 +70,15 @@ def _get(obj: dict[str, Any], key: str, prefix: str, *, required: bool = True) -
     return obj[key]
 
 
-def _string(obj: dict[str, Any], key: str, prefix: str = "", *, required: bool = True,
-            max_len: int = 200, pattern: re.Pattern[str] | None = None) -> str | None:
+def _string(
+    obj: dict[str, Any],
+    key: str,
+    prefix: str = "",
+    *,
+    required: bool = True,
+    max_len: int = 200,
+    pattern: re.Pattern[str] | None = None,
+) -> str | None:
     value = _get(obj, key, prefix, required=required)
     if value is None:
         return None
@@ -92,7 +99,9 @@ def _required_string(obj: dict[str, Any], key: str, prefix: str = "", **kwargs: 
     return value
 
 
-def _datetime(obj: dict[str, Any], key: str, prefix: str = "", *, required: bool = True) -> datetime | None:
+def _datetime(
+    obj: dict[str, Any], key: str, prefix: str = "", *, required: bool = True
+) -> datetime | None:
     value = _get(obj, key, prefix, required=required)
     if value is None:
         return None
@@ -111,7 +120,7 @@ def _amount_fen(obj: dict[str, Any], key: str, prefix: str = "") -> int:
     """Yuan as a decimal string or number (``"2999.00"``, ``2999``) → integer fen."""
     value = _get(obj, key, prefix)
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise EventError(f"{prefix}{key}", "must be an amount in yuan, e.g. \"2999.00\"")
+        raise EventError(f"{prefix}{key}", 'must be an amount in yuan, e.g. "2999.00"')
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
@@ -125,8 +134,15 @@ def _amount_fen(obj: dict[str, Any], key: str, prefix: str = "") -> int:
     return int(amount * 100)
 
 
-def _choice(obj: dict[str, Any], key: str, choices: tuple[str, ...], prefix: str = "",
-            *, required: bool = True, default: str | None = None) -> str | None:
+def _choice(
+    obj: dict[str, Any],
+    key: str,
+    choices: tuple[str, ...],
+    prefix: str = "",
+    *,
+    required: bool = True,
+    default: str | None = None,
+) -> str | None:
     value = _string(obj, key, prefix, required=required)
     if value is None:
         return default
@@ -156,12 +172,14 @@ def _items(obj: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
         qty = _get(raw, "qty", p)
         if isinstance(qty, bool) or not isinstance(qty, int) or not 0 < qty <= 10_000:
             raise EventError(f"{p}qty", "must be a whole number from 1 to 10000")
-        items.append({
-            "sku": _required_string(raw, "sku", p, max_len=64),
-            "title": _required_string(raw, "title", p),
-            "qty": qty,
-            "price_fen": _amount_fen(raw, "price", p),
-        })
+        items.append(
+            {
+                "sku": _required_string(raw, "sku", p, max_len=64),
+                "title": _required_string(raw, "title", p),
+                "qty": qty,
+                "price_fen": _amount_fen(raw, "price", p),
+            }
+        )
     return items
 
 
@@ -177,8 +195,11 @@ def _buyer(data: dict[str, Any], p: str) -> dict[str, Any]:
 
 def _data_message(data: dict[str, Any], p: str) -> dict[str, Any]:
     text = _required_string(data, "text", p, max_len=MAX_TEXT)
-    return {**_buyer(data, p), "text": text,
-            "order_id": _string(data, "order_id", p, required=False, max_len=64)}
+    return {
+        **_buyer(data, p),
+        "text": text,
+        "order_id": _string(data, "order_id", p, required=False, max_len=64),
+    }
 
 
 def _data_order_created(data: dict[str, Any], p: str) -> dict[str, Any]:
@@ -201,8 +222,10 @@ def _data_order_ref(data: dict[str, Any], p: str) -> dict[str, Any]:
 
 
 def _data_order_shipped(data: dict[str, Any], p: str) -> dict[str, Any]:
-    return {**_data_order_ref(data, p),
-            "tracking_no": _string(data, "tracking_no", p, required=False, max_len=64)}
+    return {
+        **_data_order_ref(data, p),
+        "tracking_no": _string(data, "tracking_no", p, required=False, max_len=64),
+    }
 
 
 def _data_refund_requested(data: dict[str, Any], p: str) -> dict[str, Any]:

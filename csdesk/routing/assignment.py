@@ -100,7 +100,9 @@ def pick_agent(item: ItemFacts, agents: Sequence[AgentFacts], now: datetime) -> 
     if owner_id is not None:
         for agent in eligible:
             if agent.user_id == owner_id:
-                return Pick(agent.user_id, "客户保护期内回到原接待人 / back to the protection owner")
+                return Pick(
+                    agent.user_id, "客户保护期内回到原接待人 / back to the protection owner"
+                )
     qualified = [agent for agent in eligible if is_qualified(agent, item)]
     best = _least_loaded(qualified, item.channel)
     if best is not None:
@@ -111,7 +113,9 @@ def pick_agent(item: ItemFacts, agents: Sequence[AgentFacts], now: datetime) -> 
     if item.required_skills and skill_fallback_open(item, now):
         fallback = _least_loaded(eligible, item.channel)
         if fallback is not None:
-            return Pick(fallback.user_id, "无合格人员空闲,兜底分配 / fallback: nobody qualified free")
+            return Pick(
+                fallback.user_id, "无合格人员空闲,兜底分配 / fallback: nobody qualified free"
+            )
     return None
 
 
@@ -120,3 +124,77 @@ def may_take(agent: AgentFacts, item: ItemFacts, now: datetime) -> bool:
     if not is_eligible(agent, item):
         return False
     return is_qualified(agent, item) or skill_fallback_open(item, now)
+
+
+@dataclass(frozen=True)
+class SkillRule:
+    """Items matching this rule want an agent with ``skill`` (seed 004: rule-based routing)."""
+
+    skill: str
+    buyer_tiers: frozenset[str] = frozenset()
+    product_categories: frozenset[str] = frozenset()
+
+    def applies(self, buyer_tier: str | None, categories: Iterable[str]) -> bool:
+        if buyer_tier is not None and buyer_tier in self.buyer_tiers:
+            return True
+        return bool(self.product_categories.intersection(categories))
+
+
+DEFAULT_SKILL_RULES = (
+    SkillRule("vip", buyer_tiers=frozenset({"vip", "88vip"})),
+    SkillRule("large_appliance", product_categories=frozenset({"大家电"})),
+)
+
+
+@dataclass(frozen=True)
+class AssignmentConfig:
+    protection_s: int = 72 * 3600
+    """客户保护期: a returning buyer goes back to the owner for this long."""
+    unanswered_reassign_s: int = 180
+    """An assigned item without a first reply for this long goes to someone else."""
+    skill_fallback_s: int = 60
+    skill_rules: tuple[SkillRule, ...] = DEFAULT_SKILL_RULES
+    chase_claim_s: int = 24 * 3600
+    """How long one chaser keeps a buyer (the claim expires so nobody holds a buyer forever)."""
+
+    @classmethod
+    def from_overrides(cls, raw: object) -> AssignmentConfig:
+        """Defaults with a shop's overrides; ``ValueError`` names the bad key."""
+        if raw is None:
+            return cls()
+        if not isinstance(raw, dict):
+            raise ValueError("assignment: must be an object")
+        values: dict[str, object] = {}
+        for key in ("protection_s", "unanswered_reassign_s", "skill_fallback_s", "chase_claim_s"):
+            if key in raw:
+                value = raw[key]
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise ValueError(f"assignment.{key}: must be a whole number >= 0")
+                values[key] = value
+        if "skill_rules" in raw:
+            rules = raw["skill_rules"]
+            if not isinstance(rules, list):
+                raise ValueError("assignment.skill_rules: must be a list")
+            parsed = []
+            for index, rule in enumerate(rules):
+                if not isinstance(rule, dict) or not isinstance(rule.get("skill"), str):
+                    raise ValueError(f"assignment.skill_rules[{index}].skill: is required")
+                parsed.append(
+                    SkillRule(
+                        skill=rule["skill"],
+                        buyer_tiers=frozenset(rule.get("buyer_tiers") or ()),
+                        product_categories=frozenset(rule.get("product_categories") or ()),
+                    )
+                )
+            values["skill_rules"] = tuple(parsed)
+        unknown = set(raw) - {*values, "skill_rules"}
+        if unknown:
+            raise ValueError(f"assignment.{sorted(unknown)[0]}: unknown setting")
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def required_skills(
+    rules: Iterable[SkillRule], buyer_tier: str | None, categories: Iterable[str]
+) -> frozenset[str]:
+    categories = tuple(categories)
+    return frozenset(rule.skill for rule in rules if rule.applies(buyer_tier, categories))

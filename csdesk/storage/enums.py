@@ -61,6 +61,7 @@ class Channel(enum.StrEnum):
 
 
 class ConversationStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"  # a task not due yet (a chase waits, quiet hours)
     QUEUED = "queued"
     ASSIGNED = "assigned"
     CLOSED = "closed"

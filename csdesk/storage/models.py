@@ -6,7 +6,7 @@ Money is stored in fen (integer cents of CNY); times are timezone-aware UTC.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -49,7 +49,11 @@ JSONDict = dict[str, Any]
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime(), JSONDict: JSON(), list[Any]: JSON()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        JSONDict: JSON(),
+        list[Any]: JSON(),
+    }
 
 
 def shop_fk() -> Mapped[str]:
@@ -177,7 +181,9 @@ class Refund(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     shop_id: Mapped[str] = shop_fk()
     external_id: Mapped[str] = mapped_column(String(64))
-    order_id: Mapped[int] = mapped_column(ForeignKey("shop_order.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("shop_order.id", ondelete="CASCADE"), index=True
+    )
     buyer_id: Mapped[int] = mapped_column(ForeignKey("buyer.id", ondelete="CASCADE"), index=True)
     kind: Mapped[RefundKind] = mapped_column(str_enum(RefundKind))
     status: Mapped[RefundStatus] = mapped_column(str_enum(RefundStatus))
@@ -228,9 +234,21 @@ class Conversation(Base):
     closed_at: Mapped[datetime | None]
     disposition: Mapped[str | None] = mapped_column(String(64))
     tags: Mapped[list[Any]] = mapped_column(default=list)
+    sort_key: Mapped[float | None] = mapped_column(Float)
+    """Queue order (higher first) with linear aging folded in; the queue index mirrors it."""
+    required_skills: Mapped[list[Any]] = mapped_column(default=list)
+    not_before: Mapped[datetime | None]
+    """A task that is not due yet (a chase waits 15 min, and never runs in quiet hours)."""
+    deadline_at: Mapped[datetime | None]
+    """A hard external deadline (the platform auto-approves a refund then)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime | None]
+    recovered_fen: Mapped[int | None] = mapped_column(Integer)
+    """Payment chasing: the amount paid after this chase (credited to the chaser)."""
 
     __table_args__ = (
         Index("ix_conversation_queue", "shop_id", "status", "role"),
+        Index("ix_conversation_due", "status", "not_before"),
         Index("ix_conversation_buyer", "shop_id", "buyer_id", "opened_at"),
     )
 
@@ -243,7 +261,9 @@ class Message(Base):
         ForeignKey("conversation.id", ondelete="CASCADE"), index=True
     )
     sender: Mapped[MessageSender] = mapped_column(str_enum(MessageSender))
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
     text: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime]
 
@@ -305,3 +325,20 @@ class AuditLog(Base):
     at: Mapped[datetime]
 
     __table_args__ = (Index("ix_audit_log_shop_at", "shop_id", "at"),)
+
+
+class BuyerClaim(Base):
+    """An exclusive, expiring claim on a buyer (one chaser per buyer: no 抢单)."""
+
+    __tablename__ = "buyer_claim"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[str] = shop_fk()
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyer.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    claimed_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("shop_id", "buyer_id", "kind", name="uq_buyer_claim_buyer_kind"),
+    )

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
 
 from csdesk.app import create_app
 from csdesk.settings import Settings
 from tests.conftest import make_settings
 
 
-async def test_healthz_reports_ok_and_mode(client: TestClient, settings: Settings) -> None:  # type: ignore[type-arg]
+async def test_healthz_reports_ok_and_mode(
+    client: TestClient[Any, Any], settings: Settings
+) -> None:
     response = await client.get("/healthz")
     assert response.status == 200
     body = await response.json()
@@ -27,7 +30,7 @@ async def test_healthz_reports_ok_and_mode(client: TestClient, settings: Setting
 
 
 async def test_healthz_reports_dead_redis(
-    sqlite_template: Path, tmp_path: Path, aiohttp_client: Callable[..., object]
+    sqlite_template: Path, tmp_path: Path, aiohttp_client: AiohttpClient
 ) -> None:
     import shutil
 
@@ -36,7 +39,7 @@ async def test_healthz_reports_dead_redis(
 
     # Port 1 on loopback: nothing listens there, so the connection is refused at once.
     settings = make_settings(tmp_path, sqlite_url(tmp_path), "redis://127.0.0.1:1/0")
-    client = await aiohttp_client(create_app(settings))  # type: ignore[operator]
+    client = await aiohttp_client(create_app(settings))
     response = await client.get("/healthz")
     assert response.status == 503
     body = await response.json()

@@ -15,8 +15,14 @@ NOW = datetime(2026, 11, 11, 12, 0, tzinfo=UTC)
 
 def agent(user_id: int, **changes: object) -> AgentFacts:
     base = AgentFacts(
-        user_id=user_id, status=AgentStatus.ONLINE, roles=frozenset({"presales"}),
-        skills=frozenset(), chat_capacity=5, hotline_capacity=1, chat_load=0, hotline_load=0,
+        user_id=user_id,
+        status=AgentStatus.ONLINE,
+        roles=frozenset({"presales"}),
+        skills=frozenset(),
+        chat_capacity=5,
+        hotline_capacity=1,
+        chat_load=0,
+        hotline_load=0,
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 
@@ -36,10 +42,16 @@ def item(**changes: object) -> ItemFacts:
         (agent(1, roles=frozenset({"refund"})), item(), False),
         (agent(1, chat_load=5), item(), False),
         (agent(1, chat_load=4), item(), True),
-        (agent(1, chat_load=5, roles=frozenset({"presales", "hotline"})),
-         item(channel=Channel.HOTLINE, role="hotline"), True),
-        (agent(1, hotline_load=1, roles=frozenset({"hotline"})),
-         item(channel=Channel.HOTLINE, role="hotline"), False),
+        (
+            agent(1, chat_load=5, roles=frozenset({"presales", "hotline"})),
+            item(channel=Channel.HOTLINE, role="hotline"),
+            True,
+        ),
+        (
+            agent(1, hotline_load=1, roles=frozenset({"hotline"})),
+            item(channel=Channel.HOTLINE, role="hotline"),
+            False,
+        ),
         (agent(1), item(excluded_agent_ids=frozenset({1})), False),
     ],
 )
@@ -52,28 +64,62 @@ def test_eligibility(who: AgentFacts, what: ItemFacts, expected: bool) -> None:
     [
         # Least loaded by load/capacity ratio.
         ([agent(1, chat_load=3), agent(2, chat_load=1)], item(), NOW, 2, "least loaded"),
-        ([agent(1, chat_load=2, chat_capacity=8), agent(2, chat_load=1, chat_capacity=2)],
-         item(), NOW, 1, "least loaded"),
+        (
+            [agent(1, chat_load=2, chat_capacity=8), agent(2, chat_load=1, chat_capacity=2)],
+            item(),
+            NOW,
+            1,
+            "least loaded",
+        ),
         # Ties: longest since last assignment first, then lower id.
-        ([agent(1, last_assigned_at=NOW), agent(2, last_assigned_at=NOW - timedelta(minutes=5))],
-         item(), NOW, 2, "least loaded"),
+        (
+            [agent(1, last_assigned_at=NOW), agent(2, last_assigned_at=NOW - timedelta(minutes=5))],
+            item(),
+            NOW,
+            2,
+            "least loaded",
+        ),
         ([agent(2), agent(1)], item(), NOW, 1, "least loaded"),
         # Sticky owner within protection, even when busier.
-        ([agent(1, chat_load=4), agent(2)],
-         item(protection_owner_id=1, protection_until=NOW + timedelta(hours=1)), NOW, 1, "protection"),
+        (
+            [agent(1, chat_load=4), agent(2)],
+            item(protection_owner_id=1, protection_until=NOW + timedelta(hours=1)),
+            NOW,
+            1,
+            "protection",
+        ),
         # Protection expired: normal rules.
-        ([agent(1, chat_load=4), agent(2)],
-         item(protection_owner_id=1, protection_until=NOW), NOW, 2, "least loaded"),
+        (
+            [agent(1, chat_load=4), agent(2)],
+            item(protection_owner_id=1, protection_until=NOW),
+            NOW,
+            2,
+            "least loaded",
+        ),
         # Owner without capacity: someone else takes it.
-        ([agent(1, chat_load=5), agent(2)],
-         item(protection_owner_id=1, protection_until=NOW + timedelta(hours=1)), NOW, 2, "least"),
+        (
+            [agent(1, chat_load=5), agent(2)],
+            item(protection_owner_id=1, protection_until=NOW + timedelta(hours=1)),
+            NOW,
+            2,
+            "least",
+        ),
         # Skill required: the qualified agent even if busier.
-        ([agent(1), agent(2, chat_load=3, skills=frozenset({"vip"}))],
-         item(required_skills=frozenset({"vip"})), NOW, 2, "vip"),
+        (
+            [agent(1), agent(2, chat_load=3, skills=frozenset({"vip"}))],
+            item(required_skills=frozenset({"vip"})),
+            NOW,
+            2,
+            "vip",
+        ),
         # Nobody qualified free, fallback window passed: anyone eligible.
-        ([agent(1, chat_load=1), agent(2, chat_load=5, skills=frozenset({"vip"}))],
-         item(required_skills=frozenset({"vip"}), enqueued_at=NOW - timedelta(seconds=61)),
-         NOW, 1, "fallback"),
+        (
+            [agent(1, chat_load=1), agent(2, chat_load=5, skills=frozenset({"vip"}))],
+            item(required_skills=frozenset({"vip"}), enqueued_at=NOW - timedelta(seconds=61)),
+            NOW,
+            1,
+            "fallback",
+        ),
     ],
 )
 def test_pick_agent(
@@ -91,8 +137,10 @@ def test_pick_agent(
         ([], item()),
         ([agent(1, status=AgentStatus.AWAY)], item()),
         # Qualified agent busy, fallback window not yet open: wait.
-        ([agent(1), agent(2, chat_load=5, skills=frozenset({"vip"}))],
-         item(required_skills=frozenset({"vip"}), enqueued_at=NOW - timedelta(seconds=10))),
+        (
+            [agent(1), agent(2, chat_load=5, skills=frozenset({"vip"}))],
+            item(required_skills=frozenset({"vip"}), enqueued_at=NOW - timedelta(seconds=10)),
+        ),
     ],
 )
 def test_nobody_picked(agents: list[AgentFacts], what: ItemFacts) -> None:

@@ -1,0 +1,74 @@
+"""Buyers (买家), keyed by their marketplace nick (旺旺名) within a shop.
+
+Writers here take the caller's ``AsyncSession`` and never commit (see ``catalog``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from csdesk.actions.batch import insert_returning_ids_by_key
+from csdesk.clock import require_aware
+from csdesk.storage.enums import BuyerTier
+from csdesk.storage.models import Buyer
+
+# Comfortably below SQLite's bound-parameter limit for the lookup of existing nicks.
+_LOOKUP_CHUNK = 900
+
+
+@dataclass(frozen=True)
+class BuyerSpec:
+    nick: str
+    created_at: datetime
+    tier: BuyerTier = BuyerTier.NORMAL
+    name: str | None = None
+    phone: str | None = None
+    """PII: shown masked; revealing it needs a reason and is audited."""
+    address: str | None = None
+    """PII, like ``phone``."""
+
+    def __post_init__(self) -> None:
+        if not self.nick:
+            raise ValueError("buyer nick must not be empty")
+        require_aware(self.created_at, "buyer created_at")
+
+
+async def ensure_buyers(
+    session: AsyncSession, shop_id: str, buyers: Sequence[BuyerSpec]
+) -> list[int]:
+    """Ids of the buyers with these nicks, inserting the ones the shop does not know yet.
+
+    Known buyers keep their stored data (a chat message carries only a nick; it must not
+    wipe the name and address an order brought in). Returns ids in input order.
+    """
+    nicks = [buyer.nick for buyer in buyers]
+    if len(set(nicks)) != len(nicks):
+        raise ValueError("buyer nicks in one call must be unique")
+    known: dict[str, int] = {}
+    for start in range(0, len(nicks), _LOOKUP_CHUNK):
+        chunk = nicks[start : start + _LOOKUP_CHUNK]
+        result = await session.execute(
+            select(Buyer.nick, Buyer.id).where(Buyer.shop_id == shop_id, Buyer.nick.in_(chunk))
+        )
+        known.update(result.tuples().all())
+    new_buyers = [buyer for buyer in buyers if buyer.nick not in known]
+    rows = [
+        {
+            "shop_id": shop_id,
+            "nick": buyer.nick,
+            "tier": buyer.tier,
+            "name": buyer.name,
+            "phone": buyer.phone,
+            "address": buyer.address,
+            "created_at": buyer.created_at,
+        }
+        for buyer in new_buyers
+    ]
+    new_ids = await insert_returning_ids_by_key(session, Buyer, Buyer.id, Buyer.nick, rows)
+    known.update(zip((buyer.nick for buyer in new_buyers), new_ids, strict=True))
+    return [known[nick] for nick in nicks]

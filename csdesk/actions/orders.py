@@ -1,0 +1,128 @@
+"""Orders (订单) as the marketplace reports them: created (unpaid), paid, shipped, received, closed.
+
+Writers here take the caller's ``AsyncSession`` and never commit (see ``catalog``): the
+event-ingestion path records one ``order.created`` event's order together with the event
+row; seeding records a thousand per transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from csdesk.actions.batch import insert_returning_ids_by_key
+from csdesk.clock import require_aware
+from csdesk.storage.enums import OrderStatus
+from csdesk.storage.models import Order
+
+# Which timestamp each status needs. Closed needs only closed_at: an order closes unpaid
+# (timeout), or after a full refund at any later stage.
+_REQUIRED_TIMES: dict[OrderStatus, tuple[str, ...]] = {
+    OrderStatus.CREATED: (),
+    OrderStatus.PAID: ("paid_at",),
+    OrderStatus.SHIPPED: ("paid_at", "shipped_at"),
+    OrderStatus.RECEIVED: ("paid_at", "shipped_at", "received_at"),
+    OrderStatus.CLOSED: ("closed_at",),
+}
+_TIMELINE = ("created_at", "paid_at", "shipped_at", "received_at", "closed_at")
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    sku: str
+    title: str
+    qty: int
+    price_fen: int
+    """Unit price at purchase (campaign price included), frozen with the order."""
+
+    def __post_init__(self) -> None:
+        if self.qty <= 0:
+            raise ValueError(f"order item {self.sku}: qty must be positive")
+        if self.price_fen < 0:
+            raise ValueError(f"order item {self.sku}: price_fen must not be negative")
+
+    @property
+    def subtotal_fen(self) -> int:
+        return self.qty * self.price_fen
+
+    def as_json(self) -> dict[str, Any]:
+        return {"sku": self.sku, "title": self.title, "qty": self.qty, "price_fen": self.price_fen}
+
+
+@dataclass(frozen=True)
+class OrderSpec:
+    external_id: str
+    """The marketplace's order number (订单号), unique within the shop."""
+    buyer_id: int
+    status: OrderStatus
+    items: tuple[OrderItem, ...]
+    created_at: datetime
+    amount_fen: int | None = None
+    """What the buyer pays; defaults to the sum of the items (set it for shop-wide discounts)."""
+    gifts: tuple[str, ...] = ()
+    """Gifts and promo items the system attached (order review compares them to the campaign)."""
+    campaign: str | None = None
+    invoice_title: str | None = None
+    receiver_name: str | None = None
+    receiver_phone: str | None = None
+    address: str | None = None
+    paid_at: datetime | None = None
+    shipped_at: datetime | None = None
+    received_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if not self.external_id:
+            raise ValueError("order external_id must not be empty")
+        if not self.items:
+            raise ValueError(f"order {self.external_id}: no items")
+        for name in _REQUIRED_TIMES[self.status]:
+            if getattr(self, name) is None:
+                raise ValueError(f"order {self.external_id}: status {self.status} needs {name}")
+        if self.status is OrderStatus.CREATED and self.paid_at is not None:
+            raise ValueError(f"order {self.external_id}: an unpaid order has no paid_at")
+        times = [getattr(self, name) for name in _TIMELINE]
+        present = [require_aware(t, "order time") for t in times if t is not None]
+        if present != sorted(present):
+            raise ValueError(f"order {self.external_id}: timestamps out of order")
+        if self.amount_fen is not None and self.amount_fen < 0:
+            raise ValueError(f"order {self.external_id}: amount_fen must not be negative")
+
+    @property
+    def total_fen(self) -> int:
+        if self.amount_fen is not None:
+            return self.amount_fen
+        return sum(item.subtotal_fen for item in self.items)
+
+
+async def record_orders(
+    session: AsyncSession, shop_id: str, orders: Sequence[OrderSpec]
+) -> list[int]:
+    """Insert orders new to the shop; returns their ids in input order."""
+    rows = [
+        {
+            "shop_id": shop_id,
+            "external_id": order.external_id,
+            "buyer_id": order.buyer_id,
+            "status": order.status,
+            "amount_fen": order.total_fen,
+            "items": [item.as_json() for item in order.items],
+            "gifts": list(order.gifts),
+            "campaign": order.campaign,
+            "invoice_title": order.invoice_title,
+            "receiver_name": order.receiver_name,
+            "receiver_phone": order.receiver_phone,
+            "address": order.address,
+            "created_at": order.created_at,
+            "paid_at": order.paid_at,
+            "shipped_at": order.shipped_at,
+            "received_at": order.received_at,
+            "closed_at": order.closed_at,
+        }
+        for order in orders
+    ]
+    return await insert_returning_ids_by_key(session, Order, Order.id, Order.external_id, rows)

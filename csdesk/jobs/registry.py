@@ -1,0 +1,78 @@
+"""Every job and every cron entry, in one place; both runners read this table.
+
+The in-process runner (embedded mode) and the arq worker (server mode) register exactly these
+functions under these names, and run the cron entries on the same schedule (arq's
+``next_cron``, in UTC).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from arq.cron import next_cron
+from arq.typing import OptionType, WeekdayOptionType
+
+from csdesk.jobs import housekeeping
+from csdesk.jobs.base import JobFunction, UnknownJobError
+
+
+@dataclass(frozen=True)
+class CronEntry:
+    """When to run ``fn``: arq's cron fields, each a set, one value, or None for "every"."""
+
+    fn: JobFunction
+    month: OptionType = None
+    day: OptionType = None
+    weekday: WeekdayOptionType = None
+    hour: OptionType = None
+    minute: OptionType = None
+    second: OptionType = 0
+    run_at_startup: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"cron:{self.fn.__name__}"
+
+    def next_after(self, moment: datetime) -> datetime:
+        """The first run strictly after ``moment`` (arq's pure ``next_cron``)."""
+        return next_cron(
+            moment,
+            month=self.month,
+            day=self.day,
+            weekday=self.weekday,
+            hour=self.hour,
+            minute=self.minute,
+            second=self.second,
+        )
+
+
+@dataclass(frozen=True)
+class Registry:
+    functions: tuple[JobFunction, ...]
+    cron: tuple[CronEntry, ...] = ()
+    by_name: dict[str, JobFunction] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_name = {fn.__name__: fn for fn in self.functions}
+        if len(by_name) != len(self.functions):
+            raise ValueError("two job functions share a name")
+        object.__setattr__(self, "by_name", by_name)
+
+    def get(self, name: str) -> JobFunction:
+        try:
+            return self.by_name[name]
+        except KeyError:
+            raise UnknownJobError(f"no job named {name!r} (see csdesk/jobs/registry.py)") from None
+
+
+REGISTRY = Registry(
+    functions=(housekeeping.purge_expired_sessions,),
+    cron=(
+        # Logins last one shift (AuthSettings.session_max_age_s, 12 h) and the auth check
+        # refuses an expired session whether or not its row is still there, so this only
+        # reclaims space: every 10 minutes keeps the table near the number of live logins
+        # for the cost of one small DELETE.
+        CronEntry(housekeeping.purge_expired_sessions, minute={0, 10, 20, 30, 40, 50}),
+    ),
+)

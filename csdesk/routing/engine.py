@@ -1,0 +1,697 @@
+"""The routing engine: load facts, ask the pure roles, save the decision.
+
+One handler per platform event type. Each runs inside the processor's transaction (a
+savepoint per event) and leaves queue-index updates and bus events in the outbox, which
+the processor flushes after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from csdesk.actions import routing as routing_actions
+from csdesk.actions.buyers import BuyerSpec, ensure_buyers
+from csdesk.actions.conversations import MessageSpec, append_messages
+from csdesk.actions.orders import OrderItem as OrderItemSpec
+from csdesk.actions.orders import OrderSpec, record_orders
+from csdesk.actions.outbox import Outbox
+from csdesk.actions.refunds import RefundDeadlines, RefundSpec, record_refunds
+from csdesk.bus import events as ev
+from csdesk.bus.base import BusEvent
+from csdesk.ingest.processor import NotReadyError
+from csdesk.roles import aftersales_triage, hotline, order_review, payment_chasing, presales
+from csdesk.roles import refund as refund_role
+from csdesk.roles.base import (
+    AFTERSALES_INTENTS,
+    BuyerFacts,
+    ContactFacts,
+    Decision,
+    Intent,
+    RefundFacts,
+    Risk,
+    sla_for,
+)
+from csdesk.routing import facts as loaded
+from csdesk.routing.assignment import required_skills
+from csdesk.routing.scoring import ScoreFacts, static_score
+from csdesk.routing.triage import TriageResult, classify
+from csdesk.storage.enums import (
+    BuyerTier,
+    Channel,
+    ConversationStatus,
+    MessageSender,
+    OrderStatus,
+    RefundKind,
+    RefundStatus,
+    ServiceRole,
+)
+from csdesk.storage.models import Buyer, Conversation, Order, PlatformEvent, Refund
+
+OPEN = (ConversationStatus.SCHEDULED, ConversationStatus.QUEUED, ConversationStatus.ASSIGNED)
+CHASE_KINDS = ("payment_chase", "phone_chase")
+POST_PURCHASE = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.RECEIVED)
+
+Handler = Callable[
+    [AsyncSession, loaded.ShopContext, Mapping[str, Any], datetime, datetime, Outbox],
+    Awaitable[None],
+]
+
+
+# -- decisions composed from the roles --------------------------------------------------------
+
+
+def decide_contact(contact: ContactFacts, ctx: loaded.ShopContext, now: datetime) -> Decision:
+    """Which role takes a buyer contact, scored: the shop's intent map, then the role."""
+    config = ctx.routing
+    role = config.role_for(contact.intent)
+    post_purchase = contact.order is not None and contact.order.status in POST_PURCHASE
+    if role is ServiceRole.AFTERSALES_TRIAGE or (
+        post_purchase and contact.intent in AFTERSALES_INTENTS
+    ):
+        return aftersales_triage.intake(contact, config)
+    if role is ServiceRole.PRESALES:
+        return presales.intake(contact, config)
+    if role is ServiceRole.REFUND:
+        return refund_role.intake_chat(contact, config)
+    if role is ServiceRole.HOTLINE:
+        return hotline.intake_callback(contact, now, config)
+    # Payment questions, address changes, invoices: the role's queue, scored plainly.
+    facts = ScoreFacts(
+        role=role,
+        intent=contact.intent,
+        risk=contact.risk,
+        order_amount_fen=contact.order.amount_fen if contact.order else None,
+        buyer_tier=contact.buyer.tier,
+        promotion=contact.promotion,
+    )
+    return Decision(
+        role=role,
+        kind="chat",
+        score=static_score(facts, config),
+        due_at=sla_for(role, config).first_response_due(contact.at),
+    )
+
+
+async def _buyer(
+    session: AsyncSession, ctx: loaded.ShopContext, nick: str, tier: str | None, at: datetime
+) -> Buyer:
+    (buyer_id,) = await ensure_buyers(
+        session,
+        ctx.shop_id,
+        [BuyerSpec(nick=nick, created_at=at, tier=BuyerTier(tier) if tier else BuyerTier.NORMAL)],
+    )
+    buyer = await session.get(Buyer, buyer_id)
+    assert buyer is not None
+    if tier and buyer.tier != BuyerTier(tier):
+        buyer.tier = BuyerTier(tier)  # the platform knows the tier best (88VIP changes)
+    return buyer
+
+
+async def _skills_for(
+    session: AsyncSession, ctx: loaded.ShopContext, buyer: Buyer | None, order: Order | None
+) -> frozenset[str]:
+    categories: list[str] = []
+    if order is not None:
+        products = await loaded.products_by_sku(
+            session, ctx.shop_id, [i["sku"] for i in order.items]
+        )
+        categories = [p.category for p in products.values()]
+    return required_skills(
+        ctx.assignment.skill_rules, buyer.tier.value if buyer else None, categories
+    )
+
+
+async def _open_and_place(
+    session: AsyncSession,
+    ctx: loaded.ShopContext,
+    decision: Decision,
+    channel: Channel,
+    now: datetime,
+    outbox: Outbox,
+    **fields: Any,
+) -> Conversation:
+    conversation = await routing_actions.open_item(
+        session, shop_id=ctx.shop_id, decision=decision, channel=channel, now=now, **fields
+    )
+    if conversation.status is ConversationStatus.QUEUED:
+        await routing_actions.place(session, ctx, conversation, now, outbox)
+    return conversation
+
+
+async def _open_followups(
+    session: AsyncSession,
+    ctx: loaded.ShopContext,
+    decision: Decision,
+    contact: ContactFacts,
+    buyer: Buyer,
+    now: datetime,
+    outbox: Outbox,
+) -> None:
+    """Proactive calls and the like that a decision asks for (seed 003: call before the
+    complaint happens) — at most one open per buyer and kind."""
+    for followup in decision.followups:
+        if followup.role is not ServiceRole.HOTLINE:
+            continue
+        existing = await session.scalar(
+            select(Conversation.id)
+            .where(
+                Conversation.shop_id == ctx.shop_id,
+                Conversation.buyer_id == buyer.id,
+                Conversation.kind == "proactive_call",
+                Conversation.status.in_(OPEN),
+            )
+            .limit(1)
+        )
+        if existing is not None:
+            continue
+        task = hotline.proactive_call_task(contact, followup, ctx.routing)
+        await _open_and_place(
+            session,
+            ctx,
+            task,
+            Channel.HOTLINE,
+            now,
+            outbox,
+            buyer_id=buyer.id,
+            intent=contact.intent.value,
+            risk=contact.risk.value,
+            not_before=followup.due_at,
+            note=followup.reason,
+        )
+
+
+# -- handlers ------------------------------------------------------------------------------------
+
+
+async def on_message(
+    session: AsyncSession,
+    ctx: loaded.ShopContext,
+    data: Mapping[str, Any],
+    at: datetime,
+    now: datetime,
+    outbox: Outbox,
+) -> None:
+    buyer = await _buyer(session, ctx, data["buyer_nick"], data.get("buyer_tier"), at)
+    triage: TriageResult = classify(data["text"], ctx.routing.triage)
+    conversation = await session.scalar(
+        select(Conversation)
+        .where(
+            Conversation.shop_id == ctx.shop_id,
+            Conversation.buyer_id == buyer.id,
+            Conversation.channel == Channel.CHAT,
+            Conversation.kind == "chat",
+            Conversation.status.in_(OPEN),
+        )
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+    order = await loaded.latest_order(session, ctx.shop_id, buyer.id)
+    contact = ContactFacts(
+        channel=Channel.CHAT,
+        intent=Intent(triage.intent),
+        risk=Risk(triage.risk),
+        at=at,
+        buyer=loaded.buyer_facts(buyer),
+        order=loaded.order_facts(order) if order else None,
+        prior_contacts_24h=await loaded.contacts_since(
+            session, ctx.shop_id, buyer.id, loaded.day_ago(at)
+        ),
+        first_contact=not await loaded.has_history(session, ctx.shop_id, buyer.id),
+        promotion=ctx.promotion,
+    )
+    decision = decide_contact(contact, ctx, now)
+    if conversation is None:
+        conversation = await routing_actions.open_item(
+            session,
+            shop_id=ctx.shop_id,
+            decision=decision,
+            channel=Channel.CHAT,
+            now=now,
+            buyer_id=buyer.id,
+            order_id=order.id if order else None,
+            intent=triage.intent,
+            risk=triage.risk,
+            required_skills=await _skills_for(session, ctx, buyer, order),
+        )
+        conversation.last_buyer_message_at = at
+        await _add_buyer_message(session, ctx, conversation, data["text"], at, outbox)
+        await routing_actions.place(session, ctx, conversation, now, outbox)
+    else:
+        conversation.last_buyer_message_at = at
+        await _add_buyer_message(session, ctx, conversation, data["text"], at, outbox)
+        await _rescore_on_message(session, ctx, conversation, decision, triage, now, outbox)
+    await _open_followups(session, ctx, decision, contact, buyer, now, outbox)
+
+
+async def _add_buyer_message(
+    session: AsyncSession,
+    ctx: loaded.ShopContext,
+    conversation: Conversation,
+    text: str,
+    at: datetime,
+    outbox: Outbox,
+) -> None:
+    (message_id,) = await append_messages(
+        session, ctx.shop_id, conversation.id, [MessageSpec(MessageSender.BUYER, text, at)]
+    )
+    recipients = [ev.SUPERVISORS]
+    if conversation.assigned_agent_id is not None:
+        recipients.append(ev.to_user(conversation.assigned_agent_id))
+    outbox.publish(
+        BusEvent(
+            ev.MESSAGE_CREATED,
+            ctx.shop_id,
+            tuple(recipients),
+            {
+                "conversation_id": conversation.id,
+                "message": {
+                    "id": message_id,
+                    "sender": "buyer",
+                    "text": text,
+                    "sent_at": at.isoformat(),
+                },
+            },
+        )
+    )
+
+
+async def _rescore_on_message(
+    session: AsyncSession,
+    ctx: loaded.ShopContext,
+    conversation: Conversation,
+    decision: Decision,
+    triage: TriageResult,
+    now: datetime,
+    outbox: Outbox,
+) -> None:
+    """A later message can raise an open conversation's importance, never lower it: a buyer
+    who turns to 退款 or threatens 差评 moves up (or over to refund) while still waiting."""
+    if decision.score.points <= conversation.priority_score:
+        return
+    conversation.intent = triage.intent
+    conversation.risk = triage.risk
+    conversation.priority_score = decision.score.points
+    conversation.score_breakdown = decision.score.to_json()
+    if conversation.status is not ConversationStatus.QUEUED:
+        return
+    old_role = conversation.role
+    if decision.role.value != old_role:
+        outbox.remove(ctx.shop_id, old_role, conversation.id)
+        conversation.role = decision.role.value
+    await routing_actions.place(session, ctx, conversation, now, outbox)
+
+
+async def on_order_created(
+    session: AsyncSession,
+    ctx: loaded.ShopContext,
+    data: Mapping[str, Any],
+    at: datetime,
+    now: datetime,
+    outbox: Outbox,
+) -> None:
+    existing = await session.scalar(
+        select(Order.id).where(Order.shop_id == ctx.shop_id, Order.external_id == data["order_id"])
+    )
+    if existing is not None:
+        return  # the same order announced twice under two event ids: nothing new
+    buyer = await _buyer(session, ctx, data["buyer_nick"], data.get("buyer_tier"), at)
+    (order_id,) = await record_orders(
+        session,
+        ctx.shop_id,
+        [
+            OrderSpec(
+                external_id=data["order_id"],
+                buyer_id=buyer.id,
+                status=OrderStatus.CREATED,
+                items=tuple(
+                    OrderItemSpec(i["sku"], i["title"], i["qty"], i["price_fen"])
+                    for i in data["items"]
+                ),
+                created_at=at,
+                amount_fen=data["amount_fen"],
+                gifts=tuple(data.get("gifts") or ()),
+                campaign=data.get("campaign"),
+                invoice_title=data.get("invoice_title"),
+                receiver_name=data.get("receiver_name"),
+                receiver_phone=data.get("receiver_phone"),
+                address=data.get("address"),
+            )
+        ],
+    )
+    order = await session.get(Order, order_id)
+    assert order is not None
+    decision = payment_chasing.plan_chase(
+        loaded.order_facts(order),
+        loaded.buyer_facts(buyer),
+        0,
+        None,
+        now,
+        ctx.routing,
+        ctx.promotion,
+    )
+    if decision is None:
+        return
+    await _open_and_place(
+        session,
+        ctx,
+        decision,
+        Channel.HOTLINE if decision.role is ServiceRole.HOTLINE else Channel.CHAT,
+        now,
+        outbox,
+        buyer_id=buyer.id,
+        order_id=order.id,
+        not_before=decision.due_at,
+        required_skills=await _skills_for(session, ctx, buyer, order),
+    )
+
+
+async def _order(session: AsyncSession, ctx: loaded.ShopContext, external_id: str) -> Order:
+    order = await session.scalar(
+        select(Order).where(Order.shop_id == ctx.shop_id, Order.external_id == external_id)
+    )
+    if order is None:
+        raise NotReadyError(f"order {external_id} not recorded yet")
+    return order
+
+
+async def _close_open(
+    session: AsyncSession,
+    ctx: loaded.ShopContext,
+    where: Any,
+    disposition: str,
+    now: datetime,
+    outbox: Outbox,
+    *,
+    recovered_fen: int | None = None,
+) -> list[Conversation]:
+    rows = list(
+        await session.scalars(
+            select(Conversation).where(
+                Conversation.shop_id == ctx.shop_id, Conversation.status.in_(OPEN), where
+            )
+        )
+    )
+    for conversation in rows:
+        was_queued = conversation.status is ConversationStatus.QUEUED
+        conversation.status = ConversationStatus.CLOSED
+        conversation.closed_at = now
+        conversation.disposition = disposition
+        if recovered_fen is not None and (conversation.attempts or conversation.assigned_agent_id):
+            conversation.recovered_fen = recovered_fen
+        if was_queued:
+            outbox.remove(ctx.shop_id, conversation.role, conversation.id)
+        recipients = [ev.SUPERVISORS]
+        if conversation.assigned_agent_id is not None:
+            recipients.append(ev.to_user(conversation.assigned_agent_id))
+        outbox.publish(
+            BusEvent(
+                ev.CONVERSATION_CLOSED,
+                ctx.shop_id,
+                tuple(recipients),
+                {"conversation_id": conversation.id, "disposition": disposition},
+            )
+        )
+    return rows
+
+
+async def on_order_paid(
+    session: AsyncSession,
+    ctx: loaded.ShopContext,
+    data: Mapping[str, Any],
+    at: datetime,
+    now: datetime,
+    outbox: Outbox,
+) -> None:
+    order = await _order(session, ctx, data["order_id"])
+    if order.status is not OrderStatus.CREATED:
+        return
+    order.status = OrderStatus.PAID
+    order.paid_at = max(at, order.created_at)
+    # Payment ends the chase; whoever chased gets the recovered amount (催付 KPI).
+    await _close_open(
+        session,
+        ctx,
+        (Conversation.order_id == order.id) & Conversation.kind.in_(CHASE_KINDS),
+        "paid",
+        now,
+        outbox,
+        recovered_fen=order.amount_fen,
+    )
+    buyer = await session.get(Buyer, order.buyer_id)
+    assert buyer is not None
+    products = await loaded.products_by_sku(session, ctx.shop_id, [i["sku"] for i in order.items])
+    promised = {sku: list(p.gifts) for sku, p in products.items() if p.gifts}
+    recent = await loaded.recent_orders(
+        session,
+        ctx.shop_id,
+        buyer.id,
+        order.created_at - timedelta(seconds=ctx.routing.order_review.duplicate_window_s),
+        order.id,
+    )
+    decision = order_review.intake(
+        loaded.order_facts(order),
+        loaded.buyer_facts(buyer),
+        now,
+        ctx.routing,
+        promised_gifts=promised,
+        recent_orders=recent,
+        promotion=ctx.promotion,
+    )
+    if decision is not None:
+        await _open_and_place(
+            session, ctx, decision, Channel.CHAT, now, outbox, buyer_id=buyer.id, order_id=order.id
+        )
+
+
+async def on_order_shipped(
+    session: AsyncSession,
+    ctx: loaded.ShopContext,
+    data: Mapping[str, Any],
+    at: datetime,
+    now: datetime,
+    outbox: Outbox,
+) -> None:
+    order = await _order(session, ctx, data["order_id"])
+    if order.status in (OrderStatus.SHIPPED, OrderStatus.RECEIVED, OrderStatus.CLOSED):
+        return
+    if order.status is OrderStatus.CREATED:
+        order.paid_at = order.paid_at or at
+    order.status = OrderStatus.SHIPPED
+    order.shipped_at = max(at, order.paid_at or at)
+    # Shipped orders need no pre-shipment review any more.
+    await _close_open(
+        session,
+        ctx,
+        (Conversation.order_id == order.id) & (Conversation.kind == "order_check"),
+        "shipped",
+        now,
+        outbox,
+    )
+
+
+def _refund_facts(refund: Refund, order_status: OrderStatus, buyer: Buyer) -> RefundFacts:
+    return RefundFacts(
+        refund_id=refund.id,
+        order_id=refund.order_id,
+        kind=refund.kind,
+        order_status=order_status,
+        amount_fen=refund.amount_fen,
+        requested_at=refund.requested_at,
+        buyer=loaded.buyer_facts(buyer),
+        reason=refund.reason,
+    )
+
+
+async def on_refund_requested(
+    session: AsyncSession,
+    ctx: loaded.ShopContext,
+    data: Mapping[str, Any],
+    at: datetime,
+    now: datetime,
+    outbox: Outbox,
+) -> None:
+    existing = await session.scalar(
+        select(Refund.id).where(
+            Refund.shop_id == ctx.shop_id, Refund.external_id == data["refund_id"]
+        )
+    )
+    if existing is not None:
+        return
+    order = await _order(session, ctx, data["order_id"])
+    buyer = await session.get(Buyer, order.buyer_id)
+    assert buyer is not None
+    kind = RefundKind(data["kind"])
+    shipped = order.status in (OrderStatus.SHIPPED, OrderStatus.RECEIVED)
+    if kind is RefundKind.RETURN_AND_REFUND and not shipped:
+        kind = RefundKind.REFUND_ONLY  # nothing to send back before shipping
+    deadline = refund_role.refund_deadline(kind, order.status, at, ctx.routing)
+    cfg = ctx.routing.refund
+    (refund_id,) = await record_refunds(
+        session,
+        ctx.shop_id,
+        [
+            RefundSpec(
+                external_id=data["refund_id"],
+                order_id=order.id,
+                buyer_id=buyer.id,
+                kind=kind,
+                status=RefundStatus.REQUESTED,
+                amount_fen=max(1, data["amount_fen"]),
+                reason=data["reason"],
+                requested_at=at,
+                goods_shipped=shipped,
+                deadline_at=deadline,
+            )
+        ],
+        deadlines=RefundDeadlines(
+            timedelta(seconds=cfg.unshipped_deadline_s), timedelta(seconds=cfg.shipped_deadline_s)
+        ),
+    )
+    refund = await session.get(Refund, refund_id)
+    assert refund is not None
+    decision = refund_role.intake(
+        _refund_facts(refund, order.status, buyer), ctx.routing, promotion=ctx.promotion
+    )
+    await _open_and_place(
+        session,
+        ctx,
+        decision,
+        Channel.CHAT,
+        now,
+        outbox,
+        buyer_id=buyer.id,
+        order_id=order.id,
+        refund_id=refund.id,
+        intent="refund",
+        required_skills=await _skills_for(session, ctx, buyer, order),
+    )
+
+
+async def _refund(session: AsyncSession, ctx: loaded.ShopContext, external_id: str) -> Refund:
+    refund = await session.scalar(
+        select(Refund).where(Refund.shop_id == ctx.shop_id, Refund.external_id == external_id)
+    )
+    if refund is None:
+        raise NotReadyError(f"refund {external_id} not recorded yet")
+    return refund
+
+
+async def on_refund_cancelled(
+    session: AsyncSession,
+    ctx: loaded.ShopContext,
+    data: Mapping[str, Any],
+    at: datetime,
+    now: datetime,
+    outbox: Outbox,
+) -> None:
+    refund = await _refund(session, ctx, data["refund_id"])
+    if refund.status in (RefundStatus.REFUNDED, RefundStatus.CANCELLED, RefundStatus.REJECTED):
+        return
+    refund.status = RefundStatus.CANCELLED
+    refund.resolved_at = max(at, refund.requested_at)
+    await _close_open(
+        session, ctx, Conversation.refund_id == refund.id, "refund_cancelled", now, outbox
+    )
+
+
+async def on_return_received(
+    session: AsyncSession,
+    ctx: loaded.ShopContext,
+    data: Mapping[str, Any],
+    at: datetime,
+    now: datetime,
+    outbox: Outbox,
+) -> None:
+    refund = await _refund(session, ctx, data["refund_id"])
+    if refund.status not in (RefundStatus.REQUESTED, RefundStatus.APPROVED):
+        return
+    refund.status = RefundStatus.RETURN_RECEIVED
+    order = await session.get(Order, refund.order_id)
+    buyer = await session.get(Buyer, refund.buyer_id)
+    assert order is not None
+    assert buyer is not None
+    decision = refund_role.intake_return_received(
+        _refund_facts(refund, order.status, buyer), at, ctx.routing, promotion=ctx.promotion
+    )
+    await _open_and_place(
+        session,
+        ctx,
+        decision,
+        Channel.CHAT,
+        now,
+        outbox,
+        buyer_id=buyer.id,
+        order_id=order.id,
+        refund_id=refund.id,
+    )
+
+
+async def on_call(
+    session: AsyncSession,
+    ctx: loaded.ShopContext,
+    data: Mapping[str, Any],
+    at: datetime,
+    now: datetime,
+    outbox: Outbox,
+) -> None:
+    buyer: Buyer | None = None
+    if data.get("buyer_nick"):
+        buyer = await _buyer(session, ctx, data["buyer_nick"], None, at)
+    else:
+        buyer = await session.scalar(
+            select(Buyer)
+            .where(Buyer.shop_id == ctx.shop_id, Buyer.phone == data["caller_phone"])
+            .limit(1)
+        )
+    order = await loaded.latest_order(session, ctx.shop_id, buyer.id) if buyer else None
+    contact = ContactFacts(
+        channel=Channel.HOTLINE,
+        intent=Intent.OTHER,
+        risk=Risk.LOW,
+        at=at,
+        buyer=loaded.buyer_facts(buyer) if buyer else BuyerFacts(buyer_id=0),
+        order=loaded.order_facts(order) if order else None,
+        promotion=ctx.promotion,
+    )
+    decision = hotline.intake_call(contact, ctx.routing)
+    await _open_and_place(
+        session,
+        ctx,
+        decision,
+        Channel.HOTLINE,
+        now,
+        outbox,
+        buyer_id=buyer.id if buyer else None,
+        order_id=order.id if order else None,
+        note=f"来电 {data['call_id']}",
+    )
+
+
+HANDLERS: Mapping[str, Handler] = {
+    "message.received": on_message,
+    "order.created": on_order_created,
+    "order.paid": on_order_paid,
+    "order.shipped": on_order_shipped,
+    "refund.requested": on_refund_requested,
+    "refund.cancelled": on_refund_cancelled,
+    "return.received": on_return_received,
+    "call.inbound": on_call,
+}
+
+
+async def handle_event(
+    session: AsyncSession, event: PlatformEvent, now: datetime, outbox: Outbox
+) -> None:
+    """Apply one accepted platform event (the processor's handler)."""
+    ctx = await loaded.load_shop_context(session, event.shop_id)
+    # A platform clock running ahead must not make items younger than they are.
+    at = min(event.occurred_at, now)
+    await HANDLERS[event.type](session, ctx, event.payload, at, now, outbox)
+
+
+__all__ = ["HANDLERS", "decide_contact", "handle_event", "update"]

@@ -1,0 +1,226 @@
+"""Load the facts the pure roles decide on. Reads only; the engine saves."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from csdesk.roles.base import BuyerFacts, OrderFacts, OrderItem
+from csdesk.routing.assignment import AgentFacts, AssignmentConfig
+from csdesk.routing.config import RoutingConfig
+from csdesk.storage.enums import AgentStatus, Channel, ConversationStatus
+from csdesk.storage.models import AgentProfile, Buyer, Conversation, Order, Product, Shop
+
+
+@dataclass(frozen=True)
+class ShopContext:
+    shop_id: str
+    routing: RoutingConfig
+    assignment: AssignmentConfig
+    promotion: str | None
+    """The promotion profile running now (``double11``), set by the owner for the day."""
+
+
+@lru_cache(maxsize=64)
+def _parse_config(raw_json: str) -> tuple[RoutingConfig, AssignmentConfig, str | None]:
+    # Shops change their configuration rarely; parsing it (and compiling triage
+    # automata) once per distinct JSON keeps it off the per-event path.
+    raw: dict[str, Any] = json.loads(raw_json)
+    promotion = raw.get("promotion")
+    return (
+        RoutingConfig.from_overrides(raw.get("routing")),
+        AssignmentConfig.from_overrides(raw.get("assignment")),
+        promotion if isinstance(promotion, str) else None,
+    )
+
+
+async def load_shop_context(session: AsyncSession, shop_id: str) -> ShopContext:
+    config = await session.scalar(select(Shop.config).where(Shop.id == shop_id))
+    if config is None:
+        raise LookupError(f"unknown shop {shop_id!r}")
+    routing, assignment, promotion = _parse_config(json.dumps(config, sort_keys=True))
+    return ShopContext(shop_id, routing, assignment, promotion)
+
+
+def order_facts(order: Order) -> OrderFacts:
+    return OrderFacts(
+        order_id=order.id,
+        buyer_id=order.buyer_id,
+        status=order.status,
+        amount_fen=order.amount_fen,
+        created_at=order.created_at,
+        items=tuple(
+            OrderItem(
+                sku=i["sku"],
+                title=i.get("title", ""),
+                qty=i.get("qty", 1),
+                price_fen=i.get("price_fen", 0),
+            )
+            for i in order.items
+        ),
+        gifts=tuple(order.gifts),
+        campaign=order.campaign,
+        invoice_title=order.invoice_title,
+        receiver_name=order.receiver_name,
+        receiver_phone=order.receiver_phone,
+        address=order.address,
+        paid_at=order.paid_at,
+        shipped_at=order.shipped_at,
+    )
+
+
+def buyer_facts(buyer: Buyer) -> BuyerFacts:
+    return BuyerFacts(buyer_id=buyer.id, tier=buyer.tier)
+
+
+async def latest_order(session: AsyncSession, shop_id: str, buyer_id: int) -> Order | None:
+    return await session.scalar(
+        select(Order)
+        .where(Order.shop_id == shop_id, Order.buyer_id == buyer_id)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(1)
+    )
+
+
+async def recent_orders(
+    session: AsyncSession, shop_id: str, buyer_id: int, since: datetime, exclude_id: int
+) -> list[OrderFacts]:
+    rows = await session.scalars(
+        select(Order).where(
+            Order.shop_id == shop_id,
+            Order.buyer_id == buyer_id,
+            Order.created_at >= since,
+            Order.id != exclude_id,
+        )
+    )
+    return [order_facts(order) for order in rows]
+
+
+async def contacts_since(
+    session: AsyncSession, shop_id: str, buyer_id: int, since: datetime
+) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Conversation)
+        .where(
+            Conversation.shop_id == shop_id,
+            Conversation.buyer_id == buyer_id,
+            Conversation.opened_at >= since,
+            Conversation.kind.in_(("chat", "call")),
+        )
+    )
+    return int(count or 0)
+
+
+async def has_history(session: AsyncSession, shop_id: str, buyer_id: int) -> bool:
+    conversation = await session.scalar(
+        select(Conversation.id)
+        .where(Conversation.shop_id == shop_id, Conversation.buyer_id == buyer_id)
+        .limit(1)
+    )
+    order = await session.scalar(
+        select(Order.id).where(Order.shop_id == shop_id, Order.buyer_id == buyer_id).limit(1)
+    )
+    return conversation is not None or order is not None
+
+
+async def products_by_sku(
+    session: AsyncSession, shop_id: str, skus: Iterable[str]
+) -> Mapping[str, Product]:
+    skus = sorted(set(skus))
+    if not skus:
+        return {}
+    rows = await session.scalars(
+        select(Product).where(Product.shop_id == shop_id, Product.sku.in_(skus))
+    )
+    return {product.sku: product for product in rows}
+
+
+async def protection_owner(
+    session: AsyncSession, shop_id: str, buyer_id: int, now: datetime
+) -> tuple[int, datetime] | None:
+    """The agent who owns this buyer now (客户保护期), with the period's end."""
+    row = (
+        await session.execute(
+            select(Conversation.protection_owner_id, Conversation.protection_until)
+            .where(
+                Conversation.shop_id == shop_id,
+                Conversation.buyer_id == buyer_id,
+                Conversation.protection_owner_id.is_not(None),
+                Conversation.protection_until > now,
+            )
+            .order_by(Conversation.protection_until.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    owner_id, until = row
+    assert owner_id is not None
+    assert until is not None
+    return owner_id, until
+
+
+async def agent_facts(
+    session: AsyncSession,
+    shop_id: str,
+    *,
+    user_ids: Sequence[int] | None = None,
+    online_only: bool = True,
+) -> list[AgentFacts]:
+    """Agents with their current load per channel (open items assigned to them)."""
+    query = select(AgentProfile).where(AgentProfile.shop_id == shop_id)
+    if online_only:
+        query = query.where(AgentProfile.status == AgentStatus.ONLINE)
+    if user_ids is not None:
+        query = query.where(AgentProfile.user_id.in_(user_ids))
+    profiles = list(await session.scalars(query))
+    if not profiles:
+        return []
+    loads = await session.execute(
+        select(
+            Conversation.assigned_agent_id,
+            Conversation.channel,
+            func.count(),
+            func.max(Conversation.assigned_at),
+        )
+        .where(
+            Conversation.shop_id == shop_id,
+            Conversation.status == ConversationStatus.ASSIGNED,
+            Conversation.assigned_agent_id.in_([p.user_id for p in profiles]),
+        )
+        .group_by(Conversation.assigned_agent_id, Conversation.channel)
+    )
+    load: dict[tuple[int, Channel], int] = {}
+    last: dict[int, datetime] = {}
+    for agent_id, channel, count, last_at in loads:
+        if agent_id is None:
+            continue
+        load[(agent_id, channel)] = int(count)
+        if last_at is not None and (agent_id not in last or last_at > last[agent_id]):
+            last[agent_id] = last_at
+    return [
+        AgentFacts(
+            user_id=p.user_id,
+            status=p.status,
+            roles=frozenset(p.service_roles),
+            skills=frozenset(p.skills),
+            chat_capacity=p.chat_capacity,
+            hotline_capacity=p.hotline_capacity,
+            chat_load=load.get((p.user_id, Channel.CHAT), 0),
+            hotline_load=load.get((p.user_id, Channel.HOTLINE), 0),
+            last_assigned_at=last.get(p.user_id),
+        )
+        for p in profiles
+    ]
+
+
+def day_ago(now: datetime) -> datetime:
+    return now - timedelta(hours=24)

@@ -1,0 +1,170 @@
+"""``GET /api/openapi.json``: the OpenAPI 3 document of every ``/api/`` route.
+
+Built from one table next to the code; a test checks it lists exactly the app's /api/
+routes, so the document cannot silently drift from the router.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+import csdesk
+
+routes = web.RouteTableDef()
+
+_ERROR = {
+    "type": "object",
+    "properties": {"error": {"type": "string"}, "field": {"type": "string"}},
+    "required": ["error"],
+}
+_EVENT_STATUS = {
+    "type": "object",
+    "properties": {
+        "event_id": {"type": "string"},
+        "type": {"type": "string"},
+        "status": {"type": "string", "enum": ["received", "processed", "failed"]},
+        "received_at": {"type": "string", "format": "date-time"},
+        "occurred_at": {"type": "string", "format": "date-time"},
+        "processed_at": {"type": ["string", "null"], "format": "date-time"},
+        "error": {"type": "string"},
+    },
+    "required": ["event_id", "type", "status", "received_at"],
+}
+_EVENT_IN = {
+    "type": "object",
+    "required": ["event_id", "type", "occurred_at", "shop_id", "data"],
+    "properties": {
+        "event_id": {"type": "string", "maxLength": 128},
+        "type": {
+            "type": "string",
+            "enum": [
+                "message.received",
+                "order.created",
+                "order.paid",
+                "order.shipped",
+                "refund.requested",
+                "refund.cancelled",
+                "return.received",
+                "call.inbound",
+            ],
+        },
+        "occurred_at": {"type": "string", "format": "date-time"},
+        "shop_id": {"type": "string"},
+        "data": {"type": "object", "description": "Per type; see docs/events.md."},
+    },
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _err(description: str) -> dict[str, Any]:
+    return _json(_ERROR, description)
+
+
+SECURED: list[dict[str, list[str]]] = [{"session": []}, {"bearer": []}]
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/api/v1/events": {
+        "post": {
+            "summary": "Platform event (signed webhook)",
+            "security": [{"signature": []}],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _EVENT_IN}},
+            },
+            "responses": {
+                "202": _json(
+                    {"type": "object", "properties": {"accepted": {"const": True}}}, "accepted"
+                ),
+                "200": _json(
+                    {"type": "object", "properties": {"duplicate": {"const": True}}},
+                    "event_id seen before; nothing changed",
+                ),
+                "400": _err("malformed; `field` names the problem"),
+                "401": _err("unsigned or wrongly signed"),
+                "413": _err("body over 64 KiB"),
+            },
+        }
+    },
+    "/api/v1/events/{event_id}": {
+        "get": {
+            "summary": "Status of an accepted event (supervisor and up)",
+            "security": SECURED,
+            "parameters": [
+                {"name": "event_id", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "responses": {
+                "200": _json(_EVENT_STATUS, "the event"),
+                "401": _err("no login"),
+                "403": _err("role without access"),
+                "404": _err("unknown event"),
+            },
+        }
+    },
+    "/api/v1/queues": {
+        "get": {
+            "summary": "Per role: depth, oldest wait, top items with their score breakdown",
+            "security": SECURED,
+            "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+            "responses": {
+                "200": _json({"type": "object"}, "queues"),
+                "401": _err("no login"),
+                "403": _err("role without access"),
+            },
+        }
+    },
+    "/api/v1/me": {
+        "get": {
+            "summary": "Who am I",
+            "security": SECURED,
+            "responses": {"200": _json({"type": "object"}, "the user"), "401": _err("no login")},
+        }
+    },
+    "/api/v1/audit": {
+        "get": {
+            "summary": "Recent audit log of the shop (supervisor and up)",
+            "security": SECURED,
+            "responses": {
+                "200": _json({"type": "object"}, "audit rows"),
+                "401": _err("no login"),
+                "403": _err("role without access"),
+            },
+        }
+    },
+    "/api/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "security": SECURED,
+            "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")},
+        }
+    },
+}
+
+
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "csdesk API", "version": csdesk.__version__},
+        "components": {
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "csdesk_session"},
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "signature": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Csdesk-Signature",
+                    "description": "sha256=<hex HMAC-SHA256 of the raw body>",
+                },
+            }
+        },
+        "paths": PATHS,
+    }
+
+
+@routes.get("/api/openapi.json")
+async def openapi_json(request: web.Request) -> web.Response:
+    return web.json_response(document())

@@ -1,0 +1,154 @@
+"""订单催付 (payment chasing): reminding buyers of unpaid orders (seeds/003).
+
+Pure rules, like arq's ``next_cron``:
+
+* the first chase is due ``delay_s`` (15 min) after ``order.created``; later ones
+  ``retry_gap_s`` after the previous attempt;
+* never in quiet hours (22:00-08:00 shop time): a chase due then waits for 08:00;
+* at most ``max_attempts`` (3), all within ``window_s`` (24 h) of the order: after that the
+  platform closes the order, and more reminders would only annoy;
+* orders from ``big_order_fen`` (¥2,000) are chased by phone, by the hotline;
+* ONE chaser per buyer: when several agents chase the same buyer the buyer is annoyed and
+  the order is lost (抢单), so a buyer keeps the chaser they already have.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from types import MappingProxyType
+
+from csdesk.clock import require_aware
+from csdesk.roles import hotline
+from csdesk.roles.base import (
+    BuyerFacts,
+    Decision,
+    EscalationRule,
+    EventType,
+    OrderFacts,
+    RoleSpec,
+    ScoreFacts,
+    in_daily_window,
+    next_allowed_at,
+    static_score,
+)
+from csdesk.routing.config import RoutingConfig
+from csdesk.routing.triage_rules import Intent
+from csdesk.storage.enums import Channel, OrderStatus, ServiceRole
+
+ROLE = ServiceRole.PAYMENT_CHASING
+
+SPEC = RoleSpec(
+    key=ROLE,
+    title_zh="订单催付",
+    supervisor_zh="售前主管",
+    intake=MappingProxyType(
+        {
+            EventType.ORDER_CREATED: None,
+            EventType.MESSAGE_RECEIVED: frozenset({Intent.PAYMENT}),
+        }
+    ),
+    channels=frozenset({Channel.CHAT}),
+    actions=(
+        "send_chase_message",
+        "modify_price",
+        "answer_payment_question",
+        "mark_chased",
+        "close_chase",
+    ),
+    escalations=(
+        EscalationRule(
+            "big_order",
+            ServiceRole.HOTLINE,
+            note="大额订单 (默认 ≥ ¥2,000): 旺旺催付体验差, 改电话催付",
+        ),
+    ),
+    kpis=("chased_orders_paid", "recovered_amount_fen"),
+)
+
+
+def is_quiet(at: datetime, config: RoutingConfig) -> bool:
+    pc = config.payment_chasing
+    return in_daily_window(at, pc.quiet_start, pc.quiet_end, config.tz)
+
+
+def next_allowed(at: datetime, config: RoutingConfig) -> datetime:
+    """``at``, or the end of the quiet hours it falls in (08:00 shop time by default)."""
+    pc = config.payment_chasing
+    return next_allowed_at(at, pc.quiet_start, pc.quiet_end, config.tz)
+
+
+def next_chase_at(
+    order_created_at: datetime,
+    attempts_so_far: int,
+    last_attempt_at: datetime | None,
+    now: datetime,
+    config: RoutingConfig,
+) -> datetime | None:
+    """When the next chase of an unpaid order is due (``now`` if overdue), or None when
+    the order must not be chased any more."""
+    pc = config.payment_chasing
+    created = require_aware(order_created_at, "order_created_at")
+    if attempts_so_far >= pc.max_attempts:
+        return None
+    if attempts_so_far == 0:
+        candidate = created + timedelta(seconds=pc.delay_s)
+    else:
+        if last_attempt_at is None:
+            raise ValueError("last_attempt_at is required once an attempt was made")
+        candidate = require_aware(last_attempt_at) + timedelta(seconds=pc.retry_gap_s)
+    due = next_allowed(max(candidate, require_aware(now)), config)
+    if due >= created + timedelta(seconds=pc.window_s):
+        return None
+    return due
+
+
+def chase_role(amount_fen: int, config: RoutingConfig) -> ServiceRole:
+    """Big orders are chased by phone (hotline); the rest in chat."""
+    if amount_fen >= config.payment_chasing.big_order_fen:
+        return ServiceRole.HOTLINE
+    return ROLE
+
+
+def plan_chase(
+    order: OrderFacts,
+    buyer: BuyerFacts,
+    attempts_so_far: int,
+    last_attempt_at: datetime | None,
+    now: datetime,
+    config: RoutingConfig,
+    promotion: str | None = None,
+) -> Decision | None:
+    """The next chase task of an order, or None (paid, closed, or out of attempts)."""
+    if order.status is not OrderStatus.CREATED:
+        return None
+    due = next_chase_at(order.created_at, attempts_so_far, last_attempt_at, now, config)
+    if due is None:
+        return None
+    if chase_role(order.amount_fen, config) is ServiceRole.HOTLINE:
+        phone = hotline.phone_chase_task(order, buyer, due, config, promotion)
+        return dataclasses.replace(phone, escalation=SPEC.escalation("big_order"))
+    facts = ScoreFacts(
+        role=ROLE,
+        order_amount_fen=order.amount_fen,
+        buyer_tier=buyer.tier,
+        promotion=promotion,
+    )
+    return Decision(
+        role=ROLE,
+        kind="payment_chase",
+        score=static_score(facts, config),
+        due_at=due,
+        notes=(f"第 {attempts_so_far + 1} 次催付",),
+    )
+
+
+def pick_chaser(
+    buyer_id: int,
+    chasers_by_buyer: Mapping[int, int],
+    designated: int | None,
+) -> int | None:
+    """The agent who chases this buyer: the one already chasing them, else the day's
+    designated chaser (排班: 每天指定一人做订单催付)."""
+    return chasers_by_buyer.get(buyer_id, designated)

@@ -1,0 +1,420 @@
+"""``seed_demo``: the deterministic demo shop, written through the app's own actions.
+
+Same seed, same options and same anchor give the same rows, on SQLite and PostgreSQL:
+every random choice comes from ``random.Random`` / Faker instances seeded from
+``(seed, phase)``, and the only clock is the anchor. Each phase has its own generator, so
+asking for more buyers does not reshuffle the catalogue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from faker import Faker
+from sqlalchemy import func, select
+
+from csdesk.actions.agents import AgentProfileSpec, set_agent_profiles, set_roster
+from csdesk.actions.buyers import ensure_buyers
+from csdesk.actions.catalog import add_products
+from csdesk.actions.conversations import record_conversations
+from csdesk.actions.orders import record_orders
+from csdesk.actions.refunds import (
+    DEFAULT_REFUND_DEADLINES,
+    RefundDeadlines,
+    RefundSpec,
+    record_refunds,
+)
+from csdesk.actions.shops import DEFAULT_SHOP_ID, ensure_shop
+from csdesk.actions.users import create_user
+from csdesk.clock import require_aware
+from csdesk.seed.catalog import CatalogProduct, build_catalog
+from csdesk.seed.conversations import AgentRef, World, plan_conversations
+from csdesk.seed.orders import PlannedOrder, plan_orders
+from csdesk.seed.people import make_buyers, make_staff_names
+from csdesk.seed.staff import DEMO_LOGINS, DEMO_PASSWORD, StaffMember, plan_roster, plan_staff
+from csdesk.seed.timeline import default_anchor, local_date, local_midnight
+from csdesk.storage.engine import SessionFactory
+from csdesk.storage.enums import UserRole
+from csdesk.storage.models import Base, Buyer, Order, User
+
+DEMO_SHOP_ID = DEFAULT_SHOP_ID
+DEMO_SHOP_NAME = "演示旗舰店"
+CATALOG_SIZE = 200
+ROSTER_DAYS = 7
+ROW_BATCH = 1000
+"""Rows per transaction for buyers, orders and refunds."""
+CONVERSATION_BATCH = 250
+"""Conversations per transaction (each brings ~10 messages)."""
+
+Progress = Callable[[str, int, int], None]
+"""``progress(phase, done, total)``, called per phase and per batch."""
+
+
+class AlreadySeededError(Exception):
+    """The database already holds demo data; seeding again would duplicate it."""
+
+
+@dataclass(frozen=True)
+class SeedOptions:
+    buyers: int = 5000
+    orders: int = 20000
+    days: int = 30
+    """Orders and conversations fall in the ``days`` before the anchor."""
+    seed: int = 1
+    conversations: int = 3000
+    anchor: datetime | None = None
+    """The "now" of the generated world; default: today 00:00 Asia/Shanghai (in UTC)."""
+    refund_deadlines: RefundDeadlines = field(default=DEFAULT_REFUND_DEADLINES)
+
+    def __post_init__(self) -> None:
+        for name in ("buyers", "orders", "conversations"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
+        if self.days < 1:
+            raise ValueError("days must be at least 1")
+        if self.orders and not self.buyers:
+            raise ValueError("orders need at least one buyer")
+        if self.conversations and not self.buyers:
+            raise ValueError("conversations need at least one buyer")
+        if self.anchor is not None:
+            require_aware(self.anchor, "anchor")
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    role: UserRole
+    display_name: str
+    service_roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    shop_id: str
+    seed: int
+    anchor: datetime
+    counts: Mapping[str, int]
+    """Rows of the demo shop per table."""
+    logins: tuple[DemoLogin, ...]
+    password: str
+    """The password of every demo login (and of the 30 ``csNN`` agents)."""
+    elapsed_s: float
+
+
+def _rng(seed: int, phase: str) -> random.Random:
+    # String seeds are hashed with SHA-512 by ``random``: stable across runs and platforms.
+    return random.Random(f"csdesk-seed:{seed}:{phase}")
+
+
+def _faker(seed: int, phase: str) -> Any:
+    fake = Faker("zh_CN")
+    fake.seed_instance(f"csdesk-seed:{seed}:{phase}")
+    return fake
+
+
+def _batches(total: int, size: int) -> Sequence[range]:
+    return [range(start, min(start + size, total)) for start in range(0, total, size)]
+
+
+async def _refuse_if_seeded(sessions: SessionFactory, shop_id: str) -> None:
+    async with sessions() as session:
+        orders = await session.scalar(
+            select(func.count()).select_from(Order).where(Order.shop_id == shop_id)
+        )
+        buyers = await session.scalar(
+            select(func.count()).select_from(Buyer).where(Buyer.shop_id == shop_id)
+        )
+        taken = list(
+            await session.scalars(
+                select(User.username).where(User.username.in_([m.username for m in DEMO_LOGINS]))
+            )
+        )
+    if orders:
+        raise AlreadySeededError(
+            f"shop {shop_id!r} already has {orders} orders; seed into a fresh database"
+        )
+    if buyers:
+        raise AlreadySeededError(
+            f"shop {shop_id!r} already has {buyers} buyers; seed into a fresh database"
+        )
+    if taken:
+        raise AlreadySeededError(
+            f"demo logins already exist ({', '.join(sorted(taken))}); seed into a fresh database"
+        )
+
+
+async def seed_demo(
+    sessions: SessionFactory, options: SeedOptions, progress: Progress | None = None
+) -> SeedReport:
+    """Create the demo shop with its catalogue, buyers, orders, refunds, team, roster and
+    conversation history. Refuses (``AlreadySeededError``) when the shop already has data."""
+    started = time.perf_counter()
+    report = progress or (lambda phase, done, total: None)
+    anchor = require_aware(options.anchor or default_anchor(), "anchor")
+    window_start = anchor - timedelta(days=options.days)
+    shop_id = DEMO_SHOP_ID
+    await _refuse_if_seeded(sessions, shop_id)
+
+    shop = await ensure_shop(
+        sessions, shop_id, DEMO_SHOP_NAME, now=window_start - timedelta(days=800)
+    )
+    report("shop", 1, 1)
+
+    catalog = build_catalog(_rng(options.seed, "catalog"), CATALOG_SIZE)
+    async with sessions.begin() as session:
+        await add_products(session, shop_id, [product.spec for product in catalog])
+    report("products", len(catalog), len(catalog))
+
+    staff = plan_staff(
+        _rng(options.seed, "staff"),
+        make_staff_names(_faker(options.seed, "staff"), 30),
+    )
+    # Logins cost ~0.15 s each (argon2, in a thread): create them alongside the buyers and
+    # orders. One task creates them in order, so their ids do not depend on timing.
+    logins = asyncio.create_task(
+        _create_logins(sessions, shop_id, staff, options.seed, window_start, report)
+    )
+    try:
+        return await _seed_rest(
+            sessions, options, report, shop_id, shop.name, anchor, catalog, staff, logins, started
+        )
+    finally:
+        if not logins.done():
+            logins.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await logins
+
+
+async def _seed_rest(
+    sessions: SessionFactory,
+    options: SeedOptions,
+    report: Progress,
+    shop_id: str,
+    shop_name: str,
+    anchor: datetime,
+    catalog: Sequence[CatalogProduct],
+    staff: Sequence[StaffMember],
+    logins: asyncio.Task[list[int]],
+    started: float,
+) -> SeedReport:
+    window_start = anchor - timedelta(days=options.days)
+
+    buyers = make_buyers(
+        _rng(options.seed, "buyers"),
+        _faker(options.seed, "buyers"),
+        options.buyers,
+        first_order_window_start=window_start,
+    )
+    buyer_ids: list[int] = []
+    for batch in _batches(len(buyers), ROW_BATCH):
+        async with sessions.begin() as session:
+            buyer_ids += await ensure_buyers(session, shop_id, [buyers[i].spec for i in batch])
+        report("buyers", len(buyer_ids), len(buyers))
+
+    orders = plan_orders(
+        _rng(options.seed, "orders"),
+        _faker(options.seed, "orders"),
+        count=options.orders,
+        catalog=catalog,
+        buyers=buyers,
+        buyer_ids=buyer_ids,
+        anchor=anchor,
+        days=options.days,
+        deadlines=options.refund_deadlines,
+    )
+    order_ids: list[int] = []
+    for batch in _batches(len(orders), ROW_BATCH):
+        async with sessions.begin() as session:
+            order_ids += await record_orders(session, shop_id, [orders[i].spec for i in batch])
+        report("orders", len(order_ids), len(orders))
+
+    refund_order_indexes, refund_ids = await _write_refunds(
+        sessions, shop_id, orders, order_ids, options.refund_deadlines, report
+    )
+    staff_ids = await logins
+
+    agents = _agent_refs(_rng(options.seed, "agents"), staff, staff_ids)
+    async with sessions.begin() as session:
+        await set_agent_profiles(
+            session,
+            shop_id,
+            [
+                AgentProfileSpec(
+                    user_id=user_id,
+                    service_roles=member.service_roles,
+                    skills=member.skills,
+                    chat_capacity=member.chat_capacity,
+                    hotline_capacity=member.hotline_capacity,
+                )
+                for user_id, member in zip(staff_ids, staff, strict=True)
+                if member.is_agent
+            ],
+        )
+    report("agent profiles", len(agents), len(agents))
+
+    first_day = local_date(anchor)
+    shifts = plan_roster(
+        _rng(options.seed, "roster"),
+        list(zip(staff_ids, staff, strict=True)),
+        first_day,
+        ROSTER_DAYS,
+    )
+    async with sessions.begin() as session:
+        await set_roster(
+            session,
+            shop_id,
+            shifts,
+            window_start=local_midnight(first_day),
+            window_end=local_midnight(first_day + timedelta(days=ROSTER_DAYS)),
+        )
+    report("roster", len(shifts), len(shifts))
+
+    world = World(
+        shop_name=shop_name,
+        catalog=catalog,
+        buyers=buyers,
+        buyer_ids=buyer_ids,
+        orders=orders,
+        order_ids=order_ids,
+        refund_order_indexes=refund_order_indexes,
+        refund_ids=refund_ids,
+        agents=agents,
+        deadlines=options.refund_deadlines,
+    )
+    conversations = (
+        plan_conversations(
+            _rng(options.seed, "conversations"),
+            world,
+            count=options.conversations,
+            anchor=anchor,
+            days=options.days,
+        )
+        if options.conversations
+        else []
+    )
+    written = 0
+    for batch in _batches(len(conversations), CONVERSATION_BATCH):
+        async with sessions.begin() as session:
+            await record_conversations(session, shop_id, [conversations[i] for i in batch])
+        written += len(batch)
+        report("conversations", written, len(conversations))
+
+    return SeedReport(
+        shop_id=shop_id,
+        seed=options.seed,
+        anchor=anchor,
+        counts=await _counts(sessions, shop_id),
+        logins=tuple(
+            DemoLogin(m.username, m.role, m.display_name, tuple(r.value for r in m.service_roles))
+            for m in staff
+            if m.demo_login
+        ),
+        password=DEMO_PASSWORD,
+        elapsed_s=time.perf_counter() - started,
+    )
+
+
+async def _create_logins(
+    sessions: SessionFactory,
+    shop_id: str,
+    staff: Sequence[StaffMember],
+    seed: int,
+    window_start: datetime,
+    report: Progress,
+) -> list[int]:
+    """One login per staff member, in order (ids must not depend on timing)."""
+    rng = _rng(seed, "logins")
+    ids: list[int] = []
+    for member in staff:
+        joined = window_start - timedelta(days=rng.randint(30, 700), seconds=rng.randrange(86400))
+        user = await create_user(
+            sessions,
+            shop_id=shop_id,
+            username=member.username,
+            role=member.role,
+            password=DEMO_PASSWORD,
+            display_name=member.display_name,
+            now=joined,
+        )
+        ids.append(user.id)
+        report("logins", len(ids), len(staff))
+    return ids
+
+
+async def _write_refunds(
+    sessions: SessionFactory,
+    shop_id: str,
+    orders: Sequence[PlannedOrder],
+    order_ids: Sequence[int],
+    deadlines: RefundDeadlines,
+    report: Progress,
+) -> tuple[list[int], list[int]]:
+    """Refund requests in the order they were asked; returns (order indexes, refund ids)."""
+    indexes = sorted(
+        (i for i, plan in enumerate(orders) if plan.refund is not None),
+        key=lambda i: (orders[i].refund.requested_at, i),  # type: ignore[union-attr]
+    )
+    specs: list[RefundSpec] = []
+    for i in indexes:
+        draft = orders[i].refund
+        assert draft is not None
+        specs.append(
+            RefundSpec(
+                external_id=draft.external_id,
+                order_id=order_ids[i],
+                buyer_id=orders[i].spec.buyer_id,
+                kind=draft.kind,
+                status=draft.status,
+                amount_fen=draft.amount_fen,
+                reason=draft.reason,
+                requested_at=draft.requested_at,
+                goods_shipped=draft.goods_shipped,
+                resolved_at=draft.resolved_at,
+            )
+        )
+    ids: list[int] = []
+    for batch in _batches(len(specs), ROW_BATCH):
+        async with sessions.begin() as session:
+            ids += await record_refunds(
+                session, shop_id, [specs[i] for i in batch], deadlines=deadlines
+            )
+        report("refunds", len(ids), len(specs))
+    return indexes, ids
+
+
+def _agent_refs(
+    rng: random.Random, staff: Sequence[StaffMember], staff_ids: Sequence[int]
+) -> list[AgentRef]:
+    agents = []
+    for number, (user_id, member) in enumerate(zip(staff_ids, staff, strict=True), start=1001):
+        if not member.is_agent:
+            continue
+        # Some agents are careful, some sloppy: QC statistics per agent should differ.
+        sloppiness = 0.35 if member.demo_login else round(rng.uniform(0.2, 0.75), 3)
+        agents.append(
+            AgentRef(user_id, member.chat_name, str(number), member.service_roles, sloppiness)
+        )
+    return agents
+
+
+async def _counts(sessions: SessionFactory, shop_id: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    async with sessions() as session:
+        for table in Base.metadata.sorted_tables:
+            column = table.c.get("shop_id") if table.name != "shop" else table.c.id
+            if column is None:
+                continue
+            counts[table.name] = int(
+                await session.scalar(
+                    select(func.count()).select_from(table).where(column == shop_id)
+                )
+                or 0
+            )
+    return counts
