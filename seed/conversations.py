@@ -90,10 +90,7 @@ class _Subject:
 class _Pools:
     """Subjects per role, each used once, drawn in a seeded order."""
 
-    def __init__(self, rng: random.Random, world: World, anchor: datetime) -> None:
-        self.rng = rng
-        self.world = world
-        self.anchor = anchor
+    def __init__(self, rng: random.Random, world: World) -> None:
         orders = world.orders
 
         def shuffled(indexes: list[int]) -> list[int]:
@@ -209,7 +206,10 @@ def _triage_subject(rng: random.Random, pools: _Pools, world: World) -> _Subject
     ]
     scenario = rng.choice(options)
     if received_at is None or scenario.key == "triage_logistics":
+        # "Where is my parcel": while it travels.
         start = shipped_at + _minutes(rng, 24 * 60, 4 * 24 * 60)
+        if received_at is not None:
+            start = min(start, shipped_at + (received_at - shipped_at) / 2)
     else:
         start = received_at + _minutes(rng, 30, 3 * 24 * 60)
     return _Subject(scenario, plan.buyer_index, start, product, index)
@@ -256,12 +256,16 @@ def _hotline_subject(rng: random.Random, pools: _Pools, world: World) -> _Subjec
             index,
         )
     if kind == "notice" and (index := pools.take(pools.presale_notice)) is not None:
-        paid_at = orders[index].spec.paid_at
+        paid_at, shipped_at = orders[index].spec.paid_at, orders[index].spec.shipped_at
         assert paid_at is not None
+        start = paid_at + _minutes(rng, 60, 24 * 60)
+        if shipped_at is not None:
+            # The delay notice comes before the (late) parcel leaves.
+            start = min(start, paid_at + (shipped_at - paid_at) / 2)
         return _Subject(
             SCENARIOS["hotline_notice_delay"],
             orders[index].buyer_index,
-            paid_at + _minutes(rng, 60, 24 * 60),
+            start,
             _order_product(orders[index]),
             index,
         )
@@ -394,41 +398,43 @@ def plan_conversations(
     if not world.buyers or not world.agents:
         raise ValueError("conversations need buyers and agents")
     shape = _window_shape(anchor, days)
-    window_start = anchor - timedelta(days=days)
-    pools = _Pools(rng, world, anchor)
+    pools = _Pools(rng, world)
     roles = [role for role, _ in ROLE_SHARES]
     shares = [share for _, share in ROLE_SHARES]
     planned: list[ConversationSpec] = []
     for _ in range(count):
         role = rng.choices(roles, shares)[0]
         from_data = _SUBJECTS.get(role)
-        subject = (from_data and from_data(rng, pools, world)) or _presales_subject(
-            rng, world, shape
-        )
-        agent = _agent_for(rng, subject.scenario.role, world.agents)
-        transcript = build_transcript(
-            rng,
-            subject.scenario,
-            _context(rng, world, subject, agent),
-            draw_flaws(rng, subject.scenario, agent.sloppiness),
-        )
-        start = _fit_in_window(rng, subject.start, transcript, window_start, anchor)
-        planned.append(_to_spec(rng, world, subject, agent, transcript, start))
+        subject = from_data(rng, pools, world) if from_data else None
+        spec = _converse(rng, world, subject, anchor) if subject else None
+        if spec is None:
+            # Pre-sales chats need no order. They also stand in when a role runs out of
+            # subjects, or when the order is too recent for the talk to be over by "now".
+            presales = _presales_subject(rng, world, shape)
+            spec = _converse(rng, world, presales, anchor, movable=True)
+        assert spec is not None
+        planned.append(spec)
     planned.sort(key=lambda spec: spec.opened_at)
     return planned
 
 
-def _fit_in_window(
-    rng: random.Random,
-    start: datetime,
-    transcript: Transcript,
-    window_start: datetime,
-    anchor: datetime,
-) -> datetime:
-    """Move a conversation that would run past "now" (or before the window) inside it."""
-    # Room for the transcript, the idle close and a task's queueing before the first message.
+def _converse(
+    rng: random.Random, world: World, subject: _Subject, anchor: datetime, *, movable: bool = False
+) -> ConversationSpec | None:
+    """The conversation about ``subject``; None when it would still be running at the anchor
+    and its time is tied to an order (a ``movable`` one is moved earlier instead)."""
+    agent = _agent_for(rng, subject.scenario.role, world.agents)
+    transcript = build_transcript(
+        rng,
+        subject.scenario,
+        _context(rng, world, subject, agent),
+        draw_flaws(rng, subject.scenario, agent.sloppiness),
+    )
+    # Room for the transcript and the idle close before "now".
     latest = anchor - timedelta(seconds=transcript.duration_s + 600)
-    earliest = window_start + timedelta(minutes=40)
+    start = subject.start.replace(microsecond=0)
     if start > latest:
+        if not movable:
+            return None
         start = latest - timedelta(seconds=rng.randrange(6 * 3600))
-    return max(start, earliest).replace(microsecond=0)
+    return _to_spec(rng, world, subject, agent, transcript, start)

@@ -37,7 +37,7 @@ from csdesk.clock import require_aware
 from csdesk.seed.catalog import CatalogProduct, build_catalog
 from csdesk.seed.conversations import AgentRef, World, plan_conversations
 from csdesk.seed.orders import PlannedOrder, plan_orders
-from csdesk.seed.people import make_buyers, make_staff_names
+from csdesk.seed.people import BuyerProfile, make_buyers, make_staff_names
 from csdesk.seed.staff import DEMO_LOGINS, DEMO_PASSWORD, StaffMember, plan_roster, plan_staff
 from csdesk.seed.timeline import default_anchor, local_date, local_midnight
 from csdesk.storage.engine import SessionFactory
@@ -154,163 +154,58 @@ async def seed_demo(
     sessions: SessionFactory, options: SeedOptions, progress: Progress | None = None
 ) -> SeedReport:
     """Create the demo shop with its catalogue, buyers, orders, refunds, team, roster and
-    conversation history. Refuses (``AlreadySeededError``) when the shop already has data."""
+    conversation history. Refuses (``AlreadySeededError``) when the shop already has data.
+
+    Each batch is its own transaction: a failure leaves the batches before it, and the
+    refusal then asks for a fresh database rather than seeding on top.
+    """
     started = time.perf_counter()
-    report = progress or (lambda phase, done, total: None)
     anchor = require_aware(options.anchor or default_anchor(), "anchor")
-    window_start = anchor - timedelta(days=options.days)
-    shop_id = DEMO_SHOP_ID
-    await _refuse_if_seeded(sessions, shop_id)
-
+    seeder = _Seeder(sessions, options, progress or _no_progress, anchor)
+    await _refuse_if_seeded(sessions, seeder.shop_id)
     shop = await ensure_shop(
-        sessions, shop_id, DEMO_SHOP_NAME, now=window_start - timedelta(days=800)
+        sessions, seeder.shop_id, DEMO_SHOP_NAME, now=seeder.window_start - timedelta(days=800)
     )
-    report("shop", 1, 1)
-
-    catalog = build_catalog(_rng(options.seed, "catalog"), CATALOG_SIZE)
-    async with sessions.begin() as session:
-        await add_products(session, shop_id, [product.spec for product in catalog])
-    report("products", len(catalog), len(catalog))
-
+    seeder.report("shop", 1, 1)
+    catalog = await seeder.products()
     staff = plan_staff(
-        _rng(options.seed, "staff"),
-        make_staff_names(_faker(options.seed, "staff"), 30),
+        _rng(options.seed, "staff"), make_staff_names(_faker(options.seed, "staff"), 30)
     )
-    # Logins cost ~0.15 s each (argon2, in a thread): create them alongside the buyers and
-    # orders. One task creates them in order, so their ids do not depend on timing.
-    logins = asyncio.create_task(
-        _create_logins(sessions, shop_id, staff, options.seed, window_start, report)
-    )
+    # Logins cost ~0.15 s each (argon2, in a thread): create them alongside buyers, orders
+    # and refunds. One task creates them one after another, so their ids never depend on
+    # timing; nothing written meanwhile refers to a user.
+    logins = asyncio.create_task(seeder.logins(staff))
     try:
-        return await _seed_rest(
-            sessions, options, report, shop_id, shop.name, anchor, catalog, staff, logins, started
-        )
+        buyers, buyer_ids = await seeder.buyers()
+        orders, order_ids = await seeder.orders(catalog, buyers, buyer_ids)
+        refund_order_indexes, refund_ids = await seeder.refunds(orders, order_ids)
+        staff_ids = await logins
     finally:
         if not logins.done():
             logins.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await logins
-
-
-async def _seed_rest(
-    sessions: SessionFactory,
-    options: SeedOptions,
-    report: Progress,
-    shop_id: str,
-    shop_name: str,
-    anchor: datetime,
-    catalog: Sequence[CatalogProduct],
-    staff: Sequence[StaffMember],
-    logins: asyncio.Task[list[int]],
-    started: float,
-) -> SeedReport:
-    window_start = anchor - timedelta(days=options.days)
-
-    buyers = make_buyers(
-        _rng(options.seed, "buyers"),
-        _faker(options.seed, "buyers"),
-        options.buyers,
-        first_order_window_start=window_start,
-    )
-    buyer_ids: list[int] = []
-    for batch in _batches(len(buyers), ROW_BATCH):
-        async with sessions.begin() as session:
-            buyer_ids += await ensure_buyers(session, shop_id, [buyers[i].spec for i in batch])
-        report("buyers", len(buyer_ids), len(buyers))
-
-    orders = plan_orders(
-        _rng(options.seed, "orders"),
-        _faker(options.seed, "orders"),
-        count=options.orders,
-        catalog=catalog,
-        buyers=buyers,
-        buyer_ids=buyer_ids,
-        anchor=anchor,
-        days=options.days,
-        deadlines=options.refund_deadlines,
-    )
-    order_ids: list[int] = []
-    for batch in _batches(len(orders), ROW_BATCH):
-        async with sessions.begin() as session:
-            order_ids += await record_orders(session, shop_id, [orders[i].spec for i in batch])
-        report("orders", len(order_ids), len(orders))
-
-    refund_order_indexes, refund_ids = await _write_refunds(
-        sessions, shop_id, orders, order_ids, options.refund_deadlines, report
-    )
-    staff_ids = await logins
-
-    agents = _agent_refs(_rng(options.seed, "agents"), staff, staff_ids)
-    async with sessions.begin() as session:
-        await set_agent_profiles(
-            session,
-            shop_id,
-            [
-                AgentProfileSpec(
-                    user_id=user_id,
-                    service_roles=member.service_roles,
-                    skills=member.skills,
-                    chat_capacity=member.chat_capacity,
-                    hotline_capacity=member.hotline_capacity,
-                )
-                for user_id, member in zip(staff_ids, staff, strict=True)
-                if member.is_agent
-            ],
+    agents = await seeder.team(staff, staff_ids)
+    await seeder.roster(staff, staff_ids)
+    await seeder.conversations(
+        World(
+            shop_name=shop.name,
+            catalog=catalog,
+            buyers=buyers,
+            buyer_ids=buyer_ids,
+            orders=orders,
+            order_ids=order_ids,
+            refund_order_indexes=refund_order_indexes,
+            refund_ids=refund_ids,
+            agents=agents,
+            deadlines=options.refund_deadlines,
         )
-    report("agent profiles", len(agents), len(agents))
-
-    first_day = local_date(anchor)
-    shifts = plan_roster(
-        _rng(options.seed, "roster"),
-        list(zip(staff_ids, staff, strict=True)),
-        first_day,
-        ROSTER_DAYS,
     )
-    async with sessions.begin() as session:
-        await set_roster(
-            session,
-            shop_id,
-            shifts,
-            window_start=local_midnight(first_day),
-            window_end=local_midnight(first_day + timedelta(days=ROSTER_DAYS)),
-        )
-    report("roster", len(shifts), len(shifts))
-
-    world = World(
-        shop_name=shop_name,
-        catalog=catalog,
-        buyers=buyers,
-        buyer_ids=buyer_ids,
-        orders=orders,
-        order_ids=order_ids,
-        refund_order_indexes=refund_order_indexes,
-        refund_ids=refund_ids,
-        agents=agents,
-        deadlines=options.refund_deadlines,
-    )
-    conversations = (
-        plan_conversations(
-            _rng(options.seed, "conversations"),
-            world,
-            count=options.conversations,
-            anchor=anchor,
-            days=options.days,
-        )
-        if options.conversations
-        else []
-    )
-    written = 0
-    for batch in _batches(len(conversations), CONVERSATION_BATCH):
-        async with sessions.begin() as session:
-            await record_conversations(session, shop_id, [conversations[i] for i in batch])
-        written += len(batch)
-        report("conversations", written, len(conversations))
-
     return SeedReport(
-        shop_id=shop_id,
+        shop_id=seeder.shop_id,
         seed=options.seed,
         anchor=anchor,
-        counts=await _counts(sessions, shop_id),
+        counts=await _counts(sessions, seeder.shop_id),
         logins=tuple(
             DemoLogin(m.username, m.role, m.display_name, tuple(r.value for r in m.service_roles))
             for m in staff
@@ -321,31 +216,162 @@ async def _seed_rest(
     )
 
 
-async def _create_logins(
-    sessions: SessionFactory,
-    shop_id: str,
-    staff: Sequence[StaffMember],
-    seed: int,
-    window_start: datetime,
-    report: Progress,
-) -> list[int]:
-    """One login per staff member, in order (ids must not depend on timing)."""
-    rng = _rng(seed, "logins")
-    ids: list[int] = []
-    for member in staff:
-        joined = window_start - timedelta(days=rng.randint(30, 700), seconds=rng.randrange(86400))
-        user = await create_user(
-            sessions,
-            shop_id=shop_id,
-            username=member.username,
-            role=member.role,
-            password=DEMO_PASSWORD,
-            display_name=member.display_name,
-            now=joined,
+def _no_progress(phase: str, done: int, total: int) -> None:
+    pass
+
+
+class _Seeder:
+    """The phases of ``seed_demo``, each generating from its own seeded rng and writing."""
+
+    def __init__(
+        self, sessions: SessionFactory, options: SeedOptions, report: Progress, anchor: datetime
+    ) -> None:
+        self.sessions = sessions
+        self.options = options
+        self.report = report
+        self.anchor = anchor
+        self.window_start = anchor - timedelta(days=options.days)
+        self.shop_id = DEMO_SHOP_ID
+
+    def rng(self, phase: str) -> random.Random:
+        return _rng(self.options.seed, phase)
+
+    async def products(self) -> list[CatalogProduct]:
+        catalog = build_catalog(self.rng("catalog"), CATALOG_SIZE)
+        async with self.sessions.begin() as session:
+            await add_products(session, self.shop_id, [product.spec for product in catalog])
+        self.report("products", len(catalog), len(catalog))
+        return catalog
+
+    async def logins(self, staff: Sequence[StaffMember]) -> list[int]:
+        """One login per staff member, in order; returns their user ids."""
+        rng = self.rng("logins")
+        ids: list[int] = []
+        for member in staff:
+            joined = self.window_start - timedelta(
+                days=rng.randint(30, 700), seconds=rng.randrange(86400)
+            )
+            user = await create_user(
+                self.sessions,
+                shop_id=self.shop_id,
+                username=member.username,
+                role=member.role,
+                password=DEMO_PASSWORD,
+                display_name=member.display_name,
+                now=joined,
+            )
+            ids.append(user.id)
+            self.report("logins", len(ids), len(staff))
+        return ids
+
+    async def buyers(self) -> tuple[list[BuyerProfile], list[int]]:
+        buyers = make_buyers(
+            self.rng("buyers"),
+            _faker(self.options.seed, "buyers"),
+            self.options.buyers,
+            first_order_window_start=self.window_start,
         )
-        ids.append(user.id)
-        report("logins", len(ids), len(staff))
-    return ids
+        ids: list[int] = []
+        for batch in _batches(len(buyers), ROW_BATCH):
+            async with self.sessions.begin() as session:
+                ids += await ensure_buyers(session, self.shop_id, [buyers[i].spec for i in batch])
+            self.report("buyers", len(ids), len(buyers))
+        return buyers, ids
+
+    async def orders(
+        self,
+        catalog: Sequence[CatalogProduct],
+        buyers: Sequence[BuyerProfile],
+        buyer_ids: Sequence[int],
+    ) -> tuple[list[PlannedOrder], list[int]]:
+        orders = plan_orders(
+            self.rng("orders"),
+            _faker(self.options.seed, "orders"),
+            count=self.options.orders,
+            catalog=catalog,
+            buyers=buyers,
+            buyer_ids=buyer_ids,
+            anchor=self.anchor,
+            days=self.options.days,
+            deadlines=self.options.refund_deadlines,
+        )
+        ids: list[int] = []
+        for batch in _batches(len(orders), ROW_BATCH):
+            async with self.sessions.begin() as session:
+                ids += await record_orders(session, self.shop_id, [orders[i].spec for i in batch])
+            self.report("orders", len(ids), len(orders))
+        return orders, ids
+
+    async def refunds(
+        self, orders: Sequence[PlannedOrder], order_ids: Sequence[int]
+    ) -> tuple[list[int], list[int]]:
+        return await _write_refunds(
+            self.sessions,
+            self.shop_id,
+            orders,
+            order_ids,
+            self.options.refund_deadlines,
+            self.report,
+        )
+
+    async def team(self, staff: Sequence[StaffMember], staff_ids: Sequence[int]) -> list[AgentRef]:
+        agents = _agent_refs(self.rng("agents"), staff, staff_ids)
+        async with self.sessions.begin() as session:
+            await set_agent_profiles(
+                session,
+                self.shop_id,
+                [
+                    AgentProfileSpec(
+                        user_id=user_id,
+                        service_roles=member.service_roles,
+                        skills=member.skills,
+                        chat_capacity=member.chat_capacity,
+                        hotline_capacity=member.hotline_capacity,
+                    )
+                    for user_id, member in zip(staff_ids, staff, strict=True)
+                    if member.is_agent
+                ],
+            )
+        self.report("agent profiles", len(agents), len(agents))
+        return agents
+
+    async def roster(self, staff: Sequence[StaffMember], staff_ids: Sequence[int]) -> None:
+        """The week from the anchor's shop-local day: the demo runs "now", in that week."""
+        first_day = local_date(self.anchor)
+        shifts = plan_roster(
+            self.rng("roster"), list(zip(staff_ids, staff, strict=True)), first_day, ROSTER_DAYS
+        )
+        async with self.sessions.begin() as session:
+            await set_roster(
+                session,
+                self.shop_id,
+                shifts,
+                window_start=local_midnight(first_day),
+                window_end=local_midnight(first_day + timedelta(days=ROSTER_DAYS)),
+            )
+        self.report("roster", len(shifts), len(shifts))
+
+    async def conversations(self, world: World) -> None:
+        count = self.options.conversations
+        conversations = (
+            plan_conversations(
+                self.rng("conversations"),
+                world,
+                count=count,
+                anchor=self.anchor,
+                days=self.options.days,
+            )
+            if count
+            else []
+        )
+        written = 0
+        for batch in _batches(len(conversations), CONVERSATION_BATCH):
+            async with self.sessions.begin() as session:
+                await record_conversations(session, self.shop_id, [conversations[i] for i in batch])
+            written += len(batch)
+            self.report("conversations", written, len(conversations))
+        if not conversations:
+            self.report("conversations", 0, 0)
 
 
 async def _write_refunds(

@@ -296,24 +296,39 @@ def _outbound_greeting(builder: _Builder) -> str:
     return builder.rng.choice(pool)
 
 
+def _answering(rng: random.Random, options: tuple[str, ...], asked: tuple[int, int] | None) -> int:
+    """Index of the answer: the one matching the question when the pools line up."""
+    if asked is not None and asked[1] == len(options):
+        return asked[0]
+    return rng.randrange(len(options))
+
+
 def _body(builder: _Builder, wanted: set[Flaw], *, abandoned: bool) -> None:
     rng, scenario = builder.rng, builder.scenario
     inbound_chat = not scenario.outbound and not scenario.is_call
     greeted = Flaw.GREETING_MISSING in wanted
+    # (variant index, pool size) of the buyer's last question: scripts list answers in the
+    # order of the questions they answer.
+    asked: tuple[int, int] | None = None
     for index, step in enumerate(scenario.steps):
         if isinstance(step, Check):
-            builder.agent(rng.choice(step.promises), "promise")
+            promise = _answering(rng, step.promises, asked)
+            builder.agent(step.promises[promise], "promise")
             if abandoned:
                 return
             late = Flaw.FOLLOWUP_MISSED in wanted
             prefix = FOLLOWUP_LATE if late else FOLLOWUP_ON_TIME
-            builder.agent(prefix + rng.choice(step.results), "result")
+            result = _answering(rng, step.results, (promise, len(step.promises)))
+            builder.agent(prefix + step.results[result], "result")
             builder.lines[-1].late_followup = late
             if late:
                 builder.applied.add(Flaw.FOLLOWUP_MISSED)
+            asked = None
             continue
-        template = rng.choice(step.variants)
+        choice = _answering(rng, step.variants, asked if step.speaker == "agent" else None)
+        template = step.variants[choice]
         if step.speaker == "buyer":
+            asked = (choice, len(step.variants))
             builder.buyer(template)
             next_step = scenario.steps[index + 1] if index + 1 < len(scenario.steps) else None
             if inbound_chat and not greeted and next_step is not None:
@@ -321,6 +336,7 @@ def _body(builder: _Builder, wanted: set[Flaw], *, abandoned: bool) -> None:
                 builder.agent(rng.choice(CHAT_GREETINGS), "greeting")
                 greeted = True
             continue
+        asked = None
         if scenario.outbound and index == 0:
             opener = (
                 template

@@ -50,7 +50,7 @@ async def insert_returning_ids_by_key(
     table = table_of(model)
     key = table.c[key_column.key]
     result = await session.execute(insert(table).returning(key, table.c[id_column.key]), list(rows))
-    id_by_key: dict[str, int] = dict(result.tuples().all())
+    id_by_key: dict[str, int] = dict(result.all())
     return [id_by_key[row[key.key]] for row in rows]
 
 

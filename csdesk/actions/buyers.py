@@ -55,7 +55,7 @@ async def ensure_buyers(
         result = await session.execute(
             select(Buyer.nick, Buyer.id).where(Buyer.shop_id == shop_id, Buyer.nick.in_(chunk))
         )
-        known.update(result.tuples().all())
+        known.update(result.all())
     new_buyers = [buyer for buyer in buyers if buyer.nick not in known]
     rows = [
         {

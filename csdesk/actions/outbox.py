@@ -7,13 +7,15 @@ be lost after it. Actions append here; the caller runs :meth:`flush` after commi
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.bus.base import BusEvent, EventBus
-
-if TYPE_CHECKING:
-    from csdesk.routing.queues.base import WorkQueue
+from csdesk.routing.queues.base import WorkQueue
+from csdesk.storage.engine import SessionFactory
 
 
 @dataclass(frozen=True)
@@ -61,3 +63,21 @@ class Outbox:
             await bus.publish(self.events)
         self.events.clear()
         self.queue_ops.clear()
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What an action needs besides its arguments: the database, the bus, the queue index."""
+
+    sessions: SessionFactory
+    bus: EventBus
+    queue: WorkQueue
+
+
+@asynccontextmanager
+async def transaction(deps: Deps) -> AsyncIterator[tuple[AsyncSession, Outbox]]:
+    """One transaction; its outbox is flushed only once it has committed."""
+    outbox = Outbox()
+    async with deps.sessions.begin() as session:
+        yield session, outbox
+    await outbox.flush(deps.bus, deps.queue)

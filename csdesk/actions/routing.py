@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions.chasing import claim_buyer, claim_holder
 from csdesk.actions.outbox import Outbox
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
@@ -23,6 +24,25 @@ from csdesk.routing.queues.base import WorkQueue
 from csdesk.routing.scoring import Score, ScoreReason, deadline_points, explain, sort_key
 from csdesk.storage.enums import Channel, ConversationStatus, MessageSender
 from csdesk.storage.models import Conversation, Message
+
+CHASE_KINDS = ("payment_chase", "phone_chase")
+BUYER_FACING_KINDS = ("chat", "call")
+
+
+async def reserved_for(
+    session: AsyncSession, ctx: ShopContext, conversation: Conversation, now: datetime
+) -> tuple[int, datetime] | None:
+    """Who this item is kept for: the protection owner of a returning buyer (客户保护期),
+    or the buyer's one chaser for a chase."""
+    if conversation.buyer_id is None:
+        return None
+    if conversation.kind in BUYER_FACING_KINDS:
+        return await protection_owner(session, ctx.shop_id, conversation.buyer_id, now)
+    if conversation.kind in CHASE_KINDS:
+        holder = await claim_holder(session, ctx.shop_id, conversation.buyer_id, now)
+        if holder is not None:
+            return holder, now + timedelta(seconds=ctx.assignment.chase_claim_s)
+    return None
 
 
 def stored_score(conversation: Conversation) -> Score:
@@ -164,8 +184,27 @@ async def assign(
     """Give the item to ``agent_id`` if it is still unassigned; False if someone was faster.
 
     The conditional UPDATE is the claim: two processes racing for one item cannot both
-    match ``status = queued``.
+    match ``status = queued``. A chase also needs the buyer's chase claim (one chaser per
+    buyer): if another agent holds it, this agent does not get the item.
     """
+    if conversation.kind in CHASE_KINDS and conversation.buyer_id is not None:
+        holder = await claim_buyer(
+            session,
+            ctx.shop_id,
+            conversation.buyer_id,
+            agent_id,
+            now,
+            timedelta(seconds=ctx.assignment.chase_claim_s),
+        )
+        if holder != agent_id:
+            return False
+    # The first agent to serve a buyer owns them for the protection period; someone
+    # standing in while the owner is away does not take the buyer over.
+    owner_id, until = agent_id, now + timedelta(seconds=ctx.assignment.protection_s)
+    if conversation.buyer_id is not None and conversation.kind in BUYER_FACING_KINDS:
+        current = await protection_owner(session, ctx.shop_id, conversation.buyer_id, now)
+        if current is not None and current[0] != agent_id:
+            owner_id, until = current
     result = await session.execute(
         update(Conversation)
         .where(
@@ -176,8 +215,8 @@ async def assign(
             status=ConversationStatus.ASSIGNED,
             assigned_agent_id=agent_id,
             assigned_at=now,
-            protection_owner_id=agent_id,
-            protection_until=now + timedelta(seconds=ctx.assignment.protection_s),
+            protection_owner_id=owner_id,
+            protection_until=until,
         )
         .execution_options(synchronize_session=False)
     )
@@ -237,9 +276,7 @@ async def place(
     """Assign to the best agent free now, else queue. Returns the agent id or None."""
     if conversation.enqueued_at is None:
         conversation.enqueued_at = now
-    owner = None
-    if conversation.buyer_id is not None and conversation.kind in ("chat", "call"):
-        owner = await protection_owner(session, ctx.shop_id, conversation.buyer_id, now)
+    owner = await reserved_for(session, ctx, conversation, now)
     item = _item_facts(conversation, ctx, owner, exclude)
     agents = await agent_facts(session, ctx.shop_id)
     pick = pick_agent(item, agents, now)
@@ -328,10 +365,12 @@ async def fill_agent(
             conversation = await session.get(Conversation, claimed.item_id)
             if conversation is None or conversation.status is not ConversationStatus.QUEUED:
                 continue  # stale index entry: the row moved on
-            owner = None
-            if conversation.buyer_id is not None and conversation.kind in ("chat", "call"):
-                owner = await protection_owner(session, ctx.shop_id, conversation.buyer_id, now)
-            reserved = owner is not None and owner[0] != agent_id
+            owner = await reserved_for(session, ctx, conversation, now)
+            # Only a chase is strictly reserved (one chaser per buyer); a returning buyer's
+            # chat was offered to the owner on arrival and is fair game once queued.
+            reserved = (
+                owner is not None and owner[0] != agent_id and conversation.kind in CHASE_KINDS
+            )
             if reserved or not may_take(agent, _item_facts(conversation, ctx, None), now):
                 skipped.append((claimed.role, claimed.item_id, claimed.sort_key))
                 continue

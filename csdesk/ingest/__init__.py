@@ -14,12 +14,19 @@ async def ingest_ctx(app: web.Application) -> AsyncIterator[None]:
     from csdesk.ingest.acceptor import EventAcceptor
     from csdesk.ingest.processor import EventProcessor
     from csdesk.routing.engine import handle_event
+    from csdesk.actions.outbox import Deps
+    from csdesk.actions.sweeps import reconcile_queue_index
+    from csdesk.clock import utcnow
     from csdesk.routing.queues import QUEUE_KEY
 
     processor = EventProcessor(app[SESSIONS_KEY], app[BUS_KEY], app[QUEUE_KEY], handle_event)
     acceptor = EventAcceptor(app[SESSIONS_KEY], on_accepted=processor.notify)
     await processor.start()
     await acceptor.start()
+    # The queue index is derived state: rebuild it from the database before traffic.
+    await reconcile_queue_index(
+        Deps(app[SESSIONS_KEY], app[BUS_KEY], app[QUEUE_KEY]), utcnow(), rebuild=True
+    )
     app[PROCESSOR_KEY] = processor
     app[ACCEPTOR_KEY] = acceptor
     yield

@@ -13,7 +13,7 @@ from datetime import datetime
 from arq.cron import next_cron
 from arq.typing import OptionType, WeekdayOptionType
 
-from csdesk.jobs import housekeeping
+from csdesk.jobs import housekeeping, routing
 from csdesk.jobs.base import JobFunction, UnknownJobError
 
 
@@ -66,9 +66,35 @@ class Registry:
             raise UnknownJobError(f"no job named {name!r} (see csdesk/jobs/registry.py)") from None
 
 
+EVERY_10_S = set(range(0, 60, 10))
+EVERY_15_S = {0, 15, 30, 45}
+EVERY_30_S = {0, 30}
+
 REGISTRY = Registry(
-    functions=(housekeeping.purge_expired_sessions,),
+    functions=(
+        housekeeping.purge_expired_sessions,
+        routing.activate_due_items,
+        routing.rescore_deadlines,
+        routing.reassign_unanswered,
+        routing.reconcile_queue_index,
+        routing.retry_pending_events,
+    ),
     cron=(
+        # A chase is due 15 min after order.created; 10 s of lateness is invisible to a
+        # buyer and keeps the sweep cheap (one indexed query per shop).
+        CronEntry(routing.activate_due_items, second=EVERY_10_S),
+        # Deadline points move in steps of hours (refund auto-approval); once a minute
+        # is far finer than any step.
+        CronEntry(routing.rescore_deadlines, second=0),
+        # "Assigned but unanswered for N minutes" (default 3 min): a 30 s sweep keeps the
+        # overshoot small against the 3-minute response-rate window.
+        CronEntry(routing.reassign_unanswered, second=EVERY_30_S),
+        # The index is rebuilt at start; this only repairs entries lost when a claim's
+        # transaction rolled back after the index pop.
+        CronEntry(routing.reconcile_queue_index, minute=set(range(0, 60, 5)), second=30),
+        # Events a crashed web process accepted (durable) but never processed, and events
+        # that arrived before what they refer to.
+        CronEntry(routing.retry_pending_events, second=EVERY_15_S),
         # Logins last one shift (AuthSettings.session_max_age_s, 12 h) and the auth check
         # refuses an expired session whether or not its row is still there, so this only
         # reclaims space: every 10 minutes keeps the table near the number of live logins

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select, text
-from sqlalchemy.orm import selectinload
 
 from csdesk.auth.passwords import check_password
 from csdesk.clock import SHOP_TZ
@@ -212,9 +211,7 @@ async def test_seeding_again_is_refused_and_changes_nothing(seeded: Seeded) -> N
 async def test_the_demo_logins_work_with_the_documented_password(seeded: Seeded) -> None:
     async with open_sessions(seeded.url) as sessions, sessions() as session:
         users = (await session.scalars(select(User))).all()
-    assert all(check_password(u.password_hash, DEMO_PASSWORD).ok for u in users[:3])
-    by_name = {u.username: u for u in users}
-    assert check_password(by_name["agent"].password_hash, DEMO_PASSWORD).ok
+    assert all(check_password(u.password_hash, DEMO_PASSWORD).ok for u in users)
     assert sum(u.role is UserRole.AGENT for u in users) == 32
     assert all(u.display_name for u in users)
 
@@ -232,9 +229,7 @@ async def test_orders_cover_every_status_campaigns_invoices_and_the_gift_case(
     assert all(o.amount_fen > 0 and o.items for o in orders)
     wrong_gift = [o for o in orders if WRONG_TV_GIFT in o.gifts]
     assert any(o.status is OrderStatus.PAID for o in wrong_gift)
-    assert all(item["sku"].startswith("TV-") for o in wrong_gift for item in o.items[:1]) or all(
-        any(item["sku"].startswith("TV-") for item in o.items) for o in wrong_gift
-    )
+    assert all(any(item["sku"].startswith("TV-") for item in o.items) for o in wrong_gift)
     assert any(TV_GIFT in o.gifts for o in orders)
     assert {b.tier for b in buyers} == set(BuyerTier)
     assert any(b.address in UNDELIVERABLE_ADDRESSES for b in buyers)
@@ -242,12 +237,12 @@ async def test_orders_cover_every_status_campaigns_invoices_and_the_gift_case(
 
 async def test_refunds_of_both_kinds_with_platform_deadlines(seeded: Seeded) -> None:
     async with open_sessions(seeded.url) as sessions, sessions() as session:
-        rows = (await session.execute(select(Refund, Order).join(Order))).tuples().all()
+        rows = (await session.execute(select(Refund, Order).join(Order))).all()
     assert {r.kind for r, _ in rows} == set(RefundKind)
     assert {RefundStatus.REQUESTED, RefundStatus.APPROVED, RefundStatus.REFUNDED} <= {
         r.status for r, _ in rows
     }
-    windows = Counter()
+    windows: Counter[timedelta] = Counter()
     for refund, order in rows:
         assert refund.buyer_id == order.buyer_id
         shipped = order.shipped_at is not None and order.shipped_at <= refund.requested_at
@@ -260,7 +255,7 @@ async def test_refunds_of_both_kinds_with_platform_deadlines(seeded: Seeded) -> 
 
 async def test_agents_hold_all_six_roles(seeded: Seeded) -> None:
     async with open_sessions(seeded.url) as sessions, sessions() as session:
-        rows = (await session.execute(select(AgentProfile, User).join(User))).tuples().all()
+        rows = (await session.execute(select(AgentProfile, User).join(User))).all()
     assert {role for profile, _ in rows for role in profile.service_roles} == {
         role.value for role in ServiceRole
     }
@@ -340,9 +335,7 @@ async def test_conversations_are_closed_history_about_their_own_buyers(seeded: S
                 await session.execute(
                     select(Message.conversation_id, Message.sent_at).order_by(Message.sent_at)
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
     assert {c.role for c in conversations} == {role.value for role in ServiceRole}
     for c in conversations:
@@ -362,16 +355,3 @@ async def test_conversations_are_closed_history_about_their_own_buyers(seeded: S
             assert c.protection_until is not None
     assert any(c.order_id is not None for c in conversations)
     assert any(c.refund_id is not None for c in conversations)
-
-
-async def test_messages_are_loadable_with_their_conversation(seeded: Seeded) -> None:
-    async with open_sessions(seeded.url) as sessions, sessions() as session:
-        first = await session.scalar(select(Conversation).order_by(Conversation.id).limit(1))
-        assert first is not None
-        texts = (
-            await session.scalars(
-                select(Message.text).where(Message.conversation_id == first.id)
-            )
-        ).all()
-    assert texts
-    assert selectinload  # keep the loader option import honest for future relationship tests

@@ -81,9 +81,7 @@ def fake(seed: str) -> Faker:
         (datetime(2025, 11, 20, 16, 0, tzinfo=UTC), datetime(2025, 11, 20, 16, 0, tzinfo=UTC)),
     ],
 )
-def test_the_default_anchor_is_todays_shop_local_midnight(
-    now: datetime, anchor: datetime
-) -> None:
+def test_the_default_anchor_is_todays_shop_local_midnight(now: datetime, anchor: datetime) -> None:
     assert default_anchor(now) == anchor
 
 

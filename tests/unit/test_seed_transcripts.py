@@ -74,9 +74,9 @@ def detect_flaws(messages: Sequence[Said]) -> set[Flaw]:
         if m.speaker == "buyer":
             waiting_since = m.at_s if waiting_since is None else waiting_since
             continue
-        if waiting_since is not None and m.at_s - waiting_since > LONG_GAP_S:
-            if not contains_any(m.text, APOLOGY_MARKERS):
-                found.add(Flaw.LONG_GAP_NO_APOLOGY)
+        waited = m.at_s - waiting_since if waiting_since is not None else 0.0
+        if waited > LONG_GAP_S and not contains_any(m.text, APOLOGY_MARKERS):
+            found.add(Flaw.LONG_GAP_NO_APOLOGY)
         waiting_since = None
     for i, m in enumerate(messages):
         if m.speaker == "agent" and contains_any(m.text, PROMISE_MARKERS):

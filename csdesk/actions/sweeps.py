@@ -1,0 +1,183 @@
+"""Periodic routing work (run by cron jobs): what time alone changes.
+
+- due tasks leave ``scheduled`` (a chase after its delay, never in quiet hours);
+- deadline points step up as a refund's auto-approval nears (aging needs no re-scoring);
+- items assigned but unanswered too long go to someone else;
+- the queue index is brought back in line with the database (it is only an index);
+- events a crashed process accepted but never processed get processed.
+
+Each function returns how many items it changed (the job's count).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from csdesk.actions.outbox import Deps, transaction
+from csdesk.actions.routing import current_points, place, requeue
+from csdesk.ingest.processor import process_events
+from csdesk.roles import payment_chasing
+from csdesk.routing import facts as loaded
+from csdesk.routing.scoring import sort_key
+from csdesk.storage.enums import ConversationStatus, EventStatus, OrderStatus
+from csdesk.storage.models import Conversation, Order, PlatformEvent, Shop
+
+CHASE_KINDS = ("payment_chase", "phone_chase")
+PENDING_EVENT_GRACE = timedelta(seconds=10)
+"""An event still ``received`` this long after acceptance lost its process (or waits for
+an earlier event that another process holds)."""
+
+
+async def _shop_ids(deps: Deps) -> list[str]:
+    async with deps.sessions() as session:
+        return list(await session.scalars(select(Shop.id).order_by(Shop.id)))
+
+
+async def activate_due_items(deps: Deps, now: datetime) -> int:
+    changed = 0
+    for shop_id in await _shop_ids(deps):
+        async with transaction(deps) as (session, outbox):
+            ctx = await loaded.load_shop_context(session, shop_id)
+            due = list(
+                await session.scalars(
+                    select(Conversation)
+                    .where(
+                        Conversation.shop_id == shop_id,
+                        Conversation.status == ConversationStatus.SCHEDULED,
+                        Conversation.not_before <= now,
+                    )
+                    .order_by(Conversation.not_before, Conversation.id)
+                    .limit(500)
+                )
+            )
+            for item in due:
+                if item.kind in CHASE_KINDS:
+                    order = await session.get(Order, item.order_id) if item.order_id else None
+                    if order is None or order.status is not OrderStatus.CREATED:
+                        item.status = ConversationStatus.CLOSED
+                        item.closed_at = now
+                        item.disposition = "paid" if order and order.paid_at else "order_closed"
+                        changed += 1
+                        continue
+                    if payment_chasing.is_quiet(now, ctx.routing):
+                        item.not_before = payment_chasing.next_allowed(now, ctx.routing)
+                        continue
+                item.status = ConversationStatus.QUEUED
+                # The wait counts from when the task fell due, not from when we noticed.
+                item.enqueued_at = item.not_before or now
+                item.not_before = None
+                await place(session, ctx, item, now, outbox)
+                changed += 1
+    return changed
+
+
+async def rescore_deadlines(deps: Deps, now: datetime) -> int:
+    """Re-key queued items whose deadline points changed since they were keyed."""
+    changed = 0
+    for shop_id in await _shop_ids(deps):
+        async with transaction(deps) as (session, outbox):
+            ctx = await loaded.load_shop_context(session, shop_id)
+            items = await session.scalars(
+                select(Conversation).where(
+                    Conversation.shop_id == shop_id,
+                    Conversation.status == ConversationStatus.QUEUED,
+                    Conversation.deadline_at.is_not(None),
+                )
+            )
+            for item in items:
+                assert item.enqueued_at is not None
+                key = sort_key(current_points(item, ctx, now), item.enqueued_at, ctx.routing)
+                if item.sort_key is None or abs(key - item.sort_key) > 1e-9:
+                    item.sort_key = key
+                    outbox.push(shop_id, item.role, item.id, key)
+                    changed += 1
+    return changed
+
+
+async def reassign_unanswered(deps: Deps, now: datetime) -> int:
+    """An item assigned N minutes ago without a first reply goes to someone else."""
+    changed = 0
+    for shop_id in await _shop_ids(deps):
+        async with transaction(deps) as (session, outbox):
+            ctx = await loaded.load_shop_context(session, shop_id)
+            limit = now - timedelta(seconds=ctx.assignment.unanswered_reassign_s)
+            stale = list(
+                await session.scalars(
+                    select(Conversation).where(
+                        Conversation.shop_id == shop_id,
+                        Conversation.status == ConversationStatus.ASSIGNED,
+                        Conversation.kind.in_(("chat", "call")),
+                        Conversation.first_response_at.is_(None),
+                        Conversation.assigned_at <= limit,
+                    )
+                )
+            )
+            for item in stale:
+                agent = item.assigned_agent_id
+                await requeue(
+                    session,
+                    ctx,
+                    item,
+                    now,
+                    outbox,
+                    exclude_agent=agent,
+                    reason="超时未回复, 重新分配 / unanswered, reassigned",
+                )
+                changed += 1
+    return changed
+
+
+async def reconcile_queue_index(deps: Deps, now: datetime, *, rebuild: bool = False) -> int:
+    """Make the index hold exactly the database's queued items (``rebuild``: replace it;
+    otherwise re-push, which repairs entries lost to a rolled-back claim)."""
+    count = 0
+    for shop_id in await _shop_ids(deps):
+        async with deps.sessions() as session:
+            result = await session.execute(
+                select(Conversation.role, Conversation.id, Conversation.sort_key).where(
+                    Conversation.shop_id == shop_id,
+                    Conversation.status == ConversationStatus.QUEUED,
+                    Conversation.sort_key.is_not(None),
+                )
+            )
+            rows = result.all()
+        entries = [(role, item_id, float(key)) for role, item_id, key in rows if key is not None]
+        if rebuild:
+            await deps.queue.rebuild(shop_id, entries)
+        else:
+            for role, item_id, key in entries:
+                await deps.queue.push(shop_id, role, item_id, key)
+        count += len(entries)
+    return count
+
+
+async def retry_pending_events(deps: Deps, now: datetime) -> int:
+    from csdesk.routing.engine import handle_event
+
+    async with deps.sessions() as session:
+        ids = list(
+            await session.scalars(
+                select(PlatformEvent.id)
+                .where(
+                    PlatformEvent.status == EventStatus.RECEIVED,
+                    PlatformEvent.received_at <= now - PENDING_EVENT_GRACE,
+                )
+                .order_by(PlatformEvent.id)
+                .limit(1000)
+            )
+        )
+    if not ids:
+        return 0
+    counts = await process_events(deps.sessions, deps.bus, deps.queue, handle_event, ids, now)
+    return counts["processed"] + counts["failed"]
+
+
+__all__ = [
+    "activate_due_items",
+    "reassign_unanswered",
+    "reconcile_queue_index",
+    "rescore_deadlines",
+    "retry_pending_events",
+]

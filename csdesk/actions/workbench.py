@@ -1,0 +1,286 @@
+"""What agents do to their work: status, replies, closing, transfers, chase outcomes.
+
+Every function owns its transaction and flushes the outbox after commit. Capacity freed
+(closing, coming online) is filled from the queue at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from csdesk.actions.outbox import Deps, Outbox, transaction
+from csdesk.actions.routing import fill_agent, place, requeue
+from csdesk.bus import events as ev
+from csdesk.bus.base import BusEvent
+from csdesk.roles import payment_chasing
+from csdesk.routing import facts as loaded
+from csdesk.storage.enums import AgentStatus, ConversationStatus, MessageSender, ServiceRole
+from csdesk.storage.models import AgentProfile, Buyer, Conversation, Message, Order
+
+
+class WorkError(ValueError):
+    """The requested change does not apply (not yours, already closed, unknown role)."""
+
+
+async def _own_open(
+    session: AsyncSession, shop_id: str, agent_id: int, conversation_id: int
+) -> Conversation:
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None or conversation.shop_id != shop_id:
+        raise WorkError(f"conversation {conversation_id}: not found")
+    if conversation.status is not ConversationStatus.ASSIGNED:
+        raise WorkError(f"conversation {conversation_id}: is {conversation.status.value}")
+    if conversation.assigned_agent_id != agent_id:
+        raise WorkError(f"conversation {conversation_id}: assigned to someone else")
+    return conversation
+
+
+async def set_agent_status(
+    deps: Deps,
+    shop_id: str,
+    agent_id: int,
+    status: AgentStatus,
+    now: datetime,
+    *,
+    service_roles: Sequence[ServiceRole] | None = None,
+) -> list[int]:
+    """Change status (and, going on shift, the roles held). Away/offline hands unanswered
+    items back to the queue keeping their age; online pulls the best queued work."""
+    async with transaction(deps) as (session, outbox):
+        profile = await session.get(AgentProfile, agent_id)
+        if profile is None or profile.shop_id != shop_id:
+            raise WorkError(f"user {agent_id}: has no agent profile in this shop")
+        profile.status = status
+        profile.status_changed_at = now
+        if service_roles is not None:
+            profile.service_roles = [ServiceRole(r).value for r in service_roles]
+        ctx = await loaded.load_shop_context(session, shop_id)
+        outbox.publish(
+            BusEvent(
+                ev.AGENT_STATUS,
+                shop_id,
+                (ev.to_user(agent_id), ev.SUPERVISORS),
+                {"agent_id": agent_id, "status": status.value},
+            )
+        )
+        if status in (AgentStatus.AWAY, AgentStatus.OFFLINE):
+            unanswered = list(
+                await session.scalars(
+                    select(Conversation).where(
+                        Conversation.shop_id == shop_id,
+                        Conversation.assigned_agent_id == agent_id,
+                        Conversation.status == ConversationStatus.ASSIGNED,
+                        Conversation.first_response_at.is_(None),
+                    )
+                )
+            )
+            for item in unanswered:
+                await requeue(
+                    session,
+                    ctx,
+                    item,
+                    now,
+                    outbox,
+                    exclude_agent=agent_id,
+                    reason=f"接待人{'离开' if status is AgentStatus.AWAY else '下线'}, 回到队列",
+                )
+            return [item.id for item in unanswered]
+        if status is AgentStatus.ONLINE:
+            await session.flush()
+            return await fill_agent(session, ctx, agent_id, now, outbox, deps.queue)
+    return []
+
+
+async def reply(
+    deps: Deps, shop_id: str, agent_id: int, conversation_id: int, text: str, now: datetime
+) -> int:
+    if not text.strip():
+        raise WorkError("text: must not be empty")
+    async with transaction(deps) as (session, outbox):
+        conversation = await _own_open(session, shop_id, agent_id, conversation_id)
+        message = Message(
+            shop_id=shop_id,
+            conversation_id=conversation.id,
+            sender=MessageSender.AGENT,
+            author_id=agent_id,
+            text=text,
+            sent_at=now,
+        )
+        session.add(message)
+        if conversation.first_response_at is None:
+            conversation.first_response_at = now
+        await session.flush()
+        outbox.publish(
+            BusEvent(
+                ev.MESSAGE_CREATED,
+                shop_id,
+                (ev.to_user(agent_id), ev.SUPERVISORS),
+                {
+                    "conversation_id": conversation.id,
+                    "message": {
+                        "id": message.id,
+                        "sender": "agent",
+                        "author_id": agent_id,
+                        "text": text,
+                        "sent_at": now.isoformat(),
+                    },
+                },
+            )
+        )
+        return message.id
+
+
+async def _after_free(
+    session: AsyncSession, deps: Deps, shop_id: str, agent_id: int, now: datetime, outbox: Outbox
+) -> None:
+    profile = await session.get(AgentProfile, agent_id)
+    if profile is not None and profile.status is AgentStatus.ONLINE:
+        ctx = await loaded.load_shop_context(session, shop_id)
+        await session.flush()
+        await fill_agent(session, ctx, agent_id, now, outbox, deps.queue)
+
+
+async def close(
+    deps: Deps,
+    shop_id: str,
+    agent_id: int,
+    conversation_id: int,
+    now: datetime,
+    *,
+    disposition: str,
+    tags: Sequence[str] = (),
+) -> None:
+    if not disposition.strip():
+        raise WorkError("disposition: is required")
+    async with transaction(deps) as (session, outbox):
+        conversation = await _own_open(session, shop_id, agent_id, conversation_id)
+        conversation.status = ConversationStatus.CLOSED
+        conversation.closed_at = now
+        conversation.disposition = disposition
+        conversation.tags = sorted(set(conversation.tags) | set(tags))
+        outbox.publish(
+            BusEvent(
+                ev.CONVERSATION_CLOSED,
+                shop_id,
+                (ev.to_user(agent_id), ev.SUPERVISORS),
+                {"conversation_id": conversation.id, "disposition": disposition},
+            )
+        )
+        await _after_free(session, deps, shop_id, agent_id, now, outbox)
+
+
+async def transfer(
+    deps: Deps,
+    shop_id: str,
+    agent_id: int,
+    conversation_id: int,
+    to_role: str,
+    note: str,
+    now: datetime,
+) -> int | None:
+    """转接: to another role with a required note; history and age go along."""
+    try:
+        role = ServiceRole(to_role)
+    except ValueError:
+        raise WorkError(f"to_role: unknown role {to_role!r}") from None
+    if not note.strip():
+        raise WorkError("note: a handoff note is required")
+    async with transaction(deps) as (session, outbox):
+        conversation = await _own_open(session, shop_id, agent_id, conversation_id)
+        ctx = await loaded.load_shop_context(session, shop_id)
+        conversation.role = role.value
+        new_agent = await requeue(
+            session,
+            ctx,
+            conversation,
+            now,
+            outbox,
+            exclude_agent=agent_id,
+            reason=f"转接到 {role.value}: {note}",
+        )
+        await _after_free(session, deps, shop_id, agent_id, now, outbox)
+        return new_agent
+
+
+async def record_chase_attempt(
+    deps: Deps,
+    shop_id: str,
+    agent_id: int,
+    conversation_id: int,
+    outcome: str,
+    now: datetime,
+) -> datetime | None:
+    """A chase was made and the buyer has not paid: count it and schedule the next one
+    (quiet hours, at most N in 24 h) or close the chase. Returns the next chase time."""
+    async with transaction(deps) as (session, outbox):
+        conversation = await _own_open(session, shop_id, agent_id, conversation_id)
+        if conversation.kind not in ("payment_chase", "phone_chase"):
+            raise WorkError(f"conversation {conversation_id}: is not a chase")
+        ctx = await loaded.load_shop_context(session, shop_id)
+        conversation.attempts += 1
+        conversation.last_attempt_at = now
+        if conversation.first_response_at is None:
+            conversation.first_response_at = now
+        session.add(
+            Message(
+                shop_id=shop_id,
+                conversation_id=conversation.id,
+                sender=MessageSender.SYSTEM,
+                text=f"催付结果: {outcome}",
+                sent_at=now,
+            )
+        )
+        order = await session.get(Order, conversation.order_id) if conversation.order_id else None
+        buyer = await session.get(Buyer, conversation.buyer_id) if conversation.buyer_id else None
+        decision = None
+        if order is not None and buyer is not None:
+            decision = payment_chasing.plan_chase(
+                loaded.order_facts(order),
+                loaded.buyer_facts(buyer),
+                conversation.attempts,
+                now,
+                now,
+                ctx.routing,
+                ctx.promotion,
+            )
+        if decision is None or decision.due_at is None:
+            conversation.status = ConversationStatus.CLOSED
+            conversation.closed_at = now
+            conversation.disposition = f"chase_{outcome}"
+            next_at = None
+        else:
+            # Back to scheduled; the buyer's chase claim keeps it with this chaser.
+            conversation.status = ConversationStatus.SCHEDULED
+            conversation.assigned_agent_id = None
+            conversation.assigned_at = None
+            conversation.not_before = decision.due_at
+            conversation.enqueued_at = None
+            next_at = decision.due_at
+        outbox.publish(
+            BusEvent(
+                ev.CONVERSATION_CLOSED,
+                shop_id,
+                (ev.to_user(agent_id), ev.SUPERVISORS),
+                {
+                    "conversation_id": conversation.id,
+                    "disposition": conversation.disposition or "chase_scheduled",
+                },
+            )
+        )
+        await _after_free(session, deps, shop_id, agent_id, now, outbox)
+        return next_at
+
+
+__all__ = [
+    "WorkError",
+    "close",
+    "place",
+    "record_chase_attempt",
+    "reply",
+    "set_agent_status",
+    "transfer",
+]
