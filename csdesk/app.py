@@ -56,7 +56,7 @@ async def bus_ctx(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings) -> web.Application:
     from csdesk.auth.middleware import auth_middleware
     from csdesk.auth.setup import setup_auth
-    from csdesk.web import auth_views, events_api, health, openapi
+    from csdesk.web import auth_views, events_api, health, openapi, queues_api
 
     app = web.Application(
         middlewares=[auth_middleware],
@@ -75,5 +75,6 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_routes(auth_views.routes)
     app.router.add_routes(events_api.routes)
     app.router.add_routes(openapi.routes)
+    app.router.add_routes(queues_api.routes)
     app.router.add_static("/static", WEB_DIR / "static", name="static")
     return app

@@ -85,6 +85,8 @@ class _Subject:
     product: CatalogProduct
     order_index: int | None = None
     refund_index: int | None = None
+    trigger: datetime | None = None
+    """What opened a task (the order placed, paid, received): its queue wait starts there."""
 
 
 class _Pools:
@@ -167,7 +169,9 @@ def _chase_subject(rng: random.Random, pools: _Pools, world: World) -> _Subject 
         # The chase happens while the order is still unpaid.
         start = min(start, plan.spec.created_at + (plan.spec.paid_at - plan.spec.created_at) / 2)
     scenario = rng.choices(PAYMENT_CHASING_SCENARIOS, (0.7, 0.3))[0]
-    return _Subject(scenario, plan.buyer_index, start, _order_product(plan), index)
+    return _Subject(
+        scenario, plan.buyer_index, start, _order_product(plan), index, trigger=plan.spec.created_at
+    )
 
 
 def _review_subject(rng: random.Random, pools: _Pools, world: World) -> _Subject | None:
@@ -188,7 +192,9 @@ def _review_subject(rng: random.Random, pools: _Pools, world: World) -> _Subject
     if plan.spec.shipped_at is not None:
         # Order review happens before the parcel leaves the warehouse.
         start = min(start, paid_at + (plan.spec.shipped_at - paid_at) * 0.3)
-    return _Subject(SCENARIOS[key], plan.buyer_index, start, _order_product(plan), index)
+    return _Subject(
+        SCENARIOS[key], plan.buyer_index, start, _order_product(plan), index, trigger=paid_at
+    )
 
 
 def _triage_subject(rng: random.Random, pools: _Pools, world: World) -> _Subject | None:
@@ -254,6 +260,7 @@ def _hotline_subject(rng: random.Random, pools: _Pools, world: World) -> _Subjec
             start,
             _order_product(orders[index]),
             index,
+            trigger=order.created_at,
         )
     if kind == "notice" and (index := pools.take(pools.presale_notice)) is not None:
         paid_at, shipped_at = orders[index].spec.paid_at, orders[index].spec.shipped_at
@@ -268,6 +275,7 @@ def _hotline_subject(rng: random.Random, pools: _Pools, world: World) -> _Subjec
             start,
             _order_product(orders[index]),
             index,
+            trigger=paid_at,
         )
     if kind == "callback" and (index := pools.take(pools.received)) is not None:
         received_at = orders[index].spec.received_at
@@ -278,6 +286,7 @@ def _hotline_subject(rng: random.Random, pools: _Pools, world: World) -> _Subjec
             received_at + _minutes(rng, 60, 2 * 24 * 60),
             _order_product(orders[index]),
             index,
+            trigger=received_at,
         )
     index = pools.take(pools.received_large)
     if index is None:
@@ -352,6 +361,8 @@ def _to_spec(
         # A task (chase, check, call-out) waits in its queue before an agent takes it.
         assigned_at = start - timedelta(seconds=rng.randint(10, 60))
         opened_at = assigned_at - _minutes(rng, 1, 30)
+        if subject.trigger is not None:
+            opened_at = max(opened_at, subject.trigger)
     else:
         opened_at = start
         assigned_at = start + timedelta(seconds=min(2, (first_agent - start).seconds))

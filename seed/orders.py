@@ -344,7 +344,9 @@ def plan_orders(
     deadlines: RefundDeadlines,
 ) -> list[PlannedOrder]:
     """``count`` orders created in the ``days`` before ``anchor``, oldest first."""
-    if count and not buyers:
+    if not count:
+        return []
+    if not buyers:
         raise ValueError("orders need buyers")
     shape = TrafficShape.over(anchor - timedelta(days=days), anchor)
     created = sorted(shape.sample(rng) for _ in range(count))

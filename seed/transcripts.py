@@ -259,9 +259,8 @@ def build_transcript(
     """
     wanted = set(flaws) & applicable_flaws(scenario)
     builder = _Builder(rng, scenario, ctx)
-    abandoned = (
-        wanted == {Flaw.FOLLOWUP_MISSED} and rng.random() < 0.35
-    )  # the agent never comes back at all
+    # Some missed follow-ups never come back at all: the chat ends on the promise.
+    abandoned = wanted == {Flaw.FOLLOWUP_MISSED} and rng.random() < 0.35
     _open(builder, wanted)
     _body(builder, wanted, abandoned=abandoned)
     if abandoned:

@@ -129,14 +129,16 @@ async def open_item(
     required_skills: frozenset[str] = frozenset(),
     not_before: datetime | None = None,
     note: str | None = None,
+    kind: str | None = None,
 ) -> Conversation:
-    """A new routable item from a role's decision (not yet placed)."""
+    """A new routable item from a role's decision (not yet placed). ``kind`` overrides the
+    decision's (a buyer's chat thread stays ``chat`` whichever role answers it)."""
     scheduled = not_before is not None and not_before > now
     conversation = Conversation(
         shop_id=shop_id,
         buyer_id=buyer_id,
         channel=channel,
-        kind=decision.kind,
+        kind=kind or decision.kind,
         role=decision.role.value,
         status=ConversationStatus.SCHEDULED if scheduled else ConversationStatus.QUEUED,
         intent=intent,

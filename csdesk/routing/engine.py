@@ -237,6 +237,7 @@ async def on_message(
             intent=triage.intent,
             risk=triage.risk,
             required_skills=await _skills_for(session, ctx, buyer, order),
+            kind="chat",
         )
         conversation.last_buyer_message_at = at
         await _add_buyer_message(session, ctx, conversation, data["text"], at, outbox)

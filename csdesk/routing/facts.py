@@ -184,28 +184,29 @@ async def agent_facts(
     profiles = list(await session.scalars(query))
     if not profiles:
         return []
+    agent_ids = [p.user_id for p in profiles]
     loads = await session.execute(
-        select(
-            Conversation.assigned_agent_id,
-            Conversation.channel,
-            func.count(),
-            func.max(Conversation.assigned_at),
-        )
+        select(Conversation.assigned_agent_id, Conversation.channel, func.count())
         .where(
             Conversation.shop_id == shop_id,
             Conversation.status == ConversationStatus.ASSIGNED,
-            Conversation.assigned_agent_id.in_([p.user_id for p in profiles]),
+            Conversation.assigned_agent_id.in_(agent_ids),
         )
         .group_by(Conversation.assigned_agent_id, Conversation.channel)
     )
     load: dict[tuple[int, Channel], int] = {}
-    last: dict[int, datetime] = {}
-    for agent_id, channel, count, last_at in loads:
-        if agent_id is None:
-            continue
-        load[(agent_id, channel)] = int(count)
-        if last_at is not None and (agent_id not in last or last_at > last[agent_id]):
-            last[agent_id] = last_at
+    for agent_id, channel, count in loads:
+        if agent_id is not None:
+            load[(agent_id, channel)] = int(count)
+    # Closed work counts too: whoever was handed something most recently waits longest.
+    latest = await session.execute(
+        select(Conversation.assigned_agent_id, func.max(Conversation.assigned_at))
+        .where(Conversation.shop_id == shop_id, Conversation.assigned_agent_id.in_(agent_ids))
+        .group_by(Conversation.assigned_agent_id)
+    )
+    last: dict[int, datetime] = {
+        agent_id: at for agent_id, at in latest if agent_id is not None and at is not None
+    }
     return [
         AgentFacts(
             user_id=p.user_id,

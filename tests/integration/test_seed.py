@@ -208,6 +208,16 @@ async def test_seeding_again_is_refused_and_changes_nothing(seeded: Seeded) -> N
         assert await content_digest(sessions) == seeded.digest
 
 
+def test_an_empty_seed_still_refuses_a_second_run(sqlite_template: Path, tmp_path: Path) -> None:
+    """No orders to look at, but the demo logins exist: seeding twice must not half-run."""
+    url = fresh_sqlite(sqlite_template, tmp_path)
+    first = seed(url, SeedOptions(buyers=0, orders=0, conversations=0, anchor=ANCHOR))
+    assert first.report.counts["user_account"] == 37
+    assert first.report.counts["shop_order"] == 0
+    with pytest.raises(AlreadySeededError, match="demo logins already exist"):
+        seed(url, SeedOptions(buyers=0, orders=0, conversations=0, anchor=ANCHOR))
+
+
 async def test_the_demo_logins_work_with_the_documented_password(seeded: Seeded) -> None:
     async with open_sessions(seeded.url) as sessions, sessions() as session:
         users = (await session.scalars(select(User))).all()
@@ -345,9 +355,18 @@ async def test_conversations_are_closed_history_about_their_own_buyers(seeded: S
         assert c.assigned_agent_id is not None
         assert c.role in profiles[c.assigned_agent_id].service_roles
         if c.order_id is not None:
-            assert orders[c.order_id].buyer_id == c.buyer_id
+            order = orders[c.order_id]
+            assert order.buyer_id == c.buyer_id
+            assert c.opened_at >= order.created_at
+            started = c.first_response_at
+            assert started is not None
+            if c.role == "payment_chasing" and order.paid_at is not None:
+                assert started < order.paid_at, "chased while unpaid"
+            if c.role == "order_review" and order.shipped_at is not None:
+                assert started < order.shipped_at, "reviewed before shipping"
         if c.refund_id is not None:
             assert refunds[c.refund_id].order_id == c.order_id
+            assert c.opened_at >= refunds[c.refund_id].requested_at
         if c.role == "hotline":
             assert c.channel.value == "hotline"
         if c.role == "presales":
