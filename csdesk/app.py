@@ -53,7 +53,8 @@ async def bus_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[BUS_KEY].close()
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
+    """The application; ``demo`` adds the buyer-traffic simulator of ``csdesk demo``."""
     from csdesk.auth.middleware import auth_middleware
     from csdesk.auth.setup import setup_auth
     from csdesk.web import auth_views, events_api, health, openapi, queues_api
@@ -70,6 +71,10 @@ def create_app(settings: Settings) -> web.Application:
     )
     # Order matters: each context may use what the ones before it set up.
     app.cleanup_ctx.extend([database_ctx, redis_ctx, bus_ctx, queue_ctx, ingest_ctx, jobs_ctx])
+    if demo:
+        from csdesk.demo import traffic_ctx
+
+        app.cleanup_ctx.append(traffic_ctx)
     setup_auth(app)
     app.router.add_routes(health.routes)
     app.router.add_routes(auth_views.routes)

@@ -11,8 +11,10 @@ from csdesk.seed.generator import (
     AlreadySeededError,
     DemoLogin,
     Progress,
+    SeedError,
     SeedOptions,
     SeedReport,
+    demo_logins,
     seed_demo,
 )
 from csdesk.seed.staff import DEMO_PASSWORD
@@ -24,8 +26,10 @@ __all__ = [
     "AlreadySeededError",
     "DemoLogin",
     "Progress",
+    "SeedError",
     "SeedOptions",
     "SeedReport",
     "content_digest",
+    "demo_logins",
     "seed_demo",
 ]

@@ -57,7 +57,11 @@ Progress = Callable[[str, int, int], None]
 """``progress(phase, done, total)``, called per phase and per batch."""
 
 
-class AlreadySeededError(Exception):
+class SeedError(ValueError):
+    """Seeding cannot go ahead as asked: bad options, or demo data already there."""
+
+
+class AlreadySeededError(SeedError):
     """The database already holds demo data; seeding again would duplicate it."""
 
 
@@ -76,15 +80,17 @@ class SeedOptions:
     def __post_init__(self) -> None:
         for name in ("buyers", "orders", "conversations"):
             if getattr(self, name) < 0:
-                raise ValueError(f"{name} must not be negative")
+                raise SeedError(f"--{name} must not be negative")
         if self.days < 1:
-            raise ValueError("days must be at least 1")
+            raise SeedError("--days must be at least 1")
         if self.orders and not self.buyers:
-            raise ValueError("orders need at least one buyer")
+            raise SeedError("--orders needs at least one buyer (--buyers)")
         if self.conversations and not self.buyers:
-            raise ValueError("conversations need at least one buyer")
-        if self.anchor is not None:
-            require_aware(self.anchor, "anchor")
+            raise SeedError("conversations need at least one buyer (--buyers)")
+        if self.anchor is not None and (
+            self.anchor.tzinfo is None or self.anchor.utcoffset() is None
+        ):
+            raise SeedError("anchor must be timezone-aware")
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,58 @@ class SeedReport:
     password: str
     """The password of every demo login (and of the 30 ``csNN`` agents)."""
     elapsed_s: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "shop_id": self.shop_id,
+            "seed": self.seed,
+            "anchor": self.anchor.isoformat(),
+            "counts": dict(self.counts),
+            "logins": [
+                {
+                    "username": login.username,
+                    "role": login.role.value,
+                    "display_name": login.display_name,
+                    "service_roles": list(login.service_roles),
+                }
+                for login in self.logins
+            ],
+            "password": self.password,
+            "elapsed_s": round(self.elapsed_s, 2),
+        }
+
+    def summary(self) -> str:
+        """A few lines for a terminal: what was made and how to log in."""
+        made = ", ".join(
+            f"{self.counts.get(table, 0)} {label}"
+            for table, label in (
+                ("product", "products"),
+                ("buyer", "buyers"),
+                ("shop_order", "orders"),
+                ("refund", "refunds"),
+                ("conversation", "conversations"),
+                ("message", "messages"),
+                ("user_account", "users"),
+                ("roster_shift", "shifts"),
+            )
+        )
+        width = max(len(login.username) for login in self.logins)
+        lines = [
+            f"seeded shop {self.shop_id} (seed {self.seed}, as of {self.anchor.isoformat()})"
+            f" in {self.elapsed_s:.1f} s: {made}",
+            f"demo logins (password {self.password}):",
+            *(
+                f"  {login.username:<{width}}  {login.role.value}"
+                + (f" ({', '.join(login.service_roles)})" if login.service_roles else "")
+                for login in self.logins
+            ),
+        ]
+        return "\n".join(lines)
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    """(username, password, role) of the demo logins, for ``csdesk demo`` to print."""
+    return [(m.username, DEMO_PASSWORD, m.role.value) for m in DEMO_LOGINS]
 
 
 def _rng(seed: int, phase: str) -> random.Random:
@@ -261,7 +319,9 @@ class _Seeder:
                 now=joined,
             )
             ids.append(user.id)
-            self.report("logins", len(ids), len(staff))
+        # Reported once, at the end: this runs alongside other phases, and a progress bar
+        # switching between two phases would be unreadable.
+        self.report("logins", len(ids), len(staff))
         return ids
 
     async def buyers(self) -> tuple[list[BuyerProfile], list[int]]:

@@ -25,23 +25,32 @@ _ids = itertools.count(1)
 
 
 def event_body(
-    event_type: str, data: dict[str, Any], *, event_id: str | None = None,
-    occurred_at: datetime | None = None, shop_id: str = TEST_SHOP,
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    event_id: str | None = None,
+    occurred_at: datetime | None = None,
+    shop_id: str = TEST_SHOP,
 ) -> bytes:
-    return json.dumps({
-        "event_id": event_id or f"evt-{next(_ids)}",
-        "type": event_type,
-        "occurred_at": (occurred_at or datetime.now(UTC)).isoformat(),
-        "shop_id": shop_id,
-        "data": data,
-    }, ensure_ascii=False).encode()
+    return json.dumps(
+        {
+            "event_id": event_id or f"evt-{next(_ids)}",
+            "type": event_type,
+            "occurred_at": (occurred_at or datetime.now(UTC)).isoformat(),
+            "shop_id": shop_id,
+            "data": data,
+        },
+        ensure_ascii=False,
+    ).encode()
 
 
 async def post_raw(
     client: TestClient[Any, Any], body: bytes, *, signature: str | None = None
 ) -> ClientResponse:
-    headers = {"Content-Type": "application/json",
-               "X-Csdesk-Signature": signature if signature is not None else sign(body, WEBHOOK_SECRET)}
+    headers = {
+        "Content-Type": "application/json",
+        "X-Csdesk-Signature": signature if signature is not None else sign(body, WEBHOOK_SECRET),
+    }
     return await client.post("/api/v1/events", data=body, headers=headers)
 
 
@@ -63,29 +72,56 @@ def deps(client: TestClient[Any, Any]) -> Deps:
 
 
 async def make_agent(
-    sessions: SessionFactory, shop_id: str, username: str, roles: Sequence[ServiceRole],
-    *, status: AgentStatus = AgentStatus.ONLINE, chat_capacity: int = 5,
-    hotline_capacity: int = 1, skills: Sequence[str] = (),
+    sessions: SessionFactory,
+    shop_id: str,
+    username: str,
+    roles: Sequence[ServiceRole],
+    *,
+    status: AgentStatus = AgentStatus.ONLINE,
+    chat_capacity: int = 5,
+    hotline_capacity: int = 1,
+    skills: Sequence[str] = (),
 ) -> int:
-    user = await create_user(sessions, shop_id=shop_id, username=username, role=UserRole.AGENT,
-                             password="agent-password-1")
+    user = await create_user(
+        sessions,
+        shop_id=shop_id,
+        username=username,
+        role=UserRole.AGENT,
+        password="agent-password-1",
+    )
     async with sessions.begin() as session:
-        await set_agent_profile(session, shop_id, AgentProfileSpec(
-            user_id=user.id, service_roles=tuple(roles), skills=tuple(skills),
-            chat_capacity=chat_capacity, hotline_capacity=hotline_capacity, status=status))
+        await set_agent_profile(
+            session,
+            shop_id,
+            AgentProfileSpec(
+                user_id=user.id,
+                service_roles=tuple(roles),
+                skills=tuple(skills),
+                chat_capacity=chat_capacity,
+                hotline_capacity=hotline_capacity,
+                status=status,
+            ),
+        )
     return user.id
 
 
 async def token_for(sessions: SessionFactory, shop_id: str, username: str, role: UserRole) -> str:
-    await create_user(sessions, shop_id=shop_id, username=username, role=role,
-                      password="password-123")
+    await create_user(
+        sessions, shop_id=shop_id, username=username, role=role, password="password-123"
+    )
     return await issue_token(sessions, username)
 
 
-def order_data(order_id: str, *, nick: str = "买家小王", amount: str = "199.00", **extra: Any) -> dict[str, Any]:
+def order_data(
+    order_id: str, *, nick: str = "买家小王", amount: str = "199.00", **extra: Any
+) -> dict[str, Any]:
     return {
-        "buyer_nick": nick, "order_id": order_id, "amount": amount,
+        "buyer_nick": nick,
+        "order_id": order_id,
+        "amount": amount,
         "items": [{"sku": "CUP-1", "title": "保温杯", "qty": 1, "price": amount}],
-        "address": "浙江省杭州市余杭区文一西路969号", "receiver_name": "王小明",
-        "receiver_phone": "13800001234", **extra,
+        "address": "浙江省杭州市余杭区文一西路969号",
+        "receiver_name": "王小明",
+        "receiver_phone": "13800001234",
+        **extra,
     }

@@ -64,13 +64,14 @@ async def accept_events(
         async with sessions.begin() as session:
             dialect = session.get_bind().dialect.name
             insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            # executemany form: SQLAlchemy caches the compiled statement and sends the rows
+            # in "insertmanyvalues" batches, instead of compiling a new VALUES list per batch.
             statement = (
                 insert(PlatformEvent)
-                .values(rows)
                 .on_conflict_do_nothing(index_elements=["shop_id", "event_id"])
                 .returning(PlatformEvent.id, PlatformEvent.shop_id, PlatformEvent.event_id)
             )
-            for row_id, shop_id, event_id in await session.execute(statement):
+            for row_id, shop_id, event_id in await session.execute(statement, rows):
                 inserted[(shop_id, event_id)] = row_id
     results = []
     for index, event in enumerate(events):

@@ -130,6 +130,7 @@ async def open_item(
     not_before: datetime | None = None,
     note: str | None = None,
     kind: str | None = None,
+    last_buyer_message_at: datetime | None = None,
 ) -> Conversation:
     """A new routable item from a role's decision (not yet placed). ``kind`` overrides the
     decision's (a buyer's chat thread stays ``chat`` whichever role answers it)."""
@@ -155,6 +156,7 @@ async def open_item(
         required_skills=sorted(required_skills),
         tags=[],
         attempts=0,
+        last_buyer_message_at=last_buyer_message_at,
     )
     session.add(conversation)
     await session.flush()
@@ -278,10 +280,11 @@ async def place(
     """Assign to the best agent free now, else queue. Returns the agent id or None."""
     if conversation.enqueued_at is None:
         conversation.enqueued_at = now
-    owner = await reserved_for(session, ctx, conversation, now)
-    item = _item_facts(conversation, ctx, owner, exclude)
     agents = await agent_facts(session, ctx.shop_id)
-    pick = pick_agent(item, agents, now)
+    pick = None
+    if agents:  # nobody online: straight to the queue, no stickiness to look up
+        owner = await reserved_for(session, ctx, conversation, now)
+        pick = pick_agent(_item_facts(conversation, ctx, owner, exclude), agents, now)
     if pick is not None and await assign(
         session, ctx, conversation, pick.agent_id, now, outbox, pick.reason
     ):

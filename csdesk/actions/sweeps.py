@@ -154,7 +154,7 @@ async def reconcile_queue_index(deps: Deps, now: datetime, *, rebuild: bool = Fa
 
 
 async def retry_pending_events(deps: Deps, now: datetime) -> int:
-    from csdesk.routing.engine import handle_event
+    from csdesk.routing.engine import RoutingEngine
 
     async with deps.sessions() as session:
         ids = list(
@@ -170,7 +170,9 @@ async def retry_pending_events(deps: Deps, now: datetime) -> int:
         )
     if not ids:
         return 0
-    counts = await process_events(deps.sessions, deps.bus, deps.queue, handle_event, ids, now)
+    counts = await process_events(
+        deps.sessions, deps.bus, deps.queue, RoutingEngine().handle_event, ids, now
+    )
     return counts["processed"] + counts["failed"]
 
 

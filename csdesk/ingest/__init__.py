@@ -6,21 +6,25 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from csdesk.keys import ACCEPTOR_KEY, BUS_KEY, PROCESSOR_KEY, SESSIONS_KEY
+from csdesk.keys import ACCEPTOR_KEY, BUS_KEY, PROCESSOR_KEY, SESSIONS_KEY, SETTINGS_KEY
 
 
 async def ingest_ctx(app: web.Application) -> AsyncIterator[None]:
     """``cleanup_ctx``: the acceptor (group commit) and this process's event processor."""
-    from csdesk.ingest.acceptor import EventAcceptor
-    from csdesk.ingest.processor import EventProcessor
-    from csdesk.routing.engine import handle_event
     from csdesk.actions.outbox import Deps
     from csdesk.actions.sweeps import reconcile_queue_index
     from csdesk.clock import utcnow
+    from csdesk.ingest.acceptor import EventAcceptor
+    from csdesk.ingest.gate import WriteGate
+    from csdesk.ingest.processor import EventProcessor
+    from csdesk.routing.engine import RoutingEngine
     from csdesk.routing.queues import QUEUE_KEY
 
-    processor = EventProcessor(app[SESSIONS_KEY], app[BUS_KEY], app[QUEUE_KEY], handle_event)
-    acceptor = EventAcceptor(app[SESSIONS_KEY], on_accepted=processor.notify)
+    gate = WriteGate(enabled=app[SETTINGS_KEY].database.is_sqlite)
+    processor = EventProcessor(
+        app[SESSIONS_KEY], app[BUS_KEY], app[QUEUE_KEY], RoutingEngine().handle_event, gate=gate
+    )
+    acceptor = EventAcceptor(app[SESSIONS_KEY], on_accepted=processor.notify, gate=gate)
     await processor.start()
     await acceptor.start()
     # The queue index is derived state: rebuild it from the database before traffic.

@@ -15,6 +15,7 @@ from contextlib import suppress
 
 from csdesk.actions.events import Accepted, UnknownShopError, accept_events, known_shop_ids
 from csdesk.clock import utcnow
+from csdesk.ingest.gate import WriteGate
 from csdesk.ingest.schema import PlatformEventIn
 from csdesk.storage.engine import SessionFactory
 
@@ -29,8 +30,10 @@ class EventAcceptor:
         *,
         max_batch: int = 256,
         on_accepted: AcceptedHook | None = None,
+        gate: WriteGate | None = None,
     ) -> None:
         self._sessions = sessions
+        self._gate = gate or WriteGate(enabled=False)
         self._max_batch = max_batch
         self._on_accepted = on_accepted
         self._pending: asyncio.Queue[tuple[PlatformEventIn, asyncio.Future[Accepted]]] = (
@@ -66,7 +69,8 @@ class EventAcceptor:
                 batch.append(self._pending.get_nowait())
             events = [event for event, _ in batch]
             try:
-                results = await accept_events(self._sessions, events, utcnow())
+                async with self._gate.priority():
+                    results = await accept_events(self._sessions, events, utcnow())
             except Exception as exc:  # the batch is not durable: every waiter must hear it
                 log.exception("accepting %d events failed", len(batch))
                 for _, future in batch:

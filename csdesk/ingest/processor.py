@@ -23,6 +23,7 @@ from csdesk.actions.events import mark_failed
 from csdesk.actions.outbox import Outbox
 from csdesk.bus.base import EventBus
 from csdesk.clock import utcnow
+from csdesk.ingest.gate import WriteGate
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import EventStatus
 from csdesk.storage.models import PlatformEvent
@@ -105,8 +106,12 @@ class EventProcessor:
         queue: WorkQueue | None,
         handle: EventHandler,
         *,
-        max_batch: int = 100,
+        max_batch: int = 2,
+        gate: WriteGate | None = None,
     ) -> None:
+        # Small batches: a batch holds the write gate, and an HTTP request waiting to make
+        # its event durable should wait for one short batch at most.
+        self._gate = gate or WriteGate(enabled=False)
         self._sessions = sessions
         self._bus = bus
         self._queue_index = queue
@@ -141,9 +146,15 @@ class EventProcessor:
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                await process_events(
-                    self._sessions, self._bus, self._queue_index, self._handle, batch, utcnow()
-                )
+                async with self._gate.background():
+                    await process_events(
+                        self._sessions,
+                        self._bus,
+                        self._queue_index,
+                        self._handle,
+                        batch,
+                        utcnow(),
+                    )
             except Exception:
                 log.exception(
                     "processing a batch of %d events failed; the sweep retries", len(batch)

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions import routing as routing_actions
@@ -221,7 +221,9 @@ async def on_message(
         prior_contacts_24h=await loaded.contacts_since(
             session, ctx.shop_id, buyer.id, loaded.day_ago(at)
         ),
-        first_contact=not await loaded.has_history(session, ctx.shop_id, buyer.id),
+        # A buyer first seen with this very message, who has ordered nothing: a
+        # conversion opportunity for presales.
+        first_contact=buyer.created_at == at and order is None,
         promotion=ctx.promotion,
     )
     decision = decide_contact(contact, ctx, now)
@@ -238,8 +240,8 @@ async def on_message(
             risk=triage.risk,
             required_skills=await _skills_for(session, ctx, buyer, order),
             kind="chat",
+            last_buyer_message_at=at,
         )
-        conversation.last_buyer_message_at = at
         await _add_buyer_message(session, ctx, conversation, data["text"], at, outbox)
         await routing_actions.place(session, ctx, conversation, now, outbox)
     else:
@@ -685,14 +687,21 @@ HANDLERS: Mapping[str, Handler] = {
 }
 
 
-async def handle_event(
-    session: AsyncSession, event: PlatformEvent, now: datetime, outbox: Outbox
-) -> None:
-    """Apply one accepted platform event (the processor's handler)."""
-    ctx = await loaded.load_shop_context(session, event.shop_id)
-    # A platform clock running ahead must not make items younger than they are.
-    at = min(event.occurred_at, now)
-    await HANDLERS[event.type](session, ctx, event.payload, at, now, outbox)
+class RoutingEngine:
+    """The processor's event handler, with a short-lived cache of shop configuration
+    (one query per event saved; a changed setting applies within ``config_ttl_s``)."""
+
+    def __init__(self, config_ttl_s: float = 2.0) -> None:
+        self._contexts = loaded.ShopContextCache(config_ttl_s)
+
+    async def handle_event(
+        self, session: AsyncSession, event: PlatformEvent, now: datetime, outbox: Outbox
+    ) -> None:
+        """Apply one accepted platform event."""
+        ctx = await self._contexts.get(session, event.shop_id, now)
+        # A platform clock running ahead must not make items younger than they are.
+        at = min(event.occurred_at, now)
+        await HANDLERS[event.type](session, ctx, event.payload, at, now, outbox)
 
 
-__all__ = ["HANDLERS", "decide_contact", "handle_event", "update"]
+__all__ = ["HANDLERS", "RoutingEngine", "decide_contact"]

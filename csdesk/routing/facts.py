@@ -49,6 +49,22 @@ async def load_shop_context(session: AsyncSession, shop_id: str) -> ShopContext:
     return ShopContext(shop_id, routing, assignment, promotion)
 
 
+class ShopContextCache:
+    """Shop contexts for ``ttl_s``: configuration changes rarely, events arrive constantly."""
+
+    def __init__(self, ttl_s: float) -> None:
+        self._ttl = timedelta(seconds=ttl_s)
+        self._entries: dict[str, tuple[datetime, ShopContext]] = {}
+
+    async def get(self, session: AsyncSession, shop_id: str, now: datetime) -> ShopContext:
+        entry = self._entries.get(shop_id)
+        if entry is not None and now - entry[0] < self._ttl:
+            return entry[1]
+        context = await load_shop_context(session, shop_id)
+        self._entries[shop_id] = (now, context)
+        return context
+
+
 def order_facts(order: Order) -> OrderFacts:
     return OrderFacts(
         order_id=order.id,
@@ -117,18 +133,6 @@ async def contacts_since(
         )
     )
     return int(count or 0)
-
-
-async def has_history(session: AsyncSession, shop_id: str, buyer_id: int) -> bool:
-    conversation = await session.scalar(
-        select(Conversation.id)
-        .where(Conversation.shop_id == shop_id, Conversation.buyer_id == buyer_id)
-        .limit(1)
-    )
-    order = await session.scalar(
-        select(Order.id).where(Order.shop_id == shop_id, Order.buyer_id == buyer_id).limit(1)
-    )
-    return conversation is not None or order is not None
 
 
 async def products_by_sku(

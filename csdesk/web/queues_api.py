@@ -38,8 +38,10 @@ async def get_queues(request: web.Request) -> web.Response:
             role: (int(depth), oldest)
             for role, depth, oldest in await session.execute(
                 select(Conversation.role, func.count(), func.min(Conversation.enqueued_at))
-                .where(Conversation.shop_id == user.shop_id,
-                       Conversation.status == ConversationStatus.QUEUED)
+                .where(
+                    Conversation.shop_id == user.shop_id,
+                    Conversation.status == ConversationStatus.QUEUED,
+                )
                 .group_by(Conversation.role)
             )
         }
@@ -49,9 +51,11 @@ async def get_queues(request: web.Request) -> web.Response:
             if limit and depth:
                 rows = await session.scalars(
                     select(Conversation)
-                    .where(Conversation.shop_id == user.shop_id,
-                           Conversation.status == ConversationStatus.QUEUED,
-                           Conversation.role == role.value)
+                    .where(
+                        Conversation.shop_id == user.shop_id,
+                        Conversation.status == ConversationStatus.QUEUED,
+                        Conversation.role == role.value,
+                    )
                     .order_by(Conversation.sort_key.desc(), Conversation.id)
                     .limit(limit)
                 )

@@ -25,8 +25,12 @@ CLAIMERS = 8
 async def test_eight_agents_racing_for_one_item(
     client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
 ) -> None:
-    agents = [await make_agent(sessions, shop_id, f"r{n}", [ServiceRole.PRESALES],
-                               status=AgentStatus.AWAY) for n in range(CLAIMERS)]
+    agents = [
+        await make_agent(
+            sessions, shop_id, f"r{n}", [ServiceRole.PRESALES], status=AgentStatus.AWAY
+        )
+        for n in range(CLAIMERS)
+    ]
     await post_event(client, "message.received", {"buyer_nick": "抢手", "text": "有货吗"})
     await settle(client)
     async with sessions() as session:
@@ -53,9 +57,17 @@ async def test_eight_agents_racing_for_one_item(
 async def test_eight_agents_draining_a_queue_take_each_item_once(
     client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str, items: int
 ) -> None:
-    agents = [await make_agent(sessions, shop_id, f"d{n}", [ServiceRole.PRESALES],
-                               status=AgentStatus.AWAY, chat_capacity=items)
-              for n in range(CLAIMERS)]
+    agents = [
+        await make_agent(
+            sessions,
+            shop_id,
+            f"d{n}",
+            [ServiceRole.PRESALES],
+            status=AgentStatus.AWAY,
+            chat_capacity=items,
+        )
+        for n in range(CLAIMERS)
+    ]
     for n in range(items):
         await post_event(client, "message.received", {"buyer_nick": f"b{n}", "text": "在吗"})
     await settle(client)
@@ -90,10 +102,16 @@ async def test_eight_agents_draining_a_queue_take_each_item_once(
     claimed = [item for taken in results for item in taken]
     assert len(claimed) == len(set(claimed))
     async with sessions() as session:
-        assigned = await session.scalar(select(func.count()).select_from(Conversation).where(
-            Conversation.status == ConversationStatus.ASSIGNED))
-        queued = await session.scalar(select(func.count()).select_from(Conversation).where(
-            Conversation.status == ConversationStatus.QUEUED))
+        assigned = await session.scalar(
+            select(func.count())
+            .select_from(Conversation)
+            .where(Conversation.status == ConversationStatus.ASSIGNED)
+        )
+        queued = await session.scalar(
+            select(func.count())
+            .select_from(Conversation)
+            .where(Conversation.status == ConversationStatus.QUEUED)
+        )
     assert assigned == len(claimed)
     assert assigned + (queued or 0) == items
     # A claim whose transaction lost a race leaves its item queued in the database; after

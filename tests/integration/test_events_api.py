@@ -27,9 +27,12 @@ async def _count(sessions: SessionFactory, model: Any) -> int:
 async def test_accepted_event_is_processed_and_visible(
     client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
 ) -> None:
-    response = await post_raw(client, event_body("message.received",
-                                                 {"buyer_nick": "tb_小鱼", "text": "这个有货吗"},
-                                                 event_id="m-1"))
+    response = await post_raw(
+        client,
+        event_body(
+            "message.received", {"buyer_nick": "tb_小鱼", "text": "这个有货吗"}, event_id="m-1"
+        ),
+    )
     assert response.status == 202
     assert await response.json() == {"accepted": True, "event_id": "m-1"}
     await settle(client)
@@ -51,15 +54,21 @@ async def test_repeated_event_id_changes_nothing(
     first = await post_raw(client, body)
     assert first.status == 202
     await settle(client)
-    snapshot = (await _count(sessions, Order), await _count(sessions, Conversation),
-                await _count(sessions, PlatformEvent))
+    snapshot = (
+        await _count(sessions, Order),
+        await _count(sessions, Conversation),
+        await _count(sessions, PlatformEvent),
+    )
     # Same id, even with a different body: a platform retry must never apply twice.
     again = await post_raw(client, event_body("order.created", order_data("T-2"), event_id="dup-1"))
     assert again.status == 200
     assert await again.json() == {"duplicate": True, "event_id": "dup-1"}
     await settle(client)
-    assert (await _count(sessions, Order), await _count(sessions, Conversation),
-            await _count(sessions, PlatformEvent)) == snapshot
+    assert (
+        await _count(sessions, Order),
+        await _count(sessions, Conversation),
+        await _count(sessions, PlatformEvent),
+    ) == snapshot
 
 
 @pytest.mark.parametrize(
@@ -100,7 +109,8 @@ async def test_malformed_event_is_400_naming_the_field(
 
 
 @pytest.mark.parametrize(
-    "raw", [b"", b"not json", b"[1, 2]", b"\xff\xfe", b'{"event_id": "x"'],
+    "raw",
+    [b"", b"not json", b"[1, 2]", b"\xff\xfe", b'{"event_id": "x"'],
 )
 async def test_unparseable_body_is_400(client: TestClient[Any, Any], raw: bytes) -> None:
     response = await post_raw(client, raw)
@@ -138,13 +148,16 @@ async def test_over_64_kib_is_413(client: TestClient[Any, Any], sessions: Sessio
 async def test_event_status_access(
     client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
 ) -> None:
-    await post_event(client, "message.received", {"buyer_nick": "a", "text": "在吗"},
-                     event_id="seen")
+    await post_event(
+        client, "message.received", {"buyer_nick": "a", "text": "在吗"}, event_id="seen"
+    )
     await settle(client)
     agent = await token_for(sessions, shop_id, "agent1", UserRole.AGENT)
     boss = await token_for(sessions, shop_id, "boss1", UserRole.OWNER)
     assert (await client.get("/api/v1/events/seen")).status == 401
-    forbidden = await client.get("/api/v1/events/seen", headers={"Authorization": f"Bearer {agent}"})
+    forbidden = await client.get(
+        "/api/v1/events/seen", headers={"Authorization": f"Bearer {agent}"}
+    )
     assert forbidden.status == 403
     unknown = await client.get("/api/v1/events/never", headers={"Authorization": f"Bearer {boss}"})
     assert unknown.status == 404
@@ -164,7 +177,9 @@ async def test_event_before_what_it_refers_to_waits_then_applies(
     await post_event(client, "order.paid", {"order_id": "T-late"}, event_id="paid-first")
     await settle(client)
     async with sessions() as session:
-        event = await session.scalar(select(PlatformEvent).where(PlatformEvent.event_id == "paid-first"))
+        event = await session.scalar(
+            select(PlatformEvent).where(PlatformEvent.event_id == "paid-first")
+        )
         assert event is not None
         assert event.status.value == "received"
     await post_event(client, "order.created", order_data("T-late"), event_id="created-second")
@@ -174,6 +189,8 @@ async def test_event_before_what_it_refers_to_waits_then_applies(
         order = await session.scalar(select(Order).where(Order.external_id == "T-late"))
         assert order is not None
         assert order.status.value == "paid"
-        event = await session.scalar(select(PlatformEvent).where(PlatformEvent.event_id == "paid-first"))
+        event = await session.scalar(
+            select(PlatformEvent).where(PlatformEvent.event_id == "paid-first")
+        )
         assert event is not None
         assert event.status.value == "processed"

@@ -206,10 +206,8 @@ async def test_full_chain_round_trip(sessions: SessionFactory, shop_id: str) -> 
         assert profile is not None
         assert profile.service_roles == ["presales", "refund"]
         refund_row = await session.scalar(select(Refund))
-        assert (
-            refund_row is not None
-            and refund_row.deadline_at - refund_row.requested_at == timedelta(days=5)
-        )
+        assert refund_row is not None
+        assert refund_row.deadline_at - refund_row.requested_at == timedelta(days=5)
 
 
 async def test_naive_datetime_is_rejected(sessions: SessionFactory, shop_id: str) -> None:
@@ -247,7 +245,7 @@ async def test_unknown_enum_value_is_rejected(sessions: SessionFactory, shop_id:
                     shop_id=shop_id,
                     username="x",
                     display_name="x",
-                    role="janitor",  # type: ignore[arg-type]
+                    role="janitor",
                     created_at=datetime.now(UTC),
                 )
             )

@@ -6,6 +6,7 @@ Each fixture seeds a fresh database once per module (small sizes); tests only re
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
@@ -13,6 +14,7 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -24,9 +26,11 @@ from csdesk.seed import (
     DEMO_PASSWORD,
     DEMO_SHOP_ID,
     AlreadySeededError,
+    SeedError,
     SeedOptions,
     SeedReport,
     content_digest,
+    demo_logins,
     seed_demo,
 )
 from csdesk.seed.catalog import TV_GIFT, WRONG_TV_GIFT
@@ -199,6 +203,31 @@ def test_the_report_counts_rows_and_documents_the_demo_logins(seeded: Seeded) ->
         "admin": UserRole.ADMIN,
     }
     assert seeded.phases == PHASES
+    as_json = json.loads(json.dumps(report.to_json(), ensure_ascii=False))
+    assert as_json["counts"]["shop_order"] == SMALL.orders
+    assert {login["username"] for login in as_json["logins"]} == set(roles)
+    summary = report.summary()
+    assert DEMO_PASSWORD in summary
+    assert all(username in summary for username in roles)
+    assert demo_logins() == [
+        (login.username, DEMO_PASSWORD, login.role.value) for login in report.logins
+    ]
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ({"buyers": -1}, "--buyers must not be negative"),
+        ({"days": 0}, "--days must be at least 1"),
+        ({"buyers": 0, "orders": 5}, "--orders needs at least one buyer"),
+        ({"anchor": datetime(2026, 11, 21)}, "anchor must be timezone-aware"),
+    ],
+)
+def test_bad_options_are_refused_before_anything_is_written(
+    options: dict[str, Any], problem: str
+) -> None:
+    with pytest.raises(SeedError, match=problem):
+        SeedOptions(**options)
 
 
 async def test_seeding_again_is_refused_and_changes_nothing(seeded: Seeded) -> None:
