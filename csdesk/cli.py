@@ -226,7 +226,13 @@ def cmd_triage(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from bench.run import run_all
+    try:
+        from bench.run import run_all
+    except ModuleNotFoundError:
+        raise UsageError(
+            "csdesk bench runs from a source checkout (bench/ is not installed): "
+            "cd to the repository first"
+        ) from None
 
     return run_all(json_output=args.json, quick=args.quick)
 

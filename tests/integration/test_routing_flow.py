@@ -330,8 +330,13 @@ async def test_chase_attempts_are_capped(
         (chase,) = await conversations(sessions, kind="payment_chase")
         assert chase.assigned_agent_id == chaser
         next_at = await workbench.record_chase_attempt(
-            deps(client), shop_id, chaser, chase.id, "no_answer",
-            chase.not_before or chase.enqueued_at or utcnow())
+            deps(client),
+            shop_id,
+            chaser,
+            chase.id,
+            "no_answer",
+            chase.not_before or chase.enqueued_at or utcnow(),
+        )
         chases_made += 1
     (chase,) = await conversations(sessions, kind="payment_chase")
     assert chase.status is ConversationStatus.CLOSED
