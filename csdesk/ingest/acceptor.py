@@ -59,8 +59,9 @@ class EventAcceptor:
             if event.shop_id not in self._shops:
                 raise UnknownShopError(event.shop_id)
         future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
-        await self._pending.put((event, future))
-        return await future
+        with self._gate.demand():
+            await self._pending.put((event, future))
+            return await future
 
     async def _run(self) -> None:
         while True:

@@ -3,28 +3,65 @@
 SQLite allows a single writer; a second one spins in SQLite's busy handler, which sleeps
 in growing steps (up to 100 ms each), so an HTTP request waiting to make its event durable
 could wait seconds behind a processing batch. The gate hands the database over without
-sleeping, and gives it to acceptance (a buyer's event becoming durable, the 202) before
-background processing: under a burst, events are accepted at full speed and processed as
-soon as acceptance pauses. PostgreSQL locks rows, so there the gate lets everyone through.
+sleeping, always to acceptance (a buyer's event becoming durable: the 202) first.
+
+At ordinary rates, background processing runs at once, so a message reaches an agent fast.
+During a burst (双十一 at midnight: ``burst_events`` within ``burst_window_s``) processing
+steps back and events are accepted at full speed, but it is never starved for long: after
+``max_defer_s`` of waiting it gets a slice of ``slice_s``, and the backlog drains as soon
+as the burst eases. Accepted events are durable either way; only their effects wait.
+PostgreSQL locks rows, so there the gate lets everyone through at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 
 class WriteGate:
-    def __init__(self, enabled: bool, *, quiet_s: float = 0.003, max_defer_s: float = 0.25) -> None:
+    def __init__(
+        self,
+        enabled: bool,
+        *,
+        burst_window_s: float = 0.1,
+        burst_events: int = 100,
+        max_defer_s: float = 0.1,
+        slice_s: float = 0.1,
+        poll_s: float = 0.005,
+    ) -> None:
         self._enabled = enabled
-        self._quiet_s = quiet_s
+        self._burst_window_s = burst_window_s
+        self._burst_events = burst_events
         self._max_defer_s = max_defer_s
-        self._last_priority_release = 0.0
+        self._slice_s = slice_s
+        self._poll_s = poll_s
         self._lock = asyncio.Lock()
         self._priority_waiting = 0
-        self._no_priority_waiting = asyncio.Event()
-        self._no_priority_waiting.set()
+        self._recent: deque[float] = deque()
+        self._slice_until = 0.0
+
+    def _forget_old(self, now: float) -> None:
+        while self._recent and now - self._recent[0] > self._burst_window_s:
+            self._recent.popleft()
+
+    @contextmanager
+    def demand(self) -> Iterator[None]:
+        """Count an acceptance (the burst detector's input)."""
+        if self._enabled:
+            now = asyncio.get_running_loop().time()
+            self._recent.append(now)
+            self._forget_old(now)
+        yield
+
+    @property
+    def in_burst(self) -> bool:
+        if not self._enabled:
+            return False
+        self._forget_old(asyncio.get_running_loop().time())
+        return len(self._recent) >= self._burst_events
 
     @asynccontextmanager
     async def priority(self) -> AsyncIterator[None]:
@@ -32,18 +69,24 @@ class WriteGate:
             yield
             return
         self._priority_waiting += 1
-        self._no_priority_waiting.clear()
         try:
             await self._lock.acquire()
         finally:
             self._priority_waiting -= 1
-            if self._priority_waiting == 0:
-                self._no_priority_waiting.set()
         try:
             yield
         finally:
-            self._last_priority_release = asyncio.get_running_loop().time()
             self._lock.release()
+
+    def _may_start_background(self, now: float, waiting_since: float) -> bool:
+        if self._priority_waiting:
+            return False
+        if now < self._slice_until or not self.in_burst:
+            return True
+        if now - waiting_since >= self._max_defer_s:
+            self._slice_until = now + self._slice_s
+            return True
+        return False
 
     @asynccontextmanager
     async def background(self) -> AsyncIterator[None]:
@@ -52,24 +95,10 @@ class WriteGate:
             return
         loop = asyncio.get_running_loop()
         waiting_since = loop.time()
-        while True:
-            await self._no_priority_waiting.wait()
-            # In a burst, acceptance comes back within a few milliseconds; background work
-            # waits for a real pause, but never longer than max_defer_s (no starvation).
-            quiet_for = loop.time() - self._last_priority_release
-            overdue = loop.time() - waiting_since >= self._max_defer_s
-            if quiet_for < self._quiet_s and not overdue:
-                await asyncio.sleep(self._quiet_s - quiet_for)
-                continue
-            await self._lock.acquire()
-            if self._priority_waiting == 0:
-                break
-            self._lock.release()  # acceptance arrived while we waited: it goes first
+        while not self._may_start_background(loop.time(), waiting_since):
+            await asyncio.sleep(self._poll_s)
+        await self._lock.acquire()
         try:
             yield
         finally:
             self._lock.release()
-
-    @property
-    def priority_waiting(self) -> bool:
-        return self._priority_waiting > 0
