@@ -95,9 +95,16 @@ class WriteGate:
             return
         loop = asyncio.get_running_loop()
         waiting_since = loop.time()
-        while not self._may_start_background(loop.time(), waiting_since):
-            await asyncio.sleep(self._poll_s)
-        await self._lock.acquire()
+        while True:
+            # Polling, not an Event: the condition changes with the passing of time itself.
+            while not self._may_start_background(loop.time(), waiting_since):  # noqa: ASYNC110
+                await asyncio.sleep(self._poll_s)
+            await self._lock.acquire()
+            if not self._priority_waiting:
+                break
+            # Acceptance queued up behind us while we waited for the lock: it goes first.
+            self._lock.release()
+            await asyncio.sleep(0)
         try:
             yield
         finally:

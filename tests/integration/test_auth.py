@@ -348,6 +348,8 @@ async def test_throttle_per_client_address(
     assert int(response.headers["Retry-After"]) > 0
 
 
+# Only server mode has several web processes (embedded is one process by design).
+@pytest.mark.parametrize("backend", ["sqlite+redis", "postgres+redis"], indirect=True)
 async def test_throttle_is_shared_between_web_processes(
     client: Client,
     sessions: SessionFactory,
@@ -356,8 +358,7 @@ async def test_throttle_is_shared_between_web_processes(
     clock: FakeClock,
     aiohttp_client: Callable[..., Any],
 ) -> None:
-    if settings.redis.url is None:
-        pytest.skip("one process in embedded mode: nothing to share")
+    assert settings.redis.url is not None
     other: Client = await aiohttp_client(app_with_clock(settings, clock))
     await add_user(sessions, shop_id, "xiaomei")
     for n in range(settings.auth.login_failures_allowed):
