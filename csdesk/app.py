@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from aiohttp import web
@@ -76,10 +77,13 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
 
         app.cleanup_ctx.append(traffic_ctx)
     setup_auth(app)
-    app.router.add_routes(health.routes)
-    app.router.add_routes(auth_views.routes)
-    app.router.add_routes(events_api.routes)
-    app.router.add_routes(openapi.routes)
-    app.router.add_routes(queues_api.routes)
+    # Each web module: its ``routes`` and, for /api/ routes beyond the core ones listed in
+    # openapi.PATHS, an ``OPENAPI`` dict of path entries.
+    web_modules = [health, auth_views, events_api, openapi, queues_api]
+    extra: dict[str, dict[str, Any]] = {}
+    for module in web_modules:
+        app.router.add_routes(module.routes)
+        extra.update(getattr(module, "OPENAPI", {}))
+    app[openapi.OPENAPI_EXTRA_KEY] = extra
     app.router.add_static("/static", WEB_DIR / "static", name="static")
     return app

@@ -145,7 +145,9 @@ PATHS: dict[str, dict[str, Any]] = {
 }
 
 
-def document() -> dict[str, Any]:
+def document(extra_paths: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The whole document; web modules with their own /api/ routes pass their entries
+    (a module-level ``OPENAPI`` dict next to its handlers, collected by create_app)."""
     return {
         "openapi": "3.1.0",
         "info": {"title": "csdesk API", "version": csdesk.__version__},
@@ -161,10 +163,13 @@ def document() -> dict[str, Any]:
                 },
             }
         },
-        "paths": PATHS,
+        "paths": {**PATHS, **(extra_paths or {})},
     }
+
+
+OPENAPI_EXTRA_KEY: web.AppKey[dict[str, dict[str, Any]]] = web.AppKey("openapi_extra")
 
 
 @routes.get("/api/openapi.json")
 async def openapi_json(request: web.Request) -> web.Response:
-    return web.json_response(document())
+    return web.json_response(document(request.app.get(OPENAPI_EXTRA_KEY)))
