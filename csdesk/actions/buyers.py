@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions.batch import insert_returning_ids_by_key
@@ -72,3 +73,39 @@ async def ensure_buyers(
     new_ids = await insert_returning_ids_by_key(session, Buyer, Buyer.id, Buyer.nick, rows)
     known.update(zip((buyer.nick for buyer in new_buyers), new_ids, strict=True))
     return [known[nick] for nick in nicks]
+
+
+async def ensure_buyer(session: AsyncSession, shop_id: str, spec: BuyerSpec) -> tuple[Buyer, bool]:
+    """One buyer by nick, inserted if new; returns it and whether it was created.
+
+    The live path (one event at a time): a lookup first, since most messages come from
+    known buyers; ``ON CONFLICT DO NOTHING`` makes two processes racing on a new nick safe.
+    """
+    buyer = await session.scalar(
+        select(Buyer).where(Buyer.shop_id == shop_id, Buyer.nick == spec.nick)
+    )
+    if buyer is not None:
+        return buyer, False
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    created = await session.scalar(
+        insert(Buyer)
+        .values(
+            shop_id=shop_id,
+            nick=spec.nick,
+            tier=spec.tier,
+            name=spec.name,
+            phone=spec.phone,
+            address=spec.address,
+            created_at=spec.created_at,
+        )
+        .on_conflict_do_nothing(index_elements=["shop_id", "nick"])
+        .returning(Buyer)
+    )
+    if created is not None:
+        return created, True
+    buyer = await session.scalar(
+        select(Buyer).where(Buyer.shop_id == shop_id, Buyer.nick == spec.nick)
+    )
+    assert buyer is not None  # the racing insert committed before ours looked
+    return buyer, False

@@ -19,6 +19,7 @@ from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
 from csdesk.roles.base import Decision
 from csdesk.routing.assignment import ItemFacts, may_take, pick_agent
+from csdesk.routing.config import RoutingConfig
 from csdesk.routing.facts import ShopContext, agent_facts, protection_owner
 from csdesk.routing.queues.base import WorkQueue
 from csdesk.routing.scoring import Score, ScoreReason, deadline_points, explain, sort_key
@@ -131,6 +132,7 @@ async def open_item(
     note: str | None = None,
     kind: str | None = None,
     last_buyer_message_at: datetime | None = None,
+    sort_key_config: RoutingConfig | None = None,
 ) -> Conversation:
     """A new routable item from a role's decision (not yet placed). ``kind`` overrides the
     decision's (a buyer's chat thread stays ``chat`` whichever role answers it)."""
@@ -158,6 +160,11 @@ async def open_item(
         attempts=0,
         last_buyer_message_at=last_buyer_message_at,
     )
+    if not scheduled and sort_key_config is not None:
+        # Keyed before the INSERT, so queueing it needs no second write.
+        deadline = deadline_points(decision.deadline_at, now, sort_key_config)
+        points = decision.score.points + (deadline.points if deadline else 0.0)
+        conversation.sort_key = sort_key(points, now, sort_key_config)
     session.add(conversation)
     await session.flush()
     texts = [*decision.notes, *([note] if note else [])]
@@ -250,8 +257,10 @@ async def enqueue(
     if conversation.enqueued_at is None:
         conversation.enqueued_at = now
     conversation.status = ConversationStatus.QUEUED
-    conversation.assigned_agent_id = None
-    conversation.assigned_at = None
+    # Only touch what changed: an UPDATE per untouched column is a round trip per event.
+    if conversation.assigned_agent_id is not None:
+        conversation.assigned_agent_id = None
+        conversation.assigned_at = None
     conversation.sort_key = sort_key(
         current_points(conversation, ctx, now), conversation.enqueued_at, ctx.routing
     )

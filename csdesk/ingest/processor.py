@@ -16,7 +16,7 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions.events import mark_failed
@@ -53,37 +53,30 @@ async def process_events(
     counts = {"processed": 0, "failed": 0, "not_ready": 0, "skipped": 0}
     outbox = Outbox()
     async with sessions.begin() as session:
-        events = list(
+        # Claim the whole batch in one statement. On PostgreSQL the row locks make a
+        # concurrent processor (another web process, the retry sweep) wait and then find
+        # nothing to claim; the claim commits with the effects or not at all.
+        events = sorted(
             await session.scalars(
-                select(PlatformEvent)
+                update(PlatformEvent)
                 .where(PlatformEvent.id.in_(row_ids), PlatformEvent.status == EventStatus.RECEIVED)
-                .order_by(PlatformEvent.id)
-            )
+                .values(status=EventStatus.PROCESSED, processed_at=now, error=None)
+                .returning(PlatformEvent)
+                .execution_options(synchronize_session=False)
+            ),
+            key=lambda event: event.id,
         )
         counts["skipped"] = len(set(row_ids)) - len(events)
         for event in events:
             event_outbox = Outbox()
             try:
                 async with session.begin_nested():
-                    # Flip the status first: on PostgreSQL this row lock makes a concurrent
-                    # processor wait and then find nothing to do.
-                    claimed = await session.execute(
-                        update(PlatformEvent)
-                        .where(
-                            PlatformEvent.id == event.id,
-                            PlatformEvent.status == EventStatus.RECEIVED,
-                        )
-                        .values(status=EventStatus.PROCESSED, processed_at=now, error=None)
-                        .execution_options(synchronize_session=False)
-                    )
-                    if claimed.rowcount == 0:  # type: ignore[attr-defined]
-                        counts["skipped"] += 1
-                        continue
                     await handle(session, event, now, event_outbox)
                 outbox.extend(event_outbox)
                 counts["processed"] += 1
             except NotReadyError as exc:
                 if now - event.received_at < MAX_ATTEMPTS_NOT_READY:
+                    await _unclaim(session, event.id)
                     counts["not_ready"] += 1
                     continue
                 await mark_failed(session, event.id, f"not ready after retries: {exc}", now)
@@ -94,6 +87,16 @@ async def process_events(
                 counts["failed"] += 1
     await outbox.flush(bus, queue)
     return counts
+
+
+async def _unclaim(session: AsyncSession, row_id: int) -> None:
+    """Back to ``received`` for the retry sweep (its savepoint undid only its effects)."""
+    await session.execute(
+        update(PlatformEvent)
+        .where(PlatformEvent.id == row_id)
+        .values(status=EventStatus.RECEIVED, processed_at=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 class EventProcessor:

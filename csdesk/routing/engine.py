@@ -11,11 +11,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions import routing as routing_actions
-from csdesk.actions.buyers import BuyerSpec, ensure_buyers
+from csdesk.actions.buyers import BuyerSpec, ensure_buyer
 from csdesk.actions.conversations import MessageSpec, append_messages
 from csdesk.actions.orders import OrderItem as OrderItemSpec
 from csdesk.actions.orders import OrderSpec, record_orders
@@ -100,13 +100,11 @@ def decide_contact(contact: ContactFacts, ctx: loaded.ShopContext, now: datetime
 async def _buyer(
     session: AsyncSession, ctx: loaded.ShopContext, nick: str, tier: str | None, at: datetime
 ) -> Buyer:
-    (buyer_id,) = await ensure_buyers(
+    buyer, _ = await ensure_buyer(
         session,
         ctx.shop_id,
-        [BuyerSpec(nick=nick, created_at=at, tier=BuyerTier(tier) if tier else BuyerTier.NORMAL)],
+        BuyerSpec(nick=nick, created_at=at, tier=BuyerTier(tier) if tier else BuyerTier.NORMAL),
     )
-    buyer = await session.get(Buyer, buyer_id)
-    assert buyer is not None
     if tier and buyer.tier != BuyerTier(tier):
         buyer.tier = BuyerTier(tier)  # the platform knows the tier best (88VIP changes)
     return buyer
@@ -196,21 +194,40 @@ async def on_message(
     now: datetime,
     outbox: Outbox,
 ) -> None:
-    buyer = await _buyer(session, ctx, data["buyer_nick"], data.get("buyer_tier"), at)
-    triage: TriageResult = classify(data["text"], ctx.routing.triage)
-    conversation = await session.scalar(
-        select(Conversation)
-        .where(
-            Conversation.shop_id == ctx.shop_id,
-            Conversation.buyer_id == buyer.id,
-            Conversation.channel == Channel.CHAT,
-            Conversation.kind == "chat",
-            Conversation.status.in_(OPEN),
-        )
-        .order_by(Conversation.id.desc())
-        .limit(1)
+    tier = data.get("buyer_tier")
+    buyer, new_buyer = await ensure_buyer(
+        session,
+        ctx.shop_id,
+        BuyerSpec(
+            nick=data["buyer_nick"],
+            created_at=at,
+            tier=BuyerTier(tier) if tier else BuyerTier.NORMAL,
+        ),
     )
-    order = await loaded.latest_order(session, ctx.shop_id, buyer.id)
+    if tier and buyer.tier != BuyerTier(tier):
+        buyer.tier = BuyerTier(tier)  # the platform knows the tier best (88VIP changes)
+    triage: TriageResult = classify(data["text"], ctx.routing.triage)
+    conversation: Conversation | None = None
+    order: Order | None = None
+    prior_contacts = 0
+    if not new_buyer:  # a buyer first seen now has no history to look up
+        day_ago = loaded.day_ago(at)
+        recent = list(
+            await session.scalars(
+                select(Conversation)
+                .where(
+                    Conversation.shop_id == ctx.shop_id,
+                    Conversation.buyer_id == buyer.id,
+                    Conversation.kind.in_(("chat", "call")),
+                    or_(Conversation.opened_at >= day_ago, Conversation.status.in_(OPEN)),
+                )
+                .order_by(Conversation.id.desc())
+                .limit(50)
+            )
+        )
+        conversation = next((c for c in recent if c.kind == "chat" and c.status in OPEN), None)
+        prior_contacts = sum(1 for c in recent if c.opened_at >= day_ago)
+        order = await loaded.latest_order(session, ctx.shop_id, buyer.id)
     contact = ContactFacts(
         channel=Channel.CHAT,
         intent=Intent(triage.intent),
@@ -218,12 +235,10 @@ async def on_message(
         at=at,
         buyer=loaded.buyer_facts(buyer),
         order=loaded.order_facts(order) if order else None,
-        prior_contacts_24h=await loaded.contacts_since(
-            session, ctx.shop_id, buyer.id, loaded.day_ago(at)
-        ),
-        # A buyer first seen with this very message, who has ordered nothing: a
-        # conversion opportunity for presales.
-        first_contact=buyer.created_at == at and order is None,
+        prior_contacts_24h=prior_contacts,
+        # A buyer first seen with this message who has ordered nothing: a conversion
+        # opportunity for presales.
+        first_contact=new_buyer,
         promotion=ctx.promotion,
     )
     decision = decide_contact(contact, ctx, now)
@@ -241,6 +256,7 @@ async def on_message(
             required_skills=await _skills_for(session, ctx, buyer, order),
             kind="chat",
             last_buyer_message_at=at,
+            sort_key_config=ctx.routing,
         )
         await _add_buyer_message(session, ctx, conversation, data["text"], at, outbox)
         await routing_actions.place(session, ctx, conversation, now, outbox)
