@@ -324,6 +324,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream=sys.stderr,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+        if not args.verbose:
+            # Alembic narrates every plugin and revision at INFO; one summary line is ours.
+            logging.getLogger("alembic").setLevel(logging.WARNING)
         result: int = args.func(args)
         return result
     except UsageError as exc:
