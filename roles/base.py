@@ -38,6 +38,7 @@ __all__ = [
     "ScoreFacts",
     "ScoreReason",
     "Sla",
+    "contact_decision",
     "in_daily_window",
     "next_allowed_at",
     "sla_for",
@@ -278,6 +279,31 @@ class Decision:
     escalation: EscalationRule | None = None
     followups: tuple[Followup, ...] = ()
     notes: tuple[str, ...] = ()
+
+
+def contact_decision(
+    role: ServiceRole,
+    contact: ContactFacts,
+    config: RoutingConfig,
+    *,
+    followups: tuple[Followup, ...] = (),
+) -> Decision:
+    """A buyer chat answered by ``role``, scored from the contact, first reply within SLA."""
+    facts = ScoreFacts(
+        role=role,
+        intent=contact.intent,
+        risk=contact.risk,
+        order_amount_fen=contact.order.amount_fen if contact.order else None,
+        buyer_tier=contact.buyer.tier,
+        promotion=contact.promotion,
+    )
+    return Decision(
+        role=role,
+        kind="chat",
+        score=static_score(facts, config),
+        due_at=sla_for(role, config).first_response_due(contact.at),
+        followups=followups,
+    )
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from csdesk.roles.base import (
     RoleSpec,
     ScoreFacts,
     ScoreReason,
-    sla_for,
+    contact_decision,
     static_score,
 )
 from csdesk.routing.config import RoutingConfig
@@ -176,21 +176,8 @@ def intake_return_received(
 
 def intake_chat(contact: ContactFacts, config: RoutingConfig) -> Decision:
     """A buyer chat about a refund (from triage, at once): first reply within the SLA."""
-    facts = ScoreFacts(
-        role=ROLE,
-        intent=contact.intent,
-        risk=contact.risk,
-        order_amount_fen=contact.order.amount_fen if contact.order else None,
-        buyer_tier=contact.buyer.tier,
-        promotion=contact.promotion,
-    )
-    return Decision(
-        role=ROLE,
-        kind="chat",
-        score=static_score(facts, config),
-        due_at=sla_for(ROLE, config).first_response_due(contact.at),
-        followups=tuple(f for f in [hotline.proactive_call(contact, contact.at, config)] if f),
-    )
+    followups = tuple(f for f in [hotline.proactive_call(contact, contact.at, config)] if f)
+    return contact_decision(ROLE, contact, config, followups=followups)
 
 
 def reject_followups(

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions.outbox import Deps, Outbox, transaction
-from csdesk.actions.routing import fill_agent, place, requeue
+from csdesk.actions.routing import fill_agent, requeue
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
 from csdesk.roles import payment_chasing
@@ -278,7 +278,6 @@ async def record_chase_attempt(
 __all__ = [
     "WorkError",
     "close",
-    "place",
     "record_chase_attempt",
     "reply",
     "set_agent_status",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,11 +34,10 @@ from csdesk.roles.base import (
     Intent,
     RefundFacts,
     Risk,
-    sla_for,
+    contact_decision,
 )
 from csdesk.routing import facts as loaded
 from csdesk.routing.assignment import required_skills
-from csdesk.routing.scoring import ScoreFacts, static_score
 from csdesk.routing.triage import TriageResult, classify
 from csdesk.storage.enums import (
     BuyerTier,
@@ -81,20 +80,7 @@ def decide_contact(contact: ContactFacts, ctx: loaded.ShopContext, now: datetime
     if role is ServiceRole.HOTLINE:
         return hotline.intake_callback(contact, now, config)
     # Payment questions, address changes, invoices: the role's queue, scored plainly.
-    facts = ScoreFacts(
-        role=role,
-        intent=contact.intent,
-        risk=contact.risk,
-        order_amount_fen=contact.order.amount_fen if contact.order else None,
-        buyer_tier=contact.buyer.tier,
-        promotion=contact.promotion,
-    )
-    return Decision(
-        role=role,
-        kind="chat",
-        score=static_score(facts, config),
-        due_at=sla_for(role, config).first_response_due(contact.at),
-    )
+    return contact_decision(role, contact, config)
 
 
 async def _buyer(
@@ -389,13 +375,24 @@ async def on_order_created(
     )
 
 
-async def _order(session: AsyncSession, ctx: loaded.ShopContext, external_id: str) -> Order:
-    order = await session.scalar(
-        select(Order).where(Order.shop_id == ctx.shop_id, Order.external_id == external_id)
+ExternalT = TypeVar("ExternalT", Order, Refund)
+
+
+async def _by_external_id(
+    session: AsyncSession, ctx: loaded.ShopContext, model: type[ExternalT], external_id: str
+) -> ExternalT:
+    row = await session.scalar(
+        select(model).where(model.shop_id == ctx.shop_id, model.external_id == external_id)
     )
-    if order is None:
-        raise NotReadyError(f"order {external_id} not recorded yet")
-    return order
+    if row is None:
+        # Events can overtake each other (two web processes, platform retries): wait for
+        # the one that records it instead of failing.
+        raise NotReadyError(f"{model.__tablename__} {external_id} not recorded yet")
+    return row
+
+
+async def _order(session: AsyncSession, ctx: loaded.ShopContext, external_id: str) -> Order:
+    return await _by_external_id(session, ctx, Order, external_id)
 
 
 async def _close_open(
@@ -592,12 +589,7 @@ async def on_refund_requested(
 
 
 async def _refund(session: AsyncSession, ctx: loaded.ShopContext, external_id: str) -> Refund:
-    refund = await session.scalar(
-        select(Refund).where(Refund.shop_id == ctx.shop_id, Refund.external_id == external_id)
-    )
-    if refund is None:
-        raise NotReadyError(f"refund {external_id} not recorded yet")
-    return refund
+    return await _by_external_id(session, ctx, Refund, external_id)
 
 
 async def on_refund_cancelled(
