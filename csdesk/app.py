@@ -58,7 +58,20 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     """The application; ``demo`` adds the buyer-traffic simulator of ``csdesk demo``."""
     from csdesk.auth.middleware import auth_middleware
     from csdesk.auth.setup import setup_auth
-    from csdesk.web import auth_views, events_api, health, openapi, queues_api
+    from csdesk.i18n import setup_i18n
+    from csdesk.realtime import close_live_sockets, hub_ctx
+    from csdesk.web import (
+        auth_views,
+        events_api,
+        health,
+        live,
+        openapi,
+        queues_api,
+        roles_api,
+        supervisor_api,
+    )
+    from csdesk.web.console import api as console_api
+    from csdesk.web.console import views as console_views
 
     app = web.Application(
         middlewares=[auth_middleware],
@@ -77,9 +90,24 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
 
         app.cleanup_ctx.append(traffic_ctx)
     setup_auth(app)
+    setup_i18n(app)
+    # Live websockets: one hub per process fed by the bus; sockets close GOING_AWAY.
+    app.cleanup_ctx.append(hub_ctx)
+    app.on_shutdown.append(close_live_sockets)
     # Each web module: its ``routes`` and, for /api/ routes beyond the core ones listed in
     # openapi.PATHS, an ``OPENAPI`` dict of path entries.
-    web_modules = [health, auth_views, events_api, openapi, queues_api]
+    web_modules = [
+        health,
+        auth_views,
+        events_api,
+        openapi,
+        queues_api,
+        live,
+        console_views,
+        console_api,
+        roles_api,
+        supervisor_api,
+    ]
     extra: dict[str, dict[str, Any]] = {}
     for module in web_modules:
         app.router.add_routes(module.routes)

@@ -18,6 +18,7 @@ from csdesk.storage.enums import UserRole
 
 EVERYONE: Final = frozenset(UserRole)
 SUPERVISOR_AND_UP: Final = frozenset({UserRole.SUPERVISOR, UserRole.OWNER, UserRole.ADMIN})
+_AGENTS: Final = frozenset({UserRole.AGENT})
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
     {
         "console.view": Rule(EVERYONE),
         "me.read": Rule(EVERYONE),
+        "live.subscribe": Rule(EVERYONE),
         "audit.read": Rule(SUPERVISOR_AND_UP),
         # Initial rules for routes still being built; their authors own the final say.
         "events.read": Rule(SUPERVISOR_AND_UP),
@@ -39,10 +41,27 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
             SUPERVISOR_AND_UP | {UserRole.AGENT, UserRole.QC_INSPECTOR},
             own_only=frozenset({UserRole.AGENT}),
         ),
+        "workbench.use": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}),
         # The handler must also ask for a reason and write it to audit_log.
         "pii.reveal": Rule(
             SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=frozenset({UserRole.AGENT})
         ),
+        # Role work on one item: agents on items assigned to them, supervisors on any.
+        "order_review.work": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),
+        "chase.work": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),
+        "chase.kpi": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),
+        "refund.review": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),
+        "refund.process": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),
+        "hotline.work": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),
+        # Agents also need the hotline role on shift; every lookup is audited.
+        "hotline.lookup": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}),
+        "hotline.campaign": Rule(SUPERVISOR_AND_UP),
+        "supervisor.board": Rule(SUPERVISOR_AND_UP),
+        "supervisor.assign": Rule(SUPERVISOR_AND_UP),
+        "roster.read": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),
+        "roster.edit": Rule(SUPERVISOR_AND_UP),
+        "agents.roles": Rule(SUPERVISOR_AND_UP),
+        "guided.use": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),
     }
 )
 

@@ -20,7 +20,19 @@ MESSAGE_CREATED: Final = "message.created"
 QUEUE_CHANGED: Final = "queue.changed"
 """A role's queue depth changed: payload ``role``, ``depth``."""
 AGENT_STATUS: Final = "agent.status"
+"""An agent's status or on-shift roles changed (the live hub reloads the agent's roles)."""
 SLA_WARNING: Final = "sla.warning"
+CONVERSATION_UPDATED: Final = "conversation.updated"
+"""An open item changed in place (held, order fixed, intercept asked): ``conversation``,
+``change``."""
+CONVERSATION_REASSIGNED: Final = "conversation.reassigned"
+"""A supervisor moved an item: ``conversation_id``, ``from_agent_id``, ``to_agent_id``."""
+REFUND_UPDATED: Final = "refund.updated"
+"""A refund's status changed at the desk: ``refund`` (id, status, ...), ``conversation_id``."""
+ROSTER_CHANGED: Final = "roster.changed"
+"""A day of the roster (排班) was replaced: ``day``, ``shift_ids``."""
+GUIDED_SKIPPED: Final = "guided.skipped"
+"""An agent skipped an item in guided mode: ``conversation_id``, ``agent_id``, ``reason``."""
 
 ALL: Final = (
     CONVERSATION_ASSIGNED,
@@ -31,6 +43,11 @@ ALL: Final = (
     QUEUE_CHANGED,
     AGENT_STATUS,
     SLA_WARNING,
+    CONVERSATION_UPDATED,
+    CONVERSATION_REASSIGNED,
+    REFUND_UPDATED,
+    ROSTER_CHANGED,
+    GUIDED_SKIPPED,
 )
 
 SUPERVISORS: Final = "supervisors"

@@ -39,6 +39,22 @@ EXPECTED: dict[str, frozenset[UserRole]] = {
     "queues.read": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
     "conversations.read": frozenset({AGENT, SUPERVISOR, QC, OWNER, ADMIN}),
     "pii.reveal": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
+    "workbench.use": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
+    "live.subscribe": frozenset(UserRole),
+    "order_review.work": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
+    "chase.work": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
+    "chase.kpi": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
+    "refund.review": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
+    "refund.process": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
+    "hotline.work": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
+    "hotline.lookup": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
+    "hotline.campaign": frozenset({SUPERVISOR, OWNER, ADMIN}),
+    "supervisor.board": frozenset({SUPERVISOR, OWNER, ADMIN}),
+    "supervisor.assign": frozenset({SUPERVISOR, OWNER, ADMIN}),
+    "roster.read": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
+    "roster.edit": frozenset({SUPERVISOR, OWNER, ADMIN}),
+    "agents.roles": frozenset({SUPERVISOR, OWNER, ADMIN}),
+    "guided.use": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
 }
 SHOP = "shop-a"
 ME = 7

@@ -1,0 +1,596 @@
+"""热线 (hotline) at the desk: the inbound caller card, the outbound call lists, a call's
+outcome, and notice campaigns (通知外呼).
+
+Outbound work, in the seed's order: phone chases of big unpaid orders, proactive calls to
+buyers showing complaint risk, bulk notices (a 双十一 presale that cannot ship within 7
+days). A supervisor creates a notice campaign from a filter over orders; each matching
+buyer gets one ``notice_call`` (``roles.hotline.notice_calls``: at an allowed hour, bigger
+orders first), tagged ``notice:<name>`` so the campaign's progress is one query, and the
+outcome of every call is kept on its item (``disposition``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from csdesk.actions.chase_work import chase_script
+from csdesk.actions.outbox import Deps, transaction
+from csdesk.actions.pii import mask_name, mask_phone
+from csdesk.actions.routing import conversation_json, open_item, place
+from csdesk.actions.work_items import (
+    OPEN,
+    InputError,
+    ItemNotFoundError,
+    add_tags,
+    close_item,
+    load_item,
+    mark_acted,
+    note,
+    optional_text,
+    publish_queue_depths,
+    required_text,
+)
+from csdesk.auth import audit
+from csdesk.auth.access import AccessDeniedError, only_own, require
+from csdesk.auth.current import CurrentUser
+from csdesk.roles import hotline
+from csdesk.routing import facts as loaded
+from csdesk.storage.engine import SessionFactory
+from csdesk.storage.enums import (
+    Channel,
+    ConversationStatus,
+    OrderStatus,
+    RefundStatus,
+    ServiceRole,
+    UserRole,
+)
+from csdesk.storage.models import (
+    AgentProfile,
+    AuditLog,
+    Buyer,
+    Conversation,
+    Order,
+    Refund,
+    Shop,
+)
+
+WORK_ACCESS: Final = "hotline.work"
+LOOKUP_ACCESS: Final = "hotline.lookup"
+CAMPAIGN_ACCESS: Final = "hotline.campaign"
+OUTBOUND_KINDS: Final = ("phone_chase", "proactive_call", "notice_call", "callback")
+CALL_KINDS: Final = ("proactive_call", "notice_call", "callback")
+"""Outbound calls whose outcome is recorded here (a phone chase is a chase: chase_work)."""
+CALL_OUTCOMES: Final = ("reached", "no_answer", "busy", "wrong_number", "refused")
+CAMPAIGN_AUDIT: Final = "hotline.notice_campaign"
+CAMPAIGN_TAG: Final = "notice:"
+MAX_CAMPAIGN_NAME: Final = 40
+MAX_CAMPAIGN_ORDERS: Final = 5000
+"""More matches than this is a filter mistake, not a campaign; the supervisor narrows it."""
+MAX_LIST: Final = 500
+_OPEN_REFUND = (RefundStatus.REQUESTED, RefundStatus.APPROVED, RefundStatus.RETURN_RECEIVED)
+
+
+# -- inbound: who is calling ------------------------------------------------------------
+
+
+def normalize_phone(raw: str) -> str:
+    """Digits only, without a +86 / 86 prefix; 400 (``phone``) when it cannot be a number."""
+    digits = re.sub(r"\D", "", raw or "")
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    if not 5 <= len(digits) <= 15:
+        raise InputError("phone", "must be a phone number (5 to 15 digits)")
+    return digits
+
+
+async def _holds_hotline(session: AsyncSession, actor: CurrentUser) -> bool:
+    if actor.role is not UserRole.AGENT:
+        return True
+    profile = await session.get(AgentProfile, actor.id)
+    return profile is not None and ServiceRole.HOTLINE.value in profile.service_roles
+
+
+async def lookup_caller(
+    sessions: SessionFactory, actor: CurrentUser, phone: str, now: datetime
+) -> dict[str, Any]:
+    """The inbound call card: buyers with this phone (their own or an order's receiver),
+    masked, with recent orders, open refunds and open items. Agents must hold the hotline
+    role; every lookup leaves an audit row (a phone number is buyer data)."""
+    require(actor, LOOKUP_ACCESS)
+    digits = normalize_phone(phone)
+    candidates = sorted({digits, phone.strip(), f"+86{digits}"})
+    async with sessions.begin() as session:
+        if not await _holds_hotline(session, actor):
+            raise AccessDeniedError(actor, LOOKUP_ACCESS)
+        by_order = select(Order.buyer_id).where(
+            Order.shop_id == actor.shop_id, Order.receiver_phone.in_(candidates)
+        )
+        buyers = list(
+            await session.scalars(
+                select(Buyer)
+                .where(
+                    Buyer.shop_id == actor.shop_id,
+                    or_(Buyer.phone.in_(candidates), Buyer.id.in_(by_order)),
+                )
+                .order_by(Buyer.id)
+                .limit(10)
+            )
+        )
+        cards = [await _caller_card(session, buyer) for buyer in buyers]
+        audit.record(
+            session,
+            shop_id=actor.shop_id,
+            actor_id=actor.id,
+            action="hotline.lookup",
+            target_type="phone",
+            target_id=mask_phone(digits) or "",
+            at=now,
+            detail={"buyer_ids": [b.id for b in buyers]},
+        )
+    return {"phone": mask_phone(digits), "buyers": cards}
+
+
+async def _caller_card(session: AsyncSession, buyer: Buyer) -> dict[str, Any]:
+    orders = list(
+        await session.scalars(
+            select(Order)
+            .where(Order.shop_id == buyer.shop_id, Order.buyer_id == buyer.id)
+            .order_by(Order.created_at.desc(), Order.id.desc())
+            .limit(5)
+        )
+    )
+    refunds = list(
+        await session.scalars(
+            select(Refund).where(
+                Refund.shop_id == buyer.shop_id,
+                Refund.buyer_id == buyer.id,
+                Refund.status.in_(_OPEN_REFUND),
+            )
+        )
+    )
+    open_items = list(
+        await session.scalars(
+            select(Conversation).where(
+                Conversation.shop_id == buyer.shop_id,
+                Conversation.buyer_id == buyer.id,
+                Conversation.status.in_(OPEN),
+            )
+        )
+    )
+    return {
+        "id": buyer.id,
+        "nick": buyer.nick,
+        "tier": buyer.tier.value,
+        "name": mask_name(buyer.name),
+        "phone": mask_phone(buyer.phone),
+        "orders": [
+            {
+                "id": o.id,
+                "external_id": o.external_id,
+                "status": o.status.value,
+                "amount_fen": o.amount_fen,
+                "campaign": o.campaign,
+                "created_at": o.created_at.isoformat(),
+            }
+            for o in orders
+        ],
+        "open_refunds": [
+            {
+                "id": r.id,
+                "external_id": r.external_id,
+                "status": r.status.value,
+                "amount_fen": r.amount_fen,
+                "deadline_at": r.deadline_at.isoformat(),
+            }
+            for r in refunds
+        ],
+        "open_items": [
+            {"id": c.id, "kind": c.kind, "role": c.role, "status": c.status.value}
+            for c in open_items
+        ],
+    }
+
+
+# -- outbound: lists and outcomes --------------------------------------------------------
+
+
+def campaign_of(conversation: Conversation) -> str | None:
+    return next(
+        (t[len(CAMPAIGN_TAG) :] for t in conversation.tags if t.startswith(CAMPAIGN_TAG)), None
+    )
+
+
+async def outbound_lists(
+    sessions: SessionFactory,
+    actor: CurrentUser,
+    now: datetime,
+    *,
+    kinds: Sequence[str] = OUTBOUND_KINDS,
+    campaign: str | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Open outbound calls by kind: agents see theirs and the unassigned ones (what they
+    may get next), supervisors every one. Soonest due first."""
+    require(actor, WORK_ACCESS)
+    query = (
+        select(Conversation)
+        .where(
+            Conversation.shop_id == actor.shop_id,
+            Conversation.kind.in_(list(kinds)),
+            Conversation.status.in_(OPEN),
+        )
+        .order_by(Conversation.due_at, Conversation.id)
+        .limit(MAX_LIST)
+    )
+    if only_own(actor, WORK_ACCESS):
+        query = query.where(
+            or_(
+                Conversation.assigned_agent_id == actor.id,
+                Conversation.assigned_agent_id.is_(None),
+            )
+        )
+    async with sessions() as session:
+        rows = [
+            c
+            for c in await session.scalars(query)
+            if campaign is None or campaign_of(c) == campaign
+        ]
+        shop_name = await session.scalar(select(Shop.name).where(Shop.id == actor.shop_id)) or ""
+        buyers = await _by_id(session, Buyer, {c.buyer_id for c in rows})
+        orders = await _by_id(session, Order, {c.order_id for c in rows})
+    lists: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
+    for c in rows:
+        buyer = buyers.get(c.buyer_id or 0)
+        order = orders.get(c.order_id or 0)
+        lists[c.kind].append(
+            {
+                **conversation_json(c),
+                "not_before": c.not_before.isoformat() if c.not_before else None,
+                "attempts": c.attempts,
+                "campaign": campaign_of(c),
+                "buyer": (
+                    {
+                        "id": buyer.id,
+                        "nick": buyer.nick,
+                        "tier": buyer.tier.value,
+                        "phone": mask_phone(
+                            buyer.phone or (order.receiver_phone if order else None)
+                        ),
+                    }
+                    if buyer
+                    else None
+                ),
+                "order": (
+                    {
+                        "id": order.id,
+                        "external_id": order.external_id,
+                        "status": order.status.value,
+                        "amount_fen": order.amount_fen,
+                    }
+                    if order
+                    else None
+                ),
+                "script": chase_script(shop_name, order) if c.kind == "phone_chase" else None,
+            }
+        )
+    return lists
+
+
+async def _by_id(session: AsyncSession, model: type[Any], ids: set[int | None]) -> dict[int, Any]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    return {row.id: row for row in await session.scalars(select(model).where(model.id.in_(wanted)))}
+
+
+async def record_call_outcome(
+    deps: Deps,
+    actor: CurrentUser,
+    conversation_id: int,
+    outcome: str,
+    now: datetime,
+    *,
+    note_text: str = "",
+) -> dict[str, Any]:
+    """One outbound call made: the outcome closes the item as its disposition
+    (``call_reached``, ``call_no_answer`` ...), which is the campaign's per-buyer result."""
+    if outcome not in CALL_OUTCOMES:
+        raise InputError("outcome", f"must be one of {', '.join(CALL_OUTCOMES)}")
+    comment = optional_text(note_text, "note")
+    async with transaction(deps) as (session, outbox):
+        conversation = await load_item(session, actor, conversation_id, WORK_ACCESS, CALL_KINDS)
+        conversation.attempts += 1
+        conversation.last_attempt_at = now
+        mark_acted(conversation, now)
+        note(
+            session,
+            conversation,
+            f"呼出结果: {outcome}" + (f" ({comment})" if comment else ""),
+            now,
+        )
+        await close_item(
+            session,
+            deps,
+            conversation,
+            f"call_{outcome}",
+            actor.id,
+            now,
+            outbox,
+            tags=(f"outcome:{outcome}",),
+        )
+        return {"conversation": conversation_json(conversation), "outcome": outcome}
+
+
+# -- notice campaigns -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignFilter:
+    """Which orders' buyers get the notice. ``campaign`` or ``skus`` is required: a notice
+    to every buyer of the shop is not a campaign."""
+
+    campaign: str | None = None
+    """The order's marketing campaign (e.g. the presale's name)."""
+    skus: tuple[str, ...] = ()
+    statuses: tuple[OrderStatus, ...] = (OrderStatus.PAID,)
+    """Default: paid and not shipped yet (the ones a late shipment affects)."""
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    min_amount_fen: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.campaign and not self.skus:
+            raise InputError(
+                "filter", "give campaign or skus (a notice to everyone is not a campaign)"
+            )
+        if not self.statuses:
+            raise InputError("filter.statuses", "must name at least one order status")
+        if self.created_from and self.created_to and self.created_to <= self.created_from:
+            raise InputError("filter.created_to", "must be after created_from")
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "campaign": self.campaign,
+            "skus": list(self.skus),
+            "statuses": [s.value for s in self.statuses],
+            "created_from": self.created_from.isoformat() if self.created_from else None,
+            "created_to": self.created_to.isoformat() if self.created_to else None,
+            "min_amount_fen": self.min_amount_fen,
+        }
+
+
+@dataclass(frozen=True)
+class CampaignResult:
+    name: str
+    orders_matched: int
+    buyers: int
+    created: int
+    already_open: int
+    """Buyers who already have an open call of this campaign (creating twice is harmless)."""
+    conversation_ids: list[int] = field(default_factory=list)
+    dry_run: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "orders_matched": self.orders_matched,
+            "buyers": self.buyers,
+            "created": self.created,
+            "already_open": self.already_open,
+            "conversation_ids": self.conversation_ids,
+            "dry_run": self.dry_run,
+        }
+
+
+def campaign_name(raw: str | None) -> str:
+    name = required_text(raw, "name", max_chars=MAX_CAMPAIGN_NAME)
+    if any(ch.isspace() and ch != " " for ch in name):
+        raise InputError("name", "must be one line")
+    return name
+
+
+async def _matching_orders(
+    session: AsyncSession, shop_id: str, spec: CampaignFilter
+) -> list[Order]:
+    query = select(Order).where(Order.shop_id == shop_id, Order.status.in_(spec.statuses))
+    if spec.campaign:
+        query = query.where(Order.campaign == spec.campaign)
+    if spec.created_from:
+        query = query.where(Order.created_at >= spec.created_from)
+    if spec.created_to:
+        query = query.where(Order.created_at < spec.created_to)
+    if spec.min_amount_fen is not None:
+        query = query.where(Order.amount_fen >= spec.min_amount_fen)
+    # SKUs live in the items JSON, read portably here; the cap bounds the scan.
+    scan_cap = MAX_CAMPAIGN_ORDERS * (4 if spec.skus else 1)
+    rows = list(await session.scalars(query.order_by(Order.id).limit(scan_cap + 1)))
+    if len(rows) > scan_cap:
+        raise InputError("filter", f"matches more than {scan_cap} orders; narrow it")
+    if spec.skus:
+        wanted = set(spec.skus)
+        rows = [o for o in rows if any(i.get("sku") in wanted for i in o.items)]
+    if len(rows) > MAX_CAMPAIGN_ORDERS:
+        raise InputError("filter", f"matches more than {MAX_CAMPAIGN_ORDERS} orders; narrow it")
+    return rows
+
+
+async def create_notice_campaign(
+    deps: Deps,
+    actor: CurrentUser,
+    name: str,
+    reason: str,
+    spec: CampaignFilter,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+) -> CampaignResult:
+    """One notice call per matching buyer (their biggest matching order is the one the
+    call is about). ``dry_run`` counts without creating anything."""
+    require(actor, CAMPAIGN_ACCESS)
+    name = campaign_name(name)
+    why = required_text(reason, "reason")
+    tag = f"{CAMPAIGN_TAG}{name}"
+    async with transaction(deps) as (session, outbox):
+        ctx = await loaded.load_shop_context(session, actor.shop_id)
+        orders = await _matching_orders(session, actor.shop_id, spec)
+        biggest: dict[int, Order] = {}
+        for order in orders:
+            held = biggest.get(order.buyer_id)
+            if held is None or (order.amount_fen, -order.id) > (held.amount_fen, -held.id):
+                biggest[order.buyer_id] = order
+        open_calls = await session.scalars(
+            select(Conversation).where(
+                Conversation.shop_id == actor.shop_id,
+                Conversation.kind == "notice_call",
+                Conversation.status.in_(OPEN),
+                Conversation.buyer_id.in_(list(biggest)),
+            )
+        )
+        already = {c.buyer_id for c in open_calls if tag in c.tags}
+        todo = [o for buyer_id, o in sorted(biggest.items()) if buyer_id not in already]
+        if dry_run:
+            return CampaignResult(name, len(orders), len(biggest), 0, len(already), dry_run=True)
+        buyers = await _by_id(session, Buyer, {o.buyer_id for o in todo})
+        decisions = hotline.notice_calls(
+            [(loaded.order_facts(o), loaded.buyer_facts(buyers[o.buyer_id])) for o in todo],
+            why,
+            now,
+            ctx.routing,
+        )
+        ids: list[int] = []
+        for order, decision in zip(todo, decisions, strict=True):
+            item = await open_item(
+                session,
+                shop_id=actor.shop_id,
+                decision=decision,
+                channel=Channel.HOTLINE,
+                now=now,
+                buyer_id=order.buyer_id,
+                order_id=order.id,
+                not_before=decision.due_at,
+                sort_key_config=ctx.routing,
+            )
+            add_tags(item, tag)
+            if item.status is ConversationStatus.QUEUED:
+                await place(session, ctx, item, now, outbox)
+            ids.append(item.id)
+        audit.record(
+            session,
+            shop_id=actor.shop_id,
+            actor_id=actor.id,
+            action=CAMPAIGN_AUDIT,
+            target_type="campaign",
+            target_id=name,
+            at=now,
+            reason=why,
+            detail={
+                "filter": spec.as_json(),
+                "orders_matched": len(orders),
+                "buyers": len(biggest),
+                "created": len(ids),
+                "already_open": len(already),
+            },
+        )
+        await publish_queue_depths(session, actor.shop_id, [ServiceRole.HOTLINE.value], outbox)
+    return CampaignResult(name, len(orders), len(biggest), len(ids), len(already), ids)
+
+
+async def campaigns(sessions: SessionFactory, actor: CurrentUser) -> list[dict[str, Any]]:
+    """Campaign runs, newest first (a name created twice shows twice: two runs)."""
+    require(actor, CAMPAIGN_ACCESS)
+    async with sessions() as session:
+        rows = await session.scalars(
+            select(AuditLog)
+            .where(AuditLog.shop_id == actor.shop_id, AuditLog.action == CAMPAIGN_AUDIT)
+            .order_by(AuditLog.id.desc())
+            .limit(100)
+        )
+        return [
+            {
+                "name": row.target_id,
+                "reason": row.reason,
+                "created_by": row.actor_id,
+                "at": row.at.isoformat(),
+                **row.detail,
+            }
+            for row in rows
+        ]
+
+
+async def campaign_progress(
+    sessions: SessionFactory, actor: CurrentUser, name: str
+) -> dict[str, Any]:
+    """Every call of the campaign with its outcome per buyer, and the counts."""
+    require(actor, CAMPAIGN_ACCESS)
+    tag = f"{CAMPAIGN_TAG}{name}"
+    async with sessions() as session:
+        first_run = await session.scalar(
+            select(AuditLog.at)
+            .where(
+                AuditLog.shop_id == actor.shop_id,
+                AuditLog.action == CAMPAIGN_AUDIT,
+                AuditLog.target_id == name,
+            )
+            .order_by(AuditLog.id)
+            .limit(1)
+        )
+        if first_run is None:
+            raise ItemNotFoundError(f"campaign {name!r}: not found")
+        candidates = await session.scalars(
+            select(Conversation)
+            .where(
+                Conversation.shop_id == actor.shop_id,
+                Conversation.kind == "notice_call",
+                Conversation.opened_at >= first_run,
+            )
+            .order_by(Conversation.id)
+        )
+        calls = [c for c in candidates if tag in c.tags]
+        buyers = await _by_id(session, Buyer, {c.buyer_id for c in calls})
+        orders = await _by_id(session, Order, {c.order_id for c in calls})
+    by_outcome: dict[str, int] = {}
+    for c in calls:
+        key = c.disposition if c.status is ConversationStatus.CLOSED else c.status.value
+        by_outcome[key or "closed"] = by_outcome.get(key or "closed", 0) + 1
+    return {
+        "name": name,
+        "total": len(calls),
+        "open": sum(c.status is not ConversationStatus.CLOSED for c in calls),
+        "by_outcome": by_outcome,
+        "calls": [
+            {
+                "conversation_id": c.id,
+                "buyer_id": c.buyer_id,
+                "buyer_nick": buyers[c.buyer_id].nick if c.buyer_id in buyers else None,
+                "order_external_id": (
+                    orders[c.order_id].external_id if c.order_id in orders else None
+                ),
+                "status": c.status.value,
+                "outcome": c.disposition if c.status is ConversationStatus.CLOSED else None,
+                "assigned_agent_id": c.assigned_agent_id,
+                "attempts": c.attempts,
+                "closed_at": c.closed_at.isoformat() if c.closed_at else None,
+            }
+            for c in calls
+        ],
+    }
+
+
+__all__ = [
+    "CALL_OUTCOMES",
+    "CampaignFilter",
+    "CampaignResult",
+    "campaign_progress",
+    "campaigns",
+    "create_notice_campaign",
+    "lookup_caller",
+    "normalize_phone",
+    "outbound_lists",
+    "record_call_outcome",
+]

@@ -1,0 +1,265 @@
+"""What every role action on one work item shares: finding it for the actor, refusing what
+does not apply, closing it and freeing the agent who held it.
+
+Errors are values the web layer maps one to one: :class:`ItemNotFoundError` (404),
+:class:`InputError` (400, naming the field), :class:`ItemConflictError` (409, the item's
+state does not allow it); access refusals are the access table's ``AccessDeniedError``
+(403). The order of the checks is part of the contract: not in your shop (404) before
+not yours (403) before the wrong kind or state (409).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from csdesk.actions.outbox import Deps, Outbox
+from csdesk.actions.routing import conversation_json, fill_agent
+from csdesk.actions.workbench import WorkError
+from csdesk.auth.access import only_own, require
+from csdesk.auth.current import CurrentUser
+from csdesk.bus import events as ev
+from csdesk.bus.base import BusEvent
+from csdesk.routing import facts as loaded
+from csdesk.storage.enums import AgentStatus, ConversationStatus, MessageSender
+from csdesk.storage.models import AgentProfile, Conversation, Message
+
+MAX_REASON_CHARS: Final = 200
+OPEN: Final = (ConversationStatus.SCHEDULED, ConversationStatus.QUEUED, ConversationStatus.ASSIGNED)
+
+
+class ItemNotFoundError(LookupError):
+    """No such item (or agent, or order) in the actor's shop."""
+
+
+class ItemConflictError(WorkError):
+    """The item's state does not allow the change: closed, queued, the wrong kind."""
+
+
+class InputError(ValueError):
+    """A bad argument; ``field`` names it (``reason``, ``shifts[2].ends_at``)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+
+def required_text(value: str | None, field: str, *, max_chars: int = MAX_REASON_CHARS) -> str:
+    """A trimmed, non-empty text of at most ``max_chars`` (a reason, a note, an address)."""
+    text = (value or "").strip()
+    if not text:
+        raise InputError(field, "is required (必填)")
+    if len(text) > max_chars:
+        raise InputError(field, f"must be at most {max_chars} characters")
+    return text
+
+
+def optional_text(value: str | None, field: str, *, max_chars: int = MAX_REASON_CHARS) -> str:
+    text = (value or "").strip()
+    if len(text) > max_chars:
+        raise InputError(field, f"must be at most {max_chars} characters")
+    return text
+
+
+async def load_item(
+    session: AsyncSession,
+    actor: CurrentUser,
+    conversation_id: int,
+    access: str,
+    kinds: Sequence[str] | None,
+    *,
+    allow_closed: bool = False,
+    lock: bool = True,
+) -> Conversation:
+    """The item ``actor`` may act on under ``access``, locked for this transaction (a
+    concurrent action on it waits, then sees the state this one left).
+
+    ``kinds`` None accepts any kind. Agents (own-only roles) act only on items assigned to
+    them: an item nobody holds is a state problem (take it first, 409); an item another
+    agent holds is not theirs (403).
+    """
+    conversation = await session.get(
+        Conversation, conversation_id, with_for_update=True if lock else None
+    )
+    if conversation is None or conversation.shop_id != actor.shop_id:
+        raise ItemNotFoundError(f"conversation {conversation_id}: not found")
+    if only_own(actor, access) and conversation.assigned_agent_id is None:
+        raise ItemConflictError(
+            f"conversation {conversation_id}: not assigned to you (it is "
+            f"{conversation.status.value})"
+        )
+    require(actor, access, conversation)
+    if kinds is not None and conversation.kind not in kinds:
+        raise ItemConflictError(
+            f"conversation {conversation_id}: is a {conversation.kind} item, "
+            f"not {' / '.join(kinds)}"
+        )
+    if conversation.status is ConversationStatus.CLOSED and not allow_closed:
+        raise ItemConflictError(
+            f"conversation {conversation_id}: already closed ({conversation.disposition})"
+        )
+    return conversation
+
+
+def note(session: AsyncSession, conversation: Conversation, text: str, now: datetime) -> None:
+    """A system line in the item's history: what was decided, by the desk, and why."""
+    session.add(
+        Message(
+            shop_id=conversation.shop_id,
+            conversation_id=conversation.id,
+            sender=MessageSender.SYSTEM,
+            text=text,
+            sent_at=now,
+        )
+    )
+
+
+def mark_acted(conversation: Conversation, now: datetime) -> None:
+    """A task's first action is its first response (SLA, and the board's "silent" count)."""
+    if conversation.first_response_at is None:
+        conversation.first_response_at = now
+
+
+def add_tags(conversation: Conversation, *tags: str) -> None:
+    conversation.tags = sorted(set(conversation.tags) | set(tags))
+
+
+def recipients(conversation: Conversation, *also: int | None) -> tuple[str, ...]:
+    """The holder of the item, anyone else named, and the supervisors."""
+    users = dict.fromkeys(
+        user for user in (conversation.assigned_agent_id, *also) if user is not None
+    )
+    return (*(ev.to_user(user) for user in users), ev.SUPERVISORS)
+
+
+def publish_updated(
+    outbox: Outbox,
+    conversation: Conversation,
+    change: str,
+    actor_id: int,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    outbox.publish(
+        BusEvent(
+            ev.CONVERSATION_UPDATED,
+            conversation.shop_id,
+            recipients(conversation, actor_id),
+            {
+                "conversation": conversation_json(conversation),
+                "change": change,
+                "by": actor_id,
+                **(detail or {}),
+            },
+        )
+    )
+
+
+async def free_capacity(
+    session: AsyncSession,
+    deps: Deps,
+    shop_id: str,
+    agent_id: int | None,
+    now: datetime,
+    outbox: Outbox,
+) -> None:
+    """An agent whose item left them takes the best queued work at once (if online)."""
+    if agent_id is None:
+        return
+    profile = await session.get(AgentProfile, agent_id)
+    if profile is None or profile.status is not AgentStatus.ONLINE:
+        return
+    ctx = await loaded.load_shop_context(session, shop_id)
+    await session.flush()
+    await fill_agent(session, ctx, agent_id, now, outbox, deps.queue)
+
+
+async def close_item(
+    session: AsyncSession,
+    deps: Deps,
+    conversation: Conversation,
+    disposition: str,
+    actor_id: int,
+    now: datetime,
+    outbox: Outbox,
+    *,
+    tags: Iterable[str] = (),
+) -> None:
+    """Close an open item whoever holds it; the holder's capacity is refilled."""
+    was_queued = conversation.status is ConversationStatus.QUEUED
+    holder = conversation.assigned_agent_id
+    conversation.status = ConversationStatus.CLOSED
+    conversation.closed_at = now
+    conversation.disposition = disposition
+    add_tags(conversation, *tags)
+    if was_queued:
+        outbox.remove(conversation.shop_id, conversation.role, conversation.id)
+    outbox.publish(
+        BusEvent(
+            ev.CONVERSATION_CLOSED,
+            conversation.shop_id,
+            recipients(conversation, actor_id),
+            {"conversation_id": conversation.id, "disposition": disposition, "by": actor_id},
+        )
+    )
+    await free_capacity(session, deps, conversation.shop_id, holder, now, outbox)
+
+
+async def publish_queue_depths(
+    session: AsyncSession, shop_id: str, roles: Iterable[str], outbox: Outbox
+) -> None:
+    """``queue.changed`` for each role touched (bulk moves, campaigns): depth as committed."""
+    wanted = sorted(set(roles))
+    if not wanted:
+        return
+    await session.flush()
+    depths = dict.fromkeys(wanted, 0)
+    rows = await session.execute(
+        select(Conversation.role, func.count())
+        .where(
+            Conversation.shop_id == shop_id,
+            Conversation.status == ConversationStatus.QUEUED,
+            Conversation.role.in_(wanted),
+        )
+        .group_by(Conversation.role)
+    )
+    depths.update({role: int(count) for role, count in rows})
+    for role, depth in depths.items():
+        outbox.publish(
+            BusEvent(
+                ev.QUEUE_CHANGED,
+                shop_id,
+                (ev.to_role(role), ev.SUPERVISORS),
+                {"role": role, "depth": depth},
+            )
+        )
+
+
+def seconds_until(deadline: datetime | None, now: datetime) -> int | None:
+    """Whole seconds left (negative once passed): the countdown consoles show."""
+    if deadline is None:
+        return None
+    return int((deadline - now).total_seconds() // 1)
+
+
+__all__ = [
+    "OPEN",
+    "InputError",
+    "ItemConflictError",
+    "ItemNotFoundError",
+    "add_tags",
+    "close_item",
+    "free_capacity",
+    "load_item",
+    "mark_acted",
+    "note",
+    "optional_text",
+    "publish_queue_depths",
+    "publish_updated",
+    "recipients",
+    "required_text",
+    "seconds_until",
+]

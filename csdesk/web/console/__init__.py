@@ -1,0 +1,1 @@
+"""The agent workbench: ``views`` (HTML pages), ``api`` (JSON), ``queries`` (what they read)."""

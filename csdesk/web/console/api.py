@@ -1,0 +1,501 @@
+"""The agent workbench's JSON API: shift status, my conversations, one conversation's
+transcript and buyer panel, reply / transfer / close, PII reveal and quick replies.
+
+Handlers parse, call one action (or one read), and render. Errors are JSON
+``{"error", "field"?}``: 400 bad input, 403 not allowed (from the access table), 404 not
+in your shop, 409 the conversation is not yours or no longer open.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+from aiohttp import web
+
+from csdesk.actions import pii, quick_replies, shifts, workbench
+from csdesk.actions.outbox import Deps
+from csdesk.auth.access import require
+from csdesk.auth.current import current_user
+from csdesk.clock import utcnow
+from csdesk.keys import BUS_KEY, SESSIONS_KEY
+from csdesk.routing.queues import QUEUE_KEY
+from csdesk.storage.enums import AgentStatus, ServiceRole
+from csdesk.web.console import queries
+from csdesk.web.openapi import SECURED
+
+routes = web.RouteTableDef()
+
+MAX_REPLY_CHARS: Final = 2000
+MAX_NOTE_CHARS: Final = 500
+MAX_DISPOSITION_CHARS: Final = 64
+MAX_TAGS: Final = 10
+MAX_TAG_CHARS: Final = 32
+
+
+class BadInputError(ValueError):
+    """A request the handler refuses before any action: 400 naming ``field``."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def _error(status: int, message: str, field: str | None = None) -> web.Response:
+    body: dict[str, str] = {"error": message}
+    if field:
+        body["field"] = field
+    return web.json_response(body, status=status)
+
+
+def json_errors(handler: Handler) -> Handler:
+    """Errors as values at the edge: each known failure becomes a JSON answer naming it.
+    (Access refusals pass through; the auth middleware answers them with 403.)"""
+
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except BadInputError as exc:
+            return _error(400, str(exc), exc.field)
+        except (queries.NotFoundError, pii.PiiNotFoundError) as exc:
+            return _error(404, str(exc))
+        except pii.PiiError as exc:
+            field, _, _ = str(exc).partition(":")
+            return _error(400, str(exc), field)
+        except workbench.WorkError as exc:
+            return _error(409, str(exc))
+
+    return wrapped
+
+
+def _deps(request: web.Request) -> Deps:
+    app = request.app
+    return Deps(app[SESSIONS_KEY], app[BUS_KEY], app[QUEUE_KEY])
+
+
+def _path_id(request: web.Request, name: str, what: str) -> int:
+    raw = request.match_info[name]
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
+        raise queries.NotFoundError(f"{what} {raw}: not found")
+    return int(raw)
+
+
+def _query_int(request: web.Request, name: str, *, low: int, high: int) -> int | None:
+    raw = request.query.get(name, "")
+    if raw == "":
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise BadInputError(name, f"must be a whole number from {low} to {high}")
+    return int(raw)
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        data = json.loads(await request.text() or "null")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BadInputError("body", "must be JSON") from None
+    if not isinstance(data, dict):
+        raise BadInputError("body", "must be a JSON object")
+    return data
+
+
+def _text(data: dict[str, Any], name: str, *, max_chars: int, required: bool = True) -> str:
+    value = data.get(name)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise BadInputError(name, "must be a string")
+    if required and not value.strip():
+        raise BadInputError(name, "is required (必填)")
+    if len(value) > max_chars:
+        raise BadInputError(name, f"must be at most {max_chars} characters")
+    return value
+
+
+def _conversation_id(request: web.Request) -> int:
+    return _path_id(request, "conversation_id", "conversation")
+
+
+# -- shift and workbench state ------------------------------------------------------------------
+
+
+@routes.get("/api/v1/workbench")
+@json_errors
+async def get_workbench(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "console.view")
+    state = await queries.workbench_state(request.app[SESSIONS_KEY], user, utcnow())
+    return web.json_response(state)
+
+
+@routes.post("/api/v1/workbench/status")
+@json_errors
+async def set_status(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "workbench.use")
+    raw = (await _body(request)).get("status")
+    try:
+        status = AgentStatus(str(raw))
+    except ValueError:
+        choices = ", ".join(s.value for s in AgentStatus)
+        raise BadInputError("status", f"must be one of {choices}") from None
+    change = await shifts.change_status(_deps(request), user.shop_id, user.id, status, utcnow())
+    return web.json_response(
+        {
+            "status": change.status.value,
+            "service_roles": list(change.service_roles),
+            "from_roster": change.from_roster,
+            "requeued": list(change.requeued),
+            "assigned": list(change.assigned),
+        }
+    )
+
+
+@routes.get("/api/v1/workbench/roles")
+@json_errors
+async def get_roles(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "workbench.use")
+    return web.json_response(await queries.role_board(request.app[SESSIONS_KEY], user, utcnow()))
+
+
+@routes.get("/api/v1/quick-replies")
+@json_errors
+async def get_quick_replies(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "workbench.use")
+    return web.json_response(await queries.quick_reply_library(request.app[SESSIONS_KEY], user))
+
+
+# -- one conversation ---------------------------------------------------------------------------
+
+
+@routes.get("/api/v1/conversations/{conversation_id}")
+@json_errors
+async def get_conversation(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "conversations.read")
+    conversation_id = _conversation_id(request)
+    detail = await queries.conversation_detail(
+        request.app[SESSIONS_KEY], user, conversation_id, utcnow()
+    )
+    return web.json_response(detail)
+
+
+@routes.get("/api/v1/conversations/{conversation_id}/messages")
+@json_errors
+async def get_messages(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "conversations.read")
+    conversation_id = _conversation_id(request)
+    before_id = _query_int(request, "before_id", low=1, high=2**63 - 1)
+    after_id = _query_int(request, "after_id", low=0, high=2**63 - 1)
+    if before_id is not None and after_id is not None:
+        raise BadInputError("after_id", "give before_id or after_id, not both")
+    limit = _query_int(request, "limit", low=1, high=queries.MAX_PAGE) or queries.DEFAULT_PAGE
+    page = await queries.transcript(
+        request.app[SESSIONS_KEY],
+        user,
+        conversation_id,
+        before_id=before_id,
+        after_id=after_id,
+        limit=limit,
+    )
+    return web.json_response(page)
+
+
+@routes.get("/api/v1/conversations/{conversation_id}/buyer")
+@json_errors
+async def get_buyer_panel(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "conversations.read")
+    conversation_id = _conversation_id(request)
+    panel = await queries.buyer_panel(request.app[SESSIONS_KEY], user, conversation_id, utcnow())
+    return web.json_response(panel)
+
+
+@routes.post("/api/v1/conversations/{conversation_id}/reply")
+@json_errors
+async def post_reply(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "workbench.use")
+    conversation_id = _conversation_id(request)
+    text = _text(await _body(request), "text", max_chars=MAX_REPLY_CHARS)
+    missing = quick_replies.unresolved(text)
+    if missing:
+        names = "、".join(f"{{{name}}}" for name in missing)
+        raise BadInputError("text", f"unresolved variable {names}: fill it in before sending")
+    now = utcnow()
+    message_id = await workbench.reply(
+        _deps(request), user.shop_id, user.id, conversation_id, text, now
+    )
+    message = {
+        "id": message_id,
+        "sender": "agent",
+        "author_id": user.id,
+        "author_name": user.display_name,
+        "text": text,
+        "sent_at": now.isoformat(),
+    }
+    return web.json_response({"conversation_id": conversation_id, "message": message}, status=201)
+
+
+@routes.post("/api/v1/conversations/{conversation_id}/transfer")
+@json_errors
+async def post_transfer(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "workbench.use")
+    conversation_id = _conversation_id(request)
+    data = await _body(request)
+    raw_role = data.get("to_role")
+    if raw_role not in {role.value for role in ServiceRole}:
+        choices = ", ".join(role.value for role in ServiceRole)
+        raise BadInputError("to_role", f"must be one of {choices}")
+    note = _text(data, "note", max_chars=MAX_NOTE_CHARS)
+    new_agent = await workbench.transfer(
+        _deps(request), user.shop_id, user.id, conversation_id, raw_role, note.strip(), utcnow()
+    )
+    return web.json_response(
+        {"conversation_id": conversation_id, "to_role": raw_role, "assigned_agent_id": new_agent}
+    )
+
+
+def _tags(data: dict[str, Any]) -> list[str]:
+    raw = data.get("tags", [])
+    if not isinstance(raw, list) or not all(isinstance(tag, str) for tag in raw):
+        raise BadInputError("tags", "must be a list of strings")
+    tags = list(dict.fromkeys(tag.strip() for tag in raw if tag.strip()))
+    if len(tags) > MAX_TAGS:
+        raise BadInputError("tags", f"at most {MAX_TAGS} tags")
+    if any(len(tag) > MAX_TAG_CHARS for tag in tags):
+        raise BadInputError("tags", f"each tag at most {MAX_TAG_CHARS} characters")
+    return tags
+
+
+@routes.post("/api/v1/conversations/{conversation_id}/close")
+@json_errors
+async def post_close(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "workbench.use")
+    conversation_id = _conversation_id(request)
+    data = await _body(request)
+    disposition = _text(data, "disposition", max_chars=MAX_DISPOSITION_CHARS).strip()
+    tags = _tags(data)
+    await workbench.close(
+        _deps(request),
+        user.shop_id,
+        user.id,
+        conversation_id,
+        utcnow(),
+        disposition=disposition,
+        tags=tags,
+    )
+    return web.json_response(
+        {"conversation_id": conversation_id, "status": "closed", "disposition": disposition}
+    )
+
+
+# -- buyer data ---------------------------------------------------------------------------------
+
+
+@routes.post("/api/v1/buyers/{buyer_id}/reveal")
+@json_errors
+async def post_reveal(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "pii.reveal")
+    buyer_id = _path_id(request, "buyer_id", "buyer")
+    data = await _body(request)
+    try:
+        field = pii.PiiField(str(data.get("field")))
+    except ValueError:
+        choices = ", ".join(f.value for f in pii.PiiField)
+        raise BadInputError("field", f"must be one of {choices}") from None
+    reason = _text(data, "reason", max_chars=pii.MAX_REASON_CHARS)
+    order_id = data.get("order_id")
+    if order_id is not None and (not isinstance(order_id, int) or isinstance(order_id, bool)):
+        raise BadInputError("order_id", "must be an integer")
+    revealed = await pii.reveal(
+        request.app[SESSIONS_KEY], user, buyer_id, field, reason, utcnow(), order_id=order_id
+    )
+    return web.json_response(
+        {
+            "buyer_id": revealed.buyer_id,
+            "order_id": revealed.order_id,
+            "field": revealed.field.value,
+            "value": revealed.value,
+        }
+    )
+
+
+# -- OpenAPI ------------------------------------------------------------------------------------
+
+
+def _json(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": schema or {"type": "object"}}},
+    }
+
+
+_ERR = {
+    "type": "object",
+    "properties": {"error": {"type": "string"}, "field": {"type": "string"}},
+    "required": ["error"],
+}
+_CONVERSATION_ID = {
+    "name": "conversation_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer"},
+}
+
+
+def _op(
+    summary: str,
+    ok: str,
+    *,
+    status: str = "200",
+    body: dict[str, Any] | None = None,
+    params: list[dict[str, Any]] | None = None,
+    errors: tuple[str, ...] = ("401", "403"),
+) -> dict[str, Any]:
+    descriptions = {
+        "400": "bad input; `field` names it",
+        "401": "no login",
+        "403": "role without access, or another agent's conversation; or CSRF token missing",
+        "404": "not found in your shop",
+        "409": "not assigned to you, or no longer open",
+    }
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "security": SECURED,
+        "responses": {
+            status: _json(ok),
+            **{code: _json(descriptions[code], _ERR) for code in errors},
+        },
+    }
+    if params:
+        operation["parameters"] = params
+    if body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": body}},
+        }
+    return operation
+
+
+def _obj(required: list[str], **properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+_STR = {"type": "string"}
+_WRITE_ERRORS = ("400", "401", "403", "404", "409")
+_READ_ERRORS = ("401", "403", "404")
+
+OPENAPI: dict[str, dict[str, Any]] = {
+    "/api/v1/workbench": {
+        "get": _op("My status, roster roles and open conversations with waiting clocks", "state")
+    },
+    "/api/v1/workbench/status": {
+        "post": _op(
+            "Set my status (online/busy/away/offline); on shift, take the roster's roles",
+            "the new status, roles and items moved",
+            body=_obj(["status"], status={"enum": [s.value for s in AgentStatus]}),
+            errors=("400", "401", "403", "409"),
+        )
+    },
+    "/api/v1/workbench/roles": {
+        "get": _op("Per service role: agents online/busy and queue depth (transfer)", "roles")
+    },
+    "/api/v1/quick-replies": {
+        "get": _op("Quick replies of my roles in groups, and the variable names", "library")
+    },
+    "/api/v1/conversations/{conversation_id}": {
+        "get": _op(
+            "One conversation (agents: their own), with quick-reply variable values",
+            "the conversation",
+            params=[_CONVERSATION_ID],
+            errors=_READ_ERRORS,
+        )
+    },
+    "/api/v1/conversations/{conversation_id}/messages": {
+        "get": _op(
+            "Transcript page, oldest first: newest page, before_id (older) or after_id (newer)",
+            "messages",
+            params=[
+                _CONVERSATION_ID,
+                {"name": "before_id", "in": "query", "schema": {"type": "integer"}},
+                {"name": "after_id", "in": "query", "schema": {"type": "integer"}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 100}},
+            ],
+            errors=("400", "401", "403", "404"),
+        )
+    },
+    "/api/v1/conversations/{conversation_id}/buyer": {
+        "get": _op(
+            "Buyer panel: tier, masked contact data, orders, refunds, earlier conversations",
+            "the panel",
+            params=[_CONVERSATION_ID],
+            errors=_READ_ERRORS,
+        )
+    },
+    "/api/v1/conversations/{conversation_id}/reply": {
+        "post": _op(
+            "Reply to the buyer (refused while a {variable} is unresolved)",
+            "the message",
+            status="201",
+            params=[_CONVERSATION_ID],
+            body=_obj(["text"], text={"type": "string", "maxLength": MAX_REPLY_CHARS}),
+            errors=_WRITE_ERRORS,
+        )
+    },
+    "/api/v1/conversations/{conversation_id}/transfer": {
+        "post": _op(
+            "Transfer (转接) to another service role with a handoff note",
+            "where it went",
+            params=[_CONVERSATION_ID],
+            body=_obj(
+                ["to_role", "note"],
+                to_role={"enum": [r.value for r in ServiceRole]},
+                note={"type": "string", "maxLength": MAX_NOTE_CHARS},
+            ),
+            errors=_WRITE_ERRORS,
+        )
+    },
+    "/api/v1/conversations/{conversation_id}/close": {
+        "post": _op(
+            "Close with a disposition and tags",
+            "closed",
+            params=[_CONVERSATION_ID],
+            body=_obj(
+                ["disposition"],
+                disposition={"type": "string", "maxLength": MAX_DISPOSITION_CHARS},
+                tags={"type": "array", "items": _STR, "maxItems": MAX_TAGS},
+            ),
+            errors=_WRITE_ERRORS,
+        )
+    },
+    "/api/v1/buyers/{buyer_id}/reveal": {
+        "post": _op(
+            "Reveal a buyer's (or their order's) phone, address or name; needs a reason, "
+            "audited as pii.reveal",
+            "the clear value",
+            params=[
+                {"name": "buyer_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+            ],
+            body=_obj(
+                ["field", "reason"],
+                field={"enum": [f.value for f in pii.PiiField]},
+                reason={"type": "string", "maxLength": pii.MAX_REASON_CHARS},
+                order_id={"type": "integer"},
+            ),
+            errors=("400", "401", "403", "404"),
+        )
+    },
+}

@@ -1,0 +1,109 @@
+"""Console pages of the agent workbench (HTML shells; the data comes from the JSON API),
+and the 中文/EN switch."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from aiohttp import web
+
+from csdesk.auth.access import can, require
+from csdesk.auth.current import csrf_token_for, current_user
+from csdesk.auth.middleware import error_response, redirect, safe_next
+from csdesk.i18n import LANG_COOKIE, LANG_COOKIE_MAX_AGE_S, LOCALES, i18n_context, translate
+from csdesk.keys import SESSIONS_KEY, SETTINGS_KEY
+from csdesk.storage.enums import ServiceRole
+from csdesk.web.auth_views import render
+from csdesk.web.console import labels, queries
+
+routes = web.RouteTableDef()
+
+WORKBENCH_PATH: Final = "/console/workbench"
+LIVE_PATH: Final = "/api/v1/live"
+POLL_MS: Final = 3000
+"""REST polling period while the live socket is down (or not deployed)."""
+CONTENT_SECURITY_POLICY: Final = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+"""Scripts only from our own files: injected markup (were any to slip through) cannot run."""
+
+
+def _workbench(request: web.Request, conversation_id: int | None) -> web.Response:
+    user = current_user(request)
+    i18n = i18n_context(request)
+    boot: dict[str, Any] = {
+        "user": {"id": user.id, "display_name": user.display_name, "role": user.role.value},
+        "conversation_id": conversation_id,
+        "locale": i18n["locale"],
+        "live_path": LIVE_PATH,
+        "poll_ms": POLL_MS,
+        "can_work": can(user, "workbench.use"),
+        "labels": labels.translated(lambda msgid: translate(request, msgid)),
+    }
+    response = render(
+        request,
+        "console/workbench.html",
+        **i18n,
+        boot=boot,
+        csrf_meta=csrf_token_for(request) or "",
+        roles=[role.value for role in ServiceRole],
+        dispositions=labels.DISPOSITIONS,
+        label_tables=boot["labels"],
+        locales=LOCALES,
+        here=request.path_qs,
+    )
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+@routes.get(WORKBENCH_PATH)
+async def workbench_page(request: web.Request) -> web.Response:
+    require(current_user(request), "console.view")
+    return _workbench(request, None)
+
+
+@routes.get("/console/conversations/{conversation_id}")
+async def conversation_page(request: web.Request) -> web.Response:
+    """The workbench with one conversation open: agents their own, supervisors any."""
+    user = current_user(request)
+    require(user, "conversations.read")
+    raw = request.match_info["conversation_id"]
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
+        return error_response(request, 404, f"conversation {raw}: not found")
+    try:
+        await queries.check_readable(request.app[SESSIONS_KEY], user, int(raw))
+    except queries.NotFoundError as exc:
+        return error_response(request, 404, str(exc))
+    return _workbench(request, int(raw))
+
+
+@routes.post("/console/lang")
+async def switch_language(request: web.Request) -> web.Response:
+    """中文/EN: remembered in a cookie for this browser, then back to the page."""
+    form = await request.post()
+    locale = form.get("lang")
+    next_url = form.get("next")
+    response = redirect(safe_next(next_url if isinstance(next_url, str) else None), status=303)
+    if isinstance(locale, str) and locale in LOCALES:
+        response.set_cookie(
+            LANG_COOKIE,
+            locale,
+            max_age=LANG_COOKIE_MAX_AGE_S,
+            path="/",
+            samesite="Lax",
+            httponly=True,
+            secure=request.app[SETTINGS_KEY].auth.cookie_secure,
+        )
+    return response

@@ -1,0 +1,306 @@
+// The chat column: header, transcript (newest page first, older pages on demand) and the
+// reply box. Enter or Ctrl+Enter sends (the agent's choice), Shift+Enter is a new line;
+// a reply with an unresolved {variable} is held back.
+
+import { api } from "./api.js";
+import { byId, el, setHidden } from "./dom.js";
+import { label, t } from "./i18n.js";
+import { formatTime } from "./time.js";
+import { unresolved } from "./variables.js";
+
+export function createChat({ me, prefs, onOpenPicker, onReplied }) {
+  const title = byId("chat-title");
+  const meta = byId("chat-meta");
+  const banner = byId("chat-banner");
+  const transcript = byId("transcript");
+  const messages = byId("messages");
+  const older = byId("load-older");
+  const form = byId("composer");
+  const box = byId("reply-box");
+  const send = byId("send-btn");
+  const error = byId("composer-error");
+  const hint = byId("composer-hint");
+  const sendKey = byId("send-key");
+  const transferButton = byId("transfer-btn");
+  const closeButton = byId("close-btn");
+
+  let detail = null;
+  const drafts = new Map(); // conversation id -> unsent text (kept while switching)
+  let seen = new Set();
+  let oldestId = null;
+  let newestId = 0;
+  let sending = false;
+  let loadingOlder = false;
+
+  sendKey.value = prefs.get("sendKey", "enter");
+  sendKey.addEventListener("change", () => {
+    prefs.set("sendKey", sendKey.value);
+    showHint();
+  });
+
+  function showHint() {
+    hint.textContent =
+      sendKey.value === "enter"
+        ? t("Enter sends, Shift+Enter new line")
+        : t("Ctrl+Enter sends, Enter new line");
+  }
+
+  function canReply() {
+    return Boolean(detail && detail.can_reply);
+  }
+
+  function messageItem(message) {
+    const who =
+      message.sender === "buyer"
+        ? detail?.buyer?.nick || t("Buyer")
+        : message.sender === "agent"
+          ? message.author_id === me.id
+            ? me.display_name
+            : message.author_name || t("Agent")
+          : t("System");
+    return el(
+      "li",
+      {
+        class: `msg msg-${message.sender}`,
+        dataset: { id: String(message.id) },
+      },
+      el(
+        "div",
+        { class: "msg-meta" },
+        el("span", { class: "msg-who", text: who }),
+        el("time", { class: "msg-time", datetime: message.sent_at, text: formatTime(message.sent_at) }),
+      ),
+      el("div", { class: "msg-text", text: message.text }),
+    );
+  }
+
+  function nearBottom() {
+    return transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 80;
+  }
+
+  function append(items, { scroll = true } = {}) {
+    const stick = nearBottom();
+    for (const message of items) {
+      if (seen.has(message.id)) continue;
+      seen.add(message.id);
+      messages.append(messageItem(message));
+      newestId = Math.max(newestId, message.id);
+      if (oldestId === null || message.id < oldestId) oldestId = message.id;
+    }
+    if (scroll && stick) transcript.scrollTop = transcript.scrollHeight;
+  }
+
+  function prepend(items) {
+    const before = transcript.scrollHeight;
+    const fresh = items.filter((message) => !seen.has(message.id));
+    for (const message of fresh) seen.add(message.id);
+    messages.prepend(...fresh.map(messageItem));
+    if (fresh.length) oldestId = Math.min(oldestId ?? fresh[0].id, fresh[0].id);
+    transcript.scrollTop += transcript.scrollHeight - before;
+  }
+
+  async function loadOlder() {
+    if (!detail || loadingOlder || oldestId === null) return;
+    loadingOlder = true;
+    const id = detail.id;
+    try {
+      const page = await api(`/api/v1/conversations/${id}/messages?before_id=${oldestId}`);
+      if (detail?.id !== id) return;
+      prepend(page.items);
+      setHidden(older, !page.has_more);
+    } catch (err) {
+      showBanner(err.message);
+    } finally {
+      loadingOlder = false;
+    }
+  }
+
+  async function catchUp() {
+    if (!detail) return;
+    const id = detail.id;
+    let after = newestId;
+    for (;;) {
+      const page = await api(`/api/v1/conversations/${id}/messages?after_id=${after}&limit=100`);
+      if (detail?.id !== id) return;
+      append(page.items);
+      if (!page.has_newer || !page.items.length) return;
+      after = newestId;
+    }
+  }
+
+  function showBanner(text) {
+    banner.textContent = text;
+    setHidden(banner, !text);
+  }
+
+  function setEnabled() {
+    const ok = canReply();
+    box.disabled = !ok;
+    transferButton.disabled = !ok;
+    closeButton.disabled = !ok;
+    validate();
+  }
+
+  function validate() {
+    const missing = unresolved(box.value);
+    if (missing.length) {
+      const text = t("Fill in {names} before sending.", {
+        names: missing.map((name) => `{${name}}`).join(" "),
+      });
+      if (error.textContent !== text) error.textContent = text; // announce once, not per key
+    } else if (error.dataset.kind === "variables") {
+      error.textContent = "";
+    }
+    error.dataset.kind = missing.length ? "variables" : "";
+    box.setAttribute("aria-invalid", missing.length ? "true" : "false");
+    send.disabled = !canReply() || sending || !box.value.trim() || missing.length > 0;
+    return missing;
+  }
+
+  async function submit() {
+    if (!canReply() || sending) return;
+    const text = box.value;
+    if (!text.trim()) return;
+    const missing = validate();
+    if (missing.length) {
+      box.focus();
+      return;
+    }
+    sending = true;
+    send.disabled = true;
+    const id = detail.id;
+    try {
+      const result = await api(`/api/v1/conversations/${id}/reply`, {
+        method: "POST",
+        body: { text },
+      });
+      drafts.delete(id);
+      if (detail?.id === id) {
+        box.value = "";
+        error.textContent = "";
+        append([result.message]);
+        transcript.scrollTop = transcript.scrollHeight;
+      }
+      onReplied(id, result.message);
+    } catch (err) {
+      error.dataset.kind = "server";
+      error.textContent = err.message;
+    } finally {
+      sending = false;
+      validate();
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit();
+  });
+  box.addEventListener("input", validate);
+  box.addEventListener("keydown", (event) => {
+    if (event.isComposing || event.keyCode === 229) return; // IME: Enter picks characters
+    if (event.key === "/" && !event.ctrlKey && !event.altKey && box.value.trim() === "") {
+      event.preventDefault();
+      onOpenPicker();
+      return;
+    }
+    if (event.key !== "Enter" || event.shiftKey || event.altKey) return;
+    const ctrl = event.ctrlKey || event.metaKey;
+    if ((sendKey.value === "enter" && !ctrl) || (sendKey.value === "ctrl-enter" && ctrl)) {
+      event.preventDefault();
+      submit();
+    } else if (sendKey.value === "enter" && ctrl) {
+      event.preventDefault(); // Ctrl+Enter in Enter mode: a new line, like Qianniu
+      const at = box.selectionStart;
+      box.setRangeText("\n", at, box.selectionEnd, "end");
+      validate();
+    }
+  });
+  older.addEventListener("click", loadOlder);
+  transcript.addEventListener("scroll", () => {
+    if (transcript.scrollTop < 40 && !older.hidden) loadOlder();
+  });
+
+  function renderHeader() {
+    title.textContent = detail.buyer?.nick || label("kind", detail.kind);
+    const parts = [label("role", detail.role), label("kind", detail.kind)];
+    if (detail.intent) parts.push(label("intent", detail.intent));
+    if (detail.risk && detail.risk !== "low") parts.push(label("risk", detail.risk));
+    if (detail.assigned_agent && detail.assigned_agent.id !== me.id) {
+      parts.push(t("served by {name}", { name: detail.assigned_agent.display_name || "?" }));
+    }
+    if (detail.status !== "assigned") parts.push(label("conversation_status", detail.status));
+    meta.textContent = parts.filter(Boolean).join(" · ");
+  }
+
+  /** Show a conversation: header, newest transcript page, composer state. */
+  async function open(next) {
+    const switching = !detail || detail.id !== next.id;
+    if (switching && detail) {
+      if (box.value.trim()) drafts.set(detail.id, box.value);
+      else drafts.delete(detail.id);
+    }
+    detail = next;
+    if (switching) {
+      seen = new Set();
+      oldestId = null;
+      newestId = 0;
+      messages.replaceChildren();
+      box.value = drafts.get(next.id) || "";
+      error.textContent = "";
+    }
+    if (next.status === "closed") showBanner(t("This conversation is closed."));
+    else if (next.can_reply) showBanner("");
+    else if (next.status === "assigned") {
+      showBanner(t("Read only: this conversation is assigned to someone else."));
+    } else {
+      showBanner(t("Read only ({status}).", { status: label("conversation_status", next.status) }));
+    }
+    renderHeader();
+    setEnabled();
+    showHint();
+    if (switching) {
+      const page = await api(`/api/v1/conversations/${next.id}/messages`);
+      if (detail?.id !== next.id) return;
+      append(page.items, { scroll: false });
+      setHidden(older, !page.has_more);
+      transcript.scrollTop = transcript.scrollHeight;
+    }
+  }
+
+  /** The open conversation left me (closed, transferred, requeued). */
+  function ended(conversationId, text) {
+    if (!detail || detail.id !== conversationId) return;
+    detail = { ...detail, can_reply: false, ended: true };
+    setEnabled();
+    showBanner(text);
+  }
+
+  function onMessage(conversationId, message) {
+    if (detail && detail.id === conversationId) append([message]);
+  }
+
+  function clear() {
+    detail = null;
+    messages.replaceChildren();
+    title.textContent = t("No conversation open");
+    meta.textContent = "";
+    setHidden(older, true);
+    showBanner("");
+    setEnabled();
+  }
+
+  showHint();
+  return {
+    open,
+    clear,
+    ended,
+    onMessage,
+    catchUp,
+    focusReply: () => (canReply() ? box.focus() : title.focus()),
+    focusTitle: () => title.focus(),
+    current: () => detail,
+    canReply,
+    validate,
+    box,
+  };
+}

@@ -1,0 +1,323 @@
+// The agent workbench: wires the list, chat, buyer panel, dialogs, keyboard map and live
+// connection around one piece of state (my status, my conversations, the open one).
+
+import { api } from "./api.js";
+import { createChat } from "./chat.js";
+import {
+  createCheatSheet,
+  createCloseDialog,
+  createRevealDialog,
+  createTransferDialog,
+} from "./dialogs.js";
+import { byId, setHidden } from "./dom.js";
+import { label, t } from "./i18n.js";
+import { installKeys } from "./keys.js";
+import { createList } from "./list.js";
+import { LiveClient } from "./live.js";
+import { createPanel } from "./panel.js";
+import { makePrefs } from "./prefs.js";
+import { createPicker } from "./quick.js";
+import { setTimeZone, syncClock } from "./time.js";
+
+const boot = JSON.parse(byId("wb-boot").textContent);
+const me = boot.user;
+const prefs = makePrefs(me.id);
+const baseTitle = document.title;
+let state = null; // the last /api/v1/workbench answer
+let openId = null;
+let openSeq = 0;
+
+// -- shift -------------------------------------------------------------------------------------
+
+const statusSelect = byId("status-select");
+const goOnShift = byId("go-on-shift");
+const shiftRoles = byId("shift-roles");
+const shiftError = byId("shift-error");
+const statusDot = byId("status-dot");
+
+function renderShift() {
+  const mine = state.me;
+  statusSelect.disabled = !mine.has_profile || !boot.can_work;
+  statusSelect.value = mine.status;
+  statusDot.dataset.status = mine.status;
+  setHidden(goOnShift, !mine.has_profile || mine.status !== "offline");
+  if (!mine.has_profile) {
+    shiftRoles.textContent = t("No agent profile: you can read conversations but not take them.");
+    return;
+  }
+  const names = (roles) => roles.map((role) => label("role", role)).join(t(", "));
+  if (mine.status === "offline") {
+    shiftRoles.textContent = mine.roster_roles.length
+      ? t("Roster now: {roles}", { roles: names(mine.roster_roles) })
+      : t("No roster shift now; you will take: {roles}", { roles: names(mine.service_roles) });
+  } else {
+    shiftRoles.textContent = t("On shift as {roles}", { roles: names(mine.service_roles) });
+  }
+}
+
+async function setStatus(status) {
+  shiftError.textContent = "";
+  try {
+    const change = await api("/api/v1/workbench/status", { method: "POST", body: { status } });
+    state.me.status = change.status;
+    state.me.service_roles = change.service_roles;
+    renderShift();
+    await refresh();
+  } catch (err) {
+    shiftError.textContent = err.message;
+    renderShift();
+  }
+}
+
+statusSelect.addEventListener("change", () => setStatus(statusSelect.value));
+goOnShift.addEventListener("click", () => setStatus("online"));
+
+// -- list, chat, panel -------------------------------------------------------------------------
+
+const list = createList({ onOpen: (id) => openConversation(id, { focus: true }) });
+const picker = createPicker({
+  textarea: byId("reply-box"),
+  getVariables: () => chat.current()?.variables || {},
+  onInserted: () => chat.validate(),
+});
+const chat = createChat({
+  me,
+  prefs,
+  onOpenPicker: () => picker.open(),
+  onReplied: (id, message) => list.onMessage(id, message),
+});
+const reveal = createRevealDialog();
+const panel = createPanel({ prefs, onReveal: (target, done) => reveal.open(target, done) });
+const notice = byId("wb-notice");
+
+/** What the last action did, until the next one (conversations switch under it). */
+function announce(text) {
+  notice.textContent = text;
+  setHidden(notice, !text);
+}
+
+function nameOf(id) {
+  const current = chat.current();
+  return (current && current.id === id && current.buyer?.nick) || `#${id}`;
+}
+
+const transfer = createTransferDialog({
+  getConversation: () => chat.current(),
+  onDone: (id, result) => {
+    const role = label("role", result.to_role);
+    announce(t("{name}: transferred to {role}.", { name: nameOf(id), role }));
+    list.remove(id);
+    chat.ended(id, t("Transferred to {role}.", { role }));
+    openNextAfter(id);
+  },
+});
+const closing = createCloseDialog({
+  getConversation: () => chat.current(),
+  onDone: (id) => {
+    announce(t("{name}: conversation closed.", { name: nameOf(id) }));
+    list.remove(id);
+    chat.ended(id, t("This conversation is closed."));
+    openNextAfter(id);
+  },
+});
+const cheatSheet = createCheatSheet();
+
+function updateTitle() {
+  const waiting = list.waitingCount();
+  document.title = waiting ? `(${waiting}) ${baseTitle}` : baseTitle;
+}
+
+function openNextAfter() {
+  const next = list.neighbour(1);
+  if (next !== null) openConversation(next, { focus: true });
+}
+
+async function openConversation(id, { focus = false, push = true } = {}) {
+  const shown = chat.current();
+  if (id === openId && shown?.id === id && !shown.ended) {
+    if (focus) chat.focusReply(); // already open: nothing to reload
+    return;
+  }
+  const seq = ++openSeq;
+  openId = id;
+  list.setActive(id);
+  picker.close({ refocus: false });
+  if (push && window.location.pathname !== `/console/conversations/${id}`) {
+    window.history.pushState({ id }, "", `/console/conversations/${id}`);
+  }
+  try {
+    const [detail, buyer] = await Promise.all([
+      api(`/api/v1/conversations/${id}`),
+      api(`/api/v1/conversations/${id}/buyer`),
+    ]);
+    if (seq !== openSeq) return;
+    await chat.open(detail);
+    panel.render(buyer);
+    if (focus) chat.focusReply();
+  } catch (err) {
+    if (seq !== openSeq) return;
+    chat.clear();
+    panel.clear();
+    byId("chat-banner").textContent = err.message;
+    setHidden(byId("chat-banner"), false);
+  }
+}
+
+/** With nothing open, the first conversation opens by itself (without taking focus). */
+function openFirstIfIdle() {
+  const first = list.neighbour(1);
+  const idle = openId === null || chat.current()?.ended;
+  if (idle && first !== null) openConversation(first);
+}
+
+async function refresh() {
+  const next = await api("/api/v1/workbench");
+  state = next;
+  syncClock(next.server_now);
+  setTimeZone(next.timezone);
+  renderShift();
+  list.replace(next.conversations);
+  updateTitle();
+  openFirstIfIdle();
+}
+
+// -- live events -------------------------------------------------------------------------------
+
+const liveState = byId("live-state");
+
+async function onEvent(type, payload) {
+  if (type === "conversation.assigned") {
+    const conversation = payload.conversation || {};
+    if (conversation.assigned_agent_id !== me.id) return;
+    const detail = await api(`/api/v1/conversations/${conversation.id}`);
+    list.upsert(detail);
+    updateTitle();
+    openFirstIfIdle();
+  } else if (type === "message.created") {
+    list.onMessage(payload.conversation_id, payload.message);
+    chat.onMessage(payload.conversation_id, payload.message);
+    updateTitle();
+  } else if (type === "conversation.closed" || type === "conversation.requeued") {
+    const id = payload.conversation_id ?? payload.conversation?.id;
+    if (id === undefined || !list.has(id)) return;
+    list.remove(id);
+    chat.ended(
+      id,
+      type === "conversation.closed"
+        ? t("This conversation is closed.")
+        : t("This conversation went back to the queue."),
+    );
+    updateTitle();
+  } else if (type === "agent.status") {
+    if (payload.agent_id === me.id && state) {
+      state.me.status = payload.status;
+      renderShift();
+    }
+  }
+}
+
+// Resyncs (welcome without resume, reset, each poll) coalesce: one runs at a time, and a
+// request arriving meanwhile runs once more afterwards.
+let resyncing = null;
+let resyncAgain = false;
+
+function resync() {
+  if (resyncing) {
+    resyncAgain = true;
+    return resyncing;
+  }
+  resyncing = (async () => {
+    try {
+      do {
+        resyncAgain = false;
+        await refresh();
+        if (openId !== null) await chat.catchUp();
+      } while (resyncAgain);
+    } finally {
+      resyncing = null;
+    }
+  })();
+  return resyncing;
+}
+
+const live = new LiveClient({
+  path: boot.live_path,
+  pollMs: boot.poll_ms,
+  onEvent: (type, payload) => {
+    onEvent(type, payload).catch((err) => console.warn("live event", type, err));
+  },
+  onResync: () => resync().catch((err) => console.warn("resync", err)),
+  onPoll: () => resync().catch((err) => console.warn("poll", err)),
+  onState: (mode) => {
+    liveState.dataset.mode = mode;
+    liveState.textContent = {
+      live: t("Live"),
+      reconnecting: t("Connection lost, reconnecting… (refreshing every few seconds)"),
+      polling: t("Refreshing every few seconds"),
+    }[mode];
+  },
+});
+
+// -- keyboard ----------------------------------------------------------------------------------
+
+function step(delta) {
+  const next = list.neighbour(delta);
+  if (next !== null) openConversation(next, { focus: true });
+}
+
+installKeys({
+  next: () => step(1),
+  previous: () => step(-1),
+  longest: () => {
+    const id = list.longest();
+    if (id !== null) openConversation(id, { focus: true });
+  },
+  transfer: () => transfer.open(),
+  close: () => closing.open(),
+  reply: () => chat.focusReply(),
+  panel: () => panel.focus(),
+  quickReply: () => {
+    if (!chat.canReply()) return;
+    chat.box.focus();
+    picker.open();
+  },
+  cheatSheet: () => cheatSheet.toggle(),
+});
+
+byId("transfer-btn").addEventListener("click", () => transfer.open());
+byId("close-btn").addEventListener("click", () => closing.open());
+byId("overdue-jump").addEventListener("click", () => {
+  const id = list.longest();
+  if (id !== null) openConversation(id, { focus: true });
+});
+
+window.addEventListener("popstate", () => {
+  const match = window.location.pathname.match(/^\/console\/conversations\/(\d+)$/);
+  if (match) openConversation(Number(match[1]), { push: false });
+});
+
+// -- start -------------------------------------------------------------------------------------
+
+async function start() {
+  if (boot.conversation_id) openId = boot.conversation_id; // the URL's conversation wins
+  try {
+    await refresh();
+  } catch (err) {
+    shiftError.textContent = err.message;
+  }
+  try {
+    const library = await api("/api/v1/quick-replies");
+    picker.setLibrary(library);
+  } catch {
+    picker.setLibrary({ groups: [] }); // people without workbench rights see no phrases
+  }
+  if (boot.conversation_id) openConversation(boot.conversation_id, { push: false });
+  window.setInterval(() => {
+    list.tick();
+    updateTitle();
+  }, 1000);
+  live.start();
+  document.documentElement.dataset.workbench = "ready";
+}
+
+start();
