@@ -37,7 +37,7 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from bench.ingest import SECRET, SHOP, _pg_admin, bench_settings
+from bench.ingest import SECRET, SHOP, bench_settings, pg_admin
 from csdesk.actions.agents import AgentProfileSpec, set_agent_profile
 from csdesk.actions.shops import ensure_shop
 from csdesk.actions.users import create_user, issue_token
@@ -232,7 +232,7 @@ async def run_live(
     try:
         if database_url is not None:
             scratch = f"csdesk_bench_{uuid.uuid4().hex[:10]}"
-            await _pg_admin(database_url, f'CREATE DATABASE "{scratch}"')
+            await pg_admin(database_url, f'CREATE DATABASE "{scratch}"')
             database_url = (
                 make_url(database_url).set(database=scratch).render_as_string(hide_password=False)
             )
@@ -362,7 +362,7 @@ async def run_live(
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
         if scratch is not None and database_url is not None:
-            await _pg_admin(database_url, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+            await pg_admin(database_url, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
 
 
 def main(argv: Sequence[str] | None = None) -> int:

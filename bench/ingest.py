@@ -142,7 +142,7 @@ async def serve(app: web.Application, port: int) -> Callable[[], Awaitable[None]
     return runner.cleanup
 
 
-async def _pg_admin(url: str, statement: str) -> None:
+async def pg_admin(url: str, statement: str) -> None:
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -203,7 +203,7 @@ async def run_ingest(
         if database_url is not None:
             # A database of its own: earlier runs' leftovers must not count, nor stay behind.
             scratch = f"csdesk_bench_{uuid.uuid4().hex[:10]}"
-            await _pg_admin(database_url, f'CREATE DATABASE "{scratch}"')
+            await pg_admin(database_url, f'CREATE DATABASE "{scratch}"')
             database_url = (
                 make_url(database_url).set(database=scratch).render_as_string(hide_password=False)
             )
@@ -251,4 +251,4 @@ async def run_ingest(
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
         if scratch is not None and database_url is not None:
-            await _pg_admin(database_url, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+            await pg_admin(database_url, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')

@@ -244,8 +244,9 @@ async def on_message(
             last_buyer_message_at=at,
             sort_key_config=ctx.routing,
         )
-        await _add_buyer_message(session, ctx, conversation, data["text"], at, outbox)
+        # Placed first, so the buyer's first message also reaches the agent it went to.
         await routing_actions.place(session, ctx, conversation, now, outbox)
+        await _add_buyer_message(session, ctx, conversation, data["text"], at, outbox)
     else:
         conversation.last_buyer_message_at = at
         await _add_buyer_message(session, ctx, conversation, data["text"], at, outbox)
