@@ -205,9 +205,15 @@ async def test_agent_gets_own_assignment_not_anothers(
     assert assigned["type"] == "conversation.assigned"
     assert assigned["id"] == 0
     assert assigned["payload"]["conversation"]["assigned_agent_id"] == seller
+    # The chat is assigned before its first message is published, so that reaches the
+    # agent too, then the follow-up.
+    first_message = await next_frame(seller_ws)
+    assert first_message["id"] == 1
+    assert first_message["type"] == "message.created"
+    assert first_message["payload"]["message"]["text"] == "这个保温杯有货吗"
     await buyer_says(client, "b1", "还有别的颜色吗")
     message = await next_frame(seller_ws)
-    assert message["id"] == 1
+    assert message["id"] == 2
     assert message["payload"]["message"]["text"] == "还有别的颜色吗"
 
     # The refunder's first event is its own refund, not the seller's chat.
