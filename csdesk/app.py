@@ -71,6 +71,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         supervisor_api,
     )
     from csdesk.web.console import api as console_api
+    from csdesk.web.console import refund_views as console_refund_views
     from csdesk.web.console import views as console_views
 
     app = web.Application(
@@ -104,6 +105,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         queues_api,
         live,
         console_views,
+        console_refund_views,
         console_api,
         roles_api,
         supervisor_api,

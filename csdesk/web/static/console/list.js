@@ -6,6 +6,9 @@ import { byId, el, fillNode, setHidden } from "./dom.js";
 import { label, t } from "./i18n.js";
 import { formatWait, secondsSince } from "./time.js";
 
+// Refund items have their own page (the refund workbench) rather than the chat view.
+const REFUND_KINDS = new Set(["refund_review", "refund_processing"]);
+
 export function createList({ onOpen }) {
   const list = byId("conversation-list");
   const empty = byId("list-empty");
@@ -26,14 +29,19 @@ export function createList({ onOpen }) {
     const preview = el("span", { class: "conv-preview" });
     const nick = el("span", { class: "conv-nick" });
     const badges = el("span", { class: "conv-badges" });
+    const refundPage = REFUND_KINDS.has(data.kind);
+    const href = refundPage
+      ? `/console/refund-items/${Number(data.id)}`
+      : `/console/conversations/${Number(data.id)}`;
     const link = el(
       "a",
-      { class: "conv-link", href: `/console/conversations/${Number(data.id)}` },
+      { class: "conv-link", href },
       el("span", { class: "conv-top" }, nick, timer),
       badges,
       preview,
     );
     link.addEventListener("click", (event) => {
+      if (refundPage) return; // a plain link to the refund workbench
       if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
       event.preventDefault();
       onOpen(data.id);
