@@ -11,7 +11,6 @@ The request helpers at the top are shared with ``supervisor_api``.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any, Final
@@ -19,16 +18,15 @@ from typing import Any, Final
 from aiohttp import web
 
 from csdesk.actions import chase_work, hotline_work, order_review, refund_work
-from csdesk.actions.outbox import Deps
 from csdesk.actions.work_items import InputError, ItemNotFoundError
 from csdesk.actions.workbench import WorkError
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
-from csdesk.keys import BUS_KEY, SESSIONS_KEY
-from csdesk.routing.queues import QUEUE_KEY
+from csdesk.keys import SESSIONS_KEY
 from csdesk.storage.enums import OrderStatus, UserRole
 from csdesk.web.openapi import SECURED
+from csdesk.web.request import deps_of, error_response, json_body, query_int
 
 routes = web.RouteTableDef()
 
@@ -37,11 +35,6 @@ MAX_NOTE_CHARS: Final = 200
 
 
 # -- request helpers (shared with supervisor_api) ----------------------------------------------
-
-
-def _error(status: int, message: str, field: str | None = None) -> web.Response:
-    body = {"error": message, **({"field": field} if field else {})}
-    return web.json_response(body, status=status)
 
 
 def api_errors(handler: Handler) -> Handler:
@@ -53,18 +46,13 @@ def api_errors(handler: Handler) -> Handler:
         try:
             return await handler(request)
         except InputError as exc:
-            return _error(400, str(exc), exc.field)
+            return error_response(400, str(exc), exc.field)
         except ItemNotFoundError as exc:
-            return _error(404, str(exc))
+            return error_response(404, str(exc))
         except WorkError as exc:  # ItemConflictError and the workbench's own refusals
-            return _error(409, str(exc))
+            return error_response(409, str(exc))
 
     return wrapped
-
-
-def deps_of(request: web.Request) -> Deps:
-    app = request.app
-    return Deps(app[SESSIONS_KEY], app[BUS_KEY], app[QUEUE_KEY])
 
 
 def path_id(request: web.Request, name: str = "conversation_id") -> int:
@@ -72,16 +60,6 @@ def path_id(request: web.Request, name: str = "conversation_id") -> int:
     if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
         raise ItemNotFoundError(f"{name.removesuffix('_id')} {raw}: not found")
     return int(raw)
-
-
-async def json_body(request: web.Request) -> dict[str, Any]:
-    try:
-        data = json.loads(await request.text() or "{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InputError("body", "must be JSON") from None
-    if not isinstance(data, dict):
-        raise InputError("body", "must be a JSON object")
-    return data
 
 
 def text(data: dict[str, Any], name: str, *, required: bool = False) -> str:
@@ -103,15 +81,6 @@ def optional_int(data: dict[str, Any], name: str) -> int | None:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise InputError(name, "must be a positive integer")
     return value
-
-
-def query_int(request: web.Request, name: str, *, low: int, high: int, default: int) -> int:
-    raw = request.query.get(name, "")
-    if raw == "":
-        return default
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
-        raise InputError(name, f"must be a whole number from {low} to {high}")
-    return int(raw)
 
 
 def iso_date(raw: str | None, name: str) -> date:
@@ -154,7 +123,7 @@ async def get_order_check(request: web.Request) -> web.Response:
 async def post_order_approve(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, order_review.ACCESS)
-    data = await json_body(request)
+    data = await json_body(request, empty={})
     result = await order_review.approve(
         deps_of(request), user, path_id(request), utcnow(), note_text=text(data, "note")
     )
@@ -166,7 +135,7 @@ async def post_order_approve(request: web.Request) -> web.Response:
 async def post_order_hold(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, order_review.ACCESS)
-    data = await json_body(request)
+    data = await json_body(request, empty={})
     result = await order_review.hold(
         deps_of(request), user, path_id(request), text(data, "reason"), utcnow()
     )
@@ -178,7 +147,7 @@ async def post_order_hold(request: web.Request) -> web.Response:
 async def post_order_address(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, order_review.ACCESS)
-    data = await json_body(request)
+    data = await json_body(request, empty={})
     result = await order_review.correct_address(
         deps_of(request), user, path_id(request), text(data, "address"), utcnow()
     )
@@ -190,7 +159,7 @@ async def post_order_address(request: web.Request) -> web.Response:
 async def post_order_gifts(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, order_review.ACCESS)
-    gifts = (await json_body(request)).get("gifts")
+    gifts = (await json_body(request, empty={})).get("gifts")
     if not isinstance(gifts, list) or not all(isinstance(g, str) for g in gifts):
         raise InputError("gifts", "must be a list of strings (an empty list removes all)")
     result = await order_review.fix_gifts(deps_of(request), user, path_id(request), gifts, utcnow())
@@ -202,7 +171,7 @@ async def post_order_gifts(request: web.Request) -> web.Response:
 async def post_order_invoice(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, order_review.ACCESS)
-    data = await json_body(request)
+    data = await json_body(request, empty={})
     result = await order_review.confirm_invoice(
         deps_of(request), user, path_id(request), text(data, "invoice_title"), utcnow()
     )
@@ -232,7 +201,7 @@ async def get_my_chases(request: web.Request) -> web.Response:
 async def post_chase_outcome(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, chase_work.ACCESS)
-    data = await json_body(request)
+    data = await json_body(request, empty={})
     result = await chase_work.record_outcome(
         deps_of(request), user, path_id(request), text(data, "outcome", required=True), utcnow()
     )
@@ -269,7 +238,7 @@ async def get_refund_item(request: web.Request) -> web.Response:
 async def post_refund_approve(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, refund_work.REVIEW_ACCESS)
-    data = await json_body(request)
+    data = await json_body(request, empty={})
     result = await refund_work.approve(
         deps_of(request), user, path_id(request), utcnow(), note_text=text(data, "note")
     )
@@ -281,7 +250,7 @@ async def post_refund_approve(request: web.Request) -> web.Response:
 async def post_refund_reject(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, refund_work.REVIEW_ACCESS)
-    data = await json_body(request)
+    data = await json_body(request, empty={})
     result = await refund_work.reject(
         deps_of(request), user, path_id(request), text(data, "reason"), utcnow()
     )
@@ -293,7 +262,7 @@ async def post_refund_reject(request: web.Request) -> web.Response:
 async def post_refund_intercept(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, refund_work.PROCESS_ACCESS)
-    data = await json_body(request)
+    data = await json_body(request, empty={})
     result = await refund_work.request_intercept(
         deps_of(request), user, path_id(request), utcnow(), note_text=text(data, "note")
     )
@@ -305,7 +274,7 @@ async def post_refund_intercept(request: web.Request) -> web.Response:
 async def post_refund_return_received(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, refund_work.PROCESS_ACCESS)
-    data = await json_body(request)
+    data = await json_body(request, empty={})
     result = await refund_work.mark_return_received(
         deps_of(request), user, path_id(request), utcnow(), note_text=text(data, "note")
     )
@@ -317,7 +286,7 @@ async def post_refund_return_received(request: web.Request) -> web.Response:
 async def post_refund_refunded(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, refund_work.PROCESS_ACCESS)
-    data = await json_body(request)
+    data = await json_body(request, empty={})
     result = await refund_work.mark_refunded(
         deps_of(request), user, path_id(request), utcnow(), note_text=text(data, "note")
     )
@@ -363,7 +332,7 @@ async def get_outbound(request: web.Request) -> web.Response:
 async def post_call_outcome(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, hotline_work.WORK_ACCESS)
-    data = await json_body(request)
+    data = await json_body(request, empty={})
     result = await hotline_work.record_call_outcome(
         deps_of(request),
         user,
@@ -408,7 +377,7 @@ def _campaign_filter(raw: object) -> hotline_work.CampaignFilter:
 async def post_campaign(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, hotline_work.CAMPAIGN_ACCESS)
-    data = await json_body(request)
+    data = await json_body(request, empty={})
     spec = _campaign_filter(data.get("filter"))
     dry_run = data.get("dry_run", False)
     if not isinstance(dry_run, bool):

@@ -17,21 +17,19 @@ from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.keys import SESSIONS_KEY
 from csdesk.storage.enums import ServiceRole
+from csdesk.web.request import deps_of, json_body, query_int
 from csdesk.web.roles_api import (
     ITEM_ID,
     STR,
     WRITE,
     api_errors,
-    deps_of,
     iso_date,
-    json_body,
     obj,
     ok,
     op,
     optional_int,
     path_id,
     query,
-    query_int,
     text,
 )
 
@@ -65,7 +63,7 @@ async def get_board(request: web.Request) -> web.Response:
 async def post_reassign(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, supervisor.ASSIGN_ACCESS)
-    data = await json_body(request)
+    data = await json_body(request, empty={})
     if "agent_id" not in data:
         raise InputError("agent_id", "is required: an agent id, or null for the queue")
     conversation = await supervisor.reassign(
@@ -84,7 +82,7 @@ async def post_reassign(request: web.Request) -> web.Response:
 async def post_bulk(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, supervisor.ASSIGN_ACCESS)
-    data = await json_body(request)
+    data = await json_body(request, empty={})
     ids = data.get("conversation_ids")
     if not isinstance(ids, list) or not all(
         isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids
@@ -131,7 +129,7 @@ async def put_roster_day(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, supervisor.ROSTER_EDIT)
     day = iso_date(request.match_info["day"], "day")
-    data = await json_body(request)
+    data = await json_body(request, empty={})
     if "shifts" not in data:
         raise InputError("shifts", "is required (an empty list clears the day)")
     return ok(await supervisor.replace_day(deps_of(request), user, day, data["shifts"], utcnow()))
@@ -142,7 +140,7 @@ async def put_roster_day(request: web.Request) -> web.Response:
 async def post_agent_roles(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, supervisor.ROLES_ACCESS)
-    data = await json_body(request)
+    data = await json_body(request, empty={})
     roles = supervisor.parse_role_duties(data.get("roles"))
     result = await supervisor.set_on_shift_roles(
         deps_of(request), user, path_id(request, "agent_id"), roles, text(data, "reason"), utcnow()
@@ -166,7 +164,7 @@ async def post_guided_next(request: web.Request) -> web.Response:
 async def post_guided_skip(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, supervisor.GUIDED_ACCESS)
-    data = await json_body(request)
+    data = await json_body(request, empty={})
     conversation_id = optional_int(data, "conversation_id")
     if conversation_id is None:
         raise InputError("conversation_id", "is required")

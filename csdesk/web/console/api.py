@@ -9,22 +9,21 @@ in your shop, 409 the conversation is not yours or no longer open.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 from aiohttp import web
 
 from csdesk.actions import pii, quick_replies, shifts, workbench
-from csdesk.actions.outbox import Deps
+from csdesk.actions.work_items import InputError
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
-from csdesk.keys import BUS_KEY, SESSIONS_KEY
-from csdesk.routing.queues import QUEUE_KEY
+from csdesk.keys import SESSIONS_KEY
 from csdesk.storage.enums import AgentStatus, ServiceRole
 from csdesk.web.console import queries
 from csdesk.web.openapi import SECURED
+from csdesk.web.request import deps_of, error_response, json_body, query_int
 
 routes = web.RouteTableDef()
 
@@ -35,22 +34,7 @@ MAX_TAGS: Final = 10
 MAX_TAG_CHARS: Final = 32
 
 
-class BadInputError(ValueError):
-    """A request the handler refuses before any action: 400 naming ``field``."""
-
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.field = field
-
-
 Handler = Callable[[web.Request], Awaitable[web.Response]]
-
-
-def _error(status: int, message: str, field: str | None = None) -> web.Response:
-    body: dict[str, str] = {"error": message}
-    if field:
-        body["field"] = field
-    return web.json_response(body, status=status)
 
 
 def json_errors(handler: Handler) -> Handler:
@@ -61,22 +45,17 @@ def json_errors(handler: Handler) -> Handler:
     async def wrapped(request: web.Request) -> web.Response:
         try:
             return await handler(request)
-        except BadInputError as exc:
-            return _error(400, str(exc), exc.field)
+        except InputError as exc:
+            return error_response(400, str(exc), exc.field)
         except (queries.NotFoundError, pii.PiiNotFoundError) as exc:
-            return _error(404, str(exc))
+            return error_response(404, str(exc))
         except pii.PiiError as exc:
             field, _, _ = str(exc).partition(":")
-            return _error(400, str(exc), field)
+            return error_response(400, str(exc), field)
         except workbench.WorkError as exc:
-            return _error(409, str(exc))
+            return error_response(409, str(exc))
 
     return wrapped
-
-
-def _deps(request: web.Request) -> Deps:
-    app = request.app
-    return Deps(app[SESSIONS_KEY], app[BUS_KEY], app[QUEUE_KEY])
 
 
 def _path_id(request: web.Request, name: str, what: str) -> int:
@@ -86,35 +65,16 @@ def _path_id(request: web.Request, name: str, what: str) -> int:
     return int(raw)
 
 
-def _query_int(request: web.Request, name: str, *, low: int, high: int) -> int | None:
-    raw = request.query.get(name, "")
-    if raw == "":
-        return None
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
-        raise BadInputError(name, f"must be a whole number from {low} to {high}")
-    return int(raw)
-
-
-async def _body(request: web.Request) -> dict[str, Any]:
-    try:
-        data = json.loads(await request.text() or "null")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadInputError("body", "must be JSON") from None
-    if not isinstance(data, dict):
-        raise BadInputError("body", "must be a JSON object")
-    return data
-
-
 def _text(data: dict[str, Any], name: str, *, max_chars: int, required: bool = True) -> str:
     value = data.get(name)
     if value is None and not required:
         return ""
     if not isinstance(value, str):
-        raise BadInputError(name, "must be a string")
+        raise InputError(name, "must be a string")
     if required and not value.strip():
-        raise BadInputError(name, "is required (必填)")
+        raise InputError(name, "is required (必填)")
     if len(value) > max_chars:
-        raise BadInputError(name, f"must be at most {max_chars} characters")
+        raise InputError(name, f"must be at most {max_chars} characters")
     return value
 
 
@@ -139,13 +99,13 @@ async def get_workbench(request: web.Request) -> web.Response:
 async def set_status(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "workbench.use")
-    raw = (await _body(request)).get("status")
+    raw = (await json_body(request)).get("status")
     try:
         status = AgentStatus(str(raw))
     except ValueError:
         choices = ", ".join(s.value for s in AgentStatus)
-        raise BadInputError("status", f"must be one of {choices}") from None
-    change = await shifts.change_status(_deps(request), user.shop_id, user.id, status, utcnow())
+        raise InputError("status", f"must be one of {choices}") from None
+    change = await shifts.change_status(deps_of(request), user.shop_id, user.id, status, utcnow())
     return web.json_response(
         {
             "status": change.status.value,
@@ -194,11 +154,11 @@ async def get_messages(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "conversations.read")
     conversation_id = _conversation_id(request)
-    before_id = _query_int(request, "before_id", low=1, high=2**63 - 1)
-    after_id = _query_int(request, "after_id", low=0, high=2**63 - 1)
+    before_id = query_int(request, "before_id", low=1, high=2**63 - 1)
+    after_id = query_int(request, "after_id", low=0, high=2**63 - 1)
     if before_id is not None and after_id is not None:
-        raise BadInputError("after_id", "give before_id or after_id, not both")
-    limit = _query_int(request, "limit", low=1, high=queries.MAX_PAGE) or queries.DEFAULT_PAGE
+        raise InputError("after_id", "give before_id or after_id, not both")
+    limit = query_int(request, "limit", low=1, high=queries.MAX_PAGE) or queries.DEFAULT_PAGE
     page = await queries.transcript(
         request.app[SESSIONS_KEY],
         user,
@@ -226,14 +186,14 @@ async def post_reply(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "workbench.use")
     conversation_id = _conversation_id(request)
-    text = _text(await _body(request), "text", max_chars=MAX_REPLY_CHARS)
+    text = _text(await json_body(request), "text", max_chars=MAX_REPLY_CHARS)
     missing = quick_replies.unresolved(text)
     if missing:
         names = "、".join(f"{{{name}}}" for name in missing)
-        raise BadInputError("text", f"unresolved variable {names}: fill it in before sending")
+        raise InputError("text", f"unresolved variable {names}: fill it in before sending")
     now = utcnow()
     message_id = await workbench.reply(
-        _deps(request), user.shop_id, user.id, conversation_id, text, now
+        deps_of(request), user.shop_id, user.id, conversation_id, text, now
     )
     message = {
         "id": message_id,
@@ -252,14 +212,14 @@ async def post_transfer(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "workbench.use")
     conversation_id = _conversation_id(request)
-    data = await _body(request)
+    data = await json_body(request)
     raw_role = data.get("to_role")
     if raw_role not in {role.value for role in ServiceRole}:
         choices = ", ".join(role.value for role in ServiceRole)
-        raise BadInputError("to_role", f"must be one of {choices}")
+        raise InputError("to_role", f"must be one of {choices}")
     note = _text(data, "note", max_chars=MAX_NOTE_CHARS)
     new_agent = await workbench.transfer(
-        _deps(request), user.shop_id, user.id, conversation_id, raw_role, note.strip(), utcnow()
+        deps_of(request), user.shop_id, user.id, conversation_id, raw_role, note.strip(), utcnow()
     )
     return web.json_response(
         {"conversation_id": conversation_id, "to_role": raw_role, "assigned_agent_id": new_agent}
@@ -269,12 +229,12 @@ async def post_transfer(request: web.Request) -> web.Response:
 def _tags(data: dict[str, Any]) -> list[str]:
     raw = data.get("tags", [])
     if not isinstance(raw, list) or not all(isinstance(tag, str) for tag in raw):
-        raise BadInputError("tags", "must be a list of strings")
+        raise InputError("tags", "must be a list of strings")
     tags = list(dict.fromkeys(tag.strip() for tag in raw if tag.strip()))
     if len(tags) > MAX_TAGS:
-        raise BadInputError("tags", f"at most {MAX_TAGS} tags")
+        raise InputError("tags", f"at most {MAX_TAGS} tags")
     if any(len(tag) > MAX_TAG_CHARS for tag in tags):
-        raise BadInputError("tags", f"each tag at most {MAX_TAG_CHARS} characters")
+        raise InputError("tags", f"each tag at most {MAX_TAG_CHARS} characters")
     return tags
 
 
@@ -284,11 +244,11 @@ async def post_close(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "workbench.use")
     conversation_id = _conversation_id(request)
-    data = await _body(request)
+    data = await json_body(request)
     disposition = _text(data, "disposition", max_chars=MAX_DISPOSITION_CHARS).strip()
     tags = _tags(data)
     await workbench.close(
-        _deps(request),
+        deps_of(request),
         user.shop_id,
         user.id,
         conversation_id,
@@ -310,16 +270,16 @@ async def post_reveal(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "pii.reveal")
     buyer_id = _path_id(request, "buyer_id", "buyer")
-    data = await _body(request)
+    data = await json_body(request)
     try:
         field = pii.PiiField(str(data.get("field")))
     except ValueError:
         choices = ", ".join(f.value for f in pii.PiiField)
-        raise BadInputError("field", f"must be one of {choices}") from None
+        raise InputError("field", f"must be one of {choices}") from None
     reason = _text(data, "reason", max_chars=pii.MAX_REASON_CHARS)
     order_id = data.get("order_id")
     if order_id is not None and (not isinstance(order_id, int) or isinstance(order_id, bool)):
-        raise BadInputError("order_id", "must be an integer")
+        raise InputError("order_id", "must be an integer")
     revealed = await pii.reveal(
         request.app[SESSIONS_KEY], user, buyer_id, field, reason, utcnow(), order_id=order_id
     )

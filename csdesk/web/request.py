@@ -1,0 +1,61 @@
+"""Request helpers shared by the JSON handlers: parse at the edge, answer errors as values.
+
+A bad argument raises :class:`csdesk.actions.work_items.InputError` (400 naming the field);
+each web module maps its own domain errors (not found, conflicts) in its decorator.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, overload
+
+from aiohttp import web
+
+from csdesk.actions.outbox import Deps
+from csdesk.actions.work_items import InputError
+from csdesk.keys import BUS_KEY, SESSIONS_KEY
+from csdesk.routing.queues import QUEUE_KEY
+
+
+def error_response(status: int, message: str, field: str | None = None) -> web.Response:
+    body = {"error": message, **({"field": field} if field else {})}
+    return web.json_response(body, status=status)
+
+
+def deps_of(request: web.Request) -> Deps:
+    app = request.app
+    return Deps(app[SESSIONS_KEY], app[BUS_KEY], app[QUEUE_KEY])
+
+
+async def json_body(request: web.Request, *, empty: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON object sent; an empty body is ``empty`` when given, else refused."""
+    raw = await request.text()
+    if not raw and empty is not None:
+        return dict(empty)
+    try:
+        data = json.loads(raw or "null")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InputError("body", "must be JSON") from None
+    if not isinstance(data, dict):
+        raise InputError("body", "must be a JSON object")
+    return data
+
+
+@overload
+def query_int(request: web.Request, name: str, *, low: int, high: int) -> int | None: ...
+
+
+@overload
+def query_int(request: web.Request, name: str, *, low: int, high: int, default: int) -> int: ...
+
+
+def query_int(
+    request: web.Request, name: str, *, low: int, high: int, default: int | None = None
+) -> int | None:
+    """A whole-number query parameter within [low, high]; ``default`` when absent."""
+    raw = request.query.get(name, "")
+    if raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise InputError(name, f"must be a whole number from {low} to {high}")
+    return int(raw)
