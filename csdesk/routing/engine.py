@@ -85,15 +85,16 @@ def decide_contact(contact: ContactFacts, ctx: loaded.ShopContext, now: datetime
 
 async def _buyer(
     session: AsyncSession, ctx: loaded.ShopContext, nick: str, tier: str | None, at: datetime
-) -> Buyer:
-    buyer, _ = await ensure_buyer(
+) -> tuple[Buyer, bool]:
+    """The buyer by nick (created if new, then ``True``), with the platform's tier."""
+    buyer, created = await ensure_buyer(
         session,
         ctx.shop_id,
         BuyerSpec(nick=nick, created_at=at, tier=BuyerTier(tier) if tier else BuyerTier.NORMAL),
     )
     if tier and buyer.tier != BuyerTier(tier):
         buyer.tier = BuyerTier(tier)  # the platform knows the tier best (88VIP changes)
-    return buyer
+    return buyer, created
 
 
 async def _skills_for(
@@ -180,18 +181,7 @@ async def on_message(
     now: datetime,
     outbox: Outbox,
 ) -> None:
-    tier = data.get("buyer_tier")
-    buyer, new_buyer = await ensure_buyer(
-        session,
-        ctx.shop_id,
-        BuyerSpec(
-            nick=data["buyer_nick"],
-            created_at=at,
-            tier=BuyerTier(tier) if tier else BuyerTier.NORMAL,
-        ),
-    )
-    if tier and buyer.tier != BuyerTier(tier):
-        buyer.tier = BuyerTier(tier)  # the platform knows the tier best (88VIP changes)
+    buyer, new_buyer = await _buyer(session, ctx, data["buyer_nick"], data.get("buyer_tier"), at)
     triage: TriageResult = classify(data["text"], ctx.routing.triage)
     conversation: Conversation | None = None
     order: Order | None = None
@@ -325,7 +315,7 @@ async def on_order_created(
     )
     if existing is not None:
         return  # the same order announced twice under two event ids: nothing new
-    buyer = await _buyer(session, ctx, data["buyer_nick"], data.get("buyer_tier"), at)
+    buyer, _ = await _buyer(session, ctx, data["buyer_nick"], data.get("buyer_tier"), at)
     (order_id,) = await record_orders(
         session,
         ctx.shop_id,
@@ -653,7 +643,7 @@ async def on_call(
 ) -> None:
     buyer: Buyer | None = None
     if data.get("buyer_nick"):
-        buyer = await _buyer(session, ctx, data["buyer_nick"], None, at)
+        buyer, _ = await _buyer(session, ctx, data["buyer_nick"], None, at)
     else:
         buyer = await session.scalar(
             select(Buyer)
