@@ -7,10 +7,9 @@ row is the truth; the queue index mirrors the rows whose status is ``queued``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions.chasing import claim_buyer, claim_holder
@@ -397,20 +396,3 @@ async def fill_agent(
         for role, item_id, key in skipped:
             await queue.push(ctx.shop_id, role, item_id, key)
     return taken
-
-
-async def queued_ids_by_priority(
-    session: AsyncSession, shop_id: str, roles: Sequence[str], limit: int = 50
-) -> list[int]:
-    """The database's view of the best queued items across roles (index fallback)."""
-    rows = await session.scalars(
-        select(Conversation.id)
-        .where(
-            Conversation.shop_id == shop_id,
-            Conversation.status == ConversationStatus.QUEUED,
-            Conversation.role.in_(list(roles)),
-        )
-        .order_by(Conversation.sort_key.desc(), Conversation.id)
-        .limit(limit)
-    )
-    return list(rows)

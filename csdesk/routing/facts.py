@@ -119,22 +119,6 @@ async def recent_orders(
     return [order_facts(order) for order in rows]
 
 
-async def contacts_since(
-    session: AsyncSession, shop_id: str, buyer_id: int, since: datetime
-) -> int:
-    count = await session.scalar(
-        select(func.count())
-        .select_from(Conversation)
-        .where(
-            Conversation.shop_id == shop_id,
-            Conversation.buyer_id == buyer_id,
-            Conversation.opened_at >= since,
-            Conversation.kind.in_(("chat", "call")),
-        )
-    )
-    return int(count or 0)
-
-
 async def products_by_sku(
     session: AsyncSession, shop_id: str, skus: Iterable[str]
 ) -> Mapping[str, Product]:
