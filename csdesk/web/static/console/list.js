@@ -7,7 +7,12 @@ import { label, t } from "./i18n.js";
 import { formatWait, secondsSince } from "./time.js";
 
 // Refund items have their own page (the refund workbench) rather than the chat view.
-const REFUND_KINDS = new Set(["refund_review", "refund_processing"]);
+// Items whose work happens on a role workbench page open there as a plain link; the rest
+// open in the chat column. One line per kind, so each role page adds only its own.
+const ITEM_PAGES = new Map([
+  ["refund_review", "/console/refund-items/"],
+  ["refund_processing", "/console/refund-items/"],
+]);
 
 export function createList({ onOpen }) {
   const list = byId("conversation-list");
@@ -29,9 +34,10 @@ export function createList({ onOpen }) {
     const preview = el("span", { class: "conv-preview" });
     const nick = el("span", { class: "conv-nick" });
     const badges = el("span", { class: "conv-badges" });
-    const refundPage = REFUND_KINDS.has(data.kind);
-    const href = refundPage
-      ? `/console/refund-items/${Number(data.id)}`
+    const pagePrefix = ITEM_PAGES.get(data.kind);
+    const rolePage = pagePrefix !== undefined;
+    const href = rolePage
+      ? `${pagePrefix}${Number(data.id)}`
       : `/console/conversations/${Number(data.id)}`;
     const link = el(
       "a",
@@ -41,7 +47,7 @@ export function createList({ onOpen }) {
       preview,
     );
     link.addEventListener("click", (event) => {
-      if (refundPage) return; // a plain link to the refund workbench
+      if (rolePage) return; // a plain link to the role workbench page
       if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
       event.preventDefault();
       onOpen(data.id);
