@@ -36,7 +36,7 @@ async def insert_returning_ids_by_key(
     session: AsyncSession,
     model: type[Base],
     id_column: InstrumentedAttribute[int],
-    key_column: InstrumentedAttribute[str],
+    key_column: InstrumentedAttribute[str] | InstrumentedAttribute[int | None],
     rows: Sequence[Row],
 ) -> list[int]:
     """Insert ``rows`` and return their ids in input order, matched through a unique key.
@@ -50,7 +50,7 @@ async def insert_returning_ids_by_key(
     table = table_of(model)
     key = table.c[key_column.key]
     result = await session.execute(insert(table).returning(key, table.c[id_column.key]), list(rows))
-    id_by_key: dict[str, int] = dict(result.all())
+    id_by_key: dict[object, int] = dict(result.all())
     return [id_by_key[row[key.key]] for row in rows]
 
 

@@ -25,6 +25,8 @@ class MessageSpec:
     sent_at: datetime
     author_id: int | None = None
     """The agent who wrote it (None for buyer and system messages)."""
+    source_event_id: int | None = None
+    """The platform event a buyer message came in with."""
 
     def __post_init__(self) -> None:
         require_aware(self.sent_at, "message sent_at")
@@ -81,6 +83,7 @@ def _message_row(shop_id: str, conversation_id: int, message: MessageSpec) -> di
         "author_id": message.author_id,
         "text": message.text,
         "sent_at": message.sent_at,
+        "source_event_id": message.source_event_id,
     }
 
 

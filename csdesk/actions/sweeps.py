@@ -20,6 +20,7 @@ from csdesk.actions.routing import current_points, place, requeue
 from csdesk.ingest.processor import process_events
 from csdesk.roles import payment_chasing
 from csdesk.routing import facts as loaded
+from csdesk.routing.message_runs import HOOKS as MESSAGE_RUN_HOOKS
 from csdesk.routing.scoring import sort_key
 from csdesk.storage.enums import ConversationStatus, EventStatus, OrderStatus
 from csdesk.storage.models import Conversation, Order, PlatformEvent, Shop
@@ -171,7 +172,13 @@ async def retry_pending_events(deps: Deps, now: datetime) -> int:
     if not ids:
         return 0
     counts = await process_events(
-        deps.sessions, deps.bus, deps.queue, RoutingEngine().handle_event, ids, now
+        deps.sessions,
+        deps.bus,
+        deps.queue,
+        RoutingEngine().handle_event,
+        ids,
+        now,
+        MESSAGE_RUN_HOOKS,
     )
     return counts["processed"] + counts["failed"]
 

@@ -18,11 +18,17 @@ async def ingest_ctx(app: web.Application) -> AsyncIterator[None]:
     from csdesk.ingest.gate import WriteGate
     from csdesk.ingest.processor import EventProcessor
     from csdesk.routing.engine import RoutingEngine
+    from csdesk.routing.message_runs import HOOKS as MESSAGE_RUN_HOOKS
     from csdesk.routing.queues import QUEUE_KEY
 
     gate = WriteGate(enabled=app[SETTINGS_KEY].database.is_sqlite)
     processor = EventProcessor(
-        app[SESSIONS_KEY], app[BUS_KEY], app[QUEUE_KEY], RoutingEngine().handle_event, gate=gate
+        app[SESSIONS_KEY],
+        app[BUS_KEY],
+        app[QUEUE_KEY],
+        RoutingEngine().handle_event,
+        gate=gate,
+        batch_hooks=MESSAGE_RUN_HOOKS,
     )
     acceptor = EventAcceptor(app[SESSIONS_KEY], on_accepted=processor.notify, gate=gate)
     await processor.start()

@@ -1,10 +1,10 @@
 """Apply accepted events in order: each event's effects and its ``processed`` mark commit
 together, so an event is never half-applied and never applied twice.
 
-Events are processed in batches inside one transaction with a savepoint per event: a
-failing event rolls back alone and is marked ``failed`` with its error; an event that
-arrives before what it refers to (``order.paid`` before ``order.created`` reached this
-process) is left ``received`` for the retry sweep.
+Events are processed in batches inside one transaction. When one fails, the batch is redone
+with a savepoint per event: the failing event rolls back alone and is marked ``failed``
+with its error; an event that arrives before what it refers to (``order.paid`` before
+``order.created`` reached this process) is left ``received`` for the retry sweep.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[AsyncSession, PlatformEvent, datetime, Outbox], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class BatchHooks:
+    """Told about a batch applied in one transaction without savepoints: its events before
+    the first is applied, and ``finish`` after the last, before commit (the routing engine
+    loads facts for runs of buyer messages at once and writes their messages at once)."""
+
+    begin: Callable[[AsyncSession, Sequence[PlatformEvent]], None]
+    finish: Callable[[AsyncSession, Outbox], Awaitable[None]]
+
+
 MAX_ATTEMPTS_NOT_READY = timedelta(minutes=10)
 
 
@@ -52,6 +65,7 @@ async def process_events(
     handle: EventHandler,
     row_ids: Sequence[int],
     now: datetime,
+    batch_hooks: BatchHooks | None = None,
 ) -> dict[str, int]:
     """Process the given events (if still ``received``); returns counts by outcome.
 
@@ -60,7 +74,9 @@ async def process_events(
     is redone with a savepoint per event, so one bad event fails alone.
     """
     try:
-        return await _process_batch(sessions, bus, queue, handle, row_ids, now, isolate=False)
+        return await _process_batch(
+            sessions, bus, queue, handle, row_ids, now, isolate=False, batch_hooks=batch_hooks
+        )
     except _IsolationNeededError:
         return await _process_batch(sessions, bus, queue, handle, row_ids, now, isolate=True)
 
@@ -74,6 +90,7 @@ async def _process_batch(
     now: datetime,
     *,
     isolate: bool,
+    batch_hooks: BatchHooks | None = None,
 ) -> dict[str, int]:
     counts = {"processed": 0, "failed": 0, "not_ready": 0, "skipped": 0}
     outbox = Outbox()
@@ -92,6 +109,11 @@ async def _process_batch(
             key=lambda event: event.id,
         )
         counts["skipped"] = len(set(row_ids)) - len(events)
+        hooks = None if isolate else batch_hooks
+        if hooks is not None:
+            # Only without savepoints: a savepoint rolled back would leave what the hooks
+            # loaded describing effects that no longer exist.
+            hooks.begin(session, events)
         for event in events:
             if not isolate:
                 try:
@@ -117,6 +139,11 @@ async def _process_batch(
                 log.exception("event %s (%s) failed", event.event_id, event.type)
                 await mark_failed(session, event.id, f"{type(exc).__name__}: {exc}", now)
                 counts["failed"] += 1
+        if hooks is not None:
+            try:
+                await hooks.finish(session, outbox)
+            except Exception as exc:
+                raise _IsolationNeededError from exc
     await outbox.flush(bus, queue)
     return counts
 
@@ -141,8 +168,9 @@ class EventProcessor:
         queue: WorkQueue | None,
         handle: EventHandler,
         *,
-        max_batch: int = 2,
+        max_batch: int = 32,
         gate: WriteGate | None = None,
+        batch_hooks: BatchHooks | None = None,
     ) -> None:
         # Small batches: a batch holds the write gate, and an HTTP request waiting to make
         # its event durable should wait for one short batch at most.
@@ -151,6 +179,7 @@ class EventProcessor:
         self._bus = bus
         self._queue_index = queue
         self._handle = handle
+        self._batch_hooks = batch_hooks
         self._max_batch = max_batch
         self._queue: asyncio.Queue[int] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -189,6 +218,7 @@ class EventProcessor:
                         self._handle,
                         batch,
                         utcnow(),
+                        self._batch_hooks,
                     )
             except Exception:
                 log.exception(

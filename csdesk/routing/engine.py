@@ -7,7 +7,7 @@ the processor flushes after commit.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -37,6 +37,7 @@ from csdesk.roles.base import (
     contact_decision,
 )
 from csdesk.routing import facts as loaded
+from csdesk.routing import message_runs
 from csdesk.routing.assignment import required_skills
 from csdesk.routing.triage import TriageResult, classify
 from csdesk.storage.enums import (
@@ -180,14 +181,32 @@ async def on_message(
     at: datetime,
     now: datetime,
     outbox: Outbox,
+    *,
+    run: message_runs.MessageRun | None = None,
+    source: PlatformEvent | None = None,
 ) -> None:
-    buyer, new_buyer = await _buyer(session, ctx, data["buyer_nick"], data.get("buyer_tier"), at)
+    nick: str = data["buyer_nick"]
+    tier: str | None = data.get("buyer_tier")
+    history = run.history(nick) if run is not None else None
+    if history is not None:
+        buyer, new_buyer = history.buyer, False
+        if tier and buyer.tier != BuyerTier(tier):
+            buyer.tier = BuyerTier(tier)
+    else:
+        buyer, new_buyer = await _buyer(session, ctx, nick, tier, at)
+        if run is not None and new_buyer:
+            run.remember_new_buyer(buyer)
+            history = run.history(nick)
     triage: TriageResult = classify(data["text"], ctx.routing.triage)
     conversation: Conversation | None = None
     order: Order | None = None
     prior_contacts = 0
-    if not new_buyer:  # a buyer first seen now has no history to look up
-        day_ago = loaded.day_ago(at)
+    day_ago = loaded.day_ago(at)
+    if history is not None:
+        conversation = _open_chat(history.recent)
+        prior_contacts = message_runs.contacts_since(history, day_ago)
+        order = history.latest_order
+    elif not new_buyer:  # a buyer first seen now has no history to look up
         recent = list(
             await session.scalars(
                 select(Conversation)
@@ -198,10 +217,10 @@ async def on_message(
                     or_(Conversation.opened_at >= day_ago, Conversation.status.in_(OPEN)),
                 )
                 .order_by(Conversation.id.desc())
-                .limit(50)
+                .limit(message_runs.RECENT_LIMIT)
             )
         )
-        conversation = next((c for c in recent if c.kind == "chat" and c.status in OPEN), None)
+        conversation = _open_chat(recent)
         prior_contacts = sum(1 for c in recent if c.opened_at >= day_ago)
         order = await loaded.latest_order(session, ctx.shop_id, buyer.id)
     contact = ContactFacts(
@@ -234,14 +253,20 @@ async def on_message(
             last_buyer_message_at=at,
             sort_key_config=ctx.routing,
         )
+        if run is not None:
+            run.remember_opened(nick, conversation)
         # Placed first, so the buyer's first message also reaches the agent it went to.
         await routing_actions.place(session, ctx, conversation, now, outbox)
-        await _add_buyer_message(session, ctx, conversation, data["text"], at, outbox)
+        await _add_buyer_message(session, ctx, conversation, data["text"], at, outbox, source)
     else:
-        conversation.last_buyer_message_at = at
-        await _add_buyer_message(session, ctx, conversation, data["text"], at, outbox)
+        await _add_buyer_message(session, ctx, conversation, data["text"], at, outbox, source)
         await _rescore_on_message(session, ctx, conversation, decision, triage, now, outbox)
     await _open_followups(session, ctx, decision, contact, buyer, now, outbox)
+
+
+def _open_chat(recent: Sequence[Conversation]) -> Conversation | None:
+    """The buyer's chat still open, newest first (a buyer has one thread at a time)."""
+    return next((c for c in recent if c.kind == "chat" and c.status in OPEN), None)
 
 
 async def _add_buyer_message(
@@ -251,13 +276,29 @@ async def _add_buyer_message(
     text: str,
     at: datetime,
     outbox: Outbox,
+    source: PlatformEvent | None,
 ) -> None:
-    (message_id,) = await append_messages(
-        session, ctx.shop_id, conversation.id, [MessageSpec(MessageSender.BUYER, text, at)]
-    )
     recipients = [ev.SUPERVISORS]
     if conversation.assigned_agent_id is not None:
         recipients.append(ev.to_user(conversation.assigned_agent_id))
+    if source is not None and message_runs.defer_buyer_message(
+        session, source, conversation, text, at, tuple(recipients)
+    ):
+        return  # written with the rest of its run, then announced
+    conversation.last_buyer_message_at = at
+    (message_id,) = await append_messages(
+        session,
+        ctx.shop_id,
+        conversation.id,
+        [
+            MessageSpec(
+                MessageSender.BUYER,
+                text,
+                at,
+                source_event_id=source.id if source is not None else None,
+            )
+        ],
+    )
     outbox.publish(
         BusEvent(
             ev.MESSAGE_CREATED,
@@ -700,6 +741,11 @@ class RoutingEngine:
         ctx = await self._contexts.get(session, event.shop_id, now)
         # A platform clock running ahead must not make items younger than they are.
         at = min(event.occurred_at, now)
+        if event.type == message_runs.MESSAGE_EVENT:
+            run = await message_runs.run_for(session, event, now)
+            await on_message(session, ctx, event.payload, at, now, outbox, run=run, source=event)
+            return
+        await message_runs.end_run(session, outbox)
         await HANDLERS[event.type](session, ctx, event.payload, at, now, outbox)
 
 

@@ -266,6 +266,9 @@ class Message(Base):
     )
     text: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime]
+    source_event_id: Mapped[int | None] = mapped_column(BigIntPK)
+    """The platform event (``platform_event.id``) that brought a buyer message in: where a
+    message came from, and the key that matches a batch of inserted messages to their ids."""
 
 
 class PlatformEvent(Base):
