@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 
 
 class WriteGate:
@@ -40,6 +40,8 @@ class WriteGate:
         self._poll_s = poll_s
         self._lock = asyncio.Lock()
         self._priority_waiting = 0
+        self._priority_since: deque[float] = deque()
+        self._acceptance_done = asyncio.Event()
         self._recent: deque[float] = deque()
         self._slice_until = 0.0
 
@@ -69,14 +71,25 @@ class WriteGate:
             yield
             return
         self._priority_waiting += 1
+        since = asyncio.get_running_loop().time()
+        self._priority_since.append(since)
         try:
             await self._lock.acquire()
         finally:
             self._priority_waiting -= 1
+            self._priority_since.remove(since)
         try:
             yield
         finally:
             self._lock.release()
+            self._acceptance_done.set()
+
+    def acceptance_waited(self) -> float:
+        """Seconds the longest-waiting acceptance has been waiting (0 if none): background
+        work checks it between steps and steps aside."""
+        if not self._priority_since:
+            return 0.0
+        return asyncio.get_running_loop().time() - min(self._priority_since)
 
     def _may_start_background(self, now: float, waiting_since: float) -> bool:
         if self._priority_waiting:
@@ -96,9 +109,12 @@ class WriteGate:
         loop = asyncio.get_running_loop()
         waiting_since = loop.time()
         while True:
-            # Polling, not an Event: the condition changes with the passing of time itself.
-            while not self._may_start_background(loop.time(), waiting_since):  # noqa: ASYNC110
-                await asyncio.sleep(self._poll_s)
+            while not self._may_start_background(loop.time(), waiting_since):
+                # Woken the moment an acceptance finishes; the timeout because the burst
+                # condition also changes with the passing of time itself.
+                self._acceptance_done.clear()
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._acceptance_done.wait(), self._poll_s)
             await self._lock.acquire()
             if not self._priority_waiting:
                 break

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -66,6 +67,9 @@ async def process_events(
     row_ids: Sequence[int],
     now: datetime,
     batch_hooks: BatchHooks | None = None,
+    *,
+    stop_early: Callable[[], bool] | None = None,
+    deferred: list[int] | None = None,
 ) -> dict[str, int]:
     """Process the given events (if still ``received``); returns counts by outcome.
 
@@ -75,7 +79,16 @@ async def process_events(
     """
     try:
         return await _process_batch(
-            sessions, bus, queue, handle, row_ids, now, isolate=False, batch_hooks=batch_hooks
+            sessions,
+            bus,
+            queue,
+            handle,
+            row_ids,
+            now,
+            isolate=False,
+            batch_hooks=batch_hooks,
+            stop_early=stop_early,
+            deferred=deferred,
         )
     except _IsolationNeededError:
         return await _process_batch(sessions, bus, queue, handle, row_ids, now, isolate=True)
@@ -91,8 +104,10 @@ async def _process_batch(
     *,
     isolate: bool,
     batch_hooks: BatchHooks | None = None,
+    stop_early: Callable[[], bool] | None = None,
+    deferred: list[int] | None = None,
 ) -> dict[str, int]:
-    counts = {"processed": 0, "failed": 0, "not_ready": 0, "skipped": 0}
+    counts = {"processed": 0, "failed": 0, "not_ready": 0, "skipped": 0, "deferred": 0}
     outbox = Outbox()
     async with sessions.begin() as session:
         # Claim the whole batch in one statement. On PostgreSQL the row locks make a
@@ -114,8 +129,17 @@ async def _process_batch(
             # Only without savepoints: a savepoint rolled back would leave what the hooks
             # loaded describing effects that no longer exist.
             hooks.begin(session, events)
-        for event in events:
+        for position, event in enumerate(events):
             if not isolate:
+                if position and stop_early is not None and stop_early():
+                    # Someone waits to make an event durable: commit what is done, hand
+                    # the rest back unapplied.
+                    rest = [e.id for e in events[position:]]
+                    await _unclaim_all(session, rest)
+                    if deferred is not None:
+                        deferred.extend(rest)
+                    counts["deferred"] = len(rest)
+                    break
                 try:
                     await handle(session, event, now, outbox)
                 except Exception as exc:
@@ -148,6 +172,15 @@ async def _process_batch(
     return counts
 
 
+async def _unclaim_all(session: AsyncSession, row_ids: Sequence[int]) -> None:
+    await session.execute(
+        update(PlatformEvent)
+        .where(PlatformEvent.id.in_(row_ids))
+        .values(status=EventStatus.RECEIVED, processed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def _unclaim(session: AsyncSession, row_id: int) -> None:
     """Back to ``received`` for the retry sweep (its savepoint undid only its effects)."""
     await session.execute(
@@ -169,11 +202,10 @@ class EventProcessor:
         handle: EventHandler,
         *,
         max_batch: int = 32,
+        yield_after_s: float = 0.010,
         gate: WriteGate | None = None,
         batch_hooks: BatchHooks | None = None,
     ) -> None:
-        # Small batches: a batch holds the write gate, and an HTTP request waiting to make
-        # its event durable should wait for one short batch at most.
         self._gate = gate or WriteGate(enabled=False)
         self._sessions = sessions
         self._bus = bus
@@ -181,15 +213,17 @@ class EventProcessor:
         self._handle = handle
         self._batch_hooks = batch_hooks
         self._max_batch = max_batch
-        self._queue: asyncio.Queue[int] = asyncio.Queue()
+        self._yield_after_s = yield_after_s
+        self._pending: deque[int] = deque()
+        self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
 
     async def notify(self, row_ids: Sequence[int]) -> None:
         self._idle.clear()
-        for row_id in row_ids:
-            self._queue.put_nowait(row_id)
+        self._pending.extend(row_ids)
+        self._wakeup.set()
 
     async def wait_idle(self) -> None:
         """For tests and shutdown: until everything handed in so far has been processed."""
@@ -206,9 +240,15 @@ class EventProcessor:
 
     async def _run(self) -> None:
         while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+            if not self._pending:
+                self._idle.set()
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            batch = [
+                self._pending.popleft() for _ in range(min(self._max_batch, len(self._pending)))
+            ]
+            deferred: list[int] = []
             try:
                 async with self._gate.background():
                     await process_events(
@@ -219,10 +259,12 @@ class EventProcessor:
                         batch,
                         utcnow(),
                         self._batch_hooks,
+                        stop_early=lambda: self._gate.acceptance_waited() >= self._yield_after_s,
+                        deferred=deferred,
                     )
             except Exception:
                 log.exception(
                     "processing a batch of %d events failed; the sweep retries", len(batch)
                 )
-            if self._queue.empty():
-                self._idle.set()
+            # Handed back unapplied (acceptance was waiting): first in line next time.
+            self._pending.extendleft(reversed(deferred))

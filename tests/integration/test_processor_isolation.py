@@ -1,5 +1,6 @@
 """A failing event fails alone: its batch-mates' effects commit, it is marked ``failed``
-with its error, and the retry after a not-ready event keeps it ``received``."""
+with its error, and the retry after a not-ready event keeps it ``received``. A batch that
+steps aside for acceptance commits what it applied and hands the rest back unapplied."""
 
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ async def test_one_bad_event_does_not_sink_its_batch(
         )
 
     counts = await process_events(sessions, MemoryBus(), MemoryWorkQueue(), handle, ids, utcnow())
-    assert counts == {"processed": 3, "failed": 1, "not_ready": 1, "skipped": 0}
+    assert counts == {"processed": 3, "failed": 1, "not_ready": 1, "skipped": 0, "deferred": 0}
     async with sessions() as session:
         status = dict(
             (await session.execute(select(PlatformEvent.event_id, PlatformEvent.status))).all()
@@ -79,3 +80,58 @@ async def test_one_bad_event_does_not_sink_its_batch(
     }
     assert errors["iso-2"] == "RuntimeError: broken payload"
     assert effects == {"iso-0", "iso-1", "iso-4"}
+
+
+async def test_a_batch_stepping_aside_hands_the_rest_back_unapplied(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
+) -> None:
+    events = [
+        parse_event(
+            event_body(
+                "call.inbound", {"call_id": f"c{n}", "caller_phone": "1"}, event_id=f"yield-{n}"
+            )
+        )
+        for n in range(4)
+    ]
+    accepted = await accept_events(sessions, events, utcnow())
+    ids = [a.row_id for a in accepted if a.row_id is not None]
+    applied: list[str] = []
+
+    async def handle(
+        session: AsyncSession, event: PlatformEvent, now: datetime, outbox: Outbox
+    ) -> None:
+        applied.append(event.event_id)
+
+    # Someone starts waiting after the second event: the batch stops there.
+    deferred: list[int] = []
+    counts = await process_events(
+        sessions,
+        MemoryBus(),
+        MemoryWorkQueue(),
+        handle,
+        ids,
+        utcnow(),
+        stop_early=lambda: len(applied) >= 2,
+        deferred=deferred,
+    )
+    assert counts["processed"] == 2
+    assert counts["deferred"] == 2
+    assert deferred == ids[2:]
+    assert applied == ["yield-0", "yield-1"]
+    async with sessions() as session:
+        status = dict(
+            (await session.execute(select(PlatformEvent.event_id, PlatformEvent.status))).all()
+        )
+    assert {k: v.value for k, v in status.items()} == {
+        "yield-0": "processed",
+        "yield-1": "processed",
+        "yield-2": "received",
+        "yield-3": "received",
+    }
+
+    # Handed back, they are applied next time, once each.
+    counts = await process_events(
+        sessions, MemoryBus(), MemoryWorkQueue(), handle, deferred, utcnow()
+    )
+    assert counts["processed"] == 2
+    assert applied == ["yield-0", "yield-1", "yield-2", "yield-3"]

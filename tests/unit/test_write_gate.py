@@ -73,3 +73,29 @@ async def test_background_defers_in_a_burst_but_is_not_starved() -> None:
         await task  # ...yet it gets its slice although the burst never ended
     assert started.is_set()
     assert gate.in_burst
+
+
+async def test_background_work_sees_how_long_acceptance_has_been_waiting() -> None:
+    gate = WriteGate(enabled=True)
+    assert gate.acceptance_waited() == 0.0
+    inside = asyncio.Event()
+    release = asyncio.Event()
+
+    async def processing() -> None:
+        async with gate.background():
+            inside.set()
+            await release.wait()
+
+    async def acceptance() -> None:
+        async with gate.priority():
+            pass
+
+    holder = asyncio.create_task(processing())
+    await inside.wait()
+    assert gate.acceptance_waited() == 0.0  # nobody waiting yet
+    waiter = asyncio.create_task(acceptance())
+    await asyncio.sleep(0.01)
+    assert gate.acceptance_waited() > 0.0  # what the processor checks between events
+    release.set()
+    await asyncio.gather(holder, waiter)
+    assert gate.acceptance_waited() == 0.0
