@@ -71,7 +71,11 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         supervisor_api,
     )
     from csdesk.web.console import api as console_api
+    from csdesk.web.console import chase_views as console_chase_views
+    from csdesk.web.console import hotline_views as console_hotline_views
+    from csdesk.web.console import order_review_views as console_order_review_views
     from csdesk.web.console import refund_views as console_refund_views
+    from csdesk.web.console import supervisor_views as console_supervisor_views
     from csdesk.web.console import views as console_views
 
     app = web.Application(
@@ -106,6 +110,10 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         live,
         console_views,
         console_refund_views,
+        console_supervisor_views,
+        console_hotline_views,
+        console_order_review_views,
+        console_chase_views,
         console_api,
         roles_api,
         supervisor_api,

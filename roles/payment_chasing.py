@@ -79,6 +79,22 @@ def next_allowed(at: datetime, config: RoutingConfig) -> datetime:
     return next_allowed_at(at, pc.quiet_start, pc.quiet_end, config.tz)
 
 
+def contact_allowed_at(at: datetime, config: RoutingConfig, *, phone: bool = False) -> datetime:
+    """``at``, or when the quiet hours it falls in end. A phone chase is an outbound call
+    too, so it also waits out the hotline's outbound quiet hours."""
+    allowed = next_allowed(at, config)
+    if not phone:
+        return allowed
+    # Two daily windows settle after a couple of hops; the bound only guards a shop whose
+    # windows cover the whole day between them.
+    for _ in range(4):
+        later = next_allowed(hotline.outbound_allowed_at(allowed, config), config)
+        if later == allowed:
+            break
+        allowed = later
+    return allowed
+
+
 def next_chase_at(
     order_created_at: datetime,
     attempts_so_far: int,
@@ -141,6 +157,21 @@ def plan_chase(
         score=static_score(facts, config),
         due_at=due,
         notes=(f"第 {attempts_so_far + 1} 次催付",),
+    )
+
+
+_CHAT_SCRIPT = (
+    "{nick}您好～我是{shop}的客服。看到您拍下的{item}（订单号 {order_no}，{amount}）还没有付款，"
+    "是付款时遇到什么问题了吗？需要的话我随时帮您看看，付款后我们会尽快为您安排发货哦~"
+)
+
+
+def chat_chase_script(shop: str, nick: str, order_no: str, amount_fen: int, item: str) -> str:
+    """The 旺旺 message of a chat chase, in the shop's voice: the buyer by name, the order
+    and its amount, an offer to help with paying; once, never pressure (seeds/003)."""
+    amount = f"¥{amount_fen // 100}.{amount_fen % 100:02d}"
+    return _CHAT_SCRIPT.format(
+        shop=shop, nick=nick or "亲", order_no=order_no, amount=amount, item=item or "宝贝"
     )
 
 

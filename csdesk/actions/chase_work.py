@@ -27,7 +27,9 @@ from csdesk.actions.work_items import (
 )
 from csdesk.auth.access import only_own
 from csdesk.auth.current import CurrentUser
-from csdesk.roles import hotline
+from csdesk.roles import hotline, payment_chasing
+from csdesk.routing import facts as loaded
+from csdesk.routing.config import RoutingConfig
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import ConversationStatus
 from csdesk.storage.models import Buyer, BuyerClaim, Conversation, Order, Shop, User
@@ -47,10 +49,32 @@ def chase_script(shop_name: str, order: Order | None) -> str:
     return hotline.phone_chase_script(shop_name, item or "宝贝")
 
 
+def chat_script(shop_name: str, buyer: Buyer | None, order: Order | None) -> str | None:
+    """The 旺旺 message for a chat chase, filled with the buyer's nick, order and amount."""
+    if order is None:
+        return None
+    item = order.items[0].get("title", "") if order.items else ""
+    return payment_chasing.chat_chase_script(
+        shop_name, buyer.nick if buyer else "", order.external_id, order.amount_fen, item
+    )
+
+
+def quiet_hours(config: RoutingConfig) -> dict[str, Any]:
+    """The shop's no-contact hours (免打扰, shop time): chat chases, and phone chases (which
+    also keep the hotline's outbound quiet hours)."""
+    pc, hc = config.payment_chasing, config.hotline
+    return {
+        "timezone": config.timezone,
+        "chat": {"start": str(pc.quiet_start), "end": str(pc.quiet_end)},
+        "phone": {"start": str(hc.outbound_quiet_start), "end": str(hc.outbound_quiet_end)},
+    }
+
+
 async def _rows_json(
-    session: AsyncSession, shop_id: str, rows: list[Conversation]
+    session: AsyncSession, shop_id: str, rows: list[Conversation], now: datetime
 ) -> list[dict[str, Any]]:
     shop_name = await session.scalar(select(Shop.name).where(Shop.id == shop_id)) or ""
+    config = (await loaded.load_shop_context(session, shop_id)).routing
     order_ids = {c.order_id for c in rows if c.order_id is not None}
     buyer_ids = {c.buyer_id for c in rows if c.buyer_id is not None}
     orders = {o.id: o for o in await session.scalars(select(Order).where(Order.id.in_(order_ids)))}
@@ -59,6 +83,13 @@ async def _rows_json(
     for conversation in rows:
         order = orders.get(conversation.order_id or 0)
         buyer = buyers.get(conversation.buyer_id or 0)
+        # When the buyer may be contacted: the scheduled time, else now; either moved
+        # past the quiet hours (免打扰) that apply to the chase's channel.
+        phone = conversation.kind == "phone_chase"
+        quiet_now = payment_chasing.contact_allowed_at(now, config, phone=phone) > now
+        allowed_at = payment_chasing.contact_allowed_at(
+            max(conversation.not_before or now, now), config, phone=phone
+        )
         items.append(
             {
                 **conversation_json(conversation),
@@ -85,6 +116,9 @@ async def _rows_json(
                     else None
                 ),
                 "script": chase_script(shop_name, order),
+                "chat_script": chat_script(shop_name, buyer, order),
+                "allowed_at": allowed_at.isoformat(),
+                "quiet_now": quiet_now,
             }
         )
     return items
@@ -129,7 +163,7 @@ async def my_chases(
                 .order_by(Conversation.not_before, Conversation.id)
             )
         )
-        return await _rows_json(session, shop_id, in_hand + waiting)
+        return await _rows_json(session, shop_id, in_hand + waiting, now)
 
 
 async def record_outcome(
@@ -227,4 +261,12 @@ async def recovered_by_chaser(
     }
 
 
-__all__ = ["OUTCOMES", "chase_script", "my_chases", "record_outcome", "recovered_by_chaser"]
+__all__ = [
+    "OUTCOMES",
+    "chase_script",
+    "chat_script",
+    "my_chases",
+    "quiet_hours",
+    "record_outcome",
+    "recovered_by_chaser",
+]

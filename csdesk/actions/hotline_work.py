@@ -46,6 +46,7 @@ from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import (
     Channel,
     ConversationStatus,
+    MessageSender,
     OrderStatus,
     RefundStatus,
     ServiceRole,
@@ -56,7 +57,9 @@ from csdesk.storage.models import (
     AuditLog,
     Buyer,
     Conversation,
+    Message,
     Order,
+    PlatformEvent,
     Refund,
     Shop,
 )
@@ -68,6 +71,8 @@ OUTBOUND_KINDS: Final = ("phone_chase", "proactive_call", "notice_call", "callba
 CALL_KINDS: Final = ("proactive_call", "notice_call", "callback")
 """Outbound calls whose outcome is recorded here (a phone chase is a chase: chase_work)."""
 CALL_OUTCOMES: Final = ("reached", "no_answer", "busy", "wrong_number", "refused")
+CALL_ITEM_KINDS: Final = ("call", *CALL_KINDS)
+"""What the call page opens: an inbound call, and the outbound calls logged here."""
 CAMPAIGN_AUDIT: Final = "hotline.notice_campaign"
 CAMPAIGN_TAG: Final = "notice:"
 MAX_CAMPAIGN_NAME: Final = 40
@@ -105,36 +110,54 @@ async def lookup_caller(
     role; every lookup leaves an audit row (a phone number is buyer data)."""
     require(actor, LOOKUP_ACCESS)
     digits = normalize_phone(phone)
-    candidates = sorted({digits, phone.strip(), f"+86{digits}"})
     async with sessions.begin() as session:
         if not await _holds_hotline(session, actor):
             raise AccessDeniedError(actor, LOOKUP_ACCESS)
-        by_order = select(Order.buyer_id).where(
-            Order.shop_id == actor.shop_id, Order.receiver_phone.in_(candidates)
-        )
-        buyers = list(
-            await session.scalars(
-                select(Buyer)
-                .where(
-                    Buyer.shop_id == actor.shop_id,
-                    or_(Buyer.phone.in_(candidates), Buyer.id.in_(by_order)),
-                )
-                .order_by(Buyer.id)
-                .limit(10)
+        return await _phone_card(session, actor, phone, digits, now)
+
+
+async def _phone_card(
+    session: AsyncSession, actor: CurrentUser, phone: str, digits: str, now: datetime
+) -> dict[str, Any]:
+    """Buyers with this number, as caller cards; the lookup leaves an audit row."""
+    candidates = sorted({digits, phone.strip(), f"+86{digits}"})
+    by_order = select(Order.buyer_id).where(
+        Order.shop_id == actor.shop_id, Order.receiver_phone.in_(candidates)
+    )
+    buyers = list(
+        await session.scalars(
+            select(Buyer)
+            .where(
+                Buyer.shop_id == actor.shop_id,
+                or_(Buyer.phone.in_(candidates), Buyer.id.in_(by_order)),
             )
+            .order_by(Buyer.id)
+            .limit(10)
         )
-        cards = [await _caller_card(session, buyer) for buyer in buyers]
-        audit.record(
-            session,
-            shop_id=actor.shop_id,
-            actor_id=actor.id,
-            action="hotline.lookup",
-            target_type="phone",
-            target_id=mask_phone(digits) or "",
-            at=now,
-            detail={"buyer_ids": [b.id for b in buyers]},
-        )
+    )
+    cards = [await _caller_card(session, buyer) for buyer in buyers]
+    audit.record(
+        session,
+        shop_id=actor.shop_id,
+        actor_id=actor.id,
+        action="hotline.lookup",
+        target_type="phone",
+        target_id=mask_phone(digits) or "",
+        at=now,
+        detail={"buyer_ids": [b.id for b in buyers]},
+    )
     return {"phone": mask_phone(digits), "buyers": cards}
+
+
+def _order_json(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "external_id": order.external_id,
+        "status": order.status.value,
+        "amount_fen": order.amount_fen,
+        "campaign": order.campaign,
+        "created_at": order.created_at.isoformat(),
+    }
 
 
 async def _caller_card(session: AsyncSession, buyer: Buyer) -> dict[str, Any]:
@@ -170,17 +193,7 @@ async def _caller_card(session: AsyncSession, buyer: Buyer) -> dict[str, Any]:
         "tier": buyer.tier.value,
         "name": mask_name(buyer.name),
         "phone": mask_phone(buyer.phone),
-        "orders": [
-            {
-                "id": o.id,
-                "external_id": o.external_id,
-                "status": o.status.value,
-                "amount_fen": o.amount_fen,
-                "campaign": o.campaign,
-                "created_at": o.created_at.isoformat(),
-            }
-            for o in orders
-        ],
+        "orders": [_order_json(o) for o in orders],
         "open_refunds": [
             {
                 "id": r.id,
@@ -196,6 +209,93 @@ async def _caller_card(session: AsyncSession, buyer: Buyer) -> dict[str, Any]:
             for c in open_items
         ],
     }
+
+
+async def _inbound_phone(session: AsyncSession, conversation: Conversation) -> str | None:
+    """The number an inbound call came from: the ``call.inbound`` event its opening note
+    names (``message.source_event_id``), read by primary key."""
+    phone: str | None = await session.scalar(
+        select(PlatformEvent.payload["caller_phone"].as_string())
+        .join(Message, Message.source_event_id == PlatformEvent.id)
+        .where(
+            Message.conversation_id == conversation.id,
+            Message.sender == MessageSender.SYSTEM,
+            PlatformEvent.shop_id == conversation.shop_id,
+            PlatformEvent.type == "call.inbound",
+        )
+        .order_by(Message.id)
+        .limit(1)
+    )
+    return phone
+
+
+async def call_item_view(
+    sessions: SessionFactory, actor: CurrentUser, conversation_id: int, now: datetime
+) -> dict[str, Any]:
+    """One call item for the call page: the item, why it was opened (its system notes),
+    its order, and the caller card. An inbound call's card is the buyers its number finds
+    (a lookup, audited; holding the call is what allows it); an outbound call's card is
+    the buyer called. Which outcomes it takes: ``outcomes`` (``record_call_outcome``), or
+    none for an inbound call, which closes like a chat (with a disposition)."""
+    async with sessions.begin() as session:
+        conversation = await load_item(
+            session,
+            actor,
+            conversation_id,
+            WORK_ACCESS,
+            CALL_ITEM_KINDS,
+            allow_closed=True,
+            lock=False,
+        )
+        notes = list(
+            await session.scalars(
+                select(Message.text)
+                .where(
+                    Message.conversation_id == conversation.id,
+                    Message.sender == MessageSender.SYSTEM,
+                )
+                .order_by(Message.id)
+                .limit(20)
+            )
+        )
+        buyer = await session.get(Buyer, conversation.buyer_id) if conversation.buyer_id else None
+        order = await session.get(Order, conversation.order_id) if conversation.order_id else None
+        caller: dict[str, Any] = {"phone": None, "phone_order_id": None, "buyers": []}
+        raw_phone = (
+            await _inbound_phone(session, conversation) if conversation.kind == "call" else None
+        )
+        if raw_phone is not None:
+            try:
+                digits = normalize_phone(raw_phone)
+            except InputError:
+                digits = None  # a withheld or garbled number: nobody to look up
+            if digits is not None:
+                caller.update(await _phone_card(session, actor, raw_phone, digits, now))
+        elif buyer is not None:
+            contact = order
+            if contact is None and not buyer.phone:
+                fallback = await _contact_orders(session, actor.shop_id, [buyer.id])
+                contact = fallback.get(buyer.id)
+            phone, caller["phone_order_id"] = _contact_phone(buyer, contact)
+            caller["phone"] = mask_phone(phone)
+        if buyer is not None and buyer.id not in {card["id"] for card in caller["buyers"]}:
+            caller["buyers"].insert(0, await _caller_card(session, buyer))
+        return {
+            "conversation": {
+                **conversation_json(conversation),
+                "disposition": conversation.disposition,
+                "closed_at": conversation.closed_at.isoformat() if conversation.closed_at else None,
+                "not_before": (
+                    conversation.not_before.isoformat() if conversation.not_before else None
+                ),
+                "attempts": conversation.attempts,
+            },
+            "campaign": campaign_of(conversation),
+            "notes": notes,
+            "order": _order_json(order) if order is not None else None,
+            "caller": caller,
+            "outcomes": list(CALL_OUTCOMES) if conversation.kind in CALL_KINDS else [],
+        }
 
 
 # -- outbound: lists and outcomes --------------------------------------------------------
@@ -244,10 +344,15 @@ async def outbound_lists(
         shop_name = await session.scalar(select(Shop.name).where(Shop.id == actor.shop_id)) or ""
         buyers = await _by_id(session, Buyer, {c.buyer_id for c in rows})
         orders = await _by_id(session, Order, {c.order_id for c in rows})
+        unreachable = {c.buyer_id for c in rows if c.order_id is None and c.buyer_id}
+        fallback = await _contact_orders(
+            session, actor.shop_id, [i for i in unreachable if i in buyers and not buyers[i].phone]
+        )
     lists: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
     for c in rows:
         buyer = buyers.get(c.buyer_id or 0)
         order = orders.get(c.order_id or 0)
+        phone, phone_order_id = _contact_phone(buyer, order or fallback.get(c.buyer_id or 0))
         lists[c.kind].append(
             {
                 **conversation_json(c),
@@ -259,9 +364,8 @@ async def outbound_lists(
                         "id": buyer.id,
                         "nick": buyer.nick,
                         "tier": buyer.tier.value,
-                        "phone": mask_phone(
-                            buyer.phone or (order.receiver_phone if order else None)
-                        ),
+                        "phone": mask_phone(phone),
+                        "phone_order_id": phone_order_id,
                     }
                     if buyer
                     else None
@@ -280,6 +384,37 @@ async def outbound_lists(
             }
         )
     return lists
+
+
+def _contact_phone(buyer: Buyer | None, order: Order | None) -> tuple[str | None, int | None]:
+    """The number to call a buyer on, and the order it comes from (None: the buyer's own;
+    a reveal of it names that order)."""
+    if buyer is not None and buyer.phone:
+        return buyer.phone, None
+    if order is not None and order.receiver_phone:
+        return order.receiver_phone, order.id
+    return None, None
+
+
+async def _contact_orders(
+    session: AsyncSession, shop_id: str, buyer_ids: Sequence[int]
+) -> dict[int, Order]:
+    """Per buyer, the latest order with a receiver phone: how to reach a buyer whose call
+    is about no order (a proactive call) and who left no phone of their own."""
+    if not buyer_ids:
+        return {}
+    latest: dict[int, Order] = {}
+    for order in await session.scalars(
+        select(Order)
+        .where(
+            Order.shop_id == shop_id,
+            Order.buyer_id.in_(list(buyer_ids)),
+            Order.receiver_phone.is_not(None),
+        )
+        .order_by(Order.created_at.desc(), Order.id.desc())
+    ):
+        latest.setdefault(order.buyer_id, order)
+    return latest
 
 
 async def _by_id(session: AsyncSession, model: type[Any], ids: set[int | None]) -> dict[int, Any]:
@@ -583,9 +718,11 @@ async def campaign_progress(
 
 
 __all__ = [
+    "CALL_ITEM_KINDS",
     "CALL_OUTCOMES",
     "CampaignFilter",
     "CampaignResult",
+    "call_item_view",
     "campaign_progress",
     "campaigns",
     "create_notice_campaign",

@@ -132,9 +132,11 @@ async def open_item(
     kind: str | None = None,
     last_buyer_message_at: datetime | None = None,
     sort_key_config: RoutingConfig | None = None,
+    source_event_id: int | None = None,
 ) -> Conversation:
     """A new routable item from a role's decision (not yet placed). ``kind`` overrides the
-    decision's (a buyer's chat thread stays ``chat`` whichever role answers it)."""
+    decision's (a buyer's chat thread stays ``chat`` whichever role answers it); its notes
+    name ``source_event_id``, the platform event that opened it, if one did."""
     scheduled = not_before is not None and not_before > now
     conversation = Conversation(
         shop_id=shop_id,
@@ -177,6 +179,7 @@ async def open_item(
                 sender=MessageSender.SYSTEM,
                 text=text,
                 sent_at=now,
+                source_event_id=source_event_id,
             )
         )
     return conversation

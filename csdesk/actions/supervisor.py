@@ -2,8 +2,9 @@
 roles and the roster (排班), and the guided mode agents use on a backlog.
 
 - The board counts per role (queued, with an agent, agent silent) and lists the buyers
-  waiting longer than the 3-minute response window; per agent: status, roles and duties
-  on shift, load against capacity, guided-mode skips.
+  waiting longer than the 3-minute response window and the open items to act on (queued
+  best first, then those with an agent); per agent: status, roles and duties on shift,
+  load against capacity, guided-mode skips.
 - Reassign / transfer / close act on any open item of the shop; bulk runs one transaction
   per item, so one item that changed meanwhile does not undo the others.
 - The roster editor replaces one shop-local day; role swaps change an agent's on-shift
@@ -147,9 +148,15 @@ async def board(
             )
         )
         unanswered = await _unanswered(session, shop_id, now - timedelta(seconds=window_s))
+        open_items = await _open_items(session, shop_id)
         agents = await _agent_rows(session, shop_id, now, silent_items)
         skips = await _recent_skips(session, shop_id, now)
-        nicks = await _nicks(session, [c.buyer_id for c, _ in unanswered])
+        nicks = await _nicks(
+            session,
+            [c.buyer_id for c in (*(c for c, _ in unanswered), *silent_items, *open_items)],
+        )
+    silent_ids = {c.id for c in silent_items}
+    unanswered_ids = {c.id for c, _ in unanswered}
     skips_per_agent: dict[int, int] = {}
     for skip in skips:
         skips_per_agent[skip["agent_id"]] = skips_per_agent.get(skip["agent_id"], 0) + 1
@@ -177,9 +184,30 @@ async def board(
                 "role": c.role,
                 "kind": c.kind,
                 "assigned_agent_id": c.assigned_agent_id,
+                "buyer_nick": nicks.get(c.buyer_id or 0),
                 "silent_s": _seconds(now, c.assigned_at),
             }
             for c in silent_items[:BOARD_LIST_LIMIT]
+        ],
+        "items": [
+            {
+                "conversation_id": c.id,
+                "role": c.role,
+                "kind": c.kind,
+                "status": c.status.value,
+                "intent": c.intent,
+                "risk": c.risk,
+                "buyer_id": c.buyer_id,
+                "buyer_nick": nicks.get(c.buyer_id or 0),
+                "assigned_agent_id": c.assigned_agent_id,
+                "waiting_s": _seconds(now, c.enqueued_at or c.opened_at),
+                "with_agent_s": _seconds(now, c.assigned_at)
+                if c.status is ConversationStatus.ASSIGNED
+                else None,
+                "silent": c.id in silent_ids,
+                "unanswered": c.id in unanswered_ids,
+            }
+            for c in open_items
         ],
         "unanswered": [
             {
@@ -226,6 +254,24 @@ async def _unanswered(
         .order_by(Conversation.last_buyer_message_at, Conversation.id)
     )
     return [(conversation, at) for conversation, at in rows.all()]
+
+
+async def _open_items(session: AsyncSession, shop_id: str) -> list[Conversation]:
+    """What the board lists to act on: the queued items, best first, then the items with
+    an agent, longest held first (each up to ``BOARD_LIST_LIMIT``)."""
+    queued = await session.scalars(
+        select(Conversation)
+        .where(Conversation.shop_id == shop_id, Conversation.status == ConversationStatus.QUEUED)
+        .order_by(Conversation.sort_key.desc().nulls_last(), Conversation.id)
+        .limit(BOARD_LIST_LIMIT)
+    )
+    held = await session.scalars(
+        select(Conversation)
+        .where(Conversation.shop_id == shop_id, Conversation.status == ConversationStatus.ASSIGNED)
+        .order_by(Conversation.assigned_at, Conversation.id)
+        .limit(BOARD_LIST_LIMIT)
+    )
+    return [*queued, *held]
 
 
 async def _nicks(session: AsyncSession, buyer_ids: Sequence[int | None]) -> dict[int, str]:

@@ -681,6 +681,8 @@ async def on_call(
     at: datetime,
     now: datetime,
     outbox: Outbox,
+    *,
+    source: PlatformEvent | None = None,
 ) -> None:
     buyer: Buyer | None = None
     if data.get("buyer_nick"):
@@ -712,6 +714,8 @@ async def on_call(
         buyer_id=buyer.id if buyer else None,
         order_id=order.id if order else None,
         note=f"来电 {data['call_id']}",
+        # The call card finds the caller's number through the event named on this note.
+        source_event_id=source.id if source is not None else None,
     )
 
 
@@ -746,6 +750,9 @@ class RoutingEngine:
             await on_message(session, ctx, event.payload, at, now, outbox, run=run, source=event)
             return
         await message_runs.end_run(session, outbox)
+        if event.type == "call.inbound":
+            await on_call(session, ctx, event.payload, at, now, outbox, source=event)
+            return
         await HANDLERS[event.type](session, ctx, event.payload, at, now, outbox)
 
 

@@ -20,6 +20,7 @@ from csdesk.auth.csrf import (
 )
 from csdesk.auth.current import (
     SESSION_KEY,
+    CurrentUser,
     auth_now,
     current_user,
     template_context,
@@ -29,6 +30,8 @@ from csdesk.auth.sessions import SESSION_COOKIE, clear_session_cookie, set_sessi
 from csdesk.auth.setup import LOGIN_THROTTLE_KEY
 from csdesk.auth.throttle import Throttled
 from csdesk.keys import SESSIONS_KEY, SETTINGS_KEY, TEMPLATES_KEY
+from csdesk.storage.enums import ServiceRole, UserRole
+from csdesk.storage.models import AgentProfile
 
 routes = web.RouteTableDef()
 
@@ -160,6 +163,18 @@ async def logout(request: web.Request) -> web.Response:
     return response
 
 
+async def _work_roles(request: web.Request, user: CurrentUser) -> set[str]:
+    """The service roles whose workbench pages the home page links: an agent's own (the
+    roles they hold), every role for those who work any item (supervisors), else none."""
+    if not can(user, "workbench.use"):
+        return set()
+    if user.role is not UserRole.AGENT:
+        return {role.value for role in ServiceRole}
+    async with request.app[SESSIONS_KEY]() as session:
+        profile = await session.get(AgentProfile, user.id)
+    return {str(role) for role in profile.service_roles} if profile is not None else set()
+
+
 @routes.get("/console/")
 async def console_home(request: web.Request) -> web.Response:
     user = current_user(request)
@@ -168,6 +183,10 @@ async def console_home(request: web.Request) -> web.Response:
         request,
         "console_home.html",
         can_read_audit=can(user, "audit.read"),
+        work_roles=await _work_roles(request, user),
+        can_supervise=can(user, "supervisor.board"),
+        can_edit_roster=can(user, "roster.edit"),
+        can_use_guided=can(user, "guided.use"),
     )
 
 

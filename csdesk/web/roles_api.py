@@ -528,7 +528,8 @@ OPENAPI: dict[str, dict[str, Any]] = {
     },
     "/api/v1/chases/mine": {
         "get": op(
-            "My chases: in hand, then waiting for their next attempt; with the script "
+            "My chases: in hand, then waiting for their next attempt; with the phone and "
+            "chat scripts, when the buyer may be contacted and whether quiet hours hold now "
             "(supervisors: ?agent_id=)",
             errors=("400", "401", "403"),
             params=[query("agent_id", {"type": "integer"})],

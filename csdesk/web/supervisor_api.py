@@ -189,7 +189,8 @@ OPENAPI: dict[str, dict[str, Any]] = {
     "/api/v1/supervisor/board": {
         "get": op(
             "Live board: per role queued / with agent / silent / 3-minute unanswered; "
-            "per agent status, roles, duties, load; guided-mode skips",
+            "per agent status, roles, duties, load; the open items to act on; "
+            "guided-mode skips",
             errors=("400", "401", "403"),
             params=[query("silent_s", {"type": "integer", "minimum": 0})],
         )

@@ -166,8 +166,10 @@ async def signed_in(desk: Desk, browser: Browser) -> AsyncIterator[SignIn]:
         await context.close()
 
 
-def screenshot_path(tmp_path: Path) -> Path:
-    """``docs/screenshot-workbench.png`` when CSDESK_UPDATE_SCREENSHOT=1, else a temp file."""
+def screenshot_path(tmp_path: Path, name: str = "workbench") -> Path:
+    """``docs/screenshot-{name}.png`` when CSDESK_UPDATE_SCREENSHOT=1, else a temp file
+    (the README shows the workbench and the order review page)."""
+    filename = f"screenshot-{name}.png"
     if os.environ.get("CSDESK_UPDATE_SCREENSHOT") == "1":
-        return Path(__file__).resolve().parents[2] / "docs" / "screenshot-workbench.png"
-    return tmp_path / "screenshot-workbench.png"
+        return Path(__file__).resolve().parents[2] / "docs" / filename
+    return tmp_path / filename

@@ -370,6 +370,10 @@ async def test_chase_list_outcomes_and_recovered_amount(
     assert (row["id"], row["status"]) == (chase.id, "assigned")
     assert "测试店" in row["script"]
     assert "保温杯" in row["script"]
+    # The chat message names the buyer, the order and its amount.
+    for part in ("测试店", "买家小王", "T-C1", "¥299.00", "保温杯"):
+        assert part in row["chat_script"]
+    assert isinstance(row["quiet_now"], bool)
     assert (await call(client, "GET", "/api/v1/chases/mine", other))["chases"] == []
     bad = await call(
         client, "POST", f"/api/v1/chases/{chase.id}/outcome", mine, {"outcome": "maybe"}, status=400
@@ -392,6 +396,8 @@ async def test_chase_list_outcomes_and_recovered_amount(
     (row,) = (await call(client, "GET", "/api/v1/chases/mine", mine))["chases"]
     assert row["status"] == "scheduled"
     assert row["attempts"] == 1
+    # The next attempt was scheduled past the quiet hours: that is when contact is allowed.
+    assert row["allowed_at"] == row["next_chase_at"] == attempt["next_chase_at"]
     again = await call(
         client, "POST", f"/api/v1/chases/{chase.id}/outcome", mine, {"outcome": "busy"}, status=409
     )

@@ -108,6 +108,45 @@ async def test_board_numbers_match_the_floor(
     assert calm["roles"]["presales"]["agent_silent"] == 0
 
 
+async def test_board_lists_the_open_items_to_act_on(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
+) -> None:
+    presales, _ = await agent(sessions, shop_id, "pre", [P.PRESALES], chat_capacity=1)
+    boss = await login_as(sessions, shop_id, "lead", UserRole.SUPERVISOR)
+    await message(client, "先来的", "有货吗", ago=timedelta(minutes=4))
+    await message(client, "排队的", "在吗")
+    await message(client, "退款的", "东西坏了 我要退款")
+    held = await chat_of(sessions, "先来的")
+    queued = await chat_of(sessions, "排队的")
+    refund = await chat_of(sessions, "退款的")
+    assert held.assigned_agent_id == presales
+    assert queued.status is refund.status is ConversationStatus.QUEUED
+
+    board = await call(client, "GET", "/api/v1/supervisor/board?silent_s=0", boss)
+    rows = {row["conversation_id"]: row for row in board["items"]}
+    assert set(rows) == {held.id, queued.id, refund.id}
+    # Queued first (best first), then the items with an agent.
+    assert [row["status"] for row in board["items"]] == ["queued", "queued", "assigned"]
+    assert (rows[held.id]["buyer_nick"], rows[held.id]["assigned_agent_id"]) == ("先来的", presales)
+    assert (rows[held.id]["silent"], rows[held.id]["unanswered"]) == (True, True)
+    assert rows[held.id]["with_agent_s"] is not None
+    assert (rows[queued.id]["buyer_nick"], rows[queued.id]["role"]) == ("排队的", "presales")
+    assert (rows[queued.id]["silent"], rows[queued.id]["unanswered"]) == (False, False)
+    assert rows[queued.id]["with_agent_s"] is None
+    assert rows[refund.id]["role"] == "refund"
+    assert [s["buyer_nick"] for s in board["agent_silent"]] == ["先来的"]
+
+    await call(
+        client,
+        "POST",
+        BULK,
+        boss,
+        {"action": "close", "conversation_ids": [queued.id], "disposition": "spam"},
+    )
+    board = await call(client, "GET", "/api/v1/supervisor/board", boss)
+    assert {row["conversation_id"] for row in board["items"]} == {held.id, refund.id}
+
+
 # -- moving work ----------------------------------------------------------------------------
 
 

@@ -182,3 +182,35 @@ def test_pick_chaser(
     buyer_id: int, chasers: dict[int, int], designated: int | None, expected: int | None
 ) -> None:
     assert payment_chasing.pick_chaser(buyer_id, chasers, designated) == expected
+
+
+# Chat chases keep 22:00-08:00; this shop's hotline calls out only 09:00-21:00.
+CALLS_9_TO_21 = RoutingConfig.from_overrides(
+    {"hotline": {"outbound_quiet_start": "21:00", "outbound_quiet_end": "09:00"}}
+)
+
+
+@pytest.mark.parametrize(
+    ("at", "phone", "expected"),
+    [
+        (sh(11, 12), False, sh(11, 12)),
+        (sh(11, 12), True, sh(11, 12)),
+        (sh(11, 23), False, sh(12, 8)),
+        (sh(11, 23), True, sh(12, 9)),  # a call also waits for the hotline's hours
+        (sh(12, 8, 30), False, sh(12, 8, 30)),
+        (sh(12, 8, 30), True, sh(12, 9)),
+        (sh(11, 21, 30), False, sh(11, 21, 30)),
+        (sh(11, 21, 30), True, sh(12, 9)),
+    ],
+)
+def test_contact_allowed_at(at: datetime, phone: bool, expected: datetime) -> None:
+    assert payment_chasing.contact_allowed_at(at, CALLS_9_TO_21, phone=phone) == expected
+
+
+def test_chat_chase_script_names_the_buyer_order_and_amount() -> None:
+    script = payment_chasing.chat_chase_script("某某旗舰店", "小鱼", "T-1001", 129_905, "投影仪")
+    for part in ("小鱼您好", "某某旗舰店", "T-1001", "¥1299.05", "投影仪"):
+        assert part in script
+    # An offer to help, once: no pressure words.
+    assert not any(word in script for word in ("赶紧", "马上付款", "最后机会", "不知道"))
+    assert payment_chasing.chat_chase_script("某某旗舰店", "", "T-1", 5, "").startswith("亲您好")

@@ -101,9 +101,50 @@ TABLES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
             "chased": N_("Chased"),
             "chase_scheduled": N_("Chase scheduled"),
             "address_fixed": N_("Address corrected"),
+            "order_approved": N_("Order approved"),
+            "on_hold": N_("On hold"),
             "resolved": N_("Resolved"),
         },
         "pii_field": {"phone": N_("Phone"), "address": N_("Address"), "name": N_("Name")},
+        "duty": {
+            "review": N_("Refund review duty"),
+            "processing": N_("Refund processing duty"),
+            "designated_chaser": N_("Designated chaser"),
+        },
+        # 订单审核: the automatic checks a paid order can fail (roles.order_review.FlagCode).
+        "flag": {
+            "address_missing": N_("No delivery address"),
+            "address_too_short": N_("Address too short"),
+            "address_no_province": N_("Province missing"),
+            "address_no_city": N_("City missing"),
+            "address_no_district": N_("District missing"),
+            "address_no_detail": N_("Street and number missing"),
+            "address_vague": N_("Vague address"),
+            "address_po_box": N_("Post-office box"),
+            "receiver_incomplete": N_("Receiver incomplete"),
+            "status_abnormal": N_("Order status not normal"),
+            "gift_missing": N_("Promised gift missing"),
+            "gift_unexpected": N_("Gift not in the campaign"),
+            "campaign_mismatch": N_("Campaign not running"),
+            "invoice_requested": N_("Invoice requested"),
+            "duplicate_suspected": N_("Suspected duplicate order"),
+        },
+        # 催付: what came of one chase (actions.chase_work.OUTCOMES).
+        "chase_outcome": {
+            "paid_promised": N_("Promised to pay"),
+            "no_answer": N_("No answer"),
+            "busy": N_("Busy, try later"),
+            "declined": N_("Does not want it"),
+            "wrong_number": N_("Wrong contact"),
+        },
+        # 热线外呼: what came of one outbound call (actions.hotline_work.CALL_OUTCOMES).
+        "call_outcome": {
+            "reached": N_("Reached"),
+            "no_answer": N_("Did not pick up"),
+            "busy": N_("Line busy"),
+            "wrong_number": N_("Wrong number"),
+            "refused": N_("Refused to talk"),
+        },
     }
 )
 

@@ -9,9 +9,16 @@ import { formatWait, secondsSince } from "./time.js";
 // Refund items have their own page (the refund workbench) rather than the chat view.
 // Items whose work happens on a role workbench page open there as a plain link; the rest
 // open in the chat column. One line per kind, so each role page adds only its own.
-const ITEM_PAGES = new Map([
+export const ITEM_PAGES = new Map([
   ["refund_review", "/console/refund-items/"],
   ["refund_processing", "/console/refund-items/"],
+  ["order_check", "/console/order-items/"],
+  ["payment_chase", "/console/chases?item="],
+  ["phone_chase", "/console/chases?item="],
+  ["call", "/console/call-items/"],
+  ["proactive_call", "/console/call-items/"],
+  ["notice_call", "/console/call-items/"],
+  ["callback", "/console/call-items/"],
 ]);
 
 export function createList({ onOpen }) {
