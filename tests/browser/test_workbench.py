@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.async_api import WebSocketRoute, expect
+from playwright.async_api import Page, WebSocketRoute, expect
 from sqlalchemy import select
 
 from csdesk.actions.users import create_user
@@ -312,3 +312,79 @@ async def test_send_key_and_panel_layout_are_remembered_per_agent(
         "aria-expanded", "false"
     )
     await expect(page.get_by_label("发送键")).to_have_value("ctrl-enter")
+
+
+async def set_tab_hidden(page: Page, hidden: bool) -> None:
+    """Headless tabs are always visible: stand in for the agent switching tabs by overriding
+    ``document.visibilityState`` and firing ``visibilitychange``, as the browser would."""
+    await page.evaluate(
+        """(hidden) => {
+          const state = hidden ? "hidden" : "visible";
+          const define = (name, value) =>
+            Object.defineProperty(document, name, { configurable: true, get: () => value });
+          define("visibilityState", state);
+          define("hidden", hidden);
+          document.dispatchEvent(new Event("visibilitychange"));
+        }""",
+        hidden,
+    )
+
+
+async def test_unread_messages_count_in_the_title_and_chime_every_30_s_until_read(
+    desk: Desk, signed_in: SignIn, sessions: SessionFactory, shop_id: str
+) -> None:
+    await make_agent(sessions, shop_id, "xiaomei", [P.PRESALES])
+    await desk.event("message.received", {"buyer_nick": "小鱼", "text": "在吗"})
+    page = await signed_in("xiaomei", AGENT_PASSWORD)
+    await page.clock.install()  # real time flows; fast_forward jumps over the 30 s
+    await page.reload()
+    await expect(page.locator("html[data-workbench='ready']")).to_be_attached()
+    root = page.locator("#workbench")
+    await expect(page.locator("#chat-title")).to_have_text("小鱼")
+    await expect(page).to_have_title("工作台 · csdesk")
+    await page.locator("#transcript").click()  # a gesture: the browser lets audio start
+
+    # A new chat while another is open: unread, in the title, one chime.
+    await desk.event("message.received", {"buyer_nick": "阿杰", "text": "有黑色的吗"})
+    await expect(page.locator("#conversation-list .conv-row")).to_have_count(2)
+    await expect(page).to_have_title("(1) 工作台 · csdesk")
+    await expect(root).to_have_attribute("data-alerts-rung", "1")
+    await desk.event("message.received", {"buyer_nick": "阿杰", "text": "在吗在吗"})
+    await expect(page).to_have_title("(2) 工作台 · csdesk")
+    await expect(root).to_have_attribute("data-alerts-rung", "2")
+    await expect(root).to_have_attribute("data-alert-sound", "played")
+
+    # Unread for 30 s: it chimes again.
+    await page.clock.fast_forward("00:31")
+    await expect(root).to_have_attribute("data-alerts-rung", "3")
+
+    # Opening the conversation reads it; no more chimes.
+    await page.locator("#conversation-list .conv-row").filter(has_text="阿杰").click()
+    await expect(page.locator("#chat-title")).to_have_text("阿杰")
+    await expect(page).to_have_title("工作台 · csdesk")
+    await expect(root).to_have_attribute("data-unread", "0")
+    await page.clock.fast_forward("00:31")
+    await page.clock.fast_forward("00:31")
+    await expect(root).to_have_attribute("data-alerts-rung", "3")
+
+    # The tab in the background: even the open conversation's messages are unread, until
+    # the agent comes back to the tab.
+    await set_tab_hidden(page, True)
+    await desk.event("message.received", {"buyer_nick": "阿杰", "text": "人呢"})
+    await expect(page.locator("#messages")).to_contain_text("人呢")
+    await expect(page).to_have_title("(1) 工作台 · csdesk")
+    await expect(root).to_have_attribute("data-alerts-rung", "4")
+    await set_tab_hidden(page, False)
+    await expect(page).to_have_title("工作台 · csdesk")
+
+    # The agent's choice: no chime while the tab is in front (the title still counts);
+    # remembered with the other preferences.
+    toggle = page.get_by_label("页面在前台时也响铃")
+    await expect(toggle).to_be_checked()
+    await toggle.uncheck()
+    await desk.event("message.received", {"buyer_nick": "小鱼", "text": "还有一个问题"})
+    await expect(page).to_have_title("(1) 工作台 · csdesk")
+    await expect(root).to_have_attribute("data-alert-sound", "muted")
+    await expect(root).to_have_attribute("data-alerts-rung", "4")
+    await page.reload()
+    await expect(page.get_by_label("页面在前台时也响铃")).not_to_be_checked()

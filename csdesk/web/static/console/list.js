@@ -204,7 +204,6 @@ export function createList({ onOpen }) {
     neighbour,
     has: (id) => rows.has(id),
     longest: () => longestId,
-    waitingCount: () => [...rows.values()].filter((row) => row.data.waiting_since).length,
     row: (id) => rows.get(id)?.data || null,
   };
 }

@@ -1,6 +1,7 @@
 // The agent workbench: wires the list, chat, buyer panel, dialogs, keyboard map and live
 // connection around one piece of state (my status, my conversations, the open one).
 
+import { createAlerts } from "./alerts.js";
 import { api } from "./api.js";
 import { createChat } from "./chat.js";
 import {
@@ -106,7 +107,7 @@ const transfer = createTransferDialog({
   onDone: (id, result) => {
     const role = label("role", result.to_role);
     announce(t("{name}: transferred to {role}.", { name: nameOf(id), role }));
-    list.remove(id);
+    removeFromList(id);
     chat.ended(id, t("Transferred to {role}.", { role }));
     openNextAfter(id);
   },
@@ -115,16 +116,25 @@ const closing = createCloseDialog({
   getConversation: () => chat.current(),
   onDone: (id) => {
     announce(t("{name}: conversation closed.", { name: nameOf(id) }));
-    list.remove(id);
+    removeFromList(id);
     chat.ended(id, t("This conversation is closed."));
     openNextAfter(id);
   },
 });
 const cheatSheet = createCheatSheet();
+const alerts = createAlerts({
+  prefs,
+  baseTitle,
+  isOpen: (id) => id === openId,
+  root: byId("workbench"),
+  focusedToggle: byId("alert-focused"),
+});
+document.addEventListener("visibilitychange", () => alerts.seen(openId));
 
-function updateTitle() {
-  const waiting = list.waitingCount();
-  document.title = waiting ? `(${waiting}) ${baseTitle}` : baseTitle;
+/** Conversations leave my list (closed, transferred, requeued). */
+function removeFromList(id) {
+  list.remove(id);
+  alerts.forget(id);
 }
 
 function openNextAfter() {
@@ -136,6 +146,7 @@ async function openConversation(id, { focus = false, push = true } = {}) {
   const shown = chat.current();
   if (id === openId && shown?.id === id && !shown.ended) {
     if (focus) chat.focusReply(); // already open: nothing to reload
+    alerts.seen(id);
     return;
   }
   const seq = ++openSeq;
@@ -153,6 +164,7 @@ async function openConversation(id, { focus = false, push = true } = {}) {
     if (seq !== openSeq) return;
     await chat.open(detail);
     panel.render(buyer);
+    alerts.seen(id);
     if (focus) chat.focusReply();
   } catch (err) {
     if (seq !== openSeq) return;
@@ -177,7 +189,7 @@ async function refresh() {
   setTimeZone(next.timezone);
   renderShift();
   list.replace(next.conversations);
-  updateTitle();
+  alerts.keepOnly(next.conversations.map((conversation) => conversation.id));
   openFirstIfIdle();
 }
 
@@ -189,25 +201,31 @@ async function onEvent(type, payload) {
   if (type === "conversation.assigned") {
     const conversation = payload.conversation || {};
     if (conversation.assigned_agent_id !== me.id) return;
+    const isNew = !list.has(conversation.id);
     const detail = await api(`/api/v1/conversations/${conversation.id}`);
     list.upsert(detail);
-    updateTitle();
+    if (isNew) {
+      const last = detail.last_message;
+      alerts.arrived(detail.id, last && last.sender === "buyer" ? last.id : "assigned");
+    }
     openFirstIfIdle();
   } else if (type === "message.created") {
-    list.onMessage(payload.conversation_id, payload.message);
-    chat.onMessage(payload.conversation_id, payload.message);
-    updateTitle();
+    const message = payload.message || {};
+    list.onMessage(payload.conversation_id, message);
+    chat.onMessage(payload.conversation_id, message);
+    if (message.sender === "buyer" && list.has(payload.conversation_id)) {
+      alerts.arrived(payload.conversation_id, message.id);
+    }
   } else if (type === "conversation.closed" || type === "conversation.requeued") {
     const id = payload.conversation_id ?? payload.conversation?.id;
     if (id === undefined || !list.has(id)) return;
-    list.remove(id);
+    removeFromList(id);
     chat.ended(
       id,
       type === "conversation.closed"
         ? t("This conversation is closed.")
         : t("This conversation went back to the queue."),
     );
-    updateTitle();
   } else if (type === "agent.status") {
     if (payload.agent_id === me.id && state) {
       state.me.status = payload.status;
@@ -312,10 +330,7 @@ async function start() {
     picker.setLibrary({ groups: [] }); // people without workbench rights see no phrases
   }
   if (boot.conversation_id) openConversation(boot.conversation_id, { push: false });
-  window.setInterval(() => {
-    list.tick();
-    updateTitle();
-  }, 1000);
+  window.setInterval(() => list.tick(), 1000);
   live.start();
   document.documentElement.dataset.workbench = "ready";
 }
