@@ -65,6 +65,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         events_api,
         health,
         live,
+        metrics,
         openapi,
         queues_api,
         roles_api,
@@ -103,6 +104,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     # openapi.PATHS, an ``OPENAPI`` dict of path entries.
     web_modules = [
         health,
+        metrics,
         auth_views,
         events_api,
         openapi,

@@ -34,6 +34,7 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
         "me.read": Rule(EVERYONE),
         "live.subscribe": Rule(EVERYONE),
         "audit.read": Rule(SUPERVISOR_AND_UP),
+        "metrics.read": Rule(SUPERVISOR_AND_UP),
         # Initial rules for routes still being built; their authors own the final say.
         "events.read": Rule(SUPERVISOR_AND_UP),
         "queues.read": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}),

@@ -37,8 +37,15 @@ def is_public(request: web.Request) -> bool:
     )
 
 
+MACHINE_PATHS: Final = frozenset({"/metrics"})
+"""Read by programs (a Prometheus scraper), not people: answered like the API (401, not a
+redirect to the login page)."""
+
+
 def is_api(request: web.Request) -> bool:
-    return request.path == "/api" or request.path.startswith("/api/")
+    return (
+        request.path == "/api" or request.path.startswith("/api/") or request.path in MACHINE_PATHS
+    )
 
 
 def redirect(location: str, status: int = 302) -> web.Response:

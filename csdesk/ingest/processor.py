@@ -219,6 +219,8 @@ class EventProcessor:
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
+        self.totals: dict[str, int] = {}
+        """Events this process applied since it started, by outcome (for ``/metrics``)."""
 
     async def notify(self, row_ids: Sequence[int]) -> None:
         self._idle.clear()
@@ -251,7 +253,7 @@ class EventProcessor:
             deferred: list[int] = []
             try:
                 async with self._gate.background():
-                    await process_events(
+                    counts = await process_events(
                         self._sessions,
                         self._bus,
                         self._queue_index,
@@ -262,6 +264,8 @@ class EventProcessor:
                         stop_early=lambda: self._gate.acceptance_waited() >= self._yield_after_s,
                         deferred=deferred,
                     )
+                for outcome, n in counts.items():
+                    self.totals[outcome] = self.totals.get(outcome, 0) + n
             except Exception:
                 log.exception(
                     "processing a batch of %d events failed; the sweep retries", len(batch)

@@ -102,6 +102,11 @@ class LiveHub:
         return self._store.owner
 
     @property
+    def connection_count(self) -> int:
+        """Websockets open on this process now."""
+        return len(self._connections)
+
+    @property
     def queue_ids(self) -> frozenset[str]:
         """Queues this process holds (for tests and the bench)."""
         return frozenset(self._queues)
