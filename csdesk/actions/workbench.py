@@ -1,5 +1,10 @@
 """What agents do to their work: status, replies, closing, transfers, chase outcomes.
 
+A reply using one of the shop's forbidden phrases (服务态度提醒,
+``routing.console.forbidden_phrases``) is held: nothing is stored and
+:class:`ReplyHeldError` names the phrases, until the agent rewrites it or sends it anyway,
+which the audit log records (``reply.forbidden_override``).
+
 Every function owns its transaction and flushes the outbox after commit. Capacity freed
 (closing, coming online) is filled from the queue at once.
 """
@@ -14,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions.outbox import Deps, Outbox, transaction
 from csdesk.actions.routing import fill_agent, requeue
+from csdesk.auth import audit
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
+from csdesk.qc.forbidden_phrases import PhraseHit, find_forbidden
 from csdesk.roles import payment_chasing
 from csdesk.routing import facts as loaded
 from csdesk.storage.enums import AgentStatus, ConversationStatus, MessageSender, ServiceRole
@@ -24,6 +31,15 @@ from csdesk.storage.models import AgentProfile, Buyer, Conversation, Message, Or
 
 class WorkError(ValueError):
     """The requested change does not apply (not yours, already closed, unknown role)."""
+
+
+class ReplyHeldError(ValueError):
+    """服务态度提醒: the reply uses forbidden phrases; it was not sent."""
+
+    def __init__(self, hits: Sequence[PhraseHit]) -> None:
+        self.hits = tuple(hits)
+        names = "、".join(f"“{hit.phrase}”" for hit in self.hits)
+        super().__init__(f"text: held, uses {names} (服务态度提醒)")
 
 
 async def _own_open(
@@ -96,12 +112,25 @@ async def set_agent_status(
 
 
 async def reply(
-    deps: Deps, shop_id: str, agent_id: int, conversation_id: int, text: str, now: datetime
+    deps: Deps,
+    shop_id: str,
+    agent_id: int,
+    conversation_id: int,
+    text: str,
+    now: datetime,
+    *,
+    send_anyway: bool = False,
 ) -> int:
+    """Send a reply to the buyer. Held (:class:`ReplyHeldError`) while it uses a forbidden
+    phrase, unless ``send_anyway``: then it is sent and the override audited."""
     if not text.strip():
         raise WorkError("text: must not be empty")
     async with transaction(deps) as (session, outbox):
         conversation = await _own_open(session, shop_id, agent_id, conversation_id)
+        ctx = await loaded.load_shop_context(session, shop_id)
+        hits = find_forbidden(text, ctx.routing.console.active_forbidden_phrases)
+        if hits and not send_anyway:
+            raise ReplyHeldError(hits)
         message = Message(
             shop_id=shop_id,
             conversation_id=conversation.id,
@@ -114,6 +143,21 @@ async def reply(
         if conversation.first_response_at is None:
             conversation.first_response_at = now
         await session.flush()
+        if hits:
+            audit.record(
+                session,
+                shop_id=shop_id,
+                actor_id=agent_id,
+                action="reply.forbidden_override",
+                target_type="message",
+                target_id=message.id,
+                at=now,
+                reason="仍然发送 / sent anyway",
+                detail={
+                    "conversation_id": conversation.id,
+                    "phrases": [hit.phrase for hit in hits],
+                },
+            )
         outbox.publish(
             BusEvent(
                 ev.MESSAGE_CREATED,
@@ -276,6 +320,7 @@ async def record_chase_attempt(
 
 
 __all__ = [
+    "ReplyHeldError",
     "WorkError",
     "close",
     "record_chase_attempt",

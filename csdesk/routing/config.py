@@ -189,6 +189,42 @@ class HotlineConfig:
         yield from _non_negative("proactive_call_delay_s", self.proactive_call_delay_s)
 
 
+DEFAULT_FORBIDDEN_PHRASES: Mapping[str, str] = _frozen(
+    {
+        "不知道": "推诿，显得不专业：说“我帮您查一下”，查清后答复",
+        "自己看": "把事情推回给买家：把要看的内容直接发给买家",
+        "你自己去": "把事情推回给买家：告诉买家具体怎么做，或替买家去办",
+        "没办法": "拒绝得太生硬：说明原因，再给出能做的办法",
+        "爱买不买": "对买家不敬，会被投诉",
+        "不归我管": "推诿：为买家转接到负责的同事",
+    }
+)
+"""服务态度提醒: phrases a reply is held for, each with why and what to say instead."""
+
+
+@dataclass(frozen=True)
+class ConsoleConfig:
+    """What the agent workbench checks and says on the shop's behalf."""
+
+    forbidden_phrases: Mapping[str, str | None] = field(
+        default_factory=lambda: DEFAULT_FORBIDDEN_PHRASES
+    )
+    """服务态度提醒: a reply containing one of these is held until the agent rewrites it or
+    sends it anyway (recorded). Keyed by phrase, the value says why; ``null`` removes a
+    default phrase. Matched like buyer text in triage (full-width, Traditional, case)."""
+
+    @property
+    def active_forbidden_phrases(self) -> Mapping[str, str]:
+        return _frozen({p: why for p, why in self.forbidden_phrases.items() if why is not None})
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        for phrase, why in self.forbidden_phrases.items():
+            if not phrase.strip():
+                yield "forbidden_phrases", "a phrase must not be empty"
+            elif why is not None and not why.strip():
+                yield f"forbidden_phrases.{phrase}", "say why the phrase is held"
+
+
 @dataclass(frozen=True)
 class ValueStep:
     min_fen: int
@@ -356,6 +392,7 @@ class RoutingConfig:
     hotline: HotlineConfig = field(default_factory=HotlineConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     triage: TriageRules = field(default_factory=default_rules)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -388,3 +388,48 @@ async def test_unread_messages_count_in_the_title_and_chime_every_30_s_until_rea
     await expect(root).to_have_attribute("data-alerts-rung", "4")
     await page.reload()
     await expect(page.get_by_label("页面在前台时也响铃")).not_to_be_checked()
+
+
+async def test_a_reply_with_a_forbidden_phrase_is_held_then_sent_anyway(
+    desk: Desk, signed_in: SignIn, sessions: SessionFactory, shop_id: str
+) -> None:
+    await make_agent(sessions, shop_id, "xiaomei", [P.PRESALES])
+    await add_lead(sessions, shop_id)
+    await desk.event("message.received", {"buyer_nick": "小鱼", "text": "这个有货吗"})
+    page = await signed_in("xiaomei", AGENT_PASSWORD)
+    await expect(page.locator("#chat-title")).to_have_text("小鱼")
+    box = page.get_by_label("回复买家")
+    sent = page.locator("#messages .msg-agent")
+    reminder = page.locator("#held-box")
+
+    await box.fill("不知道呢")
+    await box.press("Enter")
+    alert = page.get_by_role("alert").filter(has_text="服务态度提醒")
+    await expect(alert).to_contain_text("服务态度提醒：这条回复还没有发出。")
+    await expect(alert).to_contain_text("“不知道”：推诿")
+    await expect(sent).to_have_count(0)
+    await expect(box).to_have_value("不知道呢")
+
+    # Editing puts the reminder away; the rewritten reply is checked again on sending.
+    await page.get_by_role("button", name="修改回复").click()
+    await expect(reminder).to_be_hidden()
+    await expect(box).to_be_focused()
+    await box.fill("这个我也不知道，你自己看详情页吧")
+    await box.press("Enter")
+    await expect(alert).to_contain_text("“不知道”")
+    await expect(alert).to_contain_text("“自己看”：把事情推回给买家")
+    await expect(sent).to_have_count(0)
+
+    await page.get_by_role("button", name="仍然发送").click()
+    await expect(sent).to_have_text(re.compile("这个我也不知道，你自己看详情页吧"))
+    await expect(reminder).to_be_hidden()
+    await expect(box).to_have_value("")
+
+    lead = await signed_in("lead", LEAD_PASSWORD)
+    response = await lead.request.get("/api/v1/audit")
+    overrides = [
+        e for e in (await response.json())["items"] if e["action"] == "reply.forbidden_override"
+    ]
+    assert len(overrides) == 1
+    assert overrides[0]["actor_username"] == "xiaomei"
+    assert overrides[0]["detail"]["phrases"] == ["不知道", "自己看"]

@@ -29,7 +29,7 @@ from csdesk.clock import utcnow
 from csdesk.settings import Settings
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import AgentStatus, ConversationStatus, ServiceRole, UserRole
-from csdesk.storage.models import AgentProfile, Conversation
+from csdesk.storage.models import AgentProfile, Conversation, Shop
 from tests.helpers import deps, order_data, post_event, settle
 
 P = ServiceRole
@@ -276,6 +276,68 @@ async def test_reply_needs_csrf_and_every_variable_filled(
     (row,) = (await mei.json("/api/v1/workbench"))["conversations"]
     assert row["waiting_since"] is None
     assert row["last_message"]["text"] == "亲，有货的，今天下单今天发"
+
+
+async def test_a_reply_with_a_forbidden_phrase_is_held_until_sent_anyway(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str, person: PersonFactory
+) -> None:
+    await add_agent(sessions, shop_id, "xiaomei", [P.PRESALES])
+    await add_lead(sessions, shop_id)
+    await buyer_says(client, "小鱼", "这个有货吗")
+    conversation = await only_conversation(sessions)
+    mei = await person("xiaomei")
+    path = f"/api/v1/conversations/{conversation.id}/reply"
+    transcript = f"/api/v1/conversations/{conversation.id}/messages"
+    text = "我也不知道，你自己看物流吧"
+
+    response = await mei.post(path, {"text": text})
+    assert response.status == 422
+    held = await response.json()
+    assert held["held"] == "forbidden_phrases"
+    assert held["field"] == "text"
+    assert [hit["phrase"] for hit in held["hits"]] == ["不知道", "自己看"]
+    assert all(hit["reason"] for hit in held["hits"])
+    assert "不知道" in held["error"]
+    # Written in Traditional characters and full-width punctuation, it is the same phrase.
+    response = await mei.post(path, {"text": "這個沒辦法！"})
+    assert response.status == 422
+    assert [hit["phrase"] for hit in (await response.json())["hits"]] == ["没办法"]
+    response = await mei.post(path, {"text": text, "send_anyway": "yes"})
+    assert response.status == 400
+    assert (await response.json())["field"] == "send_anyway"
+    assert [m["sender"] for m in (await mei.json(transcript))["items"]] == ["buyer"]
+    assert (await mei.json("/api/v1/workbench"))["conversations"][0]["waiting_since"]
+
+    response = await mei.post(path, {"text": text, "send_anyway": True})
+    assert response.status == 201, await response.text()
+    sent = (await response.json())["message"]
+    assert [m["text"] for m in (await mei.json(transcript))["items"]] == ["这个有货吗", text]
+    lead = await person("lead")
+    overrides = [
+        item
+        for item in (await lead.json("/api/v1/audit"))["items"]
+        if item["action"] == "reply.forbidden_override"
+    ]
+    assert len(overrides) == 1
+    assert overrides[0]["actor_username"] == "xiaomei"
+    assert overrides[0]["target_type"] == "message"
+    assert overrides[0]["target_id"] == str(sent["id"])
+    assert overrides[0]["detail"] == {
+        "conversation_id": conversation.id,
+        "phrases": ["不知道", "自己看"],
+    }
+
+    # The list is the shop's: it can drop a default phrase and add its own.
+    async with sessions.begin() as session:
+        shop = await session.get(Shop, shop_id)
+        assert shop is not None
+        shop.config = {
+            "routing": {"console": {"forbidden_phrases": {"不知道": None, "随便": "敷衍买家"}}}
+        }
+    assert (await mei.post(path, {"text": "这个我不知道呢"})).status == 201
+    response = await mei.post(path, {"text": "随便您"})
+    assert response.status == 422
+    assert (await response.json())["hits"] == [{"phrase": "随便", "reason": "敷衍买家"}]
 
 
 @SQLITE_ONLY

@@ -3,7 +3,8 @@ transcript and buyer panel, reply / transfer / close, PII reveal and quick repli
 
 Handlers parse, call one action (or one read), and render. Errors are JSON
 ``{"error", "field"?}``: 400 bad input, 403 not allowed (from the access table), 404 not
-in your shop, 409 the conversation is not yours or no longer open.
+in your shop, 409 the conversation is not yours or no longer open, 422 a reply held for a
+forbidden phrase (with ``held`` and ``hits``).
 """
 
 from __future__ import annotations
@@ -54,6 +55,16 @@ def json_errors(handler: Handler) -> Handler:
             return error_response(400, str(exc), field)
         except workbench.WorkError as exc:
             return error_response(409, str(exc))
+        except workbench.ReplyHeldError as exc:
+            return web.json_response(
+                {
+                    "error": str(exc),
+                    "field": "text",
+                    "held": "forbidden_phrases",
+                    "hits": [hit.to_json() for hit in exc.hits],
+                },
+                status=422,
+            )
 
     return wrapped
 
@@ -186,14 +197,18 @@ async def post_reply(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "workbench.use")
     conversation_id = _conversation_id(request)
-    text = _text(await json_body(request), "text", max_chars=MAX_REPLY_CHARS)
+    data = await json_body(request)
+    text = _text(data, "text", max_chars=MAX_REPLY_CHARS)
+    send_anyway = data.get("send_anyway", False)
+    if not isinstance(send_anyway, bool):
+        raise InputError("send_anyway", "must be true or false")
     missing = quick_replies.unresolved(text)
     if missing:
         names = "、".join(f"{{{name}}}" for name in missing)
         raise InputError("text", f"unresolved variable {names}: fill it in before sending")
     now = utcnow()
     message_id = await workbench.reply(
-        deps_of(request), user.shop_id, user.id, conversation_id, text, now
+        deps_of(request), user.shop_id, user.id, conversation_id, text, now, send_anyway=send_anyway
     )
     message = {
         "id": message_id,
@@ -331,6 +346,8 @@ def _op(
         "403": "role without access, or another agent's conversation; or CSRF token missing",
         "404": "not found in your shop",
         "409": "not assigned to you, or no longer open",
+        "422": "held (服务态度提醒): `hits` names each forbidden phrase and why; nothing was "
+        "sent. Send again with `send_anyway: true` to send it (audited)",
     }
     operation: dict[str, Any] = {
         "summary": summary,
@@ -407,12 +424,17 @@ OPENAPI: dict[str, dict[str, Any]] = {
     },
     "/api/v1/conversations/{conversation_id}/reply": {
         "post": _op(
-            "Reply to the buyer (refused while a {variable} is unresolved)",
+            "Reply to the buyer (refused while a {variable} is unresolved; held while it uses "
+            "a forbidden phrase unless send_anyway)",
             "the message",
             status="201",
             params=[_CONVERSATION_ID],
-            body=_obj(["text"], text={"type": "string", "maxLength": MAX_REPLY_CHARS}),
-            errors=_WRITE_ERRORS,
+            body=_obj(
+                ["text"],
+                text={"type": "string", "maxLength": MAX_REPLY_CHARS},
+                send_anyway={"type": "boolean", "default": False},
+            ),
+            errors=(*_WRITE_ERRORS, "422"),
         )
     },
     "/api/v1/conversations/{conversation_id}/transfer": {

@@ -6,10 +6,11 @@ import { t } from "./i18n.js";
 const csrfToken = document.querySelector('meta[name="csrf-token"]')?.content || "";
 
 export class ApiError extends Error {
-  constructor(status, message, field) {
+  constructor(status, message, field, data) {
     super(message);
     this.status = status;
     this.field = field || null;
+    this.data = data || null; // the whole answer (e.g. a held reply's "hits")
   }
 }
 
@@ -41,7 +42,7 @@ export async function api(path, { method = "GET", body } = {}) {
   }
   if (!response.ok) {
     const message = data?.error || t("Request failed ({status}).", { status: response.status });
-    throw new ApiError(response.status, message, data?.field);
+    throw new ApiError(response.status, message, data?.field, data);
   }
   return data;
 }

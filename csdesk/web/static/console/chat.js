@@ -1,6 +1,7 @@
 // The chat column: header, transcript (newest page first, older pages on demand) and the
 // reply box. Enter or Ctrl+Enter sends (the agent's choice), Shift+Enter is a new line;
-// a reply with an unresolved {variable} is held back.
+// a reply with an unresolved {variable} is held back. A reply the server holds for a
+// forbidden phrase (服务态度提醒) shows which phrase and why, with "send anyway".
 
 import { api } from "./api.js";
 import { byId, el, setHidden } from "./dom.js";
@@ -23,6 +24,10 @@ export function createChat({ me, prefs, onOpenPicker, onReplied }) {
   const sendKey = byId("send-key");
   const transferButton = byId("transfer-btn");
   const closeButton = byId("close-btn");
+  const heldBox = byId("held-box");
+  const heldTitle = byId("held-title");
+  const heldHits = byId("held-hits");
+  const heldSend = byId("held-send");
 
   let detail = null;
   const drafts = new Map(); // conversation id -> unsent text (kept while switching)
@@ -31,6 +36,7 @@ export function createChat({ me, prefs, onOpenPicker, onReplied }) {
   let newestId = 0;
   let sending = false;
   let loadingOlder = false;
+  let held = null; // {id, text}: the reply the server held, until edited or sent anyway
 
   sendKey.value = prefs.get("sendKey", "enter");
   sendKey.addEventListener("change", () => {
@@ -157,7 +163,22 @@ export function createChat({ me, prefs, onOpenPicker, onReplied }) {
     return missing;
   }
 
-  async function submit() {
+  function showHeld(hits) {
+    heldTitle.textContent = t("Service reminder: this reply was not sent.");
+    heldHits.replaceChildren(
+      ...hits.map((hit) =>
+        el("li", { text: t("“{phrase}”: {reason}", { phrase: hit.phrase, reason: hit.reason }) }),
+      ),
+    );
+    setHidden(heldBox, false);
+  }
+
+  function clearHeld() {
+    held = null;
+    setHidden(heldBox, true);
+  }
+
+  async function submit({ sendAnyway = false } = {}) {
     if (!canReply() || sending) return;
     const text = box.value;
     if (!text.trim()) return;
@@ -170,21 +191,26 @@ export function createChat({ me, prefs, onOpenPicker, onReplied }) {
     send.disabled = true;
     const id = detail.id;
     try {
-      const result = await api(`/api/v1/conversations/${id}/reply`, {
-        method: "POST",
-        body: { text },
-      });
+      const body = sendAnyway ? { text, send_anyway: true } : { text };
+      const result = await api(`/api/v1/conversations/${id}/reply`, { method: "POST", body });
       drafts.delete(id);
       if (detail?.id === id) {
         box.value = "";
         error.textContent = "";
+        clearHeld();
         append([result.message]);
         transcript.scrollTop = transcript.scrollHeight;
       }
       onReplied(id, result.message);
     } catch (err) {
-      error.dataset.kind = "server";
-      error.textContent = err.message;
+      if (err.status === 422 && err.data?.held === "forbidden_phrases" && detail?.id === id) {
+        held = { id, text };
+        error.textContent = "";
+        showHeld(err.data.hits || []);
+      } else {
+        error.dataset.kind = "server";
+        error.textContent = err.message;
+      }
     } finally {
       sending = false;
       validate();
@@ -195,7 +221,17 @@ export function createChat({ me, prefs, onOpenPicker, onReplied }) {
     event.preventDefault();
     submit();
   });
-  box.addEventListener("input", validate);
+  box.addEventListener("input", () => {
+    if (held && box.value !== held.text) clearHeld(); // rewritten: checked again on send
+    validate();
+  });
+  heldSend.addEventListener("click", () => {
+    if (held && detail?.id === held.id && box.value === held.text) submit({ sendAnyway: true });
+  });
+  byId("held-edit").addEventListener("click", () => {
+    clearHeld();
+    box.focus();
+  });
   box.addEventListener("keydown", (event) => {
     if (event.isComposing || event.keyCode === 229) return; // IME: Enter picks characters
     if (event.key === "/" && !event.ctrlKey && !event.altKey && box.value.trim() === "") {
@@ -247,6 +283,7 @@ export function createChat({ me, prefs, onOpenPicker, onReplied }) {
       messages.replaceChildren();
       box.value = drafts.get(next.id) || "";
       error.textContent = "";
+      clearHeld();
     }
     if (next.status === "closed") showBanner(t("This conversation is closed."));
     else if (next.can_reply) showBanner("");
@@ -271,6 +308,7 @@ export function createChat({ me, prefs, onOpenPicker, onReplied }) {
   function ended(conversationId, text) {
     if (!detail || detail.id !== conversationId) return;
     detail = { ...detail, can_reply: false, ended: true };
+    clearHeld();
     setEnabled();
     showBanner(text);
   }
