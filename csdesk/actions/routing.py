@@ -19,7 +19,7 @@ from csdesk.bus.base import BusEvent
 from csdesk.roles.base import Decision
 from csdesk.routing.assignment import ItemFacts, may_take, pick_agent
 from csdesk.routing.config import RoutingConfig
-from csdesk.routing.facts import ShopContext, agent_facts, protection_owner
+from csdesk.routing.facts import ShopContext, agent_facts, duty_holders, protection_owner
 from csdesk.routing.queues.base import WorkQueue
 from csdesk.routing.scoring import Score, ScoreReason, deadline_points, explain, sort_key
 from csdesk.storage.enums import Channel, ConversationStatus, MessageSender
@@ -94,11 +94,12 @@ def conversation_json(
     return data
 
 
-def _item_facts(
+def item_facts(
     conversation: Conversation,
     ctx: ShopContext,
     owner: tuple[int, datetime] | None,
     exclude: frozenset[int] = frozenset(),
+    holders: frozenset[int] = frozenset(),
 ) -> ItemFacts:
     assert conversation.enqueued_at is not None
     return ItemFacts(
@@ -111,6 +112,7 @@ def _item_facts(
         protection_owner_id=owner[0] if owner else None,
         protection_until=owner[1] if owner else None,
         excluded_agent_ids=exclude,
+        duty_holders=holders,
     )
 
 
@@ -295,7 +297,8 @@ async def place(
     pick = None
     if agents:  # nobody online: straight to the queue, no stickiness to look up
         owner = await reserved_for(session, ctx, conversation, now)
-        pick = pick_agent(_item_facts(conversation, ctx, owner, exclude), agents, now)
+        holders = await duty_holders(session, ctx.shop_id, conversation.kind, now)
+        pick = pick_agent(item_facts(conversation, ctx, owner, exclude, holders), agents, now)
     if pick is not None and await assign(
         session, ctx, conversation, pick.agent_id, now, outbox, pick.reason
     ):
@@ -387,7 +390,9 @@ async def fill_agent(
             reserved = (
                 owner is not None and owner[0] != agent_id and conversation.kind in CHASE_KINDS
             )
-            if reserved or not may_take(agent, _item_facts(conversation, ctx, None), now):
+            holders = await duty_holders(session, ctx.shop_id, conversation.kind, now)
+            facts = item_facts(conversation, ctx, None, holders=holders)
+            if reserved or not may_take(agent, facts, now):
                 skipped.append((claimed.role, claimed.item_id, claimed.sort_key))
                 continue
             if await assign(

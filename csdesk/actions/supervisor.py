@@ -33,6 +33,7 @@ from csdesk.actions.routing import (
     assign,
     conversation_json,
     fill_agent,
+    item_facts,
     place,
     requeue,
     reserved_for,
@@ -56,7 +57,7 @@ from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
 from csdesk.roles import ROLES
 from csdesk.routing import facts as loaded
-from csdesk.routing.assignment import ItemFacts, may_take
+from csdesk.routing.assignment import may_take
 from csdesk.routing.queues.base import WorkQueue
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import (
@@ -979,18 +980,6 @@ async def _skipped_ids(session: AsyncSession, actor: CurrentUser, now: datetime)
     return frozenset(int(target) for target in rows)
 
 
-def _facts_of(conversation: Conversation, ctx: loaded.ShopContext) -> ItemFacts:
-    assert conversation.enqueued_at is not None
-    return ItemFacts(
-        item_id=conversation.id,
-        role=conversation.role,
-        channel=conversation.channel,
-        enqueued_at=conversation.enqueued_at,
-        required_skills=frozenset(conversation.required_skills),
-        skill_fallback_s=ctx.assignment.skill_fallback_s,
-    )
-
-
 async def _claim_one(
     session: AsyncSession,
     ctx: loaded.ShopContext,
@@ -1025,7 +1014,9 @@ async def _claim_one(
             reserved = (
                 owner is not None and owner[0] != agent_id and conversation.kind in CHASE_KINDS
             )
-            if reserved or not may_take(agent, _facts_of(conversation, ctx), now):
+            holders = await loaded.duty_holders(session, ctx.shop_id, conversation.kind, now)
+            facts = item_facts(conversation, ctx, None, holders=holders)
+            if reserved or not may_take(agent, facts, now):
                 passed.append((claimed.role, claimed.item_id, claimed.sort_key))
                 continue
             if await assign(

@@ -6,11 +6,13 @@ auto-assignment the same way). No I/O: the engine loads the facts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
-from csdesk.storage.enums import AgentStatus, Channel
+from csdesk.roles import refund as refund_duties
+from csdesk.storage.enums import AgentStatus, Channel, ServiceRole
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,16 @@ class ItemFacts:
     protection_until: datetime | None = None
     excluded_agent_ids: frozenset[int] = frozenset()
     """E.g. the agent who just let it go unanswered."""
+    duty_holders: frozenset[int] = frozenset()
+    """Online agents whose roster shift now carries the duty this item needs (refund review
+    or processing); empty when nobody holds it, and then anyone in the role may take it."""
+
+
+ITEM_DUTIES: Final[Mapping[str, tuple[str, str]]] = {
+    "refund_review": (ServiceRole.REFUND.value, refund_duties.REVIEW),
+    "refund_processing": (ServiceRole.REFUND.value, refund_duties.PROCESSING),
+}
+"""Item kind → (role, duty) of the roster shifts that take it first."""
 
 
 @dataclass(frozen=True)
@@ -59,12 +71,14 @@ def has_capacity(agent: AgentFacts, channel: Channel) -> bool:
 
 
 def is_eligible(agent: AgentFacts, item: ItemFacts) -> bool:
-    """Online, on shift in the item's role, room in the channel, not excluded."""
+    """Online, on shift in the item's role, room in the channel, not excluded, and holding
+    the item's duty when someone online does (a reviewer alone at night takes both)."""
     return (
         agent.status is AgentStatus.ONLINE
         and item.role in agent.roles
         and has_capacity(agent, item.channel)
         and agent.user_id not in item.excluded_agent_ids
+        and (not item.duty_holders or agent.user_id in item.duty_holders)
     )
 
 

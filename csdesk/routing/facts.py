@@ -13,10 +13,18 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.roles.base import BuyerFacts, OrderFacts, OrderItem
-from csdesk.routing.assignment import AgentFacts, AssignmentConfig
+from csdesk.routing.assignment import ITEM_DUTIES, AgentFacts, AssignmentConfig
 from csdesk.routing.config import RoutingConfig
 from csdesk.storage.enums import AgentStatus, Channel, ConversationStatus
-from csdesk.storage.models import AgentProfile, Buyer, Conversation, Order, Product, Shop
+from csdesk.storage.models import (
+    AgentProfile,
+    Buyer,
+    Conversation,
+    Order,
+    Product,
+    RosterShift,
+    Shop,
+)
 
 
 @dataclass(frozen=True)
@@ -154,6 +162,30 @@ async def protection_owner(
     assert owner_id is not None
     assert until is not None
     return owner_id, until
+
+
+async def duty_holders(
+    session: AsyncSession, shop_id: str, kind: str, now: datetime
+) -> frozenset[int]:
+    """Online agents whose roster shift covering ``now`` carries the duty an item of this
+    kind needs (refund review / processing), and who hold the role; empty if none."""
+    duty = ITEM_DUTIES.get(kind)
+    if duty is None:
+        return frozenset()
+    role, name = duty
+    rows = await session.execute(
+        select(AgentProfile.user_id, AgentProfile.service_roles)
+        .join(RosterShift, RosterShift.user_id == AgentProfile.user_id)
+        .where(
+            RosterShift.shop_id == shop_id,
+            RosterShift.service_role == role,
+            RosterShift.duty == name,
+            RosterShift.starts_at <= now,
+            RosterShift.ends_at > now,
+            AgentProfile.status == AgentStatus.ONLINE,
+        )
+    )
+    return frozenset(user_id for user_id, roles in rows if role in roles)
 
 
 async def agent_facts(

@@ -53,6 +53,10 @@ def item(**changes: object) -> ItemFacts:
             False,
         ),
         (agent(1), item(excluded_agent_ids=frozenset({1})), False),
+        # Refund duties: while someone online holds the item's duty, only they take it.
+        (agent(1), item(duty_holders=frozenset({1, 2})), True),
+        (agent(3), item(duty_holders=frozenset({1, 2})), False),
+        (agent(3), item(duty_holders=frozenset()), True),
     ],
 )
 def test_eligibility(who: AgentFacts, what: ItemFacts, expected: bool) -> None:
@@ -152,3 +156,16 @@ def test_may_take_respects_skills_until_fallback() -> None:
     assert may_take(agent(1, skills=frozenset({"vip"})), vip_item, NOW)
     assert not may_take(agent(2), vip_item, NOW)
     assert may_take(agent(2), vip_item, NOW + timedelta(seconds=60))
+
+
+def test_the_duty_holder_gets_the_item_even_when_busier() -> None:
+    reviewer = agent(1, roles=frozenset({"refund"}), chat_load=3)
+    processor = agent(2, roles=frozenset({"refund"}), chat_load=0)
+    review = item(role="refund", duty_holders=frozenset({1}))
+    pick = pick_agent(review, [reviewer, processor], NOW)
+    assert pick is not None
+    assert pick.agent_id == 1
+    # Nobody holding the duty is online: the least loaded in the role takes it.
+    pick = pick_agent(item(role="refund"), [reviewer, processor], NOW)
+    assert pick is not None
+    assert pick.agent_id == 2
