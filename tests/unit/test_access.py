@@ -35,6 +35,7 @@ EXPECTED: dict[str, frozenset[UserRole]] = {
     "console.view": EVERYONE,
     "me.read": EVERYONE,
     "audit.read": frozenset({SUPERVISOR, OWNER, ADMIN}),
+    "metrics.read": frozenset({SUPERVISOR, OWNER, ADMIN}),
     "events.read": frozenset({SUPERVISOR, OWNER, ADMIN}),
     "queues.read": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
     "conversations.read": frozenset({AGENT, SUPERVISOR, QC, OWNER, ADMIN}),
