@@ -226,7 +226,9 @@ async def transfer(
     note: str,
     now: datetime,
 ) -> int | None:
-    """转接: to another role with a required note; history and age go along."""
+    """转接: to another role with a required note; history and age go along. In a chat the
+    buyer is told, in the shop's words for the target role (``routing.console
+    .transfer_notices``: 您好，已为您转接至退款专员，请稍候)."""
     try:
         role = ServiceRole(to_role)
     except ValueError:
@@ -237,6 +239,34 @@ async def transfer(
         conversation = await _own_open(session, shop_id, agent_id, conversation_id)
         ctx = await loaded.load_shop_context(session, shop_id)
         conversation.role = role.value
+        notice = ctx.routing.console.transfer_notices.get(role, "")
+        if conversation.kind == "chat" and notice.strip():
+            # The buyer is told (转接提示); the handoff note below stays internal.
+            told = Message(
+                shop_id=shop_id,
+                conversation_id=conversation.id,
+                sender=MessageSender.AUTO,
+                text=notice,
+                sent_at=now,
+            )
+            session.add(told)
+            await session.flush()
+            outbox.publish(
+                BusEvent(
+                    ev.MESSAGE_CREATED,
+                    shop_id,
+                    (ev.to_user(agent_id), ev.SUPERVISORS),
+                    {
+                        "conversation_id": conversation.id,
+                        "message": {
+                            "id": told.id,
+                            "sender": MessageSender.AUTO.value,
+                            "text": notice,
+                            "sent_at": now.isoformat(),
+                        },
+                    },
+                )
+            )
         new_agent = await requeue(
             session,
             ctx,

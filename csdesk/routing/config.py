@@ -201,6 +201,18 @@ DEFAULT_FORBIDDEN_PHRASES: Mapping[str, str] = _frozen(
 )
 """服务态度提醒: phrases a reply is held for, each with why and what to say instead."""
 
+DEFAULT_TRANSFER_NOTICES: Mapping[ServiceRole, str] = _frozen(
+    {
+        ServiceRole.PRESALES: "您好，已为您转接至售前客服，请稍候",
+        ServiceRole.ORDER_REVIEW: "您好，已为您转接至订单审核专员，请稍候",
+        ServiceRole.PAYMENT_CHASING: "您好，已为您转接至订单专员，请稍候",
+        ServiceRole.AFTERSALES_TRIAGE: "您好，已为您转接至售后客服，请稍候",
+        ServiceRole.REFUND: "您好，已为您转接至退款专员，请稍候",
+        ServiceRole.HOTLINE: "您好，已为您转接至热线客服，稍后会有专人与您联系",
+    }
+)
+"""What the buyer reads when an agent transfers the chat (转接), per target role."""
+
 
 @dataclass(frozen=True)
 class ConsoleConfig:
@@ -212,6 +224,11 @@ class ConsoleConfig:
     """服务态度提醒: a reply containing one of these is held until the agent rewrites it or
     sends it anyway (recorded). Keyed by phrase, the value says why; ``null`` removes a
     default phrase. Matched like buyer text in triage (full-width, Traditional, case)."""
+    transfer_notices: Mapping[ServiceRole, str] = field(
+        default_factory=lambda: DEFAULT_TRANSFER_NOTICES
+    )
+    """The buyer-visible message added to the transcript on a transfer to each role;
+    an empty text sends none."""
 
     @property
     def active_forbidden_phrases(self) -> Mapping[str, str]:
@@ -223,6 +240,9 @@ class ConsoleConfig:
                 yield "forbidden_phrases", "a phrase must not be empty"
             elif why is not None and not why.strip():
                 yield f"forbidden_phrases.{phrase}", "say why the phrase is held"
+        for role, text in self.transfer_notices.items():
+            if len(text) > 200:
+                yield f"transfer_notices.{role.value}", "at most 200 characters"
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,8 @@ class ConversationStatus(enum.StrEnum):
 class MessageSender(enum.StrEnum):
     BUYER = "buyer"
     AGENT = "agent"
-    SYSTEM = "system"
+    SYSTEM = "system"  # the desk's own record (routing, handoff notes): staff only
+    AUTO = "auto"  # 自动消息: the desk wrote to the buyer (转接提示); not an agent's answer
 
 
 class EventStatus(enum.StrEnum):

@@ -562,6 +562,44 @@ async def test_transfer_needs_a_note_and_hands_the_chat_over(
     assert any("买家要退款，已核实订单" in m["text"] for m in page["items"])  # the note went along
 
 
+async def test_the_buyer_is_told_of_a_transfer_in_the_target_roles_words(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str, person: PersonFactory
+) -> None:
+    await add_agent(sessions, shop_id, "xiaomei", [P.PRESALES])
+    await buyer_says(client, "小鱼", "这个有货吗")
+    await buyer_says(client, "阿杰", "这个有货吗")
+    await add_agent(sessions, shop_id, "xiaoli", [P.REFUND, P.AFTERSALES_TRIAGE])
+    mei = await person("xiaomei")
+    first, second = (await mei.json("/api/v1/workbench"))["conversations"]
+
+    path = f"/api/v1/conversations/{first['id']}/transfer"
+    response = await mei.post(path, {"to_role": "refund", "note": "买家要退款，订单未发货"})
+    assert response.status == 200, await response.text()
+    li = await person("xiaoli")
+    items = (await li.json(f"/api/v1/conversations/{first['id']}/messages"))["items"]
+    told = [m for m in items if m["sender"] == "auto"]
+    assert [m["text"] for m in told] == ["您好，已为您转接至退款专员，请稍候"]
+    assert told[0]["author_id"] is None
+    # The handoff note stays internal: it is a system record, not what the buyer reads.
+    assert all("订单未发货" not in m["text"] for m in told)
+    assert any("订单未发货" in m["text"] for m in items if m["sender"] == "system")
+    # Being told "please wait" is not an answer: the chat still waits for the new agent.
+    (row,) = (await li.json("/api/v1/workbench"))["conversations"]
+    assert row["waiting_since"] is not None
+    assert row["last_message"]["sender"] == "buyer"
+
+    # Wording is per role and the shop's to change; an empty text tells the buyer nothing.
+    async with sessions.begin() as session:
+        shop = await session.get(Shop, shop_id)
+        assert shop is not None
+        shop.config = {"routing": {"console": {"transfer_notices": {"aftersales_triage": ""}}}}
+    path = f"/api/v1/conversations/{second['id']}/transfer"
+    response = await mei.post(path, {"to_role": "aftersales_triage", "note": "质量问题"})
+    assert response.status == 200, await response.text()
+    items = (await li.json(f"/api/v1/conversations/{second['id']}/messages"))["items"]
+    assert [m for m in items if m["sender"] == "auto"] == []
+
+
 async def test_close_with_disposition_and_tags(
     client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str, person: PersonFactory
 ) -> None:

@@ -53,6 +53,8 @@ def test_shops_edit_the_list() -> None:
         ({"forbidden_phrases": {"滚": ""}}, "console.forbidden_phrases.滚"),
         ({"forbidden_phrases": {"滚": 3}}, "console.forbidden_phrases.滚"),
         ({"forbidden_phrases": ["滚"]}, "console.forbidden_phrases"),
+        ({"transfer_notices": {"warehouse": "x"}}, "console.transfer_notices.warehouse"),
+        ({"transfer_notices": {"refund": "x" * 201}}, "console.transfer_notices.refund"),
     ],
 )
 def test_bad_overrides_name_the_key(overrides: dict[str, object], key: str) -> None:

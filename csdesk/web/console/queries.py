@@ -122,7 +122,10 @@ async def _rows(
     buyers = {b.id: b for b in await session.scalars(select(Buyer).where(Buyer.id.in_(buyer_ids)))}
     last_ids = (
         select(func.max(Message.id))
-        .where(Message.conversation_id.in_(ids), Message.sender != MessageSender.SYSTEM)
+        .where(
+            Message.conversation_id.in_(ids),
+            Message.sender.in_((MessageSender.BUYER, MessageSender.AGENT)),
+        )
         .group_by(Message.conversation_id)
     )
     last = {

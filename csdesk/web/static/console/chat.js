@@ -55,15 +55,17 @@ export function createChat({ me, prefs, onOpenPicker, onReplied }) {
     return Boolean(detail && detail.can_reply);
   }
 
+  function author(message) {
+    if (message.sender === "buyer") return detail?.buyer?.nick || t("Buyer");
+    if (message.sender === "agent") {
+      return message.author_id === me.id ? me.display_name : message.author_name || t("Agent");
+    }
+    if (message.sender === "auto") return t("Auto message (the buyer sees it)");
+    return t("System");
+  }
+
   function messageItem(message) {
-    const who =
-      message.sender === "buyer"
-        ? detail?.buyer?.nick || t("Buyer")
-        : message.sender === "agent"
-          ? message.author_id === me.id
-            ? me.display_name
-            : message.author_name || t("Agent")
-          : t("System");
+    const who = author(message);
     return el(
       "li",
       {

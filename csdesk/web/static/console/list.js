@@ -175,7 +175,7 @@ export function createList({ onOpen }) {
   /** A message in one of my conversations: preview and waiting clock follow it. */
   function onMessage(conversationId, message) {
     const row = rows.get(conversationId);
-    if (!row || message.sender === "system") return;
+    if (!row || (message.sender !== "buyer" && message.sender !== "agent")) return;
     row.data.last_message = message;
     if (message.sender === "agent") row.data.waiting_since = null;
     else if (!row.data.waiting_since) row.data.waiting_since = message.sent_at;
