@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions import auto_suspend
 from csdesk.actions.chasing import claim_buyer, claim_holder
 from csdesk.actions.outbox import Outbox
 from csdesk.bus import events as ev
@@ -245,6 +246,7 @@ async def assign(
             ev.CONVERSATION_ASSIGNED, ctx.shop_id, (ev.to_user(agent_id), ev.SUPERVISORS), payload
         )
     )
+    await auto_suspend.refit(session, ctx, agent_id, now, outbox)  # 自动挂起 at N chats
     return True
 
 

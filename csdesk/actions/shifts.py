@@ -61,9 +61,11 @@ async def change_status(
     async with deps.sessions() as session:
         profile = await session.get(AgentProfile, agent_id)
         held = tuple(profile.service_roles) if profile is not None else ()
+        # Online at the 自动挂起 limit is busy at once.
+        now_status = profile.status if profile is not None else status
     away = status in (AgentStatus.AWAY, AgentStatus.OFFLINE)
     return StatusChange(
-        status=status,
+        status=now_status,
         service_roles=held,
         from_roster=bool(roles),
         requeued=tuple(moved) if away else (),

@@ -3,6 +3,7 @@
 - due tasks leave ``scheduled`` (a chase after its delay, never in quiet hours);
 - deadline points step up as a refund's auto-approval nears (aging needs no re-scoring);
 - items assigned but unanswered too long go to someone else;
+- agents suspended automatically (自动挂起) whose chats were closed elsewhere come back;
 - the queue index is brought back in line with the database (it is only an index);
 - events a crashed process accepted but never processed get processed.
 
@@ -15,15 +16,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from csdesk.actions import auto_suspend
 from csdesk.actions.outbox import Deps, transaction
-from csdesk.actions.routing import current_points, place, requeue
+from csdesk.actions.routing import current_points, fill_agent, place, requeue
 from csdesk.ingest.processor import process_events
 from csdesk.roles import payment_chasing
 from csdesk.routing import facts as loaded
 from csdesk.routing.message_runs import HOOKS as MESSAGE_RUN_HOOKS
 from csdesk.routing.scoring import sort_key
-from csdesk.storage.enums import ConversationStatus, EventStatus, OrderStatus
-from csdesk.storage.models import Conversation, Order, PlatformEvent, Shop
+from csdesk.storage.enums import AgentStatus, ConversationStatus, EventStatus, OrderStatus
+from csdesk.storage.models import AgentProfile, Conversation, Order, PlatformEvent, Shop
 
 CHASE_KINDS = ("payment_chase", "phone_chase")
 PENDING_EVENT_GRACE = timedelta(seconds=10)
@@ -130,6 +132,34 @@ async def reassign_unanswered(deps: Deps, now: datetime) -> int:
     return changed
 
 
+async def resume_auto_suspended(deps: Deps, now: datetime) -> int:
+    """Agents busy by 自动挂起 whose open chats fell below the limit without the workbench
+    noticing (the platform closed a chase, the unanswered sweep took a chat back) go back
+    online and take queued work."""
+    changed = 0
+    for shop_id in await _shop_ids(deps):
+        async with transaction(deps) as (session, outbox):
+            suspended = list(
+                await session.scalars(
+                    select(AgentProfile.user_id).where(
+                        AgentProfile.shop_id == shop_id,
+                        AgentProfile.status == AgentStatus.BUSY,
+                        AgentProfile.auto_suspended.is_(True),
+                    )
+                )
+            )
+            if not suspended:
+                continue
+            ctx = await loaded.load_shop_context(session, shop_id)
+            for agent_id in suspended:
+                if await auto_suspend.refit(session, ctx, agent_id, now, outbox) is None:
+                    continue
+                changed += 1
+                await session.flush()
+                await fill_agent(session, ctx, agent_id, now, outbox, deps.queue)
+    return changed
+
+
 async def reconcile_queue_index(deps: Deps, now: datetime, *, rebuild: bool = False) -> int:
     """Make the index hold exactly the database's queued items (``rebuild``: replace it;
     otherwise re-push, which repairs entries lost to a rolled-back claim)."""
@@ -188,5 +218,6 @@ __all__ = [
     "reassign_unanswered",
     "reconcile_queue_index",
     "rescore_deadlines",
+    "resume_auto_suspended",
     "retry_pending_events",
 ]

@@ -18,15 +18,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions.outbox import Deps, Outbox
-from csdesk.actions.routing import conversation_json, fill_agent
-from csdesk.actions.workbench import WorkError
+from csdesk.actions.routing import conversation_json
+from csdesk.actions.workbench import WorkError, free_capacity
 from csdesk.auth.access import only_own, require
 from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
-from csdesk.routing import facts as loaded
-from csdesk.storage.enums import AgentStatus, ConversationStatus, MessageSender
-from csdesk.storage.models import AgentProfile, Conversation, Message
+from csdesk.storage.enums import ConversationStatus, MessageSender
+from csdesk.storage.models import Conversation, Message
 
 MAX_REASON_CHARS: Final = 200
 OPEN: Final = (ConversationStatus.SCHEDULED, ConversationStatus.QUEUED, ConversationStatus.ASSIGNED)
@@ -156,25 +155,6 @@ def publish_updated(
             },
         )
     )
-
-
-async def free_capacity(
-    session: AsyncSession,
-    deps: Deps,
-    shop_id: str,
-    agent_id: int | None,
-    now: datetime,
-    outbox: Outbox,
-) -> None:
-    """An agent whose item left them takes the best queued work at once (if online)."""
-    if agent_id is None:
-        return
-    profile = await session.get(AgentProfile, agent_id)
-    if profile is None or profile.status is not AgentStatus.ONLINE:
-        return
-    ctx = await loaded.load_shop_context(session, shop_id)
-    await session.flush()
-    await fill_agent(session, ctx, agent_id, now, outbox, deps.queue)
 
 
 async def close_item(

@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions import auto_suspend
 from csdesk.actions.outbox import Deps, Outbox, transaction
 from csdesk.actions.routing import fill_agent, requeue
 from csdesk.auth import audit
@@ -65,13 +66,15 @@ async def set_agent_status(
     service_roles: Sequence[ServiceRole] | None = None,
 ) -> list[int]:
     """Change status (and, going on shift, the roles held). Away/offline hands unanswered
-    items back to the queue keeping their age; online pulls the best queued work."""
+    items back to the queue keeping their age; online pulls the best queued work, unless
+    the agent's open chats are at the 自动挂起 limit (then busy, announced as such)."""
     async with transaction(deps) as (session, outbox):
         profile = await session.get(AgentProfile, agent_id)
         if profile is None or profile.shop_id != shop_id:
             raise WorkError(f"user {agent_id}: has no agent profile in this shop")
         profile.status = status
         profile.status_changed_at = now
+        profile.auto_suspended = False  # chosen by the agent, so not undone by itself
         if service_roles is not None:
             profile.service_roles = [ServiceRole(r).value for r in service_roles]
         ctx = await loaded.load_shop_context(session, shop_id)
@@ -106,6 +109,31 @@ async def set_agent_status(
                 )
             return [item.id for item in unanswered]
         if status is AgentStatus.ONLINE:
+            await auto_suspend.refit(session, ctx, agent_id, now, outbox)
+            if profile.status is AgentStatus.ONLINE:
+                await session.flush()
+                return await fill_agent(session, ctx, agent_id, now, outbox, deps.queue)
+    return []
+
+
+MAX_AUTO_SUSPEND_AT = 50
+
+
+async def set_auto_suspend(
+    deps: Deps, shop_id: str, agent_id: int, limit: int | None, now: datetime
+) -> list[int]:
+    """自动挂起 at ``limit`` open chats (None: as the shop says, 0: off). Applies at once:
+    at or over the new limit the agent goes busy; suspended and now below it, back online
+    taking queued work (returns those items)."""
+    if limit is not None and not 0 <= limit <= MAX_AUTO_SUSPEND_AT:
+        raise WorkError(f"auto_suspend_at: must be from 0 to {MAX_AUTO_SUSPEND_AT} or null")
+    async with transaction(deps) as (session, outbox):
+        profile = await session.get(AgentProfile, agent_id)
+        if profile is None or profile.shop_id != shop_id:
+            raise WorkError(f"user {agent_id}: has no agent profile in this shop")
+        profile.auto_suspend_at = limit
+        ctx = await loaded.load_shop_context(session, shop_id)
+        if await auto_suspend.refit(session, ctx, agent_id, now, outbox) is AgentStatus.ONLINE:
             await session.flush()
             return await fill_agent(session, ctx, agent_id, now, outbox, deps.queue)
     return []
@@ -178,12 +206,27 @@ async def reply(
         return message.id
 
 
-async def _after_free(
-    session: AsyncSession, deps: Deps, shop_id: str, agent_id: int, now: datetime, outbox: Outbox
+async def free_capacity(
+    session: AsyncSession,
+    deps: Deps,
+    shop_id: str,
+    agent_id: int | None,
+    now: datetime,
+    outbox: Outbox,
 ) -> None:
+    """An agent whose item left them takes the best queued work at once: if online, or
+    suspended automatically (自动挂起) and now below the limit."""
+    if agent_id is None:
+        return
     profile = await session.get(AgentProfile, agent_id)
-    if profile is not None and profile.status is AgentStatus.ONLINE:
-        ctx = await loaded.load_shop_context(session, shop_id)
+    if profile is None:
+        return
+    suspended = profile.status is AgentStatus.BUSY and profile.auto_suspended
+    if profile.status is not AgentStatus.ONLINE and not suspended:
+        return
+    ctx = await loaded.load_shop_context(session, shop_id)
+    await auto_suspend.refit(session, ctx, agent_id, now, outbox)
+    if profile.status is AgentStatus.ONLINE:
         await session.flush()
         await fill_agent(session, ctx, agent_id, now, outbox, deps.queue)
 
@@ -214,7 +257,7 @@ async def close(
                 {"conversation_id": conversation.id, "disposition": disposition},
             )
         )
-        await _after_free(session, deps, shop_id, agent_id, now, outbox)
+        await free_capacity(session, deps, shop_id, agent_id, now, outbox)
 
 
 async def transfer(
@@ -276,7 +319,7 @@ async def transfer(
             exclude_agent=agent_id,
             reason=f"转接到 {role.value}: {note}",
         )
-        await _after_free(session, deps, shop_id, agent_id, now, outbox)
+        await free_capacity(session, deps, shop_id, agent_id, now, outbox)
         return new_agent
 
 
@@ -345,7 +388,7 @@ async def record_chase_attempt(
                 },
             )
         )
-        await _after_free(session, deps, shop_id, agent_id, now, outbox)
+        await free_capacity(session, deps, shop_id, agent_id, now, outbox)
         return next_at
 
 
@@ -353,8 +396,10 @@ __all__ = [
     "ReplyHeldError",
     "WorkError",
     "close",
+    "free_capacity",
     "record_chase_attempt",
     "reply",
     "set_agent_status",
+    "set_auto_suspend",
     "transfer",
 ]

@@ -76,6 +76,7 @@ REGISTRY = Registry(
         routing.activate_due_items,
         routing.rescore_deadlines,
         routing.reassign_unanswered,
+        routing.resume_auto_suspended,
         routing.reconcile_queue_index,
         routing.retry_pending_events,
     ),
@@ -89,6 +90,10 @@ REGISTRY = Registry(
         # "Assigned but unanswered for N minutes" (default 3 min): a 30 s sweep keeps the
         # overshoot small against the 3-minute response-rate window.
         CronEntry(routing.reassign_unanswered, second=EVERY_30_S),
+        # 自动挂起 ends at once when the agent closes or transfers a chat; this catches
+        # chats that left an agent elsewhere (a paid order closing a chase). One indexed
+        # query per shop when nobody is suspended.
+        CronEntry(routing.resume_auto_suspended, second=EVERY_10_S),
         # The index is rebuilt at start; this only repairs entries lost when a claim's
         # transaction rolled back after the index pop.
         CronEntry(routing.reconcile_queue_index, minute=set(range(0, 60, 5)), second=30),

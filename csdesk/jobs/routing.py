@@ -24,6 +24,10 @@ async def reassign_unanswered(ctx: JobContext) -> int:
     return await sweeps.reassign_unanswered(_deps(ctx), utcnow())
 
 
+async def resume_auto_suspended(ctx: JobContext) -> int:
+    return await sweeps.resume_auto_suspended(_deps(ctx), utcnow())
+
+
 async def reconcile_queue_index(ctx: JobContext) -> int:
     return await sweeps.reconcile_queue_index(_deps(ctx), utcnow())
 

@@ -70,6 +70,26 @@ def has_capacity(agent: AgentFacts, channel: Channel) -> bool:
     return agent.load(channel) < agent.capacity(channel)
 
 
+def auto_suspend_limit(agent_setting: int | None, shop_default: int | None) -> int | None:
+    """自动挂起: the open-chat count at which the agent goes busy; None: never. The agent's
+    own setting wins (0: off), else the shop's."""
+    limit = shop_default if agent_setting is None else agent_setting
+    return limit if limit else None
+
+
+def auto_suspend_change(
+    status: AgentStatus, suspended: bool, chat_load: int, limit: int | None
+) -> tuple[AgentStatus, bool] | None:
+    """The (status, suspended-automatically) an agent's open-chat count calls for, or None
+    to leave it: online at the limit → busy; busy because of it and below → online again.
+    A busy, away or offline chosen by the agent is never changed."""
+    if status is AgentStatus.ONLINE and limit is not None and chat_load >= limit:
+        return AgentStatus.BUSY, True
+    if status is AgentStatus.BUSY and suspended and (limit is None or chat_load < limit):
+        return AgentStatus.ONLINE, False
+    return None
+
+
 def is_eligible(agent: AgentFacts, item: ItemFacts) -> bool:
     """Online, on shift in the item's role, room in the channel, not excluded, and holding
     the item's duty when someone online does (a reviewer alone at night takes both)."""
@@ -170,6 +190,9 @@ class AssignmentConfig:
     skill_rules: tuple[SkillRule, ...] = DEFAULT_SKILL_RULES
     chase_claim_s: int = 24 * 3600
     """How long one chaser keeps a buyer (the claim expires so nobody holds a buyer forever)."""
+    auto_suspend_at: int | None = None
+    """自动挂起 for agents who have not set their own: at this many open chats an agent goes
+    busy (挂起) until below it again. None: off."""
 
     @classmethod
     def from_overrides(cls, raw: object) -> AssignmentConfig:
@@ -185,6 +208,13 @@ class AssignmentConfig:
                 if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                     raise ValueError(f"assignment.{key}: must be a whole number >= 0")
                 values[key] = value
+        if "auto_suspend_at" in raw:
+            limit = raw["auto_suspend_at"]
+            if limit is not None and (
+                isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
+            ):
+                raise ValueError("assignment.auto_suspend_at: must be a whole number >= 1 or null")
+            values["auto_suspend_at"] = limit
         if "skill_rules" in raw:
             rules = raw["skill_rules"]
             if not isinstance(rules, list):

@@ -98,6 +98,11 @@ class AgentProfile(Base):
     hotline_capacity: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[AgentStatus] = mapped_column(str_enum(AgentStatus), default=AgentStatus.OFFLINE)
     status_changed_at: Mapped[datetime | None]
+    auto_suspend_at: Mapped[int | None] = mapped_column(Integer)
+    """自动挂起: at this many open chats the agent goes busy (挂起) until below it again;
+    None follows the shop (``assignment.auto_suspend_at``), 0 is off."""
+    auto_suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Busy because of ``auto_suspend_at`` (not by choice): comes back online by itself."""
 
 
 class RosterShift(Base):

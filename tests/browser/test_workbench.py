@@ -433,3 +433,33 @@ async def test_a_reply_with_a_forbidden_phrase_is_held_then_sent_anyway(
     assert len(overrides) == 1
     assert overrides[0]["actor_username"] == "xiaomei"
     assert overrides[0]["detail"]["phrases"] == ["不知道", "自己看"]
+
+
+async def test_auto_suspend_setting_takes_the_agent_busy_at_n_chats_and_back(
+    desk: Desk, signed_in: SignIn, sessions: SessionFactory, shop_id: str
+) -> None:
+    await make_agent(sessions, shop_id, "xiaomei", [P.PRESALES])
+    await desk.event("message.received", {"buyer_nick": "小鱼", "text": "这个有货吗"})
+    page = await signed_in("xiaomei", AGENT_PASSWORD)
+    status = page.get_by_label("状态")
+    setting = page.get_by_label("自动挂起")
+    hint = page.locator("#auto-suspend-hint")
+    await expect(status).to_have_value("online")
+    await expect(setting).to_have_value("")  # the shop's default: off
+    await expect(setting.locator("option").first).to_have_text("店铺默认：关闭")
+
+    await setting.select_option(label="同时接待 2 个时")
+    await expect(hint).to_contain_text("同时接待达到 2 个会话时自动挂起")
+    await desk.event("message.received", {"buyer_nick": "阿杰", "text": "这个有货吗"})
+    await expect(page.locator("#conversation-list .conv-row")).to_have_count(2)
+    await expect(status).to_have_value("busy")  # announced live
+    await expect(hint).to_have_text("已自动挂起：接待数低于 2 个后恢复在线，期间不分配新会话。")
+
+    await page.locator("body").press("Alt+c")
+    dialog = page.get_by_role("dialog", name="结束会话")
+    await dialog.get_by_label("结果").select_option(index=1)
+    await dialog.get_by_role("button", name="结束会话").click()
+    await expect(page.locator("#conversation-list .conv-row")).to_have_count(1)
+    await expect(status).to_have_value("online")
+    await page.reload()
+    await expect(page.get_by_label("自动挂起")).to_have_value("2")

@@ -8,6 +8,7 @@ aggregates of datetimes, the roster) run on every backend; input checks on SQLit
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,7 +21,7 @@ from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 from sqlalchemy import select
 
-from csdesk.actions import workbench
+from csdesk.actions import sweeps, workbench
 from csdesk.actions.agents import AgentProfileSpec, ShiftSpec, set_agent_profile, set_roster
 from csdesk.actions.shops import ensure_shop
 from csdesk.actions.users import create_user
@@ -214,6 +215,140 @@ async def test_going_on_shift_takes_the_roster_roles_and_off_shift_requeues(
         profile = await session.scalar(select(AgentProfile).where(AgentProfile.user_id != rostered))
         assert profile is not None
         assert profile.status is AgentStatus.BUSY
+
+
+async def live_console(someone: Person) -> Any:
+    """The person's websocket to /api/v1/live, past the welcome (a new queue)."""
+    ws = await someone.http.ws_connect("/api/v1/live")
+    await ws.send_json({"op": "hello", "queue_id": None, "last_event_id": -1})
+    async with asyncio.timeout(30):
+        welcome = await ws.receive_json()
+    assert welcome["op"] == "welcome"
+    return ws
+
+
+async def live_events_until(ws: Any, event_type: str) -> list[dict[str, Any]]:
+    """Event frames up to and including the first of ``event_type``."""
+    frames = []
+    while True:
+        async with asyncio.timeout(30):
+            frame = await ws.receive_json()
+        assert frame["op"] == "event", frame
+        frames.append(frame)
+        if frame["type"] == event_type:
+            return frames
+
+
+async def test_auto_suspend_at_n_chats_and_back_online_below_it_announced_live(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str, person: PersonFactory
+) -> None:
+    agent = await add_agent(sessions, shop_id, "xiaomei", [P.PRESALES])
+    mei = await person("xiaomei")
+    ws = await live_console(mei)
+    path = "/api/v1/workbench/settings"
+    for bad in ({}, *({"auto_suspend_at": value} for value in (-1, 51, "2", True, 1.5))):
+        response = await mei.post(path, bad)
+        assert response.status == 400, bad
+        assert (await response.json())["field"] == "auto_suspend_at"
+    response = await mei.post(path, {"auto_suspend_at": 2})
+    assert response.status == 200, await response.text()
+    assert await response.json() == {
+        "status": "online",
+        "auto_suspend_at": 2,
+        "auto_suspend_default": None,
+        "auto_suspended": False,
+        "assigned": [],
+    }
+
+    # The second chat reaches N: busy (挂起), announced right after that assignment.
+    await buyer_says(client, "小鱼", "这个有货吗")
+    await buyer_says(client, "阿杰", "这个有货吗")
+    frames = await live_events_until(ws, "agent.status")
+    assert [f["type"] for f in frames if f["type"] != "message.created"] == [
+        "conversation.assigned",
+        "conversation.assigned",
+        "agent.status",
+    ]
+    announced = frames[-1]["payload"]
+    assert announced["agent_id"] == agent
+    assert announced["status"] == "busy"
+    assert announced["auto_suspended"] is True
+    assert (announced["auto_suspend_at"], announced["open_chats"]) == (2, 2)
+    state = await mei.json("/api/v1/workbench")
+    assert state["me"]["status"] == "busy"
+    assert state["me"]["auto_suspended"] is True
+    first, second = (c["id"] for c in state["conversations"])
+
+    # No new chats while suspended; the current ones go on.
+    await buyer_says(client, "阿花", "这个有货吗")
+    third = await only_conversation(sessions, status=ConversationStatus.QUEUED)
+    reply = await mei.post(f"/api/v1/conversations/{first}/reply", {"text": "有的亲"})
+    assert reply.status == 201
+
+    # Below N again: online, the queued chat comes at once, and N is reached again.
+    response = await mei.post(f"/api/v1/conversations/{first}/close", {"disposition": "sold"})
+    assert response.status == 200
+    frames = await live_events_until(ws, "conversation.assigned")
+    resumed = [f["payload"] for f in frames if f["type"] == "agent.status"]
+    assert [(p["status"], p["auto_suspended"]) for p in resumed] == [("online", False)]
+    assert frames[-1]["payload"]["conversation"]["id"] == third.id
+    frames = await live_events_until(ws, "agent.status")
+    assert frames[-1]["payload"]["status"] == "busy"
+    assert (await mei.json("/api/v1/workbench"))["me"]["status"] == "busy"
+
+    # Busy by the agent's own choice is never undone by the count.
+    response = await mei.post("/api/v1/workbench/status", {"status": "busy"})
+    assert (await response.json())["status"] == "busy"
+    response = await mei.post(f"/api/v1/conversations/{second}/close", {"disposition": "sold"})
+    assert response.status == 200
+    me = (await mei.json("/api/v1/workbench"))["me"]
+    assert (me["status"], me["auto_suspended"]) == ("busy", False)
+    # Going online at the limit is busy at once; turning the limit off lets the agent be.
+    response = await mei.post(path, {"auto_suspend_at": 1})
+    assert (await response.json())["status"] == "busy"  # manual busy: unchanged
+    response = await mei.post("/api/v1/workbench/status", {"status": "online"})
+    assert (await response.json())["status"] == "busy"
+    response = await mei.post(path, {"auto_suspend_at": 0})
+    assert (await response.json())["status"] == "online"
+    await ws.close()
+
+
+@SQLITE_ONLY
+async def test_auto_suspend_follows_the_shop_default_unless_the_agent_set_one(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str, person: PersonFactory
+) -> None:
+    async with sessions.begin() as session:
+        shop = await session.get(Shop, shop_id)
+        assert shop is not None
+        shop.config = {"assignment": {"auto_suspend_at": 1}}
+    await add_agent(sessions, shop_id, "xiaomei", [P.PRESALES])
+    mei = await person("xiaomei")
+    assert (await mei.json("/api/v1/workbench"))["me"]["auto_suspend_default"] == 1
+    await buyer_says(client, "小鱼", "这个有货吗")
+    await buyer_says(client, "阿杰", "这个有货吗")
+    me = (await mei.json("/api/v1/workbench"))["me"]
+    assert (me["status"], me["auto_suspended"], me["auto_suspend_at"]) == ("busy", True, None)
+    queued = await only_conversation(sessions, status=ConversationStatus.QUEUED)
+    # The agent's own setting wins: at 2 the agent is below it, online, and takes the queue.
+    response = await mei.post("/api/v1/workbench/settings", {"auto_suspend_at": 2})
+    assert response.status == 200
+    answer = await response.json()
+    assert answer["assigned"] == [queued.id]
+    assert (answer["status"], answer["auto_suspended"]) == ("busy", True)  # 2 chats again
+
+    # A chat that leaves the agent elsewhere (the platform closed it): the sweep notices.
+    await buyer_says(client, "阿花", "这个有货吗")
+    async with sessions.begin() as session:
+        chat = await session.get(Conversation, queued.id)
+        assert chat is not None
+        chat.status = ConversationStatus.CLOSED
+        chat.closed_at = utcnow()
+    assert await sweeps.resume_auto_suspended(deps(client), utcnow()) == 1
+    me = (await mei.json("/api/v1/workbench"))["me"]
+    assert (me["status"], me["auto_suspended"]) == ("busy", True)  # took 阿花: 2 again
+    assert await sweeps.resume_auto_suspended(deps(client), utcnow()) == 0
+    names = {c["buyer"]["nick"] for c in (await mei.json("/api/v1/workbench"))["conversations"]}
+    assert names == {"小鱼", "阿花"}
 
 
 @SQLITE_ONLY

@@ -128,6 +128,37 @@ async def set_status(request: web.Request) -> web.Response:
     )
 
 
+@routes.post("/api/v1/workbench/settings")
+@json_errors
+async def set_settings(request: web.Request) -> web.Response:
+    """自动挂起: ``auto_suspend_at`` open chats (null: the shop's default, 0: off)."""
+    user = current_user(request)
+    require(user, "workbench.use")
+    data = await json_body(request)
+    if "auto_suspend_at" not in data:
+        raise InputError("auto_suspend_at", "is required (null for the shop's default)")
+    limit = data["auto_suspend_at"]
+    top = workbench.MAX_AUTO_SUSPEND_AT
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= top
+    ):
+        raise InputError("auto_suspend_at", f"must be a whole number from 0 to {top}, or null")
+    assigned = await workbench.set_auto_suspend(
+        deps_of(request), user.shop_id, user.id, limit, utcnow()
+    )
+    state = await queries.workbench_state(request.app[SESSIONS_KEY], user, utcnow())
+    mine = state["me"]
+    return web.json_response(
+        {
+            "status": mine["status"],
+            "auto_suspend_at": mine["auto_suspend_at"],
+            "auto_suspend_default": mine["auto_suspend_default"],
+            "auto_suspended": mine["auto_suspended"],
+            "assigned": assigned,
+        }
+    )
+
+
 @routes.get("/api/v1/workbench/roles")
 @json_errors
 async def get_roles(request: web.Request) -> web.Response:
@@ -384,6 +415,22 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "Set my status (online/busy/away/offline); on shift, take the roster's roles",
             "the new status, roles and items moved",
             body=_obj(["status"], status={"enum": [s.value for s in AgentStatus]}),
+            errors=("400", "401", "403", "409"),
+        )
+    },
+    "/api/v1/workbench/settings": {
+        "post": _op(
+            "My 自动挂起: go busy at N open chats and back online below (null: the shop's "
+            "default, 0: off); applies at once",
+            "the setting and my status",
+            body=_obj(
+                ["auto_suspend_at"],
+                auto_suspend_at={
+                    "type": ["integer", "null"],
+                    "minimum": 0,
+                    "maximum": workbench.MAX_AUTO_SUSPEND_AT,
+                },
+            ),
             errors=("400", "401", "403", "409"),
         )
     },

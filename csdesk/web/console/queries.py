@@ -212,6 +212,9 @@ async def workbench_state(
             "service_roles": list(profile.service_roles) if profile else [],
             "roster_roles": [role.value for role in roster],
             "chat_capacity": profile.chat_capacity if profile else 0,
+            "auto_suspend_at": profile.auto_suspend_at if profile else None,
+            "auto_suspend_default": ctx.assignment.auto_suspend_at,
+            "auto_suspended": bool(profile and profile.auto_suspended),
         },
         "roles": [
             {"key": role.value, "sla_s": ctx.routing.sla.first_response_s.get(role)}

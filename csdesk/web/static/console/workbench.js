@@ -10,7 +10,7 @@ import {
   createRevealDialog,
   createTransferDialog,
 } from "./dialogs.js";
-import { byId, setHidden } from "./dom.js";
+import { byId, el, setHidden } from "./dom.js";
 import { label, t } from "./i18n.js";
 import { installKeys } from "./keys.js";
 import { createList } from "./list.js";
@@ -35,12 +35,68 @@ const goOnShift = byId("go-on-shift");
 const shiftRoles = byId("shift-roles");
 const shiftError = byId("shift-error");
 const statusDot = byId("status-dot");
+const autoSuspend = byId("auto-suspend");
+const autoSuspendHint = byId("auto-suspend-hint");
+
+/** 自动挂起: the agent's limit (null: the shop's default, 0: off), and whether it holds now. */
+function renderAutoSuspend() {
+  const mine = state.me;
+  const chats = (n) => t("at {n} open chats", { n });
+  const shop = mine.auto_suspend_default;
+  const top = Math.max(mine.chat_capacity || 0, mine.auto_suspend_at || 0, shop || 0, 1);
+  const shopValue = shop ? chats(shop) : t("off");
+  const options = [
+    ["", t("Shop default: {value}", { value: shopValue })],
+    ["0", t("Off")],
+  ];
+  for (let n = 1; n <= top; n += 1) options.push([String(n), chats(n)]);
+  autoSuspend.replaceChildren(
+    ...options.map(([value, text]) => el("option", { value, text })),
+  );
+  autoSuspend.value = mine.auto_suspend_at === null ? "" : String(mine.auto_suspend_at);
+  autoSuspend.disabled = !mine.has_profile || !boot.can_work;
+  const limit = mine.auto_suspend_at === null ? shop : mine.auto_suspend_at || null;
+  if (mine.status === "busy" && mine.auto_suspended) {
+    autoSuspendHint.textContent = t(
+      "Suspended automatically: no new chats until you have fewer than {n} open.",
+      { n: limit },
+    );
+  } else {
+    autoSuspendHint.textContent = limit
+      ? t("At {n} open chats you go busy and get no new chats until you are below it.", {
+          n: limit,
+        })
+      : "";
+  }
+}
+
+async function setAutoSuspend() {
+  shiftError.textContent = "";
+  const raw = autoSuspend.value;
+  try {
+    const change = await api("/api/v1/workbench/settings", {
+      method: "POST",
+      body: { auto_suspend_at: raw === "" ? null : Number(raw) },
+    });
+    Object.assign(state.me, {
+      status: change.status,
+      auto_suspend_at: change.auto_suspend_at,
+      auto_suspended: change.auto_suspended,
+    });
+    renderShift();
+    if (change.assigned.length) await refresh();
+  } catch (err) {
+    shiftError.textContent = err.message;
+    renderShift();
+  }
+}
 
 function renderShift() {
   const mine = state.me;
   statusSelect.disabled = !mine.has_profile || !boot.can_work;
   statusSelect.value = mine.status;
   statusDot.dataset.status = mine.status;
+  renderAutoSuspend();
   setHidden(goOnShift, !mine.has_profile || mine.status !== "offline");
   if (!mine.has_profile) {
     shiftRoles.textContent = t("No agent profile: you can read conversations but not take them.");
@@ -71,6 +127,7 @@ async function setStatus(status) {
 }
 
 statusSelect.addEventListener("change", () => setStatus(statusSelect.value));
+autoSuspend.addEventListener("change", setAutoSuspend);
 goOnShift.addEventListener("click", () => setStatus("online"));
 
 // -- list, chat, panel -------------------------------------------------------------------------
@@ -229,6 +286,8 @@ async function onEvent(type, payload) {
   } else if (type === "agent.status") {
     if (payload.agent_id === me.id && state) {
       state.me.status = payload.status;
+      if ("auto_suspended" in payload) state.me.auto_suspended = payload.auto_suspended;
+      else if (payload.status !== "busy") state.me.auto_suspended = false;
       renderShift();
     }
   }
