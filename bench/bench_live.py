@@ -41,7 +41,7 @@ from bench.ingest import SECRET, SHOP, bench_settings, pg_admin
 from csdesk.actions.agents import AgentProfileSpec, set_agent_profile
 from csdesk.actions.shops import ensure_shop
 from csdesk.actions.users import create_user, issue_token
-from csdesk.app import create_app
+from csdesk.app import create_app, for_serving
 from csdesk.bus.base import BusEvent
 from csdesk.ingest.signature import sign
 from csdesk.keys import BUS_KEY, PROCESSOR_KEY, SESSIONS_KEY
@@ -59,7 +59,7 @@ HUB_ONLY_SECONDS = 3.0
 
 def live_app(settings: Settings) -> web.Application:
     """``create_app`` with the live wiring; adds it only while app.py does not yet."""
-    app = create_app(settings)
+    app = for_serving(create_app(settings))
     if not any(
         route.resource is not None and route.resource.canonical == "/api/v1/live"
         for route in app.router.routes()

@@ -26,7 +26,7 @@ from aiohttp import web
 from sqlalchemy.engine import make_url
 
 from csdesk.actions.shops import ensure_shop
-from csdesk.app import create_app
+from csdesk.app import create_app, for_serving
 from csdesk.ingest.signature import sign, verify
 from csdesk.keys import SESSIONS_KEY
 from csdesk.settings import (
@@ -220,7 +220,7 @@ async def run_ingest(
         finally:
             await stop()
 
-        app = create_app(settings)
+        app = for_serving(create_app(settings))
         stop = await serve(app, port + 1)
         try:
             await ensure_shop(app[SESSIONS_KEY], SHOP, "压测店")

@@ -165,12 +165,12 @@ def cmd_token_issue(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from csdesk.app import create_app
+    from csdesk.app import create_app, for_serving
     from csdesk.settings import load_settings
 
     settings = load_settings(args.data, host=args.host, port=args.port)
     web.run_app(
-        create_app(settings),
+        for_serving(create_app(settings)),
         host=settings.web.host,
         port=settings.web.port,
         print=lambda msg: print(msg, file=sys.stderr),
@@ -187,7 +187,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from csdesk.app import create_app
+    from csdesk.app import create_app, for_serving
     from csdesk.demo import prepare_demo
     from csdesk.settings import load_settings
 
@@ -199,7 +199,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"  login {username:<12} password {password:<14} ({role})")
     sys.stdout.flush()
     web.run_app(
-        create_app(settings, demo=True),
+        for_serving(create_app(settings, demo=True)),
         host=settings.web.host,
         port=settings.web.port,
         print=lambda msg: print(msg, file=sys.stderr),

@@ -30,7 +30,9 @@ async def ingest_ctx(app: web.Application) -> AsyncIterator[None]:
         gate=gate,
         batch_hooks=MESSAGE_RUN_HOOKS,
     )
-    acceptor = EventAcceptor(app[SESSIONS_KEY], on_accepted=processor.notify, gate=gate)
+    acceptor = EventAcceptor(
+        app[SESSIONS_KEY], on_accepted=processor.notify, apply_now=processor.apply_now, gate=gate
+    )
     await processor.start()
     await acceptor.start()
     # The queue index is derived state: rebuild it from the database before traffic.

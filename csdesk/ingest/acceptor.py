@@ -21,6 +21,8 @@ from csdesk.storage.engine import SessionFactory
 
 log = logging.getLogger(__name__)
 AcceptedHook = Callable[[Sequence[int]], Awaitable[None]]
+ApplyNow = Callable[[Sequence[int]], Awaitable[bool]]
+"""Apply just-accepted events at once if nothing is queued before them; False if not."""
 
 
 class EventAcceptor:
@@ -30,12 +32,14 @@ class EventAcceptor:
         *,
         max_batch: int = 256,
         on_accepted: AcceptedHook | None = None,
+        apply_now: ApplyNow | None = None,
         gate: WriteGate | None = None,
     ) -> None:
         self._sessions = sessions
         self._gate = gate or WriteGate(enabled=False)
         self._max_batch = max_batch
         self._on_accepted = on_accepted
+        self._apply_now = apply_now
         self._pending: asyncio.Queue[tuple[PlatformEventIn, asyncio.Future[Accepted]]] = (
             asyncio.Queue()
         )
@@ -69,20 +73,33 @@ class EventAcceptor:
             while len(batch) < self._max_batch and not self._pending.empty():
                 batch.append(self._pending.get_nowait())
             events = [event for event, _ in batch]
+            applied = False
             try:
                 async with self._gate.priority():
                     results = await accept_events(self._sessions, events, utcnow())
+                    # Durable: the 202s go out now, whatever happens next.
+                    for (_, future), result in zip(batch, results, strict=True):
+                        if not future.done():
+                            future.set_result(result)
+                    new_ids = [r.row_id for r in results if r.row_id is not None]
+                    # When nobody else waits to be accepted, apply them in this same turn of
+                    # the writer: the buyer's message reaches the agent without waiting for
+                    # the processor's turn. Under load, accepting comes first and the
+                    # processor catches up in its own turns.
+                    if (
+                        new_ids
+                        and self._apply_now is not None
+                        and self._pending.empty()
+                        and not self._gate.in_burst
+                    ):
+                        applied = await self._apply_now(new_ids)
             except Exception as exc:  # the batch is not durable: every waiter must hear it
                 log.exception("accepting %d events failed", len(batch))
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
                 continue
-            for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(result)
-            new_ids = [r.row_id for r in results if r.row_id is not None]
-            if new_ids and self._on_accepted is not None:
+            if new_ids and not applied and self._on_accepted is not None:
                 try:
                     await self._on_accepted(new_ids)
                 except Exception:

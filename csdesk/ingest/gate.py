@@ -51,17 +51,15 @@ class WriteGate:
 
     @contextmanager
     def demand(self) -> Iterator[None]:
-        """Count an acceptance (the burst detector's input)."""
-        if self._enabled:
-            now = asyncio.get_running_loop().time()
-            self._recent.append(now)
-            self._forget_old(now)
+        """Count an acceptance (the burst detector's input). Counted on every engine: the
+        acceptor also asks whether it is a burst before applying events at once."""
+        now = asyncio.get_running_loop().time()
+        self._recent.append(now)
+        self._forget_old(now)
         yield
 
     @property
     def in_burst(self) -> bool:
-        if not self._enabled:
-            return False
         self._forget_old(asyncio.get_running_loop().time())
         return len(self._recent) >= self._burst_events
 

@@ -219,8 +219,48 @@ class EventProcessor:
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
+        self._running = False
         self.totals: dict[str, int] = {}
         """Events this process applied since it started, by outcome (for ``/metrics``)."""
+        self.paths = {"at_once": 0, "queued": 0}
+        """Events handled in the acceptor's turn or from the queue (for ``/metrics``)."""
+
+    @property
+    def idle(self) -> bool:
+        return not self._pending and not self._running
+
+    async def apply_now(self, row_ids: Sequence[int]) -> bool:
+        """Apply just-accepted events in the caller's turn (the acceptor, holding the write
+        gate), if nothing is queued or running before them: order must hold. False if not,
+        or if applying failed (then they go the usual way and are retried)."""
+        if not self.idle:
+            return False
+        self._running = True
+        self._idle.clear()
+        try:
+            counts = await process_events(
+                self._sessions,
+                self._bus,
+                self._queue_index,
+                self._handle,
+                row_ids,
+                utcnow(),
+                self._batch_hooks,
+            )
+        except Exception:
+            log.exception("applying %d events at once failed; queued instead", len(row_ids))
+            return False
+        finally:
+            self._running = False
+            if not self._pending:
+                self._idle.set()
+        self._count(counts)
+        self.paths["at_once"] += len(row_ids)
+        return True
+
+    def _count(self, counts: dict[str, int]) -> None:
+        for outcome, n in counts.items():
+            self.totals[outcome] = self.totals.get(outcome, 0) + n
 
     async def notify(self, row_ids: Sequence[int]) -> None:
         self._idle.clear()
@@ -251,6 +291,7 @@ class EventProcessor:
                 self._pending.popleft() for _ in range(min(self._max_batch, len(self._pending)))
             ]
             deferred: list[int] = []
+            self._running = True  # from the moment they leave the queue: order must hold
             try:
                 async with self._gate.background():
                     counts = await process_events(
@@ -264,11 +305,13 @@ class EventProcessor:
                         stop_early=lambda: self._gate.acceptance_waited() >= self._yield_after_s,
                         deferred=deferred,
                     )
-                for outcome, n in counts.items():
-                    self.totals[outcome] = self.totals.get(outcome, 0) + n
+                self._count(counts)
+                self.paths["queued"] += len(batch) - len(deferred)
             except Exception:
                 log.exception(
                     "processing a batch of %d events failed; the sweep retries", len(batch)
                 )
+            finally:
+                self._running = False
             # Handed back unapplied (acceptance was waiting): first in line next time.
             self._pending.extendleft(reversed(deferred))

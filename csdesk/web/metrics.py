@@ -126,11 +126,17 @@ class _Snapshot(Collector):
     shared between the apps a test suite creates)."""
 
     def __init__(
-        self, state: ShopState, process_id: str, processed: dict[str, int], sockets: int
+        self,
+        state: ShopState,
+        process_id: str,
+        processed: dict[str, int],
+        paths: dict[str, int],
+        sockets: int,
     ) -> None:
         self._state = state
         self._process = process_id
         self._processed = processed
+        self._paths = paths
         self._sockets = sockets
 
     def collect(self) -> Iterator[Metric]:
@@ -190,6 +196,14 @@ class _Snapshot(Collector):
         for outcome, n in sorted(self._processed.items()):
             applied.add_metric([self._process, outcome], n)
         yield applied
+        paths = CounterMetricFamily(
+            "csdesk_process_event_paths",
+            "Events this web process applied in the acceptor's turn (at_once) or from its queue.",
+            labels=["process", "path"],
+        )
+        for path, n in sorted(self._paths.items()):
+            paths.add_metric([self._process, path], n)
+        yield paths
         sockets = GaugeMetricFamily(
             "csdesk_process_live_connections",
             "Console websockets open on this web process.",
@@ -221,6 +235,7 @@ async def metrics(request: web.Request) -> web.Response:
             state,
             hub.process_id if hub is not None else "-",
             dict(processor.totals) if processor is not None else {},
+            dict(processor.paths) if processor is not None else {},
             hub.connection_count if hub is not None else 0,
         )
     )
