@@ -24,14 +24,16 @@ class MessageSpec:
     text: str
     sent_at: datetime
     author_id: int | None = None
-    """The agent who wrote it (None for buyer and system messages)."""
+    """The agent who wrote it, or a private note's author (None for buyer, system and
+    auto messages)."""
     source_event_id: int | None = None
     """The platform event a buyer message came in with."""
 
     def __post_init__(self) -> None:
         require_aware(self.sent_at, "message sent_at")
-        if self.author_id is not None and self.sender is not MessageSender.AGENT:
-            raise ValueError("only agent messages have an author")
+        authored = (MessageSender.AGENT, MessageSender.NOTE)
+        if self.author_id is not None and self.sender not in authored:
+            raise ValueError("only agent messages and notes have an author")
 
 
 @dataclass(frozen=True)

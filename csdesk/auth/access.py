@@ -43,6 +43,8 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
             own_only=frozenset({UserRole.AGENT}),
         ),
         "workbench.use": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}),
+        # Private notes (内部备注): agents in their own conversations, supervisors in any.
+        "conversations.note": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),
         # The handler must also ask for a reason and write it to audit_log.
         "pii.reveal": Rule(
             SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=frozenset({UserRole.AGENT})

@@ -33,6 +33,9 @@ ROSTER_CHANGED: Final = "roster.changed"
 """A day of the roster (排班) was replaced: ``day``, ``shift_ids``."""
 GUIDED_SKIPPED: Final = "guided.skipped"
 """An agent skipped an item in guided mode: ``conversation_id``, ``agent_id``, ``reason``."""
+NOTE_MENTIONED: Final = "note.mentioned"
+"""A private note @mentions a user; to that user alone: ``conversation_id``, ``message``
+(the note), ``by``, ``buyer_nick``, ``can_open``."""
 
 ALL: Final = (
     CONVERSATION_ASSIGNED,
@@ -48,6 +51,7 @@ ALL: Final = (
     REFUND_UPDATED,
     ROSTER_CHANGED,
     GUIDED_SKIPPED,
+    NOTE_MENTIONED,
 )
 
 SUPERVISORS: Final = "supervisors"

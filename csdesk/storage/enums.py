@@ -72,6 +72,7 @@ class MessageSender(enum.StrEnum):
     AGENT = "agent"
     SYSTEM = "system"  # the desk's own record (routing, handoff notes): staff only
     AUTO = "auto"  # 自动消息: the desk wrote to the buyer (转接提示); not an agent's answer
+    NOTE = "note"  # 内部备注: a private note by staff (author_id); the buyer never sees it
 
 
 class EventStatus(enum.StrEnum):

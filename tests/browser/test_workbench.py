@@ -463,3 +463,45 @@ async def test_auto_suspend_setting_takes_the_agent_busy_at_n_chats_and_back(
     await expect(status).to_have_value("online")
     await page.reload()
     await expect(page.get_by_label("自动挂起")).to_have_value("2")
+
+
+async def test_internal_note_with_a_mention_reaches_the_colleague_named(
+    desk: Desk, signed_in: SignIn, sessions: SessionFactory, shop_id: str
+) -> None:
+    await make_agent(sessions, shop_id, "xiaomei", [P.PRESALES, P.AFTERSALES_TRIAGE])
+    await add_lead(sessions, shop_id)
+    await desk.event("message.received", {"buyer_nick": "小鱼", "text": "你们这质量太差了"})
+    lead = await signed_in("lead", LEAD_PASSWORD)
+    page = await signed_in("xiaomei", AGENT_PASSWORD)
+    await expect(page.locator("#chat-title")).to_have_text("小鱼")
+
+    # Alt+N: the box writes an internal note instead of a reply.
+    await page.get_by_label("回复买家").press("Alt+n")
+    note_box = page.get_by_label("内部备注（买家看不到）")
+    await expect(note_box).to_be_focused()
+    await expect(page.get_by_role("radio", name="内部备注")).to_be_checked()
+    await expect(page.get_by_role("button", name="添加备注")).to_be_visible()
+    await note_box.fill("@lead 买家说质量差要投诉，请帮忙看看")
+    await note_box.press("Enter")
+    note = page.locator("#messages .msg-note")
+    await expect(note).to_contain_text("内部备注 · xiaomei")
+    await expect(note).to_contain_text("@lead 买家说质量差要投诉，请帮忙看看")
+    await expect(page.locator("#wb-notice")).to_have_text("备注已添加，已通知 王主管。")
+    await expect(note_box).to_have_value("")
+    # Not an answer: the buyer is still waiting, the row still shows the buyer's words.
+    row = page.locator("#conversation-list .conv-row").filter(has_text="小鱼")
+    await expect(row.locator(".conv-preview")).to_have_text("你们这质量太差了")
+    await expect(row.locator(".conv-timer")).not_to_have_text("")
+
+    # The supervisor named sees it at once and can open the conversation from it.
+    mention = lead.get_by_role("region", name="备注中提到我")
+    await expect(mention).to_contain_text("xiaomei 在备注中提到了你（小鱼）")
+    await expect(mention).to_contain_text("请帮忙看看")
+    await mention.get_by_role("link", name="打开").click()
+    await expect(lead.locator("#chat-title")).to_have_text("小鱼")
+    await expect(lead.locator("#messages .msg-note")).to_contain_text("请帮忙看看")
+
+    # Alt+N again: back to replying to the buyer.
+    await note_box.press("Alt+n")
+    await expect(page.get_by_label("回复买家")).to_be_focused()
+    await expect(page.get_by_role("button", name="发送")).to_be_visible()

@@ -735,6 +735,67 @@ async def test_the_buyer_is_told_of_a_transfer_in_the_target_roles_words(
     assert [m for m in items if m["sender"] == "auto"] == []
 
 
+async def test_private_notes_stay_internal_and_mentions_notify_who_is_named(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str, person: PersonFactory
+) -> None:
+    mei_id = await add_agent(sessions, shop_id, "xiaomei", [P.PRESALES], display_name="小美")
+    lead_id = await add_lead(sessions, shop_id)
+    li_id = await add_agent(sessions, shop_id, "xiaoli", [P.REFUND])
+    await buyer_says(client, "小鱼", "这个有货吗")
+    conversation = await only_conversation(sessions)
+    mei, lead, li = await person("xiaomei"), await person("lead"), await person("xiaoli")
+    lead_ws, li_ws = await live_console(lead), await live_console(li)
+    path = f"/api/v1/conversations/{conversation.id}/notes"
+    for bad in ({}, {"text": "  "}, {"text": "x" * 2001}):
+        response = await mei.post(path, bad)
+        assert response.status == 400, bad
+        assert (await response.json())["field"] == "text"
+
+    text = "@lead 买家说要投诉，@xiaoli请看下退款 @nobody @xiaomei"
+    response = await mei.post(path, {"text": text})
+    assert response.status == 201, await response.text()
+    answer = await response.json()
+    assert answer["message"]["sender"] == "note"
+    assert answer["message"]["author_name"] == "小美"
+    assert [m["username"] for m in answer["mentioned"]] == ["lead", "xiaoli"]  # not the author
+
+    # Each person named gets note.mentioned, addressed to them alone.
+    frames = await live_events_until(lead_ws, "note.mentioned")
+    told = frames[-1]["payload"]
+    assert told["conversation_id"] == conversation.id
+    assert told["message"]["text"] == text
+    assert told["message"]["mentions"] == [lead_id, li_id]
+    assert told["by"] == {"id": mei_id, "display_name": "小美"}
+    assert told["buyer_nick"] == "小鱼"
+    assert told["can_open"] is True  # a supervisor reads any conversation
+    frames = await live_events_until(li_ws, "note.mentioned")
+    assert [f["type"] for f in frames] == ["note.mentioned"]  # nothing else of mei's chat
+    assert frames[-1]["payload"]["can_open"] is False  # another agent's chat: told, not shown
+
+    # In the transcript for staff, marked as a note; not an answer to the buyer.
+    items = (await mei.json(f"/api/v1/conversations/{conversation.id}/messages"))["items"]
+    assert [m["sender"] for m in items] == ["buyer", "note"]
+    assert items[-1]["author_id"] == mei_id
+    (row,) = (await mei.json("/api/v1/workbench"))["conversations"]
+    assert row["waiting_since"] is not None
+    assert row["last_message"]["sender"] == "buyer"
+    detail = await mei.json(f"/api/v1/conversations/{conversation.id}")
+    assert detail["can_note"] is True
+
+    # Agents note only their own conversations; supervisors any, and can mention back.
+    assert (await li.post(path, {"text": "看过了"})).status == 403
+    mei_ws = await live_console(mei)
+    response = await lead.post(path, {"text": "@xiaomei 先安抚买家，别承诺赔偿"})
+    assert response.status == 201
+    frames = await live_events_until(mei_ws, "note.mentioned")
+    created = [f["payload"]["message"] for f in frames if f["type"] == "message.created"]
+    assert [m["sender"] for m in created] == ["note"]  # the holder's transcript updates live
+    assert frames[-1]["payload"]["can_open"] is True
+    assert (await lead.post("/api/v1/conversations/424242/notes", {"text": "x"})).status == 404
+    for ws in (lead_ws, li_ws, mei_ws):
+        await ws.close()
+
+
 async def test_close_with_disposition_and_tags(
     client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str, person: PersonFactory
 ) -> None:

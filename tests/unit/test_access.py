@@ -39,6 +39,7 @@ EXPECTED: dict[str, frozenset[UserRole]] = {
     "events.read": frozenset({SUPERVISOR, OWNER, ADMIN}),
     "queues.read": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
     "conversations.read": frozenset({AGENT, SUPERVISOR, QC, OWNER, ADMIN}),
+    "conversations.note": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
     "pii.reveal": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
     "workbench.use": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
     "live.subscribe": frozenset(UserRole),
@@ -104,6 +105,10 @@ def test_roles_per_action(action: str, role: UserRole) -> None:
         (AGENT, "pii.reveal", conversation(assigned_to=ME), True),
         (AGENT, "pii.reveal", conversation(assigned_to=99), False),
         (AGENT, "pii.reveal", ShopThing(SHOP), False),  # nothing says it is theirs
+        (AGENT, "conversations.note", conversation(assigned_to=ME), True),
+        (AGENT, "conversations.note", conversation(assigned_to=99), False),
+        (SUPERVISOR, "conversations.note", conversation(assigned_to=99), True),
+        (QC, "conversations.note", conversation(assigned_to=None), False),
         (TRAINER, "conversations.read", conversation(), False),
         (AGENT, "audit.read", ShopThing(SHOP), False),
         (SUPERVISOR, "audit.read", ShopThing(SHOP), True),

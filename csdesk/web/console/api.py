@@ -15,8 +15,8 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from csdesk.actions import pii, quick_replies, shifts, workbench
-from csdesk.actions.work_items import InputError
+from csdesk.actions import notes, pii, quick_replies, shifts, workbench
+from csdesk.actions.work_items import InputError, ItemNotFoundError
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
@@ -48,7 +48,7 @@ def json_errors(handler: Handler) -> Handler:
             return await handler(request)
         except InputError as exc:
             return error_response(400, str(exc), exc.field)
-        except (queries.NotFoundError, pii.PiiNotFoundError) as exc:
+        except (queries.NotFoundError, pii.PiiNotFoundError, ItemNotFoundError) as exc:
             return error_response(404, str(exc))
         except pii.PiiError as exc:
             field, _, _ = str(exc).partition(":")
@@ -250,6 +250,21 @@ async def post_reply(request: web.Request) -> web.Response:
         "sent_at": now.isoformat(),
     }
     return web.json_response({"conversation_id": conversation_id, "message": message}, status=201)
+
+
+@routes.post("/api/v1/conversations/{conversation_id}/notes")
+@json_errors
+async def post_note(request: web.Request) -> web.Response:
+    """内部备注: a private note (staff only); ``@username`` notifies that colleague."""
+    user = current_user(request)
+    require(user, "conversations.note")
+    conversation_id = _conversation_id(request)
+    text = _text(await json_body(request), "text", max_chars=notes.MAX_NOTE_CHARS)
+    note = await notes.add_note(deps_of(request), user, conversation_id, text, utcnow())
+    return web.json_response(
+        {"conversation_id": conversation_id, "message": note.message, "mentioned": note.mentioned},
+        status=201,
+    )
 
 
 @routes.post("/api/v1/conversations/{conversation_id}/transfer")
@@ -482,6 +497,17 @@ OPENAPI: dict[str, dict[str, Any]] = {
                 send_anyway={"type": "boolean", "default": False},
             ),
             errors=(*_WRITE_ERRORS, "422"),
+        )
+    },
+    "/api/v1/conversations/{conversation_id}/notes": {
+        "post": _op(
+            "Add a private note (内部备注, never shown to the buyer); @username notifies that "
+            "user (note.mentioned)",
+            "the note and who was notified",
+            status="201",
+            params=[_CONVERSATION_ID],
+            body=_obj(["text"], text={"type": "string", "maxLength": notes.MAX_NOTE_CHARS}),
+            errors=("400", "401", "403", "404"),
         )
     },
     "/api/v1/conversations/{conversation_id}/transfer": {

@@ -20,7 +20,7 @@ from csdesk.actions import quick_replies
 from csdesk.actions.pii import mask_address, mask_name, mask_phone
 from csdesk.actions.quick_reply_library import LIBRARY
 from csdesk.actions.shifts import roster_roles
-from csdesk.auth.access import AccessDeniedError, can_read_conversation
+from csdesk.auth.access import AccessDeniedError, can, can_read_conversation
 from csdesk.auth.current import CurrentUser
 from csdesk.clock import SHOP_TZ
 from csdesk.routing.facts import ShopContext, load_shop_context, protection_owner
@@ -296,6 +296,7 @@ async def conversation_detail(
         ),
         "can_reply": conversation.status is ConversationStatus.ASSIGNED
         and conversation.assigned_agent_id == user.id,
+        "can_note": can(user, "conversations.note", conversation),
         "disposition": conversation.disposition,
         "tags": list(conversation.tags),
         "closed_at": _iso(conversation.closed_at),

@@ -2,6 +2,8 @@
 // reply box. Enter or Ctrl+Enter sends (the agent's choice), Shift+Enter is a new line;
 // a reply with an unresolved {variable} is held back. A reply the server holds for a
 // forbidden phrase (服务态度提醒) shows which phrase and why, with "send anyway".
+// The box also writes private notes (内部备注, Alt+N toggles): staff only, "@username"
+// tells a colleague; notes skip the variable and phrase checks.
 
 import { api } from "./api.js";
 import { byId, el, setHidden } from "./dom.js";
@@ -9,7 +11,7 @@ import { label, t } from "./i18n.js";
 import { formatTime } from "./time.js";
 import { unresolved } from "./variables.js";
 
-export function createChat({ me, prefs, onOpenPicker, onReplied }) {
+export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted }) {
   const title = byId("chat-title");
   const meta = byId("chat-meta");
   const banner = byId("chat-banner");
@@ -28,6 +30,8 @@ export function createChat({ me, prefs, onOpenPicker, onReplied }) {
   const heldTitle = byId("held-title");
   const heldHits = byId("held-hits");
   const heldSend = byId("held-send");
+  const boxLabel = byId("reply-box-label");
+  const modeInputs = [...form.querySelectorAll('input[name="compose-mode"]')];
 
   let detail = null;
   const drafts = new Map(); // conversation id -> unsent text (kept while switching)
@@ -37,6 +41,7 @@ export function createChat({ me, prefs, onOpenPicker, onReplied }) {
   let sending = false;
   let loadingOlder = false;
   let held = null; // {id, text}: the reply the server held, until edited or sent anyway
+  let mode = "reply"; // or "note"
 
   sendKey.value = prefs.get("sendKey", "enter");
   sendKey.addEventListener("change", () => {
@@ -55,12 +60,34 @@ export function createChat({ me, prefs, onOpenPicker, onReplied }) {
     return Boolean(detail && detail.can_reply);
   }
 
+  function canNote() {
+    return Boolean(detail && detail.can_note);
+  }
+
+  const canWrite = () => (mode === "note" ? canNote() : canReply());
+
+  /** Reply to the buyer, or write an internal note: the box, its label and button follow. */
+  function setMode(next) {
+    mode = next === "note" ? "note" : "reply";
+    for (const input of modeInputs) input.checked = input.value === mode;
+    form.classList.toggle("is-note", mode === "note");
+    boxLabel.textContent = boxLabel.dataset[mode];
+    box.placeholder = box.dataset[mode];
+    send.textContent = send.dataset[mode];
+    if (mode === "note") clearHeld();
+    setEnabled();
+  }
+
   function author(message) {
     if (message.sender === "buyer") return detail?.buyer?.nick || t("Buyer");
     if (message.sender === "agent") {
       return message.author_id === me.id ? me.display_name : message.author_name || t("Agent");
     }
     if (message.sender === "auto") return t("Auto message (the buyer sees it)");
+    if (message.sender === "note") {
+      const name = message.author_id === me.id ? me.display_name : message.author_name || "";
+      return t("Internal note · {name}", { name });
+    }
     return t("System");
   }
 
@@ -143,14 +170,14 @@ export function createChat({ me, prefs, onOpenPicker, onReplied }) {
 
   function setEnabled() {
     const ok = canReply();
-    box.disabled = !ok;
+    box.disabled = !canWrite();
     transferButton.disabled = !ok;
     closeButton.disabled = !ok;
     validate();
   }
 
   function validate() {
-    const missing = unresolved(box.value);
+    const missing = mode === "note" ? [] : unresolved(box.value);
     if (missing.length) {
       const text = t("Fill in {names} before sending.", {
         names: missing.map((name) => `{${name}}`).join(" "),
@@ -161,8 +188,36 @@ export function createChat({ me, prefs, onOpenPicker, onReplied }) {
     }
     error.dataset.kind = missing.length ? "variables" : "";
     box.setAttribute("aria-invalid", missing.length ? "true" : "false");
-    send.disabled = !canReply() || sending || !box.value.trim() || missing.length > 0;
+    send.disabled = !canWrite() || sending || !box.value.trim() || missing.length > 0;
     return missing;
+  }
+
+  async function submitNote() {
+    const text = box.value;
+    if (!canNote() || sending || !text.trim()) return;
+    sending = true;
+    send.disabled = true;
+    const id = detail.id;
+    try {
+      const result = await api(`/api/v1/conversations/${id}/notes`, {
+        method: "POST",
+        body: { text },
+      });
+      drafts.delete(id);
+      if (detail?.id === id) {
+        box.value = "";
+        error.textContent = "";
+        append([result.message]);
+        transcript.scrollTop = transcript.scrollHeight;
+      }
+      onNoted(id, result);
+    } catch (err) {
+      error.dataset.kind = "server";
+      error.textContent = err.message;
+    } finally {
+      sending = false;
+      validate();
+    }
   }
 
   function showHeld(hits) {
@@ -181,6 +236,10 @@ export function createChat({ me, prefs, onOpenPicker, onReplied }) {
   }
 
   async function submit({ sendAnyway = false } = {}) {
+    if (mode === "note") {
+      await submitNote();
+      return;
+    }
     if (!canReply() || sending) return;
     const text = box.value;
     if (!text.trim()) return;
@@ -253,6 +312,11 @@ export function createChat({ me, prefs, onOpenPicker, onReplied }) {
       validate();
     }
   });
+  for (const input of modeInputs) {
+    input.addEventListener("change", () => {
+      if (input.checked) setMode(input.value);
+    });
+  }
   older.addEventListener("click", loadOlder);
   transcript.addEventListener("scroll", () => {
     if (transcript.scrollTop < 40 && !older.hidden) loadOlder();
@@ -309,7 +373,7 @@ export function createChat({ me, prefs, onOpenPicker, onReplied }) {
   /** The open conversation left me (closed, transferred, requeued). */
   function ended(conversationId, text) {
     if (!detail || detail.id !== conversationId) return;
-    detail = { ...detail, can_reply: false, ended: true };
+    detail = { ...detail, can_reply: false, can_note: false, ended: true };
     clearHeld();
     setEnabled();
     showBanner(text);
@@ -336,7 +400,11 @@ export function createChat({ me, prefs, onOpenPicker, onReplied }) {
     ended,
     onMessage,
     catchUp,
-    focusReply: () => (canReply() ? box.focus() : title.focus()),
+    focusReply: () => (canWrite() ? box.focus() : title.focus()),
+    toggleMode() {
+      setMode(mode === "note" ? "reply" : "note");
+      if (canWrite()) box.focus();
+    },
     focusTitle: () => title.focus(),
     current: () => detail,
     canReply,

@@ -45,13 +45,18 @@ function nameOf(item) {
 
 // -- rendering ---------------------------------------------------------------------------------
 
+function author(message) {
+  if (message.sender === "buyer") return t("Buyer");
+  if (message.sender === "agent") return message.author_name || t("Agent");
+  if (message.sender === "note") {
+    return t("Internal note · {name}", { name: message.author_name || "" });
+  }
+  if (message.sender === "auto") return t("Auto message (the buyer sees it)");
+  return t("System");
+}
+
 function messageItem(message) {
-  const who =
-    message.sender === "buyer"
-      ? t("Buyer")
-      : message.sender === "agent"
-        ? message.author_name || t("Agent")
-        : t("System");
+  const who = author(message);
   return el(
     "li",
     { class: `gd-message from-${message.sender}`, dataset: { id: String(message.id) } },

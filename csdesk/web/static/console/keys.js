@@ -2,6 +2,7 @@
 //   Alt+↓ / Alt+↑  next / previous conversation     Alt+J  longest wait
 //   Ctrl+K         transfer                          Alt+C  close conversation
 //   Alt+R          reply box                         Alt+B  buyer panel
+//   Alt+N          reply / internal note
 //   /              quick replies                     Ctrl+/ cheat sheet
 // Letters are matched by physical key (event.code), so Alt+C works on any layout.
 
@@ -33,6 +34,7 @@ export function installKeys(actions) {
         KeyC: actions.close,
         KeyR: actions.reply,
         KeyB: actions.panel,
+        KeyN: actions.noteToggle,
       }[event.code];
     } else if (ctrl && !event.altKey && !event.shiftKey && event.code === "KeyK") {
       action = actions.transfer;

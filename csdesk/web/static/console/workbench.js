@@ -15,6 +15,7 @@ import { label, t } from "./i18n.js";
 import { installKeys } from "./keys.js";
 import { createList } from "./list.js";
 import { LiveClient } from "./live.js";
+import { createMentions } from "./mentions.js";
 import { createPanel } from "./panel.js";
 import { makePrefs } from "./prefs.js";
 import { createPicker } from "./quick.js";
@@ -143,7 +144,12 @@ const chat = createChat({
   prefs,
   onOpenPicker: () => picker.open(),
   onReplied: (id, message) => list.onMessage(id, message),
+  onNoted: (id, result) => {
+    const names = result.mentioned.map((user) => user.display_name).join(t(", "));
+    announce(names ? t("Note added; {names} notified.", { names }) : t("Note added."));
+  },
 });
+const mentions = createMentions({ onOpen: (id) => openConversation(id, { focus: true }) });
 const reveal = createRevealDialog();
 const panel = createPanel({ prefs, onReveal: (target, done) => reveal.open(target, done) });
 const notice = byId("wb-notice");
@@ -283,6 +289,8 @@ async function onEvent(type, payload) {
         ? t("This conversation is closed.")
         : t("This conversation went back to the queue."),
     );
+  } else if (type === "note.mentioned") {
+    mentions.add(payload);
   } else if (type === "agent.status") {
     if (payload.agent_id === me.id && state) {
       state.me.status = payload.status;
@@ -352,6 +360,7 @@ installKeys({
   transfer: () => transfer.open(),
   close: () => closing.open(),
   reply: () => chat.focusReply(),
+  noteToggle: () => chat.toggleMode(),
   panel: () => panel.focus(),
   quickReply: () => {
     if (!chat.canReply()) return;
