@@ -36,7 +36,9 @@ class AuthSettings:
     session_max_age_s: int = 12 * 3600
     """A shift plus overtime; the session ends after this even if active."""
     login_failures_allowed: int = 5
-    """Failed logins per username (and per client address) within the window before throttling."""
+    """Failed logins per username within the window before throttling."""
+    login_failures_per_address: int = 30
+    """Failed logins per client address within the window (agents share an office address)."""
     login_window_s: int = 15 * 60
     cookie_secure: bool = False
     """Set when served over HTTPS (behind the load balancer)."""

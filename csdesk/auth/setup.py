@@ -29,5 +29,8 @@ async def _start_throttle(app: web.Application) -> None:
     else:
         store = RedisAttemptStore(redis, settings.redis.key_prefix)
     app[LOGIN_THROTTLE_KEY] = LoginThrottle(
-        store, limit=settings.auth.login_failures_allowed, window_s=settings.auth.login_window_s
+        store,
+        limit=settings.auth.login_failures_allowed,
+        window_s=settings.auth.login_window_s,
+        address_limit=settings.auth.login_failures_per_address,
     )

@@ -142,10 +142,15 @@ class LoginThrottle:
     store: AttemptStore
     limit: int
     window_s: int
+    address_limit: int | None = None
+    """Failures per client address (default: ``limit``). Higher in practice: a shop's agents
+    share one office address, and five typos among thirty people must not lock them all out."""
 
     def __post_init__(self) -> None:
         if self.limit < 1 or self.window_s < 1:
             raise ValueError("login throttle needs limit >= 1 and window_s >= 1")
+        if self.address_limit is not None and self.address_limit < 1:
+            raise ValueError("login throttle needs address_limit >= 1")
 
     async def begin(self, username: str, address: str | None, now: datetime) -> Attempt | Throttled:
         """Reserve an attempt for ``username`` from ``address``, or say how long to wait."""
@@ -157,9 +162,16 @@ class LoginThrottle:
             address_key=f"addr:{address}" if address else None,
         )
         reserved: list[str] = []
-        for key in filter(None, (attempt.username_key, attempt.address_key)):
+        limits = ((attempt.username_key, self.limit), (attempt.address_key, self.address_limit))
+        for key, limit in limits:
+            if key is None:
+                continue
             wait_ms = await self.store.reserve(
-                key, attempt.id, now_ms=now_ms, window_ms=self.window_s * 1000, limit=self.limit
+                key,
+                attempt.id,
+                now_ms=now_ms,
+                window_ms=self.window_s * 1000,
+                limit=limit or self.limit,
             )
             if wait_ms is not None:
                 for done in reserved:

@@ -84,6 +84,19 @@ async def test_usernames_and_addresses_count_separately(throttle: LoginThrottle)
     assert isinstance(await throttle.begin("laoli", "10.9.9.9", at(10)), Throttled)
 
 
+async def test_an_office_address_may_have_more_failures_than_one_user(
+    store: AttemptStore,
+) -> None:
+    throttle = LoginThrottle(store, limit=LIMIT, window_s=WINDOW_S, address_limit=3 * LIMIT)
+    # Three agents behind one office address each use up their own allowance.
+    for user in ("agent0", "agent1", "agent2"):
+        for n in range(LIMIT):
+            await fail(throttle, user, "10.8.8.8", at(n))
+    # Now the address has had 3 × LIMIT failures: anyone from it waits, elsewhere is fine.
+    assert isinstance(await throttle.begin("agent3", "10.8.8.8", at(20)), Throttled)
+    assert isinstance(await throttle.begin("agent3", "10.7.7.7", at(20)), Attempt)
+
+
 async def test_refused_by_address_gives_back_the_username_slot(throttle: LoginThrottle) -> None:
     for n in range(LIMIT):
         await fail(throttle, f"guess{n}", "10.9.9.9", at(n))
