@@ -226,6 +226,11 @@ def cmd_triage(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    # An installed ``csdesk`` script does not see the current directory on sys.path; the
+    # benchmarks live in the checkout (not in the wheel), so look there.
+    checkout = Path.cwd()
+    if (checkout / "bench" / "run.py").is_file() and str(checkout) not in sys.path:
+        sys.path.insert(0, str(checkout))
     try:
         from bench.run import run_all
     except ModuleNotFoundError:
