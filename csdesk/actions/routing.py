@@ -23,7 +23,7 @@ from csdesk.routing.config import RoutingConfig
 from csdesk.routing.facts import ShopContext, agent_facts, duty_holders, protection_owner
 from csdesk.routing.queues.base import WorkQueue
 from csdesk.routing.scoring import Score, ScoreReason, deadline_points, explain, sort_key
-from csdesk.storage.enums import Channel, ConversationStatus, MessageSender
+from csdesk.storage.enums import Channel, ConversationStatus, MessageSender, ServiceRole
 from csdesk.storage.models import Conversation, Message
 
 CHASE_KINDS = ("payment_chase", "phone_chase")
@@ -352,6 +352,50 @@ async def requeue(
         outbox,
         exclude=exclude,
         event_type=ev.CONVERSATION_REQUEUED,
+    )
+
+
+async def tell_buyer_of_transfer(
+    session: AsyncSession,
+    ctx: ShopContext,
+    conversation: Conversation,
+    role: ServiceRole,
+    now: datetime,
+    outbox: Outbox,
+) -> None:
+    """转接提示: in a chat moving to another role, the buyer is told in the shop's words for
+    that role (``routing.console.transfer_notices``: 您好，已为您转接至退款专员，请稍候; empty
+    to say nothing). The handoff note is a separate, internal message."""
+    notice = ctx.routing.console.transfer_notices.get(role, "")
+    if conversation.kind != "chat" or not notice.strip():
+        return
+    told = Message(
+        shop_id=ctx.shop_id,
+        conversation_id=conversation.id,
+        sender=MessageSender.AUTO,
+        text=notice,
+        sent_at=now,
+    )
+    session.add(told)
+    await session.flush()
+    recipients = [ev.SUPERVISORS]
+    if conversation.assigned_agent_id is not None:
+        recipients.append(ev.to_user(conversation.assigned_agent_id))
+    outbox.publish(
+        BusEvent(
+            ev.MESSAGE_CREATED,
+            ctx.shop_id,
+            tuple(recipients),
+            {
+                "conversation_id": conversation.id,
+                "message": {
+                    "id": told.id,
+                    "sender": MessageSender.AUTO.value,
+                    "text": notice,
+                    "sent_at": now.isoformat(),
+                },
+            },
+        )
     )
 
 

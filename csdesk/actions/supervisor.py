@@ -37,6 +37,7 @@ from csdesk.actions.routing import (
     place,
     requeue,
     reserved_for,
+    tell_buyer_of_transfer,
 )
 from csdesk.actions.work_items import (
     InputError,
@@ -504,6 +505,7 @@ async def transfer(
         if conversation.status is ConversationStatus.QUEUED:
             outbox.remove(actor.shop_id, old_role, conversation.id)
         conversation.role = to_role.value
+        await tell_buyer_of_transfer(session, ctx, conversation, to_role, now, outbox)
         if conversation.status is ConversationStatus.SCHEDULED:
             note(session, conversation, reason, now)  # placed in the new role when due
         else:

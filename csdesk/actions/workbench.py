@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions import auto_suspend
 from csdesk.actions.outbox import Deps, Outbox, transaction
-from csdesk.actions.routing import fill_agent, requeue
+from csdesk.actions.routing import fill_agent, requeue, tell_buyer_of_transfer
 from csdesk.auth import audit
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
@@ -282,34 +282,7 @@ async def transfer(
         conversation = await _own_open(session, shop_id, agent_id, conversation_id)
         ctx = await loaded.load_shop_context(session, shop_id)
         conversation.role = role.value
-        notice = ctx.routing.console.transfer_notices.get(role, "")
-        if conversation.kind == "chat" and notice.strip():
-            # The buyer is told (转接提示); the handoff note below stays internal.
-            told = Message(
-                shop_id=shop_id,
-                conversation_id=conversation.id,
-                sender=MessageSender.AUTO,
-                text=notice,
-                sent_at=now,
-            )
-            session.add(told)
-            await session.flush()
-            outbox.publish(
-                BusEvent(
-                    ev.MESSAGE_CREATED,
-                    shop_id,
-                    (ev.to_user(agent_id), ev.SUPERVISORS),
-                    {
-                        "conversation_id": conversation.id,
-                        "message": {
-                            "id": told.id,
-                            "sender": MessageSender.AUTO.value,
-                            "text": notice,
-                            "sent_at": now.isoformat(),
-                        },
-                    },
-                )
-            )
+        await tell_buyer_of_transfer(session, ctx, conversation, role, now, outbox)
         new_agent = await requeue(
             session,
             ctx,

@@ -16,8 +16,14 @@ from csdesk.actions import shifts, workbench
 from csdesk.actions.users import create_user
 from csdesk.clock import SHOP_TZ, utcnow
 from csdesk.storage.engine import SessionFactory
-from csdesk.storage.enums import AgentStatus, ConversationStatus, ServiceRole, UserRole
-from csdesk.storage.models import Buyer, Conversation, User
+from csdesk.storage.enums import (
+    AgentStatus,
+    ConversationStatus,
+    MessageSender,
+    ServiceRole,
+    UserRole,
+)
+from csdesk.storage.models import Buyer, Conversation, Message, User
 from tests.helpers import deps, post_event, settle
 from tests.integration.test_role_workbench_api import (
     agent,
@@ -256,6 +262,16 @@ async def test_bulk_close_transfer_and_assign(
         {"action": "transfer", "conversation_ids": [three], "to_role": "refund", "note": "要退款"},
     )
     assert moved["results"][0]["conversation"]["role"] == "refund"
+    # The buyer is told, as when an agent transfers (the supervisor's note stays internal).
+    async with sessions() as session:
+        told = list(
+            await session.scalars(
+                select(Message.text).where(
+                    Message.conversation_id == three, Message.sender == MessageSender.AUTO
+                )
+            )
+        )
+    assert told == ["您好，已为您转接至退款专员，请稍候"]
     assigned = await call(
         client,
         "POST",
