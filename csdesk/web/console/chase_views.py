@@ -17,18 +17,15 @@ from sqlalchemy import select
 from csdesk.actions import chase_work
 from csdesk.actions.routing import CHASE_KINDS
 from csdesk.auth.access import only_own, require
-from csdesk.auth.current import CurrentUser, csrf_token_for, current_user
+from csdesk.auth.current import CurrentUser, current_user
 from csdesk.auth.middleware import error_response
 from csdesk.clock import utcnow
-from csdesk.i18n import LOCALES, i18n_context, translate
 from csdesk.keys import SESSIONS_KEY
 from csdesk.routing import facts as loaded
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import ServiceRole
 from csdesk.storage.models import AgentProfile, Conversation, User
-from csdesk.web.auth_views import render
-from csdesk.web.console import labels
-from csdesk.web.console.views import CONTENT_SECURITY_POLICY, WORKBENCH_PATH
+from csdesk.web.console.pages import render_console_page
 
 routes = web.RouteTableDef()
 
@@ -103,13 +100,10 @@ async def chases_page(request: web.Request) -> web.Response:
     async with sessions() as session:
         config = (await loaded.load_shop_context(session, user.shop_id)).routing
     supervising = not only_own(user, chase_work.ACCESS)
-    i18n = i18n_context(request)
     boot: dict[str, Any] = {
-        "user": {"id": user.id, "display_name": user.display_name, "role": user.role.value},
         "agent": {"id": owner, "display_name": owner_name},
         "supervising": supervising,
         "focus_item": item_id,
-        "locale": i18n["locale"],
         "server_now": now.isoformat(),
         "timezone": config.timezone,
         "quiet_hours": chase_work.quiet_hours(config),
@@ -120,21 +114,12 @@ async def chases_page(request: web.Request) -> web.Response:
         "kpi_days": KPI_DAYS,
         "chases": chases,
         "kpi": kpi,
-        "labels": labels.translated(lambda msgid: translate(request, msgid)),
     }
-    response = render(
+    return render_console_page(
         request,
+        user,
         "console/chase.html",
-        **i18n,
-        boot=boot,
+        boot,
         chasers=await _chasers(sessions, user.shop_id) if supervising else [],
         agent_id=owner,
-        csrf_meta=csrf_token_for(request) or "",
-        locales=LOCALES,
-        workbench_path=WORKBENCH_PATH,
-        here=request.path_qs,
     )
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    return response

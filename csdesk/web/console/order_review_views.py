@@ -13,21 +13,18 @@ from aiohttp import web
 from sqlalchemy import select
 
 from csdesk.actions import order_review
-from csdesk.actions.work_items import ItemNotFoundError
-from csdesk.actions.workbench import WorkError
 from csdesk.auth.access import only_own, require
-from csdesk.auth.current import csrf_token_for, current_user
-from csdesk.auth.middleware import error_response, redirect
+from csdesk.auth.current import current_user
+from csdesk.auth.middleware import redirect
 from csdesk.clock import utcnow
-from csdesk.i18n import LOCALES, i18n_context, translate
+from csdesk.i18n import translate
 from csdesk.keys import SESSIONS_KEY
 from csdesk.roles.order_review import FlagCode
 from csdesk.storage.enums import ConversationStatus
-from csdesk.storage.models import Buyer, Conversation
-from csdesk.web.auth_views import render
-from csdesk.web.console import labels
+from csdesk.storage.models import Conversation
 from csdesk.web.console.labels import N_
-from csdesk.web.console.views import CONTENT_SECURITY_POLICY, WORKBENCH_PATH
+from csdesk.web.console.pages import item_extras, item_page, render_console_page
+from csdesk.web.roles_api import path_id
 
 routes = web.RouteTableDef()
 
@@ -96,21 +93,6 @@ FLAG_HELP: Final[Mapping[FlagCode, str]] = MappingProxyType(
 """What each failed check means for the parcel and what the reviewer does about it."""
 
 
-async def _extras(request: web.Request, conversation_id: int) -> dict[str, Any]:
-    """What the JSON view leaves out but the page shows: buyer nick, item tags."""
-    async with request.app[SESSIONS_KEY]() as session:
-        conversation = await session.get(Conversation, conversation_id)
-        buyer = (
-            await session.get(Buyer, conversation.buyer_id)
-            if conversation is not None and conversation.buyer_id is not None
-            else None
-        )
-    return {
-        "buyer_nick": buyer.nick if buyer is not None else None,
-        "tags": list(conversation.tags or []) if conversation is not None else [],
-    }
-
-
 @routes.get(NEXT_ORDER_PATH)
 async def next_order_item(request: web.Request) -> web.Response:
     """The home page's shortcut: the oldest order check in my hands (supervisors: the
@@ -133,50 +115,24 @@ async def next_order_item(request: web.Request) -> web.Response:
         found = await session.scalar(query.order_by(Conversation.due_at, Conversation.id).limit(1))
     if found is not None:
         return redirect(ORDER_ITEM_PATH.format(conversation_id=found), status=303)
-    return _page(request, None)
+    return render_console_page(request, user, "console/order_review.html", None)
 
 
 @routes.get(ORDER_ITEM_PATH)
+@item_page
 async def order_item_page(request: web.Request) -> web.Response:
     """Agents open their own items (another agent's is 403), supervisors any."""
     user = current_user(request)
     require(user, order_review.ACCESS)
-    raw = request.match_info["conversation_id"]
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
-        return error_response(request, 404, f"conversation {raw}: not found")
-    conversation_id = int(raw)
-    try:
-        view = await order_review.order_check_view(request.app[SESSIONS_KEY], user, conversation_id)
-    except ItemNotFoundError as exc:
-        return error_response(request, 404, str(exc))
-    except WorkError as exc:  # not in anyone's hands yet, or not an order check
-        return error_response(request, 409, str(exc))
+    conversation_id = path_id(request)
+    view = await order_review.order_check_view(request.app[SESSIONS_KEY], user, conversation_id)
+    async with request.app[SESSIONS_KEY]() as session:
+        extras = await item_extras(session, conversation_id)
     boot: dict[str, Any] = {
-        "user": {"id": user.id, "display_name": user.display_name, "role": user.role.value},
         "conversation_id": conversation_id,
-        "locale": i18n_context(request)["locale"],
         "server_now": utcnow().isoformat(),
         "item": view,
-        **await _extras(request, conversation_id),
+        **extras,
         "flag_help": {code.value: translate(request, msgid) for code, msgid in FLAG_HELP.items()},
-        "labels": labels.translated(lambda msgid: translate(request, msgid)),
     }
-    return _page(request, boot)
-
-
-def _page(request: web.Request, boot: dict[str, Any] | None) -> web.Response:
-    """The page for one item (``boot``), or the note that no order waits (None)."""
-    response = render(
-        request,
-        "console/order_review.html",
-        **i18n_context(request),
-        boot=boot,
-        csrf_meta=csrf_token_for(request) or "",
-        locales=LOCALES,
-        workbench_path=WORKBENCH_PATH,
-        here=request.path_qs,
-    )
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    return response
+    return render_console_page(request, user, "console/order_review.html", boot)

@@ -8,7 +8,6 @@ of ``csdesk/web/supervisor_api.py``; the board follows the live websocket and re
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -17,16 +16,15 @@ from sqlalchemy import select
 
 from csdesk.actions import supervisor
 from csdesk.auth.access import can, require
-from csdesk.auth.current import CurrentUser, csrf_token_for, current_user
+from csdesk.auth.current import CurrentUser, current_user
 from csdesk.clock import utcnow
-from csdesk.i18n import LOCALES, i18n_context, translate
 from csdesk.keys import SESSIONS_KEY
 from csdesk.routing import facts as loaded
 from csdesk.storage.enums import ServiceRole
 from csdesk.storage.models import AgentProfile, User
-from csdesk.web.auth_views import render
 from csdesk.web.console import labels
-from csdesk.web.console.views import CONTENT_SECURITY_POLICY, LIVE_PATH, POLL_MS, WORKBENCH_PATH
+from csdesk.web.console.pages import render_console_page
+from csdesk.web.console.views import LIVE_PATH, POLL_MS
 from csdesk.web.supervisor_api import DEFAULT_SILENT_S
 
 routes = web.RouteTableDef()
@@ -50,44 +48,21 @@ def _nav(user: CurrentUser) -> dict[str, bool]:
     }
 
 
-def _gettext(request: web.Request) -> Callable[[str], str]:
-    return lambda msgid: translate(request, msgid)
-
-
 def _page(
     request: web.Request, template: str, boot: dict[str, Any], **context: Any
 ) -> web.Response:
+    """A supervisor page: its boot data and top bar (each page this user may open)."""
     user = current_user(request)
-    i18n = i18n_context(request)
-    boot = {
-        "user": {"id": user.id, "display_name": user.display_name, "role": user.role.value},
-        "locale": i18n["locale"],
-        "labels": labels.translated(_gettext(request)),
-        **boot,
-    }
-    response = render(
+    return render_console_page(
         request,
+        user,
         template,
-        **i18n,
-        boot=boot,
-        csrf_meta=csrf_token_for(request) or "",
-        locales=LOCALES,
+        boot,
         nav=_nav(user),
-        paths={
-            "workbench": WORKBENCH_PATH,
-            "board": BOARD_PATH,
-            "roster": ROSTER_PATH,
-            "guided": GUIDED_PATH,
-        },
-        label_tables=boot["labels"],
+        paths={"board": BOARD_PATH, "roster": ROSTER_PATH, "guided": GUIDED_PATH},
         roles=[role.value for role in ServiceRole],
-        here=request.path_qs,
         **context,
     )
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    return response
 
 
 async def _timezone(request: web.Request, shop_id: str) -> ZoneInfo:

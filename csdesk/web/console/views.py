@@ -8,64 +8,38 @@ from typing import Any, Final
 from aiohttp import web
 
 from csdesk.auth.access import can, require
-from csdesk.auth.current import csrf_token_for, current_user
+from csdesk.auth.current import current_user
 from csdesk.auth.middleware import error_response, redirect, safe_next
-from csdesk.i18n import LANG_COOKIE, LANG_COOKIE_MAX_AGE_S, LOCALES, i18n_context, translate
+from csdesk.i18n import LANG_COOKIE, LANG_COOKIE_MAX_AGE_S, LOCALES
 from csdesk.keys import SESSIONS_KEY, SETTINGS_KEY
 from csdesk.storage.enums import ServiceRole
-from csdesk.web.auth_views import render
 from csdesk.web.console import labels, queries
+from csdesk.web.console.pages import WORKBENCH_PATH, render_console_page
 
 routes = web.RouteTableDef()
 
-WORKBENCH_PATH: Final = "/console/workbench"
 LIVE_PATH: Final = "/api/v1/live"
 POLL_MS: Final = 3000
 """REST polling period while the live socket is down (or not deployed)."""
-CONTENT_SECURITY_POLICY: Final = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    )
-)
-"""Scripts only from our own files: injected markup (were any to slip through) cannot run."""
 
 
 def _workbench(request: web.Request, conversation_id: int | None) -> web.Response:
     user = current_user(request)
-    i18n = i18n_context(request)
     boot: dict[str, Any] = {
-        "user": {"id": user.id, "display_name": user.display_name, "role": user.role.value},
         "conversation_id": conversation_id,
-        "locale": i18n["locale"],
         "live_path": LIVE_PATH,
         "poll_ms": POLL_MS,
         "can_work": can(user, "workbench.use"),
-        "labels": labels.translated(lambda msgid: translate(request, msgid)),
     }
-    response = render(
+    return render_console_page(
         request,
+        user,
         "console/workbench.html",
-        **i18n,
-        boot=boot,
-        csrf_meta=csrf_token_for(request) or "",
+        boot,
+        current="workbench" if conversation_id is None else None,
         roles=[role.value for role in ServiceRole],
         dispositions=labels.DISPOSITIONS,
-        label_tables=boot["labels"],
-        locales=LOCALES,
-        here=request.path_qs,
     )
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    return response
 
 
 @routes.get(WORKBENCH_PATH)

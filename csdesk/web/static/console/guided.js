@@ -6,10 +6,11 @@
 // supervisor's board shows.
 
 import { api } from "./api.js";
+import { coalesced } from "./coalesce.js";
 import { byId, el, fillNode, setHidden } from "./dom.js";
 import { label, t } from "./i18n.js";
-import { ITEM_PAGES } from "./list.js";
-import { LiveClient } from "./live.js";
+import { itemHref } from "./list.js";
+import { LiveClient, showLiveState } from "./live.js";
 import { formatTime, formatWait, secondsSince, setTimeZone, syncClock } from "./time.js";
 
 const boot = JSON.parse(byId("wb-boot").textContent);
@@ -29,10 +30,6 @@ const result = byId("gd-result");
 const errorBox = byId("gd-error");
 const reason = byId("gd-skip-reason");
 const skipError = byId("gd-skip-error");
-
-function itemHref(kind, id) {
-  return `${ITEM_PAGES.get(kind) ?? "/console/conversations/"}${Number(id)}`;
-}
 
 function announce(text) {
   result.textContent = text;
@@ -140,29 +137,16 @@ async function next({ focus = false } = {}) {
 }
 
 // Reads coalesce: one at a time, a request meanwhile runs once more afterwards.
-let running = null;
-let again = false;
 let wantFocus = false;
+const runNext = coalesced(async () => {
+  const moveFocus = wantFocus;
+  wantFocus = false;
+  await next({ focus: moveFocus });
+});
 
 function advance({ focus = false } = {}) {
   wantFocus = wantFocus || focus;
-  if (running) {
-    again = true;
-    return running;
-  }
-  running = (async () => {
-    try {
-      do {
-        again = false;
-        const moveFocus = wantFocus;
-        wantFocus = false;
-        await next({ focus: moveFocus });
-      } while (again);
-    } finally {
-      running = null;
-    }
-  })();
-  return running;
+  return runNext();
 }
 
 /** Is the item in hand still mine and open? If not, the next one opens. */
@@ -286,21 +270,13 @@ function onEvent(type, payload) {
   }
 }
 
-const liveState = byId("gd-live");
 const live = new LiveClient({
   path: boot.live_path,
   pollMs: boot.poll_ms,
   onEvent: (type, payload) => onEvent(type, payload),
   onResync: () => check(),
   onPoll: () => check(),
-  onState: (mode) => {
-    liveState.dataset.mode = mode;
-    liveState.textContent = {
-      live: t("Live"),
-      reconnecting: t("Connection lost, reconnecting… (refreshing every few seconds)"),
-      polling: t("Refreshing every few seconds"),
-    }[mode];
-  },
+  onState: showLiveState(byId("gd-live")),
 });
 
 async function start() {

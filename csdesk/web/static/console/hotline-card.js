@@ -1,35 +1,11 @@
 // The caller card (来电卡片) of the hotline pages: the buyers a phone number (or a call
-// item) finds, masked as the API sends them, with their recent orders, open refunds and
-// open items. A masked value offers 查看 only where the page allows a reveal; the reveal
-// itself is the workbench's reveal-with-reason dialog (audited on the server).
+// item) finds, masked as the API sends them (pii.js), with their recent orders, open
+// refunds and open items.
 
 import { el } from "./dom.js";
 import { label, t } from "./i18n.js";
+import { maskedValue } from "./pii.js";
 import { formatDate, formatMoney } from "./time.js";
-
-/**
- * A masked value; with a reveal target ({buyerId, orderId, field, what}) and a reveal
- * function (dialogs.js createRevealDialog().open), a 查看 button that swaps in the clear value.
- */
-export function maskedValue(value, target, reveal) {
-  if (!value) return el("span", { class: "muted", text: "—" });
-  const text = el("span", { class: "pii", text: value });
-  if (!target || !reveal) return text;
-  const button = el("button", {
-    type: "button",
-    class: "link-btn",
-    text: t("Show"),
-    "aria-label": t("Show {what}", { what: target.what }),
-  });
-  button.addEventListener("click", () =>
-    reveal(target, (clear) => {
-      text.textContent = clear;
-      text.classList.add("pii-revealed");
-      button.remove();
-    }),
-  );
-  return el("span", { class: "pii-field" }, text, " ", button);
-}
 
 export function tierTag(tier) {
   if (!tier || tier === "normal") return null;

@@ -8,7 +8,8 @@ import { api } from "./api.js";
 import { createRevealDialog } from "./dialogs.js";
 import { byId, el, fillNode, setHidden } from "./dom.js";
 import { label, t } from "./i18n.js";
-import { buyerCards, maskedValue, outcomeLabel, tierTag } from "./hotline-card.js";
+import { buyerCards, outcomeLabel, tierTag } from "./hotline-card.js";
+import { maskedValue } from "./pii.js";
 import { formatMoney, formatTime, setTimeZone, syncClock } from "./time.js";
 
 const boot = JSON.parse(byId("wb-boot").textContent);

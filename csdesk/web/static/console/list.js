@@ -21,6 +21,11 @@ export const ITEM_PAGES = new Map([
   ["callback", "/console/call-items/"],
 ]);
 
+/** Where an item opens: its role page, else the workbench's chat view. */
+export function itemHref(kind, id) {
+  return `${ITEM_PAGES.get(kind) ?? "/console/conversations/"}${Number(id)}`;
+}
+
 export function createList({ onOpen }) {
   const list = byId("conversation-list");
   const empty = byId("list-empty");
@@ -41,11 +46,8 @@ export function createList({ onOpen }) {
     const preview = el("span", { class: "conv-preview" });
     const nick = el("span", { class: "conv-nick" });
     const badges = el("span", { class: "conv-badges" });
-    const pagePrefix = ITEM_PAGES.get(data.kind);
-    const rolePage = pagePrefix !== undefined;
-    const href = rolePage
-      ? `${pagePrefix}${Number(data.id)}`
-      : `/console/conversations/${Number(data.id)}`;
+    const rolePage = ITEM_PAGES.has(data.kind);
+    const href = itemHref(data.kind, data.id);
     const link = el(
       "a",
       { class: "conv-link", href },

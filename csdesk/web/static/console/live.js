@@ -10,6 +10,8 @@
 // Reconnects with the same queue_id and last_event_id, backing off exponentially; while the
 // socket is down (or the server has no live endpoint) the state is polled over REST.
 
+import { t } from "./i18n.js";
+
 const MAX_BACKOFF_MS = 30000;
 const ACK_DELAY_MS = 1000;
 
@@ -125,4 +127,16 @@ export class LiveClient {
     if (this.pollTimer) window.clearInterval(this.pollTimer);
     this.pollTimer = null;
   }
+}
+
+/** An onState handler: the connection's state, shown in a status line (node). */
+export function showLiveState(node) {
+  return (mode) => {
+    node.dataset.mode = mode;
+    node.textContent = {
+      live: t("Live"),
+      reconnecting: t("Connection lost, reconnecting… (refreshing every few seconds)"),
+      polling: t("Refreshing every few seconds"),
+    }[mode];
+  };
 }

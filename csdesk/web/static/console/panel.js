@@ -4,6 +4,7 @@
 
 import { byId, el } from "./dom.js";
 import { label, t } from "./i18n.js";
+import { maskedValue } from "./pii.js";
 import { formatDate, formatMoney, formatTime } from "./time.js";
 
 const SECTIONS = ["profile", "orders", "refunds", "history"];
@@ -65,25 +66,14 @@ export function createPanel({ prefs, onReveal }) {
   const revealKey = (target) => `${target.buyerId}:${target.orderId ?? ""}:${target.field}`;
 
   function masked(value, target) {
-    if (!value) return el("span", { class: "muted", text: "—" });
-    const known = revealed.get(revealKey(target));
+    const known = value ? revealed.get(revealKey(target)) : undefined;
     if (known !== undefined) return el("span", { class: "pii pii-revealed", text: known });
-    const text = el("span", { class: "pii", text: value });
-    const button = el("button", {
-      type: "button",
-      class: "link-btn",
-      text: t("Show"),
-      "aria-label": t("Show {what}", { what: target.what }),
-    });
-    button.addEventListener("click", () =>
-      onReveal(target, (clear) => {
-        revealed.set(revealKey(target), clear);
-        text.textContent = clear;
-        text.classList.add("pii-revealed");
-        button.remove();
+    return maskedValue(value, target, (asked, show) =>
+      onReveal(asked, (clear) => {
+        revealed.set(revealKey(asked), clear);
+        show(clear);
       }),
     );
-    return el("span", { class: "pii-field" }, text, " ", button);
   }
 
   function facts(pairs) {

@@ -6,10 +6,11 @@
 // the silent and 3-minute thresholds without any event saying so.
 
 import { api } from "./api.js";
+import { coalesced } from "./coalesce.js";
 import { byId, el, fillNode, setHidden } from "./dom.js";
 import { label, t } from "./i18n.js";
-import { ITEM_PAGES } from "./list.js";
-import { LiveClient } from "./live.js";
+import { itemHref } from "./list.js";
+import { LiveClient, showLiveState } from "./live.js";
 import { formatTime, formatWait, nowMs, setTimeZone, syncClock } from "./time.js";
 
 const boot = JSON.parse(byId("wb-boot").textContent);
@@ -49,10 +50,6 @@ const selectAll = byId("sv-select-all");
 const bulkForm = byId("sv-bulk");
 
 // -- helpers -----------------------------------------------------------------------------------
-
-function itemHref(kind, id) {
-  return `${ITEM_PAGES.get(kind) ?? "/console/conversations/"}${Number(id)}`;
-}
 
 function agentsById() {
   return new Map(board.agents.map((agent) => [agent.agent_id, agent]));
@@ -398,29 +395,21 @@ function apply(next) {
   render();
 }
 
-// One read at a time; a request meanwhile runs once more afterwards.
-let loading = null;
-let loadAgain = false;
+// Reads coalesce: one at a time, a request meanwhile runs once more afterwards.
+const load = coalesced(async () => {
+  apply(await api(`/api/v1/supervisor/board?silent_s=${Number(silentS)}`));
+});
 
+/** Re-read the board; a failure shows in the error line (the promise never rejects). */
 function refresh() {
-  if (loading) {
-    loadAgain = true;
-    return loading;
-  }
-  loading = (async () => {
-    try {
-      do {
-        loadAgain = false;
-        apply(await api(`/api/v1/supervisor/board?silent_s=${Number(silentS)}`));
-      } while (loadAgain);
+  return load().then(
+    () => {
       errorBox.textContent = "";
-    } catch (err) {
+    },
+    (err) => {
       errorBox.textContent = err.message;
-    } finally {
-      loading = null;
-    }
-  })();
-  return loading;
+    },
+  );
 }
 
 let pending = null;
@@ -656,7 +645,6 @@ const reassign = createReassignDialog();
 
 // -- live --------------------------------------------------------------------------------------
 
-const liveState = byId("sv-live");
 const live = new LiveClient({
   path: boot.live_path,
   pollMs: boot.poll_ms,
@@ -665,14 +653,7 @@ const live = new LiveClient({
   },
   onResync: () => refresh(),
   onPoll: () => refresh(),
-  onState: (mode) => {
-    liveState.dataset.mode = mode;
-    liveState.textContent = {
-      live: t("Live"),
-      reconnecting: t("Connection lost, reconnecting… (refreshing every few seconds)"),
-      polling: t("Refreshing every few seconds"),
-    }[mode];
-  },
+  onState: showLiveState(byId("sv-live")),
 });
 
 render();

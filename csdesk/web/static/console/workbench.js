@@ -4,6 +4,7 @@
 import { createAlerts } from "./alerts.js";
 import { api } from "./api.js";
 import { createChat } from "./chat.js";
+import { coalesced } from "./coalesce.js";
 import {
   createCheatSheet,
   createCloseDialog,
@@ -14,7 +15,7 @@ import { byId, el, setHidden } from "./dom.js";
 import { label, t } from "./i18n.js";
 import { installKeys } from "./keys.js";
 import { createList } from "./list.js";
-import { LiveClient } from "./live.js";
+import { LiveClient, showLiveState } from "./live.js";
 import { createMentions } from "./mentions.js";
 import { createPanel } from "./panel.js";
 import { makePrefs } from "./prefs.js";
@@ -258,8 +259,6 @@ async function refresh() {
 
 // -- live events -------------------------------------------------------------------------------
 
-const liveState = byId("live-state");
-
 async function onEvent(type, payload) {
   if (type === "conversation.assigned") {
     const conversation = payload.conversation || {};
@@ -303,27 +302,10 @@ async function onEvent(type, payload) {
 
 // Resyncs (welcome without resume, reset, each poll) coalesce: one runs at a time, and a
 // request arriving meanwhile runs once more afterwards.
-let resyncing = null;
-let resyncAgain = false;
-
-function resync() {
-  if (resyncing) {
-    resyncAgain = true;
-    return resyncing;
-  }
-  resyncing = (async () => {
-    try {
-      do {
-        resyncAgain = false;
-        await refresh();
-        if (openId !== null) await chat.catchUp();
-      } while (resyncAgain);
-    } finally {
-      resyncing = null;
-    }
-  })();
-  return resyncing;
-}
+const resync = coalesced(async () => {
+  await refresh();
+  if (openId !== null) await chat.catchUp();
+});
 
 const live = new LiveClient({
   path: boot.live_path,
@@ -333,14 +315,7 @@ const live = new LiveClient({
   },
   onResync: () => resync().catch((err) => console.warn("resync", err)),
   onPoll: () => resync().catch((err) => console.warn("poll", err)),
-  onState: (mode) => {
-    liveState.dataset.mode = mode;
-    liveState.textContent = {
-      live: t("Live"),
-      reconnecting: t("Connection lost, reconnecting… (refreshing every few seconds)"),
-      polling: t("Refreshing every few seconds"),
-    }[mode];
-  },
+  onState: showLiveState(byId("live-state")),
 });
 
 // -- keyboard ----------------------------------------------------------------------------------

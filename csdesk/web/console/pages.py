@@ -1,0 +1,119 @@
+"""What the console's pages share: the shell (``console/_page.html``) rendered with the
+page's boot data under strict headers, the 404 and 409 pages of a work item's page, and
+the little an item page reads besides the item's JSON view (buyer nick, tags, shop zone).
+Each page module (workbench, refund, order review, chasing, hotline, supervisor) loads its
+own data and calls :func:`render_console_page`."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from csdesk.actions.work_items import ItemNotFoundError
+from csdesk.actions.workbench import WorkError
+from csdesk.auth.current import CurrentUser, csrf_token_for
+from csdesk.auth.middleware import error_response
+from csdesk.i18n import LOCALES, i18n_context, translate
+from csdesk.storage.models import Buyer, Conversation, Shop
+from csdesk.web.auth_views import render
+from csdesk.web.console import labels
+
+WORKBENCH_PATH: Final = "/console/workbench"
+SHOP_TZ_NAME: Final = "Asia/Shanghai"
+"""The zone of a shop that has none set."""
+CONTENT_SECURITY_POLICY: Final = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+"""Scripts only from our own files: injected markup (were any to slip through) cannot run."""
+
+PageHandler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def render_console_page(
+    request: web.Request,
+    user: CurrentUser,
+    template: str,
+    boot: Mapping[str, Any] | None,
+    **context: Any,
+) -> web.Response:
+    """The page shell under the console's strict CSP.
+
+    ``boot`` is the page's own data for its script; the user, the locale and the translated
+    label tables are added to it (``None``: a page without a script, and no boot data).
+    ``context`` is the page's own template variables; ``current="workbench"`` marks the
+    workbench link as the current page."""
+    i18n = i18n_context(request)
+    data: dict[str, Any] | None = None
+    if boot is not None:
+        data = {
+            "user": {"id": user.id, "display_name": user.display_name, "role": user.role.value},
+            "locale": i18n["locale"],
+            **boot,
+            "labels": labels.translated(lambda msgid: translate(request, msgid)),
+        }
+    response = render(
+        request,
+        template,
+        **i18n,
+        boot=data,
+        label_tables=data["labels"] if data is not None else None,
+        csrf_meta=csrf_token_for(request) or "",
+        locales=LOCALES,
+        workbench_path=WORKBENCH_PATH,
+        here=request.path_qs,
+        **context,
+    )
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def item_page(handler: PageHandler) -> PageHandler:
+    """The page of one work item: an unknown item (or id) answers the 404 page; an item the
+    page cannot open (not in anyone's hands yet, or of another kind) the 409 page."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except ItemNotFoundError as exc:
+            return error_response(request, 404, str(exc))
+        except WorkError as exc:
+            return error_response(request, 409, str(exc))
+
+    return wrapped
+
+
+async def shop_timezone(session: AsyncSession, shop_id: str) -> str:
+    """The zone the shop's clocks show (its ``timezone`` column, else Shanghai)."""
+    shop = await session.get(Shop, shop_id)
+    return shop.timezone if shop is not None and shop.timezone else SHOP_TZ_NAME
+
+
+async def item_extras(session: AsyncSession, conversation_id: int) -> dict[str, Any]:
+    """What an item's JSON view leaves out but its page shows: the buyer's nick, the tags."""
+    conversation = await session.get(Conversation, conversation_id)
+    buyer = (
+        await session.get(Buyer, conversation.buyer_id)
+        if conversation is not None and conversation.buyer_id is not None
+        else None
+    )
+    return {
+        "buyer_nick": buyer.nick if buyer is not None else None,
+        "tags": list(conversation.tags or []) if conversation is not None else [],
+    }
