@@ -12,6 +12,7 @@ Each function returns how many items it changed (the job's count).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -184,7 +185,21 @@ async def reconcile_queue_index(deps: Deps, now: datetime, *, rebuild: bool = Fa
     return count
 
 
-async def retry_pending_events(deps: Deps, now: datetime) -> int:
+RETRY_BATCH = 32
+"""Events per transaction when the sweep applies them itself: a long transaction would hold
+SQLite's one write lock (or PostgreSQL's row locks) against acceptance for seconds."""
+
+
+async def retry_pending_events(
+    deps: Deps,
+    now: datetime,
+    *,
+    hand_to: Callable[[Sequence[int]], Awaitable[None]] | None = None,
+) -> int:
+    """Events still ``received`` after the grace period (their process died, or they came
+    before what they refer to). ``hand_to`` is this process's own event processor when
+    there is one (embedded): they join its queue. Else (an arq worker) they are applied
+    here in small batches. Returns how many were handed on or applied."""
     from csdesk.routing.engine import RoutingEngine
 
     async with deps.sessions() as session:
@@ -201,16 +216,23 @@ async def retry_pending_events(deps: Deps, now: datetime) -> int:
         )
     if not ids:
         return 0
-    counts = await process_events(
-        deps.sessions,
-        deps.bus,
-        deps.queue,
-        RoutingEngine().handle_event,
-        ids,
-        now,
-        MESSAGE_RUN_HOOKS,
-    )
-    return counts["processed"] + counts["failed"]
+    if hand_to is not None:
+        await hand_to(ids)
+        return len(ids)
+    engine = RoutingEngine()
+    done = 0
+    for start in range(0, len(ids), RETRY_BATCH):
+        counts = await process_events(
+            deps.sessions,
+            deps.bus,
+            deps.queue,
+            engine.handle_event,
+            ids[start : start + RETRY_BATCH],
+            now,
+            MESSAGE_RUN_HOOKS,
+        )
+        done += counts["processed"] + counts["failed"]
+    return done
 
 
 __all__ = [

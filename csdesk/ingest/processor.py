@@ -215,6 +215,8 @@ class EventProcessor:
         self._max_batch = max_batch
         self._yield_after_s = yield_after_s
         self._pending: deque[int] = deque()
+        self._known: set[int] = set()
+        """Ids queued or being applied here (so a retry sweep does not queue them twice)."""
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
@@ -265,7 +267,16 @@ class EventProcessor:
     async def notify(self, row_ids: Sequence[int]) -> None:
         self._idle.clear()
         self._pending.extend(row_ids)
+        self._known.update(row_ids)
         self._wakeup.set()
+
+    async def adopt(self, row_ids: Sequence[int]) -> None:
+        """Events left ``received`` (a crash, an event that arrived before what it refers to)
+        found by the retry sweep: applied here in order with the rest, under the same write
+        gate and batch limits, never in one long transaction of their own."""
+        fresh = [row_id for row_id in row_ids if row_id not in self._known]
+        if fresh:
+            await self.notify(fresh)
 
     async def wait_idle(self) -> None:
         """For tests and shutdown: until everything handed in so far has been processed."""
@@ -315,3 +326,4 @@ class EventProcessor:
                 self._running = False
             # Handed back unapplied (acceptance was waiting): first in line next time.
             self._pending.extendleft(reversed(deferred))
+            self._known.difference_update(set(batch) - set(deferred))

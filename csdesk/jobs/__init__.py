@@ -7,7 +7,14 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from csdesk.jobs.base import JOBS_KEY, JobContext, JobRunner, job_settings
-from csdesk.keys import BUS_KEY, ENGINE_KEY, REDIS_KEY, SESSIONS_KEY, SETTINGS_KEY
+from csdesk.keys import (
+    BUS_KEY,
+    ENGINE_KEY,
+    PROCESSOR_KEY,
+    REDIS_KEY,
+    SESSIONS_KEY,
+    SETTINGS_KEY,
+)
 from csdesk.routing.queues import QUEUE_KEY
 
 __all__ = ["JOBS_KEY", "JobContext", "JobRunner", "jobs_ctx"]
@@ -36,6 +43,8 @@ async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
             bus=app[BUS_KEY],
             queue=app[QUEUE_KEY],
         )
+        if PROCESSOR_KEY in app:
+            context["pending_events_to"] = app[PROCESSOR_KEY].adopt
         runner = InlineJobRunner(context, settings=job_settings(settings))
     else:
         runner = ArqJobRunner.on_pool_of(redis, settings)

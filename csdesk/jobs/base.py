@@ -8,7 +8,7 @@ are pickled into Redis and a worker in another process runs the job.
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Concatenate, NotRequired, Protocol, TypedDict
 
@@ -32,6 +32,9 @@ class JobContext(TypedDict):
     """None in embedded mode. In a worker this is arq's own connection pool."""
     bus: EventBus
     queue: WorkQueue
+    pending_events_to: NotRequired[Callable[[Sequence[int]], Awaitable[None]]]
+    """Embedded: this process's event processor, which takes over events the retry sweep
+    finds (absent in a worker, which applies them itself)."""
     job_id: NotRequired[str]
     """Set per run (arq sets it too, with ``job_try``, ``enqueue_time`` and ``score``)."""
     job_try: NotRequired[int]

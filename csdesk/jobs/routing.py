@@ -33,4 +33,6 @@ async def reconcile_queue_index(ctx: JobContext) -> int:
 
 
 async def retry_pending_events(ctx: JobContext) -> int:
-    return await sweeps.retry_pending_events(_deps(ctx), utcnow())
+    return await sweeps.retry_pending_events(
+        _deps(ctx), utcnow(), hand_to=ctx.get("pending_events_to")
+    )

@@ -194,3 +194,35 @@ async def test_event_before_what_it_refers_to_waits_then_applies(
         )
         assert event is not None
         assert event.status.value == "processed"
+
+
+async def test_the_retry_sweep_hands_stragglers_to_this_processs_processor(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
+) -> None:
+    """Embedded: what the sweep finds joins the local processor's queue (its write gate and
+    batch limits) instead of being applied in one long transaction of the sweep's own."""
+    from datetime import timedelta
+
+    from csdesk.actions.sweeps import retry_pending_events
+    from csdesk.clock import utcnow
+    from csdesk.keys import PROCESSOR_KEY
+    from tests.helpers import deps
+
+    processor = client.app[PROCESSOR_KEY]
+    await post_event(client, "order.paid", {"order_id": "T-late2"}, event_id="paid-first-2")
+    await settle(client)
+    await post_event(client, "order.created", order_data("T-late2"), event_id="created-2")
+    await settle(client)
+    queued_before = processor.paths["queued"]
+    later = utcnow() + timedelta(minutes=1)
+    assert await retry_pending_events(deps(client), later, hand_to=processor.adopt) == 1
+    await settle(client)
+    assert processor.paths["queued"] == queued_before + 1  # applied by the processor
+    async with sessions() as session:
+        event = await session.scalar(
+            select(PlatformEvent).where(PlatformEvent.event_id == "paid-first-2")
+        )
+        assert event is not None
+        assert event.status.value == "processed"
+    # Nothing left: the next sweep finds nothing to hand on.
+    assert await retry_pending_events(deps(client), later, hand_to=processor.adopt) == 0
