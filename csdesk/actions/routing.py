@@ -295,7 +295,7 @@ async def place(
     """Assign to the best agent free now, else queue. Returns the agent id or None."""
     if conversation.enqueued_at is None:
         conversation.enqueued_at = now
-    agents = await agent_facts(session, ctx.shop_id)
+    agents = await agent_facts(session, ctx.shop_id, role=conversation.role)
     pick = None
     if agents:  # nobody online: straight to the queue, no stickiness to look up
         owner = await reserved_for(session, ctx, conversation, now)

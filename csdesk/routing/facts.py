@@ -194,14 +194,19 @@ async def agent_facts(
     *,
     user_ids: Sequence[int] | None = None,
     online_only: bool = True,
+    role: str | None = None,
 ) -> list[AgentFacts]:
-    """Agents with their current load per channel (open items assigned to them)."""
+    """Agents with their current load per channel (open items assigned to them); with
+    ``role``, only those holding it (nobody else may take the item: loads are counted for
+    the few who can, not for the whole floor)."""
     query = select(AgentProfile).where(AgentProfile.shop_id == shop_id)
     if online_only:
         query = query.where(AgentProfile.status == AgentStatus.ONLINE)
     if user_ids is not None:
         query = query.where(AgentProfile.user_id.in_(user_ids))
     profiles = list(await session.scalars(query))
+    if role is not None:
+        profiles = [p for p in profiles if role in p.service_roles]
     if not profiles:
         return []
     agent_ids = [p.user_id for p in profiles]

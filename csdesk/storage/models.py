@@ -255,6 +255,9 @@ class Conversation(Base):
         Index("ix_conversation_queue", "shop_id", "status", "role"),
         Index("ix_conversation_due", "status", "not_before"),
         Index("ix_conversation_buyer", "shop_id", "buyer_id", "opened_at"),
+        # Each placement asks every candidate agent's load and last assignment: without it,
+        # a scan of every conversation the shop ever had.
+        Index("ix_conversation_agent", "assigned_agent_id", "assigned_at"),
     )
 
 
