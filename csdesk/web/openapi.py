@@ -6,7 +6,8 @@ routes, so the document cannot silently drift from the router.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 from aiohttp import web
 
@@ -66,6 +67,47 @@ def _err(description: str) -> dict[str, Any]:
 
 
 SECURED: list[dict[str, list[str]]] = [{"session": []}, {"bearer": []}]
+ERROR_SCHEMA: Final = _ERROR
+STR: Final = {"type": "string"}
+
+
+def obj(required: list[str], **properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+def query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "schema": schema}
+
+
+def operation(
+    summary: str,
+    *,
+    error_text: Mapping[str, str],
+    errors: tuple[str, ...],
+    ok: str = "done",
+    ok_status: str = "200",
+    body: dict[str, Any] | None = None,
+    params: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """One operation of a logged-in JSON route: its summary, the answers (each error with
+    the calling module's wording from ``error_text``), parameters and body."""
+    result: dict[str, Any] = {
+        "summary": summary,
+        "security": SECURED,
+        "responses": {
+            ok_status: _json({"type": "object"}, ok),
+            **{code: _err(error_text[code]) for code in errors},
+        },
+    }
+    if params:
+        result["parameters"] = params
+    if body is not None:
+        result["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": body}},
+        }
+    return result
+
 
 PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/events": {

@@ -25,7 +25,7 @@ from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.keys import SESSIONS_KEY
 from csdesk.storage.enums import OrderStatus, UserRole
-from csdesk.web.openapi import SECURED
+from csdesk.web.openapi import STR, obj, operation, query
 from csdesk.web.request import deps_of, error_response, json_body, query_int
 
 routes = web.RouteTableDef()
@@ -415,11 +415,6 @@ async def get_campaign(request: web.Request) -> web.Response:
 
 # -- OpenAPI ------------------------------------------------------------------------------------
 
-_ERROR_SCHEMA = {
-    "type": "object",
-    "properties": {"error": {"type": "string"}, "field": {"type": "string"}},
-    "required": ["error"],
-}
 _ERRORS = {
     "400": "bad input; `field` names it",
     "401": "no login",
@@ -432,13 +427,6 @@ WRITE: Final = ("400", "401", "403", "404", "409")
 READ: Final = ("401", "403", "404")
 
 
-def _json(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": schema or {"type": "object"}}},
-    }
-
-
 def op(
     summary: str,
     *,
@@ -447,34 +435,12 @@ def op(
     body: dict[str, Any] | None = None,
     params: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """One OpenAPI operation in this module's house style (shared with supervisor_api)."""
-    operation: dict[str, Any] = {
-        "summary": summary,
-        "security": SECURED,
-        "responses": {
-            ok_status: _json("done"),
-            **{code: _json(_ERRORS[code], _ERROR_SCHEMA) for code in errors},
-        },
-    }
-    if params:
-        operation["parameters"] = params
-    if body is not None:
-        operation["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": body}},
-        }
-    return operation
+    """One OpenAPI operation with this module's error wording (shared with supervisor_api)."""
+    return operation(
+        summary, error_text=_ERRORS, errors=errors, ok_status=ok_status, body=body, params=params
+    )
 
 
-def obj(required: list[str], **properties: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "required": required, "properties": properties}
-
-
-def query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"name": name, "in": "query", "schema": schema}
-
-
-STR = {"type": "string"}
 NOTE = obj([], note={"type": "string", "maxLength": MAX_NOTE_CHARS})
 REASON = obj(["reason"], reason={"type": "string", "maxLength": MAX_NOTE_CHARS})
 

@@ -17,19 +17,17 @@ from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.keys import SESSIONS_KEY
 from csdesk.storage.enums import ServiceRole
+from csdesk.web.openapi import STR, obj, query
 from csdesk.web.request import deps_of, json_body, query_int
 from csdesk.web.roles_api import (
     ITEM_ID,
-    STR,
     WRITE,
     api_errors,
     iso_date,
-    obj,
     ok,
     op,
     optional_int,
     path_id,
-    query,
     text,
 )
 

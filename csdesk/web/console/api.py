@@ -23,7 +23,7 @@ from csdesk.clock import utcnow
 from csdesk.keys import SESSIONS_KEY
 from csdesk.storage.enums import AgentStatus, ServiceRole
 from csdesk.web.console import queries
-from csdesk.web.openapi import SECURED
+from csdesk.web.openapi import STR, obj, operation
 from csdesk.web.request import deps_of, error_response, json_body, query_int
 
 routes = web.RouteTableDef()
@@ -357,23 +357,20 @@ async def post_reveal(request: web.Request) -> web.Response:
 # -- OpenAPI ------------------------------------------------------------------------------------
 
 
-def _json(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": schema or {"type": "object"}}},
-    }
-
-
-_ERR = {
-    "type": "object",
-    "properties": {"error": {"type": "string"}, "field": {"type": "string"}},
-    "required": ["error"],
-}
 _CONVERSATION_ID = {
     "name": "conversation_id",
     "in": "path",
     "required": True,
     "schema": {"type": "integer"},
+}
+_ERROR_TEXT = {
+    "400": "bad input; `field` names it",
+    "401": "no login",
+    "403": "role without access, or another agent's conversation; or CSRF token missing",
+    "404": "not found in your shop",
+    "409": "not assigned to you, or no longer open",
+    "422": "held (服务态度提醒): `hits` names each forbidden phrase and why; nothing was "
+    "sent. Send again with `send_anyway: true` to send it (audited)",
 }
 
 
@@ -386,38 +383,17 @@ def _op(
     params: list[dict[str, Any]] | None = None,
     errors: tuple[str, ...] = ("401", "403"),
 ) -> dict[str, Any]:
-    descriptions = {
-        "400": "bad input; `field` names it",
-        "401": "no login",
-        "403": "role without access, or another agent's conversation; or CSRF token missing",
-        "404": "not found in your shop",
-        "409": "not assigned to you, or no longer open",
-        "422": "held (服务态度提醒): `hits` names each forbidden phrase and why; nothing was "
-        "sent. Send again with `send_anyway: true` to send it (audited)",
-    }
-    operation: dict[str, Any] = {
-        "summary": summary,
-        "security": SECURED,
-        "responses": {
-            status: _json(ok),
-            **{code: _json(descriptions[code], _ERR) for code in errors},
-        },
-    }
-    if params:
-        operation["parameters"] = params
-    if body is not None:
-        operation["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": body}},
-        }
-    return operation
+    return operation(
+        summary,
+        error_text=_ERROR_TEXT,
+        errors=errors,
+        ok=ok,
+        ok_status=status,
+        body=body,
+        params=params,
+    )
 
 
-def _obj(required: list[str], **properties: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "required": required, "properties": properties}
-
-
-_STR = {"type": "string"}
 _WRITE_ERRORS = ("400", "401", "403", "404", "409")
 _READ_ERRORS = ("401", "403", "404")
 
@@ -429,7 +405,7 @@ OPENAPI: dict[str, dict[str, Any]] = {
         "post": _op(
             "Set my status (online/busy/away/offline); on shift, take the roster's roles",
             "the new status, roles and items moved",
-            body=_obj(["status"], status={"enum": [s.value for s in AgentStatus]}),
+            body=obj(["status"], status={"enum": [s.value for s in AgentStatus]}),
             errors=("400", "401", "403", "409"),
         )
     },
@@ -438,7 +414,7 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "My 自动挂起: go busy at N open chats and back online below (null: the shop's "
             "default, 0: off); applies at once",
             "the setting and my status",
-            body=_obj(
+            body=obj(
                 ["auto_suspend_at"],
                 auto_suspend_at={
                     "type": ["integer", "null"],
@@ -491,7 +467,7 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "the message",
             status="201",
             params=[_CONVERSATION_ID],
-            body=_obj(
+            body=obj(
                 ["text"],
                 text={"type": "string", "maxLength": MAX_REPLY_CHARS},
                 send_anyway={"type": "boolean", "default": False},
@@ -506,7 +482,7 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "the note and who was notified",
             status="201",
             params=[_CONVERSATION_ID],
-            body=_obj(["text"], text={"type": "string", "maxLength": notes.MAX_NOTE_CHARS}),
+            body=obj(["text"], text={"type": "string", "maxLength": notes.MAX_NOTE_CHARS}),
             errors=("400", "401", "403", "404"),
         )
     },
@@ -515,7 +491,7 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "Transfer (转接) to another service role with a handoff note",
             "where it went",
             params=[_CONVERSATION_ID],
-            body=_obj(
+            body=obj(
                 ["to_role", "note"],
                 to_role={"enum": [r.value for r in ServiceRole]},
                 note={"type": "string", "maxLength": MAX_NOTE_CHARS},
@@ -528,10 +504,10 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "Close with a disposition and tags",
             "closed",
             params=[_CONVERSATION_ID],
-            body=_obj(
+            body=obj(
                 ["disposition"],
                 disposition={"type": "string", "maxLength": MAX_DISPOSITION_CHARS},
-                tags={"type": "array", "items": _STR, "maxItems": MAX_TAGS},
+                tags={"type": "array", "items": STR, "maxItems": MAX_TAGS},
             ),
             errors=_WRITE_ERRORS,
         )
@@ -544,7 +520,7 @@ OPENAPI: dict[str, dict[str, Any]] = {
             params=[
                 {"name": "buyer_id", "in": "path", "required": True, "schema": {"type": "integer"}}
             ],
-            body=_obj(
+            body=obj(
                 ["field", "reason"],
                 field={"enum": [f.value for f in pii.PiiField]},
                 reason={"type": "string", "maxLength": pii.MAX_REASON_CHARS},
