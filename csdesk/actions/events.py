@@ -7,13 +7,21 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions.batch import table_of
 from csdesk.ingest.schema import PlatformEventIn
+from csdesk.storage.direct import DirectInsert
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import EventStatus
 from csdesk.storage.models import PlatformEvent, Shop
+
+_INSERT_EVENTS = DirectInsert(
+    table_of(PlatformEvent),
+    ("shop_id", "event_id", "type", "occurred_at", "payload", "status", "received_at"),
+    returning=("id", "shop_id", "event_id"),
+    on_conflict_do_nothing=("shop_id", "event_id"),
+)
 
 
 @dataclass(frozen=True)
@@ -41,37 +49,31 @@ async def accept_events(
     """Store events with status ``received`` in one transaction; duplicates change nothing.
 
     One multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` per batch: a commit per
-    event would cap ingestion at the disk's commit rate.
+    event would cap ingestion at the disk's commit rate. Sent straight to the driver
+    (``storage.direct``): through the ORM's bulk path this statement alone took a fifth of
+    the process's CPU at full ingest.
     """
     first_seen: dict[tuple[str, str], int] = {}
     for index, event in enumerate(events):
         first_seen.setdefault((event.shop_id, event.event_id), index)
     rows = [
-        {
-            "shop_id": event.shop_id,
-            "event_id": event.event_id,
-            "type": event.type,
-            "occurred_at": event.occurred_at,
-            "payload": event.data,
-            "status": EventStatus.RECEIVED,
-            "received_at": now,
-        }
+        (
+            event.shop_id,
+            event.event_id,
+            event.type,
+            event.occurred_at,
+            event.data,
+            EventStatus.RECEIVED,
+            now,
+        )
         for index, event in enumerate(events)
         if first_seen[(event.shop_id, event.event_id)] == index
     ]
     inserted: dict[tuple[str, str], int] = {}
     if rows:
         async with sessions.begin() as session:
-            dialect = session.get_bind().dialect.name
-            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            # executemany form: SQLAlchemy caches the compiled statement and sends the rows
-            # in "insertmanyvalues" batches, instead of compiling a new VALUES list per batch.
-            statement = (
-                insert(PlatformEvent)
-                .on_conflict_do_nothing(index_elements=["shop_id", "event_id"])
-                .returning(PlatformEvent.id, PlatformEvent.shop_id, PlatformEvent.event_id)
-            )
-            for row_id, shop_id, event_id in await session.execute(statement, rows):
+            connection = await session.connection()
+            for row_id, shop_id, event_id in await _INSERT_EVENTS.execute(connection, rows):
                 inserted[(shop_id, event_id)] = row_id
     results = []
     for index, event in enumerate(events):

@@ -16,26 +16,53 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions.batch import table_of
 from csdesk.actions.events import mark_failed
 from csdesk.actions.outbox import Outbox
 from csdesk.bus.base import EventBus
 from csdesk.clock import utcnow
 from csdesk.ingest.gate import WriteGate
+from csdesk.storage.direct import DirectUpdate
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import EventStatus
 from csdesk.storage.models import PlatformEvent
+from csdesk.storage.sqlite_inline import inline_calls
 
 if TYPE_CHECKING:
     from csdesk.routing.queues.base import WorkQueue
 
 log = logging.getLogger(__name__)
 
-EventHandler = Callable[[AsyncSession, PlatformEvent, datetime, Outbox], Awaitable[None]]
+
+@dataclass(frozen=True)
+class ClaimedEvent:
+    """An accepted event as a handler sees it, claimed for applying (read-only)."""
+
+    id: int
+    shop_id: str
+    event_id: str
+    type: str
+    occurred_at: datetime
+    payload: dict[str, Any]
+    received_at: datetime
+
+
+EventHandler = Callable[[AsyncSession, ClaimedEvent, datetime, Outbox], Awaitable[None]]
+
+# Claiming the batch in one statement. On PostgreSQL the row locks make a concurrent
+# processor (another web process, the retry sweep) wait and then find nothing to claim; the
+# claim commits with the effects or not at all. Sent straight to the driver: built and
+# hydrated through the ORM it cost more than applying the buyer message it claimed.
+_CLAIM = DirectUpdate(
+    table_of(PlatformEvent),
+    ("status", "processed_at", "error"),
+    also_equal=("status",),
+    returning=("id", "shop_id", "event_id", "type", "occurred_at", "payload", "received_at"),
+)
 
 
 @dataclass(frozen=True)
@@ -44,7 +71,7 @@ class BatchHooks:
     the first is applied, and ``finish`` after the last, before commit (the routing engine
     loads facts for runs of buyer messages at once and writes their messages at once)."""
 
-    begin: Callable[[AsyncSession, Sequence[PlatformEvent]], None]
+    begin: Callable[[AsyncSession, Sequence[ClaimedEvent]], None]
     finish: Callable[[AsyncSession, Outbox], Awaitable[None]]
 
 
@@ -110,19 +137,14 @@ async def _process_batch(
     counts = {"processed": 0, "failed": 0, "not_ready": 0, "skipped": 0, "deferred": 0}
     outbox = Outbox()
     async with sessions.begin() as session:
-        # Claim the whole batch in one statement. On PostgreSQL the row locks make a
-        # concurrent processor (another web process, the retry sweep) wait and then find
-        # nothing to claim; the claim commits with the effects or not at all.
-        events = sorted(
-            await session.scalars(
-                update(PlatformEvent)
-                .where(PlatformEvent.id.in_(row_ids), PlatformEvent.status == EventStatus.RECEIVED)
-                .values(status=EventStatus.PROCESSED, processed_at=now, error=None)
-                .returning(PlatformEvent)
-                .execution_options(synchronize_session=False)
-            ),
-            key=lambda event: event.id,
+        connection = await session.connection()
+        claimed = await _CLAIM.execute(
+            connection,
+            (EventStatus.PROCESSED, now, None),
+            sorted(set(row_ids)),
+            (EventStatus.RECEIVED,),
         )
+        events = sorted((ClaimedEvent(*row) for row in claimed), key=lambda event: event.id)
         counts["skipped"] = len(set(row_ids)) - len(events)
         hooks = None if isolate else batch_hooks
         if hooks is not None:
@@ -130,6 +152,10 @@ async def _process_batch(
             # loaded describing effects that no longer exist.
             hooks.begin(session, events)
         for position, event in enumerate(events):
+            if position:
+                # Database calls may complete without suspending (``storage.sqlite_inline``):
+                # let requests that arrived meanwhile be read and queue for acceptance.
+                await asyncio.sleep(0)
             if not isolate:
                 if position and stop_early is not None and stop_early():
                     # Someone waits to make an event durable: commit what is done, hand
@@ -172,23 +198,17 @@ async def _process_batch(
     return counts
 
 
+_UNCLAIM = DirectUpdate(table_of(PlatformEvent), ("status", "processed_at"))
+
+
 async def _unclaim_all(session: AsyncSession, row_ids: Sequence[int]) -> None:
-    await session.execute(
-        update(PlatformEvent)
-        .where(PlatformEvent.id.in_(row_ids))
-        .values(status=EventStatus.RECEIVED, processed_at=None)
-        .execution_options(synchronize_session=False)
-    )
+    """Back to ``received``: for the processor's next turn, or the retry sweep (a
+    savepoint undid only the event's effects)."""
+    await _UNCLAIM.execute(await session.connection(), (EventStatus.RECEIVED, None), row_ids)
 
 
 async def _unclaim(session: AsyncSession, row_id: int) -> None:
-    """Back to ``received`` for the retry sweep (its savepoint undid only its effects)."""
-    await session.execute(
-        update(PlatformEvent)
-        .where(PlatformEvent.id == row_id)
-        .values(status=EventStatus.RECEIVED, processed_at=None)
-        .execution_options(synchronize_session=False)
-    )
+    await _unclaim_all(session, [row_id])
 
 
 class EventProcessor:
@@ -202,7 +222,6 @@ class EventProcessor:
         handle: EventHandler,
         *,
         max_batch: int = 32,
-        yield_after_s: float = 0.010,
         gate: WriteGate | None = None,
         batch_hooks: BatchHooks | None = None,
     ) -> None:
@@ -213,7 +232,6 @@ class EventProcessor:
         self._handle = handle
         self._batch_hooks = batch_hooks
         self._max_batch = max_batch
-        self._yield_after_s = yield_after_s
         self._pending: deque[int] = deque()
         self._known: set[int] = set()
         """Ids queued or being applied here (so a retry sweep does not queue them twice)."""
@@ -292,6 +310,10 @@ class EventProcessor:
                 await self._task
 
     async def _run(self) -> None:
+        with inline_calls():  # as the acceptor's (``storage.sqlite_inline``)
+            await self._apply_forever()
+
+    async def _apply_forever(self) -> None:
         while True:
             if not self._pending:
                 self._idle.set()
@@ -313,7 +335,7 @@ class EventProcessor:
                         batch,
                         utcnow(),
                         self._batch_hooks,
-                        stop_early=lambda: self._gate.acceptance_waited() >= self._yield_after_s,
+                        stop_early=self._gate.should_yield,
                         deferred=deferred,
                     )
                 self._count(counts)

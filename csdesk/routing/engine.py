@@ -23,7 +23,7 @@ from csdesk.actions.outbox import Outbox
 from csdesk.actions.refunds import RefundDeadlines, RefundSpec, record_refunds
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
-from csdesk.ingest.processor import NotReadyError
+from csdesk.ingest.processor import ClaimedEvent, NotReadyError
 from csdesk.roles import aftersales_triage, hotline, order_review, payment_chasing, presales
 from csdesk.roles import refund as refund_role
 from csdesk.roles.base import (
@@ -50,7 +50,7 @@ from csdesk.storage.enums import (
     RefundStatus,
     ServiceRole,
 )
-from csdesk.storage.models import Buyer, Conversation, Order, PlatformEvent, Refund
+from csdesk.storage.models import Buyer, Conversation, Order, Refund
 
 OPEN = (ConversationStatus.SCHEDULED, ConversationStatus.QUEUED, ConversationStatus.ASSIGNED)
 CHASE_KINDS = ("payment_chase", "phone_chase")
@@ -183,7 +183,7 @@ async def on_message(
     outbox: Outbox,
     *,
     run: message_runs.MessageRun | None = None,
-    source: PlatformEvent | None = None,
+    source: ClaimedEvent | None = None,
 ) -> None:
     nick: str = data["buyer_nick"]
     tier: str | None = data.get("buyer_tier")
@@ -276,7 +276,7 @@ async def _add_buyer_message(
     text: str,
     at: datetime,
     outbox: Outbox,
-    source: PlatformEvent | None,
+    source: ClaimedEvent | None,
 ) -> None:
     recipients = [ev.SUPERVISORS]
     if conversation.assigned_agent_id is not None:
@@ -682,7 +682,7 @@ async def on_call(
     now: datetime,
     outbox: Outbox,
     *,
-    source: PlatformEvent | None = None,
+    source: ClaimedEvent | None = None,
 ) -> None:
     buyer: Buyer | None = None
     if data.get("buyer_nick"):
@@ -739,7 +739,7 @@ class RoutingEngine:
         self._contexts = loaded.ShopContextCache(config_ttl_s)
 
     async def handle_event(
-        self, session: AsyncSession, event: PlatformEvent, now: datetime, outbox: Outbox
+        self, session: AsyncSession, event: ClaimedEvent, now: datetime, outbox: Outbox
     ) -> None:
         """Apply one accepted platform event."""
         ctx = await self._contexts.get(session, event.shop_id, now)

@@ -21,17 +21,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from csdesk.actions.batch import insert_returning_ids_by_key
+from csdesk.actions.batch import table_of
 from csdesk.actions.outbox import Outbox
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
-from csdesk.ingest.processor import BatchHooks
+from csdesk.ingest.processor import BatchHooks, ClaimedEvent
+from csdesk.storage.direct import DirectInsert, DirectUpdateEach
 from csdesk.storage.enums import ConversationStatus, MessageSender
-from csdesk.storage.models import Buyer, Conversation, Message, Order, PlatformEvent
+from csdesk.storage.models import Buyer, Conversation, Message, Order
 
 MESSAGE_EVENT: Final = "message.received"
 BUYER_FACING_KINDS: Final = ("chat", "call")
@@ -40,6 +41,16 @@ RECENT_LIMIT: Final = 50
 """Conversations per buyer worth looking at (the 24-hour contact count saturates long before)."""
 HISTORY_WINDOW: Final = timedelta(days=1)
 _SESSION_KEY: Final = "csdesk.message_run"
+# The run's writes, straight to the driver (``storage.direct``). RETURNING order is not
+# promised on SQLite: ids are matched back through ``source_event_id``.
+_INSERT_MESSAGES: Final = DirectInsert(
+    table_of(Message),
+    ("shop_id", "conversation_id", "sender", "author_id", "text", "sent_at", "source_event_id"),
+    returning=("source_event_id", "id"),
+)
+_SET_LAST_BUYER_MESSAGE: Final = DirectUpdateEach(
+    table_of(Conversation), ("last_buyer_message_at",)
+)
 # Comfortably below SQLite's bound-parameter limit.
 _CHUNK: Final = 500
 
@@ -90,12 +101,12 @@ class BatchState:
     """What the engine keeps for one processing batch: the events, the current run, and
     the buyer messages not written yet."""
 
-    events: Sequence[PlatformEvent]
+    events: Sequence[ClaimedEvent]
     run: MessageRun | None = None
     pending: list[PendingMessage] = field(default_factory=list)
 
 
-def begin_batch(session: AsyncSession, events: Sequence[PlatformEvent]) -> None:
+def begin_batch(session: AsyncSession, events: Sequence[ClaimedEvent]) -> None:
     """Called by the processor before it applies ``events`` in ``session``'s transaction."""
     session.info[_SESSION_KEY] = BatchState(events)
 
@@ -127,7 +138,7 @@ async def end_run(session: AsyncSession, outbox: Outbox) -> None:
 
 def defer_buyer_message(
     session: AsyncSession,
-    event: PlatformEvent,
+    event: ClaimedEvent,
     conversation: Conversation,
     text: str,
     sent_at: datetime,
@@ -149,29 +160,28 @@ async def write_pending(session: AsyncSession, state: BatchState, outbox: Outbox
     if not state.pending:
         return
     pending, state.pending = state.pending, []
-    rows = [
-        {
-            "shop_id": p.conversation.shop_id,
-            "conversation_id": p.conversation.id,
-            "sender": MessageSender.BUYER,
-            "author_id": None,
-            "text": p.text,
-            "sent_at": p.sent_at,
-            "source_event_id": p.source_event_id,
-        }
-        for p in pending
-    ]
-    ids = await insert_returning_ids_by_key(
-        session, Message, Message.id, Message.source_event_id, rows
+    connection = await session.connection()
+    inserted = await _INSERT_MESSAGES.execute(
+        connection,
+        [
+            (
+                p.conversation.shop_id,
+                p.conversation.id,
+                MessageSender.BUYER,
+                None,
+                p.text,
+                p.sent_at,
+                p.source_event_id,
+            )
+            for p in pending
+        ],
     )
+    id_by_source: dict[int, int] = dict(inserted)
+    ids = [id_by_source[p.source_event_id] for p in pending]
     latest: dict[int, datetime] = {}
     for p in pending:
         latest[p.conversation.id] = max(p.sent_at, latest.get(p.conversation.id, p.sent_at))
-    # ORM bulk UPDATE by primary key: one executemany for the run.
-    await session.execute(
-        update(Conversation),
-        [{"id": cid, "last_buyer_message_at": at} for cid, at in latest.items()],
-    )
+    await _SET_LAST_BUYER_MESSAGE.execute(connection, [(at, cid) for cid, at in latest.items()])
     for p, message_id in zip(pending, ids, strict=True):
         outbox.publish(
             BusEvent(
@@ -191,7 +201,7 @@ async def write_pending(session: AsyncSession, state: BatchState, outbox: Outbox
         )
 
 
-async def run_for(session: AsyncSession, event: PlatformEvent, now: datetime) -> MessageRun | None:
+async def run_for(session: AsyncSession, event: ClaimedEvent, now: datetime) -> MessageRun | None:
     """The loaded run covering this message event, loading it (this event and the messages
     of the same shop right after it) if needed; None outside a prepared batch."""
     state = batch_state(session)
@@ -204,7 +214,7 @@ async def run_for(session: AsyncSession, event: PlatformEvent, now: datetime) ->
         start = next(i for i, e in enumerate(events) if e.id == event.id)
     except StopIteration:
         return None
-    run_events: list[PlatformEvent] = []
+    run_events: list[ClaimedEvent] = []
     for candidate in events[start:]:
         if candidate.type != MESSAGE_EVENT or candidate.shop_id != event.shop_id:
             break
@@ -214,7 +224,7 @@ async def run_for(session: AsyncSession, event: PlatformEvent, now: datetime) ->
 
 
 async def load_run(
-    session: AsyncSession, shop_id: str, events: Sequence[PlatformEvent], now: datetime
+    session: AsyncSession, shop_id: str, events: Sequence[ClaimedEvent], now: datetime
 ) -> MessageRun:
     run = MessageRun(shop_id, frozenset(e.id for e in events))
     nicks = sorted({str(e.payload["buyer_nick"]) for e in events})
@@ -223,9 +233,7 @@ async def load_run(
     buyers: dict[int, Buyer] = {}
     for start in range(0, len(nicks), _CHUNK):
         nick_chunk = nicks[start : start + _CHUNK]
-        for buyer in await session.scalars(
-            select(Buyer).where(Buyer.shop_id == shop_id, Buyer.nick.in_(nick_chunk))
-        ):
+        for buyer in await session.scalars(_BUYERS, {"shop_id": shop_id, "nicks": nick_chunk}):
             buyers[buyer.id] = buyer
     run.absent = set(nicks) - {buyer.nick for buyer in buyers.values()}
     recent: dict[int, list[Conversation]] = {buyer_id: [] for buyer_id in buyers}
@@ -234,40 +242,51 @@ async def load_run(
     since = earliest - HISTORY_WINDOW
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        for conversation in await session.scalars(
-            select(Conversation)
-            .where(
-                Conversation.shop_id == shop_id,
-                Conversation.buyer_id.in_(chunk),
-                Conversation.kind.in_(BUYER_FACING_KINDS),
-                or_(Conversation.opened_at >= since, Conversation.status.in_(OPEN)),
-            )
-            .order_by(Conversation.id.desc())
-        ):
+        params = {"shop_id": shop_id, "buyer_ids": chunk}
+        for conversation in await session.scalars(_RECENT, {**params, "since": since}):
             assert conversation.buyer_id is not None
             rows = recent[conversation.buyer_id]
             if len(rows) < RECENT_LIMIT:
                 rows.append(conversation)
-        newest = (
-            select(
-                Order.id,
-                func.row_number()
-                .over(
-                    partition_by=Order.buyer_id,
-                    order_by=(Order.created_at.desc(), Order.id.desc()),
-                )
-                .label("rank"),
-            )
-            .where(Order.shop_id == shop_id, Order.buyer_id.in_(chunk))
-            .subquery()
-        )
-        for order in await session.scalars(
-            select(Order).join(newest, newest.c.id == Order.id).where(newest.c.rank == 1)
-        ):
+        for order in await session.scalars(_LATEST_ORDERS, params):
             latest[order.buyer_id] = order
     for buyer_id, buyer in buyers.items():
         run.by_nick[buyer.nick] = BuyerHistory(buyer, recent[buyer_id], latest.get(buyer_id))
     return run
+
+
+# Built once: constructing these per run cost about as much as running them.
+_BUYERS: Final = select(Buyer).where(
+    Buyer.shop_id == bindparam("shop_id"), Buyer.nick.in_(bindparam("nicks", expanding=True))
+)
+_RECENT: Final = (
+    select(Conversation)
+    .where(
+        Conversation.shop_id == bindparam("shop_id"),
+        Conversation.buyer_id.in_(bindparam("buyer_ids", expanding=True)),
+        Conversation.kind.in_(BUYER_FACING_KINDS),
+        or_(Conversation.opened_at >= bindparam("since"), Conversation.status.in_(OPEN)),
+    )
+    .order_by(Conversation.id.desc())
+)
+_NEWEST_ORDER: Final = (
+    select(
+        Order.id,
+        func.row_number()
+        .over(partition_by=Order.buyer_id, order_by=(Order.created_at.desc(), Order.id.desc()))
+        .label("rank"),
+    )
+    .where(
+        Order.shop_id == bindparam("shop_id"),
+        Order.buyer_id.in_(bindparam("buyer_ids", expanding=True)),
+    )
+    .subquery()
+)
+_LATEST_ORDERS: Final = (
+    select(Order)
+    .join(_NEWEST_ORDER, _NEWEST_ORDER.c.id == Order.id)
+    .where(_NEWEST_ORDER.c.rank == 1)
+)
 
 
 def contacts_since(history: BuyerHistory, since: datetime) -> int:

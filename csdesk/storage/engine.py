@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -16,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from csdesk.settings import DatabaseSettings
+from csdesk.storage import sqlite_inline
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -31,6 +35,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
+def _sqlite_connector(url: URL) -> Callable[[], Awaitable[sqlite_inline.Connection]]:
+    """aiosqlite's connection with inline calls for the ingest path (``sqlite_inline``),
+    opened with the arguments SQLAlchemy would have used."""
+    args, kwargs = SQLiteDialect_aiosqlite().create_connect_args(url)
+    (database,) = args
+    return partial(sqlite_inline.connect, str(database), **kwargs)
+
+
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     url = make_url(settings.url)
     kwargs: dict[str, Any] = {"echo": settings.echo}
@@ -39,6 +51,8 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     else:
         kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+    if url.get_backend_name() == "sqlite" and url.get_driver_name() == "aiosqlite":
+        kwargs["async_creator"] = _sqlite_connector(url)
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -22,8 +22,8 @@ def _error(status: int, message: str, **extra: object) -> web.Response:
 
 async def _read_limited(request: web.Request, limit: int) -> bytes | None:
     """The raw body, or None when it is larger than ``limit`` (without reading it all)."""
-    if request.content_length is not None and request.content_length > limit:
-        return None
+    if request.content_length is not None:
+        return None if request.content_length > limit else await request.read()
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.content.iter_any():

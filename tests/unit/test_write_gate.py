@@ -45,8 +45,7 @@ async def test_waiting_acceptance_goes_before_waiting_processing() -> None:
 
 async def test_background_runs_at_once_outside_a_burst() -> None:
     gate = WriteGate(enabled=True, burst_events=100, max_defer_s=60.0)
-    with gate.demand():
-        pass
+    gate.note_demand()
     assert not gate.in_burst
     async with asyncio.timeout(5):  # a hang would be the failure, not slowness
         async with gate.background():
@@ -56,8 +55,7 @@ async def test_background_runs_at_once_outside_a_burst() -> None:
 async def test_background_defers_in_a_burst_but_is_not_starved() -> None:
     gate = WriteGate(enabled=True, burst_events=3, burst_window_s=60.0, max_defer_s=0.05)
     for _ in range(3):
-        with gate.demand():
-            pass
+        gate.note_demand()
     assert gate.in_burst
     started = asyncio.Event()
 
@@ -75,9 +73,9 @@ async def test_background_defers_in_a_burst_but_is_not_starved() -> None:
     assert gate.in_burst
 
 
-async def test_background_work_sees_how_long_acceptance_has_been_waiting() -> None:
-    gate = WriteGate(enabled=True)
-    assert gate.acceptance_waited() == 0.0
+async def test_background_work_yields_as_soon_as_an_acceptance_waits() -> None:
+    gate = WriteGate(enabled=True, max_defer_s=60.0)
+    assert not gate.should_yield()
     inside = asyncio.Event()
     release = asyncio.Event()
 
@@ -92,10 +90,47 @@ async def test_background_work_sees_how_long_acceptance_has_been_waiting() -> No
 
     holder = asyncio.create_task(processing())
     await inside.wait()
-    assert gate.acceptance_waited() == 0.0  # nobody waiting yet
+    assert not gate.should_yield()  # nobody waiting yet: keep going
     waiter = asyncio.create_task(acceptance())
-    await asyncio.sleep(0.01)
-    assert gate.acceptance_waited() > 0.0  # what the processor checks between events
+    await asyncio.sleep(0)
+    assert gate.should_yield()  # what the processor checks between two events
     release.set()
     await asyncio.gather(holder, waiter)
-    assert gate.acceptance_waited() == 0.0
+    assert not gate.should_yield()
+
+
+async def test_starved_background_work_gets_a_slice_it_keeps_despite_waiting_acceptance() -> None:
+    gate = WriteGate(enabled=True, max_defer_s=0.02, slice_s=60.0)
+    busy = asyncio.Event()
+    stop = asyncio.Event()
+
+    async def endless_acceptance() -> None:
+        # Always one acceptance holding the gate and another one queued behind it.
+        while not stop.is_set():
+            async with gate.priority():
+                busy.set()
+                await asyncio.sleep(0.001)
+
+    feeders = [asyncio.create_task(endless_acceptance()) for _ in range(2)]
+    await busy.wait()
+    async with asyncio.timeout(5):  # a hang (starvation) would be the failure
+        async with gate.background():
+            await asyncio.sleep(0.01)
+            # Acceptances queue up meanwhile, but the slice is still running.
+            assert not gate.should_yield()
+    stop.set()
+    await asyncio.gather(*feeders)
+
+
+async def test_a_burst_lasts_until_the_rate_falls_well_below_its_threshold() -> None:
+    gate = WriteGate(enabled=True, burst_events=8, burst_window_s=0.05)
+    for _ in range(8):
+        gate.note_demand()
+    assert gate.in_burst
+    await asyncio.sleep(0.06)
+    for _ in range(3):  # below the threshold of 8, above a quarter of it
+        gate.note_demand()
+    assert gate.in_burst
+    await asyncio.sleep(0.06)
+    gate.note_demand()
+    assert not gate.in_burst
