@@ -37,7 +37,11 @@ def _row(shop_id: str, event_id: str, payload: dict[str, object]) -> tuple[objec
 async def test_insert_stores_what_the_orm_reads_and_skips_duplicates(
     sessions: SessionFactory, shop_id: str
 ) -> None:
-    payload = {"buyer_nick": "小王", "text": "东西坏了 直接给我退款吧 😡", "items": [{"qty": 2}]}
+    payload: dict[str, object] = {
+        "buyer_nick": "小王",
+        "text": "东西坏了 直接给我退款吧 😡",
+        "items": [{"qty": 2}],
+    }
     async with sessions.begin() as session:
         connection = await session.connection()
         first = await INSERT.execute(
