@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from csdesk.actions.batch import table_of
 from csdesk.ingest.schema import PlatformEventIn
 from csdesk.storage.direct import DirectInsert
-from csdesk.storage.engine import SessionFactory
+from csdesk.storage.engine import SessionFactory, engine_of
 from csdesk.storage.enums import EventStatus
 from csdesk.storage.models import PlatformEvent, Shop
 
@@ -71,8 +71,7 @@ async def accept_events(
     ]
     inserted: dict[tuple[str, str], int] = {}
     if rows:
-        async with sessions.begin() as session:
-            connection = await session.connection()
+        async with engine_of(sessions).begin() as connection:
             for row_id, shop_id, event_id in await _INSERT_EVENTS.execute(connection, rows):
                 inserted[(shop_id, event_id)] = row_id
     results = []

@@ -61,3 +61,11 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def engine_of(sessions: SessionFactory) -> AsyncEngine:
+    """The engine behind a session factory: for Core-only transactions on a hot path,
+    which skip the ORM session's bookkeeping (~60 µs per transaction measured)."""
+    engine = sessions.kw["bind"]
+    assert isinstance(engine, AsyncEngine)
+    return engine
