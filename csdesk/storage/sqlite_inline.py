@@ -11,7 +11,9 @@ gate), so inside them calls run inline on the loop instead: see :func:`inline_ca
 Never blocking the loop on a lock: an inline call runs with SQLite's busy timeout at 0. If
 another connection holds the write lock (a console action mid-transaction, a CLI command)
 the statement fails at once with nothing done and is retried on the worker thread with the
-usual busy timeout, which is what SQLite's busy handler would have done. Everything outside
+usual busy timeout, which is what SQLite's busy handler would have done. (A commit that
+crosses the WAL's auto-checkpoint threshold does run that checkpoint on the loop: measured
+at up to ~7 ms in the live benchmark.) Everything outside
 :func:`inline_calls` (console pages, reports, jobs) keeps the worker thread, so a long query
 never stalls the loop.
 """
