@@ -70,6 +70,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         openapi,
         queues_api,
         roles_api,
+        shop_config_api,
         supervisor_api,
     )
     from csdesk.web.console import api as console_api
@@ -120,6 +121,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         console_api,
         roles_api,
         supervisor_api,
+        shop_config_api,
     ]
     extra: dict[str, dict[str, Any]] = {}
     for module in web_modules:

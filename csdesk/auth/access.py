@@ -65,6 +65,10 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
         "roster.edit": Rule(SUPERVISOR_AND_UP),
         "agents.roles": Rule(SUPERVISOR_AND_UP),
         "guided.use": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),
+        # The shop's routing configuration: supervisors see what routes their floor;
+        # only the people who own the shop's rules change them.
+        "shop_config.read": Rule(SUPERVISOR_AND_UP),
+        "shop_config.edit": Rule(frozenset({UserRole.OWNER, UserRole.ADMIN})),
     }
 )
 

@@ -1,0 +1,64 @@
+"""``GET`` / ``PUT /api/v1/shop/config``: the shop's overrides of the routing, assignment and
+promotion defaults, read by supervisors and up, replaced by owners and admins (checked as
+the engine reads them, 400 naming the key, audited)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from csdesk.actions import shop_config
+from csdesk.actions.work_items import InputError
+from csdesk.auth.current import current_user
+from csdesk.clock import utcnow
+from csdesk.keys import SESSIONS_KEY
+from csdesk.web.openapi import STR, obj
+from csdesk.web.request import json_body
+from csdesk.web.roles_api import WRITE, api_errors, ok, op, text
+
+routes = web.RouteTableDef()
+PATH = "/api/v1/shop/config"
+
+
+@routes.get(PATH)
+@api_errors
+async def get_config(request: web.Request) -> web.Response:
+    user = current_user(request)
+    return ok(await shop_config.read_shop_config(request.app[SESSIONS_KEY], user))
+
+
+@routes.put(PATH)
+@api_errors
+async def put_config(request: web.Request) -> web.Response:
+    user = current_user(request)
+    data = await json_body(request)
+    config = data.get("config")
+    if not isinstance(config, dict):
+        raise InputError("config", "is required: an object with routing, assignment, promotion")
+    saved = await shop_config.replace_shop_config(
+        request.app[SESSIONS_KEY], user, config, utcnow(), reason=text(data, "reason")
+    )
+    return ok(saved)
+
+
+_CONFIG = obj(
+    [],
+    routing={"type": "object"},
+    assignment={"type": "object"},
+    promotion={"type": ["string", "null"]},
+)
+OPENAPI: dict[str, dict[str, Any]] = {
+    PATH: {
+        "get": op(
+            "The shop's overrides of the routing, assignment and promotion defaults",
+            errors=("401", "403"),
+        ),
+        "put": op(
+            "Replace the shop's overrides (owners and admins); checked as routing reads "
+            "them, 400 naming the key; audited with before and after; applies within 2 s",
+            errors=WRITE,
+            body=obj(["config"], config=_CONFIG, reason=STR),
+        ),
+    }
+}

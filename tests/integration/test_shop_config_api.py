@@ -1,0 +1,96 @@
+"""The shop's own configuration over real HTTP: owners replace it, routing uses it, a bad
+key is refused by name and nothing changes, every change is audited, and only owners and
+admins may change it. Runs on SQLite and PostgreSQL, each with and without Redis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from csdesk.storage.engine import SessionFactory
+from csdesk.storage.enums import ServiceRole, UserRole
+from tests.helpers import post_event, settle
+from tests.integration.test_role_workbench_api import audit_actions, call, items, login_as
+
+PATH = "/api/v1/shop/config"
+pytestmark = pytest.mark.usefixtures("shop_id")
+# Matches no built-in phrase (triage: other → presales): refund only by the shop's rule.
+SHOP_PHRASE = "熊猫码"
+
+
+async def test_an_owner_changes_the_rules_and_routing_follows(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
+) -> None:
+    owner = await login_as(sessions, shop_id, "boss", UserRole.OWNER)
+    assert (await call(client, "GET", PATH, owner))["config"] == {}
+    config = {
+        "routing": {"triage": {"phrases": {SHOP_PHRASE: {"intent": "refund", "weight": 5}}}},
+        "assignment": {"protection_s": 3600},
+        "promotion": "double11",
+    }
+    saved = await call(client, "PUT", PATH, owner, {"config": config, "reason": "双十一 退单口令"})
+    assert saved["config"] == config
+    assert (await call(client, "GET", PATH, owner))["config"] == config
+
+    await post_event(client, "message.received", {"buyer_nick": "小熊", "text": SHOP_PHRASE})
+    await settle(client)
+    (chat,) = await items(sessions, kind="chat")
+    assert chat.role == ServiceRole.REFUND
+
+    (entry,) = [a for a in await audit_actions(client, owner) if a["action"] == "shop.config"]
+    assert entry["reason"] == "双十一 退单口令"
+    assert entry["detail"] == {"before": {}, "after": config}
+
+
+@pytest.mark.parametrize(
+    ("config", "field"),
+    [
+        ({"routing": {"payment_chasing": {"delay_s": "abc"}}}, "routing.payment_chasing.delay_s"),
+        ({"routing": {"no_such_setting": 1}}, "routing.no_such_setting"),
+        ({"routing": []}, "routing"),
+        ({"assignment": {"protection_s": -1}}, "assignment.protection_s"),
+        ({"promotion": "black-friday"}, "promotion"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+async def test_a_bad_key_is_refused_by_name_and_nothing_changes(
+    client: TestClient[Any, Any],
+    sessions: SessionFactory,
+    shop_id: str,
+    config: dict[str, Any],
+    field: str,
+) -> None:
+    admin = await login_as(sessions, shop_id, "root", UserRole.ADMIN)
+    before = {"assignment": {"protection_s": 7200}}
+    await call(client, "PUT", PATH, admin, {"config": before})
+    answer = await call(client, "PUT", PATH, admin, {"config": config}, status=400)
+    assert answer["field"] == field
+    assert answer["error"].startswith(field)
+    assert (await call(client, "GET", PATH, admin))["config"] == before
+    changes = [a for a in await audit_actions(client, admin) if a["action"] == "shop.config"]
+    assert len(changes) == 1  # only the good one
+
+
+async def test_a_body_without_a_config_object_is_400(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
+) -> None:
+    owner = await login_as(sessions, shop_id, "boss", UserRole.OWNER)
+    for body in ({}, {"config": "routing=on"}, {"config": None}):
+        answer = await call(client, "PUT", PATH, owner, body, status=400)
+        assert answer["field"] == "config"
+
+
+async def test_supervisors_read_it_only_owners_and_admins_change_it(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
+) -> None:
+    supervisor = await login_as(sessions, shop_id, "lead", UserRole.SUPERVISOR)
+    agent = await login_as(sessions, shop_id, "xiaoli", UserRole.AGENT)
+    assert (await call(client, "GET", PATH, supervisor))["config"] == {}
+    body = {"config": {"promotion": "double11"}}
+    await call(client, "PUT", PATH, supervisor, body, status=403)
+    await call(client, "GET", PATH, agent, status=403)
+    await call(client, "PUT", PATH, agent, body, status=403)
+    owner = await login_as(sessions, shop_id, "boss", UserRole.OWNER)
+    assert (await call(client, "GET", PATH, owner))["config"] == {}  # nothing was changed
