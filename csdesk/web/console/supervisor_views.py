@@ -1,5 +1,5 @@
-"""The supervisor's pages (主管): the live board, the roster and role-swap editor (排班), and
-guided mode (引导模式) for agents working a backlog.
+"""The supervisor's pages (主管): the live board, the roster and role-swap editor (排班),
+guided mode (引导模式) for agents working a backlog, and the shop's own rules (店铺规则).
 
 HTML shells like the refund workbench: the data and every change go through the JSON API
 of ``csdesk/web/supervisor_api.py``; the board follows the live websocket and re-reads
@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from sqlalchemy import select
 
-from csdesk.actions import supervisor
+from csdesk.actions import shop_config, supervisor
 from csdesk.auth.access import can, require
 from csdesk.auth.current import CurrentUser, current_user
 from csdesk.clock import utcnow
@@ -25,6 +25,7 @@ from csdesk.storage.models import AgentProfile, User
 from csdesk.web.console import labels
 from csdesk.web.console.pages import render_console_page
 from csdesk.web.console.views import LIVE_PATH, POLL_MS
+from csdesk.web.shop_config_api import PATH as SHOP_CONFIG_API
 from csdesk.web.supervisor_api import DEFAULT_SILENT_S
 
 routes = web.RouteTableDef()
@@ -32,6 +33,7 @@ routes = web.RouteTableDef()
 BOARD_PATH: Final = "/console/supervisor"
 ROSTER_PATH: Final = "/console/roster"
 GUIDED_PATH: Final = "/console/guided"
+SHOP_CONFIG_PATH: Final = "/console/shop-config"
 BOARD_REFRESH_MS: Final = 30_000
 """Re-read the board this often even while live: waits cross the silent and 3-minute
 thresholds without any event saying so."""
@@ -45,6 +47,7 @@ def _nav(user: CurrentUser) -> dict[str, bool]:
         "board": can(user, supervisor.BOARD_ACCESS),
         "roster": can(user, supervisor.ROSTER_EDIT),
         "guided": can(user, supervisor.GUIDED_ACCESS),
+        "shop_config": can(user, shop_config.READ_ACCESS),
     }
 
 
@@ -59,7 +62,12 @@ def _page(
         template,
         boot,
         nav=_nav(user),
-        paths={"board": BOARD_PATH, "roster": ROSTER_PATH, "guided": GUIDED_PATH},
+        paths={
+            "board": BOARD_PATH,
+            "roster": ROSTER_PATH,
+            "guided": GUIDED_PATH,
+            "shop_config": SHOP_CONFIG_PATH,
+        },
         roles=[role.value for role in ServiceRole],
         **context,
     )
@@ -142,6 +150,20 @@ async def roster_page(request: web.Request) -> web.Response:
         "can_swap": can(user, supervisor.ROLES_ACCESS),
     }
     return _page(request, "console/roster.html", boot, current="roster")
+
+
+@routes.get(SHOP_CONFIG_PATH)
+async def shop_config_page(request: web.Request) -> web.Response:
+    """The shop's own rules over the built-in defaults (店铺规则), as the JSON document
+    ``/api/v1/shop/config`` reads and replaces: supervisors read it, owners and admins edit."""
+    user = current_user(request)
+    current = await shop_config.read_shop_config(request.app[SESSIONS_KEY], user)
+    boot = {
+        **current,
+        "can_edit": can(user, shop_config.EDIT_ACCESS),
+        "api": SHOP_CONFIG_API,
+    }
+    return _page(request, "console/shop_config.html", boot, current="shop_config")
 
 
 @routes.get(GUIDED_PATH)
