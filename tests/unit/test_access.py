@@ -57,6 +57,8 @@ EXPECTED: dict[str, frozenset[UserRole]] = {
     "roster.edit": frozenset({SUPERVISOR, OWNER, ADMIN}),
     "agents.roles": frozenset({SUPERVISOR, OWNER, ADMIN}),
     "guided.use": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
+    "shop_config.read": frozenset({SUPERVISOR, OWNER, ADMIN}),
+    "shop_config.edit": frozenset({OWNER, ADMIN}),
 }
 SHOP = "shop-a"
 ME = 7
