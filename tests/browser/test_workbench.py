@@ -493,10 +493,13 @@ async def test_internal_note_with_a_mention_reaches_the_colleague_named(
     await expect(row.locator(".conv-preview")).to_have_text("你们这质量太差了")
     await expect(row.locator(".conv-timer")).not_to_have_text("")
 
-    # The supervisor named sees it at once and can open the conversation from it.
+    # The supervisor named sees it at once, hears it (one chime, nothing of theirs unread)
+    # and can open the conversation from it.
     mention = lead.get_by_role("region", name="备注中提到我")
     await expect(mention).to_contain_text("xiaomei 在备注中提到了你（小鱼）")
     await expect(mention).to_contain_text("请帮忙看看")
+    await expect(lead.locator("#workbench")).to_have_attribute("data-alerts-rung", "1")
+    await expect(lead.locator("#workbench")).to_have_attribute("data-unread", "0")
     await mention.get_by_role("link", name="打开").click()
     await expect(lead.locator("#chat-title")).to_have_text("小鱼")
     await expect(lead.locator("#messages .msg-note")).to_contain_text("请帮忙看看")

@@ -1,8 +1,9 @@
 // Alerts (提醒): a buyer message or a new assignment the agent is not looking at — the tab is
 // hidden, or another conversation is open — is unread. The tab title counts unread
 // messages ("(3) 工作台") and a short chime sounds, again every 30 s while anything stays
-// unread; opening the conversation with the tab in front reads it. Whether a tab in front
-// also chimes is the agent's choice (kept with the other per-agent preferences).
+// unread; opening the conversation with the tab in front reads it. A note that mentions the
+// agent chimes once. Whether a tab in front also chimes is the agent's choice (kept with the
+// other per-agent preferences).
 //
 // The chime is synthesised with WebAudio (no file, no CDN). Browsers only start audio after
 // the person has clicked or typed on the page, so until then an alert is recorded as
@@ -146,7 +147,13 @@ export function createAlerts({ prefs, baseTitle, isOpen, root, focusedToggle }) 
     if (!total()) stop();
   }
 
+  /** Something for me that is not a conversation of mine (a colleague's note naming me):
+   * one chime, nothing counted as unread. */
+  function ping() {
+    ring();
+  }
+
   record("none");
   render();
-  return { arrived, seen, keepOnly, forget, unread: total };
+  return { arrived, seen, keepOnly, forget, ping, unread: total };
 }

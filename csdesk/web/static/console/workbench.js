@@ -290,6 +290,7 @@ async function onEvent(type, payload) {
     );
   } else if (type === "note.mentioned") {
     mentions.add(payload);
+    alerts.ping();
   } else if (type === "agent.status") {
     if (payload.agent_id === me.id && state) {
       state.me.status = payload.status;
