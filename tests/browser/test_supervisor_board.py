@@ -17,8 +17,14 @@ from sqlalchemy import select
 
 from csdesk.actions.users import create_user
 from csdesk.storage.engine import SessionFactory
-from csdesk.storage.enums import AgentStatus, ConversationStatus, ServiceRole, UserRole
-from csdesk.storage.models import AgentProfile, AuditLog, Buyer, Conversation
+from csdesk.storage.enums import (
+    AgentStatus,
+    ConversationStatus,
+    MessageSender,
+    ServiceRole,
+    UserRole,
+)
+from csdesk.storage.models import AgentProfile, AuditLog, Buyer, Conversation, Message
 from tests.browser.conftest import Desk, SignIn
 from tests.helpers import make_agent
 
@@ -316,6 +322,30 @@ async def test_guided_mode_skip_needs_a_reason_and_shows_on_the_board(
     await expect(page.get_by_role("link", name="打开处理")).to_have_attribute(
         "href", f"/console/conversations/{first.id}"
     )
+
+    # A note on the item without opening it: an empty one is refused in place; one naming
+    # the supervisor is stored, shown once and tells them.
+    note = page.get_by_label("内部备注（买家看不到）")
+    await page.get_by_role("button", name="添加备注").click()
+    await expect(page.locator("#gd-note-error")).to_have_text("请先写好备注。")
+    await expect(note).to_be_focused()
+    await note.fill("@wanglead 这位问大家电，我不熟")
+    await page.get_by_role("button", name="添加备注").click()
+    await expect(
+        page.get_by_role("status").filter(has_text="备注已添加，已通知 王主管。")
+    ).to_be_visible()
+    await expect(page.locator("#gd-messages .from-note")).to_have_count(1)
+    await expect(page.locator("#gd-messages .from-note")).to_contain_text("我不熟")
+    await expect(note).to_have_value("")
+    async with sessions() as session:
+        notes = list(
+            await session.scalars(
+                select(Message.text).where(
+                    Message.conversation_id == first.id, Message.sender == MessageSender.NOTE
+                )
+            )
+        )
+    assert notes == ["@wanglead 这位问大家电，我不熟"]
 
     # No reason: refused in place, nothing recorded, the item stays.
     await page.get_by_role("button", name="跳过", exact=True).click()

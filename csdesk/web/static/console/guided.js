@@ -62,6 +62,14 @@ function messageItem(message) {
   );
 }
 
+/** Once each (the live event and the API's answer may both bring it), newest last. */
+function appendMessage(message) {
+  const list = byId("gd-messages");
+  if (list.querySelector(`[data-id="${Number(message.id)}"]`)) return;
+  list.append(messageItem(message));
+  while (list.children.length > MESSAGES) list.firstElementChild.remove();
+}
+
 function tick() {
   const wait = byId("gd-wait");
   if (!current) return;
@@ -201,6 +209,42 @@ byId("gd-skip-form").addEventListener("submit", async (event) => {
   }
 });
 
+const note = byId("gd-note");
+const noteError = byId("gd-note-error");
+
+// A note on the item at hand (staff only; "@username" tells a colleague), without opening it.
+byId("gd-note-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (busy || !current) return;
+  const text = note.value;
+  if (!text.trim()) {
+    noteError.textContent = t("Write the note first.");
+    note.setAttribute("aria-invalid", "true");
+    note.focus();
+    return;
+  }
+  busy = true;
+  byId("gd-note-add").disabled = true;
+  const item = current;
+  try {
+    const answer = await api(`/api/v1/conversations/${Number(item.id)}/notes`, {
+      method: "POST",
+      body: { text },
+    });
+    note.value = "";
+    noteError.textContent = "";
+    note.removeAttribute("aria-invalid");
+    if (current && current.id === item.id) appendMessage(answer.message);
+    const names = answer.mentioned.map((user) => user.display_name).join(t(", "));
+    announce(names ? t("Note added; {names} notified.", { names }) : t("Note added."));
+  } catch (err) {
+    noteError.textContent = err.message;
+  } finally {
+    busy = false;
+    byId("gd-note-add").disabled = false;
+  }
+});
+
 reason.addEventListener("input", () => {
   if (reason.value.trim()) {
     skipError.textContent = "";
@@ -230,14 +274,10 @@ byId("gd-online").addEventListener("click", async () => {
 
 function onEvent(type, payload) {
   const id = payload.conversation_id ?? payload.conversation?.id;
-  if (busy) return; // a skip in flight: its answer decides what opens next
+  if (busy) return; // a skip or note in flight: its answer decides what shows next
   if (current && id === current.id) {
     if (type === "message.created" && payload.message) {
-      const list = byId("gd-messages");
-      if (!list.querySelector(`[data-id="${Number(payload.message.id)}"]`)) {
-        list.append(messageItem(payload.message));
-        while (list.children.length > MESSAGES) list.firstElementChild.remove();
-      }
+      appendMessage(payload.message);
       if (payload.message.sender === "agent") current.waiting_since = null;
       else if (payload.message.sender === "buyer") {
         current.waiting_since = current.waiting_since || payload.message.sent_at;
