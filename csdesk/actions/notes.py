@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from csdesk.actions.outbox import Deps, transaction
+from csdesk.actions.users import as_current_user
 from csdesk.actions.work_items import InputError, ItemNotFoundError
 from csdesk.auth.access import can_read_conversation, require
 from csdesk.auth.current import CurrentUser
@@ -68,17 +69,6 @@ class Note:
     """``{id, username, display_name}`` of each user notified."""
 
 
-def _as_current(user: User) -> CurrentUser:
-    return CurrentUser(
-        id=user.id,
-        shop_id=user.shop_id,
-        username=user.username,
-        display_name=user.display_name,
-        role=user.role,
-        via_token=False,
-    )
-
-
 async def add_note(
     deps: Deps, actor: CurrentUser, conversation_id: int, text: str, now: datetime
 ) -> Note:
@@ -110,26 +100,21 @@ async def add_note(
         )
         session.add(message)
         await session.flush()
-        note = {
-            "id": message.id,
-            "sender": MessageSender.NOTE.value,
-            "author_id": actor.id,
-            "author_name": actor.display_name,
-            "text": text,
-            "sent_at": now.isoformat(),
-            "mentions": [user.id for user in notified],
-        }
-        readers = {ev.to_user(actor.id), ev.SUPERVISORS}
-        if conversation.assigned_agent_id is not None:
-            readers.add(ev.to_user(conversation.assigned_agent_id))
-        outbox.publish(
-            BusEvent(
-                ev.MESSAGE_CREATED,
-                actor.shop_id,
-                tuple(sorted(readers)),
-                {"conversation_id": conversation.id, "message": note},
-            )
+        readers = {ev.to_user(actor.id), *ev.conversation_readers(conversation.assigned_agent_id)}
+        created = ev.message_created(
+            actor.shop_id,
+            conversation.id,
+            tuple(sorted(readers)),
+            message_id=message.id,
+            sender=MessageSender.NOTE.value,
+            author_id=actor.id,
+            author_name=actor.display_name,
+            mentions=[user.id for user in notified],
+            text=text,
+            sent_at=now,
         )
+        outbox.publish(created)
+        note: dict[str, Any] = created.payload["message"]
         buyer = await session.get(Buyer, conversation.buyer_id) if conversation.buyer_id else None
         for user in notified:
             outbox.publish(
@@ -142,7 +127,7 @@ async def add_note(
                         "buyer_nick": buyer.nick if buyer else None,
                         "message": note,
                         "by": {"id": actor.id, "display_name": actor.display_name},
-                        "can_open": can_read_conversation(_as_current(user), conversation),
+                        "can_open": can_read_conversation(as_current_user(user), conversation),
                     },
                 )
             )

@@ -378,23 +378,15 @@ async def tell_buyer_of_transfer(
     )
     session.add(told)
     await session.flush()
-    recipients = [ev.SUPERVISORS]
-    if conversation.assigned_agent_id is not None:
-        recipients.append(ev.to_user(conversation.assigned_agent_id))
     outbox.publish(
-        BusEvent(
-            ev.MESSAGE_CREATED,
+        ev.message_created(
             ctx.shop_id,
-            tuple(recipients),
-            {
-                "conversation_id": conversation.id,
-                "message": {
-                    "id": told.id,
-                    "sender": MessageSender.AUTO.value,
-                    "text": notice,
-                    "sent_at": now.isoformat(),
-                },
-            },
+            conversation.id,
+            ev.conversation_readers(conversation.assigned_agent_id),
+            message_id=told.id,
+            sender=MessageSender.AUTO.value,
+            text=notice,
+            sent_at=now,
         )
     )
 

@@ -53,7 +53,8 @@ def username_problem(username: str) -> str | None:
     return None
 
 
-def _current(user: User, *, via_token: bool) -> CurrentUser:
+def as_current_user(user: User, *, via_token: bool = False) -> CurrentUser:
+    """A stored user as access checks see a signed-in one."""
     return CurrentUser(
         id=user.id,
         shop_id=user.shop_id,
@@ -251,7 +252,7 @@ async def authenticate_token(
             await session.execute(
                 update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
             )
-    return _current(user, via_token=True)
+    return as_current_user(user, via_token=True)
 
 
 @dataclass(frozen=True)
@@ -314,7 +315,7 @@ async def log_in(
     assert user is not None
     key = new_secret()
     info = SessionInfo(
-        user=_current(user, via_token=False),
+        user=as_current_user(user),
         csrf_token=new_csrf_token(),
         expires_at=now + timedelta(seconds=session_max_age_s),
     )
@@ -385,7 +386,7 @@ async def authenticate_session(
         return None
     web_session, user = found
     return SessionInfo(
-        user=_current(user, via_token=False),
+        user=as_current_user(user),
         csrf_token=web_session.csrf_token,
         expires_at=web_session.expires_at,
     )

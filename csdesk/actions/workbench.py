@@ -187,20 +187,15 @@ async def reply(
                 },
             )
         outbox.publish(
-            BusEvent(
-                ev.MESSAGE_CREATED,
+            ev.message_created(
                 shop_id,
+                conversation.id,
                 (ev.to_user(agent_id), ev.SUPERVISORS),
-                {
-                    "conversation_id": conversation.id,
-                    "message": {
-                        "id": message.id,
-                        "sender": "agent",
-                        "author_id": agent_id,
-                        "text": text,
-                        "sent_at": now.isoformat(),
-                    },
-                },
+                message_id=message.id,
+                sender=MessageSender.AGENT.value,
+                author_id=agent_id,
+                text=text,
+                sent_at=now,
             )
         )
         return message.id

@@ -6,7 +6,10 @@ Recipients: ``user:<id>`` (one agent), ``role:<service_role>`` (agents on shift 
 
 from __future__ import annotations
 
-from typing import Final
+from datetime import datetime
+from typing import Any, Final
+
+from csdesk.bus.base import BusEvent
 
 CONVERSATION_ASSIGNED: Final = "conversation.assigned"
 """An item was given to an agent: payload ``conversation`` (id, role, kind, score...)."""
@@ -63,3 +66,40 @@ def to_user(user_id: int) -> str:
 
 def to_role(role: str) -> str:
     return f"role:{role}"
+
+
+def conversation_readers(assigned_agent_id: int | None) -> tuple[str, ...]:
+    """Who follows a conversation live: the supervisors and the agent holding it."""
+    if assigned_agent_id is None:
+        return (SUPERVISORS,)
+    return (SUPERVISORS, to_user(assigned_agent_id))
+
+
+def message_created(
+    shop_id: str,
+    conversation_id: int,
+    recipients: tuple[str, ...],
+    *,
+    message_id: int,
+    sender: str,
+    text: str,
+    sent_at: datetime,
+    **extra: Any,
+) -> BusEvent:
+    """``message.created``: the message as the consoles show it (``extra``: author and the
+    like, as the sender has them)."""
+    return BusEvent(
+        MESSAGE_CREATED,
+        shop_id,
+        recipients,
+        {
+            "conversation_id": conversation_id,
+            "message": {
+                "id": message_id,
+                "sender": sender,
+                **extra,
+                "text": text,
+                "sent_at": sent_at.isoformat(),
+            },
+        },
+    )

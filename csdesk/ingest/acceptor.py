@@ -97,15 +97,15 @@ class EventAcceptor:
                     # processor catches up in its own turns. The write may not have
                     # suspended (``storage.sqlite_inline``): let requests that arrived
                     # meanwhile queue first, or "nobody waits" would always be true.
-                    await asyncio.sleep(0)
                     if (
                         new_ids
                         and len(new_ids) <= self._apply_now_max
                         and self._apply_now is not None
-                        and self._pending.empty()
                         and not self._gate.in_burst
                     ):
-                        applied = await self._apply_now(new_ids)
+                        await asyncio.sleep(0)
+                        if self._pending.empty():
+                            applied = await self._apply_now(new_ids)
             except Exception as exc:  # the batch is not durable: every waiter must hear it
                 log.exception("accepting %d events failed", len(batch))
                 for _, future in batch:

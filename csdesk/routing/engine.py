@@ -278,11 +278,9 @@ async def _add_buyer_message(
     outbox: Outbox,
     source: ClaimedEvent | None,
 ) -> None:
-    recipients = [ev.SUPERVISORS]
-    if conversation.assigned_agent_id is not None:
-        recipients.append(ev.to_user(conversation.assigned_agent_id))
+    recipients = ev.conversation_readers(conversation.assigned_agent_id)
     if source is not None and message_runs.defer_buyer_message(
-        session, source, conversation, text, at, tuple(recipients)
+        session, source, conversation, text, at, recipients
     ):
         return  # written with the rest of its run, then announced
     conversation.last_buyer_message_at = at
@@ -300,19 +298,14 @@ async def _add_buyer_message(
         ],
     )
     outbox.publish(
-        BusEvent(
-            ev.MESSAGE_CREATED,
+        ev.message_created(
             ctx.shop_id,
-            tuple(recipients),
-            {
-                "conversation_id": conversation.id,
-                "message": {
-                    "id": message_id,
-                    "sender": "buyer",
-                    "text": text,
-                    "sent_at": at.isoformat(),
-                },
-            },
+            conversation.id,
+            recipients,
+            message_id=message_id,
+            sender=MessageSender.BUYER.value,
+            text=text,
+            sent_at=at,
         )
     )
 

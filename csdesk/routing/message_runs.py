@@ -28,7 +28,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 from csdesk.actions.batch import table_of
 from csdesk.actions.outbox import Outbox
 from csdesk.bus import events as ev
-from csdesk.bus.base import BusEvent
 from csdesk.ingest.processor import BatchHooks, ClaimedEvent
 from csdesk.storage.direct import DirectInsert, DirectUpdateEach
 from csdesk.storage.enums import ConversationStatus, MessageSender
@@ -184,19 +183,14 @@ async def write_pending(session: AsyncSession, state: BatchState, outbox: Outbox
     await _SET_LAST_BUYER_MESSAGE.execute(connection, [(at, cid) for cid, at in latest.items()])
     for p, message_id in zip(pending, ids, strict=True):
         outbox.publish(
-            BusEvent(
-                ev.MESSAGE_CREATED,
+            ev.message_created(
                 p.conversation.shop_id,
+                p.conversation.id,
                 p.recipients,
-                {
-                    "conversation_id": p.conversation.id,
-                    "message": {
-                        "id": message_id,
-                        "sender": "buyer",
-                        "text": p.text,
-                        "sent_at": p.sent_at.isoformat(),
-                    },
-                },
+                message_id=message_id,
+                sender=MessageSender.BUYER.value,
+                text=p.text,
+                sent_at=p.sent_at,
             )
         )
 

@@ -58,7 +58,7 @@ class Connection(aiosqlite.Connection):
     def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
         super().__init__(connector, iter_chunk_size=64)
         self._busy_timeout_ms: int | None = None
-        self.inline_calls = 0
+        self.ran_inline = 0
         self.retried_on_thread = 0
 
     def _set_busy_timeout(self, connection: sqlite3.Connection, ms: int) -> None:
@@ -84,7 +84,7 @@ class Connection(aiosqlite.Connection):
                 # Another connection writes: nothing was done; wait for it off the loop.
                 self.retried_on_thread += 1
             else:
-                self.inline_calls += 1
+                self.ran_inline += 1
                 return result
         return await super()._execute(self._on_thread, fn, args, kwargs)  # type: ignore[no-untyped-call]
 

@@ -36,15 +36,15 @@ async def _driver(conn: AsyncConnection) -> sqlite_inline.Connection:
 async def test_calls_run_inline_only_where_asked(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         driver = await _driver(conn)
-        before = driver.inline_calls
+        before = driver.ran_inline
         await conn.execute(text("SELECT count(*) FROM note"))
-        assert driver.inline_calls == before  # outside: the worker thread, as aiosqlite
+        assert driver.ran_inline == before  # outside: the worker thread, as aiosqlite
         with inline_calls():
             await conn.execute(text("INSERT INTO note (body) VALUES ('一')"))
             rows = (await conn.execute(text("SELECT body FROM note"))).all()
             await conn.commit()
         assert rows == [("一",)]
-        assert driver.inline_calls > before
+        assert driver.ran_inline > before
         assert driver.retried_on_thread == 0
 
 
