@@ -80,6 +80,12 @@ async def test_a_body_without_a_config_object_is_400(
     for body in ({}, {"config": "routing=on"}, {"config": None}):
         answer = await call(client, "PUT", PATH, owner, body, status=400)
         assert answer["field"] == "config"
+    too_long = {"config": {"promotion": "double11"}, "reason": "理" * 501}
+    assert (await call(client, "PUT", PATH, owner, too_long, status=400))["field"] == "reason"
+    response = await client.put(PATH, headers=owner, data=b"{not json")
+    assert response.status == 400
+    assert (await response.json())["field"] == "body"
+    assert (await call(client, "GET", PATH, owner))["config"] == {}  # nothing was stored
 
 
 async def test_supervisors_read_it_only_owners_and_admins_change_it(
