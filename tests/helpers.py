@@ -12,13 +12,16 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
 from csdesk.actions.agents import AgentProfileSpec, set_agent_profile
+from csdesk.actions.events import Accepted, accept_events
 from csdesk.actions.outbox import Deps
 from csdesk.actions.users import create_user, issue_token
+from csdesk.ingest.schema import PlatformEventIn
 from csdesk.ingest.signature import sign
 from csdesk.keys import BUS_KEY, PROCESSOR_KEY, SESSIONS_KEY
 from csdesk.routing.queues import QUEUE_KEY
-from csdesk.storage.engine import SessionFactory
+from csdesk.storage.engine import SessionFactory, engine_of
 from csdesk.storage.enums import AgentStatus, ServiceRole, UserRole
+from csdesk.storage.held import HeldConnection
 from tests.conftest import TEST_SHOP, WEBHOOK_SECRET
 
 _ids = itertools.count(1)
@@ -42,6 +45,17 @@ def event_body(
         },
         ensure_ascii=False,
     ).encode()
+
+
+async def accept(
+    sessions: SessionFactory, events: Sequence[PlatformEventIn], now: datetime
+) -> list[Accepted]:
+    """Accept events as the acceptor does, on a connection of its own (not over HTTP)."""
+    connection = HeldConnection(engine_of(sessions))
+    try:
+        return await accept_events(connection, events, now)
+    finally:
+        await connection.close()
 
 
 async def post_raw(

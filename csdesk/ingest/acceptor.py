@@ -17,7 +17,8 @@ from csdesk.actions.events import Accepted, UnknownShopError, accept_events, kno
 from csdesk.clock import utcnow
 from csdesk.ingest.gate import WriteGate
 from csdesk.ingest.schema import PlatformEventIn
-from csdesk.storage.engine import SessionFactory
+from csdesk.storage.engine import SessionFactory, engine_of
+from csdesk.storage.held import HeldConnection
 from csdesk.storage.sqlite_inline import inline_calls
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class EventAcceptor:
         gate: WriteGate | None = None,
     ) -> None:
         self._sessions = sessions
+        self._connection = HeldConnection(engine_of(sessions))
         self._gate = gate or WriteGate(enabled=False)
         self._max_batch = max_batch
         self._apply_now_max = apply_now_max
@@ -58,6 +60,7 @@ class EventAcceptor:
             self._task.cancel()
             with suppress(asyncio.CancelledError):
                 await self._task
+        await self._connection.close()
 
     async def submit(self, event: PlatformEventIn) -> Accepted:
         if event.shop_id not in self._shops:
@@ -85,7 +88,7 @@ class EventAcceptor:
             applied = False
             try:
                 async with self._gate.priority():
-                    results = await accept_events(self._sessions, events, utcnow())
+                    results = await accept_events(self._connection, events, utcnow())
                     # Durable: the 202s go out now, whatever happens next.
                     for (_, future), result in zip(batch, results, strict=True):
                         if not future.done():

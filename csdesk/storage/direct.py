@@ -20,7 +20,10 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from csdesk.storage.held import Statements
+
 Processor = Callable[[Any], Any] | None
+_UNSET: Any = object()
 
 
 def _placeholders(dialect: Dialect, start: int, count: int) -> str:
@@ -63,6 +66,32 @@ class DirectStatement:
             value if processor is None else processor(value)
             for processor, value in zip(self._binds(dialect), values, strict=True)
         ]
+
+    def bind_rows(self, dialect: Dialect, rows: Sequence[Sequence[Any]]) -> list[Any]:
+        """Every row's values through the processors, flattened. A value that is the very
+        object the row before had in that column (a batch's ``now``, its status) is
+        processed once: serializing a timestamp or an enum is most of a row's cost."""
+        processors = self._binds(dialect)
+        width = len(processors)
+        last_in = [_UNSET] * width
+        last_out: list[Any] = [None] * width
+        params: list[Any] = []
+        append = params.append
+        for row in rows:
+            if len(row) != width:
+                raise ValueError(f"{len(row)} values for {width} columns")
+            for index, value in enumerate(row):
+                processor = processors[index]
+                if processor is None:
+                    append(value)
+                elif value is last_in[index]:
+                    append(last_out[index])
+                else:
+                    processed = processor(value)
+                    last_in[index] = value
+                    last_out[index] = processed
+                    append(processed)
+        return params
 
     def read(self, dialect: Dialect, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         processors = self._results(dialect)
@@ -114,20 +143,24 @@ class DirectInsert(DirectStatement):
         return text
 
     async def execute(
-        self, conn: AsyncConnection, rows: Sequence[Sequence[Any]]
+        self, conn: AsyncConnection | Statements, rows: Sequence[Sequence[Any]]
     ) -> list[tuple[Any, ...]]:
         """Insert ``rows`` (values in ``columns`` order); the returned rows, if any, come in
-        no promised order (SQLite does not promise VALUES order for RETURNING)."""
+        no promised order (SQLite does not promise VALUES order for RETURNING). ``conn``:
+        an engine connection, or a held connection's transaction (``storage.held``)."""
         if not rows:
             return []
         dialect = conn.dialect
-        params: list[Any] = []
-        for row in rows:
-            params.extend(self.bind(dialect, row))
-        result = await conn.exec_driver_sql(self.sql(dialect, len(rows)), tuple(params))
-        if not self.returning:
+        sql = self.sql(dialect, len(rows))
+        params = self.bind_rows(dialect, rows)
+        if not isinstance(conn, AsyncConnection):
+            returned = await conn.fetch_all(sql, params)
+        elif self.returning:
+            returned = (await conn.exec_driver_sql(sql, tuple(params))).all()
+        else:
+            await conn.exec_driver_sql(sql, tuple(params))
             return []
-        return self.read(dialect, result.all())
+        return self.read(dialect, returned) if self.returning else []
 
 
 class DirectUpdate(DirectStatement):

@@ -24,14 +24,21 @@ from csdesk.storage import sqlite_inline
 SessionFactory = async_sessionmaker[AsyncSession]
 
 
+# WAL lets the console read while the ingest path writes; busy_timeout rides out the
+# short write locks instead of failing with "database is locked".
+SQLITE_PRAGMAS: tuple[str, ...] = (
+    "journal_mode=WAL",
+    "synchronous=NORMAL",
+    "foreign_keys=ON",
+    f"busy_timeout={sqlite_inline.BUSY_TIMEOUT_MS}",
+)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    # WAL lets the console read while the ingest path writes; busy_timeout rides out the
-    # short write locks instead of failing with "database is locked".
+    """For SQLite drivers other than our aiosqlite connection (which sets them itself)."""
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 
 
@@ -40,7 +47,7 @@ def _sqlite_connector(url: URL) -> Callable[[], Awaitable[sqlite_inline.Connecti
     opened with the arguments SQLAlchemy would have used."""
     args, kwargs = SQLiteDialect_aiosqlite().create_connect_args(url)
     (database,) = args
-    return partial(sqlite_inline.connect, str(database), **kwargs)
+    return partial(sqlite_inline.connect, str(database), SQLITE_PRAGMAS, **kwargs)
 
 
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
@@ -51,10 +58,11 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     else:
         kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
-    if url.get_backend_name() == "sqlite" and url.get_driver_name() == "aiosqlite":
+    own_connector = url.get_backend_name() == "sqlite" and url.get_driver_name() == "aiosqlite"
+    if own_connector:
         kwargs["async_creator"] = _sqlite_connector(url)
     engine = create_async_engine(url, **kwargs)
-    if url.get_backend_name() == "sqlite":
+    if url.get_backend_name() == "sqlite" and not own_connector:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 

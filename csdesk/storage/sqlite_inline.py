@@ -21,7 +21,7 @@ never stalls the loop.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import partial
@@ -88,9 +88,35 @@ class Connection(aiosqlite.Connection):
                 return result
         return await super()._execute(self._on_thread, fn, args, kwargs)  # type: ignore[no-untyped-call]
 
+    async def fetch_all(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """Run one statement and read all its rows in a single call (inline, a single
+        step; on the thread, one round trip instead of aiosqlite's four). Safe to retry:
+        a statement refused as busy did nothing, and SQLite makes a statement's changes,
+        RETURNING included, in its first step."""
+        rows: list[Any] = await self._execute(_fetch_all, self._conn, sql, params)
+        return rows
 
-async def connect(database: str, **kwargs: Any) -> Connection:
-    """The connection SQLAlchemy's aiosqlite dialect wraps (``async_creator``)."""
-    connection = Connection(partial(sqlite3.connect, database, **kwargs))
+
+def _fetch_all(connection: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Any]:
+    cursor = connection.execute(sql, params)
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _open(database: str, pragmas: Sequence[str], kwargs: dict[str, Any]) -> sqlite3.Connection:
+    connection: sqlite3.Connection = sqlite3.connect(database, **kwargs)
+    for pragma in pragmas:
+        connection.execute(f"PRAGMA {pragma}")
+    return connection
+
+
+async def connect(database: str, pragmas: Sequence[str] = (), **kwargs: Any) -> Connection:
+    """The connection SQLAlchemy's aiosqlite dialect wraps (``async_creator``). Connecting
+    and the ``pragmas`` run on the worker thread whatever the caller's context: setting
+    the journal mode may wait for another connection's lock, which must not be on the
+    loop (a pool can open a connection inside :func:`inline_calls`)."""
+    connection: Connection = Connection(partial(_open, database, tuple(pragmas), kwargs))
     await connection  # starts the worker thread and connects on it
     return connection

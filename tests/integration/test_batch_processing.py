@@ -17,7 +17,6 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import event, select, update
 from sqlalchemy.engine import Connection
 
-from csdesk.actions.events import accept_events
 from csdesk.actions.shops import ensure_shop
 from csdesk.bus.memory import MemoryBus
 from csdesk.clock import utcnow
@@ -29,7 +28,7 @@ from csdesk.routing.queues.memory import MemoryWorkQueue
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import BuyerTier, ConversationStatus, MessageSender, ServiceRole
 from csdesk.storage.models import Buyer, Conversation, Message, Order, PlatformEvent, User
-from tests.helpers import event_body, make_agent, order_data
+from tests.helpers import accept, event_body, make_agent, order_data
 
 SHOPS = ("batch-a", "batch-b")
 
@@ -62,7 +61,7 @@ async def _accept(shop: str, events: list[tuple[str, dict[str, Any]]], tag: str)
 
 
 async def _ids(sessions: SessionFactory, shop: str, events: list[Any]) -> list[int]:
-    accepted = await accept_events(sessions, events, utcnow())
+    accepted = await accept(sessions, events, utcnow())
     ids = [a.row_id for a in accepted if a.row_id is not None]
     assert len(ids) == len(events)
     return ids

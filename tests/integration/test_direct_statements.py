@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from csdesk.actions.batch import table_of
 from csdesk.storage.direct import DirectInsert, DirectUpdate, DirectUpdateEach
-from csdesk.storage.engine import SessionFactory
+from csdesk.storage.engine import SessionFactory, engine_of
 from csdesk.storage.enums import EventStatus
+from csdesk.storage.held import HeldConnection
 from csdesk.storage.models import PlatformEvent
 
 INSERT = DirectInsert(
@@ -110,3 +112,37 @@ async def test_update_touches_only_matching_rows_and_returns_them(
         "c-1": (EventStatus.PROCESSED, later, None),
         "c-2": (EventStatus.RECEIVED, None, "third"),
     }
+
+
+async def test_held_connection_commits_a_block_and_rolls_back_a_failed_one(
+    sessions: SessionFactory, shop_id: str
+) -> None:
+    held = HeldConnection(engine_of(sessions))
+    try:
+        async with held.transaction() as statements:
+            kept = await INSERT.execute(statements, [_row(shop_id, "h-1", {"n": 1})])
+
+        async def fail_after_inserting() -> None:
+            async with held.transaction() as statements:
+                await INSERT.execute(statements, [_row(shop_id, "h-2", {})])
+                raise RuntimeError("after the insert")
+
+        with pytest.raises(RuntimeError, match="after the insert"):
+            await fail_after_inserting()
+        # The same connection goes on: a duplicate of h-1 is skipped, h-3 is new.
+        async with held.transaction() as statements:
+            again = await INSERT.execute(
+                statements, [_row(shop_id, "h-1", {"n": 2}), _row(shop_id, "h-3", {})]
+            )
+    finally:
+        await held.close()
+    assert [event_id for _, event_id, _, _ in kept] == ["h-1"]
+    assert [event_id for _, event_id, _, _ in again] == ["h-3"]
+    async with sessions() as session:
+        stored = {
+            e.event_id: e.payload
+            for e in await session.scalars(
+                select(PlatformEvent).where(PlatformEvent.shop_id == shop_id)
+            )
+        }
+    assert stored == {"h-1": {"n": 1}, "h-3": {}}  # h-2 rolled back, h-1 unchanged

@@ -11,7 +11,6 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csdesk.actions.events import accept_events
 from csdesk.actions.outbox import Outbox
 from csdesk.bus.memory import MemoryBus
 from csdesk.clock import utcnow
@@ -20,7 +19,7 @@ from csdesk.ingest.schema import parse_event
 from csdesk.routing.queues.memory import MemoryWorkQueue
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.models import AuditLog, PlatformEvent
-from tests.helpers import event_body
+from tests.helpers import accept, event_body
 
 
 async def test_one_bad_event_does_not_sink_its_batch(
@@ -34,7 +33,7 @@ async def test_one_bad_event_does_not_sink_its_batch(
         )
         for n in range(5)
     ]
-    accepted = await accept_events(sessions, events, utcnow())
+    accepted = await accept(sessions, events, utcnow())
     ids = [a.row_id for a in accepted if a.row_id is not None]
     assert len(ids) == 5
 
@@ -93,7 +92,7 @@ async def test_a_batch_stepping_aside_hands_the_rest_back_unapplied(
         )
         for n in range(4)
     ]
-    accepted = await accept_events(sessions, events, utcnow())
+    accepted = await accept(sessions, events, utcnow())
     ids = [a.row_id for a in accepted if a.row_id is not None]
     applied: list[str] = []
 
