@@ -32,10 +32,12 @@ GOALS = {
 }
 
 
-TRIALS = 3
+TRIALS = 5
 """Runs of the ingest and live benchmarks; the median one is reported. This machine kind's
-speed drifts by up to ~2x within minutes (the bare baseline alone ranged 3.4k-8.9k
-requests/s in one session), so a single run says more about the moment than the code."""
+speed drifts by up to ~2x within minutes (the bare baseline alone ranged 3.1k-8.9k
+requests/s in one session, 3.8k-7.0k between consecutive runs), so a single run says
+more about the moment than the code; with three runs one slow moment still moved the
+median by ~0.1."""
 
 
 def _median(runs: list[dict[str, Any]], *key: str) -> dict[str, Any]:
@@ -165,7 +167,8 @@ def write_doc(results: list[dict[str, Any]], quick: bool) -> None:
         "- **ingest_embedded / ingest_server**: `POST /api/v1/events` through the real app "
         "(HMAC check, validation, durable group commit before the 202, then processing and "
         "routing) against a bare aiohttp endpoint doing only HMAC + JSON, same "
-        'bodies, 32 concurrent clients on 127.0.0.1, both in one process. "routed" is '
+        "bodies (the bare endpoint gets them twice, so both runs last about as long), 32 "
+        'concurrent clients on 127.0.0.1, both in one process. "routed" is '
         "how fast the same process applied every accepted event (triage, scoring, "
         "assignment), start of load to empty backlog.",
         "- **routing_decisions**: triage + role intake + static score per buyer message, "
