@@ -19,6 +19,7 @@ from csdesk.web.roles_api import WRITE, api_errors, ok, op, text
 
 routes = web.RouteTableDef()
 PATH = "/api/v1/shop/config"
+PREVIEW_PATH = "/api/v1/shop/config/preview"
 
 
 @routes.get(PATH)
@@ -28,18 +29,33 @@ async def get_config(request: web.Request) -> web.Response:
     return ok(await shop_config.read_shop_config(request.app[SESSIONS_KEY], user))
 
 
+def _config(data: dict[str, Any]) -> dict[str, Any]:
+    config = data.get("config")
+    if not isinstance(config, dict):
+        raise InputError("config", "is required: an object with routing, assignment, promotion")
+    return config
+
+
 @routes.put(PATH)
 @api_errors
 async def put_config(request: web.Request) -> web.Response:
     user = current_user(request)
     data = await json_body(request)
-    config = data.get("config")
-    if not isinstance(config, dict):
-        raise InputError("config", "is required: an object with routing, assignment, promotion")
     saved = await shop_config.replace_shop_config(
-        request.app[SESSIONS_KEY], user, config, utcnow(), reason=text(data, "reason")
+        request.app[SESSIONS_KEY], user, _config(data), utcnow(), reason=text(data, "reason")
     )
     return ok(saved)
+
+
+@routes.post(PREVIEW_PATH)
+@api_errors
+async def preview(request: web.Request) -> web.Response:
+    user = current_user(request)
+    data = await json_body(request)
+    result = await shop_config.preview_triage(
+        request.app[SESSIONS_KEY], user, _config(data), text(data, "text", required=True)
+    )
+    return ok(result)
 
 
 _CONFIG = obj(
@@ -60,5 +76,13 @@ OPENAPI: dict[str, dict[str, Any]] = {
             errors=WRITE,
             body=obj(["config"], config=_CONFIG, reason=STR),
         ),
-    }
+    },
+    PREVIEW_PATH: {
+        "post": op(
+            "Triage a buyer message under a draft configuration (not saved) and under the "
+            "saved one: intent, role, risk and reasons for each",
+            errors=("400", "401", "403"),
+            body=obj(["config", "text"], config=_CONFIG, text=STR),
+        ),
+    },
 }

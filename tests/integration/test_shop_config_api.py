@@ -100,3 +100,60 @@ async def test_supervisors_read_it_only_owners_and_admins_change_it(
     await call(client, "PUT", PATH, agent, body, status=403)
     owner = await login_as(sessions, shop_id, "boss", UserRole.OWNER)
     assert (await call(client, "GET", PATH, owner))["config"] == {}  # nothing was changed
+
+
+PREVIEW = "/api/v1/shop/config/preview"
+
+
+async def test_a_draft_is_tried_on_a_message_without_being_saved(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
+) -> None:
+    owner = await login_as(sessions, shop_id, "boss", UserRole.OWNER)
+    supervisor = await login_as(sessions, shop_id, "lead", UserRole.SUPERVISOR)
+    draft = {"routing": {"triage": {"phrases": {SHOP_PHRASE: {"intent": "refund", "weight": 4}}}}}
+    body = {"config": draft, "text": f"{SHOP_PHRASE}坏了"}
+    for who in (owner, supervisor):  # trying changes nothing: whoever may read may try
+        tried = await call(client, "POST", PREVIEW, who, body)
+        assert tried["draft"]["intent"] == "refund"
+        assert tried["draft"]["role"] == "refund"
+        assert any(reason.startswith(SHOP_PHRASE) for reason in tried["draft"]["reasons"])
+        assert tried["saved"]["intent"] == "quality"  # 坏了, by the built-in rules
+    assert (await call(client, "GET", PATH, owner))["config"] == {}
+    assert not [a for a in await audit_actions(client, owner) if a["action"] == "shop.config"]
+
+    # Once saved, the saved rules give the same answer as the draft.
+    await call(client, "PUT", PATH, owner, {"config": draft})
+    tried = await call(client, "POST", PREVIEW, owner, {"config": {}, "text": SHOP_PHRASE})
+    assert tried["saved"]["intent"] == "refund"
+    assert tried["draft"]["intent"] == "other"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (
+            {
+                "config": {"routing": {"triage": {"phrases": {"熊猫码": {"intent": "refund"}}}}},
+                "text": "熊猫码",
+            },
+            "routing.triage.phrases.熊猫码.weight",
+        ),
+        ({"config": {"promotion": "black-friday"}, "text": "退款"}, "promotion"),
+        ({"config": {}, "text": "  "}, "text"),
+        ({"config": {}, "text": "退" * 501}, "text"),
+        ({"config": {}}, "text"),
+        ({"text": "退款"}, "config"),
+    ],
+)
+async def test_a_bad_try_names_the_problem(
+    client: TestClient[Any, Any],
+    sessions: SessionFactory,
+    shop_id: str,
+    body: dict[str, Any],
+    field: str,
+) -> None:
+    owner = await login_as(sessions, shop_id, "boss", UserRole.OWNER)
+    answer = await call(client, "POST", PREVIEW, owner, body, status=400)
+    assert answer["field"] == field
+    agent = await login_as(sessions, shop_id, "xiaoli", UserRole.AGENT)
+    await call(client, "POST", PREVIEW, agent, {"config": {}, "text": "退款"}, status=403)

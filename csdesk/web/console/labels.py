@@ -59,6 +59,11 @@ TABLES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
             "other": N_("Other"),
         },
         "risk": {"low": N_("Low risk"), "medium": N_("Medium risk"), "high": N_("High risk")},
+        "promotion": {
+            "double11": N_("Double 11 (双十一)"),
+            "618": N_("618 mid-year sale"),
+            "juhuasuan": N_("Juhuasuan (聚划算)"),
+        },
         "tier": {"normal": N_("Member"), "vip": N_("VIP"), "88vip": N_("88VIP")},
         "order_status": {
             "created": N_("Awaiting payment"),

@@ -26,6 +26,7 @@ from csdesk.web.console import labels
 from csdesk.web.console.pages import render_console_page
 from csdesk.web.console.views import LIVE_PATH, POLL_MS
 from csdesk.web.shop_config_api import PATH as SHOP_CONFIG_API
+from csdesk.web.shop_config_api import PREVIEW_PATH as SHOP_CONFIG_PREVIEW_API
 from csdesk.web.supervisor_api import DEFAULT_SILENT_S
 
 routes = web.RouteTableDef()
@@ -154,14 +155,17 @@ async def roster_page(request: web.Request) -> web.Response:
 
 @routes.get(SHOP_CONFIG_PATH)
 async def shop_config_page(request: web.Request) -> web.Response:
-    """The shop's own rules over the built-in defaults (店铺规则), as the JSON document
-    ``/api/v1/shop/config`` reads and replaces: supervisors read it, owners and admins edit."""
+    """The shop's own rules over the built-in defaults (店铺规则), the JSON document
+    ``/api/v1/shop/config`` reads and replaces, with form fields for the common settings and
+    the triage phrases: supervisors read it, owners and admins edit."""
     user = current_user(request)
     current = await shop_config.read_shop_config(request.app[SESSIONS_KEY], user)
     boot = {
         **current,
         "can_edit": can(user, shop_config.EDIT_ACCESS),
         "api": SHOP_CONFIG_API,
+        "preview_api": SHOP_CONFIG_PREVIEW_API,
+        "form": shop_config.form_defaults(),
     }
     return _page(request, "console/shop_config.html", boot, current="shop_config")
 
