@@ -236,12 +236,13 @@ async def agent_facts(
     if not profiles:
         return []
     agent_ids = [p.user_id for p in profiles]
+    # By agent, not by shop (agent ids are global): a seek per agent on the load index
+    # rather than a walk over every conversation the shop has open.
     loads = await session.execute(
         select(Conversation.assigned_agent_id, Conversation.channel, func.count())
         .where(
-            Conversation.shop_id == shop_id,
-            Conversation.status == ConversationStatus.ASSIGNED,
             Conversation.assigned_agent_id.in_(agent_ids),
+            Conversation.status == ConversationStatus.ASSIGNED,
         )
         .group_by(Conversation.assigned_agent_id, Conversation.channel)
     )

@@ -255,9 +255,11 @@ class Conversation(Base):
         Index("ix_conversation_queue", "shop_id", "status", "role"),
         Index("ix_conversation_due", "status", "not_before"),
         Index("ix_conversation_buyer", "shop_id", "buyer_id", "opened_at"),
-        # Each placement asks every candidate agent's load and last assignment: without it,
-        # a scan of every conversation the shop ever had.
+        # Each placement asks every candidate agent's last assignment and open load (one
+        # covering seek per agent each): without them, scans of every conversation the shop
+        # ever had, or of all it has open.
         Index("ix_conversation_agent", "assigned_agent_id", "assigned_at"),
+        Index("ix_conversation_agent_load", "assigned_agent_id", "status", "channel"),
     )
 
 
