@@ -50,8 +50,9 @@ FORM_FIELDS: Final = (
 )
 
 
-def check_config(config: dict[str, Any]) -> None:
-    """Raise :class:`InputError` naming the first key the engine could not use."""
+def check_config(config: dict[str, Any]) -> RoutingConfig:
+    """Raise :class:`InputError` naming the first key the engine could not use; else the
+    routing configuration the document makes."""
     for key in config:
         if key not in SECTIONS:
             raise InputError(key, f"unknown section; the sections are {', '.join(SECTIONS)}")
@@ -70,6 +71,7 @@ def check_config(config: dict[str, Any]) -> None:
         raise InputError(
             "promotion", f"must be null or a profile in routing.scoring.promotions ({names})"
         )
+    return routing
 
 
 def _section(config: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -118,16 +120,18 @@ async def preview_triage(
     """How a buyer's message would be triaged under ``config`` (not saved) and under the
     saved configuration: an owner tries a phrase edit before routing uses it."""
     require(actor, READ_ACCESS)
-    check_config(config)
+    draft = check_config(config)
     if not text.strip():
         raise InputError("text", "is required: a buyer message to try")
     if len(text) > MAX_PREVIEW_TEXT:
         raise InputError("text", f"is longer than {MAX_PREVIEW_TEXT} characters")
     saved = await _stored(sessions, actor.shop_id)
     results = {}
-    for name, document in (("draft", config), ("saved", saved)):
-        rules = RoutingConfig.from_overrides(document.get("routing")).triage
-        result = classify(text, rules)
+    for name, routing in (
+        ("draft", draft),
+        ("saved", RoutingConfig.from_overrides(saved.get("routing"))),
+    ):
+        result = classify(text, routing.triage)
         results[name] = {**result.to_json(), "proactive_call": result.proactive_call}
     return results
 

@@ -20,7 +20,7 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from csdesk.storage.held import Statements
+from csdesk.storage.held import OnEngine, Statements
 
 Processor = Callable[[Any], Any] | None
 _UNSET: Any = object()
@@ -150,16 +150,11 @@ class DirectInsert(DirectStatement):
         an engine connection, or a held connection's transaction (``storage.held``)."""
         if not rows:
             return []
-        dialect = conn.dialect
-        sql = self.sql(dialect, len(rows))
-        params = self.bind_rows(dialect, rows)
-        if not isinstance(conn, AsyncConnection):
-            returned = await conn.fetch_all(sql, params)
-        elif self.returning:
-            returned = (await conn.exec_driver_sql(sql, tuple(params))).all()
-        else:
-            await conn.exec_driver_sql(sql, tuple(params))
-            return []
+        statements = OnEngine(conn) if isinstance(conn, AsyncConnection) else conn
+        dialect = statements.dialect
+        returned = await statements.fetch_all(
+            self.sql(dialect, len(rows)), self.bind_rows(dialect, rows)
+        )
         return self.read(dialect, returned) if self.returning else []
 
 

@@ -7,7 +7,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
@@ -16,7 +15,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import ConnectionPoolEntry
 
 from csdesk.settings import DatabaseSettings
 from csdesk.storage import sqlite_inline
@@ -34,14 +32,6 @@ SQLITE_PRAGMAS: tuple[str, ...] = (
 )
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    """For SQLite drivers other than our aiosqlite connection (which sets them itself)."""
-    cursor = dbapi_connection.cursor()
-    for pragma in SQLITE_PRAGMAS:
-        cursor.execute(f"PRAGMA {pragma}")
-    cursor.close()
-
-
 def _sqlite_connector(url: URL) -> Callable[[], Awaitable[sqlite_inline.Connection]]:
     """aiosqlite's connection with inline calls for the ingest path (``sqlite_inline``),
     opened with the arguments SQLAlchemy would have used."""
@@ -56,15 +46,11 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        # aiosqlite is SQLAlchemy's only asyncio driver for SQLite; ours sets the pragmas.
+        kwargs["async_creator"] = _sqlite_connector(url)
     else:
         kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
-    own_connector = url.get_backend_name() == "sqlite" and url.get_driver_name() == "aiosqlite"
-    if own_connector:
-        kwargs["async_creator"] = _sqlite_connector(url)
-    engine = create_async_engine(url, **kwargs)
-    if url.get_backend_name() == "sqlite" and not own_connector:
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    return engine
+    return create_async_engine(url, **kwargs)
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:

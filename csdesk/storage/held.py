@@ -45,14 +45,16 @@ class _OnSqlite:
         return await self._connection.fetch_all(sql, params)
 
 
-class _OnEngine:
+class OnEngine:
+    """An engine connection as :class:`Statements` (its transaction is the caller's)."""
+
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
         self.dialect = connection.dialect
 
     async def fetch_all(self, sql: str, params: Sequence[Any]) -> Sequence[Sequence[Any]]:
         result = await self._connection.exec_driver_sql(sql, tuple(params))
-        return result.all()
+        return result.all() if result.returns_rows else []
 
 
 class HeldConnection:
@@ -81,7 +83,7 @@ class HeldConnection:
         driver = await self._sqlite_driver()
         if driver is None:
             async with self._engine.begin() as connection:
-                yield _OnEngine(connection)
+                yield OnEngine(connection)
             return
         try:
             yield _OnSqlite(driver, self._engine.dialect)

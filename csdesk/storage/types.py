@@ -28,9 +28,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
+        value = _to_utc(value)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
@@ -39,9 +37,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         assert isinstance(value, datetime)
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return _read_utc(value)
 
     # On SQLite the value is text. SQLAlchemy's DATETIME formats it with ``%`` and parses
     # it with a regular expression (~2.7 and ~1.3 µs a value); every write and read of a
@@ -61,24 +57,33 @@ class UTCDateTime(TypeDecorator[datetime]):
         return super().result_processor(dialect, coltype)
 
 
+def _to_utc(value: datetime) -> datetime:
+    """Going in: an aware datetime in UTC; a naive one is refused rather than guessed."""
+    if value.tzinfo is UTC:
+        return value
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC)
+
+
+def _read_utc(value: datetime) -> datetime:
+    """Coming out: naive means UTC (SQLite keeps no zone)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
 def _sqlite_text(value: datetime | None) -> str | None:
     if value is None:
         return None
-    if value.tzinfo is not UTC:
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
     # Aware UTC always renders with "+00:00" at the end: cut it rather than copy the value.
-    return value.isoformat(" ", "microseconds")[:-6]
+    return _to_utc(value).isoformat(" ", "microseconds")[:-6]
 
 
 def _sqlite_datetime(value: str | None) -> datetime | None:
     if value is None:
         return None
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return _read_utc(datetime.fromisoformat(value))
 
 
 def str_enum(enum_cls: type[enum.StrEnum]) -> SAEnum:
