@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from csdesk.qc import scripts as s
-from csdesk.qc.forbidden_phrases import NEGATIONS, SOFTENERS, forbidden_spans, harmless
+from csdesk.qc.forbidden_phrases import NEGATIONS, SOFTENERS, forbidden_spans, harmless, quoted
 from csdesk.qc.scripts import Category, Rule, Script, Severity
 from csdesk.qc.text import Automaton, Match, Normalized, build_automaton, matches, normalize
 from csdesk.storage.enums import ServiceRole
@@ -305,6 +305,8 @@ def _superlatives(agent: _Agent) -> list[tuple[int, int]]:
             or before.endswith(("以", "用", "尽"))
         ):
             continue
+        if quoted(agent.message.text, *agent.norm.span(i, i + 2)):
+            continue  # citing the buyer ("您说的“全网最低”…"), not claiming
         found.append((i, i + 2))
     return found
 

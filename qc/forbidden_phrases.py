@@ -25,7 +25,14 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from csdesk.qc.text import Automaton, Normalized, build_automaton, matches, normalize
+from csdesk.qc.text import (
+    Automaton,
+    Normalized,
+    build_automaton,
+    matches,
+    normalize,
+    normalize_phrase,
+)
 
 NEGATIONS = ("不用", "不需要", "无需", "不必", "不会", "不是", "并非", "绝不", "不能说", "不要说")
 """Right before any phrase (in its clause), these cancel it."""
@@ -57,6 +64,16 @@ _CONTEXT: dict[str, _Context] = {
 }
 
 
+_VARIANTS: dict[str, tuple[str, ...]] = {
+    "没办法": ("没有办法", "没法子"),
+    "不知道": ("不晓得",),
+}
+"""Other spellings of a default phrase, matched (and reported) as the phrase itself."""
+
+
+_CANONICAL: dict[str, str] = {v: p for p, variants in _VARIANTS.items() for v in variants}
+
+
 @dataclass(frozen=True)
 class PhraseHit:
     phrase: str
@@ -78,13 +95,18 @@ class PhraseSpan:
 
 @functools.lru_cache(maxsize=32)
 def _automaton(phrases: tuple[tuple[str, str], ...]) -> Automaton | None:
-    return build_automaton((phrase, PhraseHit(phrase, reason)) for phrase, reason in phrases)
+    entries: list[tuple[str, object]] = []
+    for phrase, reason in phrases:
+        hit = PhraseHit(phrase, reason)
+        entries.append((phrase, hit))
+        entries.extend((variant, hit) for variant in _VARIANTS.get(normalize_phrase(phrase), ()))
+    return build_automaton(entries)
 
 
 _OPEN_QUOTES, _CLOSE_QUOTES = "“「『\"'‘", "”」』\"'’"
 
 
-def _quoted(original: str, start: int, end: int) -> bool:
+def quoted(original: str, start: int, end: int) -> bool:
     """Whether original ``[start, end)`` sits between a pair of quotation marks."""
     for opening, closing in zip(_OPEN_QUOTES, _CLOSE_QUOTES, strict=True):
         left = original.rfind(opening, 0, start)
@@ -115,9 +137,9 @@ def harmless(norm: Normalized, original: str, key: str, start: int, end: int) ->
     if before.endswith(NEGATIONS):
         return True
     span = norm.span(start, end)
-    if _quoted(original, *span):
+    if quoted(original, *span):
         return True
-    context = _CONTEXT.get(key)
+    context = _CONTEXT.get(_CANONICAL.get(key, key))
     if context is None:
         return False
     subject = before.rstrip(SOFTENERS)
