@@ -47,8 +47,7 @@ class Tally:
 
 
 def load(split: str) -> list[dict[str, object]]:
-    cases = [json.loads(p.read_text("utf-8")) for p in sorted((DATA / split).glob("*.json"))]
-    return cases
+    return [json.loads(p.read_text("utf-8")) for p in sorted((DATA / split).glob("*.json"))]
 
 
 def evaluate(split: str) -> Tally:
@@ -61,7 +60,7 @@ def evaluate(split: str) -> Tally:
         assert isinstance(labels, list)
         wanted = {(label["category"], label["message_index"]) for label in labels}
         assert len(wanted) == len(labels), f"{case['id']}: a label given twice"
-        for category, index in got & wanted:
+        for category, _ in got & wanted:
             tally.true_pos[category] += 1
         for category, index in got - wanted:
             tally.false_pos[category] += 1
