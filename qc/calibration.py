@@ -8,10 +8,10 @@ one row per rater and one column per unit (a conversation, or one scorecard item
   the level of measurement the scores have: nominal (pass / fail, categories), ordinal
   (1-5 grades), interval or ratio (points).
 - Drift: for every unit a rater scored along with at least one other rater, the rater's
-  score minus the mean of the others' scores on that unit (leave-one-out, so a rater does
-  not pull the consensus towards themselves); a rater's drift is the mean of those
-  deviations. Below zero: stricter than the others; above: more lenient. It is only
-  defined for numeric scores at the ordinal, interval or ratio level.
+  score minus the consensus, the median of all the scores the unit got (a median, so one
+  outlying inspector does not drag the consensus and make everyone else look off); a
+  rater's drift is the mean of those deviations. Below zero: stricter than the others;
+  above: more lenient. It is only defined for numeric scores (ordinal, interval, ratio).
 
 :func:`parse_sheet` reads the calibration spreadsheet as CSV text (``rater`` header, one
 column per unit, an empty cell where a rater did not score); every problem raises
@@ -24,7 +24,7 @@ import csv
 import enum
 import io
 import math
-from collections.abc import Sequence
+import statistics
 from dataclasses import dataclass
 
 import krippendorff
@@ -98,7 +98,7 @@ class Verdict(enum.StrEnum):
 class Drift:
     rater: str
     mean_deviation: float
-    """Mean of (own score − mean of the other raters' scores) over the shared units."""
+    """Mean of (own score − the unit's median score) over the shared units."""
     units: int
     """Units the rater scored along with at least one other rater."""
     verdict: Verdict
@@ -226,16 +226,18 @@ def drift(sheet: RatingSheet, *, tolerance: float | None = None) -> list[Drift]:
     present = [v for row in numbers for v in row if v is not None]
     if tolerance is None:
         tolerance = (max(present) - min(present)) / 10 if present else 0.0
+    consensus: list[float | None] = []
+    for u in range(len(sheet.units)):
+        scores = [score for row in numbers if (score := row[u]) is not None]
+        consensus.append(statistics.median(scores) if len(scores) >= 2 else None)
     result: list[Drift] = []
     for r, rater in enumerate(sheet.raters):
         deviations: list[float] = []
-        for u in range(len(sheet.units)):
+        for u, middle in enumerate(consensus):
             own = numbers[r][u]
-            others = [row[u] for o, row in enumerate(numbers) if o != r and row[u] is not None]
-            if own is None or not others:
-                continue
-            deviations.append(own - _mean(others))
-        mean = _mean(deviations) if deviations else 0.0
+            if own is not None and middle is not None:
+                deviations.append(own - middle)
+        mean = statistics.fmean(deviations) if deviations else 0.0
         if mean < -tolerance:
             verdict = Verdict.TOO_STRICT
         elif mean > tolerance:
@@ -244,8 +246,3 @@ def drift(sheet: RatingSheet, *, tolerance: float | None = None) -> list[Drift]:
             verdict = Verdict.IN_LINE
         result.append(Drift(rater, mean, len(deviations), verdict))
     return result
-
-
-def _mean(values: Sequence[float | None]) -> float:
-    numbers = [v for v in values if v is not None]
-    return sum(numbers) / len(numbers)

@@ -130,15 +130,25 @@ def test_drift_finds_the_strict_and_the_lenient() -> None:
     assert result["zhang"].verdict is Verdict.IN_LINE
     assert result["li"].verdict is Verdict.IN_LINE
     assert result["li"].units == 3
-    # wang on c1: 70 − mean(80, 81, 90) = −13.67; over c1-c4 also −13.67
-    assert result["wang"].mean_deviation == pytest.approx(
-        ((70 - 251 / 3) + (80 - 277 / 3) + (60 - 221 / 3) + (75 - 90)) / 4
-    )
+    # Consensus (medians): c1 80.5, c2 89.5, c3 70.5, c4 85.
+    assert result["wang"].mean_deviation == pytest.approx((-10.5 - 9.5 - 10.5 - 10) / 4)
+    assert result["zhao"].mean_deviation == pytest.approx((9.5 + 8.5 + 9.5 + 10) / 4)
+    assert result["li"].mean_deviation == pytest.approx(0.5 / 3)
+
+
+def test_one_outlier_does_not_make_the_others_drift() -> None:
+    sheet = parse_sheet("rater,c1,c2,c3\nwang,80,90,70\nli,81,89,71\nzhao,60,70,50\n", Level.RATIO)
+    verdicts = {d.rater: d.verdict for d in drift(sheet)}
+    assert verdicts == {
+        "wang": Verdict.IN_LINE,
+        "li": Verdict.IN_LINE,
+        "zhao": Verdict.TOO_STRICT,
+    }
 
 
 def test_drift_default_tolerance_is_a_tenth_of_the_range() -> None:
     sheet = parse_sheet("rater,c1,c2\na,0,100\nb,5,100\nc,0,100\n", Level.INTERVAL)
-    # range 100 → tolerance 10: b's +3.75 is in line.
+    # range 100 → tolerance 10: b's +2.5 is in line.
     assert [d.verdict for d in drift(sheet)] == [Verdict.IN_LINE] * 3
 
 
