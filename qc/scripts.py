@@ -108,7 +108,8 @@ EXTREME_WORDS: tuple[str, ...] = (
     *("国家级", "世界级", "全球级", "宇宙级", "顶级", "极品", "极致", "顶尖", "尖端"),
     *("全网最低", "史上最低", "全网第一", "销量第一", "全国第一", "排名第一", "行业第一"),
     *("世界第一", "天下第一", "第一品牌", "独一无二", "绝无仅有", "史无前例", "无与伦比"),
-    *("首选", "首家", "王牌", "销量冠军", "万能", "no 1", "no1", "top 1", "top1"),
+    # Not 万能: it names products (万能胶, 万能表) more often than it claims anything.
+    *("首选", "首家", "王牌", "销量冠军", "no 1", "no1", "top 1", "top1"),
 )
 """极限词 (广告法 art. 9(3)) besides the "最…" superlatives, which are read in context."""
 
@@ -257,6 +258,35 @@ class Script:
     @property
     def version_key(self) -> str:
         return f"{self.role.value}.v{self.version}"
+
+    def to_json(self) -> dict[str, object]:
+        """The version as data, for storing it beside the scores made under it."""
+        return {
+            "role": self.role.value,
+            "version": self.version,
+            "version_key": self.version_key,
+            "forbidden_phrases": dict(self.forbidden_phrases),
+            "first_response_s": self.first_response_s,
+            "require_greeting": self.require_greeting,
+            "require_order_confirm": self.require_order_confirm,
+            "require_closing": self.require_closing,
+            "require_rating_invite": self.require_rating_invite,
+            "check_extreme_words": self.check_extreme_words,
+            "check_pushy": self.check_pushy,
+            "chase_opening": self.chase_opening,
+            "long_gap_s": self.long_gap_s,
+            "followup_s": self.followup_s,
+            "abusive_phrases": sorted(self.abusive_phrases),
+            "rules": {
+                rule.id: {
+                    "category": rule.category.value,
+                    "severity": rule.severity.value,
+                    "points": rule.points,
+                    "why": rule.why,
+                }
+                for rule in self.rules.values()
+            },
+        }
 
 
 def default_script(role: ServiceRole, config: RoutingConfig | None = None) -> Script:

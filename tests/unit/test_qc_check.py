@@ -423,3 +423,28 @@ def test_times_with_and_without_a_zone() -> None:
         T0 + timedelta(seconds=60),
     ]
     assert hits_of(transcript, Category.SLOW_FIRST_RESPONSE) == [(1, "")]
+
+
+def test_the_contracts_categories_keep_their_names() -> None:
+    assert [c.value for c in Category][:8] == [
+        "greeting_missing",
+        "closing_missing",
+        "rating_invite_missing",
+        "forbidden_phrase",
+        "extreme_words",
+        "slow_first_response",
+        "long_gap_no_apology",
+        "followup_missed",
+    ]
+
+
+@pytest.mark.parametrize("role", list(ServiceRole))
+def test_every_role_has_a_script_whose_rules_are_sound(role: ServiceRole) -> None:
+    script = default_script(role)
+    data = script.to_json()
+    assert data["version_key"] == f"{role.value}.v1"
+    assert data["forbidden_phrases"] == dict(DEFAULTS)
+    for rule in script.rules.values():
+        assert rule.points > 0
+        assert rule.why
+        assert (rule.severity is Severity.FATAL) == (rule.points >= 100)
