@@ -173,6 +173,21 @@ class QcSample(Base):
     __table_args__ = (Index("ix_qc_sample_queue", "shop_id", "inspector_id", "status"),)
 
 
+class QcSampleDay(Base):
+    """One shop's day sampled: the lots and their plans (the job runs once per day)."""
+
+    __tablename__ = "qc_sample_day"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[str] = shop_fk()
+    day: Mapped[date] = mapped_column(Date)
+    lots: Mapped[list[Any]] = mapped_column(default=list)
+    """``[{"key", "size", "sample_size", "rule"}]``."""
+    picked: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("shop_id", "day", name="uq_qc_sample_day_shop_day"),)
+
+
 class QcScore(Base):
     """An inspector's scorecard of one conversation; the trail of changes rides along."""
 
