@@ -68,6 +68,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         live,
         metrics,
         openapi,
+        qc_api,
         queues_api,
         roles_api,
         shop_config_api,
@@ -122,6 +123,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         roles_api,
         supervisor_api,
         shop_config_api,
+        qc_api,
     ]
     extra: dict[str, dict[str, Any]] = {}
     for module in web_modules:

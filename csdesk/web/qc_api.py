@@ -1,0 +1,572 @@
+"""The QC JSON API (``/api/v1/qc/...``): the inspector's queue and scorecards, findings and
+disputes, script versions, the daily sample, calibration sessions, proposals.
+
+Handlers parse, call one action or one read, render. Errors are JSON ``{"error",
+"field"?}``: 400 bad input naming the field (nothing stored), 403 the role may not (an
+agent asking for another agent's results), 404 not in the shop, 409 the state does not
+allow it (already submitted, answer window closed, not disputed).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, Final
+
+from aiohttp import web
+
+from csdesk.actions.qc import calibration, disputes, proposals, sampling, scoring, scripts
+from csdesk.actions.qc.common import LEAD, QUEUE
+from csdesk.auth.access import require
+from csdesk.auth.current import current_user
+from csdesk.clock import utcnow
+from csdesk.errors import BadInputError, CsdeskError, NotFoundError
+from csdesk.keys import SESSIONS_KEY
+from csdesk.reads import qc as reads
+from csdesk.web.openapi import STR, obj, operation, query
+from csdesk.web.request import deps_of, error_response, json_body
+
+routes = web.RouteTableDef()
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+BASE: Final = "/api/v1/qc"
+
+
+def qc_errors(handler: Handler) -> Handler:
+    """csdesk.errors as their JSON answers (the access table's refusals pass through to the
+    auth middleware, which answers 403)."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except CsdeskError as exc:
+            return error_response(exc.status, exc.message, exc.field)
+
+    return wrapped
+
+
+def _id(request: web.Request, name: str) -> int:
+    raw = request.match_info[name]
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
+        raise NotFoundError(f"{name.removesuffix('_id')} {raw}: not found")
+    return int(raw)
+
+
+def _query_id(request: web.Request, name: str) -> int | None:
+    raw = request.query.get(name, "")
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
+        raise BadInputError(name, "must be a positive whole number")
+    return int(raw)
+
+
+def _text(data: dict[str, Any], name: str) -> str:
+    value = data.get(name, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadInputError(name, "must be a string")
+    return value
+
+
+def ok(data: object, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status)
+
+
+# -- queue and scoring -------------------------------------------------------------------------
+
+
+@routes.get(f"{BASE}/queue")
+@qc_errors
+async def get_queue(request: web.Request) -> web.Response:
+    user = current_user(request)
+    q = request.query
+    result = await reads.queue(
+        request.app[SESSIONS_KEY],
+        user,
+        status=q.get("status") or None,
+        role=q.get("role") or None,
+        reason=q.get("reason") or None,
+        agent_id=_query_id(request, "agent_id"),
+        day=reads.parse_day(q.get("day")),
+        everyone=q.get("all") in {"1", "true"},
+    )
+    return ok(result)
+
+
+@routes.get(f"{BASE}/conversations/{{conversation_id}}")
+@qc_errors
+async def get_workspace(request: web.Request) -> web.Response:
+    user = current_user(request)
+    return ok(
+        await reads.workspace(request.app[SESSIONS_KEY], user, _id(request, "conversation_id"))
+    )
+
+
+@routes.put(f"{BASE}/conversations/{{conversation_id}}/score")
+@qc_errors
+async def put_score(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, QUEUE)
+    body = await json_body(request)
+    result = await scoring.save_score(
+        deps_of(request), user, _id(request, "conversation_id"), body, utcnow(), submit=False
+    )
+    return ok(result)
+
+
+@routes.post(f"{BASE}/conversations/{{conversation_id}}/score/submit")
+@qc_errors
+async def post_submit(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, QUEUE)
+    body = await json_body(request)
+    result = await scoring.save_score(
+        deps_of(request), user, _id(request, "conversation_id"), body, utcnow(), submit=True
+    )
+    return ok(result, 201)
+
+
+@routes.get(f"{BASE}/scores/{{score_id}}")
+@qc_errors
+async def get_score(request: web.Request) -> web.Response:
+    user = current_user(request)
+    return ok(await reads.score_trail(request.app[SESSIONS_KEY], user, _id(request, "score_id")))
+
+
+# -- findings and disputes ---------------------------------------------------------------------
+
+
+@routes.get(f"{BASE}/findings")
+@qc_errors
+async def get_findings(request: web.Request) -> web.Response:
+    user = current_user(request)
+    result = await reads.findings(
+        request.app[SESSIONS_KEY],
+        user,
+        agent_id=_query_id(request, "agent_id"),
+        status=request.query.get("status") or None,
+    )
+    return ok(result)
+
+
+@routes.post(f"{BASE}/findings/seen")
+@qc_errors
+async def post_seen(request: web.Request) -> web.Response:
+    user = current_user(request)
+    return ok({"seen": await disputes.mark_seen(deps_of(request), user, utcnow())})
+
+
+@routes.get(f"{BASE}/findings/{{finding_id}}")
+@qc_errors
+async def get_finding(request: web.Request) -> web.Response:
+    user = current_user(request)
+    return ok(
+        await reads.finding_detail(request.app[SESSIONS_KEY], user, _id(request, "finding_id"))
+    )
+
+
+@routes.post(f"{BASE}/findings/{{finding_id}}/acknowledge")
+@qc_errors
+async def post_acknowledge(request: web.Request) -> web.Response:
+    user = current_user(request)
+    await json_body(request, empty={})
+    return ok(
+        await disputes.acknowledge(deps_of(request), user, _id(request, "finding_id"), utcnow())
+    )
+
+
+@routes.post(f"{BASE}/findings/{{finding_id}}/dispute")
+@qc_errors
+async def post_dispute(request: web.Request) -> web.Response:
+    user = current_user(request)
+    data = await json_body(request)
+    result = await disputes.dispute(
+        deps_of(request), user, _id(request, "finding_id"), _text(data, "comment"), utcnow()
+    )
+    return ok(result, 201)
+
+
+@routes.post(f"{BASE}/findings/{{finding_id}}/resolve")
+@qc_errors
+async def post_resolve(request: web.Request) -> web.Response:
+    user = current_user(request)
+    data = await json_body(request)
+    rating = data.get("rating")
+    if rating is not None and (not isinstance(rating, int) or isinstance(rating, bool)):
+        raise BadInputError("rating", "must be a whole number")
+    result = await disputes.resolve(
+        deps_of(request),
+        user,
+        _id(request, "finding_id"),
+        _text(data, "resolution"),
+        _text(data, "comment"),
+        utcnow(),
+        rating=rating,
+    )
+    return ok(result)
+
+
+@routes.get(f"{BASE}/disputes")
+@qc_errors
+async def get_disputes(request: web.Request) -> web.Response:
+    user = current_user(request)
+    everything = request.query.get("all") in {"1", "true"}
+    return ok(await reads.disputes(request.app[SESSIONS_KEY], user, open_only=not everything))
+
+
+# -- scripts and sampling ----------------------------------------------------------------------
+
+
+@routes.get(f"{BASE}/scripts")
+@qc_errors
+async def get_scripts(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, QUEUE)
+    versions = await scripts.ensure_versions(request.app[SESSIONS_KEY], user.shop_id, utcnow())
+    return ok({"items": versions})
+
+
+@routes.post(f"{BASE}/scripts/{{role}}")
+@qc_errors
+async def post_script(request: web.Request) -> web.Response:
+    user = current_user(request)
+    data = await json_body(request)
+    changes = data.get("changes")
+    if not isinstance(changes, dict):
+        raise BadInputError("changes", "is required: an object of script keys to change")
+    result = await scripts.publish_script(
+        request.app[SESSIONS_KEY],
+        user,
+        request.match_info["role"],
+        changes,
+        utcnow(),
+        note=_text(data, "note"),
+    )
+    return ok(result, 201)
+
+
+@routes.post(f"{BASE}/samples/run")
+@qc_errors
+async def post_sample_run(request: web.Request) -> web.Response:
+    """The QC lead draws a day by hand (the daily job does it for yesterday anyway)."""
+    user = current_user(request)
+    require(user, LEAD)
+    data = await json_body(request)
+    raw = data.get("day")
+    if not isinstance(raw, str):
+        raise BadInputError("day", "is required: YYYY-MM-DD")
+    day = reads.parse_day(raw)
+    assert day is not None
+    if day > (utcnow() + timedelta(days=1)).date():
+        raise BadInputError("day", "must not be in the future")
+    picked = await sampling.sample_day(deps_of(request), user.shop_id, day, utcnow())
+    return ok({"day": day.isoformat(), "picked": picked})
+
+
+# -- calibration -------------------------------------------------------------------------------
+
+
+@routes.get(f"{BASE}/calibrations")
+@qc_errors
+async def get_calibrations(request: web.Request) -> web.Response:
+    user = current_user(request)
+    return ok(await reads.calibrations(request.app[SESSIONS_KEY], user))
+
+
+@routes.post(f"{BASE}/calibrations")
+@qc_errors
+async def post_calibration(request: web.Request) -> web.Response:
+    user = current_user(request)
+    data = await json_body(request)
+    result = await calibration.create_session(
+        deps_of(request),
+        user,
+        _text(data, "title"),
+        data.get("conversation_ids"),
+        data.get("inspector_ids"),
+        utcnow(),
+    )
+    return ok(result, 201)
+
+
+@routes.get(f"{BASE}/calibrations/{{session_id}}")
+@qc_errors
+async def get_calibration(request: web.Request) -> web.Response:
+    user = current_user(request)
+    return ok(
+        await reads.calibration_detail(request.app[SESSIONS_KEY], user, _id(request, "session_id"))
+    )
+
+
+@routes.get(f"{BASE}/calibrations/{{session_id}}/conversations/{{conversation_id}}")
+@qc_errors
+async def get_calibration_transcript(request: web.Request) -> web.Response:
+    user = current_user(request)
+    result = await reads.calibration_transcript(
+        request.app[SESSIONS_KEY], user, _id(request, "session_id"), _id(request, "conversation_id")
+    )
+    return ok(result)
+
+
+@routes.post(f"{BASE}/calibrations/{{session_id}}/scores")
+@qc_errors
+async def post_calibration_score(request: web.Request) -> web.Response:
+    user = current_user(request)
+    data = await json_body(request)
+    conversation_id = data.get("conversation_id")
+    if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
+        raise BadInputError("conversation_id", "is required: a conversation id")
+    result = await calibration.submit_blind_score(
+        deps_of(request), user, _id(request, "session_id"), conversation_id, data, utcnow()
+    )
+    return ok(result, 201)
+
+
+@routes.post(f"{BASE}/calibrations/{{session_id}}/close")
+@qc_errors
+async def post_calibration_close(request: web.Request) -> web.Response:
+    user = current_user(request)
+    await json_body(request, empty={})
+    return ok(
+        await calibration.close_session(
+            deps_of(request), user, _id(request, "session_id"), utcnow()
+        )
+    )
+
+
+@routes.get(f"{BASE}/drift")
+@qc_errors
+async def get_drift(request: web.Request) -> web.Response:
+    user = current_user(request)
+    return ok(await reads.drift_history(request.app[SESSIONS_KEY], user))
+
+
+# -- proposals ---------------------------------------------------------------------------------
+
+
+@routes.get(f"{BASE}/proposals")
+@qc_errors
+async def get_proposals(request: web.Request) -> web.Response:
+    user = current_user(request)
+    return ok(await reads.proposals(request.app[SESSIONS_KEY], user))
+
+
+@routes.post(f"{BASE}/proposals")
+@qc_errors
+async def post_proposal(request: web.Request) -> web.Response:
+    user = current_user(request)
+    data = await json_body(request)
+    result = await proposals.raise_proposal(
+        deps_of(request),
+        user,
+        _text(data, "title"),
+        _text(data, "body"),
+        data.get("finding_ids"),
+        utcnow(),
+    )
+    return ok(result, 201)
+
+
+@routes.post(f"{BASE}/proposals/{{proposal_id}}/status")
+@qc_errors
+async def post_proposal_status(request: web.Request) -> web.Response:
+    user = current_user(request)
+    data = await json_body(request)
+    result = await proposals.move_proposal(
+        deps_of(request), user, _id(request, "proposal_id"), _text(data, "status"), utcnow()
+    )
+    return ok(result)
+
+
+# -- OpenAPI -------------------------------------------------------------------------------------
+
+_ERRORS: Final = {
+    "400": "bad input; `field` names it; nothing stored",
+    "401": "no login",
+    "403": "role without access (an agent asking for another agent's results)",
+    "404": "not in your shop",
+    "409": "the state does not allow it (submitted, window closed, not disputed)",
+}
+READ: Final = ("401", "403", "404")
+WRITE: Final = ("400", "401", "403", "404", "409")
+_INT = {"type": "integer"}
+_ITEMS = {
+    "type": "object",
+    "description": "item key → {rating (null: N/A), override_reason?, comment?, message_id?}",
+}
+_SCORE_BODY = obj([], items=_ITEMS, bonus=_INT, comment=STR)
+
+
+def _op(summary: str, *, errors: tuple[str, ...] = READ, **kwargs: Any) -> dict[str, Any]:
+    return operation(summary, error_text=_ERRORS, errors=errors, **kwargs)
+
+
+def _path(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": _INT}
+
+
+OPENAPI: dict[str, dict[str, Any]] = {
+    f"{BASE}/queue": {
+        "get": _op(
+            "Sampled conversations (mine, or all with all=1) and why each was picked",
+            errors=("400", "401", "403"),
+            params=[query(n, STR) for n in ("status", "role", "reason", "agent_id", "day", "all")],
+        )
+    },
+    f"{BASE}/conversations/{{conversation_id}}": {
+        "get": _op(
+            "Transcript with auto-check hits, scorecard, auto ratings and my draft or score",
+            params=[_path("conversation_id")],
+        )
+    },
+    f"{BASE}/conversations/{{conversation_id}}/score": {
+        "put": _op(
+            "Save my draft scorecard (auto-scored items changed only with override_reason)",
+            errors=WRITE,
+            body=_SCORE_BODY,
+            params=[_path("conversation_id")],
+        )
+    },
+    f"{BASE}/conversations/{{conversation_id}}/score/submit": {
+        "post": _op(
+            "Submit my scorecard; items that lost points become findings against the author "
+            "of the message they are about",
+            errors=WRITE,
+            ok_status="201",
+            body=_SCORE_BODY,
+            params=[_path("conversation_id")],
+        )
+    },
+    f"{BASE}/scores/{{score_id}}": {
+        "get": _op(
+            "A score, its findings and the audited trail of every step", params=[_path("score_id")]
+        )
+    },
+    f"{BASE}/findings": {
+        "get": _op(
+            "Findings (agents: their own only; another agent's 403)",
+            errors=("400", "401", "403"),
+            params=[query("agent_id", _INT), query("status", STR)],
+        )
+    },
+    f"{BASE}/findings/seen": {
+        "post": _op("Mark my findings seen (clears the workbench badge)", errors=("401", "403"))
+    },
+    f"{BASE}/findings/{{finding_id}}": {
+        "get": _op("One finding with its transcript and dispute", params=[_path("finding_id")])
+    },
+    f"{BASE}/findings/{{finding_id}}/acknowledge": {
+        "post": _op(
+            "The agent acknowledges a finding against them",
+            errors=WRITE,
+            params=[_path("finding_id")],
+        )
+    },
+    f"{BASE}/findings/{{finding_id}}/dispute": {
+        "post": _op(
+            "The agent disputes a finding within the shop's qc.dispute_days (comment required)",
+            errors=WRITE,
+            ok_status="201",
+            body=obj(["comment"], comment=STR),
+            params=[_path("finding_id")],
+        )
+    },
+    f"{BASE}/findings/{{finding_id}}/resolve": {
+        "post": _op(
+            "The QC lead resolves a dispute: uphold, reverse (points back) or amend (rating)",
+            errors=WRITE,
+            body=obj(["resolution", "comment"], resolution=STR, comment=STR, rating=_INT),
+            params=[_path("finding_id")],
+        )
+    },
+    f"{BASE}/disputes": {
+        "get": _op(
+            "Disputes waiting for the QC lead (all=1: resolved too)", params=[query("all", STR)]
+        )
+    },
+    f"{BASE}/scripts": {"get": _op("Every role's current script version and scorecard")},
+    f"{BASE}/scripts/{{role}}": {
+        "post": _op(
+            "Publish a new version of a role's script (QC lead); a changed forbidden list "
+            "becomes the shop's, read by the pre-send check too",
+            errors=WRITE,
+            ok_status="201",
+            body=obj(["changes"], changes={"type": "object"}, note=STR),
+            params=[{"name": "role", "in": "path", "required": True, "schema": STR}],
+        )
+    },
+    f"{BASE}/samples/run": {
+        "post": _op(
+            "Draw a day's sample now (QC lead; once per day, like the daily job)",
+            errors=WRITE,
+            body=obj(["day"], day={"type": "string", "format": "date"}),
+        )
+    },
+    f"{BASE}/calibrations": {
+        "get": _op("Calibration sessions (inspectors: their own)"),
+        "post": _op(
+            "Create a calibration session (QC lead)",
+            errors=WRITE,
+            ok_status="201",
+            body=obj(
+                ["title", "conversation_ids", "inspector_ids"],
+                title=STR,
+                conversation_ids={"type": "array", "items": _INT},
+                inspector_ids={"type": "array", "items": _INT},
+            ),
+        ),
+    },
+    f"{BASE}/calibrations/{{session_id}}": {
+        "get": _op(
+            "A session: blind while open, α and drift once closed", params=[_path("session_id")]
+        )
+    },
+    f"{BASE}/calibrations/{{session_id}}/conversations/{{conversation_id}}": {
+        "get": _op(
+            "A session conversation's transcript (no hits, no other scores)",
+            params=[_path("session_id"), _path("conversation_id")],
+        )
+    },
+    f"{BASE}/calibrations/{{session_id}}/scores": {
+        "post": _op(
+            "My blind score of one conversation of the session",
+            errors=WRITE,
+            ok_status="201",
+            body=obj(["conversation_id", "items"], conversation_id=_INT, items=_ITEMS, bonus=_INT),
+            params=[_path("session_id")],
+        )
+    },
+    f"{BASE}/calibrations/{{session_id}}/close": {
+        "post": _op(
+            "Close the session: Krippendorff's α per item and overall, drift per inspector",
+            errors=WRITE,
+            params=[_path("session_id")],
+        )
+    },
+    f"{BASE}/drift": {"get": _op("Each inspector's drift over the closed calibration sessions")},
+    f"{BASE}/proposals": {
+        "get": _op("Improvement proposals (流程优化)"),
+        "post": _op(
+            "Raise an improvement proposal from findings",
+            errors=WRITE,
+            ok_status="201",
+            body=obj(
+                ["title", "finding_ids"],
+                title=STR,
+                body=STR,
+                finding_ids={"type": "array", "items": _INT},
+            ),
+        ),
+    },
+    f"{BASE}/proposals/{{proposal_id}}/status": {
+        "post": _op(
+            "Move a proposal (QC lead): open, in_progress, done",
+            errors=WRITE,
+            body=obj(["status"], status=STR),
+            params=[_path("proposal_id")],
+        )
+    },
+}
