@@ -88,7 +88,8 @@ class Scorecard:
                     "max_rating": i.max_rating,
                     "critical": i.critical,
                     "categories": list(i.categories),
-                    "auto": i.auto_scored,
+                    "auto": i.auto,
+                    "auto_scored": i.auto_scored,
                 }
                 for i in self.items
             ],

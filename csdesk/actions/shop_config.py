@@ -15,10 +15,12 @@ from typing import Any, Final
 
 from sqlalchemy import select
 
+from csdesk.actions.qc.common import qc_settings
 from csdesk.actions.work_items import InputError
 from csdesk.auth import audit
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
+from csdesk.errors import BadInputError
 from csdesk.routing.assignment import AssignmentConfig
 from csdesk.routing.config import ConfigError, RoutingConfig
 from csdesk.routing.triage import classify
@@ -29,7 +31,7 @@ from csdesk.storage.models import Shop
 READ_ACCESS: Final = "shop_config.read"
 EDIT_ACCESS: Final = "shop_config.edit"
 AUDIT_ACTION: Final = "shop.config"
-SECTIONS: Final = ("routing", "assignment", "promotion")
+SECTIONS: Final = ("routing", "assignment", "promotion", "qc")
 MAX_REASON: Final = 500
 MAX_PREVIEW_TEXT: Final = 500
 
@@ -65,6 +67,10 @@ def check_config(config: dict[str, Any]) -> RoutingConfig:
     except ValueError as exc:
         field, _, problem = str(exc).partition(": ")
         raise InputError(field or "assignment", problem or str(exc)) from None
+    try:
+        qc_settings(config)  # the QC section: dispute window, sampling plan
+    except BadInputError as exc:
+        raise InputError(exc.field or "qc", exc.reason) from None
     promotion = config.get("promotion")
     if promotion is not None and promotion not in routing.scoring.promotions:
         names = ", ".join(sorted(routing.scoring.promotions)) or "none defined"

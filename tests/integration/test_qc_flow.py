@@ -313,3 +313,23 @@ async def test_the_sweep_checks_what_no_job_did(
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(QcFinding)) == 0
     assert conversation_id > 0
+
+
+async def test_the_shop_sets_the_dispute_window_and_sampling_plan(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
+) -> None:
+    _, owner_token = await person(sessions, shop_id, "dianzhu", UserRole.OWNER)
+    owner = Api(client, owner_token)
+    for qc, field in (
+        ({"dispute_days": 0}, "qc.dispute_days"),
+        ({"dispute_days": "7"}, "qc.dispute_days"),
+        ({"sampling": {"kind": "dice"}}, "qc.sampling.kind"),
+        ({"sampling": {"kind": "iso2859", "level": "IV"}}, "qc.sampling"),
+        ({"sampling": {"roles": {"nobody": {"kind": "count"}}}}, "qc.sampling.roles.nobody"),
+    ):
+        bad = await owner.send("PUT", "/api/v1/shop/config", {"config": {"qc": qc}}, 400)
+        assert bad["field"] == field, qc
+    good = {"dispute_days": 3, "sampling": {"kind": "percent", "percent": 10}}
+    await owner.send("PUT", "/api/v1/shop/config", {"config": {"qc": good}}, 200)
+    saved = await owner.get("/api/v1/shop/config")
+    assert saved["config"]["qc"] == good
