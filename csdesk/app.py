@@ -78,6 +78,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     from csdesk.web.console import chase_views as console_chase_views
     from csdesk.web.console import hotline_views as console_hotline_views
     from csdesk.web.console import order_review_views as console_order_review_views
+    from csdesk.web.console import qc_views as console_qc_views
     from csdesk.web.console import refund_views as console_refund_views
     from csdesk.web.console import supervisor_views as console_supervisor_views
     from csdesk.web.console import views as console_views
@@ -124,6 +125,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         supervisor_api,
         shop_config_api,
         qc_api,
+        console_qc_views,
     ]
     extra: dict[str, dict[str, Any]] = {}
     for module in web_modules:

@@ -532,3 +532,17 @@ def parse_day(raw: str | None, field: str = "day") -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         raise BadInputError(field, "must be a date, YYYY-MM-DD") from None
+
+
+async def inspectors(sessions: SessionFactory, actor: CurrentUser) -> dict[str, Any]:
+    """Who can score a calibration session: the shop's active inspectors and QC leads."""
+    require(actor, LEAD)
+    from csdesk.actions.qc.calibration import SCORERS
+
+    async with sessions() as session:
+        rows = await session.execute(
+            select(User.id, User.display_name, User.role)
+            .where(User.shop_id == actor.shop_id, User.role.in_(SCORERS), User.is_active.is_(True))
+            .order_by(User.role, User.id)
+        )
+        return {"items": [{"id": r[0], "display_name": r[1], "role": r[2].value} for r in rows]}

@@ -187,6 +187,16 @@ async def console_home(request: web.Request) -> web.Response:
         can_supervise=can(user, "supervisor.board"),
         can_edit_roster=can(user, "roster.edit"),
         can_use_guided=can(user, "guided.use"),
+        qc_links=[
+            page
+            for page, action in (
+                ("workspace", "qc.queue"),
+                ("disputes", "qc.lead"),
+                ("calibration", "qc.calibrate"),
+                ("results", "qc.results"),
+            )
+            if can(user, action)
+        ],
     )
 
 

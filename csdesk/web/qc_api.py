@@ -159,6 +159,21 @@ async def post_seen(request: web.Request) -> web.Response:
     return ok({"seen": await disputes.mark_seen(deps_of(request), user, utcnow())})
 
 
+@routes.get(f"{BASE}/findings/unseen")
+@qc_errors
+async def get_unseen(request: web.Request) -> web.Response:
+    """The new-findings badge of the console's top bar (0 for people nothing counts against)."""
+    user = current_user(request)
+    return ok({"unseen": await reads.unseen_findings(request.app[SESSIONS_KEY], user)})
+
+
+@routes.get(f"{BASE}/inspectors")
+@qc_errors
+async def get_inspectors(request: web.Request) -> web.Response:
+    user = current_user(request)
+    return ok(await reads.inspectors(request.app[SESSIONS_KEY], user))
+
+
 @routes.get(f"{BASE}/findings/{{finding_id}}")
 @qc_errors
 async def get_finding(request: web.Request) -> web.Response:
@@ -455,6 +470,8 @@ OPENAPI: dict[str, dict[str, Any]] = {
     f"{BASE}/findings/seen": {
         "post": _op("Mark my findings seen (clears the workbench badge)", errors=("401", "403"))
     },
+    f"{BASE}/findings/unseen": {"get": _op("How many findings against me are new (the badge)")},
+    f"{BASE}/inspectors": {"get": _op("Who can score a calibration session (QC lead)")},
     f"{BASE}/findings/{{finding_id}}": {
         "get": _op("One finding with its transcript and dispute", params=[_path("finding_id")])
     },
