@@ -24,6 +24,7 @@ from csdesk.clock import utcnow
 from csdesk.errors import BadInputError, CsdeskError, NotFoundError
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import qc as reads
+from csdesk.reads import qc_reports
 from csdesk.web.openapi import STR, obj, operation, query
 from csdesk.web.request import deps_of, error_response, json_body
 
@@ -396,6 +397,55 @@ async def post_proposal_status(request: web.Request) -> web.Response:
     return ok(result)
 
 
+# -- reports -----------------------------------------------------------------------------------
+
+
+async def _report(request: web.Request) -> tuple[dict[str, Any], dict[str, qc_reports.Table]]:
+    q = request.query
+    return await qc_reports.report(
+        request.app[SESSIONS_KEY],
+        current_user(request),
+        by=q.get("by") or "agent",
+        start=q.get("start") or None,
+        end=q.get("end") or None,
+        now=utcnow(),
+    )
+
+
+@routes.get(f"{BASE}/reports")
+@qc_errors
+async def get_report(request: web.Request) -> web.Response:
+    data, _tables = await _report(request)
+    return ok(data)
+
+
+@routes.get(f"{BASE}/reports/chart.svg")
+@qc_errors
+async def get_report_chart(request: web.Request) -> web.Response:
+    data, tables = await _report(request)
+    svg = qc_reports.chart_svg(data["series"], tables["rates"].title)
+    return web.Response(text=svg, content_type="image/svg+xml")
+
+
+@routes.get(f"{BASE}/reports/export")
+@qc_errors
+async def get_report_export(request: web.Request) -> web.Response:
+    name = request.query.get("table", "")
+    if name not in qc_reports.TABLES:
+        raise BadInputError("table", f"must be one of {', '.join(qc_reports.TABLES)}")
+    data, tables = await _report(request)
+    body, content_type = qc_reports.export(tables[name], request.query.get("format", "csv"))
+    extension = "csv" if content_type.startswith("text/csv") else "xlsx"
+    filename = f"qc-{name}-{data['by']}-{data['start']}-{data['end']}.{extension}"
+    return web.Response(
+        body=body,
+        headers={
+            "Content-Type": content_type,
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        },
+    )
+
+
 # -- OpenAPI -------------------------------------------------------------------------------------
 
 _ERRORS: Final = {
@@ -577,6 +627,28 @@ OPENAPI: dict[str, dict[str, Any]] = {
                 finding_ids={"type": "array", "items": _INT},
             ),
         ),
+    },
+    f"{BASE}/reports": {
+        "get": _op(
+            "Finding rate per agent, role, category or script version per day; top rules, "
+            "inspector throughput, dispute rate and outcomes",
+            errors=("400", "401", "403"),
+            params=[query(n, STR) for n in ("by", "start", "end")],
+        )
+    },
+    f"{BASE}/reports/chart.svg": {
+        "get": _op(
+            "The finding-rate chart as SVG (drawn on the server)",
+            errors=("400", "401", "403"),
+            params=[query(n, STR) for n in ("by", "start", "end")],
+        )
+    },
+    f"{BASE}/reports/export": {
+        "get": _op(
+            "One report table as CSV or XLSX (table: rates, top_rules, throughput, disputes)",
+            errors=("400", "401", "403"),
+            params=[query(n, STR) for n in ("table", "format", "by", "start", "end")],
+        )
     },
     f"{BASE}/proposals/{{proposal_id}}/status": {
         "post": _op(

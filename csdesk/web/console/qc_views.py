@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from csdesk.actions.qc.common import CALIBRATE, LEAD, QUEUE, RESULTS
+from csdesk.actions.qc.common import CALIBRATE, LEAD, QUEUE, REPORTS, RESULTS
 from csdesk.auth.access import can, require
 from csdesk.auth.current import CurrentUser, current_user
 from csdesk.i18n import translate
@@ -29,6 +29,7 @@ WORKSPACE_PATH: Final = "/console/qc"
 RESULTS_PATH: Final = "/console/qc/results"
 DISPUTES_PATH: Final = "/console/qc/disputes"
 CALIBRATION_PATH: Final = "/console/qc/calibration"
+REPORTS_PATH: Final = "/console/qc/reports"
 
 LABELS: Final[dict[str, dict[str, str]]] = {
     "category": {
@@ -90,6 +91,7 @@ def _nav(user: CurrentUser) -> dict[str, bool]:
         "results": can(user, RESULTS),
         "disputes": can(user, LEAD),
         "calibration": can(user, CALIBRATE),
+        "reports": can(user, REPORTS),
     }
 
 
@@ -110,6 +112,7 @@ def _page(request: web.Request, template: str, current: str, boot: dict[str, Any
             "results": RESULTS_PATH,
             "disputes": DISPUTES_PATH,
             "calibration": CALIBRATION_PATH,
+            "reports": REPORTS_PATH,
         },
         current=current,
     )
@@ -140,3 +143,9 @@ async def disputes_page(request: web.Request) -> web.Response:
 async def calibration_page(request: web.Request) -> web.Response:
     require(current_user(request), CALIBRATE)
     return _page(request, "console/qc_calibration.html", "qc_calibration", {})
+
+
+@routes.get(REPORTS_PATH)
+async def reports_page(request: web.Request) -> web.Response:
+    require(current_user(request), REPORTS)
+    return _page(request, "console/qc_reports.html", "qc_reports", {})
