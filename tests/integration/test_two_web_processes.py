@@ -61,8 +61,16 @@ class WebProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = log.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "csdesk", "serve", "--host", "127.0.0.1"]
-            + ["--port", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "csdesk",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                f"{self.port}",
+            ],
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -167,7 +175,7 @@ async def _settle(sessions: SessionFactory, accepted: int) -> None:
     pytest.fail(f"events not all processed after {SETTLE_TIMEOUT_S} s: {counts}")
 
 
-async def _open_chats_by_buyer(sessions: SessionFactory) -> dict[int, int]:
+async def _open_chats_by_buyer(sessions: SessionFactory) -> dict[int | None, int]:
     async with sessions() as session:
         rows = await session.execute(
             select(Conversation.buyer_id, func.count())
@@ -244,6 +252,8 @@ async def test_two_processes_open_one_chat_per_buyer_and_keep_capacity(
         # Items queued while a placement elsewhere held the agent are offered to them right
         # after that transaction commits: the agent fills up, never beyond capacity.
         deadline = time.monotonic() + 10
-        while (count := await held()) < CAPACITY and time.monotonic() < deadline:
+        count = await held()
+        while count < CAPACITY and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
+            count = await held()
         assert count == CAPACITY
