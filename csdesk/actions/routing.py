@@ -8,6 +8,7 @@ row is the truth; the queue index mirrors the rows whose status is ``queued``.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,10 +33,12 @@ from csdesk.routing.facts import (
     load_shop_context,
     protection_owner,
 )
-from csdesk.routing.queues.base import WorkQueue
+from csdesk.routing.queues.base import QueueEntry, WorkQueue
 from csdesk.routing.scoring import Score, ScoreReason, deadline_points, explain, sort_key
 from csdesk.storage.enums import Channel, ConversationStatus, MessageSender, ServiceRole
 from csdesk.storage.models import OPEN_CHAT, AgentProfile, Conversation, Message
+
+log = logging.getLogger(__name__)
 
 CHASE_KINDS = ("payment_chase", "phone_chase")
 BUYER_FACING_KINDS = ("chat", "call")
@@ -656,6 +659,7 @@ async def fill_agent(
         return []
     taken: list[int] = []
     skipped: list[tuple[str, int, float]] = []
+    index_checked = False
     try:
         while True:
             agents = await agent_facts(session, ctx.shop_id, user_ids=[agent_id])
@@ -667,7 +671,12 @@ async def fill_agent(
             exclude = frozenset(item_id for _, item_id, _ in skipped)
             claimed = await queue.claim(ctx.shop_id, sorted(agent.roles), exclude=exclude)
             if claimed is None:
-                break
+                # Nothing to claim: true, or the index was lost (a Redis flush) and the work
+                # is only in the database. Checked once per fill, and only when empty-handed.
+                if index_checked or not await restore_lost_index(session, ctx, queue, outbox):
+                    break
+                index_checked = True
+                continue
             conversation = await session.get(Conversation, claimed.item_id)
             if conversation is None or conversation.status is not ConversationStatus.QUEUED:
                 continue  # stale index entry: the row moved on
@@ -691,3 +700,44 @@ async def fill_agent(
         for role, item_id, key in skipped:
             await queue.push(ctx.shop_id, role, item_id, key)
     return taken
+
+
+async def queued_entries(session: AsyncSession, shop_id: str) -> list[QueueEntry]:
+    """What the shop's queue index must hold: every queued item with its key."""
+    rows = await session.execute(
+        select(Conversation.role, Conversation.id, Conversation.sort_key).where(
+            Conversation.shop_id == shop_id,
+            Conversation.status == ConversationStatus.QUEUED,
+            Conversation.sort_key.is_not(None),
+        )
+    )
+    return [(role, item_id, float(key)) for role, item_id, key in rows if key is not None]
+
+
+async def restore_lost_index(
+    session: AsyncSession, ctx: ShopContext, queue: WorkQueue, outbox: Outbox
+) -> bool:
+    """If the shop's queue index was lost, restore it from the database at once and offer
+    the queued work to every idle agent once the caller has committed. True if it was lost
+    (a Redis flush or eviction: an incident, logged as one)."""
+    if await queue.built(ctx.shop_id):
+        return False
+    entries = await queued_entries(session, ctx.shop_id)
+    await queue.restore(ctx.shop_id, entries)
+    log.warning(
+        "queue index of shop %s was not built (lost to a Redis flush or eviction, or a new"
+        " shop): restored %d queued items",
+        ctx.shop_id,
+        len(entries),
+    )
+    offer_all_after_commit(outbox, ctx.shop_id)
+    return True
+
+
+def offer_all_after_commit(outbox: Outbox, shop_id: str) -> None:
+    """Once the caller has committed, offer queued work to every online agent with room."""
+
+    async def offer(deps: Deps) -> object:
+        return await offer_queued_work(deps, shop_id, utcnow())
+
+    outbox.after_commit(("offer", shop_id, None), offer)
