@@ -677,7 +677,12 @@ async def fill_agent(
                     break
                 index_checked = True
                 continue
-            conversation = await session.get(Conversation, claimed.item_id)
+            conversation, busy = await _take_row(session, claimed.item_id)
+            if busy:
+                # Another transaction has the row (assigning it, or a buyer's message):
+                # waiting could deadlock; it goes back to the index after this fill.
+                skipped.append((claimed.role, claimed.item_id, claimed.sort_key))
+                continue
             if conversation is None or conversation.status is not ConversationStatus.QUEUED:
                 continue  # stale index entry: the row moved on
             owner = await reserved_for(session, ctx, conversation, now)
@@ -700,6 +705,25 @@ async def fill_agent(
         for role, item_id, key in skipped:
             await queue.push(ctx.shop_id, role, item_id, key)
     return taken
+
+
+async def _take_row(session: AsyncSession, item_id: int) -> tuple[Conversation | None, bool]:
+    """A claimed item's row, locked for this transaction; ``(None, True)`` if another
+    transaction holds it. PostgreSQL: ``FOR UPDATE SKIP LOCKED`` (an index entry restored
+    after a loss, or a stale one, can name a row someone is assigning right now; two
+    claimers waiting on each other's rows would deadlock). SQLite: one writer at a time."""
+    if session.get_bind().dialect.name != "postgresql":
+        return await session.get(Conversation, item_id), False
+    row = await session.scalar(
+        select(Conversation)
+        .where(Conversation.id == item_id)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    if row is not None:
+        return row, False
+    exists = await session.scalar(select(Conversation.id).where(Conversation.id == item_id))
+    return None, exists is not None
 
 
 async def queued_entries(session: AsyncSession, shop_id: str) -> list[QueueEntry]:
