@@ -99,6 +99,12 @@ async def test_after_a_redis_loss_idle_agents_get_the_queued_work_at_once(
         QUEUED + 2,
         2,
     )
+    metrics = await client.get("/metrics", headers={"Authorization": f"Bearer {supervisor}"})
+    assert metrics.status == 200
+    scraped = await metrics.text()
+    assert 'csdesk_queue_depth{role="presales"} 32.0' in scraped
+    assert 'csdesk_queue_index_depth{role="presales"} 2.0' in scraped
+    assert "csdesk_queue_index_intact 0.0" in scraped
 
     # One agent already online and idle (came on while the index looked empty) ...
     waiting = await make_agent(
