@@ -505,7 +505,7 @@ async def hold_agent(
     )
 
 
-async def _hold_agent_row(session: AsyncSession, agent_id: int, *, wait: bool) -> bool:
+async def hold_agent_row(session: AsyncSession, agent_id: int, *, wait: bool) -> bool:
     """Lock the agent's profile row until commit (PostgreSQL); False if ``wait`` is off and
     another transaction holds it. SQLite serializes writers: always True."""
     if session.get_bind().dialect.name != "postgresql":
@@ -654,7 +654,7 @@ async def fill_agent(
     and the agent is offered queued work once the caller has committed. ``wait`` is for a
     transaction that holds nothing yet.
     """
-    if not await _hold_agent_row(session, agent_id, wait=wait):
+    if not await hold_agent_row(session, agent_id, wait=wait):
         offer_after_commit(outbox, ctx.shop_id, agent_id)
         return []
     taken: list[int] = []
