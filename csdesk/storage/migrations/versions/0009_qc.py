@@ -1,10 +1,10 @@
 """QC (质检): script versions, auto-check results and hits, daily samples, scores,
 findings, disputes, calibration sessions and scores, improvement proposals
 
-The lead re-chains this after 0008 at merge.
+Chained after 0008 (one open chat per buyer) once main had it.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-07 12:20:20.663505
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import csdesk.storage.types
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
