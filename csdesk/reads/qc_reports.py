@@ -318,7 +318,6 @@ def chart_svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title>",
-        _text(left, 18, title, 13),
         _line(left, top + plot_h, left + plot_w, top + plot_h),
         _line(left, top, left, top + plot_h),
         _text(left - 6, top + 4, f"{peak:.2f}", 10, "end"),

@@ -12,6 +12,24 @@ const TITLES = {
   disputes: () => t("Disputes and outcomes"),
 };
 
+const HEADERS = {
+  agent: t("Agent"),
+  role: t("Role"),
+  category: t("Category"),
+  version: t("Script version"),
+  findings: t("Findings"),
+  scored: t("Scored"),
+  rate: t("Findings per scored conversation"),
+  rule: t("Rule"),
+  severity: t("Severity"),
+  hits: t("Hits"),
+  per_checked: t("Per checked conversation"),
+  inspector: t("Inspector"),
+  per_day: t("Per day"),
+  measure: t("Measure"),
+  value: t("Value"),
+};
+
 function query() {
   const params = new URLSearchParams({ by: byId("qrep-by").value });
   if (byId("qrep-start").value) params.set("start", byId("qrep-start").value);
@@ -45,7 +63,7 @@ async function load() {
           el(
             "table",
             { class: "sv-table" },
-            el("thead", {}, el("tr", {}, table.headers.map((h) => el("th", { scope: "col", text: h })))),
+            el("thead", {}, el("tr", {}, table.headers.map((h) => el("th", { scope: "col", text: HEADERS[h] ?? h })))),
             el("tbody", {}, table.rows.map((row) => el("tr", {}, row.map((cell) => el("td", { text: cell === null ? "—" : String(cell) }))))),
           ),
         );

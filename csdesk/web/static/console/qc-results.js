@@ -9,6 +9,11 @@ import { formatDate, formatTime } from "./time.js";
 const boot = JSON.parse(byId("wb-boot").textContent);
 const L = boot.qc_labels;
 const name = (table, key) => L[table]?.[key] ?? key;
+
+function whoAndWhen(m) {
+  const agentName = m.author?.display_name ?? t("Agent");
+  return t("{who} · {time}", { who: m.sender === "agent" ? agentName : t("Buyer"), time: formatTime(m.sent_at) });
+}
 let current = null;
 
 async function loadList() {
@@ -59,7 +64,7 @@ async function openFinding(findingId) {
       el(
         "li",
         { class: `qc-msg qc-msg-${m.sender}${m.id === f.message_id ? " qc-current qc-finding-msg" : ""}` },
-        el("span", { class: "qc-msg-who muted small", text: `${m.sender === "agent" ? m.author?.display_name ?? t("Agent") : t("Buyer")} · ${formatTime(m.sent_at)}` }),
+        el("span", { class: "qc-msg-who muted small", text: whoAndWhen(m) }),
         el("span", { class: "qc-msg-text", text: m.text }),
       ),
     ),

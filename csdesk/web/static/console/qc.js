@@ -11,6 +11,11 @@ const boot = JSON.parse(byId("wb-boot").textContent);
 const L = boot.qc_labels;
 const name = (table, key) => L[table]?.[key] ?? key;
 
+function whoAndWhen(m) {
+  const agentName = m.author?.display_name ?? t("Agent");
+  return t("{who} · {time}", { who: m.sender === "agent" ? agentName : t("Buyer"), time: formatTime(m.sent_at) });
+}
+
 const state = {
   conversationId: null,
   work: null,
@@ -102,7 +107,7 @@ function renderMessages() {
           dataset: { index: m.index },
           onclick: () => selectMessage(m.index),
         },
-        el("span", { class: "qc-msg-who muted small", text: `${m.sender === "agent" ? m.author?.display_name ?? t("Agent") : t("Buyer")} · ${formatTime(m.sent_at)}` }),
+        el("span", { class: "qc-msg-who muted small", text: whoAndWhen(m) }),
         el("span", { class: "qc-msg-text" }, markedText(m, work.hits)),
         flags.map((h) => el("span", { class: `qc-hit-flag qc-${h.severity}`, title: `${h.rule} — ${h.why || h.detail}`, "data-rule": h.rule, text: name("category", h.category) })),
       );
@@ -183,7 +188,7 @@ function renderCard() {
               ),
               item.critical ? null : el("button", { type: "button", class: "qc-choice", "aria-pressed": rating === null ? "true" : "false", dataset: { rating: "na" }, onclick: (e) => { e.stopPropagation(); state.item = index; setRating(item, null); }, text: t("N/A") }),
             ),
-            value?.override_reason ? el("span", { class: "qc-override-note small", text: `${t("Overridden")}: ${value.override_reason}` }) : null,
+            value?.override_reason ? el("span", { class: "qc-override-note small", text: t("Overridden: {reason}", { reason: value.override_reason }) }) : null,
           );
         }),
       ),
@@ -279,9 +284,9 @@ async function openConversation(conversationId) {
   byId("qc-bonus").max = work.scorecard.bonus_max;
   const c = work.conversation;
   byId("qc-conv-title").textContent = `${c.buyer_nick || ""} #${c.id}`;
-  byId("qc-conv-meta").textContent = `${boot.labels.role?.[c.role] ?? c.role} · ${c.agent?.display_name ?? ""} · ${t("auto-check score")} ${work.auto_score}`;
+  byId("qc-conv-meta").textContent = t("{role} · {agent} · auto-check score {score}", { role: boot.labels.role?.[c.role] ?? c.role, agent: c.agent?.display_name ?? "", score: work.auto_score });
   fillNode(byId("qc-reasons"), (work.sample?.reasons ?? []).map((w) => el("span", { class: "chip", title: w.detail, text: `${name("reason", w.reason)}: ${w.detail}` })));
-  byId("qc-version").textContent = `${t("Script version")} ${work.script_version.key}`;
+  byId("qc-version").textContent = t("Script version {key}", { key: work.script_version.key });
   const templates = byId("qc-templates");
   fillNode(templates, el("option", { value: "", text: t("Insert a comment template…") }), work.scorecard.comment_templates.map((text) => el("option", { value: text, text })));
   byId("qc-saved").textContent = work.score ? (work.score.status === "submitted" ? t("Submitted: {total}", { total: work.score.total }) : t("Draft saved")) : "";
