@@ -80,9 +80,10 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     from csdesk.web.console import refund_views as console_refund_views
     from csdesk.web.console import supervisor_views as console_supervisor_views
     from csdesk.web.console import views as console_views
+    from csdesk.web.errors import error_middleware
 
     app = web.Application(
-        middlewares=[auth_middleware],
+        middlewares=[error_middleware, auth_middleware],
         client_max_size=settings.webhook.max_body_bytes * 4,
     )
     app[SETTINGS_KEY] = settings

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from csdesk.actions.events import UnknownShopError
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
-from csdesk.ingest.schema import EventError, parse_event
+from csdesk.errors import BadInputError
+from csdesk.ingest.schema import parse_event
 from csdesk.ingest.signature import verify
 from csdesk.keys import ACCEPTOR_KEY, SESSIONS_KEY, SETTINGS_KEY
 from csdesk.storage.models import PlatformEvent
@@ -44,7 +45,7 @@ async def post_event(request: web.Request) -> web.Response:
         return _error(401, "missing or wrong X-Csdesk-Signature (sha256=<hex HMAC of the body>)")
     try:
         event = parse_event(body)
-    except EventError as exc:
+    except BadInputError as exc:
         return _error(400, str(exc), field=exc.field)
     try:
         accepted = await request.app[ACCEPTOR_KEY].submit(event)

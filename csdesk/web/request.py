@@ -6,11 +6,11 @@ each web module maps its own domain errors (not found, conflicts) in its decorat
 
 from __future__ import annotations
 
-import json
 from typing import Any, overload
 
 from aiohttp import web
 
+from csdesk import strict_json
 from csdesk.actions.outbox import Deps
 from csdesk.actions.work_items import InputError
 from csdesk.keys import BUS_KEY, SESSIONS_KEY
@@ -28,17 +28,13 @@ def deps_of(request: web.Request) -> Deps:
 
 
 async def json_body(request: web.Request, *, empty: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The JSON object sent; an empty body is ``empty`` when given, else refused."""
-    raw = await request.text()
-    if not raw and empty is not None:
+    """The JSON object sent; an empty body is ``empty`` when given, else refused. Read as
+    bytes and decoded by :mod:`csdesk.strict_json` (not UTF-8, NUL, lone surrogates, deep
+    nesting: 400 naming the field), so no handler sees what a database would refuse."""
+    raw = await request.read()
+    if not raw.strip() and empty is not None:
         return dict(empty)
-    try:
-        data = json.loads(raw or "null")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InputError("body", "must be JSON") from None
-    if not isinstance(data, dict):
-        raise InputError("body", "must be a JSON object")
-    return data
+    return strict_json.loads_object(raw)
 
 
 @overload

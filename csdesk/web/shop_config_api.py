@@ -10,6 +10,7 @@ from aiohttp import web
 
 from csdesk.actions import shop_config
 from csdesk.actions.work_items import InputError
+from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.keys import SESSIONS_KEY
@@ -40,6 +41,7 @@ def _config(data: dict[str, Any]) -> dict[str, Any]:
 @api_errors
 async def put_config(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, shop_config.EDIT_ACCESS)  # before the body: an agent hears 403, whatever it sent
     data = await json_body(request)
     saved = await shop_config.replace_shop_config(
         request.app[SESSIONS_KEY], user, _config(data), utcnow(), reason=text(data, "reason")
@@ -51,6 +53,7 @@ async def put_config(request: web.Request) -> web.Response:
 @api_errors
 async def preview(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, shop_config.READ_ACCESS)
     data = await json_body(request)
     result = await shop_config.preview_triage(
         request.app[SESSIONS_KEY], user, _config(data), text(data, "text", required=True)

@@ -275,7 +275,7 @@ async def post_transfer(request: web.Request) -> web.Response:
     conversation_id = _conversation_id(request)
     data = await json_body(request)
     raw_role = data.get("to_role")
-    if raw_role not in {role.value for role in ServiceRole}:
+    if not isinstance(raw_role, str) or raw_role not in {role.value for role in ServiceRole}:
         choices = ", ".join(role.value for role in ServiceRole)
         raise InputError("to_role", f"must be one of {choices}")
     note = _text(data, "note", max_chars=MAX_NOTE_CHARS)
