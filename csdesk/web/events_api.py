@@ -1,17 +1,20 @@
-"""``POST /api/v1/events`` (platform webhooks) and ``GET /api/v1/events/{event_id}``."""
+"""``POST /api/v1/events`` (platform webhooks), ``GET /api/v1/events/{event_id}`` and
+``POST /api/v1/events/{event_id}/retry`` (a failed event, once its cause is fixed)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 from sqlalchemy import select
 
+from csdesk.actions.event_retry import retry_failed_event
 from csdesk.actions.events import UnknownShopError
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
+from csdesk.clock import utcnow
 from csdesk.errors import BadInputError
 from csdesk.ingest.schema import parse_event
 from csdesk.ingest.signature import verify
-from csdesk.keys import ACCEPTOR_KEY, SESSIONS_KEY, SETTINGS_KEY
+from csdesk.keys import ACCEPTOR_KEY, PROCESSOR_KEY, SESSIONS_KEY, SETTINGS_KEY
 from csdesk.storage.models import PlatformEvent
 
 routes = web.RouteTableDef()
@@ -85,3 +88,17 @@ async def get_event(request: web.Request) -> web.Response:
     if event is None:
         return _error(404, "no such event")
     return web.json_response(event_json(event))
+
+
+@routes.post("/api/v1/events/{event_id}/retry")
+async def post_retry(request: web.Request) -> web.Response:
+    user = current_user(request)
+    processor = request.app[PROCESSOR_KEY]
+    event = await retry_failed_event(
+        request.app[SESSIONS_KEY],
+        user,
+        request.match_info["event_id"],
+        utcnow(),
+        hand_to=processor.adopt,
+    )
+    return web.json_response(event_json(event), status=202)

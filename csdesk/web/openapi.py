@@ -147,6 +147,23 @@ PATHS: dict[str, dict[str, Any]] = {
             },
         }
     },
+    "/api/v1/events/{event_id}/retry": {
+        "post": {
+            "summary": "Retry a failed event once its cause is fixed (supervisor and up; "
+            "audited): back to received, applied again at once",
+            "security": SECURED,
+            "parameters": [
+                {"name": "event_id", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "responses": {
+                "202": _json(_EVENT_STATUS, "the event, received again"),
+                "401": _err("no login"),
+                "403": _err("role without access, or a missing CSRF token"),
+                "404": _err("unknown event"),
+                "409": _err("the event is not failed (received or processed)"),
+            },
+        }
+    },
     "/api/v1/queues": {
         "get": {
             "summary": "Per role: depth, oldest wait, top items with their score breakdown",

@@ -379,3 +379,76 @@ async def test_unicode_that_is_valid_is_accepted_and_processed(
     async with sessions() as session:
         texts = set(await session.scalars(select(Message.text)))
     assert texts == {"有货吗😀\t\n\x01"}
+
+
+# -- failed events: visible and retryable -----------------------------------------------------
+
+
+async def test_a_failed_event_is_counted_and_a_supervisor_retries_it_once_fixed(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
+) -> None:
+    """``order.paid`` whose order never came fails after the not-ready window; it shows in
+    ``/metrics``; retried once the order exists, it is applied (audited); retrying what
+    has not failed is 409."""
+    from datetime import timedelta
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from csdesk.actions.sweeps import retry_pending_events
+    from csdesk.clock import utcnow
+    from tests.helpers import deps
+
+    boss = {
+        "Authorization": f"Bearer {await token_for(sessions, shop_id, 'boss', UserRole.SUPERVISOR)}"
+    }
+    agent = {
+        "Authorization": f"Bearer {await token_for(sessions, shop_id, 'xiaoyu', UserRole.AGENT)}"
+    }
+
+    async def failed_count() -> float:
+        text = await (await client.get("/metrics", headers=boss)).text()
+        (family,) = [
+            f for f in text_string_to_metric_families(text) if f.name == "csdesk_events_failed"
+        ]
+        return family.samples[0].value
+
+    async def status_of(event_id: str) -> dict[str, Any]:
+        answer: dict[str, Any] = await (
+            await client.get(f"/api/v1/events/{event_id}", headers=boss)
+        ).json()
+        return answer
+
+    await post_event(client, "order.paid", {"order_id": "T-never"}, event_id="paid-orphan")
+    await settle(client)
+    assert await failed_count() == 0
+    await retry_pending_events(deps(client), utcnow() + timedelta(minutes=11))
+    failed = await status_of("paid-orphan")
+    assert failed["status"] == "failed"
+    assert "not ready" in failed["error"]
+    assert await failed_count() == 1
+
+    assert (await client.post("/api/v1/events/paid-orphan/retry", headers=agent)).status == 403
+    missing = await client.post("/api/v1/events/no-such/retry", headers=boss)
+    assert missing.status == 404
+    assert (await missing.json())["error"]
+
+    await post_event(client, "order.created", order_data("T-never"), event_id="created-late")
+    await settle(client)
+    retried = await client.post("/api/v1/events/paid-orphan/retry", headers=boss)
+    assert retried.status == 202
+    assert (await retried.json())["status"] == "received"
+    await settle(client)
+    assert (await status_of("paid-orphan"))["status"] == "processed"
+    assert await failed_count() == 0
+    async with sessions() as session:
+        order = await session.scalar(select(Order).where(Order.external_id == "T-never"))
+        assert order is not None
+        assert order.status.value == "paid"
+
+    again = await client.post("/api/v1/events/paid-orphan/retry", headers=boss)
+    assert again.status == 409
+    assert "only a failed event" in (await again.json())["error"]
+    audit = await (await client.get("/api/v1/audit?limit=50", headers=boss)).json()
+    (entry,) = [row for row in audit["items"] if row["action"] == "event.retry"]
+    assert entry["detail"]["event_id"] == "paid-orphan"
+    assert "not ready" in entry["detail"]["error"]
