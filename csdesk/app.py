@@ -6,7 +6,6 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import jinja2
 from aiohttp import web
@@ -103,8 +102,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     # Live websockets: one hub per process fed by the bus; sockets close GOING_AWAY.
     app.cleanup_ctx.append(hub_ctx)
     app.on_shutdown.append(close_live_sockets)
-    # Each web module: its ``routes`` and, for /api/ routes beyond the core ones listed in
-    # openapi.PATHS, an ``OPENAPI`` dict of path entries.
+    # Each web module: its ``routes``, each /api/ route with its OpenAPI operation beside it.
     web_modules = [
         health,
         metrics,
@@ -124,11 +122,8 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         supervisor_api,
         shop_config_api,
     ]
-    extra: dict[str, dict[str, Any]] = {}
     for module in web_modules:
         app.router.add_routes(module.routes)
-        extra.update(getattr(module, "OPENAPI", {}))
-    app[openapi.OPENAPI_EXTRA_KEY] = extra
     app.router.add_static("/static", WEB_DIR / "static", name="static")
     return app
 

@@ -57,6 +57,10 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+_DECODER: Final = json.JSONDecoder(parse_int=_parse_int, parse_constant=_refuse_constant)
+"""Built once: ``json.loads`` with hooks would build a decoder per call."""
+
+
 def nesting_depth(raw: bytes) -> int:
     """How deep arrays and objects nest in ``raw`` (brackets inside strings do not count),
     measured without recursion; for invalid JSON a best effort."""
@@ -102,9 +106,7 @@ def loads(raw: bytes) -> Any:
     if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and nesting_depth(raw) > MAX_DEPTH:
         raise BadInputError("body", f"is nested deeper than {MAX_DEPTH} levels")
     try:
-        value = json.loads(
-            raw.decode("utf-8"), parse_int=_parse_int, parse_constant=_refuse_constant
-        )
+        value = _DECODER.decode(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise BadInputError("body", "is not UTF-8") from None
     except RecursionError:  # unreachable after the depth check; kept as a last guard

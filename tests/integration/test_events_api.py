@@ -120,7 +120,7 @@ async def test_unparseable_body_is_400(client: TestClient[Any, Any], raw: bytes)
 
 @pytest.mark.parametrize(
     "signature",
-    ["", "sha256=", "sha256=" + "0" * 64, "md5=abc", "SHA256=deadbeef"],
+    ["", "sha256=", "sha256=" + "0" * 64, "md5=abc", "SHA256=deadbeef", "sha256=" + "é" * 64],
 )
 async def test_unsigned_or_wrongly_signed_is_401(
     client: TestClient[Any, Any], sessions: SessionFactory, signature: str

@@ -17,7 +17,7 @@ from tests.integration.test_role_workbench_api import agent, call, login_as
 
 pytestmark = pytest.mark.usefixtures("shop_id")
 
-NO_BODY = frozenset({("POST", "/api/v1/guided/next")})
+NO_BODY = frozenset({("POST", "/api/v1/guided/next"), ("POST", "/api/v1/events/{event_id}/retry")})
 """Routes that read no body: nothing to refuse."""
 PATH_VALUES = {"day": "2026-11-11", "name": "双十一"}
 
@@ -121,3 +121,16 @@ async def test_unknown_api_paths_answer_json_404(
     assert wrong_method.status == 405
     assert (await wrong_method.json())["error"]
     assert "GET" in wrong_method.headers["Allow"]
+
+
+async def test_console_pages_answer_refusals_with_the_html_error_page(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
+) -> None:
+    """The same middleware answers the console in HTML: an unknown item is the 404 page,
+    a bad id too, never a traceback or JSON."""
+    lead = await login_as(sessions, shop_id, "lead", UserRole.SUPERVISOR)
+    for path in ("/console/refund-items/999999", "/console/refund-items/x"):
+        response = await client.get(path, headers=lead)
+        assert response.status == 404, path
+        assert response.content_type == "text/html"
+        assert "not found" in await response.text()
