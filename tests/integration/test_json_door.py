@@ -134,3 +134,27 @@ async def test_console_pages_answer_refusals_with_the_html_error_page(
         assert response.status == 404, path
         assert response.content_type == "text/html"
         assert "not found" in await response.text()
+
+
+async def test_ids_beyond_64_bits_are_400_not_a_database_error(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
+) -> None:
+    lead = await login_as(sessions, shop_id, "lead", UserRole.SUPERVISOR)
+    answer = await call(
+        client,
+        "POST",
+        "/api/v1/supervisor/conversations/bulk",
+        lead,
+        {"action": "requeue", "conversation_ids": [2**64]},
+        status=400,
+    )
+    assert answer["field"] == "conversation_ids"
+    answer = await call(
+        client,
+        "POST",
+        "/api/v1/guided/skip",
+        lead,
+        {"conversation_id": 10**29, "reason": "r"},
+        status=400,
+    )
+    assert answer["field"] == "conversation_id"
