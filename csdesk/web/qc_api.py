@@ -1,86 +1,71 @@
 """The QC JSON API (``/api/v1/qc/...``): the inspector's queue and scorecards, findings and
-disputes, script versions, the daily sample, calibration sessions, proposals.
+disputes, script versions, the daily sample, calibration sessions, proposals, reports.
 
-Handlers parse, call one action or one read, render. Errors are JSON ``{"error",
-"field"?}``: 400 bad input naming the field (nothing stored), 403 the role may not (an
-agent asking for another agent's results), 404 not in the shop, 409 the state does not
-allow it (already submitted, answer window closed, not disputed).
+Handlers check access first, parse, call one action or one read, render; refusals are
+``csdesk.errors`` answered by the error middleware: 400 bad input naming the field
+(nothing stored), 403 the role may not (an agent asking for another agent's results), 404
+not in the shop, 409 the state does not allow it (already submitted, answer window
+closed, not disputed). Each route's OpenAPI operation sits beside it.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, Final
 
 from aiohttp import web
 
 from csdesk.actions.qc import calibration, disputes, proposals, sampling, scoring, scripts
-from csdesk.actions.qc.common import LEAD, QUEUE
+from csdesk.actions.qc.common import CALIBRATE, LEAD, PROPOSE, QUEUE
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
-from csdesk.errors import BadInputError, CsdeskError, NotFoundError
+from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import qc as reads
 from csdesk.reads import qc_reports
-from csdesk.web.openapi import STR, obj, operation, query
-from csdesk.web.request import deps_of, error_response, json_body
+from csdesk.web.openapi import STR, WRITE, documented, obj, op, query
+from csdesk.web.request import deps_of, is_id, json_body, ok, path_id, text
 
 routes = web.RouteTableDef()
-Handler = Callable[[web.Request], Awaitable[web.Response]]
 BASE: Final = "/api/v1/qc"
 
-
-def qc_errors(handler: Handler) -> Handler:
-    """csdesk.errors as their JSON answers (the access table's refusals pass through to the
-    auth middleware, which answers 403)."""
-
-    @functools.wraps(handler)
-    async def wrapped(request: web.Request) -> web.Response:
-        try:
-            return await handler(request)
-        except CsdeskError as exc:
-            return error_response(exc.status, exc.message, exc.field)
-
-    return wrapped
+_INT = {"type": "integer"}
+_IDS = {"type": "array", "items": _INT}
+_ITEMS = {
+    "type": "object",
+    "description": "item key → {rating (null: N/A), override_reason?, comment?, message_id?}",
+}
+_SCORE_BODY = obj([], items=_ITEMS, bonus=_INT, comment=STR)
+_LIST = ("401", "403")
+_FILTERED = ("400", "401", "403")
+_REPORT_PARAMS = [query(n, STR) for n in ("by", "start", "end")]
 
 
-def _id(request: web.Request, name: str) -> int:
-    raw = request.match_info[name]
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
-        raise NotFoundError(f"{name.removesuffix('_id')} {raw}: not found")
-    return int(raw)
+def _path(name: str, schema: dict[str, Any] = _INT) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
 def _query_id(request: web.Request, name: str) -> int | None:
     raw = request.query.get(name, "")
     if not raw:
         return None
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
-        raise BadInputError(name, "must be a positive whole number")
+    if not (raw.isascii() and raw.isdigit()) or not is_id(int(raw)):
+        raise BadInputError(name, "must be a positive whole number (an id)")
     return int(raw)
-
-
-def _text(data: dict[str, Any], name: str) -> str:
-    value = data.get(name, "")
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise BadInputError(name, "must be a string")
-    return value
-
-
-def ok(data: object, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status)
 
 
 # -- queue and scoring -------------------------------------------------------------------------
 
 
 @routes.get(f"{BASE}/queue")
-@qc_errors
+@documented(
+    op(
+        "Sampled conversations (mine, or all with all=1) and why each was picked",
+        errors=_FILTERED,
+        params=[query(n, STR) for n in ("status", "role", "reason", "agent_id", "day", "all")],
+    )
+)
 async def get_queue(request: web.Request) -> web.Response:
     user = current_user(request)
     q = request.query
@@ -98,50 +83,78 @@ async def get_queue(request: web.Request) -> web.Response:
 
 
 @routes.get(f"{BASE}/conversations/{{conversation_id}}")
-@qc_errors
+@documented(
+    op(
+        "Transcript with auto-check hits, scorecard, auto ratings and my draft or score",
+        params=[_path("conversation_id")],
+    )
+)
 async def get_workspace(request: web.Request) -> web.Response:
     user = current_user(request)
-    return ok(
-        await reads.workspace(request.app[SESSIONS_KEY], user, _id(request, "conversation_id"))
-    )
+    return ok(await reads.workspace(request.app[SESSIONS_KEY], user, path_id(request)))
 
 
 @routes.put(f"{BASE}/conversations/{{conversation_id}}/score")
-@qc_errors
+@documented(
+    op(
+        "Save my draft scorecard (auto-scored items change only with override_reason)",
+        errors=WRITE,
+        body=_SCORE_BODY,
+        params=[_path("conversation_id")],
+    )
+)
 async def put_score(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, QUEUE)
     body = await json_body(request)
     result = await scoring.save_score(
-        deps_of(request), user, _id(request, "conversation_id"), body, utcnow(), submit=False
+        deps_of(request), user, path_id(request), body, utcnow(), submit=False
     )
     return ok(result)
 
 
 @routes.post(f"{BASE}/conversations/{{conversation_id}}/score/submit")
-@qc_errors
+@documented(
+    op(
+        "Submit my scorecard; items that lost points become findings against the author "
+        "of the message they are about",
+        errors=WRITE,
+        ok_status="201",
+        body=_SCORE_BODY,
+        params=[_path("conversation_id")],
+    )
+)
 async def post_submit(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, QUEUE)
     body = await json_body(request)
     result = await scoring.save_score(
-        deps_of(request), user, _id(request, "conversation_id"), body, utcnow(), submit=True
+        deps_of(request), user, path_id(request), body, utcnow(), submit=True
     )
     return ok(result, 201)
 
 
 @routes.get(f"{BASE}/scores/{{score_id}}")
-@qc_errors
+@documented(
+    op("A score, its findings and the audited trail of every step", params=[_path("score_id")])
+)
 async def get_score(request: web.Request) -> web.Response:
     user = current_user(request)
-    return ok(await reads.score_trail(request.app[SESSIONS_KEY], user, _id(request, "score_id")))
+    trail = await reads.score_trail(request.app[SESSIONS_KEY], user, path_id(request, "score_id"))
+    return ok(trail)
 
 
 # -- findings and disputes ---------------------------------------------------------------------
 
 
 @routes.get(f"{BASE}/findings")
-@qc_errors
+@documented(
+    op(
+        "Findings (agents: their own only; another agent's 403)",
+        errors=_FILTERED,
+        params=[query("agent_id", _INT), query("status", STR)],
+    )
+)
 async def get_findings(request: web.Request) -> web.Response:
     user = current_user(request)
     result = await reads.findings(
@@ -153,62 +166,80 @@ async def get_findings(request: web.Request) -> web.Response:
     return ok(result)
 
 
-@routes.post(f"{BASE}/findings/seen")
-@qc_errors
-async def post_seen(request: web.Request) -> web.Response:
-    user = current_user(request)
-    return ok({"seen": await disputes.mark_seen(deps_of(request), user, utcnow())})
-
-
 @routes.get(f"{BASE}/findings/unseen")
-@qc_errors
+@documented(op("How many findings against me are new (the top bar's badge)", errors=_LIST))
 async def get_unseen(request: web.Request) -> web.Response:
-    """The new-findings badge of the console's top bar (0 for people nothing counts against)."""
     user = current_user(request)
     return ok({"unseen": await reads.unseen_findings(request.app[SESSIONS_KEY], user)})
 
 
-@routes.get(f"{BASE}/inspectors")
-@qc_errors
-async def get_inspectors(request: web.Request) -> web.Response:
+@routes.post(f"{BASE}/findings/seen")
+@documented(
+    op("Mark my findings seen (clears the badge)", errors=("400", "401", "403"), body=obj([]))
+)
+async def post_seen(request: web.Request) -> web.Response:
     user = current_user(request)
-    return ok(await reads.inspectors(request.app[SESSIONS_KEY], user))
+    await json_body(request, empty={})
+    return ok({"seen": await disputes.mark_seen(deps_of(request), user, utcnow())})
 
 
 @routes.get(f"{BASE}/findings/{{finding_id}}")
-@qc_errors
+@documented(op("One finding with its transcript and dispute", params=[_path("finding_id")]))
 async def get_finding(request: web.Request) -> web.Response:
     user = current_user(request)
-    return ok(
-        await reads.finding_detail(request.app[SESSIONS_KEY], user, _id(request, "finding_id"))
+    detail = await reads.finding_detail(
+        request.app[SESSIONS_KEY], user, path_id(request, "finding_id")
     )
+    return ok(detail)
 
 
 @routes.post(f"{BASE}/findings/{{finding_id}}/acknowledge")
-@qc_errors
+@documented(
+    op(
+        "The agent acknowledges a finding against them",
+        errors=WRITE,
+        body=obj([]),
+        params=[_path("finding_id")],
+    )
+)
 async def post_acknowledge(request: web.Request) -> web.Response:
     user = current_user(request)
     await json_body(request, empty={})
-    return ok(
-        await disputes.acknowledge(deps_of(request), user, _id(request, "finding_id"), utcnow())
-    )
+    finding_id = path_id(request, "finding_id")
+    return ok(await disputes.acknowledge(deps_of(request), user, finding_id, utcnow()))
 
 
 @routes.post(f"{BASE}/findings/{{finding_id}}/dispute")
-@qc_errors
+@documented(
+    op(
+        "The agent disputes a finding within the shop's qc.dispute_days (comment required)",
+        errors=WRITE,
+        ok_status="201",
+        body=obj(["comment"], comment=STR),
+        params=[_path("finding_id")],
+    )
+)
 async def post_dispute(request: web.Request) -> web.Response:
     user = current_user(request)
     data = await json_body(request)
     result = await disputes.dispute(
-        deps_of(request), user, _id(request, "finding_id"), _text(data, "comment"), utcnow()
+        deps_of(request), user, path_id(request, "finding_id"), text(data, "comment"), utcnow()
     )
     return ok(result, 201)
 
 
 @routes.post(f"{BASE}/findings/{{finding_id}}/resolve")
-@qc_errors
+@documented(
+    op(
+        "The QC lead resolves a dispute: uphold, reverse (points back) or amend (rating)",
+        errors=WRITE,
+        body=obj(["resolution", "comment"], resolution=STR, comment=STR, rating=_INT),
+        params=[_path("finding_id")],
+    )
+)
 async def post_resolve(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, LEAD)
     data = await json_body(request)
     rating = data.get("rating")
     if rating is not None and (not isinstance(rating, int) or isinstance(rating, bool)):
@@ -216,9 +247,9 @@ async def post_resolve(request: web.Request) -> web.Response:
     result = await disputes.resolve(
         deps_of(request),
         user,
-        _id(request, "finding_id"),
-        _text(data, "resolution"),
-        _text(data, "comment"),
+        path_id(request, "finding_id"),
+        text(data, "resolution"),
+        text(data, "comment"),
         utcnow(),
         rating=rating,
     )
@@ -226,7 +257,9 @@ async def post_resolve(request: web.Request) -> web.Response:
 
 
 @routes.get(f"{BASE}/disputes")
-@qc_errors
+@documented(
+    op("Disputes waiting for the QC lead (all=1: resolved too)", params=[query("all", STR)])
+)
 async def get_disputes(request: web.Request) -> web.Response:
     user = current_user(request)
     everything = request.query.get("all") in {"1", "true"}
@@ -237,7 +270,7 @@ async def get_disputes(request: web.Request) -> web.Response:
 
 
 @routes.get(f"{BASE}/scripts")
-@qc_errors
+@documented(op("Every role's current script version and scorecard", errors=_LIST))
 async def get_scripts(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, QUEUE)
@@ -246,9 +279,19 @@ async def get_scripts(request: web.Request) -> web.Response:
 
 
 @routes.post(f"{BASE}/scripts/{{role}}")
-@qc_errors
+@documented(
+    op(
+        "Publish a new version of a role's script (QC lead); a changed forbidden list "
+        "becomes the shop's, read by the pre-send check too",
+        errors=WRITE,
+        ok_status="201",
+        body=obj(["changes"], changes={"type": "object"}, note=STR),
+        params=[_path("role", STR)],
+    )
+)
 async def post_script(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, LEAD)
     data = await json_body(request)
     changes = data.get("changes")
     if not isinstance(changes, dict):
@@ -259,13 +302,19 @@ async def post_script(request: web.Request) -> web.Response:
         request.match_info["role"],
         changes,
         utcnow(),
-        note=_text(data, "note"),
+        note=text(data, "note"),
     )
     return ok(result, 201)
 
 
 @routes.post(f"{BASE}/samples/run")
-@qc_errors
+@documented(
+    op(
+        "Draw a day's sample now (QC lead; once per day, like the daily job)",
+        errors=WRITE,
+        body=obj(["day"], day={"type": "string", "format": "date"}),
+    )
+)
 async def post_sample_run(request: web.Request) -> web.Response:
     """The QC lead draws a day by hand (the daily job does it for yesterday anyway)."""
     user = current_user(request)
@@ -282,25 +331,45 @@ async def post_sample_run(request: web.Request) -> web.Response:
     return ok({"day": day.isoformat(), "picked": picked})
 
 
+@routes.get(f"{BASE}/inspectors")
+@documented(op("Who can score a calibration session (QC lead)", errors=_LIST))
+async def get_inspectors(request: web.Request) -> web.Response:
+    user = current_user(request)
+    return ok(await reads.inspectors(request.app[SESSIONS_KEY], user))
+
+
 # -- calibration -------------------------------------------------------------------------------
 
 
 @routes.get(f"{BASE}/calibrations")
-@qc_errors
+@documented(op("Calibration sessions (inspectors: their own)", errors=_LIST))
 async def get_calibrations(request: web.Request) -> web.Response:
     user = current_user(request)
     return ok(await reads.calibrations(request.app[SESSIONS_KEY], user))
 
 
 @routes.post(f"{BASE}/calibrations")
-@qc_errors
+@documented(
+    op(
+        "Create a calibration session (QC lead)",
+        errors=WRITE,
+        ok_status="201",
+        body=obj(
+            ["title", "conversation_ids", "inspector_ids"],
+            title=STR,
+            conversation_ids=_IDS,
+            inspector_ids=_IDS,
+        ),
+    )
+)
 async def post_calibration(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, LEAD)
     data = await json_body(request)
     result = await calibration.create_session(
         deps_of(request),
         user,
-        _text(data, "title"),
+        text(data, "title"),
         data.get("conversation_ids"),
         data.get("inspector_ids"),
         utcnow(),
@@ -309,52 +378,76 @@ async def post_calibration(request: web.Request) -> web.Response:
 
 
 @routes.get(f"{BASE}/calibrations/{{session_id}}")
-@qc_errors
+@documented(
+    op("A session: blind while open, α and drift once closed", params=[_path("session_id")])
+)
 async def get_calibration(request: web.Request) -> web.Response:
     user = current_user(request)
-    return ok(
-        await reads.calibration_detail(request.app[SESSIONS_KEY], user, _id(request, "session_id"))
+    detail = await reads.calibration_detail(
+        request.app[SESSIONS_KEY], user, path_id(request, "session_id")
     )
+    return ok(detail)
 
 
 @routes.get(f"{BASE}/calibrations/{{session_id}}/conversations/{{conversation_id}}")
-@qc_errors
+@documented(
+    op(
+        "A session conversation's transcript (no hits, no other scores)",
+        params=[_path("session_id"), _path("conversation_id")],
+    )
+)
 async def get_calibration_transcript(request: web.Request) -> web.Response:
     user = current_user(request)
     result = await reads.calibration_transcript(
-        request.app[SESSIONS_KEY], user, _id(request, "session_id"), _id(request, "conversation_id")
+        request.app[SESSIONS_KEY], user, path_id(request, "session_id"), path_id(request)
     )
     return ok(result)
 
 
 @routes.post(f"{BASE}/calibrations/{{session_id}}/scores")
-@qc_errors
+@documented(
+    op(
+        "My blind score of one conversation of the session",
+        errors=WRITE,
+        ok_status="201",
+        body=obj(["conversation_id", "items"], conversation_id=_INT, items=_ITEMS, bonus=_INT),
+        params=[_path("session_id")],
+    )
+)
 async def post_calibration_score(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, CALIBRATE)
     data = await json_body(request)
     conversation_id = data.get("conversation_id")
-    if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
+    if not is_id(conversation_id):
         raise BadInputError("conversation_id", "is required: a conversation id")
     result = await calibration.submit_blind_score(
-        deps_of(request), user, _id(request, "session_id"), conversation_id, data, utcnow()
+        deps_of(request), user, path_id(request, "session_id"), conversation_id, data, utcnow()
     )
     return ok(result, 201)
 
 
 @routes.post(f"{BASE}/calibrations/{{session_id}}/close")
-@qc_errors
+@documented(
+    op(
+        "Close the session: Krippendorff's α per item and overall, drift per inspector",
+        errors=WRITE,
+        body=obj([]),
+        params=[_path("session_id")],
+    )
+)
 async def post_calibration_close(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, LEAD)
     await json_body(request, empty={})
-    return ok(
-        await calibration.close_session(
-            deps_of(request), user, _id(request, "session_id"), utcnow()
-        )
+    closed = await calibration.close_session(
+        deps_of(request), user, path_id(request, "session_id"), utcnow()
     )
+    return ok(closed)
 
 
 @routes.get(f"{BASE}/drift")
-@qc_errors
+@documented(op("Each inspector's drift over the closed calibration sessions", errors=_LIST))
 async def get_drift(request: web.Request) -> web.Response:
     user = current_user(request)
     return ok(await reads.drift_history(request.app[SESSIONS_KEY], user))
@@ -364,22 +457,30 @@ async def get_drift(request: web.Request) -> web.Response:
 
 
 @routes.get(f"{BASE}/proposals")
-@qc_errors
+@documented(op("Improvement proposals (流程优化)", errors=_LIST))
 async def get_proposals(request: web.Request) -> web.Response:
     user = current_user(request)
     return ok(await reads.proposals(request.app[SESSIONS_KEY], user))
 
 
 @routes.post(f"{BASE}/proposals")
-@qc_errors
+@documented(
+    op(
+        "Raise an improvement proposal from findings",
+        errors=WRITE,
+        ok_status="201",
+        body=obj(["title", "finding_ids"], title=STR, body=STR, finding_ids=_IDS),
+    )
+)
 async def post_proposal(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, PROPOSE)
     data = await json_body(request)
     result = await proposals.raise_proposal(
         deps_of(request),
         user,
-        _text(data, "title"),
-        _text(data, "body"),
+        text(data, "title"),
+        text(data, "body"),
         data.get("finding_ids"),
         utcnow(),
     )
@@ -387,12 +488,20 @@ async def post_proposal(request: web.Request) -> web.Response:
 
 
 @routes.post(f"{BASE}/proposals/{{proposal_id}}/status")
-@qc_errors
+@documented(
+    op(
+        "Move a proposal (QC lead): open, in_progress, done",
+        errors=WRITE,
+        body=obj(["status"], status=STR),
+        params=[_path("proposal_id")],
+    )
+)
 async def post_proposal_status(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, LEAD)
     data = await json_body(request)
     result = await proposals.move_proposal(
-        deps_of(request), user, _id(request, "proposal_id"), _text(data, "status"), utcnow()
+        deps_of(request), user, path_id(request, "proposal_id"), text(data, "status"), utcnow()
     )
     return ok(result)
 
@@ -413,14 +522,27 @@ async def _report(request: web.Request) -> tuple[dict[str, Any], dict[str, qc_re
 
 
 @routes.get(f"{BASE}/reports")
-@qc_errors
+@documented(
+    op(
+        "Finding rate per agent, role, category or script version per day; top rules, "
+        "inspector throughput, dispute rate and outcomes",
+        errors=_FILTERED,
+        params=_REPORT_PARAMS,
+    )
+)
 async def get_report(request: web.Request) -> web.Response:
     data, _tables = await _report(request)
     return ok(data)
 
 
 @routes.get(f"{BASE}/reports/chart.svg")
-@qc_errors
+@documented(
+    op(
+        "The finding-rate chart as SVG (drawn on the server)",
+        errors=_FILTERED,
+        params=_REPORT_PARAMS,
+    )
+)
 async def get_report_chart(request: web.Request) -> web.Response:
     data, tables = await _report(request)
     svg = qc_reports.chart_svg(data["series"], tables["rates"].title)
@@ -428,7 +550,13 @@ async def get_report_chart(request: web.Request) -> web.Response:
 
 
 @routes.get(f"{BASE}/reports/export")
-@qc_errors
+@documented(
+    op(
+        "One report table as CSV or XLSX (table: rates, top_rules, throughput, disputes)",
+        errors=_FILTERED,
+        params=[query(n, STR) for n in ("table", "format", "by", "start", "end")],
+    )
+)
 async def get_report_export(request: web.Request) -> web.Response:
     name = request.query.get("table", "")
     if name not in qc_reports.TABLES:
@@ -444,218 +572,3 @@ async def get_report_export(request: web.Request) -> web.Response:
             "Content-Disposition": f'attachment; filename="{filename}"',
         },
     )
-
-
-# -- OpenAPI -------------------------------------------------------------------------------------
-
-_ERRORS: Final = {
-    "400": "bad input; `field` names it; nothing stored",
-    "401": "no login",
-    "403": "role without access (an agent asking for another agent's results)",
-    "404": "not in your shop",
-    "409": "the state does not allow it (submitted, window closed, not disputed)",
-}
-READ: Final = ("401", "403", "404")
-WRITE: Final = ("400", "401", "403", "404", "409")
-_INT = {"type": "integer"}
-_ITEMS = {
-    "type": "object",
-    "description": "item key → {rating (null: N/A), override_reason?, comment?, message_id?}",
-}
-_SCORE_BODY = obj([], items=_ITEMS, bonus=_INT, comment=STR)
-
-
-def _op(summary: str, *, errors: tuple[str, ...] = READ, **kwargs: Any) -> dict[str, Any]:
-    return operation(summary, error_text=_ERRORS, errors=errors, **kwargs)
-
-
-def _path(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": _INT}
-
-
-OPENAPI: dict[str, dict[str, Any]] = {
-    f"{BASE}/queue": {
-        "get": _op(
-            "Sampled conversations (mine, or all with all=1) and why each was picked",
-            errors=("400", "401", "403"),
-            params=[query(n, STR) for n in ("status", "role", "reason", "agent_id", "day", "all")],
-        )
-    },
-    f"{BASE}/conversations/{{conversation_id}}": {
-        "get": _op(
-            "Transcript with auto-check hits, scorecard, auto ratings and my draft or score",
-            params=[_path("conversation_id")],
-        )
-    },
-    f"{BASE}/conversations/{{conversation_id}}/score": {
-        "put": _op(
-            "Save my draft scorecard (auto-scored items changed only with override_reason)",
-            errors=WRITE,
-            body=_SCORE_BODY,
-            params=[_path("conversation_id")],
-        )
-    },
-    f"{BASE}/conversations/{{conversation_id}}/score/submit": {
-        "post": _op(
-            "Submit my scorecard; items that lost points become findings against the author "
-            "of the message they are about",
-            errors=WRITE,
-            ok_status="201",
-            body=_SCORE_BODY,
-            params=[_path("conversation_id")],
-        )
-    },
-    f"{BASE}/scores/{{score_id}}": {
-        "get": _op(
-            "A score, its findings and the audited trail of every step", params=[_path("score_id")]
-        )
-    },
-    f"{BASE}/findings": {
-        "get": _op(
-            "Findings (agents: their own only; another agent's 403)",
-            errors=("400", "401", "403"),
-            params=[query("agent_id", _INT), query("status", STR)],
-        )
-    },
-    f"{BASE}/findings/seen": {
-        "post": _op("Mark my findings seen (clears the workbench badge)", errors=("401", "403"))
-    },
-    f"{BASE}/findings/unseen": {"get": _op("How many findings against me are new (the badge)")},
-    f"{BASE}/inspectors": {"get": _op("Who can score a calibration session (QC lead)")},
-    f"{BASE}/findings/{{finding_id}}": {
-        "get": _op("One finding with its transcript and dispute", params=[_path("finding_id")])
-    },
-    f"{BASE}/findings/{{finding_id}}/acknowledge": {
-        "post": _op(
-            "The agent acknowledges a finding against them",
-            errors=WRITE,
-            params=[_path("finding_id")],
-        )
-    },
-    f"{BASE}/findings/{{finding_id}}/dispute": {
-        "post": _op(
-            "The agent disputes a finding within the shop's qc.dispute_days (comment required)",
-            errors=WRITE,
-            ok_status="201",
-            body=obj(["comment"], comment=STR),
-            params=[_path("finding_id")],
-        )
-    },
-    f"{BASE}/findings/{{finding_id}}/resolve": {
-        "post": _op(
-            "The QC lead resolves a dispute: uphold, reverse (points back) or amend (rating)",
-            errors=WRITE,
-            body=obj(["resolution", "comment"], resolution=STR, comment=STR, rating=_INT),
-            params=[_path("finding_id")],
-        )
-    },
-    f"{BASE}/disputes": {
-        "get": _op(
-            "Disputes waiting for the QC lead (all=1: resolved too)", params=[query("all", STR)]
-        )
-    },
-    f"{BASE}/scripts": {"get": _op("Every role's current script version and scorecard")},
-    f"{BASE}/scripts/{{role}}": {
-        "post": _op(
-            "Publish a new version of a role's script (QC lead); a changed forbidden list "
-            "becomes the shop's, read by the pre-send check too",
-            errors=WRITE,
-            ok_status="201",
-            body=obj(["changes"], changes={"type": "object"}, note=STR),
-            params=[{"name": "role", "in": "path", "required": True, "schema": STR}],
-        )
-    },
-    f"{BASE}/samples/run": {
-        "post": _op(
-            "Draw a day's sample now (QC lead; once per day, like the daily job)",
-            errors=WRITE,
-            body=obj(["day"], day={"type": "string", "format": "date"}),
-        )
-    },
-    f"{BASE}/calibrations": {
-        "get": _op("Calibration sessions (inspectors: their own)"),
-        "post": _op(
-            "Create a calibration session (QC lead)",
-            errors=WRITE,
-            ok_status="201",
-            body=obj(
-                ["title", "conversation_ids", "inspector_ids"],
-                title=STR,
-                conversation_ids={"type": "array", "items": _INT},
-                inspector_ids={"type": "array", "items": _INT},
-            ),
-        ),
-    },
-    f"{BASE}/calibrations/{{session_id}}": {
-        "get": _op(
-            "A session: blind while open, α and drift once closed", params=[_path("session_id")]
-        )
-    },
-    f"{BASE}/calibrations/{{session_id}}/conversations/{{conversation_id}}": {
-        "get": _op(
-            "A session conversation's transcript (no hits, no other scores)",
-            params=[_path("session_id"), _path("conversation_id")],
-        )
-    },
-    f"{BASE}/calibrations/{{session_id}}/scores": {
-        "post": _op(
-            "My blind score of one conversation of the session",
-            errors=WRITE,
-            ok_status="201",
-            body=obj(["conversation_id", "items"], conversation_id=_INT, items=_ITEMS, bonus=_INT),
-            params=[_path("session_id")],
-        )
-    },
-    f"{BASE}/calibrations/{{session_id}}/close": {
-        "post": _op(
-            "Close the session: Krippendorff's α per item and overall, drift per inspector",
-            errors=WRITE,
-            params=[_path("session_id")],
-        )
-    },
-    f"{BASE}/drift": {"get": _op("Each inspector's drift over the closed calibration sessions")},
-    f"{BASE}/proposals": {
-        "get": _op("Improvement proposals (流程优化)"),
-        "post": _op(
-            "Raise an improvement proposal from findings",
-            errors=WRITE,
-            ok_status="201",
-            body=obj(
-                ["title", "finding_ids"],
-                title=STR,
-                body=STR,
-                finding_ids={"type": "array", "items": _INT},
-            ),
-        ),
-    },
-    f"{BASE}/reports": {
-        "get": _op(
-            "Finding rate per agent, role, category or script version per day; top rules, "
-            "inspector throughput, dispute rate and outcomes",
-            errors=("400", "401", "403"),
-            params=[query(n, STR) for n in ("by", "start", "end")],
-        )
-    },
-    f"{BASE}/reports/chart.svg": {
-        "get": _op(
-            "The finding-rate chart as SVG (drawn on the server)",
-            errors=("400", "401", "403"),
-            params=[query(n, STR) for n in ("by", "start", "end")],
-        )
-    },
-    f"{BASE}/reports/export": {
-        "get": _op(
-            "One report table as CSV or XLSX (table: rates, top_rules, throughput, disputes)",
-            errors=("400", "401", "403"),
-            params=[query(n, STR) for n in ("table", "format", "by", "start", "end")],
-        )
-    },
-    f"{BASE}/proposals/{{proposal_id}}/status": {
-        "post": _op(
-            "Move a proposal (QC lead): open, in_progress, done",
-            errors=WRITE,
-            body=obj(["status"], status=STR),
-            params=[_path("proposal_id")],
-        )
-    },
-}

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions.outbox import Deps, transaction
-from csdesk.actions.qc.common import CALIBRATE, LEAD, text_field
+from csdesk.actions.qc.common import CALIBRATE, LEAD, is_id, text_field
 from csdesk.actions.qc.scoring import _bonus, checked, ratings_of
 from csdesk.actions.qc.scripts import scorecard_of
 from csdesk.auth import audit
@@ -35,9 +35,7 @@ SCORERS: Final = (UserRole.QC_INSPECTOR, UserRole.SUPERVISOR, UserRole.OWNER, Us
 
 
 def _ids(value: object, field: str, *, least: int) -> list[int]:
-    if not isinstance(value, list) or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
-    ):
+    if not isinstance(value, list) or not all(is_id(v) for v in value):
         raise BadInputError(field, "must be a list of ids")
     unique = sorted(set(value))
     if not least <= len(unique) <= MAX_UNITS:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -164,6 +164,11 @@ def text_field(value: str, field: str, *, required: bool, limit: int = MAX_COMME
     if len(cleaned) > limit:
         raise BadInputError(field, f"at most {limit} characters")
     return cleaned
+
+
+def is_id(value: object) -> TypeGuard[int]:
+    """A database id: a positive integer within 64 bits (PostgreSQL's bigint)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from csdesk.actions.outbox import Deps, transaction
-from csdesk.actions.qc.common import LEAD, PROPOSE, text_field
+from csdesk.actions.qc.common import LEAD, PROPOSE, is_id, text_field
 from csdesk.auth import audit
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
@@ -25,9 +25,7 @@ async def raise_proposal(
     require(actor, PROPOSE)
     title = text_field(title, "title", required=True, limit=200)
     body = text_field(body, "body", required=False, limit=4000)
-    if not isinstance(finding_ids, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in finding_ids
-    ):
+    if not isinstance(finding_ids, list) or not all(is_id(i) for i in finding_ids):
         raise BadInputError("finding_ids", "must be a list of finding ids")
     ids = sorted(set(finding_ids))
     if not 1 <= len(ids) <= MAX_FINDINGS:

@@ -21,6 +21,7 @@ from csdesk.actions.qc.common import (
     FINDING_CREATED,
     SCORE,
     conversation_in_shop,
+    is_id,
     qc_settings,
     shop_config,
     text_field,
@@ -105,9 +106,7 @@ def _parse_items(
         if not isinstance(comment, str):
             raise BadInputError(f"items.{key}.comment", "must be a string")
         message_id = spec.get("message_id")
-        if message_id is not None and (
-            not isinstance(message_id, int) or isinstance(message_id, bool)
-        ):
+        if message_id is not None and not is_id(message_id):
             raise BadInputError(f"items.{key}.message_id", "must be a message id")
         reason = text_field(
             reason, f"items.{key}.override_reason", required=False, limit=MAX_OVERRIDE_REASON
