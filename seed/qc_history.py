@@ -91,7 +91,7 @@ async def seed_qc(
                     .where(
                         Conversation.shop_id == shop_id,
                         Conversation.status == ConversationStatus.CLOSED,
-                        Conversation.kind.in_(checks.TASK_KINDS),
+                        Conversation.kind.not_in(checks.BACK_OFFICE_KINDS),
                         Conversation.closed_at >= since,
                         Conversation.closed_at < anchor,
                     )

@@ -31,8 +31,9 @@ from csdesk.storage.qc_models import QcCheck, QcHit
 
 CHECK_JOB: Final = "qc_check_conversation"
 SWEEP_BATCH: Final = 200
-TASK_KINDS: Final = ("chat", "call")
-"""Only conversations with a buyer are checked; tasks (order checks, chase lists) are not."""
+BACK_OFFICE_KINDS: Final = ("order_check", "refund_review", "refund_processing")
+"""Desk work without a buyer on the other end: not checked. Chats and every kind of call
+(inbound, callbacks, phone chases, notices) are."""
 
 
 async def enqueue_check(jobs: JobRunner, conversation_id: int) -> bool:
@@ -53,7 +54,7 @@ async def check_conversation(deps: Deps, conversation_id: int, now: datetime) ->
             conversation = await conversation_in_shop(session, shop_id, conversation_id)
             if (
                 conversation.status is not ConversationStatus.CLOSED
-                or conversation.kind not in TASK_KINDS
+                or conversation.kind in BACK_OFFICE_KINDS
             ):
                 return None
             if await session.scalar(
@@ -119,7 +120,7 @@ async def unchecked_ids(
             .outerjoin(QcCheck, QcCheck.conversation_id == Conversation.id)
             .where(
                 Conversation.status == ConversationStatus.CLOSED,
-                Conversation.kind.in_(TASK_KINDS),
+                Conversation.kind.not_in(BACK_OFFICE_KINDS),
                 Conversation.closed_at <= closed_before,
                 QcCheck.id.is_(None),
             )

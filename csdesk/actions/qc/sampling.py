@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions.outbox import Deps, transaction
-from csdesk.actions.qc.checks import TASK_KINDS, check_conversation
+from csdesk.actions.qc.checks import BACK_OFFICE_KINDS, check_conversation
 from csdesk.actions.qc.common import SAMPLE_ASSIGNED, qc_settings, shop_config, to_user_event
 from csdesk.qc.sampling import (
     ClosedConversation,
@@ -47,7 +47,7 @@ async def _check_missing(
                 .where(
                     Conversation.shop_id == shop_id,
                     Conversation.status == ConversationStatus.CLOSED,
-                    Conversation.kind.in_(TASK_KINDS),
+                    Conversation.kind.not_in(BACK_OFFICE_KINDS),
                     Conversation.closed_at >= start,
                     Conversation.closed_at < end,
                     QcCheck.id.is_(None),
