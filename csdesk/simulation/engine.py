@@ -177,6 +177,7 @@ class Outcome:
     policy: str
     scenario: str
     seed: int
+    start: datetime
     roles: dict[str, RoleStats]
     refund_deadline_misses: int
     recovered_fen: int
@@ -262,7 +263,7 @@ class Simulation:
             action(*args)
             if self.progress is not None and t - reported >= 600.0:
                 reported = t
-                self.progress(min(t / self.end_t, 1.0))
+                self.progress(min(t / self.end_t, 0.999))  # 100 % once drained
         for heap in [*self.queues.values(), *self.reserved.values()]:
             for entry in heap:  # nobody could ever take these: counted as left unserved
                 if entry[3].state == WAITING and entry[3].version == entry[2]:
@@ -275,6 +276,7 @@ class Simulation:
             policy=self.policy,
             scenario=self.scenario.name,
             seed=self.seed,
+            start=self.scenario.start,
             roles=self.stats,
             refund_deadline_misses=self.refund_deadline_misses,
             recovered_fen=self.recovered_fen,
