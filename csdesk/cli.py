@@ -240,7 +240,9 @@ def cmd_staffing(args: argparse.Namespace) -> int:
 
     try:
         target = parse_service_level(args.service_level)
-        staffing = agents_needed(args.arrivals_per_hour, args.aht_seconds, args.answer_within, target)
+        staffing = agents_needed(
+            args.arrivals_per_hour, args.aht_seconds, args.answer_within, target
+        )
     except StaffingInputError as exc:
         raise UsageError(str(exc)) from None
     if args.json:

@@ -97,7 +97,9 @@ def page(outcomes: Sequence[Outcome]) -> str:
             role: [percentile(sorted(bucket), 0.9) / 60 for bucket in buckets]
             for role, buckets in outcome.series.waits.items()
         }
-    wait_max = _nice_max(max((max(v, default=0) for p in p90s.values() for v in p.values()), default=0))
+    wait_max = _nice_max(
+        max((max(v, default=0) for p in p90s.values() for v in p.values()), default=0)
+    )
     columns = []
     for outcome in outcomes:
         start = outcome.start
@@ -112,19 +114,27 @@ def page(outcomes: Sequence[Outcome]) -> str:
             f"<h2>{html.escape(outcome.policy)}</h2>"
             f"<pre>{html.escape(table(outcome))}</pre>"
             + _chart("排队数 / queue depth", times, depth, depth_max, "", label)
-            + _chart("等待 p90 (分钟) / p90 wait (min)", times, p90s[outcome.policy], wait_max, "m", label)
+            + _chart(
+                "等待 p90 (分钟) / p90 wait (min)",
+                times,
+                p90s[outcome.policy],
+                wait_max,
+                "m",
+                label,
+            )
             + "</section>"
         )
     legend = " ".join(
-        f'<span style="color:{color}">■ {html.escape(role)}</span>' for role, color in COLORS.items()
+        f'<span style="color:{color}">■ {html.escape(role)}</span>'
+        for role, color in COLORS.items()
     )
     first = outcomes[0]
     return (
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
         f"<title>csdesk simulate {html.escape(first.scenario)} seed {first.seed}</title>"
         "<style>body{font-family:system-ui,sans-serif;margin:1.5em}"
         ".cols{display:flex;gap:2em;flex-wrap:wrap}pre{font-size:11px}"
         "figure{margin:0 0 1em}figcaption{font-size:13px;font-weight:600}</style></head><body>"
         f"<h1>{html.escape(first.scenario)} · seed {first.seed}</h1>"
-        f"<p>{legend}</p><div class=\"cols\">{''.join(columns)}</div></body></html>"
+        f'<p>{legend}</p><div class="cols">{"".join(columns)}</div></body></html>'
     )

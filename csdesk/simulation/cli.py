@@ -81,9 +81,7 @@ def build_scenario(args: argparse.Namespace) -> object:
         )
     for name in MMC_ONLY:
         if getattr(args, name) is not None:
-            raise scenarios.ScenarioError(
-                f"--{name.replace('_', '-')}", "only for --scenario mmc"
-            )
+            raise scenarios.ScenarioError(f"--{name.replace('_', '-')}", "only for --scenario mmc")
     return scenarios.double11(
         agents=scenarios.DEFAULT_DOUBLE11_AGENTS if args.agents is None else args.agents,
         hours=scenarios.DOUBLE11_HOURS if args.hours is None else args.hours,
@@ -124,7 +122,9 @@ def run_simulate(
             elapsed = time.perf_counter() - started
     main = outcomes[0]
     if args.html is not None:
-        args.html.write_text(page(sorted(outcomes, key=lambda o: POLICIES.index(o.policy))), "utf-8")
+        args.html.write_text(
+            page(sorted(outcomes, key=lambda o: POLICIES.index(o.policy))), "utf-8"
+        )
         print(f"charts: {args.html}", file=sys.stderr)
     if args.json:
         print(json.dumps(to_json(main), ensure_ascii=False))

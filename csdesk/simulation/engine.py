@@ -23,7 +23,6 @@ each item draws from its own seeded generator), so differences come from the pol
 
 from __future__ import annotations
 
-import dataclasses
 import heapq
 import itertools
 import math
@@ -52,13 +51,19 @@ from csdesk.routing.triage import TriageResult, classify
 from csdesk.routing.triage_rules import Intent, Risk
 from csdesk.simulation.buyer_texts import TEXTS
 from csdesk.simulation.scenarios import HandleTime, Scenario, Stream
-from csdesk.storage.enums import AgentStatus, BuyerTier, Channel, OrderStatus, RefundKind, ServiceRole
+from csdesk.storage.enums import (
+    AgentStatus,
+    BuyerTier,
+    Channel,
+    OrderStatus,
+    RefundKind,
+    ServiceRole,
+)
 
 POLICIES = ("csdesk", "fifo")
 CHASE_KINDS = frozenset({"payment_chase", "phone_chase"})
 BUYER_FACING = frozenset({"chat", "call"})
 SCHEDULED_KINDS = CHASE_KINDS | {"proactive_call"}
-CHASE_ROLES = (ServiceRole.PAYMENT_CHASING.value, ServiceRole.HOTLINE.value)
 ROLE_CHANNELS: dict[str, frozenset[Channel]] = {
     role.value: spec.channels | {Channel.CHAT} for role, spec in ROLES.items()
 }
@@ -75,6 +80,7 @@ WAITING, SERVING, DONE, LEFT = 0, 1, 2, 3
 
 
 def _seeded(seed: int, name: str) -> random.Random:
+    # String seeds hash with SHA-512: the same stream on every run and machine.
     return random.Random(f"{seed}:{name}")
 
 
@@ -119,6 +125,11 @@ class Item:
     start_t: float | None = None
     left_t: float | None = None
     key: float = 0.0
+
+
+QueueEntry = tuple[float, int, int, Item]
+"""``(-key, item id, version, item)``: best first; a stale version is skipped."""
+QueueHeap = list[QueueEntry]
 
 
 @dataclass(slots=True, eq=False)
@@ -215,8 +226,8 @@ class Simulation:
         self._seq = itertools.count()
         self._ids = itertools.count(1)
         self.events = 0
-        self.queues: dict[str, list[tuple[float, int, int, Item]]] = {}
-        self.reserved: dict[int, list[tuple[float, int, int, Item]]] = {}
+        self.queues: dict[str, QueueHeap] = {}
+        self.reserved: dict[int, QueueHeap] = {}
         """Chases kept for the buyer's chaser, by agent id."""
         self.chases_by_buyer: dict[int, list[Item]] = {}
         """Chases in the shared queues, by buyer (a new claim moves them to the chaser)."""
@@ -248,24 +259,24 @@ class Simulation:
     # -- run -------------------------------------------------------------------------------
 
     def run(self) -> Outcome:
-        for group_index, group in enumerate(self.scenario.roster):
+        for group_index in range(len(self.scenario.roster)):
             self._start_shift(group_index, 0.0)
         for stream in self.scenario.streams:
             rng = _seeded(self.seed, f"stream:{stream.name}")
             self._next_arrival(stream, rng, 0.0)
         self.schedule(0.0, self._sample)
         reported = -1.0
-        heap = self._heap
-        while heap:
-            t, _, action, args = heapq.heappop(heap)
+        events = self._heap
+        while events:
+            t, _, action, args = heapq.heappop(events)
             self.now = t
             self.events += 1
             action(*args)
             if self.progress is not None and t - reported >= 600.0:
                 reported = t
                 self.progress(min(t / self.end_t, 0.999))  # 100 % once drained
-        for heap in [*self.queues.values(), *self.reserved.values()]:
-            for entry in heap:  # nobody could ever take these: counted as left unserved
+        for queue in [*self.queues.values(), *self.reserved.values()]:
+            for entry in queue:  # nobody could ever take these: counted as left unserved
                 if entry[3].state == WAITING and entry[3].version == entry[2]:
                     self._leave(entry[3])
         for stats in self.stats.values():
@@ -513,7 +524,9 @@ class Simulation:
             buyer=buyer,
             amount_fen=self._amount(rng),
             created_t=self.now,
-            convert_draws=tuple(rng.random() for _ in range(self.config.payment_chasing.max_attempts)),
+            convert_draws=tuple(
+                rng.random() for _ in range(self.config.payment_chasing.max_attempts)
+            ),
         )
         order.flagged = rng.random() < self.scenario.flagged_order_share
         if rng.random() >= self.scenario.unpaid_share:
@@ -549,7 +562,9 @@ class Simulation:
             return
         channel = Channel.HOTLINE if decision.role is ServiceRole.HOTLINE else Channel.CHAT
         skills = required_skills(self.assignment.skill_rules, order.buyer.tier.value, ())
-        self._open(decision, decision.kind, channel, order.buyer.buyer_id, rng, skills=skills, order=order)
+        self._open(
+            decision, decision.kind, channel, order.buyer.buyer_id, rng, skills=skills, order=order
+        )
 
     def _order_paid(self, order: Order, rng: random.Random) -> None:
         if order.paid:
@@ -569,7 +584,11 @@ class Simulation:
     def _refund_requested(self, rng: random.Random) -> None:
         buyer, _ = self._buyer(rng, 0.0)
         unshipped = rng.random() < self.scenario.unshipped_refund_share
-        kind = RefundKind.REFUND_ONLY if unshipped or rng.random() < 0.4 else RefundKind.RETURN_AND_REFUND
+        kind = (
+            RefundKind.REFUND_ONLY
+            if unshipped or rng.random() < 0.4
+            else RefundKind.RETURN_AND_REFUND
+        )
         facts = RefundFacts(
             refund_id=next(self._ids),
             order_id=0,
@@ -743,7 +762,9 @@ class Simulation:
         if self.csdesk and item.deadline_t is not None:
             change = next_deadline_change(self.at(item.deadline_t), self.at(self.now), self.config)
             if change is not None:
-                self.schedule(max(self.virtual(change), self.now), self._rescore, item, item.version)
+                self.schedule(
+                    max(self.virtual(change), self.now), self._rescore, item, item.version
+                )
         if self.csdesk and item.skills:
             # Nobody qualified was free: once the skill fallback opens, idle agents look.
             fallback = item.arrived_t + self.assignment.skill_fallback_s
@@ -795,8 +816,6 @@ class Simulation:
             self._leave(item)
 
     def _assign(self, item: Item, agent: Agent) -> None:
-        if item.state == WAITING and item.version and item.key is not None and item.start_t is None:
-            pass
         item.state = SERVING
         item.start_t = self.now
         item.version += 1
@@ -840,7 +859,7 @@ class Simulation:
 
     # -- a freed agent pulls work ----------------------------------------------------------
 
-    def _heads(self, heap: list[tuple[float, int, int, Item]] | None) -> Iterator[tuple[float, int, int, Item]]:
+    def _heads(self, heap: QueueHeap | None) -> Iterator[QueueEntry]:
         while heap:
             entry = heap[0]
             item = entry[3]
@@ -859,8 +878,7 @@ class Simulation:
             self._assign(item, agent)
 
     def _claim(self, agent: Agent) -> Item | None:
-        Heap = list[tuple[float, int, int, Item]]
-        heaps: list[Heap] = [
+        heaps: list[QueueHeap] = [
             self.queues[r]
             for r in agent.roles
             if r in self.queues and any(agent.has_room(c) for c in ROLE_CHANNELS[r])
@@ -868,10 +886,10 @@ class Simulation:
         own = self.reserved.get(agent.id)
         if own:
             heaps.append(own)
-        skipped: list[tuple[Heap, tuple[float, int, int, Item]]] = []
+        skipped: list[tuple[QueueHeap, QueueEntry]] = []
         try:
             while len(skipped) <= CLAIM_LOOKAHEAD:
-                best: tuple[Heap, tuple[float, int, int, Item]] | None = None
+                best: tuple[QueueHeap, QueueEntry] | None = None
                 for heap in heaps:
                     for entry in self._heads(heap):
                         if best is None or entry[:2] < best[1][:2]:
@@ -907,7 +925,3 @@ def percentile(sorted_values: list[float], q: float) -> float:
         return 0.0
     rank = max(1, math.ceil(q * len(sorted_values)))
     return sorted_values[rank - 1]
-
-
-def with_scenario(scenario: Scenario, **changes: object) -> Scenario:
-    return dataclasses.replace(scenario, **changes)  # type: ignore[arg-type]

@@ -227,11 +227,22 @@ def double11(
     hours = _hours("--hours", hours, 24 * 7)
     n = math.ceil(hours) + 1
 
-    def stream(name: str, steps: Sequence[tuple[int, float]], intent: Intent | None = None) -> Stream:
+    def stream(
+        name: str, steps: Sequence[tuple[int, float]], intent: Intent | None = None
+    ) -> Stream:
         return Stream(name, tuple(r * scale for r in _profile(steps, n)), intent)
 
     # hour 0 = 18:00 on the 10th, 6 = midnight, 14 = 08:00 on the 11th, 30 = midnight.
-    presale_steps = [(0, 2000), (2, 4000), (4, 7000), (6, 9000), (7, 4000), (8, 600), (14, 2500), (24, 2000)]
+    presale_steps = [
+        (0, 2000),
+        (2, 4000),
+        (4, 7000),
+        (6, 9000),
+        (7, 4000),
+        (8, 600),
+        (14, 2500),
+        (24, 2000),
+    ]
     aftersales_steps = [(0, 100), (6, 250), (8, 40), (14, 400), (24, 300)]
     return Scenario(
         name="double11",
@@ -241,14 +252,20 @@ def double11(
             stream("chat:presale", presale_steps, Intent.PRESALE),
             stream("chat:howto", [(0, 150), (6, 300), (8, 40), (14, 500)], Intent.HOWTO),
             stream("chat:other", [(0, 200), (6, 300), (8, 50), (14, 250)], Intent.OTHER),
-            stream("chat:payment", [(0, 100), (4, 300), (6, 600), (8, 50), (14, 150)], Intent.PAYMENT),
-            stream("chat:address_change", [(0, 40), (6, 150), (8, 10), (14, 80)], Intent.ADDRESS_CHANGE),
+            stream(
+                "chat:payment", [(0, 100), (4, 300), (6, 600), (8, 50), (14, 150)], Intent.PAYMENT
+            ),
+            stream(
+                "chat:address_change", [(0, 40), (6, 150), (8, 10), (14, 80)], Intent.ADDRESS_CHANGE
+            ),
             stream("chat:invoice", [(0, 10), (6, 30), (8, 5), (14, 40)], Intent.INVOICE),
             stream("chat:logistics", aftersales_steps, Intent.LOGISTICS),
             stream("chat:exchange", [(0, 30), (6, 60), (8, 10), (14, 200)], Intent.EXCHANGE),
             stream("chat:quality", [(0, 30), (6, 50), (8, 10), (14, 250)], Intent.QUALITY),
             stream("chat:complaint", [(0, 10), (6, 20), (8, 5), (14, 60)], Intent.COMPLAINT),
-            stream("chat:refund", [(0, 50), (6, 200), (8, 40), (14, 400), (24, 300)], Intent.REFUND),
+            stream(
+                "chat:refund", [(0, 50), (6, 200), (8, 40), (14, 400), (24, 300)], Intent.REFUND
+            ),
             stream("chat:callback", [(0, 10), (6, 20), (8, 5), (14, 30)], Intent.CALLBACK),
             stream("call", [(0, 100), (6, 150), (8, 20), (14, 200), (24, 120)]),
             stream("order", [(0, 1500), (4, 3000), (6, 20000), (7, 6000), (8, 500), (14, 1500)]),

@@ -26,9 +26,7 @@ def erlang_c_by_factorials(agents: int, traffic: Fraction) -> Fraction:
     return top / (below + top)
 
 
-def service_level_by_factorials(
-    agents: int, traffic: Fraction, aht: float, within: float
-) -> float:
+def service_level_by_factorials(agents: int, traffic: Fraction, aht: float, within: float) -> float:
     wait = float(erlang_c_by_factorials(agents, traffic))
     return 1 - wait * math.exp(-(agents - float(traffic)) * within / aht)
 

@@ -16,7 +16,9 @@ from csdesk.simulation.scenarios import ScenarioError, double11, mmc, parse_agen
 from csdesk.staffing.erlang import asa_seconds, erlang_c
 from csdesk.storage.enums import Channel, ServiceRole
 
-SMALL_DOUBLE11 = "presales=24,payment_chasing=2,order_review=1,aftersales_triage+refund=10,hotline=4"
+SMALL_DOUBLE11 = (
+    "presales=24,payment_chasing=2,order_review=1,aftersales_triage+refund=10,hotline=4"
+)
 
 
 @pytest.mark.parametrize(
