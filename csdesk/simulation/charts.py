@@ -40,8 +40,8 @@ def _chart(
     y_max: float,
     y_unit: str,
     start_label: Callable[[float], str],
+    x_max: float,
 ) -> str:
-    x_max = max(times_h[-1] if times_h else 1.0, 1e-9)
     plot_w, plot_h = WIDTH - PAD_L - PAD_R, HEIGHT - PAD_T - PAD_B
 
     def x(t: float) -> float:
@@ -64,14 +64,14 @@ def _chart(
             f'<text x="{PAD_L - 4}" y="{y(value) + 4:.1f}" text-anchor="end" font-size="10">'
             f"{value:g}{y_unit}</text>"
         )
-    step = 6 if x_max > 12 else 2 if x_max > 4 else 1
+    step = 12 if x_max > 36 else 6 if x_max > 12 else 2 if x_max > 4 else 1
     hour = 0
     while hour <= x_max:
         parts.append(
             f'<line x1="{x(hour):.1f}" x2="{x(hour):.1f}" y1="{PAD_T}" y2="{HEIGHT - PAD_B}" '
             'stroke="#eee"/>'
             f'<text x="{x(hour):.1f}" y="{HEIGHT - PAD_B + 14}" text-anchor="middle" '
-            f'font-size="10">{html.escape(start_label(hour))}</text>'
+            f'font-size="9">{html.escape(start_label(hour))}</text>'
         )
         hour += step
     for role, values in lines.items():
@@ -97,9 +97,11 @@ def page(outcomes: Sequence[Outcome]) -> str:
             role: [percentile(sorted(bucket), 0.9) / 60 for bucket in buckets]
             for role, buckets in outcome.series.waits.items()
         }
-    wait_max = _nice_max(
-        max((max(v, default=0) for p in p90s.values() for v in p.values()), default=0)
-    )
+    # A few long chase waits would flatten every other line: the scale stops at the 98th
+    # percentile of the plotted values, and higher points are drawn at the top edge.
+    plotted = sorted(v for p in p90s.values() for values in p.values() for v in values if v > 0)
+    wait_max = _nice_max(plotted[int(0.98 * (len(plotted) - 1))] if plotted else 0.0)
+    x_max = max((o.series.times_h[-1] for o in outcomes if o.series.times_h), default=1.0)
     columns = []
     for outcome in outcomes:
         start = outcome.start
@@ -113,14 +115,15 @@ def page(outcomes: Sequence[Outcome]) -> str:
             "<section>"
             f"<h2>{html.escape(outcome.policy)}</h2>"
             f"<pre>{html.escape(table(outcome))}</pre>"
-            + _chart("排队数 / queue depth", times, depth, depth_max, "", label)
+            + _chart("排队数 / queue depth", times, depth, depth_max, "", label, x_max)
             + _chart(
-                "等待 p90 (分钟) / p90 wait (min)",
+                f"等待 p90 (分钟, 上限 {wait_max:g}) / p90 wait (min, clipped above)",
                 times,
                 p90s[outcome.policy],
                 wait_max,
                 "m",
                 label,
+                x_max,
             )
             + "</section>"
         )
@@ -133,7 +136,7 @@ def page(outcomes: Sequence[Outcome]) -> str:
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
         f"<title>csdesk simulate {html.escape(first.scenario)} seed {first.seed}</title>"
         "<style>body{font-family:system-ui,sans-serif;margin:1.5em}"
-        ".cols{display:flex;gap:2em;flex-wrap:wrap}pre{font-size:11px}"
+        ".cols{display:flex;gap:2em}section{width:580px;flex:none}pre{font-size:10px;white-space:pre-wrap}"
         "figure{margin:0 0 1em}figcaption{font-size:13px;font-weight:600}</style></head><body>"
         f"<h1>{html.escape(first.scenario)} · seed {first.seed}</h1>"
         f'<p>{legend}</p><div class="cols">{"".join(columns)}</div></body></html>'
