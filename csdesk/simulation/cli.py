@@ -16,14 +16,11 @@ MMC_ONLY = ("arrivals_per_hour", "aht_seconds")
 DOUBLE11_ONLY = ("scale",)
 
 
-def _float(option: str) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            return float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-
-    return parse
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
 def _seed(text: str) -> int:
@@ -49,12 +46,10 @@ def add_simulate_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="double11: role=N,... (a+b=N: agents holding both roles); mmc: a number",
     )
-    p.add_argument("--hours", type=_float("--hours"), default=None)
-    p.add_argument("--arrivals-per-hour", type=_float("--arrivals-per-hour"), default=None)
-    p.add_argument("--aht-seconds", type=_float("--aht-seconds"), default=None)
-    p.add_argument(
-        "--scale", type=_float("--scale"), default=None, help="double11: arrival rates × F"
-    )
+    p.add_argument("--hours", type=_float, default=None)
+    p.add_argument("--arrivals-per-hour", type=_float, default=None)
+    p.add_argument("--aht-seconds", type=_float, default=None)
+    p.add_argument("--scale", type=_float, default=None, help="double11: arrival rates × F")
 
 
 def build_scenario(args: argparse.Namespace) -> object:
