@@ -31,7 +31,7 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from csdesk.routing.triage_rules import (
     DEFAULT_INTENT_RISK,
@@ -47,6 +47,9 @@ from csdesk.routing.triage_rules import (
 )
 from csdesk.storage.enums import ServiceRole
 
+if TYPE_CHECKING:
+    from csdesk.routing.classifier.model import ModelPrediction, TriageModel
+
 __all__ = [
     "Intent",
     "PhraseRule",
@@ -54,6 +57,7 @@ __all__ = [
     "TriageResult",
     "TriageRules",
     "classify",
+    "classify_rules",
     "default_rules",
     "normalize",
 ]
@@ -101,6 +105,13 @@ class TriageRules:
     proactive_call_risk: Risk = Risk.HIGH
     """Buyers at or above this risk get a proactive hotline call (seeds/003 呼叫)."""
     opencc_config: str = "t2s"
+    use_model: bool = True
+    """Combine the phrase rules with the learned model (``csdesk.routing.classifier``)."""
+    model_min_confidence: float = 0.2
+    """Below this probability the model's intent is not trusted: the rules' intent stands,
+    or ``fallback_intent`` when the rules found none."""
+    fallback_intent: Intent = Intent.OTHER
+    """Where an utterance nobody is sure about goes (``other`` → presales by default)."""
 
     def problems(self) -> Iterator[tuple[str, str]]:
         """Configuration problems as (key, message); nothing when the rules are usable."""
@@ -119,6 +130,8 @@ class TriageRules:
             yield "smoothing", "must be >= 0"
         if self.exclamations_for_medium < 1:
             yield "exclamations_for_medium", "must be >= 1"
+        if not 0 <= self.model_min_confidence <= 1:
+            yield "model_min_confidence", "must be between 0 and 1"
         if self.opencc_config not in ("t2s", "tw2s", "hk2s", "tw2sp"):
             yield "opencc_config", "must be one of t2s, tw2s, hk2s, tw2sp"
         for rule in self.phrases:
@@ -129,6 +142,20 @@ class TriageRules:
 
     def role_for(self, intent: Intent) -> ServiceRole:
         return self.intent_roles[intent]
+
+    @cached_property
+    def model(self) -> TriageModel | None:
+        """The learned model, or None when this shop switched it off."""
+        if not self.use_model:
+            return None
+        from csdesk.routing.classifier.model import shipped_model
+
+        return shipped_model()
+
+    @cached_property
+    def shop_phrases(self) -> frozenset[PhraseRule]:
+        """Phrases a shop wrote or edited on purpose: they win over the model."""
+        return frozenset(self.phrases) - _DEFAULT_PHRASE_SET
 
     @cached_property
     def converter(self) -> Converter:
@@ -177,6 +204,9 @@ class TriageRules:
         return cast(Automaton, automaton)
 
 
+_DEFAULT_PHRASE_SET = frozenset(DEFAULT_PHRASES)
+
+
 @functools.cache
 def default_rules() -> TriageRules:
     """The built-in rules, built once per process (immutable, so sharing is safe)."""
@@ -194,6 +224,8 @@ class TriageResult:
     proactive_call: bool = False
     """High-risk buyer: the hotline should call proactively (seeds/003 呼叫 二)."""
     normalized: str = ""
+    phrases: tuple[PhraseRule, ...] = ()
+    """The phrase rules that counted (matched and not negated)."""
 
     def to_json(self) -> dict[str, object]:
         """Exactly the contract's keys: ``text, intent, role, risk, score, reasons``."""
@@ -291,14 +323,15 @@ def _fmt(weight: float) -> str:
     return f"{weight:.1f}"
 
 
-def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
-    """Classify one buyer utterance. Deterministic: same text and rules, same result."""
+def classify_rules(text: str, rules: TriageRules | None = None) -> TriageResult:
+    """The phrase rules alone (steps 1-5 of the module docstring)."""
     rules = rules or default_rules()
     norm = normalize(text, rules)
     matches = _matches(norm, rules)
     cues = [m for m in matches if m.is_cue]
 
     found: dict[Intent, list[float]] = {}
+    counted: list[PhraseRule] = []
     risk_signals: list[tuple[Risk, str]] = []
     reasons: list[str] = []
     negated = False
@@ -317,6 +350,7 @@ def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
             reasons.append(f"{m.key} → {target} ignored: negated by {cue.key}")
             negated = True
             continue
+        counted.append(rule)
         parts = []
         if rule.intent is not None:
             found.setdefault(rule.intent, []).append(rule.weight)
@@ -363,4 +397,86 @@ def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
         reasons=reasons,
         proactive_call=risk.rank >= rules.proactive_call_risk.rank,
         normalized=norm,
+        phrases=tuple(counted),
+    )
+
+
+def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
+    """Classify one buyer utterance: phrase rules and the learned model together.
+
+    Deterministic: same text and rules, same result. How the two combine (docs/triage.md):
+
+    - the built-in rules' verdict is evidence for the model (two features it was trained
+      with), so the model has learned where a built-in phrase is reliable;
+    - a phrase the shop wrote or edited on purpose wins: its intent stands;
+    - otherwise the model's intent, when its probability reaches ``model_min_confidence``;
+      below that the rules' intent, or the shop's ``fallback_intent`` if they found none;
+    - risk is the highest of the rules' risk, the model's risk and the intent's own risk:
+      a missed angry buyer costs a bad review, a false alarm a phone call.
+    """
+    rules = rules or default_rules()
+    verdict = classify_rules(text, rules)
+    model = rules.model
+    if model is None:
+        return verdict
+    from csdesk.routing.classifier.features import rule_tokens
+
+    prediction = model.predict(text, rule_tokens(verdict.intent.value, verdict.risk.value))
+    reasons = list(verdict.reasons)
+    reasons.append(_model_reason(prediction))
+    shop_phrases = [
+        rule.phrase
+        for rule in verdict.phrases
+        if rule in rules.shop_phrases and rule.intent is verdict.intent
+    ]
+    if shop_phrases and verdict.intent is not Intent.OTHER:
+        intent, score = verdict.intent, verdict.score
+        reasons.append(f"shop phrase {', '.join(shop_phrases)} → {intent.value} wins")
+    elif prediction.confidence >= rules.model_min_confidence:
+        intent, score = prediction.intent, min(round(prediction.confidence, 3), 0.999)
+    else:
+        found = verdict.intent is not Intent.OTHER
+        intent = verdict.intent if found else rules.fallback_intent
+        score = verdict.score
+        source = "rules" if found else "fallback"
+        reasons.append(
+            f"model unsure ({prediction.confidence:.2f} < {rules.model_min_confidence:.2f})"
+            f" → {source}: {intent.value}"
+        )
+    baseline = rules.intent_risk.get(intent, Risk.LOW)
+    if intent is not verdict.intent and baseline is not Risk.LOW:
+        reasons.append(f"{intent.value} → risk {baseline.value}")
+    if prediction.risk is not Risk.LOW:
+        evidence = ", ".join(f"{_gram(c.ngram)} +{c.weight:.2f}" for c in prediction.risk_evidence)
+        reasons.append(
+            f"model risk {prediction.risk.value} (p(high) {prediction.high_risk_probability:.2f}"
+            + (f"; {evidence})" if evidence else ")")
+        )
+    risk = max_risk(verdict.risk, prediction.risk, baseline)
+    return TriageResult(
+        text=text,
+        intent=intent,
+        role=rules.role_for(intent),
+        risk=risk,
+        score=score,
+        reasons=reasons,
+        proactive_call=risk.rank >= rules.proactive_call_risk.rank,
+        normalized=verdict.normalized,
+        phrases=verdict.phrases,
+    )
+
+
+def _gram(ngram: str) -> str:
+    """An n-gram as a reader knows it: rule features by name, boundaries dropped."""
+    if ngram.startswith("§rule:"):
+        return f"rule {ngram.removeprefix('§rule:')}"
+    if ngram.startswith("§rule-risk:"):
+        return f"rule risk {ngram.removeprefix('§rule-risk:')}"
+    return ngram.replace("<", "^").replace(">", "$").replace("\ue000", "#")
+
+
+def _model_reason(prediction: ModelPrediction) -> str:
+    evidence = ", ".join(f"{_gram(c.ngram)} +{c.weight:.2f}" for c in prediction.intent_evidence)
+    return f"model: {prediction.intent.value} {prediction.confidence:.2f}" + (
+        f" ({evidence})" if evidence else ""
     )

@@ -112,5 +112,14 @@ def ngrams(text: str, max_n: int = 3) -> list[str]:
     return grams
 
 
-def counts(text: str, max_n: int = 3) -> Counter[str]:
-    return Counter(ngrams(model_text(text), max_n))
+def rule_tokens(intent: str, risk: str) -> list[str]:
+    """The built-in phrase rules' verdict as two more features: the model learns how far
+    to trust each rule intent (a stacked, explainable combination)."""
+    return [f"§rule:{intent}", f"§rule-risk:{risk}"]
+
+
+def counts(text: str, max_n: int = 3, extra: list[str] | None = None) -> Counter[str]:
+    grams = ngrams(model_text(text), max_n)
+    if extra:
+        grams.extend(extra)
+    return Counter(grams)

@@ -104,13 +104,16 @@ class TriageModel:
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             return cls.from_json(json.load(fh))
 
-    def features(self, text: str) -> tuple[list[str], npt.NDArray[np.intp], FloatArray]:
-        """Known n-grams of ``text``, their rows, and their L2-normalized tf-idf values."""
+    def features(
+        self, text: str, extra: list[str] | None = None
+    ) -> tuple[list[str], npt.NDArray[np.intp], FloatArray]:
+        """Known n-grams of ``text`` (plus ``extra`` tokens), their rows, and their
+        L2-normalized tf-idf values."""
         grams: list[str] = []
         rows: list[int] = []
         tfs: list[float] = []
         vocabulary = self.vocabulary
-        for gram, n in counts(text, self.max_n).items():
+        for gram, n in counts(text, self.max_n, extra).items():
             row = vocabulary.get(gram)
             if row is not None:
                 grams.append(gram)
@@ -123,12 +126,18 @@ class TriageModel:
             values /= norm
         return grams, index, values
 
-    def intent_probabilities(self, text: str) -> FloatArray:
-        _, index, values = self.features(text)
-        return _softmax(values @ self.intent_weights[index] + self.intent_bias)
+    def probabilities(self, text: str, extra: list[str] | None = None) -> tuple[FloatArray, FloatArray]:
+        """(intent, risk) probabilities, in the order of ``intents`` and ``risks``."""
+        _, index, values = self.features(text, extra)
+        return (
+            _softmax(values @ self.intent_weights[index] + self.intent_bias),
+            _softmax(values @ self.risk_weights[index] + self.risk_bias),
+        )
 
-    def predict(self, text: str, evidence: int = 3) -> ModelPrediction:
-        grams, index, values = self.features(text)
+    def predict(
+        self, text: str, extra: list[str] | None = None, evidence: int = 3
+    ) -> ModelPrediction:
+        grams, index, values = self.features(text, extra)
         intent_probs = _softmax(values @ self.intent_weights[index] + self.intent_bias)
         risk_probs = _softmax(values @ self.risk_weights[index] + self.risk_bias)
         order = np.argsort(-intent_probs)
