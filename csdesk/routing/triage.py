@@ -25,6 +25,7 @@ like number. ``reasons`` name every phrase that counted, with its weight.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import unicodedata
@@ -226,6 +227,8 @@ class TriageResult:
     normalized: str = ""
     phrases: tuple[PhraseRule, ...] = ()
     """The phrase rules that counted (matched and not negated)."""
+    negated: frozenset[Intent] = frozenset()
+    """Intents whose phrases the buyer negated (不要退款): the model cannot read that."""
 
     def to_json(self) -> dict[str, object]:
         """Exactly the contract's keys: ``text, intent, role, risk, score, reasons``."""
@@ -332,6 +335,7 @@ def classify_rules(text: str, rules: TriageRules | None = None) -> TriageResult:
 
     found: dict[Intent, list[float]] = {}
     counted: list[PhraseRule] = []
+    negated_intents: set[Intent] = set()
     risk_signals: list[tuple[Risk, str]] = []
     reasons: list[str] = []
     negated = False
@@ -349,6 +353,8 @@ def classify_rules(text: str, rules: TriageRules | None = None) -> TriageResult:
             target = rule.intent.value if rule.intent else f"risk {rule.risk}"
             reasons.append(f"{m.key} → {target} ignored: negated by {cue.key}")
             negated = True
+            if rule.intent is not None:
+                negated_intents.add(rule.intent)
             continue
         counted.append(rule)
         parts = []
@@ -398,6 +404,7 @@ def classify_rules(text: str, rules: TriageRules | None = None) -> TriageResult:
         proactive_call=risk.rank >= rules.proactive_call_risk.rank,
         normalized=norm,
         phrases=tuple(counted),
+        negated=frozenset(negated_intents),
     )
 
 
@@ -429,9 +436,21 @@ def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
         for rule in verdict.phrases
         if rule in rules.shop_phrases and rule.intent is verdict.intent
     ]
+    intent: Intent
+    score: float
     if shop_phrases and verdict.intent is not Intent.OTHER:
         intent, score = verdict.intent, verdict.score
         reasons.append(f"shop phrase {', '.join(shop_phrases)} → {intent.value} wins")
+    elif prediction.intent in verdict.negated and prediction.intent is not verdict.intent:
+        # The model sees 退款 in 不要退款; the rules saw the negation. Their verdict stands.
+        reasons.append(
+            f"model ignored: the buyer negated {prediction.intent.value} → {verdict.intent.value}"
+        )
+        return dataclasses.replace(verdict, reasons=reasons)
+    elif not _has_words(verdict.normalized):
+        # Emoji and punctuation only (😡😡😡): nothing for the model to read.
+        reasons.append("model ignored: no words → rules")
+        return dataclasses.replace(verdict, reasons=reasons)
     elif prediction.confidence >= rules.model_min_confidence:
         intent, score = prediction.intent, min(round(prediction.confidence, 3), 0.999)
     else:
@@ -446,13 +465,19 @@ def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
     baseline = rules.intent_risk.get(intent, Risk.LOW)
     if intent is not verdict.intent and baseline is not Risk.LOW:
         reasons.append(f"{intent.value} → risk {baseline.value}")
-    if prediction.risk is not Risk.LOW:
+    model_risk = prediction.risk
+    threats = any(rule.risk is Risk.HIGH for rule in verdict.phrases)
+    if Intent.COMPLAINT in verdict.negated and not threats and model_risk is Risk.HIGH:
+        # 我不会给差评的: the model reads 差评, the rules read 不会. No threat, no alarm.
+        model_risk = Risk.MEDIUM if verdict.risk is Risk.MEDIUM else Risk.LOW
+        reasons.append("model risk high ignored: the buyer negated the threat")
+    elif prediction.risk is not Risk.LOW:
         evidence = ", ".join(f"{_gram(c.ngram)} +{c.weight:.2f}" for c in prediction.risk_evidence)
         reasons.append(
             f"model risk {prediction.risk.value} (p(high) {prediction.high_risk_probability:.2f}"
             + (f"; {evidence})" if evidence else ")")
         )
-    risk = max_risk(verdict.risk, prediction.risk, baseline)
+    risk = max_risk(verdict.risk, model_risk, baseline)
     return TriageResult(
         text=text,
         intent=intent,
@@ -464,6 +489,10 @@ def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
         normalized=verdict.normalized,
         phrases=verdict.phrases,
     )
+
+
+def _has_words(normalized: str) -> bool:
+    return any(ch.isalnum() for ch in normalized)
 
 
 def _gram(ngram: str) -> str:

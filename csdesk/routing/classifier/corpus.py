@@ -21,6 +21,7 @@ reads only ``train.tsv``; ``heldout.tsv`` is for the report and the acceptance t
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import random
 import re
@@ -28,6 +29,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from csdesk.routing.triage_rules import Intent, Risk
 
@@ -63,9 +65,9 @@ def is_heldout(group: str) -> bool:
     return int(group, 16) % 100 < HELDOUT_PERCENT
 
 
-def _parse_override(fields: list[str], intent: Intent, risk: Risk, alt: Intent | None) -> tuple[
-    Intent, Risk, Intent | None
-]:
+def _parse_override(
+    fields: list[str], intent: Intent, risk: Risk, alt: Intent | None
+) -> tuple[Intent, Risk, Intent | None]:
     if len(fields) == 1:
         return intent, Risk(fields[0]), alt
     if len(fields) == 2:
@@ -93,10 +95,14 @@ def read_written(path: Path) -> Iterator[Example]:
             raise ValueError(f"{path.name}:{number}: utterance before any @ section")
         text, _, label = line.partition("\t")
         try:
-            labels = _parse_override(label.split(), intent, risk, alt) if label else (
-                intent,
-                risk,
-                alt,
+            labels = (
+                _parse_override(label.split(), intent, risk, alt)
+                if label
+                else (
+                    intent,
+                    risk,
+                    alt,
+                )
             )
         except ValueError as exc:
             raise ValueError(f"{path.name}:{number}: {exc}") from None
@@ -126,13 +132,44 @@ _HEADERS = (
     "我的订单[订单x] ",
 )
 _GREETINGS = (
-    "亲 ", "亲亲 ", "你好 ", "您好，", "在吗 ", "在吗？", "客服 ", "老板 ", "hello ", "喂 ",
-    "你好客服 ", "打扰一下 ", "问一下 ", "不好意思 ", "那个 ", "请问 ", "hi ", "掌柜的 ",
-    "亲 在不在 ", "你好 在吗 ",
+    "亲 ",
+    "亲亲 ",
+    "你好 ",
+    "您好，",
+    "在吗 ",
+    "在吗？",
+    "客服 ",
+    "老板 ",
+    "hello ",
+    "喂 ",
+    "你好客服 ",
+    "打扰一下 ",
+    "问一下 ",
+    "不好意思 ",
+    "那个 ",
+    "请问 ",
+    "hi ",
+    "掌柜的 ",
+    "亲 在不在 ",
+    "你好 在吗 ",
 )
 _SUFFIX_CALM = (
-    " 谢谢", " 谢谢亲", "🙏", "😊", " 麻烦了", "～", "。", "?", " 亲", " 哈", " 辛苦",
-    "😄", " 谢谢啦", " thx", "[表情]", "~~",
+    " 谢谢",
+    " 谢谢亲",
+    "🙏",
+    "😊",
+    " 麻烦了",
+    "～",
+    "。",
+    "?",
+    " 亲",
+    " 哈",
+    " 辛苦",
+    "😄",
+    " 谢谢啦",
+    " thx",
+    "[表情]",
+    "~~",
 )
 _SUFFIX_UPSET = ("！！", "!!!", "😡", "😤", "？？？", " 急", " 快点", "🤬", " 急急急", "...")
 # Typos and abbreviations buyers really type (first occurrence replaced).
@@ -168,10 +205,15 @@ _TYPOS = (
 )
 
 
-def _traditional(text: str, style: str) -> str:
+@functools.cache
+def _converter(style: str) -> Any:
     import opencc
 
-    return str(opencc.OpenCC(style).convert(text))
+    return opencc.OpenCC(style)
+
+
+def _traditional(text: str, style: str) -> str:
+    return str(_converter(style).convert(text))
 
 
 _MASKED = re.compile(r"(\[[^\[\]]{1,30}\])")

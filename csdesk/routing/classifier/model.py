@@ -126,7 +126,9 @@ class TriageModel:
             values /= norm
         return grams, index, values
 
-    def probabilities(self, text: str, extra: list[str] | None = None) -> tuple[FloatArray, FloatArray]:
+    def probabilities(
+        self, text: str, extra: list[str] | None = None
+    ) -> tuple[FloatArray, FloatArray]:
         """(intent, risk) probabilities, in the order of ``intents`` and ``risks``."""
         _, index, values = self.features(text, extra)
         return (

@@ -65,10 +65,11 @@ def _analyzer(max_n: int) -> Any:
     return analyze
 
 
-def fit(
+def fit_pipeline(
     examples: Sequence[Example], params: Params = DEFAULT_PARAMS, *, version: str = "base"
-) -> dict[str, Any]:
-    """The model artifact (a JSON document) trained on ``examples``."""
+) -> tuple[Any, Any, Any, dict[str, Any]]:
+    """(vectorizer, intent model, risk model, artifact): the scikit-learn objects too, so a
+    test can check the artifact scores exactly as they do."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -85,20 +86,18 @@ def fit(
         C=params.intent_c, solver="saga", max_iter=3000, random_state=0
     )
     intent_model.fit(x, [intents.index(ex.intent) for ex in examples])
-    risk_model = LogisticRegression(
-        C=params.risk_c, solver="saga", max_iter=3000, random_state=0
-    )
+    risk_model = LogisticRegression(C=params.risk_c, solver="saga", max_iter=3000, random_state=0)
     risk_model.fit(x, [risks.index(ex.risk) for ex in examples])
     vocabulary: Mapping[str, int] = vectorizer.vocabulary_
     ngram_list = sorted(vocabulary, key=vocabulary.__getitem__)
-    return {
+    doc = {
         "format": FORMAT,
         "version": version,
         "max_n": params.max_n,
         "intents": [i.value for i in intents],
         "risks": [r.value for r in risks],
         "ngrams": ngram_list,
-        "idf": [round(float(v), 5) for v in vectorizer.idf_],
+        "idf": [round(float(v), 6) for v in vectorizer.idf_],
         "intent_weights": [[round(float(w), 5) for w in row] for row in intent_model.coef_.T],
         "intent_bias": [round(float(b), 5) for b in intent_model.intercept_],
         "risk_weights": [[round(float(w), 5) for w in row] for row in risk_model.coef_.T],
@@ -111,6 +110,14 @@ def fit(
             "params": params.__dict__,
         },
     }
+    return vectorizer, intent_model, risk_model, doc
+
+
+def fit(
+    examples: Sequence[Example], params: Params = DEFAULT_PARAMS, *, version: str = "base"
+) -> dict[str, Any]:
+    """The model artifact (a JSON document) trained on ``examples``."""
+    return fit_pipeline(examples, params, version=version)[3]
 
 
 def train_model(
