@@ -17,6 +17,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -126,41 +127,50 @@ class TriageModel:
             values /= norm
         return grams, index, values
 
+    @cached_property
+    def _weights(self) -> FloatArray:
+        """Intent and risk weights side by side: one gather and one product per call."""
+        return np.ascontiguousarray(np.hstack([self.intent_weights, self.risk_weights]))
+
+    @cached_property
+    def _bias(self) -> FloatArray:
+        return np.concatenate([self.intent_bias, self.risk_bias])
+
     def probabilities(
         self, text: str, extra: list[str] | None = None
     ) -> tuple[FloatArray, FloatArray]:
         """(intent, risk) probabilities, in the order of ``intents`` and ``risks``."""
         _, index, values = self.features(text, extra)
-        return (
-            _softmax(values @ self.intent_weights[index] + self.intent_bias),
-            _softmax(values @ self.risk_weights[index] + self.risk_bias),
-        )
+        scores = values @ self._weights[index] + self._bias
+        split = len(self.intents)
+        return _softmax(scores[:split]), _softmax(scores[split:])
 
     def predict(
         self, text: str, extra: list[str] | None = None, evidence: int = 3
     ) -> ModelPrediction:
         grams, index, values = self.features(text, extra)
-        intent_probs = _softmax(values @ self.intent_weights[index] + self.intent_bias)
-        risk_probs = _softmax(values @ self.risk_weights[index] + self.risk_bias)
-        order = np.argsort(-intent_probs)
-        best, second = int(order[0]), int(order[1])
-        p = dict(zip(self.risks, (float(x) for x in risk_probs), strict=True))
-        if p[Risk.HIGH] >= self.high_risk_threshold:
+        rows = self._weights[index]
+        scores = values @ rows + self._bias
+        split = len(self.intents)
+        intent_probs, risk_probs = _softmax(scores[:split]), _softmax(scores[split:])
+        best, second = (int(i) for i in np.argsort(-intent_probs)[:2])
+        p_high = float(risk_probs[self.risks.index(Risk.HIGH)])
+        p_medium = float(risk_probs[self.risks.index(Risk.MEDIUM)])
+        if p_high >= self.high_risk_threshold:
             risk = Risk.HIGH
-        elif p[Risk.MEDIUM] + p[Risk.HIGH] >= self.medium_risk_threshold:
+        elif p_medium + p_high >= self.medium_risk_threshold:
             risk = Risk.MEDIUM
         else:
             risk = Risk.LOW
+        risk_column = split + self.risks.index(risk)
         return ModelPrediction(
             intent=self.intents[best],
             confidence=float(intent_probs[best]),
             risk=risk,
-            high_risk_probability=p[Risk.HIGH],
-            intent_evidence=_top(grams, values * self.intent_weights[index, best], evidence),
+            high_risk_probability=p_high,
+            intent_evidence=_top(grams, values * rows[:, best], evidence),
             risk_evidence=(
-                _top(grams, values * self.risk_weights[index, self.risks.index(risk)], evidence)
-                if risk is not Risk.LOW
-                else ()
+                _top(grams, values * rows[:, risk_column], evidence) if risk is not Risk.LOW else ()
             ),
             runner_up=self.intents[second],
         )
