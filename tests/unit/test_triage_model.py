@@ -177,11 +177,11 @@ def test_heldout_scores_do_not_regress(heldout_report: Report) -> None:
     """Floors at the scores measured when the model was shipped (docs/triage.md)."""
     print("\n" + heldout_report.summary() + "\n" + heldout_report.table())
     assert heldout_report.n >= 600
-    assert heldout_report.intent_accuracy >= 0.86
+    assert heldout_report.intent_accuracy >= 0.85
     assert heldout_report.role_accuracy >= 0.90
-    assert heldout_report.high_recall >= 0.83
-    assert heldout_report.high_precision >= 0.75
-    assert heldout_report.false_alarm_rate <= 0.05
+    assert heldout_report.high_recall >= 0.86
+    assert heldout_report.high_precision >= 0.73
+    assert heldout_report.false_alarm_rate <= 0.06
     rules_only = evaluate(corpus.load_heldout(), TriageRules(use_model=False))
     assert heldout_report.intent_accuracy > rules_only.intent_accuracy + 0.15
 
