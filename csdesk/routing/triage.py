@@ -260,8 +260,11 @@ def normalize(text: str, rules: TriageRules | None = None) -> str:
     """Buyer text as the automaton sees it: Simplified, half-width, lower case; punctuation
     and unknown symbols become single spaces, which act as clause breaks."""
     rules = rules or default_rules()
-    folded = unicodedata.normalize("NFKC", text)
-    return _clean(rules.converter.convert(folded).lower(), rules)
+    return _clean(_fold(text, rules), rules)
+
+
+def _fold(text: str, rules: TriageRules) -> str:
+    return rules.converter.convert(unicodedata.normalize("NFKC", text)).lower()
 
 
 def normalize_phrase(phrase: str, rules: TriageRules) -> str:
@@ -326,10 +329,13 @@ def _fmt(weight: float) -> str:
     return f"{weight:.1f}"
 
 
-def classify_rules(text: str, rules: TriageRules | None = None) -> TriageResult:
-    """The phrase rules alone (steps 1-5 of the module docstring)."""
+def classify_rules(
+    text: str, rules: TriageRules | None = None, *, folded: str | None = None
+) -> TriageResult:
+    """The phrase rules alone (steps 1-5 of the module docstring). ``folded``: ``text``
+    already NFKC-normalized, converted and lower-cased (``classify`` shares that step)."""
     rules = rules or default_rules()
-    norm = normalize(text, rules)
+    norm = _clean(_fold(text, rules) if folded is None else folded, rules)
     matches = _matches(norm, rules)
     cues = [m for m in matches if m.is_cue]
 
@@ -422,13 +428,19 @@ def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
       a missed angry buyer costs a bad review, a false alarm a phone call.
     """
     rules = rules or default_rules()
-    verdict = classify_rules(text, rules)
     model = rules.model
     if model is None:
-        return verdict
+        return classify_rules(text, rules)
+    folded = _fold(text, rules)
+    verdict = classify_rules(text, rules, folded=folded)
     from csdesk.routing.classifier.features import rule_tokens
 
-    prediction = model.predict(text, rule_tokens(verdict.intent.value, verdict.risk.value))
+    prediction = model.predict(
+        text,
+        rule_tokens(verdict.intent.value, verdict.risk.value),
+        # the model was trained on t2s text: share the conversion only when it is the same
+        folded=folded if rules.opencc_config == "t2s" else None,
+    )
     reasons = list(verdict.reasons)
     reasons.append(_model_reason(prediction))
     shop_phrases = [

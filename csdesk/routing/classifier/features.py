@@ -62,9 +62,15 @@ def _keep(ch: str) -> bool:
     return ch.isalnum() or ch in "!?_" or ch == _MARK or unicodedata.category(ch) == "So"
 
 
-def model_text(text: str) -> str:
-    """Buyer text as the model sees it (see the module docstring)."""
-    folded = _t2s().convert(unicodedata.normalize("NFKC", text)).lower()
+def fold(text: str) -> str:
+    """NFKC, Traditional → Simplified, lower case: the step the phrase rules share."""
+    return _t2s().convert(unicodedata.normalize("NFKC", text)).lower()
+
+
+def model_text(text: str, folded: str | None = None) -> str:
+    """Buyer text as the model sees it (see the module docstring). ``folded``: ``text``
+    already through ``fold`` (the rules did it), so OpenCC runs once per message."""
+    folded = fold(text) if folded is None else folded
     folded = _MASKED.sub(lambda m: f" {_mask_kind(m.group(1))} ", folded)
     out = [ch if _keep(ch) else " " for ch in folded if ch not in _INVISIBLE]
     return " ".join("".join(out).split())
@@ -118,8 +124,10 @@ def rule_tokens(intent: str, risk: str) -> list[str]:
     return [f"§rule:{intent}", f"§rule-risk:{risk}"]
 
 
-def counts(text: str, max_n: int = 3, extra: list[str] | None = None) -> Counter[str]:
-    grams = ngrams(model_text(text), max_n)
+def counts(
+    text: str, max_n: int = 3, extra: list[str] | None = None, folded: str | None = None
+) -> Counter[str]:
+    grams = ngrams(model_text(text, folded), max_n)
     if extra:
         grams.extend(extra)
     return Counter(grams)

@@ -53,6 +53,14 @@ class ModelPrediction:
     runner_up: Intent | None = None
 
 
+_TF = tuple(1.0 + math.log(n) if n else 0.0 for n in range(16))
+
+
+def _tf(n: int) -> float:
+    """Sublinear term frequency, as scikit-learn's ``sublinear_tf``."""
+    return _TF[n] if n < len(_TF) else 1.0 + math.log(n)
+
+
 def _softmax(scores: FloatArray) -> FloatArray:
     shifted = np.exp(scores - scores.max())
     return shifted / shifted.sum()  # type: ignore[no-any-return]
@@ -106,22 +114,20 @@ class TriageModel:
             return cls.from_json(json.load(fh))
 
     def features(
-        self, text: str, extra: list[str] | None = None
+        self, text: str, extra: list[str] | None = None, folded: str | None = None
     ) -> tuple[list[str], npt.NDArray[np.intp], FloatArray]:
         """Known n-grams of ``text`` (plus ``extra`` tokens), their rows, and their
         L2-normalized tf-idf values."""
-        grams: list[str] = []
-        rows: list[int] = []
-        tfs: list[float] = []
         vocabulary = self.vocabulary
-        for gram, n in counts(text, self.max_n, extra).items():
-            row = vocabulary.get(gram)
-            if row is not None:
-                grams.append(gram)
-                rows.append(row)
-                tfs.append(1.0 + math.log(n))
-        index = np.asarray(rows, dtype=np.intp)
-        values = np.asarray(tfs, dtype=np.float64) * self.idf[index]
+        known = [
+            (gram, n)
+            for gram, n in counts(text, self.max_n, extra, folded).items()
+            if gram in vocabulary
+        ]
+        grams = [gram for gram, _ in known]
+        index = np.fromiter((vocabulary[g] for g in grams), dtype=np.intp, count=len(grams))
+        tfs = np.fromiter((_tf(n) for _, n in known), dtype=np.float64, count=len(known))
+        values = tfs * self.idf[index]
         norm = math.sqrt(float(values @ values))
         if norm:
             values /= norm
@@ -146,9 +152,13 @@ class TriageModel:
         return _softmax(scores[:split]), _softmax(scores[split:])
 
     def predict(
-        self, text: str, extra: list[str] | None = None, evidence: int = 3
+        self,
+        text: str,
+        extra: list[str] | None = None,
+        evidence: int = 3,
+        folded: str | None = None,
     ) -> ModelPrediction:
-        grams, index, values = self.features(text, extra)
+        grams, index, values = self.features(text, extra, folded)
         rows = self._weights[index]
         scores = values @ rows + self._bias
         split = len(self.intents)
