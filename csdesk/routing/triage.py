@@ -61,6 +61,7 @@ __all__ = [
     "classify_rules",
     "default_rules",
     "normalize",
+    "with_model",
 ]
 
 # Zero-width joiners and variation selectors decorate emoji; they carry nothing.
@@ -206,6 +207,20 @@ class TriageRules:
 
 
 _DEFAULT_PHRASE_SET = frozenset(DEFAULT_PHRASES)
+
+
+def with_model(rules: TriageRules, model: TriageModel) -> TriageRules:
+    """``rules`` with another learned model (a shop's own, retrained on its corrections).
+
+    The model is not a config field (a shop cannot write one in JSON); it fills the cache
+    slot of ``TriageRules.model`` on a copy, which is where ``model`` looks first.
+    """
+    copy = dataclasses.replace(rules)
+    for compiled in ("automaton", "converter", "kept_symbols", "shop_phrases"):
+        if compiled in rules.__dict__:  # immutable rules: share what is already built
+            copy.__dict__[compiled] = rules.__dict__[compiled]
+    copy.__dict__["model"] = model if rules.use_model else None
+    return copy
 
 
 @functools.cache
