@@ -355,8 +355,8 @@ def _phrases(value: object) -> dict[str, str]:
     for phrase, why in value.items():
         if not phrase.strip() or len(phrase) > MAX_PHRASE_CHARS:
             raise ScriptError("forbidden_phrases", f"{phrase!r}: 1-{MAX_PHRASE_CHARS} characters")
-        if not isinstance(why, str):
-            raise ScriptError(f"forbidden_phrases.{phrase}", "the why must be a string")
+        if not isinstance(why, str) or not why.strip():
+            raise ScriptError(f"forbidden_phrases.{phrase}", "say why the phrase is held")
         phrases[phrase.strip()] = why
     return phrases
 

@@ -255,3 +255,33 @@ async def test_lead_runs_a_calibration_session_and_sees_alpha(
     float(text)
     await expect(page.locator("#qcal-drift")).to_contain_text("偏严")
     await context.close()
+
+
+async def test_lead_publishes_a_script_version_with_a_new_forbidden_phrase(
+    desk: Desk, browser: Any, sessions: SessionFactory, shop_id: str
+) -> None:
+    await user(sessions, shop_id, "zhuguan", UserRole.SUPERVISOR)
+    context, page = await desk.new_page(browser)
+    await open_as(desk, page, "zhuguan", "/console/qc/scripts")
+    await page.get_by_label("岗位").select_option("presales")
+    await expect(page.locator("#qs-version")).to_have_text("presales.v1")
+    phrases = page.locator("#qs-phrases")
+    assert "爱买不买" in await phrases.input_value()
+    await phrases.fill("x")  # no "= why": refused, naming the phrase list, nothing stored
+    await page.get_by_role("button", name="发布新版本").click()
+    await expect(page.locator("#qs-error")).to_contain_text("forbidden_phrases")
+    await expect(page.locator("#qs-version")).to_have_text("presales.v1")
+    await phrases.fill("爱买不买 = 对买家不敬\n亲你烦不烦 = 不耐烦，会被投诉")
+    await page.get_by_label("修改说明（随版本保存）").fill("新增禁用语")
+    await page.get_by_role("button", name="发布新版本").click()
+    await expect(page.locator("#qs-result")).to_contain_text("presales.v2")
+    await expect(page.locator("#qs-version")).to_have_text("presales.v2")
+    async with sessions() as session:
+        from csdesk.storage.models import Shop
+
+        config = await session.scalar(select(Shop.config).where(Shop.id == shop_id))
+    assert config is not None
+    listed = config["routing"]["console"]["forbidden_phrases"]
+    assert listed["亲你烦不烦"] == "不耐烦，会被投诉"
+    assert listed["不知道"] is None  # dropped from the shop's one list
+    await context.close()

@@ -30,6 +30,7 @@ RESULTS_PATH: Final = "/console/qc/results"
 DISPUTES_PATH: Final = "/console/qc/disputes"
 CALIBRATION_PATH: Final = "/console/qc/calibration"
 REPORTS_PATH: Final = "/console/qc/reports"
+SCRIPTS_PATH: Final = "/console/qc/scripts"
 
 LABELS: Final[dict[str, dict[str, str]]] = {
     "category": {
@@ -92,6 +93,7 @@ def _nav(user: CurrentUser) -> dict[str, bool]:
         "disputes": can(user, LEAD),
         "calibration": can(user, CALIBRATE),
         "reports": can(user, REPORTS),
+        "scripts": can(user, QUEUE),
     }
 
 
@@ -113,6 +115,7 @@ def _page(request: web.Request, template: str, current: str, boot: dict[str, Any
             "disputes": DISPUTES_PATH,
             "calibration": CALIBRATION_PATH,
             "reports": REPORTS_PATH,
+            "scripts": SCRIPTS_PATH,
         },
         current=current,
     )
@@ -149,3 +152,9 @@ async def calibration_page(request: web.Request) -> web.Response:
 async def reports_page(request: web.Request) -> web.Response:
     require(current_user(request), REPORTS)
     return _page(request, "console/qc_reports.html", "qc_reports", {})
+
+
+@routes.get(SCRIPTS_PATH)
+async def scripts_page(request: web.Request) -> web.Response:
+    require(current_user(request), QUEUE)
+    return _page(request, "console/qc_scripts.html", "qc_scripts", {})
