@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from csdesk.actions.qc.common import CALIBRATE, LEAD, QUEUE, REPORTS, RESULTS
+from csdesk.actions.qc.common import CALIBRATE, LEAD, PROPOSE, QUEUE, REPORTS, RESULTS
 from csdesk.auth.access import can, require
 from csdesk.auth.current import CurrentUser, current_user
 from csdesk.i18n import translate
@@ -31,6 +31,7 @@ DISPUTES_PATH: Final = "/console/qc/disputes"
 CALIBRATION_PATH: Final = "/console/qc/calibration"
 REPORTS_PATH: Final = "/console/qc/reports"
 SCRIPTS_PATH: Final = "/console/qc/scripts"
+PROPOSALS_PATH: Final = "/console/qc/proposals"
 
 LABELS: Final[dict[str, dict[str, str]]] = {
     "category": {
@@ -94,6 +95,7 @@ def _nav(user: CurrentUser) -> dict[str, bool]:
         "calibration": can(user, CALIBRATE),
         "reports": can(user, REPORTS),
         "scripts": can(user, QUEUE),
+        "proposals": can(user, PROPOSE),
     }
 
 
@@ -116,6 +118,7 @@ def _page(request: web.Request, template: str, current: str, boot: dict[str, Any
             "calibration": CALIBRATION_PATH,
             "reports": REPORTS_PATH,
             "scripts": SCRIPTS_PATH,
+            "proposals": PROPOSALS_PATH,
         },
         current=current,
     )
@@ -158,3 +161,9 @@ async def reports_page(request: web.Request) -> web.Response:
 async def scripts_page(request: web.Request) -> web.Response:
     require(current_user(request), QUEUE)
     return _page(request, "console/qc_scripts.html", "qc_scripts", {})
+
+
+@routes.get(PROPOSALS_PATH)
+async def proposals_page(request: web.Request) -> web.Response:
+    require(current_user(request), PROPOSE)
+    return _page(request, "console/qc_proposals.html", "qc_proposals", {})
