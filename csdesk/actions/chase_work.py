@@ -17,8 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from csdesk.actions import workbench
 from csdesk.actions.chasing import CHASE_CLAIM
 from csdesk.actions.outbox import Deps, transaction
-from csdesk.actions.pii import mask_phone
-from csdesk.actions.routing import CHASE_KINDS, conversation_json
+from csdesk.actions.routing import CHASE_KINDS
 from csdesk.actions.work_items import (
     InputError,
     ItemConflictError,
@@ -27,6 +26,8 @@ from csdesk.actions.work_items import (
 )
 from csdesk.auth.access import only_own
 from csdesk.auth.current import CurrentUser
+from csdesk.reads.conversations import conversation_json
+from csdesk.reads.masking import mask_phone
 from csdesk.roles import hotline, payment_chasing
 from csdesk.routing import facts as loaded
 from csdesk.routing.config import RoutingConfig

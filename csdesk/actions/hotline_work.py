@@ -22,8 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions.chase_work import chase_script
 from csdesk.actions.outbox import Deps, transaction
-from csdesk.actions.pii import mask_name, mask_phone
-from csdesk.actions.routing import conversation_json, open_item, place
+from csdesk.actions.routing import open_item, place
 from csdesk.actions.work_items import (
     OPEN,
     InputError,
@@ -40,6 +39,8 @@ from csdesk.actions.work_items import (
 from csdesk.auth import audit
 from csdesk.auth.access import AccessDeniedError, only_own, require
 from csdesk.auth.current import CurrentUser
+from csdesk.reads.conversations import conversation_json
+from csdesk.reads.masking import mask_name, mask_phone
 from csdesk.roles import hotline
 from csdesk.routing import facts as loaded
 from csdesk.storage.engine import SessionFactory

@@ -19,8 +19,6 @@ from typing import Any, Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions.outbox import Deps, transaction
-from csdesk.actions.pii import mask_address, mask_name, mask_phone
-from csdesk.actions.routing import conversation_json
 from csdesk.actions.work_items import (
     InputError,
     ItemConflictError,
@@ -36,6 +34,8 @@ from csdesk.actions.work_items import (
 )
 from csdesk.auth import audit
 from csdesk.auth.current import CurrentUser
+from csdesk.reads.conversations import conversation_json
+from csdesk.reads.masking import mask_address, mask_name, mask_phone
 from csdesk.roles import order_review as rules
 from csdesk.roles.base import OrderFacts
 from csdesk.routing import facts as loaded

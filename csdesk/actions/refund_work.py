@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions.outbox import Deps, Outbox, transaction
-from csdesk.actions.routing import conversation_json, open_item, place
+from csdesk.actions.routing import open_item, place
 from csdesk.actions.work_items import (
     OPEN,
     ItemConflictError,
@@ -48,6 +48,7 @@ from csdesk.auth import audit
 from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
+from csdesk.reads.conversations import conversation_json
 from csdesk.roles import hotline
 from csdesk.roles import refund as refund_role
 from csdesk.roles.base import (

@@ -14,16 +14,16 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions.outbox import Deps, Outbox
-from csdesk.actions.routing import conversation_json
 from csdesk.actions.workbench import WorkError, free_capacity
 from csdesk.auth.access import only_own, require
 from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
+from csdesk.reads.conversations import conversation_json
+from csdesk.reads.queues import queue_depths
 from csdesk.storage.enums import ConversationStatus, MessageSender
 from csdesk.storage.models import Conversation, Message
 
@@ -196,17 +196,7 @@ async def publish_queue_depths(
     if not wanted:
         return
     await session.flush()
-    depths = dict.fromkeys(wanted, 0)
-    rows = await session.execute(
-        select(Conversation.role, func.count())
-        .where(
-            Conversation.shop_id == shop_id,
-            Conversation.status == ConversationStatus.QUEUED,
-            Conversation.role.in_(wanted),
-        )
-        .group_by(Conversation.role)
-    )
-    depths.update({role: int(count) for role, count in rows})
+    depths = {role: d.depth for role, d in (await queue_depths(session, shop_id, wanted)).items()}
     for role, depth in depths.items():
         outbox.publish(
             BusEvent(

@@ -4,16 +4,12 @@ breakdown (why each item stands where it stands, aging included)."""
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy import func, select
 
-from csdesk.actions.routing import conversation_json
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.keys import SESSIONS_KEY
-from csdesk.routing.facts import load_shop_context
-from csdesk.storage.enums import ConversationStatus, ServiceRole
-from csdesk.storage.models import Conversation
+from csdesk.reads import queues
 
 routes = web.RouteTableDef()
 MAX_LIMIT = 100
@@ -22,47 +18,12 @@ MAX_LIMIT = 100
 @routes.get("/api/v1/queues")
 async def get_queues(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, "queues.read")
+    require(user, queues.READ_ACCESS)
     raw_limit = request.query.get("limit", "10")
     if not raw_limit.isdigit() or not 0 <= int(raw_limit) <= MAX_LIMIT:
         return web.json_response(
             {"error": f"limit: must be a whole number from 0 to {MAX_LIMIT}", "field": "limit"},
             status=400,
         )
-    limit = int(raw_limit)
-    now = utcnow()
-    result: dict[str, object] = {}
-    async with request.app[SESSIONS_KEY]() as session:
-        ctx = await load_shop_context(session, user.shop_id)
-        stats = {
-            role: (int(depth), oldest)
-            for role, depth, oldest in await session.execute(
-                select(Conversation.role, func.count(), func.min(Conversation.enqueued_at))
-                .where(
-                    Conversation.shop_id == user.shop_id,
-                    Conversation.status == ConversationStatus.QUEUED,
-                )
-                .group_by(Conversation.role)
-            )
-        }
-        for role in ServiceRole:
-            depth, oldest = stats.get(role.value, (0, None))
-            items = []
-            if limit and depth:
-                rows = await session.scalars(
-                    select(Conversation)
-                    .where(
-                        Conversation.shop_id == user.shop_id,
-                        Conversation.status == ConversationStatus.QUEUED,
-                        Conversation.role == role.value,
-                    )
-                    .order_by(Conversation.sort_key.desc(), Conversation.id)
-                    .limit(limit)
-                )
-                items = [conversation_json(row, ctx, now) for row in rows]
-            result[role.value] = {
-                "depth": depth,
-                "oldest_wait_s": round((now - oldest).total_seconds(), 1) if oldest else 0.0,
-                "items": items,
-            }
-    return web.json_response({"generated_at": now.isoformat(), "roles": result})
+    view = await queues.queues(request.app[SESSIONS_KEY], user, utcnow(), limit=int(raw_limit))
+    return web.json_response(view.to_json())

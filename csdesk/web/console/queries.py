@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions import quick_replies
-from csdesk.actions.pii import mask_address, mask_name, mask_phone
 from csdesk.actions.quick_reply_library import LIBRARY
 from csdesk.actions.shifts import roster_roles
 from csdesk.auth.access import AccessDeniedError, can, can_read_conversation
 from csdesk.auth.current import CurrentUser
 from csdesk.clock import SHOP_TZ
+from csdesk.reads.masking import mask_address, mask_name, mask_phone
 from csdesk.routing.facts import ShopContext, load_shop_context, protection_owner
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import AgentStatus, ConversationStatus, MessageSender, ServiceRole

@@ -9,19 +9,17 @@ of ``csdesk/web/supervisor_api.py``; the board follows the live websocket and re
 from __future__ import annotations
 
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from sqlalchemy import select
 
-from csdesk.actions import shop_config, supervisor
+from csdesk.actions import guided, reassignment, role_swaps, roster, shop_config
 from csdesk.auth.access import can, require
 from csdesk.auth.current import CurrentUser, current_user
 from csdesk.clock import utcnow
 from csdesk.keys import SESSIONS_KEY
-from csdesk.routing import facts as loaded
+from csdesk.reads import board as board_read
+from csdesk.reads.roster import shop_agents, shop_timezone
 from csdesk.storage.enums import ServiceRole
-from csdesk.storage.models import AgentProfile, User
 from csdesk.web.console import labels
 from csdesk.web.console.pages import render_console_page
 from csdesk.web.console.views import LIVE_PATH, POLL_MS
@@ -45,9 +43,9 @@ SILENT_CHOICES: Final = (60, 120, 180, 300, 600)
 def _nav(user: CurrentUser) -> dict[str, bool]:
     """Which of these pages the top bar links to: each one this user may open."""
     return {
-        "board": can(user, supervisor.BOARD_ACCESS),
-        "roster": can(user, supervisor.ROSTER_EDIT),
-        "guided": can(user, supervisor.GUIDED_ACCESS),
+        "board": can(user, board_read.BOARD_ACCESS),
+        "roster": can(user, roster.ROSTER_EDIT),
+        "guided": can(user, guided.GUIDED_ACCESS),
         "shop_config": can(user, shop_config.READ_ACCESS),
     }
 
@@ -74,31 +72,24 @@ def _page(
     )
 
 
-async def _timezone(request: web.Request, shop_id: str) -> ZoneInfo:
-    """The shop's zone: the roster's days and every clock on these pages are shop time."""
-    async with request.app[SESSIONS_KEY]() as session:
-        ctx = await loaded.load_shop_context(session, shop_id)
-    return ctx.routing.tz
-
-
 @routes.get(BOARD_PATH)
 async def board_page(request: web.Request) -> web.Response:
     """Supervisors, owners and admins; agents get the 403 page."""
     user = current_user(request)
-    require(user, supervisor.BOARD_ACCESS)
+    require(user, board_read.BOARD_ACCESS)
     now = utcnow()
-    board = await supervisor.board(request.app[SESSIONS_KEY], user, now, silent_s=DEFAULT_SILENT_S)
+    board = await board_read.board(request.app[SESSIONS_KEY], user, now, silent_s=DEFAULT_SILENT_S)
     boot = {
         "server_now": now.isoformat(),
-        "timezone": (await _timezone(request, user.shop_id)).key,
+        "timezone": (await shop_timezone(request.app[SESSIONS_KEY], user.shop_id)).key,
         "live_path": LIVE_PATH,
         "poll_ms": POLL_MS,
         "refresh_ms": BOARD_REFRESH_MS,
         "silent_s": DEFAULT_SILENT_S,
-        "max_bulk": supervisor.MAX_BULK,
-        "can_assign": can(user, supervisor.ASSIGN_ACCESS),
+        "max_bulk": reassignment.MAX_BULK,
+        "can_assign": can(user, reassignment.ASSIGN_ACCESS),
         "roles": [role.value for role in ServiceRole],
-        "board": board,
+        "board": board.to_json(),
     }
     return _page(
         request,
@@ -111,44 +102,23 @@ async def board_page(request: web.Request) -> web.Response:
     )
 
 
-async def _agents(request: web.Request, shop_id: str) -> list[dict[str, Any]]:
-    """The shop's agents for the roster's pickers (the roster names only these)."""
-    async with request.app[SESSIONS_KEY]() as session:
-        rows = await session.execute(
-            select(AgentProfile, User)
-            .join(User, User.id == AgentProfile.user_id)
-            .where(AgentProfile.shop_id == shop_id)
-            .order_by(User.display_name, User.id)
-        )
-        return [
-            {
-                "id": user.id,
-                "username": user.username,
-                "display_name": user.display_name,
-                "service_roles": list(profile.service_roles),
-                "status": profile.status.value,
-            }
-            for profile, user in rows.all()
-        ]
-
-
 @routes.get(ROSTER_PATH)
 async def roster_page(request: web.Request) -> web.Response:
     """The roster editor: who holds which role on which shift, and role swaps from now."""
     user = current_user(request)
-    require(user, supervisor.ROSTER_EDIT)
+    require(user, roster.ROSTER_EDIT)
     now = utcnow()
-    zone = await _timezone(request, user.shop_id)
+    zone = await shop_timezone(request.app[SESSIONS_KEY], user.shop_id)
     boot = {
         "server_now": now.isoformat(),
         "timezone": zone.key,
         "today": now.astimezone(zone).date().isoformat(),
-        "agents": await _agents(request, user.shop_id),
+        "agents": await shop_agents(request.app[SESSIONS_KEY], user.shop_id),
         "roles": [role.value for role in ServiceRole],
         "duties": {
-            role.value: sorted(supervisor.DUTIES.get(role, frozenset())) for role in ServiceRole
+            role.value: sorted(roster.DUTIES.get(role, frozenset())) for role in ServiceRole
         },
-        "can_swap": can(user, supervisor.ROLES_ACCESS),
+        "can_swap": can(user, role_swaps.ROLES_ACCESS),
     }
     return _page(request, "console/roster.html", boot, current="roster")
 
@@ -175,10 +145,10 @@ async def guided_page(request: web.Request) -> web.Response:
     """Guided mode: the next item of the agent's roles opens by itself; a skip needs a
     reason (recorded, and shown on the supervisor's board)."""
     user = current_user(request)
-    require(user, supervisor.GUIDED_ACCESS)
+    require(user, guided.GUIDED_ACCESS)
     boot = {
         "server_now": utcnow().isoformat(),
-        "timezone": (await _timezone(request, user.shop_id)).key,
+        "timezone": (await shop_timezone(request.app[SESSIONS_KEY], user.shop_id)).key,
         "live_path": LIVE_PATH,
         "poll_ms": POLL_MS,
     }
