@@ -27,7 +27,7 @@ from csdesk.actions.work_items import (
 from csdesk.auth.access import only_own
 from csdesk.auth.current import CurrentUser
 from csdesk.reads.conversations import conversation_json
-from csdesk.reads.masking import mask_phone
+from csdesk.reads.orders import CHASE, order_json
 from csdesk.roles import hotline, payment_chasing
 from csdesk.routing import facts as loaded
 from csdesk.routing.config import RoutingConfig
@@ -103,19 +103,7 @@ async def _rows_json(
                     if buyer
                     else None
                 ),
-                "order": (
-                    {
-                        "id": order.id,
-                        "external_id": order.external_id,
-                        "status": order.status.value,
-                        "amount_fen": order.amount_fen,
-                        "items": order.items,
-                        "created_at": order.created_at.isoformat(),
-                        "receiver_phone": mask_phone(order.receiver_phone),
-                    }
-                    if order
-                    else None
-                ),
+                "order": order_json(order, CHASE) if order else None,
                 "script": chase_script(shop_name, order),
                 "chat_script": chat_script(shop_name, buyer, order),
                 "allowed_at": allowed_at.isoformat(),

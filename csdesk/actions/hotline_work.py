@@ -41,6 +41,7 @@ from csdesk.auth.access import AccessDeniedError, only_own, require
 from csdesk.auth.current import CurrentUser
 from csdesk.reads.conversations import conversation_json
 from csdesk.reads.masking import mask_name, mask_phone
+from csdesk.reads.orders import CALLER_CARD, SUMMARY, order_json
 from csdesk.roles import hotline
 from csdesk.routing import facts as loaded
 from csdesk.storage.engine import SessionFactory
@@ -150,17 +151,6 @@ async def _phone_card(
     return {"phone": mask_phone(digits), "buyers": cards}
 
 
-def _order_json(order: Order) -> dict[str, Any]:
-    return {
-        "id": order.id,
-        "external_id": order.external_id,
-        "status": order.status.value,
-        "amount_fen": order.amount_fen,
-        "campaign": order.campaign,
-        "created_at": order.created_at.isoformat(),
-    }
-
-
 async def _caller_card(session: AsyncSession, buyer: Buyer) -> dict[str, Any]:
     orders = list(
         await session.scalars(
@@ -194,7 +184,7 @@ async def _caller_card(session: AsyncSession, buyer: Buyer) -> dict[str, Any]:
         "tier": buyer.tier.value,
         "name": mask_name(buyer.name),
         "phone": mask_phone(buyer.phone),
-        "orders": [_order_json(o) for o in orders],
+        "orders": [order_json(o, CALLER_CARD) for o in orders],
         "open_refunds": [
             {
                 "id": r.id,
@@ -293,7 +283,7 @@ async def call_item_view(
             },
             "campaign": campaign_of(conversation),
             "notes": notes,
-            "order": _order_json(order) if order is not None else None,
+            "order": order_json(order, CALLER_CARD) if order is not None else None,
             "caller": caller,
             "outcomes": list(CALL_OUTCOMES) if conversation.kind in CALL_KINDS else [],
         }
@@ -371,16 +361,7 @@ async def outbound_lists(
                     if buyer
                     else None
                 ),
-                "order": (
-                    {
-                        "id": order.id,
-                        "external_id": order.external_id,
-                        "status": order.status.value,
-                        "amount_fen": order.amount_fen,
-                    }
-                    if order
-                    else None
-                ),
+                "order": order_json(order, SUMMARY) if order else None,
                 "script": chase_script(shop_name, order) if c.kind == "phone_chase" else None,
             }
         )

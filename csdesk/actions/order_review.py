@@ -34,8 +34,8 @@ from csdesk.actions.work_items import (
 )
 from csdesk.auth import audit
 from csdesk.auth.current import CurrentUser
+from csdesk.reads import orders
 from csdesk.reads.conversations import conversation_json
-from csdesk.reads.masking import mask_address, mask_name, mask_phone
 from csdesk.roles import order_review as rules
 from csdesk.roles.base import OrderFacts
 from csdesk.routing import facts as loaded
@@ -89,27 +89,6 @@ async def standing_flags(
     return flags
 
 
-def order_json(order: Order) -> dict[str, Any]:
-    """The order as a reviewer sees it: contact data masked (reveal is a separate, audited
-    step), everything the checks look at in clear."""
-    return {
-        "id": order.id,
-        "external_id": order.external_id,
-        "buyer_id": order.buyer_id,
-        "status": order.status.value,
-        "amount_fen": order.amount_fen,
-        "items": order.items,
-        "gifts": order.gifts,
-        "campaign": order.campaign,
-        "invoice_title": order.invoice_title,
-        "receiver_name": mask_name(order.receiver_name),
-        "receiver_phone": mask_phone(order.receiver_phone),
-        "address": mask_address(order.address),
-        "created_at": order.created_at.isoformat(),
-        "paid_at": order.paid_at.isoformat() if order.paid_at else None,
-    }
-
-
 def _flags_json(flags: Sequence[rules.Flag]) -> list[dict[str, str]]:
     return [{"code": f.code.value, "reason": f.reason} for f in flags]
 
@@ -120,7 +99,7 @@ async def _result(
     flags = await standing_flags(session, conversation, order)
     return {
         "conversation": conversation_json(conversation),
-        "order": order_json(order),
+        "order": orders.order_json(order, orders.REVIEW),
         "flags": _flags_json(flags),
     }
 
@@ -332,6 +311,5 @@ __all__ = [
     "fix_gifts",
     "hold",
     "order_check_view",
-    "order_json",
     "standing_flags",
 ]

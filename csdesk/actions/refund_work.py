@@ -49,6 +49,7 @@ from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
 from csdesk.reads.conversations import conversation_json
+from csdesk.reads.orders import REF, order_json
 from csdesk.roles import hotline
 from csdesk.roles import refund as refund_role
 from csdesk.roles.base import (
@@ -117,7 +118,7 @@ def _result(
     return {
         "conversation": conversation_json(conversation),
         "refund": refund_json(refund, now),
-        "order": {"id": order.id, "external_id": order.external_id, "status": order.status.value},
+        "order": order_json(order, REF),
         "duties": list(refund_role.duties_for(refund.kind, order.status)),
     }
 

@@ -23,6 +23,7 @@ from csdesk.auth.access import AccessDeniedError, can, can_read_conversation
 from csdesk.auth.current import CurrentUser
 from csdesk.clock import SHOP_TZ
 from csdesk.reads.masking import mask_address, mask_name, mask_phone
+from csdesk.reads.orders import panel_order_json
 from csdesk.routing.facts import ShopContext, load_shop_context, protection_owner
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import AgentStatus, ConversationStatus, MessageSender, ServiceRole
@@ -348,28 +349,6 @@ async def transcript(
 # -- the buyer panel ----------------------------------------------------------------------------
 
 
-def _order_json(order: Order, tracking: dict[str, str], focus_id: int | None) -> dict[str, Any]:
-    return {
-        "id": order.id,
-        "external_id": order.external_id,
-        "status": order.status.value,
-        "amount_fen": order.amount_fen,
-        "items": [
-            {"title": item.get("title", ""), "qty": item.get("qty", 1)} for item in order.items
-        ],
-        "gifts": list(order.gifts),
-        "campaign": order.campaign,
-        "created_at": order.created_at.isoformat(),
-        "paid_at": _iso(order.paid_at),
-        "shipped_at": _iso(order.shipped_at),
-        "tracking_no": tracking.get(order.external_id),
-        "receiver_name": mask_name(order.receiver_name),
-        "receiver_phone": mask_phone(order.receiver_phone),
-        "address": mask_address(order.address),
-        "focus": order.id == focus_id,
-    }
-
-
 def _refund_json(refund: Refund, order_refs: dict[int, str]) -> dict[str, Any]:
     return {
         "id": refund.id,
@@ -459,7 +438,12 @@ async def buyer_panel(
             if owner
             else None
         ),
-        "orders": [_order_json(o, tracking, focus.id if focus else None) for o in orders],
+        "orders": [
+            panel_order_json(
+                o, tracking.get(o.external_id), focus=focus is not None and o.id == focus.id
+            )
+            for o in orders
+        ],
         "refunds": [_refund_json(r, refund_orders) for r in refunds],
         "history": [
             {
