@@ -1,13 +1,33 @@
-"""The one JSON shape of a routable item (a chat, call or task), with its score breakdown
-when the caller passes the shop's routing context and ``now``."""
+"""One conversation as read: the JSON shape of a routable item (a chat, call or task, with
+its score breakdown when the caller passes the shop's routing context and ``now``) and of a
+message, who may open it, its header panel and its transcript page by page.
+
+Every read that takes a conversation id checks the caller may read it: agents their own,
+QC and supervisors the shop's (``conversations.read``); another shop's id answers like an
+unknown one.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, Final
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from csdesk.auth.access import AccessDeniedError, can_read_conversation
+from csdesk.auth.current import CurrentUser
+from csdesk.clock import SHOP_TZ
+from csdesk.errors import NotFoundError
 from csdesk.routing.facts import ShopContext
 from csdesk.routing.scoring import Score, ScoreReason, explain
-from csdesk.storage.models import Conversation
+from csdesk.storage.engine import SessionFactory
+from csdesk.storage.models import Conversation, Message, Shop, User
+
+DEFAULT_PAGE: Final = 30
+MAX_PAGE: Final = 100
 
 
 def iso(value: datetime | None) -> str | None:
@@ -62,4 +82,102 @@ def conversation_json(
     return data
 
 
-__all__ = ["conversation_json", "iso", "seconds_since", "stored_score"]
+def message_json(message: Message, author_name: str | None = None) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "sender": message.sender.value,
+        "author_id": message.author_id,
+        "author_name": author_name,
+        "text": message.text,
+        "sent_at": message.sent_at.isoformat(),
+    }
+
+
+async def readable_conversation(
+    session: AsyncSession, user: CurrentUser, conversation_id: int
+) -> Conversation:
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None or conversation.shop_id != user.shop_id:
+        raise NotFoundError(f"conversation {conversation_id}: not found")
+    if not can_read_conversation(user, conversation):
+        raise AccessDeniedError(user, f"conversations.read (conversation {conversation_id})")
+    return conversation
+
+
+async def check_readable(sessions: SessionFactory, user: CurrentUser, conversation_id: int) -> None:
+    """Raise unless ``user`` may open this conversation (for the HTML page)."""
+    async with sessions() as session:
+        await readable_conversation(session, user, conversation_id)
+
+
+async def shop_zone(session: AsyncSession, shop_id: str) -> ZoneInfo:
+    """The shop's zone for display (Asia/Shanghai when unset or unknown)."""
+    name = await session.scalar(select(Shop.timezone).where(Shop.id == shop_id))
+    try:
+        return ZoneInfo(name) if name else SHOP_TZ
+    except (ValueError, KeyError):
+        return SHOP_TZ
+
+
+async def display_names(session: AsyncSession, user_ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {uid for uid in user_ids if uid is not None}
+    if not wanted:
+        return {}
+    rows = await session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
+    return dict(rows.all())
+
+
+async def transcript(
+    sessions: SessionFactory,
+    user: CurrentUser,
+    conversation_id: int,
+    *,
+    before_id: int | None = None,
+    after_id: int | None = None,
+    limit: int = DEFAULT_PAGE,
+) -> dict[str, Any]:
+    """A page of messages, oldest first: the newest page, the one before ``before_id``, or
+    everything after ``after_id`` (catching up). ``has_more``: older messages remain."""
+    async with sessions() as session:
+        await readable_conversation(session, user, conversation_id)
+        query = select(Message, User.display_name).outerjoin(User, User.id == Message.author_id)
+        query = query.where(Message.conversation_id == conversation_id)
+        if after_id is not None:
+            rows = list(
+                await session.execute(
+                    query.where(Message.id > after_id).order_by(Message.id).limit(limit + 1)
+                )
+            )
+            items = rows[:limit]
+            has_more = False
+            has_newer = len(rows) > limit
+        else:
+            if before_id is not None:
+                query = query.where(Message.id < before_id)
+            rows = list(await session.execute(query.order_by(Message.id.desc()).limit(limit + 1)))
+            has_more = len(rows) > limit
+            items = list(reversed(rows[:limit]))
+            has_newer = False
+    return {
+        "conversation_id": conversation_id,
+        "items": [message_json(message, name) for message, name in items],
+        "has_more": has_more,
+        "has_newer": has_newer,
+    }
+
+
+__all__ = [
+    "DEFAULT_PAGE",
+    "MAX_PAGE",
+    "NotFoundError",
+    "check_readable",
+    "conversation_json",
+    "display_names",
+    "iso",
+    "message_json",
+    "readable_conversation",
+    "seconds_since",
+    "shop_zone",
+    "stored_score",
+    "transcript",
+]

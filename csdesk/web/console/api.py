@@ -15,14 +15,15 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from csdesk.actions import notes, pii, quick_replies, shifts, workbench
+from csdesk.actions import notes, pii, shifts, workbench
 from csdesk.actions.work_items import InputError, ItemNotFoundError
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
+from csdesk.errors import NotFoundError
 from csdesk.keys import SESSIONS_KEY
+from csdesk.reads import conversations, lists, panels, quick_replies
 from csdesk.storage.enums import AgentStatus, ServiceRole
-from csdesk.web.console import queries
 from csdesk.web.openapi import STR, obj, operation
 from csdesk.web.request import deps_of, error_response, json_body, query_int
 
@@ -48,7 +49,7 @@ def json_errors(handler: Handler) -> Handler:
             return await handler(request)
         except InputError as exc:
             return error_response(400, str(exc), exc.field)
-        except (queries.NotFoundError, pii.PiiNotFoundError, ItemNotFoundError) as exc:
+        except (NotFoundError, pii.PiiNotFoundError, ItemNotFoundError) as exc:
             return error_response(404, str(exc))
         except pii.PiiError as exc:
             field, _, _ = str(exc).partition(":")
@@ -72,7 +73,7 @@ def json_errors(handler: Handler) -> Handler:
 def _path_id(request: web.Request, name: str, what: str) -> int:
     raw = request.match_info[name]
     if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
-        raise queries.NotFoundError(f"{what} {raw}: not found")
+        raise NotFoundError(f"{what} {raw}: not found")
     return int(raw)
 
 
@@ -101,7 +102,7 @@ def _conversation_id(request: web.Request) -> int:
 async def get_workbench(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "console.view")
-    state = await queries.workbench_state(request.app[SESSIONS_KEY], user, utcnow())
+    state = await lists.workbench_state(request.app[SESSIONS_KEY], user, utcnow())
     return web.json_response(state)
 
 
@@ -146,7 +147,7 @@ async def set_settings(request: web.Request) -> web.Response:
     assigned = await workbench.set_auto_suspend(
         deps_of(request), user.shop_id, user.id, limit, utcnow()
     )
-    state = await queries.workbench_state(request.app[SESSIONS_KEY], user, utcnow())
+    state = await lists.workbench_state(request.app[SESSIONS_KEY], user, utcnow())
     mine = state["me"]
     return web.json_response(
         {
@@ -164,7 +165,7 @@ async def set_settings(request: web.Request) -> web.Response:
 async def get_roles(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "workbench.use")
-    return web.json_response(await queries.role_board(request.app[SESSIONS_KEY], user, utcnow()))
+    return web.json_response(await lists.role_board(request.app[SESSIONS_KEY], user, utcnow()))
 
 
 @routes.get("/api/v1/quick-replies")
@@ -172,7 +173,9 @@ async def get_roles(request: web.Request) -> web.Response:
 async def get_quick_replies(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "workbench.use")
-    return web.json_response(await queries.quick_reply_library(request.app[SESSIONS_KEY], user))
+    return web.json_response(
+        await quick_replies.quick_reply_library(request.app[SESSIONS_KEY], user)
+    )
 
 
 # -- one conversation ---------------------------------------------------------------------------
@@ -184,7 +187,7 @@ async def get_conversation(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "conversations.read")
     conversation_id = _conversation_id(request)
-    detail = await queries.conversation_detail(
+    detail = await panels.conversation_detail(
         request.app[SESSIONS_KEY], user, conversation_id, utcnow()
     )
     return web.json_response(detail)
@@ -200,8 +203,11 @@ async def get_messages(request: web.Request) -> web.Response:
     after_id = query_int(request, "after_id", low=0, high=2**63 - 1)
     if before_id is not None and after_id is not None:
         raise InputError("after_id", "give before_id or after_id, not both")
-    limit = query_int(request, "limit", low=1, high=queries.MAX_PAGE) or queries.DEFAULT_PAGE
-    page = await queries.transcript(
+    limit = (
+        query_int(request, "limit", low=1, high=conversations.MAX_PAGE)
+        or conversations.DEFAULT_PAGE
+    )
+    page = await conversations.transcript(
         request.app[SESSIONS_KEY],
         user,
         conversation_id,
@@ -218,7 +224,7 @@ async def get_buyer_panel(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "conversations.read")
     conversation_id = _conversation_id(request)
-    panel = await queries.buyer_panel(request.app[SESSIONS_KEY], user, conversation_id, utcnow())
+    panel = await panels.buyer_panel(request.app[SESSIONS_KEY], user, conversation_id, utcnow())
     return web.json_response(panel)
 
 
