@@ -208,13 +208,6 @@ async def publish_queue_depths(
         )
 
 
-def seconds_until(deadline: datetime | None, now: datetime) -> int | None:
-    """Whole seconds left (negative once passed): the countdown consoles show."""
-    if deadline is None:
-        return None
-    return int((deadline - now).total_seconds() // 1)
-
-
 __all__ = [
     "OPEN",
     "InputError",
@@ -231,5 +224,4 @@ __all__ = [
     "publish_updated",
     "recipients",
     "required_text",
-    "seconds_until",
 ]

@@ -9,7 +9,7 @@ unknown one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -17,14 +17,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csdesk.auth.access import AccessDeniedError, can_read_conversation
+from csdesk.auth.access import AccessDeniedError, can_read_conversation, only_own, require
 from csdesk.auth.current import CurrentUser
 from csdesk.clock import SHOP_TZ
-from csdesk.errors import NotFoundError
+from csdesk.errors import ConflictError, NotFoundError
 from csdesk.routing.facts import ShopContext
 from csdesk.routing.scoring import Score, ScoreReason, explain
 from csdesk.storage.engine import SessionFactory
-from csdesk.storage.models import Conversation, Message, Shop, User
+from csdesk.storage.models import Buyer, Conversation, Message, Shop, User
 
 DEFAULT_PAGE: Final = 30
 MAX_PAGE: Final = 100
@@ -104,6 +104,37 @@ async def readable_conversation(
     return conversation
 
 
+async def readable_item(
+    session: AsyncSession,
+    actor: CurrentUser,
+    conversation_id: int,
+    access: str,
+    kinds: Sequence[str] | None,
+) -> Conversation:
+    """A role workbench's item as ``actor`` may open it under ``access`` (closed ones too):
+    the checks and answers of ``actions.work_items.load_item``, without its row lock.
+
+    Agents (own-only roles) see only items assigned to them: an item nobody holds is a
+    state problem (409), one another agent holds is not theirs (403). ``kinds`` None
+    accepts any kind.
+    """
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None or conversation.shop_id != actor.shop_id:
+        raise NotFoundError(f"conversation {conversation_id}: not found")
+    if only_own(actor, access) and conversation.assigned_agent_id is None:
+        raise ConflictError(
+            f"conversation {conversation_id}: not assigned to you (it is "
+            f"{conversation.status.value})"
+        )
+    require(actor, access, conversation)
+    if kinds is not None and conversation.kind not in kinds:
+        raise ConflictError(
+            f"conversation {conversation_id}: is a {conversation.kind} item, "
+            f"not {' / '.join(kinds)}"
+        )
+    return conversation
+
+
 async def check_readable(sessions: SessionFactory, user: CurrentUser, conversation_id: int) -> None:
     """Raise unless ``user`` may open this conversation (for the HTML page)."""
     async with sessions() as session:
@@ -117,6 +148,27 @@ async def shop_zone(session: AsyncSession, shop_id: str) -> ZoneInfo:
         return ZoneInfo(name) if name else SHOP_TZ
     except (ValueError, KeyError):
         return SHOP_TZ
+
+
+async def shop_zone_name(sessions: SessionFactory, shop_id: str) -> str:
+    """The zone name the shop's clocks show on a page (``shop_zone``)."""
+    async with sessions() as session:
+        return (await shop_zone(session, shop_id)).key
+
+
+async def item_extras(sessions: SessionFactory, conversation_id: int) -> dict[str, Any]:
+    """What an item's JSON view leaves out but its page shows: the buyer's nick, the tags."""
+    async with sessions() as session:
+        conversation = await session.get(Conversation, conversation_id)
+        buyer = (
+            await session.get(Buyer, conversation.buyer_id)
+            if conversation is not None and conversation.buyer_id is not None
+            else None
+        )
+    return {
+        "buyer_nick": buyer.nick if buyer is not None else None,
+        "tags": list(conversation.tags or []) if conversation is not None else [],
+    }
 
 
 async def display_names(session: AsyncSession, user_ids: Iterable[int | None]) -> dict[int, str]:
@@ -174,10 +226,13 @@ __all__ = [
     "conversation_json",
     "display_names",
     "iso",
+    "item_extras",
     "message_json",
     "readable_conversation",
+    "readable_item",
     "seconds_since",
     "shop_zone",
+    "shop_zone_name",
     "stored_score",
     "transcript",
 ]

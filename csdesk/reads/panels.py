@@ -58,7 +58,7 @@ async def conversation_detail(
     }
 
 
-def refund_json(refund: Refund, order_refs: dict[int, str]) -> dict[str, Any]:
+def panel_refund_json(refund: Refund, order_refs: dict[int, str]) -> dict[str, Any]:
     return {
         "id": refund.id,
         "external_id": refund.external_id,
@@ -153,7 +153,7 @@ async def buyer_panel(
             )
             for o in orders
         ],
-        "refunds": [refund_json(r, refund_orders) for r in refunds],
+        "refunds": [panel_refund_json(r, refund_orders) for r in refunds],
         "history": [
             {
                 "id": c.id,
@@ -172,4 +172,4 @@ async def buyer_panel(
     }
 
 
-__all__ = ["PANEL_ROWS", "buyer_panel", "conversation_detail", "refund_json"]
+__all__ = ["PANEL_ROWS", "buyer_panel", "conversation_detail", "panel_refund_json"]

@@ -22,8 +22,8 @@ from csdesk.storage.models import AgentProfile, RosterShift, User
 READ_ACCESS: Final = "roster.read"
 
 
-async def shop_timezone(sessions: SessionFactory, shop_id: str) -> ZoneInfo:
-    """The shop's zone: the roster's days and every clock on the console are shop time."""
+async def routing_zone(sessions: SessionFactory, shop_id: str) -> ZoneInfo:
+    """The zone of the shop's routing rules: the roster's days are shop days in it."""
     async with sessions() as session:
         ctx = await loaded.load_shop_context(session, shop_id)
     return ctx.routing.tz
@@ -142,7 +142,7 @@ __all__ = [
     "on_shift_duties",
     "roster_roles",
     "roster_week",
+    "routing_zone",
     "shift_json",
     "shop_agents",
-    "shop_timezone",
 ]

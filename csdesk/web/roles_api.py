@@ -23,7 +23,9 @@ from csdesk.actions.workbench import WorkError
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
+from csdesk.errors import CsdeskError
 from csdesk.keys import SESSIONS_KEY
+from csdesk.reads import order_checks, refund_items
 from csdesk.storage.enums import OrderStatus, UserRole
 from csdesk.web.openapi import STR, obj, operation, query
 from csdesk.web.request import deps_of, error_response, json_body, query_int
@@ -45,6 +47,8 @@ def api_errors(handler: Handler) -> Handler:
     async def wrapped(request: web.Request) -> web.Response:
         try:
             return await handler(request)
+        except CsdeskError as exc:  # what reads raise (csdesk.errors)
+            return error_response(exc.status, exc.message, exc.field)
         except InputError as exc:
             return error_response(400, str(exc), exc.field)
         except ItemNotFoundError as exc:
@@ -113,8 +117,8 @@ def ok(data: object, status: int = 200) -> web.Response:
 @api_errors
 async def get_order_check(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, order_review.ACCESS)
-    view = await order_review.order_check_view(request.app[SESSIONS_KEY], user, path_id(request))
+    require(user, order_checks.ACCESS)
+    view = await order_checks.order_check_view(request.app[SESSIONS_KEY], user, path_id(request))
     return ok(view)
 
 
@@ -122,7 +126,7 @@ async def get_order_check(request: web.Request) -> web.Response:
 @api_errors
 async def post_order_approve(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, order_review.ACCESS)
+    require(user, order_checks.ACCESS)
     data = await json_body(request, empty={})
     result = await order_review.approve(
         deps_of(request), user, path_id(request), utcnow(), note_text=text(data, "note")
@@ -134,7 +138,7 @@ async def post_order_approve(request: web.Request) -> web.Response:
 @api_errors
 async def post_order_hold(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, order_review.ACCESS)
+    require(user, order_checks.ACCESS)
     data = await json_body(request, empty={})
     result = await order_review.hold(
         deps_of(request), user, path_id(request), text(data, "reason"), utcnow()
@@ -146,7 +150,7 @@ async def post_order_hold(request: web.Request) -> web.Response:
 @api_errors
 async def post_order_address(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, order_review.ACCESS)
+    require(user, order_checks.ACCESS)
     data = await json_body(request, empty={})
     result = await order_review.correct_address(
         deps_of(request), user, path_id(request), text(data, "address"), utcnow()
@@ -158,7 +162,7 @@ async def post_order_address(request: web.Request) -> web.Response:
 @api_errors
 async def post_order_gifts(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, order_review.ACCESS)
+    require(user, order_checks.ACCESS)
     gifts = (await json_body(request, empty={})).get("gifts")
     if not isinstance(gifts, list) or not all(isinstance(g, str) for g in gifts):
         raise InputError("gifts", "must be a list of strings (an empty list removes all)")
@@ -170,7 +174,7 @@ async def post_order_gifts(request: web.Request) -> web.Response:
 @api_errors
 async def post_order_invoice(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, order_review.ACCESS)
+    require(user, order_checks.ACCESS)
     data = await json_body(request, empty={})
     result = await order_review.confirm_invoice(
         deps_of(request), user, path_id(request), text(data, "invoice_title"), utcnow()
@@ -226,8 +230,8 @@ async def get_chase_kpi(request: web.Request) -> web.Response:
 @api_errors
 async def get_refund_item(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, refund_work.REVIEW_ACCESS)
-    view = await refund_work.refund_item_view(
+    require(user, refund_items.REVIEW_ACCESS)
+    view = await refund_items.refund_item_view(
         request.app[SESSIONS_KEY], user, path_id(request), utcnow()
     )
     return ok(view)
@@ -237,7 +241,7 @@ async def get_refund_item(request: web.Request) -> web.Response:
 @api_errors
 async def post_refund_approve(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, refund_work.REVIEW_ACCESS)
+    require(user, refund_items.REVIEW_ACCESS)
     data = await json_body(request, empty={})
     result = await refund_work.approve(
         deps_of(request), user, path_id(request), utcnow(), note_text=text(data, "note")
@@ -249,7 +253,7 @@ async def post_refund_approve(request: web.Request) -> web.Response:
 @api_errors
 async def post_refund_reject(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, refund_work.REVIEW_ACCESS)
+    require(user, refund_items.REVIEW_ACCESS)
     data = await json_body(request, empty={})
     result = await refund_work.reject(
         deps_of(request), user, path_id(request), text(data, "reason"), utcnow()

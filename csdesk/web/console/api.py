@@ -20,7 +20,7 @@ from csdesk.actions.work_items import InputError, ItemNotFoundError
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
-from csdesk.errors import NotFoundError
+from csdesk.errors import CsdeskError, NotFoundError
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import conversations, lists, panels, quick_replies
 from csdesk.storage.enums import AgentStatus, ServiceRole
@@ -47,9 +47,11 @@ def json_errors(handler: Handler) -> Handler:
     async def wrapped(request: web.Request) -> web.Response:
         try:
             return await handler(request)
+        except CsdeskError as exc:  # what reads raise (csdesk.errors)
+            return error_response(exc.status, exc.message, exc.field)
         except InputError as exc:
             return error_response(400, str(exc), exc.field)
-        except (NotFoundError, pii.PiiNotFoundError, ItemNotFoundError) as exc:
+        except (pii.PiiNotFoundError, ItemNotFoundError) as exc:
             return error_response(404, str(exc))
         except pii.PiiError as exc:
             field, _, _ = str(exc).partition(":")

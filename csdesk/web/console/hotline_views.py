@@ -15,8 +15,9 @@ from csdesk.auth.access import can, require
 from csdesk.auth.current import CurrentUser, current_user
 from csdesk.clock import utcnow
 from csdesk.keys import SESSIONS_KEY
+from csdesk.reads.conversations import shop_zone_name
 from csdesk.storage.enums import OrderStatus
-from csdesk.web.console.pages import item_page, render_console_page, shop_timezone
+from csdesk.web.console.pages import item_page, render_console_page
 from csdesk.web.roles_api import path_id
 
 routes = web.RouteTableDef()
@@ -28,8 +29,7 @@ INBOUND_DISPOSITIONS: Final = ("answered", "follow_up", "refund_handled", "sold"
 
 
 async def _timezone(request: web.Request, shop_id: str) -> str:
-    async with request.app[SESSIONS_KEY]() as session:
-        return await shop_timezone(session, shop_id)
+    return await shop_zone_name(request.app[SESSIONS_KEY], shop_id)
 
 
 def _page(request: web.Request, user: CurrentUser, template: str, **boot: Any) -> web.Response:

@@ -11,20 +11,17 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions.work_items import ItemNotFoundError
 from csdesk.actions.workbench import WorkError
 from csdesk.auth.current import CurrentUser, csrf_token_for
 from csdesk.auth.middleware import error_response
+from csdesk.errors import CsdeskError
 from csdesk.i18n import LOCALES, i18n_context, translate
-from csdesk.storage.models import Buyer, Conversation, Shop
 from csdesk.web.auth_views import render
 from csdesk.web.console import labels
 
 WORKBENCH_PATH: Final = "/console/workbench"
-SHOP_TZ_NAME: Final = "Asia/Shanghai"
-"""The zone of a shop that has none set."""
 CONTENT_SECURITY_POLICY: Final = "; ".join(
     (
         "default-src 'self'",
@@ -91,29 +88,11 @@ def item_page(handler: PageHandler) -> PageHandler:
     async def wrapped(request: web.Request) -> web.Response:
         try:
             return await handler(request)
+        except CsdeskError as exc:  # what reads raise (csdesk.errors)
+            return error_response(request, exc.status, exc.message)
         except ItemNotFoundError as exc:
             return error_response(request, 404, str(exc))
         except WorkError as exc:
             return error_response(request, 409, str(exc))
 
     return wrapped
-
-
-async def shop_timezone(session: AsyncSession, shop_id: str) -> str:
-    """The zone the shop's clocks show (its ``timezone`` column, else Shanghai)."""
-    shop = await session.get(Shop, shop_id)
-    return shop.timezone if shop is not None and shop.timezone else SHOP_TZ_NAME
-
-
-async def item_extras(session: AsyncSession, conversation_id: int) -> dict[str, Any]:
-    """What an item's JSON view leaves out but its page shows: the buyer's nick, the tags."""
-    conversation = await session.get(Conversation, conversation_id)
-    buyer = (
-        await session.get(Buyer, conversation.buyer_id)
-        if conversation is not None and conversation.buyer_id is not None
-        else None
-    )
-    return {
-        "buyer_nick": buyer.nick if buyer is not None else None,
-        "tags": list(conversation.tags or []) if conversation is not None else [],
-    }

@@ -18,7 +18,7 @@ from csdesk.auth.current import CurrentUser, current_user
 from csdesk.clock import utcnow
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import board as board_read
-from csdesk.reads.roster import shop_agents, shop_timezone
+from csdesk.reads.roster import routing_zone, shop_agents
 from csdesk.storage.enums import ServiceRole
 from csdesk.web.console import labels
 from csdesk.web.console.pages import render_console_page
@@ -81,7 +81,7 @@ async def board_page(request: web.Request) -> web.Response:
     board = await board_read.board(request.app[SESSIONS_KEY], user, now, silent_s=DEFAULT_SILENT_S)
     boot = {
         "server_now": now.isoformat(),
-        "timezone": (await shop_timezone(request.app[SESSIONS_KEY], user.shop_id)).key,
+        "timezone": (await routing_zone(request.app[SESSIONS_KEY], user.shop_id)).key,
         "live_path": LIVE_PATH,
         "poll_ms": POLL_MS,
         "refresh_ms": BOARD_REFRESH_MS,
@@ -108,7 +108,7 @@ async def roster_page(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, roster.ROSTER_EDIT)
     now = utcnow()
-    zone = await shop_timezone(request.app[SESSIONS_KEY], user.shop_id)
+    zone = await routing_zone(request.app[SESSIONS_KEY], user.shop_id)
     boot = {
         "server_now": now.isoformat(),
         "timezone": zone.key,
@@ -148,7 +148,7 @@ async def guided_page(request: web.Request) -> web.Response:
     require(user, guided.GUIDED_ACCESS)
     boot = {
         "server_now": utcnow().isoformat(),
-        "timezone": (await shop_timezone(request.app[SESSIONS_KEY], user.shop_id)).key,
+        "timezone": (await routing_zone(request.app[SESSIONS_KEY], user.shop_id)).key,
         "live_path": LIVE_PATH,
         "poll_ms": POLL_MS,
     }
