@@ -10,9 +10,8 @@ from typing import Any, Final
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csdesk.actions.chasing import CHASE_CLAIM
 from csdesk.actions.outbox import Deps, Outbox, transaction
-from csdesk.actions.routing import CHASE_KINDS, assign, item_facts, requeue, reserved_for
+from csdesk.actions.routing import assign, item_facts, requeue, reserved_for
 from csdesk.actions.work_items import ItemConflictError, load_item, required_text
 from csdesk.auth import audit
 from csdesk.auth.access import require
@@ -25,6 +24,7 @@ from csdesk.routing import facts as loaded
 from csdesk.routing.assignment import may_take
 from csdesk.routing.queues.base import WorkQueue
 from csdesk.storage.enums import AgentStatus, Channel, ConversationStatus
+from csdesk.storage.kinds import CHASE_CLAIM, CHASE_KINDS
 from csdesk.storage.models import AgentProfile, AuditLog, BuyerClaim, Conversation
 
 GUIDED_ACCESS: Final = "guided.use"

@@ -13,9 +13,8 @@ from typing import Any, Final
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csdesk.actions.chasing import CHASE_CLAIM
 from csdesk.actions.outbox import Deps, Outbox, transaction
-from csdesk.actions.routing import CHASE_KINDS, assign, place, requeue, tell_buyer_of_transfer
+from csdesk.actions.routing import assign, place, requeue, tell_buyer_of_transfer
 from csdesk.actions.work_items import (
     InputError,
     ItemConflictError,
@@ -36,6 +35,7 @@ from csdesk.bus.base import BusEvent
 from csdesk.reads.conversations import conversation_json
 from csdesk.routing import facts as loaded
 from csdesk.storage.enums import AgentStatus, ConversationStatus, ServiceRole
+from csdesk.storage.kinds import CHASE_CLAIM, CHASE_KINDS
 from csdesk.storage.models import AgentProfile, BuyerClaim, Conversation
 
 ASSIGN_ACCESS: Final = "supervisor.assign"

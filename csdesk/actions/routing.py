@@ -25,10 +25,8 @@ from csdesk.routing.facts import ShopContext, agent_facts, duty_holders, protect
 from csdesk.routing.queues.base import WorkQueue
 from csdesk.routing.scoring import deadline_points, sort_key
 from csdesk.storage.enums import Channel, ConversationStatus, MessageSender, ServiceRole
+from csdesk.storage.kinds import BUYER_FACING_KINDS, CHASE_KINDS
 from csdesk.storage.models import Conversation, Message
-
-CHASE_KINDS = ("payment_chase", "phone_chase")
-BUYER_FACING_KINDS = ("chat", "call")
 
 
 async def reserved_for(

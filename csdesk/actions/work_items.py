@@ -25,10 +25,10 @@ from csdesk.bus.base import BusEvent
 from csdesk.reads.conversations import conversation_json
 from csdesk.reads.queues import queue_depths
 from csdesk.storage.enums import ConversationStatus, MessageSender
+from csdesk.storage.kinds import OPEN
 from csdesk.storage.models import Conversation, Message
 
 MAX_REASON_CHARS: Final = 200
-OPEN: Final = (ConversationStatus.SCHEDULED, ConversationStatus.QUEUED, ConversationStatus.ASSIGNED)
 
 
 class ItemNotFoundError(LookupError):

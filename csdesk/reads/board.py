@@ -27,6 +27,7 @@ from csdesk.reads.roster import on_shift_duties
 from csdesk.routing import facts as loaded
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import ConversationStatus, EventStatus, MessageSender, ServiceRole
+from csdesk.storage.kinds import BUYER_FACING_KINDS, OPEN
 from csdesk.storage.models import AuditLog, Buyer, Conversation, Message, User
 
 BOARD_ACCESS: Final = "supervisor.board"
@@ -35,12 +36,6 @@ SKIP_AUDIT: Final = "guided.skip"
 """The audit action of a guided-mode skip (written by ``actions.guided``)."""
 SKIP_MEMORY: Final = timedelta(hours=24)
 """Skips the board shows, and guided "next" does not offer an agent again, for this long."""
-_BUYER_FACING: Final = ("chat", "call")
-_LIVE: Final = (
-    ConversationStatus.SCHEDULED,
-    ConversationStatus.QUEUED,
-    ConversationStatus.ASSIGNED,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +229,7 @@ async def board(
         counts: dict[tuple[str, ConversationStatus], int] = {}
         for role, status, count in await session.execute(
             select(Conversation.role, Conversation.status, func.count())
-            .where(Conversation.shop_id == shop_id, Conversation.status.in_(_LIVE))
+            .where(Conversation.shop_id == shop_id, Conversation.status.in_(OPEN))
             .group_by(Conversation.role, Conversation.status)
         ):
             counts[(role, status)] = int(count)
@@ -349,7 +344,7 @@ async def _unanswered(
         .where(
             Conversation.shop_id == shop_id,
             Conversation.status.in_((ConversationStatus.QUEUED, ConversationStatus.ASSIGNED)),
-            Conversation.kind.in_(_BUYER_FACING),
+            Conversation.kind.in_(BUYER_FACING_KINDS),
             Conversation.last_buyer_message_at <= waiting_since,
             (last_reply.c.at.is_(None)) | (last_reply.c.at < Conversation.last_buyer_message_at),
         )

@@ -25,7 +25,7 @@ from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.errors import CsdeskError
 from csdesk.keys import SESSIONS_KEY
-from csdesk.reads import order_checks, refund_items
+from csdesk.reads import chases, hotline, order_checks, refund_items
 from csdesk.storage.enums import OrderStatus, UserRole
 from csdesk.web.openapi import STR, obj, operation, query
 from csdesk.web.request import deps_of, error_response, json_body, query_int
@@ -189,22 +189,22 @@ async def post_order_invoice(request: web.Request) -> web.Response:
 @api_errors
 async def get_my_chases(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, chase_work.ACCESS)
+    require(user, chases.ACCESS)
     agent_id = user.id
     if "agent_id" in request.query:
         # Supervisors look at one chaser's list; an agent's list is always their own.
         if user.role is UserRole.AGENT:
             raise InputError("agent_id", "agents see their own list only")
         agent_id = query_int(request, "agent_id", low=1, high=2**63 - 1, default=user.id)
-    chases = await chase_work.my_chases(request.app[SESSIONS_KEY], user.shop_id, agent_id, utcnow())
-    return ok({"agent_id": agent_id, "chases": chases})
+    rows = await chases.my_chases(request.app[SESSIONS_KEY], user.shop_id, agent_id, utcnow())
+    return ok({"agent_id": agent_id, "chases": rows})
 
 
 @routes.post("/api/v1/chases/{conversation_id}/outcome")
 @api_errors
 async def post_chase_outcome(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, chase_work.ACCESS)
+    require(user, chases.ACCESS)
     data = await json_body(request, empty={})
     result = await chase_work.record_outcome(
         deps_of(request), user, path_id(request), text(data, "outcome", required=True), utcnow()
@@ -216,10 +216,10 @@ async def post_chase_outcome(request: web.Request) -> web.Response:
 @api_errors
 async def get_chase_kpi(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, chase_work.KPI_ACCESS)
+    require(user, chases.KPI_ACCESS)
     days = query_int(request, "days", low=1, high=366, default=30)
     since = utcnow() - timedelta(days=days)
-    kpi = await chase_work.recovered_by_chaser(request.app[SESSIONS_KEY], user, since)
+    kpi = await chases.recovered_by_chaser(request.app[SESSIONS_KEY], user, since)
     return ok({"days": days, **kpi})
 
 
@@ -314,14 +314,14 @@ async def get_caller(request: web.Request) -> web.Response:
 @api_errors
 async def get_outbound(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, hotline_work.WORK_ACCESS)
-    kinds: tuple[str, ...] = hotline_work.OUTBOUND_KINDS
+    require(user, hotline.WORK_ACCESS)
+    kinds: tuple[str, ...] = hotline.OUTBOUND_KINDS
     kind = request.query.get("kind")
     if kind is not None:
         if kind not in kinds:
             raise InputError("kind", f"must be one of {', '.join(kinds)}")
         kinds = (kind,)
-    lists = await hotline_work.outbound_lists(
+    lists = await hotline.outbound_lists(
         request.app[SESSIONS_KEY],
         user,
         utcnow(),
@@ -335,7 +335,7 @@ async def get_outbound(request: web.Request) -> web.Response:
 @api_errors
 async def post_call_outcome(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, hotline_work.WORK_ACCESS)
+    require(user, hotline.WORK_ACCESS)
     data = await json_body(request, empty={})
     result = await hotline_work.record_call_outcome(
         deps_of(request),
@@ -380,7 +380,7 @@ def _campaign_filter(raw: object) -> hotline_work.CampaignFilter:
 @api_errors
 async def post_campaign(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, hotline_work.CAMPAIGN_ACCESS)
+    require(user, hotline.CAMPAIGN_ACCESS)
     data = await json_body(request, empty={})
     spec = _campaign_filter(data.get("filter"))
     dry_run = data.get("dry_run", False)
@@ -402,16 +402,16 @@ async def post_campaign(request: web.Request) -> web.Response:
 @api_errors
 async def get_campaigns(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, hotline_work.CAMPAIGN_ACCESS)
-    return ok({"campaigns": await hotline_work.campaigns(request.app[SESSIONS_KEY], user)})
+    require(user, hotline.CAMPAIGN_ACCESS)
+    return ok({"campaigns": await hotline.campaigns(request.app[SESSIONS_KEY], user)})
 
 
 @routes.get("/api/v1/hotline/campaigns/{name}")
 @api_errors
 async def get_campaign(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, hotline_work.CAMPAIGN_ACCESS)
-    progress = await hotline_work.campaign_progress(
+    require(user, hotline.CAMPAIGN_ACCESS)
+    progress = await hotline.campaign_progress(
         request.app[SESSIONS_KEY], user, request.match_info["name"]
     )
     return ok(progress)
@@ -573,7 +573,7 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "Open outbound calls by kind (agents: theirs and unassigned)",
             errors=("400", "401", "403"),
             params=[
-                query("kind", {"enum": list(hotline_work.OUTBOUND_KINDS)}),
+                query("kind", {"enum": list(hotline.OUTBOUND_KINDS)}),
                 query("campaign", STR),
             ],
         )
