@@ -10,6 +10,9 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 
+from csdesk.clock import SHOP_TZ
+from csdesk.i18n import LOCALE_DIR, LOCALES, load_catalogs, read_catalog
+from csdesk.reads.masking import mask_address, mask_name, mask_phone
 from csdesk.reads.quick_replies import (
     VARIABLES,
     expected_shipping,
@@ -19,9 +22,6 @@ from csdesk.reads.quick_replies import (
     unresolved,
 )
 from csdesk.reads.quick_reply_library import LIBRARY
-from csdesk.clock import SHOP_TZ
-from csdesk.i18n import LOCALE_DIR, LOCALES, load_catalogs, read_catalog
-from csdesk.reads.masking import mask_address, mask_name, mask_phone
 from csdesk.storage.enums import OrderStatus, ServiceRole
 from csdesk.storage.models import Order
 from csdesk.web.console.labels import TABLES
