@@ -13,6 +13,7 @@ from csdesk.actions.work_items import InputError
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.keys import SESSIONS_KEY
+from csdesk.reads import shop_config as shop_config_read
 from csdesk.web.openapi import STR, obj
 from csdesk.web.request import json_body
 from csdesk.web.roles_api import WRITE, api_errors, ok, op, text
@@ -26,7 +27,7 @@ PREVIEW_PATH = "/api/v1/shop/config/preview"
 @api_errors
 async def get_config(request: web.Request) -> web.Response:
     user = current_user(request)
-    return ok(await shop_config.read_shop_config(request.app[SESSIONS_KEY], user))
+    return ok(await shop_config_read.read_shop_config(request.app[SESSIONS_KEY], user))
 
 
 def _config(data: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from csdesk.auth.current import CurrentUser, current_user
 from csdesk.clock import utcnow
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import board as board_read
+from csdesk.reads import shop_config as shop_config_read
 from csdesk.reads.roster import routing_zone, shop_agents
 from csdesk.storage.enums import ServiceRole
 from csdesk.web.console import labels
@@ -46,7 +47,7 @@ def _nav(user: CurrentUser) -> dict[str, bool]:
         "board": can(user, board_read.BOARD_ACCESS),
         "roster": can(user, roster.ROSTER_EDIT),
         "guided": can(user, guided.GUIDED_ACCESS),
-        "shop_config": can(user, shop_config.READ_ACCESS),
+        "shop_config": can(user, shop_config_read.READ_ACCESS),
     }
 
 
@@ -129,13 +130,13 @@ async def shop_config_page(request: web.Request) -> web.Response:
     ``/api/v1/shop/config`` reads and replaces, with form fields for the common settings and
     the triage phrases: supervisors read it, owners and admins edit."""
     user = current_user(request)
-    current = await shop_config.read_shop_config(request.app[SESSIONS_KEY], user)
+    current = await shop_config_read.read_shop_config(request.app[SESSIONS_KEY], user)
     boot = {
         **current,
         "can_edit": can(user, shop_config.EDIT_ACCESS),
         "api": SHOP_CONFIG_API,
         "preview_api": SHOP_CONFIG_PREVIEW_API,
-        "form": shop_config.form_defaults(),
+        "form": shop_config_read.form_defaults(),
     }
     return _page(request, "console/shop_config.html", boot, current="shop_config")
 
