@@ -7,7 +7,8 @@ be lost after it. Actions append here; the caller runs :meth:`flush` after commi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -16,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from csdesk.bus.base import BusEvent, EventBus
 from csdesk.routing.queues.base import WorkQueue
 from csdesk.storage.engine import SessionFactory
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,10 +36,16 @@ class QueueRemove:
     item_id: int
 
 
+AfterCommit = Callable[["Deps"], Awaitable[object]]
+"""Work for a transaction of its own once this one has committed (e.g. offering queued
+items to an agent whose row another process held): given the caller's dependencies."""
+
+
 @dataclass
 class Outbox:
     events: list[BusEvent] = field(default_factory=list)
     queue_ops: list[QueuePush | QueueRemove] = field(default_factory=list)
+    follow_ups: dict[Hashable, AfterCommit] = field(default_factory=dict)
 
     def publish(self, event: BusEvent) -> None:
         self.events.append(event)
@@ -47,11 +56,21 @@ class Outbox:
     def remove(self, shop_id: str, role: str, item_id: int) -> None:
         self.queue_ops.append(QueueRemove(shop_id, role, item_id))
 
+    def after_commit(self, key: Hashable, follow_up: AfterCommit) -> None:
+        """Run ``follow_up`` after the flush, once per ``key`` however often it is asked."""
+        self.follow_ups.setdefault(key, follow_up)
+
     def extend(self, other: Outbox) -> None:
         self.events.extend(other.events)
         self.queue_ops.extend(other.queue_ops)
+        for key, follow_up in other.follow_ups.items():
+            self.after_commit(key, follow_up)
 
-    async def flush(self, bus: EventBus, queue: WorkQueue | None) -> None:
+    async def flush(
+        self, bus: EventBus, queue: WorkQueue | None, sessions: SessionFactory | None = None
+    ) -> None:
+        """Queue-index updates, then bus events, then (given ``sessions`` and ``queue``) the
+        follow-up transactions; without those the periodic sweeps do the follow-ups' work."""
         # The queue first: a console reacting to the event then finds the index current.
         if queue is not None:
             for op in self.queue_ops:
@@ -63,6 +82,16 @@ class Outbox:
             await bus.publish(self.events)
         self.events.clear()
         self.queue_ops.clear()
+        follow_ups, self.follow_ups = self.follow_ups, {}
+        if sessions is None or queue is None:
+            return
+        deps = Deps(sessions, bus, queue)
+        for key, follow_up in follow_ups.items():
+            try:
+                await follow_up(deps)
+            except Exception:
+                # What committed stands; the sweep that watches for idle agents catches up.
+                log.exception("follow-up %r after commit failed", key)
 
 
 @dataclass(frozen=True)
@@ -80,4 +109,4 @@ async def transaction(deps: Deps) -> AsyncIterator[tuple[AsyncSession, Outbox]]:
     outbox = Outbox()
     async with deps.sessions.begin() as session:
         yield session, outbox
-    await outbox.flush(deps.bus, deps.queue)
+    await outbox.flush(deps.bus, deps.queue, deps.sessions)

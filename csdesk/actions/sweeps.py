@@ -5,6 +5,8 @@
 - items assigned but unanswered too long go to someone else;
 - agents suspended automatically (自动挂起) whose chats were closed elsewhere come back;
 - the queue index is brought back in line with the database (it is only an index);
+- a lost queue index (a Redis flush) is restored at once, and idle agents next to a queue
+  are offered its work;
 - events a crashed process accepted but never processed get processed.
 
 Each function returns how many items it changed (the job's count).
@@ -12,6 +14,7 @@ Each function returns how many items it changed (the job's count).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -19,14 +22,29 @@ from sqlalchemy import select
 
 from csdesk.actions import auto_suspend
 from csdesk.actions.outbox import Deps, transaction
-from csdesk.actions.routing import current_points, fill_agent, place, requeue
+from csdesk.actions.routing import (
+    current_points,
+    fill_agent,
+    offer_queued_work,
+    place,
+    queued_entries,
+    requeue,
+)
 from csdesk.ingest.processor import process_events
 from csdesk.roles import payment_chasing
 from csdesk.routing import facts as loaded
 from csdesk.routing.message_runs import HOOKS as MESSAGE_RUN_HOOKS
 from csdesk.routing.scoring import sort_key
-from csdesk.storage.enums import AgentStatus, ConversationStatus, EventStatus, OrderStatus
+from csdesk.storage.enums import (
+    AgentStatus,
+    Channel,
+    ConversationStatus,
+    EventStatus,
+    OrderStatus,
+)
 from csdesk.storage.models import AgentProfile, Conversation, Order, PlatformEvent, Shop
+
+log = logging.getLogger(__name__)
 
 CHASE_KINDS = ("payment_chase", "phone_chase")
 PENDING_EVENT_GRACE = timedelta(seconds=10)
@@ -185,6 +203,48 @@ async def reconcile_queue_index(deps: Deps, now: datetime, *, rebuild: bool = Fa
     return count
 
 
+async def watch_queue_index(deps: Deps, now: datetime) -> int:
+    """Every few seconds: restore a shop's lost queue index at once (see
+    ``routing.restore_lost_index``), then offer queued work to each online agent with room
+    in a role that has queued items. That second part is a net: nothing should leave an
+    agent idle next to a queue, and this makes sure nothing does for long. Returns the
+    items assigned."""
+    taken = 0
+    for shop_id in await _shop_ids(deps):
+        async with deps.sessions() as session:
+            if not await deps.queue.built(shop_id):
+                entries = await queued_entries(session, shop_id)
+                await deps.queue.restore(shop_id, entries)
+                log.warning(
+                    "queue index of shop %s was not built (lost, or a new shop): restored %d"
+                    " queued items",
+                    shop_id,
+                    len(entries),
+                )
+            waiting_roles = set(
+                await session.scalars(
+                    select(Conversation.role)
+                    .where(
+                        Conversation.shop_id == shop_id,
+                        Conversation.status == ConversationStatus.QUEUED,
+                    )
+                    .distinct()
+                )
+            )
+            if not waiting_roles:
+                continue
+            idle = [
+                agent.user_id
+                for agent in await loaded.agent_facts(session, shop_id)
+                if agent.roles & waiting_roles
+                and any(agent.load(channel) < agent.capacity(channel) for channel in Channel)
+            ]
+        if idle:
+            offered = await offer_queued_work(deps, shop_id, now, agent_ids=idle)
+            taken += sum(len(items) for items in offered.values())
+    return taken
+
+
 RETRY_BATCH = 32
 """Events per transaction when the sweep applies them itself: a long transaction would hold
 SQLite's one write lock (or PostgreSQL's row locks) against acceptance for seconds."""
@@ -242,4 +302,5 @@ __all__ = [
     "rescore_deadlines",
     "resume_auto_suspended",
     "retry_pending_events",
+    "watch_queue_index",
 ]

@@ -194,7 +194,7 @@ async def _process_batch(
                 await hooks.finish(session, outbox)
             except Exception as exc:
                 raise _IsolationNeededError from exc
-    await outbox.flush(bus, queue)
+    await outbox.flush(bus, queue, sessions)
     return counts
 
 

@@ -4,14 +4,15 @@ backlog."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csdesk.reads.queues import queue_depths
+from csdesk.reads.queues import index_state, queue_depths
+from csdesk.routing.queues.base import WorkQueue
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import ConversationStatus, EventStatus, RefundStatus
 from csdesk.storage.models import AgentProfile, Conversation, PlatformEvent, Refund
@@ -30,9 +31,15 @@ class ShopState:
     refunds_due_within_hour: int
     events: dict[str, int]
     """Accepted events not processed, by status (``received``: backlog; ``failed``)."""
+    index_depth: dict[str, int] = field(default_factory=dict)
+    """What the queue index holds per role (beside ``queued``, the database's count)."""
+    index_intact: bool = True
 
 
-async def shop_state(sessions: SessionFactory, shop_id: str, now: datetime) -> ShopState:
+async def shop_state(
+    sessions: SessionFactory, queue: WorkQueue, shop_id: str, now: datetime
+) -> ShopState:
+    """The figures of the database at ``now``, and what the queue index holds beside them."""
     async with sessions() as session:
         depths = await queue_depths(session, shop_id)
         open_items = {
@@ -67,6 +74,7 @@ async def shop_state(sessions: SessionFactory, shop_id: str, now: datetime) -> S
             )
         ).one()
         events = await unprocessed_events(session, shop_id)
+    index_depth, index_intact = await index_state(queue, shop_id)
     return ShopState(
         queued={role: d.depth for role, d in depths.items()},
         oldest_wait_s={role: max(0.0, d.oldest_wait_s(now)) for role, d in depths.items()},
@@ -76,6 +84,8 @@ async def shop_state(sessions: SessionFactory, shop_id: str, now: datetime) -> S
         refund_exposure_fen=int(refunds[1]),
         refunds_due_within_hour=int(refunds[2]),
         events=events,
+        index_depth=index_depth,
+        index_intact=index_intact,
     )
 
 

@@ -23,6 +23,7 @@ from csdesk.clock import utcnow
 from csdesk.keys import PROCESSOR_KEY, SESSIONS_KEY
 from csdesk.reads.metrics import ShopState, shop_state
 from csdesk.realtime import HUB_KEY
+from csdesk.routing.queues import QUEUE_KEY
 from csdesk.storage.enums import AgentStatus, ConversationStatus, EventStatus, ServiceRole
 
 routes = web.RouteTableDef()
@@ -53,6 +54,20 @@ class _Snapshot(Collector):
         roles = [role.value for role in ServiceRole]
         yield _gauge(
             "csdesk_queue_depth", "Items waiting in each role's queue.", "role", roles, s.queued
+        )
+        yield _gauge(
+            "csdesk_queue_index_depth",
+            "Items the queue index (what agents claim from) holds per role; below"
+            " csdesk_queue_depth means the index lost work (a Redis flush).",
+            "role",
+            roles,
+            s.index_depth,
+        )
+        yield GaugeMetricFamily(
+            "csdesk_queue_index_intact",
+            "1 while the queue index is the one last built from the database; 0 once it was"
+            " lost, until it is restored.",
+            value=1 if s.index_intact else 0,
         )
         yield _gauge(
             "csdesk_queue_oldest_wait_seconds",
@@ -135,7 +150,9 @@ def _gauge(
 async def metrics(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "metrics.read")
-    state = await shop_state(request.app[SESSIONS_KEY], user.shop_id, utcnow())
+    state = await shop_state(
+        request.app[SESSIONS_KEY], request.app[QUEUE_KEY], user.shop_id, utcnow()
+    )
     hub = request.app.get(HUB_KEY)
     processor = request.app.get(PROCESSOR_KEY)
     registry = CollectorRegistry(auto_describe=False)
