@@ -15,22 +15,32 @@ from csdesk.clock import utcnow
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import queues
 from csdesk.routing.queues import QUEUE_KEY
+from csdesk.web.openapi import SECURED, documented, error_answer, json_answer
+from csdesk.web.request import query_int
 
 routes = web.RouteTableDef()
 MAX_LIMIT = 100
 
 
 @routes.get("/api/v1/queues")
+@documented(
+    {
+        "summary": "Per role: depth, oldest wait, top items with their score breakdown",
+        "security": SECURED,
+        "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+        "responses": {
+            "200": json_answer({"type": "object"}, "queues"),
+            "400": error_answer("a bad query parameter; `field` names it"),
+            "401": error_answer("no login"),
+            "403": error_answer("role without access"),
+        },
+    }
+)
 async def get_queues(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, queues.READ_ACCESS)
-    raw_limit = request.query.get("limit", "10")
-    if not raw_limit.isdigit() or not 0 <= int(raw_limit) <= MAX_LIMIT:
-        return web.json_response(
-            {"error": f"limit: must be a whole number from 0 to {MAX_LIMIT}", "field": "limit"},
-            status=400,
-        )
+    limit = query_int(request, "limit", low=0, high=MAX_LIMIT, default=10)
     view = await queues.queues(
-        request.app[SESSIONS_KEY], request.app[QUEUE_KEY], user, utcnow(), limit=int(raw_limit)
+        request.app[SESSIONS_KEY], request.app[QUEUE_KEY], user, utcnow(), limit=limit
     )
     return web.json_response(view.to_json())

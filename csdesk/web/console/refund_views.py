@@ -14,8 +14,8 @@ from csdesk.clock import utcnow
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import refund_items
 from csdesk.reads.conversations import item_extras, shop_zone_name
-from csdesk.web.console.pages import item_page, render_console_page
-from csdesk.web.roles_api import path_id
+from csdesk.web.console.pages import render_console_page
+from csdesk.web.request import path_id
 
 routes = web.RouteTableDef()
 
@@ -32,7 +32,6 @@ async def _extras(request: web.Request, conversation_id: int, shop_id: str) -> d
 
 
 @routes.get(REFUND_ITEM_PATH)
-@item_page
 async def refund_item_page(request: web.Request) -> web.Response:
     """Agents open their own items (another agent's is 403), supervisors any."""
     user = current_user(request)

@@ -10,7 +10,6 @@ from aiohttp import web
 from csdesk.auth.access import can, require
 from csdesk.auth.current import current_user
 from csdesk.auth.middleware import error_response, redirect, safe_next
-from csdesk.errors import NotFoundError
 from csdesk.i18n import LANG_COOKIE, LANG_COOKIE_MAX_AGE_S, LOCALES
 from csdesk.keys import SESSIONS_KEY, SETTINGS_KEY
 from csdesk.reads.conversations import check_readable
@@ -58,10 +57,7 @@ async def conversation_page(request: web.Request) -> web.Response:
     raw = request.match_info["conversation_id"]
     if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
         return error_response(request, 404, f"conversation {raw}: not found")
-    try:
-        await check_readable(request.app[SESSIONS_KEY], user, int(raw))
-    except NotFoundError as exc:
-        return error_response(request, 404, str(exc))
+    await check_readable(request.app[SESSIONS_KEY], user, int(raw))
     return _workbench(request, int(raw))
 
 
