@@ -16,10 +16,12 @@ The numbers and where they come from:
   ``agents_on_shift``: agents online or suspended (挂起, still working their chats) who hold
   the role. ``agents_needed``: Erlang C (``staffing.erlang.agents_needed``), the fewest agents
   answering ``service_level_target`` of contacts within the role's first-response SLA, fed
-  with ``arrivals_60m`` (items of the role opened in the last 60 minutes and due now, i.e.
-  not a task still waiting for its time) and ``aht_s``, the mean of ``closed_at -
-  assigned_at`` over the role's items closed in the last 24 h (``aht_samples`` of them; with
-  none, ``DEFAULT_AHT_S``). No arrivals: nobody needed.
+  with ``arrivals_60m`` (items of the role opened in the last 60 minutes that became work:
+  queued, with an agent, or once taken — not a task still waiting for its time, nor one
+  that closed before anyone took it, such as a chase whose order got paid) and ``aht_s``,
+  the mean of ``closed_at - assigned_at`` over the role's items closed in the last 24 h
+  (``aht_samples`` of them; with none, ``DEFAULT_AHT_S``; at least ``MIN_AHT_S`` for
+  Erlang C). No arrivals: nobody needed.
 * **Chasing** (催付), the chases opened since the shop's midnight: ``chased`` those that
   reached a chaser (assigned, or attempted), ``paid_after_chase`` those whose order was
   paid after (the chase closed with the amount credited, ``Conversation.recovered_fen``),
@@ -63,6 +65,9 @@ DEFAULT_AHT_S: Final = 300.0
 DEFAULT_SERVICE_LEVEL: Final = 0.8
 """The shop's target: this share of contacts answered within the role's SLA."""
 ON_SHIFT: Final = (AgentStatus.ONLINE, AgentStatus.BUSY)
+WAITING_OR_HELD: Final = (ConversationStatus.QUEUED, ConversationStatus.ASSIGNED)
+MIN_AHT_S: Final = 1.0
+"""Handle times under a second (closed as soon as taken) count as one second."""
 DECISIONS: Final = ("refund_approved", "refund_approved_after_deadline", "refund_rejected")
 """Dispositions of a refund review item closed by the desk's decision."""
 
@@ -292,7 +297,10 @@ async def _roles(
                 Conversation.shop_id == shop_id,
                 Conversation.opened_at > now - ARRIVALS_WINDOW,
                 Conversation.opened_at <= now,
-                Conversation.status != ConversationStatus.SCHEDULED,
+                or_(
+                    Conversation.status.in_(WAITING_OR_HELD),
+                    Conversation.assigned_at.is_not(None),
+                ),
             )
             .group_by(Conversation.role)
         )
@@ -315,11 +323,13 @@ async def _roles(
         depth = depths[role.value]
         samples = handled.get(role.value, [])
         aht = sum(samples) / len(samples) if samples else DEFAULT_AHT_S
-        # A role closed within the second has no measurable handle time: one second floor.
-        aht = max(aht, 1.0)
         within = routing.sla.first_response_s.get(role, 30)
         count = arrivals.get(role.value, 0)
-        needed = agents_needed(count, aht, within, DEFAULT_SERVICE_LEVEL).agents if count else 0
+        needed = (
+            agents_needed(count, max(aht, MIN_AHT_S), within, DEFAULT_SERVICE_LEVEL).agents
+            if count
+            else 0
+        )
         figures[role.value] = RoleFigures(
             queued=depth.depth,
             oldest_wait_s=depth.oldest_wait_s(now),

@@ -229,7 +229,9 @@ async def test_role_figures(
     client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
 ) -> None:
     boss = await login_as(sessions, shop_id, "boss", UserRole.SUPERVISOR)
-    await agent(sessions, shop_id, "online-1", [P.PRESALES], chat_capacity=1)
+    online, online_headers = await agent(
+        sessions, shop_id, "online-1", [P.PRESALES], chat_capacity=1
+    )
     await agent(
         sessions, shop_id, "busy-1", [P.PRESALES, P.AFTERSALES_TRIAGE], status=AgentStatus.BUSY
     )
@@ -242,8 +244,11 @@ async def test_role_figures(
         await post_event(client, "message.received", {"buyer_nick": f"buyer-{i}", "text": text})
         await settle(client)
         posted_at.append((started, time.time()))
-    # An unpaid order schedules a chase 15 minutes out: not work yet, not an arrival.
+    # An unpaid order schedules a chase 15 minutes out: not work yet, not an arrival; nor is
+    # the chase of an order paid before anyone chased it.
     await post_event(client, "order.created", order_data("T-UNPAID"))
+    await post_event(client, "order.created", order_data("T-PAID"))
+    await post_event(client, "order.paid", {"order_id": "T-PAID"})
     await settle(client)
 
     started = time.time()
@@ -268,9 +273,35 @@ async def test_role_figures(
     )
     assert presales["agents_needed"] == expected
     assert presales["short"] is (expected > 2)
-    for role in ("order_review", "refund", "hotline", "payment_chasing"):
+    for role in ("refund", "hotline", "payment_chasing"):
         assert (board[role]["queued"], board[role]["oldest_wait_s"]) == (0, 0.0)
         assert (board[role]["arrivals_60m"], board[role]["agents_needed"]) == (0, 0)
+
+    # The online agent closes the chat in hand: the handle time is now measured.
+    (held,) = [c for c in await items(sessions, role="presales") if c.assigned_agent_id == online]
+    await call(
+        client,
+        "POST",
+        f"/api/v1/conversations/{held.id}/close",
+        online_headers,
+        {"disposition": "sold"},
+    )
+    (closed,) = await items(sessions, id=held.id)
+    assert closed.closed_at is not None
+    assert closed.assigned_at is not None
+    handled_s = (closed.closed_at - closed.assigned_at).total_seconds()
+    presales = (await dashboard(client, boss))["roles"]["presales"]
+    assert presales["aht_samples"] == 1
+    assert presales["aht_s"] == pytest.approx(handled_s, abs=0.051)
+    # The next waiting chat went to the agent whose hands were free.
+    assert presales["queued"] == len(texts) - 2
+    # Handle times under a second count as one (documented in reads.dashboard).
+    assert presales["agents_needed"] == erlang_c_agents(
+        len(texts),
+        max(handled_s, 1.0),
+        RoutingConfig().sla.first_response_s[P.PRESALES],
+        presales["service_level_target"],
+    )
 
 
 async def test_chasing_figures(
