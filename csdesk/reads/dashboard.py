@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Final
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.auth.access import require
@@ -238,13 +238,20 @@ async def _refunds(
         )
     }
 
-    async def tally(*where: Any) -> Tally:
-        row = (
-            await session.execute(
-                select(func.count(), func.sum(Refund.amount_fen)).where(pending, *where)
-            )
-        ).one()
-        return _tally(row[0], row[1])
+    # One pass over the pending refunds: each window is a conditional count and sum.
+    windows = {
+        "hour": and_(Refund.deadline_at >= now, Refund.deadline_at < now + timedelta(hours=1)),
+        "4h": and_(Refund.deadline_at >= now, Refund.deadline_at < now + timedelta(hours=4)),
+        "overdue": Refund.deadline_at < now,
+    }
+    columns = []
+    for condition in windows.values():
+        columns += [
+            func.count(case((condition, 1))),
+            func.sum(case((condition, Refund.amount_fen))),
+        ]
+    row = (await session.execute(select(*columns).where(pending))).one()
+    due = {name: _tally(row[2 * i], row[2 * i + 1]) for i, name in enumerate(windows)}
 
     decided = select(Conversation.refund_id).where(
         Conversation.shop_id == shop_id,
@@ -266,13 +273,9 @@ async def _refunds(
     return RefundFigures(
         pending=pending_all,
         pending_by_kind={kind.value: by_kind.get(kind.value, Tally()) for kind in RefundKind},
-        due_within_hour=await tally(
-            Refund.deadline_at >= now, Refund.deadline_at < now + timedelta(hours=1)
-        ),
-        due_within_4h=await tally(
-            Refund.deadline_at >= now, Refund.deadline_at < now + timedelta(hours=4)
-        ),
-        overdue=await tally(Refund.deadline_at < now),
+        due_within_hour=due["hour"],
+        due_within_4h=due["4h"],
+        overdue=due["overdue"],
         decided_today=_tally(decided_row[0], decided_row[1]),
     )
 
