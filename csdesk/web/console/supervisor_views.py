@@ -18,12 +18,14 @@ from csdesk.auth.current import CurrentUser, current_user
 from csdesk.clock import utcnow
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import board as board_read
+from csdesk.reads import dashboard as dashboard_read
 from csdesk.reads import shop_config as shop_config_read
 from csdesk.reads.roster import routing_zone, shop_agents
 from csdesk.storage.enums import ServiceRole
 from csdesk.web.console import labels
 from csdesk.web.console.pages import render_console_page
 from csdesk.web.console.views import LIVE_PATH, POLL_MS
+from csdesk.web.dashboard_api import PATH as DASHBOARD_API
 from csdesk.web.shop_config_api import PATH as SHOP_CONFIG_API
 from csdesk.web.shop_config_api import PREVIEW_PATH as SHOP_CONFIG_PREVIEW_API
 from csdesk.web.supervisor_api import DEFAULT_SILENT_S
@@ -34,6 +36,9 @@ BOARD_PATH: Final = "/console/supervisor"
 ROSTER_PATH: Final = "/console/roster"
 GUIDED_PATH: Final = "/console/guided"
 SHOP_CONFIG_PATH: Final = "/console/shop-config"
+DASHBOARD_PATH: Final = "/console/dashboard"
+DASHBOARD_REFRESH_MS: Final = 3_000
+"""The owner dashboard re-reads its numbers this often (sums over the shop, one request)."""
 BOARD_REFRESH_MS: Final = 30_000
 """Re-read the board this often even while live: waits cross the silent and 3-minute
 thresholds without any event saying so."""
@@ -44,6 +49,7 @@ SILENT_CHOICES: Final = (60, 120, 180, 300, 600)
 def _nav(user: CurrentUser) -> dict[str, bool]:
     """Which of these pages the top bar links to: each one this user may open."""
     return {
+        "dashboard": can(user, dashboard_read.READ_ACCESS),
         "board": can(user, board_read.BOARD_ACCESS),
         "roster": can(user, roster.ROSTER_EDIT),
         "guided": can(user, guided.GUIDED_ACCESS),
@@ -63,6 +69,7 @@ def _page(
         boot,
         nav=_nav(user),
         paths={
+            "dashboard": DASHBOARD_PATH,
             "board": BOARD_PATH,
             "roster": ROSTER_PATH,
             "guided": GUIDED_PATH,
@@ -101,6 +108,24 @@ async def board_page(request: web.Request) -> web.Response:
         default_silent_s=DEFAULT_SILENT_S,
         dispositions=labels.DISPOSITIONS,
     )
+
+
+@routes.get(DASHBOARD_PATH)
+async def dashboard_page(request: web.Request) -> web.Response:
+    """The owner dashboard (经营看板): owners, supervisors and admins; agents get the 403
+    page. The numbers come with the page, then from the API every few seconds."""
+    user = current_user(request)
+    now = utcnow()
+    view = await dashboard_read.dashboard(request.app[SESSIONS_KEY], user, now)
+    boot = {
+        "server_now": now.isoformat(),
+        "timezone": view.timezone,
+        "api": DASHBOARD_API,
+        "refresh_ms": DASHBOARD_REFRESH_MS,
+        "roles": [role.value for role in ServiceRole],
+        "dashboard": view.to_json(),
+    }
+    return _page(request, "console/dashboard.html", boot, current="dashboard")
 
 
 @routes.get(ROSTER_PATH)
