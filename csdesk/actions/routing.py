@@ -23,6 +23,7 @@ from csdesk.actions.outbox import Deps, Outbox, transaction
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
 from csdesk.clock import utcnow
+from csdesk.reads.conversations import conversation_json
 from csdesk.roles.base import Decision
 from csdesk.routing.assignment import AgentFacts, ItemFacts, is_eligible, may_take, pick_agent
 from csdesk.routing.config import RoutingConfig
@@ -34,14 +35,13 @@ from csdesk.routing.facts import (
     protection_owner,
 )
 from csdesk.routing.queues.base import QueueEntry, WorkQueue
-from csdesk.routing.scoring import Score, ScoreReason, deadline_points, explain, sort_key
+from csdesk.routing.scoring import deadline_points, sort_key
 from csdesk.storage.enums import Channel, ConversationStatus, MessageSender, ServiceRole
+from csdesk.storage.kinds import BUYER_FACING_KINDS, CHASE_KINDS
 from csdesk.storage.models import OPEN_CHAT, AgentProfile, Conversation, Message
 
 log = logging.getLogger(__name__)
 
-CHASE_KINDS = ("payment_chase", "phone_chase")
-BUYER_FACING_KINDS = ("chat", "call")
 OPEN_STATUSES = (
     ConversationStatus.SCHEDULED,
     ConversationStatus.QUEUED,
@@ -65,53 +65,10 @@ async def reserved_for(
     return None
 
 
-def stored_score(conversation: Conversation) -> Score:
-    return Score.of(
-        tuple(
-            ScoreReason(r["factor"], float(r["points"]), r["reason"])
-            for r in conversation.score_breakdown
-        )
-    )
-
-
 def current_points(conversation: Conversation, ctx: ShopContext, now: datetime) -> float:
     """Static points plus the deadline step the item is in now (aging is in the key)."""
     deadline = deadline_points(conversation.deadline_at, now, ctx.routing)
     return conversation.priority_score + (deadline.points if deadline else 0.0)
-
-
-def conversation_json(
-    conversation: Conversation, ctx: ShopContext | None = None, now: datetime | None = None
-) -> dict[str, object]:
-    data: dict[str, object] = {
-        "id": conversation.id,
-        "role": conversation.role,
-        "kind": conversation.kind,
-        "channel": conversation.channel.value,
-        "status": conversation.status.value,
-        "buyer_id": conversation.buyer_id,
-        "order_id": conversation.order_id,
-        "refund_id": conversation.refund_id,
-        "intent": conversation.intent,
-        "risk": conversation.risk,
-        "assigned_agent_id": conversation.assigned_agent_id,
-        "opened_at": conversation.opened_at.isoformat(),
-        "enqueued_at": conversation.enqueued_at.isoformat() if conversation.enqueued_at else None,
-        "due_at": conversation.due_at.isoformat() if conversation.due_at else None,
-        "deadline_at": conversation.deadline_at.isoformat() if conversation.deadline_at else None,
-        "score": conversation.priority_score,
-    }
-    if ctx is not None and now is not None and conversation.enqueued_at is not None:
-        full = explain(
-            stored_score(conversation),
-            conversation.deadline_at,
-            conversation.enqueued_at,
-            now,
-            ctx.routing,
-        )
-        data["score"] = round(full.points, 2)
-        data["breakdown"] = full.to_json()
-    return data
 
 
 def item_facts(

@@ -14,22 +14,22 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions.outbox import Deps, Outbox
-from csdesk.actions.routing import conversation_json
 from csdesk.actions.workbench import WorkError, free_capacity
 from csdesk.auth.access import only_own, require
 from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
 from csdesk.errors import BadInputError, NotFoundError
+from csdesk.reads.conversations import conversation_json
+from csdesk.reads.queues import queue_depths
 from csdesk.storage.enums import ConversationStatus, MessageSender
+from csdesk.storage.kinds import OPEN
 from csdesk.storage.models import Conversation, Message
 
 MAX_REASON_CHARS: Final = 200
-OPEN: Final = (ConversationStatus.SCHEDULED, ConversationStatus.QUEUED, ConversationStatus.ASSIGNED)
 
 
 class ItemNotFoundError(NotFoundError):
@@ -193,17 +193,7 @@ async def publish_queue_depths(
     if not wanted:
         return
     await session.flush()
-    depths = dict.fromkeys(wanted, 0)
-    rows = await session.execute(
-        select(Conversation.role, func.count())
-        .where(
-            Conversation.shop_id == shop_id,
-            Conversation.status == ConversationStatus.QUEUED,
-            Conversation.role.in_(wanted),
-        )
-        .group_by(Conversation.role)
-    )
-    depths.update({role: int(count) for role, count in rows})
+    depths = {role: d.depth for role, d in (await queue_depths(session, shop_id, wanted)).items()}
     for role, depth in depths.items():
         outbox.publish(
             BusEvent(
@@ -213,13 +203,6 @@ async def publish_queue_depths(
                 {"role": role, "depth": depth},
             )
         )
-
-
-def seconds_until(deadline: datetime | None, now: datetime) -> int | None:
-    """Whole seconds left (negative once passed): the countdown consoles show."""
-    if deadline is None:
-        return None
-    return int((deadline - now).total_seconds() // 1)
 
 
 __all__ = [
@@ -238,5 +221,4 @@ __all__ = [
     "publish_updated",
     "recipients",
     "required_text",
-    "seconds_until",
 ]

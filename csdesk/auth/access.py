@@ -61,6 +61,8 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
         "hotline.lookup": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}),
         "hotline.campaign": Rule(SUPERVISOR_AND_UP),
         "supervisor.board": Rule(SUPERVISOR_AND_UP),
+        # The owner dashboard: money waiting in refunds, queue health, staffing, chasing.
+        "dashboard.read": Rule(SUPERVISOR_AND_UP),
         "supervisor.assign": Rule(SUPERVISOR_AND_UP),
         "roster.read": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),
         "roster.edit": Rule(SUPERVISOR_AND_UP),
