@@ -11,23 +11,26 @@ from typing import Any, Final
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csdesk.actions.qc.calibration import session_json
-from csdesk.actions.qc.common import (
+from csdesk.auth.access import can, only_own, require
+from csdesk.auth.current import CurrentUser
+from csdesk.errors import BadInputError, ForbiddenError, NotFoundError
+from csdesk.reads.qc_base import (
     CALIBRATE,
     LEAD,
     QUEUE,
     RESULTS,
+    SCORERS,
     checked_messages,
     conversation_in_shop,
+    dispute_json,
+    finding_json,
     iso,
+    proposal_json,
+    score_json,
+    scorecard_of,
+    session_json,
+    starting_ratings,
 )
-from csdesk.actions.qc.disputes import dispute_json, finding_json
-from csdesk.actions.qc.proposals import proposal_json
-from csdesk.actions.qc.scoring import score_json, starting_ratings
-from csdesk.actions.qc.scripts import scorecard_of
-from csdesk.auth.access import can, only_own, require
-from csdesk.auth.current import CurrentUser
-from csdesk.errors import BadInputError, ForbiddenError, NotFoundError
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import MessageSender
 from csdesk.storage.models import AuditLog, Buyer, Conversation, Message, User
@@ -537,8 +540,6 @@ def parse_day(raw: str | None, field: str = "day") -> date | None:
 async def inspectors(sessions: SessionFactory, actor: CurrentUser) -> dict[str, Any]:
     """Who can score a calibration session: the shop's active inspectors and QC leads."""
     require(actor, LEAD)
-    from csdesk.actions.qc.calibration import SCORERS
-
     async with sessions() as session:
         rows = await session.execute(
             select(User.id, User.display_name, User.role)

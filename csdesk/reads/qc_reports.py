@@ -22,11 +22,11 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from csdesk.actions.qc.common import REPORTS
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.errors import BadInputError
 from csdesk.reads.qc import names
+from csdesk.reads.qc_base import REPORTS
 from csdesk.routing import facts as loaded
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.qc_models import (

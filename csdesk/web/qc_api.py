@@ -16,7 +16,6 @@ from typing import Any, Final
 from aiohttp import web
 
 from csdesk.actions.qc import calibration, disputes, proposals, sampling, scoring, scripts
-from csdesk.actions.qc.common import CALIBRATE, LEAD, PROPOSE, QUEUE
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
@@ -24,6 +23,7 @@ from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import qc as reads
 from csdesk.reads import qc_reports
+from csdesk.reads.qc_base import CALIBRATE, LEAD, PROPOSE, QUEUE
 from csdesk.web.openapi import STR, WRITE, documented, obj, op, query
 from csdesk.web.request import deps_of, is_id, json_body, ok, path_id, text
 

@@ -12,16 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions.outbox import Deps, transaction
-from csdesk.actions.qc.common import CALIBRATE, LEAD, is_id, text_field
+from csdesk.actions.qc.common import is_id, text_field
 from csdesk.actions.qc.scoring import _bonus, checked, ratings_of
-from csdesk.actions.qc.scripts import scorecard_of
 from csdesk.auth import audit
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.errors import BadInputError, ConflictError, ForbiddenError, NotFoundError
 from csdesk.qc.calibration import Level, RatingSheet, SheetError, agreement, drift
 from csdesk.qc.scorecard import ScorecardError, check_rating, total
-from csdesk.storage.enums import UserRole
+from csdesk.reads.qc_base import CALIBRATE, LEAD, SCORERS, scorecard_of, session_json
 from csdesk.storage.models import User
 from csdesk.storage.qc_models import (
     CalibrationStatus,
@@ -31,7 +30,6 @@ from csdesk.storage.qc_models import (
 )
 
 MAX_UNITS: Final = 50
-SCORERS: Final = (UserRole.QC_INSPECTOR, UserRole.SUPERVISOR, UserRole.OWNER, UserRole.ADMIN)
 
 
 def _ids(value: object, field: str, *, least: int) -> list[int]:
@@ -241,16 +239,3 @@ async def close_session(
             detail={"alpha": row.result["overall"].get("alpha")},
         )
         return session_json(row)
-
-
-def session_json(row: QcCalibrationSession) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "title": row.title,
-        "conversation_ids": row.conversation_ids,
-        "inspector_ids": row.inspector_ids,
-        "status": row.status.value,
-        "result": row.result,
-        "created_at": row.created_at.isoformat(),
-        "closed_at": row.closed_at.isoformat() if row.closed_at else None,
-    }

@@ -15,16 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from csdesk.actions.outbox import Deps, transaction
-from csdesk.actions.qc.common import (
-    checked_messages,
-    conversation_in_shop,
-    service_role,
-    transcript_of,
-)
-from csdesk.actions.qc.scripts import current_version, script_of
+from csdesk.actions.qc.common import service_role, transcript_of
+from csdesk.actions.qc.scripts import current_version
 from csdesk.jobs.base import JobRunner
 from csdesk.qc.check import check
 from csdesk.qc.scripts import Severity
+from csdesk.reads.qc_base import checked_messages, conversation_in_shop, script_of
 from csdesk.storage.enums import ConversationStatus, MessageSender
 from csdesk.storage.models import Conversation, Message
 from csdesk.storage.qc_models import QcCheck, QcHit

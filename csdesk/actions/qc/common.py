@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Final, TypeGuard
 
 from sqlalchemy import select
@@ -19,21 +18,6 @@ from csdesk.qc.check import Sender, Transcript
 from csdesk.qc.sampling import FixedCount, FixedPercent, Iso2859, LotBy, SamplingPolicy, SizeRule
 from csdesk.storage.enums import MessageSender, ServiceRole
 from csdesk.storage.models import Conversation, Message, Shop
-
-# Access-table actions (csdesk/auth/access.py).
-QUEUE: Final = "qc.queue"
-"""Inspectors: the sampled queue, transcripts with their hits, scoring."""
-SCORE: Final = "qc.score"
-LEAD: Final = "qc.lead"
-"""The QC lead (the supervisor role, and owners and admins): scripts, disputes,
-calibration sessions, sampling by hand, proposals to done."""
-RESULTS: Final = "qc.results"
-"""Findings and scores: agents their own only, trainers and inspectors all of the shop."""
-RESPOND: Final = "qc.respond"
-"""Acknowledge or dispute a finding: the agent it counts against."""
-CALIBRATE: Final = "qc.calibrate"
-PROPOSE: Final = "qc.propose"
-REPORTS: Final = "qc.reports"
 
 # Bus events (recipients: the agent, the inspector, the supervisors).
 FINDING_CREATED: Final = "qc.finding.created"
@@ -107,30 +91,6 @@ async def shop_config(session: AsyncSession, shop_id: str) -> dict[str, Any]:
     return dict(config)
 
 
-async def conversation_in_shop(
-    session: AsyncSession, shop_id: str, conversation_id: int
-) -> Conversation:
-    conversation = await session.get(Conversation, conversation_id)
-    if conversation is None or conversation.shop_id != shop_id:
-        raise NotFoundError(f"conversation {conversation_id}: not found")
-    return conversation
-
-
-CHECKED_SENDERS: Final = (MessageSender.BUYER, MessageSender.AGENT)
-
-
-async def checked_messages(session: AsyncSession, conversation_id: int) -> list[Message]:
-    """The messages the auto-check reads, in order: the buyer's and the agents' (not the
-    desk's own notices, system lines or private notes). Hit ``message_index`` counts these."""
-    return list(
-        await session.scalars(
-            select(Message)
-            .where(Message.conversation_id == conversation_id, Message.sender.in_(CHECKED_SENDERS))
-            .order_by(Message.sent_at, Message.id)
-        )
-    )
-
-
 def transcript_of(role: ServiceRole, messages: list[Message]) -> Transcript:
     return Transcript(
         role,
@@ -169,7 +129,3 @@ def text_field(value: str, field: str, *, required: bool, limit: int = MAX_COMME
 def is_id(value: object) -> TypeGuard[int]:
     """A database id: a positive integer within 64 bits (PostgreSQL's bigint)."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None

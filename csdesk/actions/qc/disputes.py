@@ -14,20 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.qc.common import (
     FINDING_CHANGED,
-    LEAD,
-    RESPOND,
     qc_settings,
     shop_config,
     text_field,
     to_user_event,
 )
 from csdesk.actions.qc.scoring import rescore
-from csdesk.actions.qc.scripts import scorecard_of
 from csdesk.auth import audit
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.errors import BadInputError, ConflictError, NotFoundError
 from csdesk.qc.scorecard import total
+from csdesk.reads.qc_base import LEAD, RESPOND, dispute_json, finding_json, scorecard_of
 from csdesk.storage.qc_models import (
     DisputeResolution,
     FindingStatus,
@@ -228,42 +226,6 @@ async def resolve(
 
 def _ratings(score: QcScore) -> dict[str, int | None]:
     return {key: spec.get("rating") for key, spec in score.items.items()}
-
-
-def finding_json(finding: QcFinding) -> dict[str, Any]:
-    return {
-        "id": finding.id,
-        "score_id": finding.score_id,
-        "conversation_id": finding.conversation_id,
-        "agent_id": finding.agent_id,
-        "item": finding.item,
-        "category": finding.category,
-        "severity": finding.severity,
-        "points": finding.points,
-        "message_id": finding.message_id,
-        "evidence": finding.evidence,
-        "comment": finding.comment,
-        "status": finding.status.value,
-        "created_at": finding.created_at.isoformat(),
-        "respond_by": finding.respond_by.isoformat(),
-        "seen_at": finding.seen_at.isoformat() if finding.seen_at else None,
-    }
-
-
-def dispute_json(row: QcDispute) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "finding_id": row.finding_id,
-        "agent_id": row.agent_id,
-        "comment": row.comment,
-        "opened_at": row.opened_at.isoformat(),
-        "due_by": row.due_by.isoformat(),
-        "resolution": row.resolution.value if row.resolution else None,
-        "resolution_comment": row.resolution_comment,
-        "amended_rating": row.amended_rating,
-        "resolver_id": row.resolver_id,
-        "resolved_at": row.resolved_at.isoformat() if row.resolved_at else None,
-    }
 
 
 async def mark_seen(deps: Deps, actor: CurrentUser, now: datetime) -> int:

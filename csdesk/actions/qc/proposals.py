@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import select
 
 from csdesk.actions.outbox import Deps, transaction
-from csdesk.actions.qc.common import LEAD, PROPOSE, is_id, text_field
+from csdesk.actions.qc.common import is_id, text_field
 from csdesk.auth import audit
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.errors import BadInputError, ConflictError, NotFoundError
+from csdesk.reads.qc_base import LEAD, PROPOSE, proposal_json
 from csdesk.storage.qc_models import ProposalStatus, QcFinding, QcProposal
 
 MAX_FINDINGS = 200
@@ -104,16 +105,3 @@ async def move_proposal(
             detail={"from": before.value, "to": target.value},
         )
         return proposal_json(row)
-
-
-def proposal_json(row: QcProposal) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "title": row.title,
-        "body": row.body,
-        "finding_ids": row.finding_ids,
-        "status": row.status.value,
-        "raised_by": row.raised_by,
-        "created_at": row.created_at.isoformat(),
-        "done_at": row.done_at.isoformat() if row.done_at else None,
-    }

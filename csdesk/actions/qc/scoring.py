@@ -19,26 +19,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.qc.common import (
     FINDING_CREATED,
-    SCORE,
-    conversation_in_shop,
     is_id,
     qc_settings,
     shop_config,
     text_field,
     to_user_event,
 )
-from csdesk.actions.qc.scripts import scorecard_of, script_of
 from csdesk.auth import audit
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.errors import BadInputError, ConflictError
 from csdesk.qc.scorecard import (
-    HitFact,
     Scorecard,
     ScorecardError,
-    auto_ratings,
     check_rating,
     total,
+)
+from csdesk.reads.qc_base import (
+    SCORE,
+    conversation_in_shop,
+    score_json,
+    scorecard_of,
+    starting_ratings,
 )
 from csdesk.storage.enums import MessageSender
 from csdesk.storage.models import Message
@@ -74,12 +76,6 @@ async def checked(
         await session.scalars(select(QcHit).where(QcHit.check_id == row.id).order_by(QcHit.id))
     )
     return row, version, hits
-
-
-def starting_ratings(
-    card: Scorecard, version: QcScriptVersion, hits: list[QcHit]
-) -> dict[str, int | None]:
-    return auto_ratings(card, script_of(version), [HitFact(h.category, h.severity) for h in hits])
 
 
 def _parse_items(
@@ -312,24 +308,6 @@ async def _findings(
         made.append(finding)
     await session.flush()
     return made
-
-
-def score_json(score: QcScore) -> dict[str, Any]:
-    return {
-        "id": score.id,
-        "conversation_id": score.conversation_id,
-        "inspector_id": score.inspector_id,
-        "agent_id": score.agent_id,
-        "script_version_id": score.script_version_id,
-        "status": score.status.value,
-        "items": score.items,
-        "bonus": score.bonus,
-        "critical_failed": score.critical_failed,
-        "total": score.total,
-        "comment": score.comment,
-        "history": score.history,
-        "submitted_at": score.submitted_at.isoformat() if score.submitted_at else None,
-    }
 
 
 def rescore(score: QcScore, card: Scorecard, key: str, rating: int | None) -> tuple[float, float]:

@@ -19,30 +19,20 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csdesk.actions.qc.common import LEAD, text_field
+from csdesk.actions.qc.common import text_field
 from csdesk.auth import audit
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.errors import BadInputError
 from csdesk.qc.scorecard import Scorecard, default_scorecard, scorecard_from_json
 from csdesk.qc.scripts import Script, ScriptError, default_script, script_from_json
+from csdesk.reads.qc_base import LEAD, scorecard_of, script_of, version_json
 from csdesk.routing import facts as loaded
 from csdesk.routing.config import DEFAULT_FORBIDDEN_PHRASES
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import ServiceRole
 from csdesk.storage.models import Shop
 from csdesk.storage.qc_models import QcScriptVersion
-
-
-def script_of(row: QcScriptVersion) -> Script:
-    """The stored version as the checker takes it."""
-    role = ServiceRole(row.role)
-    base = default_script(role)
-    return replace(script_from_json(row.script, base=base), version=row.version)
-
-
-def scorecard_of(row: QcScriptVersion) -> Scorecard:
-    return scorecard_from_json(row.scorecard) if row.scorecard else default_scorecard()
 
 
 async def _latest(session: AsyncSession, shop_id: str, role: str) -> QcScriptVersion | None:
@@ -186,20 +176,6 @@ async def _write_shop_phrases(session: AsyncSession, shop_id: str, phrases: dict
     routing["console"] = console
     config["routing"] = routing
     shop.config = config
-
-
-def version_json(row: QcScriptVersion) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "role": row.role,
-        "version": row.version,
-        "version_key": f"{row.role}.v{row.version}",
-        "script": row.script,
-        "scorecard": row.scorecard,
-        "note": row.note,
-        "author_id": row.author_id,
-        "created_at": row.created_at.isoformat(),
-    }
 
 
 async def ensure_versions(

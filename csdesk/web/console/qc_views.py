@@ -11,7 +11,6 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from csdesk.actions.qc.common import CALIBRATE, LEAD, PROPOSE, QUEUE, REPORTS, RESULTS
 from csdesk.auth.access import can, require
 from csdesk.auth.current import CurrentUser, current_user
 from csdesk.i18n import translate
@@ -19,6 +18,7 @@ from csdesk.keys import SESSIONS_KEY
 from csdesk.qc.sampling import PickReason
 from csdesk.qc.scripts import Category
 from csdesk.reads import qc as reads
+from csdesk.reads.qc_base import CALIBRATE, LEAD, PROPOSE, QUEUE, REPORTS, RESULTS
 from csdesk.storage.qc_models import FindingStatus
 from csdesk.web.console.labels import N_
 from csdesk.web.console.pages import render_console_page
