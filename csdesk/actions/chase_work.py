@@ -16,13 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions import workbench
 from csdesk.actions.chasing import CHASE_CLAIM
+from csdesk.actions.closing import close_conversation
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.pii import mask_phone
 from csdesk.actions.routing import CHASE_KINDS, conversation_json
 from csdesk.actions.work_items import (
     InputError,
     ItemConflictError,
-    close_item,
     load_item,
 )
 from csdesk.auth.access import only_own
@@ -194,7 +194,9 @@ async def record_outcome(
         async with transaction(deps) as (session, outbox):
             waiting = await session.get(Conversation, conversation_id, with_for_update=True)
             if waiting is not None and waiting.status is ConversationStatus.SCHEDULED:
-                await close_item(session, deps, waiting, f"chase_{outcome}", actor.id, now, outbox)
+                await close_conversation(
+                    session, deps.queue, waiting, f"chase_{outcome}", now, outbox, by=actor.id
+                )
         next_at = None
     async with deps.sessions() as session:
         final = await session.get(Conversation, conversation_id)

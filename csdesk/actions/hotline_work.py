@@ -21,6 +21,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions.chase_work import chase_script
+from csdesk.actions.closing import close_conversation
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.pii import mask_name, mask_phone
 from csdesk.actions.routing import conversation_json, open_item, place
@@ -29,7 +30,6 @@ from csdesk.actions.work_items import (
     InputError,
     ItemNotFoundError,
     add_tags,
-    close_item,
     load_item,
     mark_acted,
     note,
@@ -449,14 +449,14 @@ async def record_call_outcome(
             f"呼出结果: {outcome}" + (f" ({comment})" if comment else ""),
             now,
         )
-        await close_item(
+        await close_conversation(
             session,
-            deps,
+            deps.queue,
             conversation,
             f"call_{outcome}",
-            actor.id,
             now,
             outbox,
+            by=actor.id,
             tags=(f"outcome:{outcome}",),
         )
         return {"conversation": conversation_json(conversation), "outcome": outcome}

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions.closing import close_conversation
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.pii import mask_address, mask_name, mask_phone
 from csdesk.actions.routing import conversation_json
@@ -26,7 +27,6 @@ from csdesk.actions.work_items import (
     ItemConflictError,
     ItemNotFoundError,
     add_tags,
-    close_item,
     load_item,
     mark_acted,
     note,
@@ -170,14 +170,14 @@ async def approve(
         )
         outstanding = f" (仍有: {'、'.join(f.code.value for f in flags)})" if flags else ""
         note(session, conversation, f"审单通过, 按原样发货{outstanding}", now)
-        await close_item(
+        await close_conversation(
             session,
-            deps,
+            deps.queue,
             conversation,
             "order_approved",
-            actor.id,
             now,
             outbox,
+            by=actor.id,
             tags=("approved_with_flags",) if flags else (),
         )
         return await _result(session, conversation, order)

@@ -37,6 +37,9 @@ class QueueRemove:
 class Outbox:
     events: list[BusEvent] = field(default_factory=list)
     queue_ops: list[QueuePush | QueueRemove] = field(default_factory=list)
+    claimed: list[QueuePush] = field(default_factory=list)
+    """Items taken out of the queue index inside the transaction (claims are immediate):
+    back into it if the transaction rolls back, since their rows are still queued then."""
 
     def publish(self, event: BusEvent) -> None:
         self.events.append(event)
@@ -47,9 +50,22 @@ class Outbox:
     def remove(self, shop_id: str, role: str, item_id: int) -> None:
         self.queue_ops.append(QueueRemove(shop_id, role, item_id))
 
+    def took(self, shop_id: str, role: str, item_id: int, sort_key: float) -> None:
+        self.claimed.append(QueuePush(shop_id, role, item_id, sort_key))
+
     def extend(self, other: Outbox) -> None:
         self.events.extend(other.events)
         self.queue_ops.extend(other.queue_ops)
+        self.claimed.extend(other.claimed)
+
+    async def roll_back(self, queue: WorkQueue | None) -> None:
+        """The transaction rolled back: nothing is published, claimed items are queued again."""
+        if queue is not None:
+            for op in self.claimed:
+                await queue.push(op.shop_id, op.role, op.item_id, op.sort_key)
+        self.events.clear()
+        self.queue_ops.clear()
+        self.claimed.clear()
 
     async def flush(self, bus: EventBus, queue: WorkQueue | None) -> None:
         # The queue first: a console reacting to the event then finds the index current.
@@ -63,6 +79,7 @@ class Outbox:
             await bus.publish(self.events)
         self.events.clear()
         self.queue_ops.clear()
+        self.claimed.clear()
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,10 @@ class Deps:
 async def transaction(deps: Deps) -> AsyncIterator[tuple[AsyncSession, Outbox]]:
     """One transaction; its outbox is flushed only once it has committed."""
     outbox = Outbox()
-    async with deps.sessions.begin() as session:
-        yield session, outbox
+    try:
+        async with deps.sessions.begin() as session:
+            yield session, outbox
+    except Exception:
+        await outbox.roll_back(deps.queue)
+        raise
     await outbox.flush(deps.bus, deps.queue)

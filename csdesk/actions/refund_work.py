@@ -27,6 +27,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions.closing import close_conversation
 from csdesk.actions.outbox import Deps, Outbox, transaction
 from csdesk.actions.routing import conversation_json, open_item, place
 from csdesk.actions.work_items import (
@@ -34,7 +35,6 @@ from csdesk.actions.work_items import (
     ItemConflictError,
     ItemNotFoundError,
     add_tags,
-    close_item,
     load_item,
     mark_acted,
     note,
@@ -260,14 +260,14 @@ async def approve(
             )
         note(session, conversation, "同意退款" + (f": {comment}" if comment else ""), now)
         _publish_refund(outbox, conversation, refund, actor.id, now)
-        await close_item(
+        await close_conversation(
             session,
-            deps,
+            deps.queue,
             conversation,
             "refund_approved_after_deadline" if late else "refund_approved",
-            actor.id,
             now,
             outbox,
+            by=actor.id,
             tags=("after_deadline",) if late else (),
         )
         await _hand_to_processing(session, refund, order, now, outbox)
@@ -339,9 +339,13 @@ async def reject(
         _audit(session, actor, "refund.reject", refund, conversation, now, reason=why)
         note(session, conversation, f"拒绝退款: {why}", now)
         _publish_refund(outbox, conversation, refund, actor.id, now)
-        await close_item(session, deps, conversation, "refund_rejected", actor.id, now, outbox)
+        await close_conversation(
+            session, deps.queue, conversation, "refund_rejected", now, outbox, by=actor.id
+        )
         for other in await _open_items(session, refund, PROCESSING):
-            await close_item(session, deps, other, "refund_rejected", actor.id, now, outbox)
+            await close_conversation(
+                session, deps.queue, other, "refund_rejected", now, outbox, by=actor.id
+            )
         await _call_if_at_risk(session, conversation, now, outbox)
         return _result(conversation, refund, order, now)
 
@@ -506,7 +510,9 @@ async def mark_refunded(
         _audit(session, actor, "refund.refunded", refund, conversation, now, reason=comment or None)
         note(session, conversation, "退款已完成" + (f": {comment}" if comment else ""), now)
         _publish_refund(outbox, conversation, refund, actor.id, now)
-        await close_item(session, deps, conversation, "refunded", actor.id, now, outbox)
+        await close_conversation(
+            session, deps.queue, conversation, "refunded", now, outbox, by=actor.id
+        )
         return _result(conversation, refund, order, now)
 
 

@@ -437,6 +437,7 @@ async def fill_agent(
                 session, ctx, conversation, agent_id, now, outbox, "队列最优 / best queued"
             ):
                 taken.append(conversation.id)
+                outbox.took(ctx.shop_id, claimed.role, claimed.item_id, claimed.sort_key)
     finally:
         # Still queued in the database: back into the index at once, not after commit.
         for role, item_id, key in skipped:

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions.agents import ShiftSpec, set_roster
 from csdesk.actions.chasing import CHASE_CLAIM
+from csdesk.actions.closing import close_conversation, free_capacity
 from csdesk.actions.outbox import Deps, Outbox, transaction
 from csdesk.actions.routing import (
     CHASE_KINDS,
@@ -43,8 +44,6 @@ from csdesk.actions.work_items import (
     InputError,
     ItemConflictError,
     ItemNotFoundError,
-    close_item,
-    free_capacity,
     load_item,
     note,
     optional_text,
@@ -458,7 +457,7 @@ async def _reassign_in(
     )
     _publish_moved(outbox, conversation, previous, actor.id, reason)
     if previous is not None and previous != conversation.assigned_agent_id:
-        await free_capacity(session, deps, actor.shop_id, previous, now, outbox)
+        await free_capacity(session, deps.queue, actor.shop_id, previous, now, outbox)
 
 
 async def reassign(
@@ -524,7 +523,7 @@ async def transfer(
             detail={"from_role": old_role, "to_role": to_role.value, "from_agent_id": previous},
         )
         if previous is not None and previous != conversation.assigned_agent_id:
-            await free_capacity(session, deps, actor.shop_id, previous, now, outbox)
+            await free_capacity(session, deps.queue, actor.shop_id, previous, now, outbox)
         await publish_queue_depths(session, actor.shop_id, [old_role, to_role.value], outbox)
         return conversation_json(conversation)
 
@@ -550,7 +549,9 @@ async def close(
             reason=outcome,
             detail={"assigned_agent_id": conversation.assigned_agent_id},
         )
-        await close_item(session, deps, conversation, outcome, actor.id, now, outbox)
+        await close_conversation(
+            session, deps.queue, conversation, outcome, now, outbox, by=actor.id
+        )
         if was_queued:
             await publish_queue_depths(session, actor.shop_id, [conversation.role], outbox)
         return conversation_json(conversation)

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from csdesk.actions import auto_suspend
+from csdesk.actions.closing import close_conversation
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.routing import current_points, fill_agent, place, requeue
 from csdesk.ingest.processor import process_events
@@ -60,9 +61,10 @@ async def activate_due_items(deps: Deps, now: datetime) -> int:
                 if item.kind in CHASE_KINDS:
                     order = await session.get(Order, item.order_id) if item.order_id else None
                     if order is None or order.status is not OrderStatus.CREATED:
-                        item.status = ConversationStatus.CLOSED
-                        item.closed_at = now
-                        item.disposition = "paid" if order and order.paid_at else "order_closed"
+                        disposition = "paid" if order and order.paid_at else "order_closed"
+                        await close_conversation(
+                            session, deps.queue, item, disposition, now, outbox, ctx=ctx
+                        )
                         changed += 1
                         continue
                     if payment_chasing.is_quiet(now, ctx.routing):
@@ -219,7 +221,7 @@ async def retry_pending_events(
     if hand_to is not None:
         await hand_to(ids)
         return len(ids)
-    engine = RoutingEngine()
+    engine = RoutingEngine(deps.queue)
     done = 0
     for start in range(0, len(ids), RETRY_BATCH):
         counts = await process_events(

@@ -1,5 +1,5 @@
 """What every role action on one work item shares: finding it for the actor, refusing what
-does not apply, closing it and freeing the agent who held it.
+does not apply, notes, tags and events about it (closing is ``actions.closing``).
 
 Errors are values the web layer maps one to one: :class:`ItemNotFoundError` (404),
 :class:`InputError` (400, naming the field), :class:`ItemConflictError` (409, the item's
@@ -17,9 +17,9 @@ from typing import Any, Final
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csdesk.actions.outbox import Deps, Outbox
+from csdesk.actions.outbox import Outbox
 from csdesk.actions.routing import conversation_json
-from csdesk.actions.workbench import WorkError, free_capacity
+from csdesk.actions.workbench import WorkError
 from csdesk.auth.access import only_own, require
 from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
@@ -157,37 +157,6 @@ def publish_updated(
     )
 
 
-async def close_item(
-    session: AsyncSession,
-    deps: Deps,
-    conversation: Conversation,
-    disposition: str,
-    actor_id: int,
-    now: datetime,
-    outbox: Outbox,
-    *,
-    tags: Iterable[str] = (),
-) -> None:
-    """Close an open item whoever holds it; the holder's capacity is refilled."""
-    was_queued = conversation.status is ConversationStatus.QUEUED
-    holder = conversation.assigned_agent_id
-    conversation.status = ConversationStatus.CLOSED
-    conversation.closed_at = now
-    conversation.disposition = disposition
-    add_tags(conversation, *tags)
-    if was_queued:
-        outbox.remove(conversation.shop_id, conversation.role, conversation.id)
-    outbox.publish(
-        BusEvent(
-            ev.CONVERSATION_CLOSED,
-            conversation.shop_id,
-            recipients(conversation, actor_id),
-            {"conversation_id": conversation.id, "disposition": disposition, "by": actor_id},
-        )
-    )
-    await free_capacity(session, deps, conversation.shop_id, holder, now, outbox)
-
-
 async def publish_queue_depths(
     session: AsyncSession, shop_id: str, roles: Iterable[str], outbox: Outbox
 ) -> None:
@@ -231,8 +200,6 @@ __all__ = [
     "ItemConflictError",
     "ItemNotFoundError",
     "add_tags",
-    "close_item",
-    "free_capacity",
     "load_item",
     "mark_acted",
     "note",

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions import auto_suspend
-from csdesk.actions.outbox import Deps, Outbox, transaction
+from csdesk.actions.closing import close_conversation, free_capacity
+from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.routing import fill_agent, requeue, tell_buyer_of_transfer
 from csdesk.auth import audit
 from csdesk.bus import events as ev
@@ -201,31 +202,6 @@ async def reply(
         return message.id
 
 
-async def free_capacity(
-    session: AsyncSession,
-    deps: Deps,
-    shop_id: str,
-    agent_id: int | None,
-    now: datetime,
-    outbox: Outbox,
-) -> None:
-    """An agent whose item left them takes the best queued work at once: if online, or
-    suspended automatically (自动挂起) and now below the limit."""
-    if agent_id is None:
-        return
-    profile = await session.get(AgentProfile, agent_id)
-    if profile is None:
-        return
-    suspended = profile.status is AgentStatus.BUSY and profile.auto_suspended
-    if profile.status is not AgentStatus.ONLINE and not suspended:
-        return
-    ctx = await loaded.load_shop_context(session, shop_id)
-    await auto_suspend.refit(session, ctx, agent_id, now, outbox)
-    if profile.status is AgentStatus.ONLINE:
-        await session.flush()
-        await fill_agent(session, ctx, agent_id, now, outbox, deps.queue)
-
-
 async def close(
     deps: Deps,
     shop_id: str,
@@ -240,19 +216,9 @@ async def close(
         raise WorkError("disposition: is required")
     async with transaction(deps) as (session, outbox):
         conversation = await _own_open(session, shop_id, agent_id, conversation_id)
-        conversation.status = ConversationStatus.CLOSED
-        conversation.closed_at = now
-        conversation.disposition = disposition
-        conversation.tags = sorted(set(conversation.tags) | set(tags))
-        outbox.publish(
-            BusEvent(
-                ev.CONVERSATION_CLOSED,
-                shop_id,
-                (ev.to_user(agent_id), ev.SUPERVISORS),
-                {"conversation_id": conversation.id, "disposition": disposition},
-            )
+        await close_conversation(
+            session, deps.queue, conversation, disposition, now, outbox, by=agent_id, tags=tags
         )
-        await free_capacity(session, deps, shop_id, agent_id, now, outbox)
 
 
 async def transfer(
@@ -287,7 +253,7 @@ async def transfer(
             exclude_agent=agent_id,
             reason=f"转接到 {role.value}: {note}",
         )
-        await free_capacity(session, deps, shop_id, agent_id, now, outbox)
+        await free_capacity(session, deps.queue, shop_id, agent_id, now, outbox, ctx=ctx)
         return new_agent
 
 
@@ -333,38 +299,40 @@ async def record_chase_attempt(
                 ctx.promotion,
             )
         if decision is None or decision.due_at is None:
-            conversation.status = ConversationStatus.CLOSED
-            conversation.closed_at = now
-            conversation.disposition = f"chase_{outcome}"
-            next_at = None
-        else:
-            # Back to scheduled; the buyer's chase claim keeps it with this chaser.
-            conversation.status = ConversationStatus.SCHEDULED
-            conversation.assigned_agent_id = None
-            conversation.assigned_at = None
-            conversation.not_before = decision.due_at
-            conversation.enqueued_at = None
-            next_at = decision.due_at
+            await close_conversation(
+                session,
+                deps.queue,
+                conversation,
+                f"chase_{outcome}",
+                now,
+                outbox,
+                by=agent_id,
+                ctx=ctx,
+            )
+            return None
+        # Back to scheduled; the buyer's chase claim keeps it with this chaser. It leaves
+        # the agent's list as a close would (the console drops it), and frees the slot.
+        conversation.status = ConversationStatus.SCHEDULED
+        conversation.assigned_agent_id = None
+        conversation.assigned_at = None
+        conversation.not_before = decision.due_at
+        conversation.enqueued_at = None
         outbox.publish(
             BusEvent(
                 ev.CONVERSATION_CLOSED,
                 shop_id,
                 (ev.to_user(agent_id), ev.SUPERVISORS),
-                {
-                    "conversation_id": conversation.id,
-                    "disposition": conversation.disposition or "chase_scheduled",
-                },
+                {"conversation_id": conversation.id, "disposition": "chase_scheduled"},
             )
         )
-        await free_capacity(session, deps, shop_id, agent_id, now, outbox)
-        return next_at
+        await free_capacity(session, deps.queue, shop_id, agent_id, now, outbox, ctx=ctx)
+        return decision.due_at
 
 
 __all__ = [
     "ReplyHeldError",
     "WorkError",
     "close",
-    "free_capacity",
     "record_chase_attempt",
     "reply",
     "set_agent_status",

@@ -26,7 +26,7 @@ async def ingest_ctx(app: web.Application) -> AsyncIterator[None]:
         app[SESSIONS_KEY],
         app[BUS_KEY],
         app[QUEUE_KEY],
-        RoutingEngine().handle_event,
+        RoutingEngine(app[QUEUE_KEY]).handle_event,
         gate=gate,
         batch_hooks=MESSAGE_RUN_HOOKS,
     )

@@ -136,6 +136,41 @@ async def _process_batch(
 ) -> dict[str, int]:
     counts = {"processed": 0, "failed": 0, "not_ready": 0, "skipped": 0, "deferred": 0}
     outbox = Outbox()
+    try:
+        await _apply_batch(
+            sessions,
+            queue,
+            handle,
+            row_ids,
+            now,
+            outbox,
+            counts,
+            isolate=isolate,
+            batch_hooks=batch_hooks,
+            stop_early=stop_early,
+            deferred=deferred,
+        )
+    except Exception:
+        await outbox.roll_back(queue)
+        raise
+    await outbox.flush(bus, queue)
+    return counts
+
+
+async def _apply_batch(
+    sessions: SessionFactory,
+    queue: WorkQueue | None,
+    handle: EventHandler,
+    row_ids: Sequence[int],
+    now: datetime,
+    outbox: Outbox,
+    counts: dict[str, int],
+    *,
+    isolate: bool,
+    batch_hooks: BatchHooks | None,
+    stop_early: Callable[[], bool] | None,
+    deferred: list[int] | None,
+) -> None:
     async with sessions.begin() as session:
         connection = await session.connection()
         claimed = await _CLAIM.execute(
@@ -179,6 +214,7 @@ async def _process_batch(
                 outbox.extend(event_outbox)
                 counts["processed"] += 1
             except NotReadyError as exc:
+                await event_outbox.roll_back(queue)
                 if now - event.received_at < MAX_ATTEMPTS_NOT_READY:
                     await _unclaim(session, event.id)
                     counts["not_ready"] += 1
@@ -186,6 +222,7 @@ async def _process_batch(
                 await mark_failed(session, event.id, f"not ready after retries: {exc}", now)
                 counts["failed"] += 1
             except Exception as exc:
+                await event_outbox.roll_back(queue)
                 log.exception("event %s (%s) failed", event.event_id, event.type)
                 await mark_failed(session, event.id, f"{type(exc).__name__}: {exc}", now)
                 counts["failed"] += 1
@@ -194,8 +231,6 @@ async def _process_batch(
                 await hooks.finish(session, outbox)
             except Exception as exc:
                 raise _IsolationNeededError from exc
-    await outbox.flush(bus, queue)
-    return counts
 
 
 _UNCLAIM = DirectUpdate(table_of(PlatformEvent), ("status", "processed_at"))

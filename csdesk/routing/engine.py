@@ -7,7 +7,7 @@ the processor flushes after commit.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -16,13 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions import routing as routing_actions
 from csdesk.actions.buyers import BuyerSpec, ensure_buyer
+from csdesk.actions.closing import close_conversation
 from csdesk.actions.conversations import MessageSpec, append_messages
 from csdesk.actions.orders import OrderItem as OrderItemSpec
 from csdesk.actions.orders import OrderSpec, record_orders
 from csdesk.actions.outbox import Outbox
 from csdesk.actions.refunds import RefundDeadlines, RefundSpec, record_refunds
 from csdesk.bus import events as ev
-from csdesk.bus.base import BusEvent
 from csdesk.ingest.processor import ClaimedEvent, NotReadyError
 from csdesk.roles import aftersales_triage, hotline, order_review, payment_chasing, presales
 from csdesk.roles import refund as refund_role
@@ -39,6 +39,7 @@ from csdesk.roles.base import (
 from csdesk.routing import facts as loaded
 from csdesk.routing import message_runs
 from csdesk.routing.assignment import required_skills
+from csdesk.routing.queues.base import WorkQueue
 from csdesk.routing.triage import TriageResult, classify
 from csdesk.storage.enums import (
     BuyerTier,
@@ -55,12 +56,6 @@ from csdesk.storage.models import Buyer, Conversation, Order, Refund
 OPEN = (ConversationStatus.SCHEDULED, ConversationStatus.QUEUED, ConversationStatus.ASSIGNED)
 CHASE_KINDS = ("payment_chase", "phone_chase")
 POST_PURCHASE = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.RECEIVED)
-
-Handler = Callable[
-    [AsyncSession, loaded.ShopContext, Mapping[str, Any], datetime, datetime, Outbox],
-    Awaitable[None],
-]
-
 
 # -- decisions composed from the roles --------------------------------------------------------
 
@@ -423,13 +418,16 @@ async def _order(session: AsyncSession, ctx: loaded.ShopContext, external_id: st
 async def _close_open(
     session: AsyncSession,
     ctx: loaded.ShopContext,
+    queue: WorkQueue,
     where: Any,
     disposition: str,
     now: datetime,
     outbox: Outbox,
     *,
     recovered_fen: int | None = None,
-) -> list[Conversation]:
+) -> None:
+    """Close the shop's open items matching ``where`` through the one close action (their
+    holders take their next queued items)."""
     rows = list(
         await session.scalars(
             select(Conversation).where(
@@ -438,26 +436,16 @@ async def _close_open(
         )
     )
     for conversation in rows:
-        was_queued = conversation.status is ConversationStatus.QUEUED
-        conversation.status = ConversationStatus.CLOSED
-        conversation.closed_at = now
-        conversation.disposition = disposition
-        if recovered_fen is not None and (conversation.attempts or conversation.assigned_agent_id):
-            conversation.recovered_fen = recovered_fen
-        if was_queued:
-            outbox.remove(ctx.shop_id, conversation.role, conversation.id)
-        recipients = [ev.SUPERVISORS]
-        if conversation.assigned_agent_id is not None:
-            recipients.append(ev.to_user(conversation.assigned_agent_id))
-        outbox.publish(
-            BusEvent(
-                ev.CONVERSATION_CLOSED,
-                ctx.shop_id,
-                tuple(recipients),
-                {"conversation_id": conversation.id, "disposition": disposition},
-            )
+        await close_conversation(
+            session,
+            queue,
+            conversation,
+            disposition,
+            now,
+            outbox,
+            recovered_fen=recovered_fen,
+            ctx=ctx,
         )
-    return rows
 
 
 async def on_order_paid(
@@ -467,6 +455,8 @@ async def on_order_paid(
     at: datetime,
     now: datetime,
     outbox: Outbox,
+    *,
+    queue: WorkQueue,
 ) -> None:
     order = await _order(session, ctx, data["order_id"])
     if order.status is not OrderStatus.CREATED:
@@ -477,6 +467,7 @@ async def on_order_paid(
     await _close_open(
         session,
         ctx,
+        queue,
         (Conversation.order_id == order.id) & Conversation.kind.in_(CHASE_KINDS),
         "paid",
         now,
@@ -516,6 +507,8 @@ async def on_order_shipped(
     at: datetime,
     now: datetime,
     outbox: Outbox,
+    *,
+    queue: WorkQueue,
 ) -> None:
     order = await _order(session, ctx, data["order_id"])
     if order.status in (OrderStatus.SHIPPED, OrderStatus.RECEIVED, OrderStatus.CLOSED):
@@ -528,6 +521,7 @@ async def on_order_shipped(
     await _close_open(
         session,
         ctx,
+        queue,
         (Conversation.order_id == order.id) & (Conversation.kind == "order_check"),
         "shipped",
         now,
@@ -624,6 +618,8 @@ async def on_refund_cancelled(
     at: datetime,
     now: datetime,
     outbox: Outbox,
+    *,
+    queue: WorkQueue,
 ) -> None:
     refund = await _refund(session, ctx, data["refund_id"])
     if refund.status in (RefundStatus.REFUNDED, RefundStatus.CANCELLED, RefundStatus.REJECTED):
@@ -631,7 +627,7 @@ async def on_refund_cancelled(
     refund.status = RefundStatus.CANCELLED
     refund.resolved_at = max(at, refund.requested_at)
     await _close_open(
-        session, ctx, Conversation.refund_id == refund.id, "refund_cancelled", now, outbox
+        session, ctx, queue, Conversation.refund_id == refund.id, "refund_cancelled", now, outbox
     )
 
 
@@ -712,23 +708,14 @@ async def on_call(
     )
 
 
-HANDLERS: Mapping[str, Handler] = {
-    "message.received": on_message,
-    "order.created": on_order_created,
-    "order.paid": on_order_paid,
-    "order.shipped": on_order_shipped,
-    "refund.requested": on_refund_requested,
-    "refund.cancelled": on_refund_cancelled,
-    "return.received": on_return_received,
-    "call.inbound": on_call,
-}
-
-
 class RoutingEngine:
     """The processor's event handler, with a short-lived cache of shop configuration
-    (one query per event saved; a changed setting applies within ``config_ttl_s``)."""
+    (one query per event saved; a changed setting applies within ``config_ttl_s``).
+    ``queue`` is the queue index agents freed by a closing event pull their next item from.
+    """
 
-    def __init__(self, config_ttl_s: float = 2.0) -> None:
+    def __init__(self, queue: WorkQueue, config_ttl_s: float = 2.0) -> None:
+        self._queue = queue
         self._contexts = loaded.ShopContextCache(config_ttl_s)
 
     async def handle_event(
@@ -738,15 +725,30 @@ class RoutingEngine:
         ctx = await self._contexts.get(session, event.shop_id, now)
         # A platform clock running ahead must not make items younger than they are.
         at = min(event.occurred_at, now)
+        data = event.payload
         if event.type == message_runs.MESSAGE_EVENT:
             run = await message_runs.run_for(session, event, now)
-            await on_message(session, ctx, event.payload, at, now, outbox, run=run, source=event)
+            await on_message(session, ctx, data, at, now, outbox, run=run, source=event)
             return
         await message_runs.end_run(session, outbox)
-        if event.type == "call.inbound":
-            await on_call(session, ctx, event.payload, at, now, outbox, source=event)
-            return
-        await HANDLERS[event.type](session, ctx, event.payload, at, now, outbox)
+        queue = self._queue
+        match event.type:
+            case "order.created":
+                await on_order_created(session, ctx, data, at, now, outbox)
+            case "order.paid":
+                await on_order_paid(session, ctx, data, at, now, outbox, queue=queue)
+            case "order.shipped":
+                await on_order_shipped(session, ctx, data, at, now, outbox, queue=queue)
+            case "refund.requested":
+                await on_refund_requested(session, ctx, data, at, now, outbox)
+            case "refund.cancelled":
+                await on_refund_cancelled(session, ctx, data, at, now, outbox, queue=queue)
+            case "return.received":
+                await on_return_received(session, ctx, data, at, now, outbox)
+            case "call.inbound":
+                await on_call(session, ctx, data, at, now, outbox, source=event)
+            case other:
+                raise ValueError(f"type: no handler for {other!r}")
 
 
-__all__ = ["HANDLERS", "RoutingEngine", "decide_contact"]
+__all__ = ["RoutingEngine", "decide_contact"]

@@ -70,13 +70,14 @@ async def _ids(sessions: SessionFactory, shop: str, events: list[Any]) -> list[i
 async def _apply(sessions: SessionFactory, ids: list[int], *, together: bool, now: Any) -> None:
     """``together``: one batch with the message-run hooks; else one plain batch per event
     (no hooks: every lookup and write made by the event itself, as on the savepoint path)."""
-    engine = RoutingEngine()
+    queue = MemoryWorkQueue()
+    engine = RoutingEngine(queue)
     batches = [ids] if together else [[row_id] for row_id in ids]
     for batch in batches:
         counts = await process_events(
             sessions,
             MemoryBus(),
-            MemoryWorkQueue(),
+            queue,
             engine.handle_event,
             batch,
             now,
