@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
-from csdesk.routing.triage import normalize
+from csdesk.roles.triage import normalize
 
 
 class _Automaton(Protocol):

@@ -23,13 +23,13 @@ from csdesk.actions.routing import CHASE_KINDS, conversation_json
 from csdesk.actions.work_items import (
     InputError,
     ItemConflictError,
-    load_item,
+    access_item_by_id,
 )
 from csdesk.auth.access import only_own
 from csdesk.auth.current import CurrentUser
 from csdesk.roles import hotline, payment_chasing
+from csdesk.roles.config import RoutingConfig
 from csdesk.routing import facts as loaded
-from csdesk.routing.config import RoutingConfig
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import ConversationStatus
 from csdesk.storage.models import Buyer, BuyerClaim, Conversation, Order, Shop, User
@@ -175,7 +175,7 @@ async def record_outcome(
     if outcome not in OUTCOMES:
         raise InputError("outcome", f"must be one of {', '.join(OUTCOMES)}")
     async with deps.sessions() as session:
-        conversation = await load_item(
+        conversation = await access_item_by_id(
             session, actor, conversation_id, ACCESS, CHASE_KINDS, lock=False
         )
         if conversation.status is not ConversationStatus.ASSIGNED:

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions import audit
 from csdesk.actions.closing import close_conversation
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.pii import mask_address, mask_name, mask_phone
@@ -26,15 +27,14 @@ from csdesk.actions.work_items import (
     InputError,
     ItemConflictError,
     ItemNotFoundError,
+    access_item_by_id,
     add_tags,
-    load_item,
     mark_acted,
     note,
     optional_text,
     publish_updated,
     required_text,
 )
-from csdesk.auth import audit
 from csdesk.auth.current import CurrentUser
 from csdesk.roles import order_review as rules
 from csdesk.roles.base import OrderFacts
@@ -130,7 +130,7 @@ async def order_check_view(
 ) -> dict[str, Any]:
     """The item, its order and the flags standing now, with the gifts each SKU promises."""
     async with sessions() as session:
-        conversation = await load_item(
+        conversation = await access_item_by_id(
             session, actor, conversation_id, ACCESS, KINDS, allow_closed=True, lock=False
         )
         order = await _order(session, conversation)
@@ -149,7 +149,7 @@ async def approve(
     (review accuracy is judged on them later)."""
     comment = optional_text(note_text, "note")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(session, actor, conversation_id, ACCESS, KINDS)
+        conversation = await access_item_by_id(session, actor, conversation_id, ACCESS, KINDS)
         order = await _order(session, conversation)
         _require_unshipped(order)
         flags = await standing_flags(session, conversation, order)
@@ -190,7 +190,7 @@ async def hold(
     marked ``on_hold``, until approved or corrected."""
     why = required_text(reason, "reason")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(session, actor, conversation_id, ACCESS, KINDS)
+        conversation = await access_item_by_id(session, actor, conversation_id, ACCESS, KINDS)
         order = await _order(session, conversation)
         _require_unshipped(order)
         mark_acted(conversation, now)
@@ -225,7 +225,7 @@ async def _change_order(
 ) -> dict[str, Any]:
     """Set one order field from the review, audited with before and after."""
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(session, actor, conversation_id, ACCESS, KINDS)
+        conversation = await access_item_by_id(session, actor, conversation_id, ACCESS, KINDS)
         order = await _order(session, conversation)
         _require_unshipped(order)
         before = getattr(order, field)

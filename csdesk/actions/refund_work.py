@@ -27,6 +27,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions import audit
 from csdesk.actions.closing import close_conversation
 from csdesk.actions.outbox import Deps, Outbox, transaction
 from csdesk.actions.routing import conversation_json, open_item, place
@@ -34,8 +35,8 @@ from csdesk.actions.work_items import (
     OPEN,
     ItemConflictError,
     ItemNotFoundError,
+    access_item_by_id,
     add_tags,
-    load_item,
     mark_acted,
     note,
     optional_text,
@@ -44,7 +45,6 @@ from csdesk.actions.work_items import (
     required_text,
     seconds_until,
 )
-from csdesk.auth import audit
 from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
@@ -59,8 +59,8 @@ from csdesk.roles.base import (
     ScoreReason,
     static_score,
 )
+from csdesk.roles.triage_rules import max_risk
 from csdesk.routing import facts as loaded
-from csdesk.routing.triage_rules import max_risk
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import Channel, ConversationStatus, OrderStatus, RefundKind, RefundStatus
 from csdesk.storage.models import Buyer, Conversation, Order, Refund
@@ -163,7 +163,7 @@ async def refund_item_view(
 ) -> dict[str, Any]:
     """A refund item with its refund, the deadline countdown and the duties it needs."""
     async with sessions() as session:
-        conversation = await load_item(
+        conversation = await access_item_by_id(
             session,
             actor,
             conversation_id,
@@ -229,7 +229,9 @@ async def approve(
     """同意退款. Closes the review; hands the payout to processing (see the module doc)."""
     comment = optional_text(note_text, "note")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(session, actor, conversation_id, REVIEW_ACCESS, REVIEW)
+        conversation = await access_item_by_id(
+            session, actor, conversation_id, REVIEW_ACCESS, REVIEW
+        )
         refund, order = await _refund_and_order(session, conversation)
         if refund.status not in _DECIDABLE:
             raise ItemConflictError(f"refund {refund.external_id}: is {refund.status.value}")
@@ -324,7 +326,9 @@ async def reject(
     gets a proactive hotline call (``roles.refund.reject_followups``)."""
     why = required_text(reason, "reason")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(session, actor, conversation_id, REVIEW_ACCESS, REVIEW)
+        conversation = await access_item_by_id(
+            session, actor, conversation_id, REVIEW_ACCESS, REVIEW
+        )
         refund, order = await _refund_and_order(session, conversation)
         if refund.status not in _DECIDABLE:
             raise ItemConflictError(f"refund {refund.external_id}: is {refund.status.value}")
@@ -402,7 +406,7 @@ async def request_intercept(
     for the payout. Either duty may ask: at 23:00 the reviewer may be alone on shift."""
     comment = optional_text(note_text, "note")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(
+        conversation = await access_item_by_id(
             session, actor, conversation_id, PROCESS_ACCESS, ANY_REFUND_ITEM
         )
         refund, order = await _refund_and_order(session, conversation)
@@ -446,7 +450,7 @@ async def mark_return_received(
     is recorded."""
     comment = optional_text(note_text, "note")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(
+        conversation = await access_item_by_id(
             session, actor, conversation_id, PROCESS_ACCESS, ANY_REFUND_ITEM
         )
         refund, order = await _refund_and_order(session, conversation)
@@ -491,7 +495,9 @@ async def mark_refunded(
     processing item. Only after approval, and for a return only once the parcel is back."""
     comment = optional_text(note_text, "note")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(session, actor, conversation_id, PROCESS_ACCESS, PROCESSING)
+        conversation = await access_item_by_id(
+            session, actor, conversation_id, PROCESS_ACCESS, PROCESSING
+        )
         refund, order = await _refund_and_order(session, conversation)
         if await _open_items(session, refund, REVIEW):
             raise ItemConflictError(f"refund {refund.external_id}: not reviewed yet")

@@ -15,14 +15,14 @@ from typing import Any, Final
 
 from sqlalchemy import select
 
+from csdesk.actions import audit
 from csdesk.actions.work_items import InputError
-from csdesk.auth import audit
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
+from csdesk.roles.config import ConfigError, RoutingConfig
+from csdesk.roles.triage import classify
+from csdesk.roles.triage_rules import DEFAULT_PHRASES, Intent, Risk
 from csdesk.routing.assignment import AssignmentConfig
-from csdesk.routing.config import ConfigError, RoutingConfig
-from csdesk.routing.triage import classify
-from csdesk.routing.triage_rules import DEFAULT_PHRASES, Intent, Risk
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.models import Shop
 

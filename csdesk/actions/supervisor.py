@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions import audit
 from csdesk.actions.agents import ShiftSpec, set_roster
 from csdesk.actions.chasing import CHASE_CLAIM
 from csdesk.actions.closing import close_conversation, free_capacity
@@ -44,13 +45,12 @@ from csdesk.actions.work_items import (
     InputError,
     ItemConflictError,
     ItemNotFoundError,
-    load_item,
+    access_item_by_id,
     note,
     optional_text,
     publish_queue_depths,
     required_text,
 )
-from csdesk.auth import audit
 from csdesk.auth.access import only_own, require
 from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
@@ -360,7 +360,7 @@ async def _recent_skips(session: AsyncSession, shop_id: str, now: datetime) -> l
 async def _shop_item(
     session: AsyncSession, actor: CurrentUser, conversation_id: int
 ) -> Conversation:
-    return await load_item(session, actor, conversation_id, ASSIGN_ACCESS, None)
+    return await access_item_by_id(session, actor, conversation_id, ASSIGN_ACCESS, None)
 
 
 async def _target_agent(session: AsyncSession, shop_id: str, agent_id: int) -> AgentProfile:
@@ -1070,7 +1070,7 @@ async def guided_skip(
     require(actor, GUIDED_ACCESS)
     why = required_text(reason, "reason")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(session, actor, conversation_id, GUIDED_ACCESS, None)
+        conversation = await access_item_by_id(session, actor, conversation_id, GUIDED_ACCESS, None)
         if conversation.status is not ConversationStatus.ASSIGNED:
             raise ItemConflictError(
                 f"conversation {conversation_id}: is {conversation.status.value}, not in hand"

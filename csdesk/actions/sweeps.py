@@ -4,15 +4,15 @@
 - deadline points step up as a refund's auto-approval nears (aging needs no re-scoring);
 - items assigned but unanswered too long go to someone else;
 - agents suspended automatically (自动挂起) whose chats were closed elsewhere come back;
-- the queue index is brought back in line with the database (it is only an index);
-- events a crashed process accepted but never processed get processed.
+- the queue index is brought back in line with the database (it is only an index).
+
+(Events a crashed process accepted but never processed: ``ingest.retry``.)
 
 Each function returns how many items it changed (the job's count).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -21,18 +21,13 @@ from csdesk.actions import auto_suspend
 from csdesk.actions.closing import close_conversation
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.routing import current_points, fill_agent, place, requeue
-from csdesk.ingest.processor import process_events
 from csdesk.roles import payment_chasing
+from csdesk.roles.scoring import sort_key
 from csdesk.routing import facts as loaded
-from csdesk.routing.message_runs import HOOKS as MESSAGE_RUN_HOOKS
-from csdesk.routing.scoring import sort_key
-from csdesk.storage.enums import AgentStatus, ConversationStatus, EventStatus, OrderStatus
-from csdesk.storage.models import AgentProfile, Conversation, Order, PlatformEvent, Shop
+from csdesk.storage.enums import AgentStatus, ConversationStatus, OrderStatus
+from csdesk.storage.models import AgentProfile, Conversation, Order, Shop
 
 CHASE_KINDS = ("payment_chase", "phone_chase")
-PENDING_EVENT_GRACE = timedelta(seconds=10)
-"""An event still ``received`` this long after acceptance lost its process (or waits for
-an earlier event that another process holds)."""
 
 
 async def _shop_ids(deps: Deps) -> list[str]:
@@ -187,61 +182,10 @@ async def reconcile_queue_index(deps: Deps, now: datetime, *, rebuild: bool = Fa
     return count
 
 
-RETRY_BATCH = 32
-"""Events per transaction when the sweep applies them itself: a long transaction would hold
-SQLite's one write lock (or PostgreSQL's row locks) against acceptance for seconds."""
-
-
-async def retry_pending_events(
-    deps: Deps,
-    now: datetime,
-    *,
-    hand_to: Callable[[Sequence[int]], Awaitable[None]] | None = None,
-) -> int:
-    """Events still ``received`` after the grace period (their process died, or they came
-    before what they refer to). ``hand_to`` is this process's own event processor when
-    there is one (embedded): they join its queue. Else (an arq worker) they are applied
-    here in small batches. Returns how many were handed on or applied."""
-    from csdesk.routing.engine import RoutingEngine
-
-    async with deps.sessions() as session:
-        ids = list(
-            await session.scalars(
-                select(PlatformEvent.id)
-                .where(
-                    PlatformEvent.status == EventStatus.RECEIVED,
-                    PlatformEvent.received_at <= now - PENDING_EVENT_GRACE,
-                )
-                .order_by(PlatformEvent.id)
-                .limit(1000)
-            )
-        )
-    if not ids:
-        return 0
-    if hand_to is not None:
-        await hand_to(ids)
-        return len(ids)
-    engine = RoutingEngine(deps.queue)
-    done = 0
-    for start in range(0, len(ids), RETRY_BATCH):
-        counts = await process_events(
-            deps.sessions,
-            deps.bus,
-            deps.queue,
-            engine.handle_event,
-            ids[start : start + RETRY_BATCH],
-            now,
-            MESSAGE_RUN_HOOKS,
-        )
-        done += counts["processed"] + counts["failed"]
-    return done
-
-
 __all__ = [
     "activate_due_items",
     "reassign_unanswered",
     "reconcile_queue_index",
     "rescore_deadlines",
     "resume_auto_suspended",
-    "retry_pending_events",
 ]

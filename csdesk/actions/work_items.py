@@ -1,11 +1,11 @@
 """What every role action on one work item shares: finding it for the actor, refusing what
 does not apply, notes, tags and events about it (closing is ``actions.closing``).
 
-Errors are values the web layer maps one to one: :class:`ItemNotFoundError` (404),
-:class:`InputError` (400, naming the field), :class:`ItemConflictError` (409, the item's
-state does not allow it); access refusals are the access table's ``AccessDeniedError``
-(403). The order of the checks is part of the contract: not in your shop (404) before
-not yours (403) before the wrong kind or state (409).
+Errors are ``csdesk.errors`` classes the web layer maps one to one: :class:`ItemNotFoundError`
+(404), :class:`InputError` (400, naming the field), :class:`ItemConflictError` (409, the
+item's state does not allow it); access refusals are the access table's
+``AccessDeniedError`` (403). The order of the checks is part of the contract: not in your
+shop (404) before not yours (403) before the wrong kind or state (409).
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from typing import Any, Final
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions.conversations import MessageSpec
+from csdesk.actions.messages import record_line
 from csdesk.actions.outbox import Outbox
 from csdesk.actions.routing import conversation_json
 from csdesk.actions.workbench import WorkError
@@ -24,14 +26,15 @@ from csdesk.auth.access import only_own, require
 from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
+from csdesk.errors import BadInputError, NotFoundError
 from csdesk.storage.enums import ConversationStatus, MessageSender
-from csdesk.storage.models import Conversation, Message
+from csdesk.storage.models import Conversation
 
 MAX_REASON_CHARS: Final = 200
 OPEN: Final = (ConversationStatus.SCHEDULED, ConversationStatus.QUEUED, ConversationStatus.ASSIGNED)
 
 
-class ItemNotFoundError(LookupError):
+class ItemNotFoundError(NotFoundError, LookupError):
     """No such item (or agent, or order) in the actor's shop."""
 
 
@@ -39,12 +42,8 @@ class ItemConflictError(WorkError):
     """The item's state does not allow the change: closed, queued, the wrong kind."""
 
 
-class InputError(ValueError):
+class InputError(BadInputError, ValueError):
     """A bad argument; ``field`` names it (``reason``, ``shifts[2].ends_at``)."""
-
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.field = field
 
 
 def required_text(value: str | None, field: str, *, max_chars: int = MAX_REASON_CHARS) -> str:
@@ -64,7 +63,7 @@ def optional_text(value: str | None, field: str, *, max_chars: int = MAX_REASON_
     return text
 
 
-async def load_item(
+async def access_item_by_id(
     session: AsyncSession,
     actor: CurrentUser,
     conversation_id: int,
@@ -105,16 +104,9 @@ async def load_item(
 
 
 def note(session: AsyncSession, conversation: Conversation, text: str, now: datetime) -> None:
-    """A system line in the item's history: what was decided, by the desk, and why."""
-    session.add(
-        Message(
-            shop_id=conversation.shop_id,
-            conversation_id=conversation.id,
-            sender=MessageSender.SYSTEM,
-            text=text,
-            sent_at=now,
-        )
-    )
+    """A system line in the item's history: what was decided, by the desk, and why (not
+    announced; written with the transaction's flush, see ``messages.add_message``)."""
+    record_line(session, conversation, MessageSpec(MessageSender.SYSTEM, text, now))
 
 
 def mark_acted(conversation: Conversation, now: datetime) -> None:
@@ -199,8 +191,8 @@ __all__ = [
     "InputError",
     "ItemConflictError",
     "ItemNotFoundError",
+    "access_item_by_id",
     "add_tags",
-    "load_item",
     "mark_acted",
     "note",
     "optional_text",

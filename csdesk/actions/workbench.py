@@ -17,22 +17,24 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csdesk.actions import auto_suspend
+from csdesk.actions import audit, auto_suspend
 from csdesk.actions.closing import close_conversation, free_capacity
+from csdesk.actions.conversations import MessageSpec
+from csdesk.actions.messages import add_message
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.routing import fill_agent, requeue, tell_buyer_of_transfer
-from csdesk.auth import audit
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
+from csdesk.errors import ConflictError
 from csdesk.qc.forbidden_phrases import PhraseHit, find_forbidden
 from csdesk.roles import payment_chasing
 from csdesk.routing import facts as loaded
 from csdesk.storage.enums import AgentStatus, ConversationStatus, MessageSender, ServiceRole
-from csdesk.storage.models import AgentProfile, Buyer, Conversation, Message, Order
+from csdesk.storage.models import AgentProfile, Buyer, Conversation, Order
 
 
-class WorkError(ValueError):
-    """The requested change does not apply (not yours, already closed, unknown role)."""
+class WorkError(ConflictError, ValueError):
+    """The requested change does not apply (not yours, already closed, unknown role): 409."""
 
 
 class ReplyHeldError(ValueError):
@@ -44,7 +46,7 @@ class ReplyHeldError(ValueError):
         super().__init__(f"text: held, uses {names} (服务态度提醒)")
 
 
-async def _own_open(
+async def access_own_conversation_by_id(
     session: AsyncSession, shop_id: str, agent_id: int, conversation_id: int
 ) -> Conversation:
     conversation = await session.get(Conversation, conversation_id)
@@ -155,23 +157,23 @@ async def reply(
     if not text.strip():
         raise WorkError("text: must not be empty")
     async with transaction(deps) as (session, outbox):
-        conversation = await _own_open(session, shop_id, agent_id, conversation_id)
+        conversation = await access_own_conversation_by_id(
+            session, shop_id, agent_id, conversation_id
+        )
         ctx = await loaded.load_shop_context(session, shop_id)
         hits = find_forbidden(text, ctx.routing.console.active_forbidden_phrases)
         if hits and not send_anyway:
             raise ReplyHeldError(hits)
-        message = Message(
-            shop_id=shop_id,
-            conversation_id=conversation.id,
-            sender=MessageSender.AGENT,
-            author_id=agent_id,
-            text=text,
-            sent_at=now,
+        message_id = await add_message(
+            session,
+            conversation,
+            MessageSpec(MessageSender.AGENT, text, now, author_id=agent_id),
+            outbox,
+            readers=(ev.to_user(agent_id), ev.SUPERVISORS),
         )
-        session.add(message)
+        assert message_id is not None  # announced, so written now
         if conversation.first_response_at is None:
             conversation.first_response_at = now
-        await session.flush()
         if hits:
             audit.record(
                 session,
@@ -179,7 +181,7 @@ async def reply(
                 actor_id=agent_id,
                 action="reply.forbidden_override",
                 target_type="message",
-                target_id=message.id,
+                target_id=message_id,
                 at=now,
                 reason="仍然发送 / sent anyway",
                 detail={
@@ -187,19 +189,7 @@ async def reply(
                     "phrases": [hit.phrase for hit in hits],
                 },
             )
-        outbox.publish(
-            ev.message_created(
-                shop_id,
-                conversation.id,
-                (ev.to_user(agent_id), ev.SUPERVISORS),
-                message_id=message.id,
-                sender=MessageSender.AGENT.value,
-                author_id=agent_id,
-                text=text,
-                sent_at=now,
-            )
-        )
-        return message.id
+        return message_id
 
 
 async def close(
@@ -215,7 +205,9 @@ async def close(
     if not disposition.strip():
         raise WorkError("disposition: is required")
     async with transaction(deps) as (session, outbox):
-        conversation = await _own_open(session, shop_id, agent_id, conversation_id)
+        conversation = await access_own_conversation_by_id(
+            session, shop_id, agent_id, conversation_id
+        )
         await close_conversation(
             session, deps.queue, conversation, disposition, now, outbox, by=agent_id, tags=tags
         )
@@ -240,7 +232,9 @@ async def transfer(
     if not note.strip():
         raise WorkError("note: a handoff note is required")
     async with transaction(deps) as (session, outbox):
-        conversation = await _own_open(session, shop_id, agent_id, conversation_id)
+        conversation = await access_own_conversation_by_id(
+            session, shop_id, agent_id, conversation_id
+        )
         ctx = await loaded.load_shop_context(session, shop_id)
         conversation.role = role.value
         await tell_buyer_of_transfer(session, ctx, conversation, role, now, outbox)
@@ -268,7 +262,9 @@ async def record_chase_attempt(
     """A chase was made and the buyer has not paid: count it and schedule the next one
     (quiet hours, at most N in 24 h) or close the chase. Returns the next chase time."""
     async with transaction(deps) as (session, outbox):
-        conversation = await _own_open(session, shop_id, agent_id, conversation_id)
+        conversation = await access_own_conversation_by_id(
+            session, shop_id, agent_id, conversation_id
+        )
         if conversation.kind not in ("payment_chase", "phone_chase"):
             raise WorkError(f"conversation {conversation_id}: is not a chase")
         ctx = await loaded.load_shop_context(session, shop_id)
@@ -276,14 +272,11 @@ async def record_chase_attempt(
         conversation.last_attempt_at = now
         if conversation.first_response_at is None:
             conversation.first_response_at = now
-        session.add(
-            Message(
-                shop_id=shop_id,
-                conversation_id=conversation.id,
-                sender=MessageSender.SYSTEM,
-                text=f"催付结果: {outcome}",
-                sent_at=now,
-            )
+        await add_message(
+            session,
+            conversation,
+            MessageSpec(MessageSender.SYSTEM, f"催付结果: {outcome}", now),
+            outbox,
         )
         order = await session.get(Order, conversation.order_id) if conversation.order_id else None
         buyer = await session.get(Buyer, conversation.buyer_id) if conversation.buyer_id else None

@@ -8,23 +8,15 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from csdesk.clock import require_aware
+from csdesk.platform_events import EVENT_TYPES as EVENT_TYPES
+from csdesk.platform_events import PlatformEventIn as PlatformEventIn
 
-EVENT_TYPES: Final = (
-    "message.received",
-    "order.created",
-    "order.paid",
-    "order.shipped",
-    "refund.requested",
-    "refund.cancelled",
-    "return.received",
-    "call.inbound",
-)
 REFUND_KINDS: Final = ("refund_only", "return_and_refund")
 BUYER_TIERS: Final = ("normal", "vip", "88vip")
 MAX_TEXT = 4000
@@ -46,17 +38,6 @@ class OrderItem:
     title: str
     qty: int
     price_fen: int
-
-
-@dataclass(frozen=True)
-class PlatformEventIn:
-    """A validated event envelope; ``data`` is normalized (amounts in fen, times aware UTC)."""
-
-    event_id: str
-    type: str
-    occurred_at: datetime
-    shop_id: str
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 # -- field readers ---------------------------------------------------------------------------

@@ -20,10 +20,10 @@ from sqlalchemy.engine import Connection
 from csdesk.actions.shops import ensure_shop
 from csdesk.bus.memory import MemoryBus
 from csdesk.clock import utcnow
+from csdesk.ingest.engine import RoutingEngine
+from csdesk.ingest.message_runs import start_batch
 from csdesk.ingest.processor import process_events
 from csdesk.ingest.schema import parse_event
-from csdesk.routing.engine import RoutingEngine
-from csdesk.routing.message_runs import HOOKS
 from csdesk.routing.queues.memory import MemoryWorkQueue
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import BuyerTier, ConversationStatus, MessageSender, ServiceRole
@@ -81,7 +81,7 @@ async def _apply(sessions: SessionFactory, ids: list[int], *, together: bool, no
             engine.handle_event,
             batch,
             now,
-            HOOKS if together else None,
+            start_batch if together else None,
         )
         assert counts["processed"] == len(batch), counts
 

@@ -23,17 +23,17 @@ from csdesk.actions.sweeps import activate_due_items
 from csdesk.actions.users import issue_token
 from csdesk.bus.memory import MemoryBus
 from csdesk.clock import utcnow
+from csdesk.ingest.engine import RoutingEngine
+from csdesk.ingest.message_runs import start_batch
 from csdesk.ingest.processor import process_events
 from csdesk.ingest.schema import parse_event
-from csdesk.routing.engine import RoutingEngine
-from csdesk.routing.message_runs import HOOKS
 from csdesk.routing.queues import QUEUE_KEY
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import ConversationStatus, ServiceRole
 from csdesk.storage.models import Conversation
 from tests.helpers import accept, deps, event_body, make_agent, order_data, post_event, settle
 
-pytestmark = pytest.mark.usefixtures("shop_id")
+pytestmark = [pytest.mark.usefixtures("shop_id"), pytest.mark.fast_path_both]
 RECEIVE_GUARD_S = 30.0
 """Only so a broken build fails instead of hanging."""
 
@@ -143,7 +143,7 @@ async def test_a_batch_redone_after_a_failure_still_refills(
     row_ids = [a.row_id for a in await accept(sessions, events, now) if a.row_id is not None]
     queue = client.app[QUEUE_KEY]
     counts = await process_events(
-        sessions, MemoryBus(), queue, RoutingEngine(queue).handle_event, row_ids, now, HOOKS
+        sessions, MemoryBus(), queue, RoutingEngine(queue).handle_event, row_ids, now, start_batch
     )
     assert (counts["processed"], counts["not_ready"]) == (1, 1)
     held, waiting = await items(sessions, "refund_review")

@@ -16,14 +16,14 @@ from csdesk.actions.chasing import claim_buyer
 from csdesk.actions.sweeps import activate_due_items, reassign_unanswered
 from csdesk.clock import SHOP_TZ, utcnow
 from csdesk.roles import payment_chasing
-from csdesk.routing.config import RoutingConfig
+from csdesk.roles.config import RoutingConfig
 from csdesk.routing.queues import QUEUE_KEY
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import AgentStatus, ConversationStatus, ServiceRole, UserRole
 from csdesk.storage.models import Buyer, Conversation, Message, Order, Refund
 from tests.helpers import deps, make_agent, order_data, post_event, settle, token_for
 
-pytestmark = pytest.mark.usefixtures("shop_id")
+pytestmark = [pytest.mark.usefixtures("shop_id"), pytest.mark.fast_path_both]
 P = ServiceRole
 
 

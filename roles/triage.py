@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol, cast
 
-from csdesk.routing.triage_rules import (
+from csdesk.roles.triage_rules import (
     DEFAULT_INTENT_RISK,
     DEFAULT_INTENT_ROLES,
     DEFAULT_NEGATION_AFTER,
@@ -74,7 +74,7 @@ class Automaton(Protocol):
 class TriageRules:
     """Everything the classifier needs, editable per shop.
 
-    Build a shop's rules with ``csdesk.routing.config.build_triage_rules(overrides)`` (or
+    Build a shop's rules with ``csdesk.roles.config.build_triage_rules(overrides)`` (or
     ``RoutingConfig.from_overrides({"triage": ...}).triage``). The OpenCC converter and the
     Aho-Corasick automaton are built on first use and cached on the object: rules are
     immutable, so the caches never go stale, and edited rules get their own automaton.
