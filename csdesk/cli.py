@@ -242,6 +242,88 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run_all(json_output=args.json, quick=args.quick)
 
 
+def _read_text(path: str) -> str:
+    """FILE or ``-`` (stdin), as text; a missing or unreadable file is bad input."""
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"FILE: cannot read {path!r}: {exc}") from None
+
+
+def cmd_qc_plan(args: argparse.Namespace) -> int:
+    from csdesk.qc.aql import PlanInputError, parse_aql, parse_level, single_plan
+
+    try:
+        plan = single_plan(args.lot, parse_level(args.level), parse_aql(args.aql))
+    except PlanInputError as exc:
+        raise UsageError(f"--{exc.field}: {exc.message}") from None
+    if args.json:
+        print(json.dumps(plan.to_json()))
+    else:
+        print(
+            f"code letter {plan.code_letter}: inspect {plan.sample_size} of {args.lot}, "
+            f"accept with <= {plan.accept} nonconforming, reject with >= {plan.reject}"
+        )
+    return EXIT_OK
+
+
+def cmd_qc_check(args: argparse.Namespace) -> int:
+    from csdesk.qc.check import TranscriptError, check, parse_transcript
+    from csdesk.qc.scripts import default_script
+
+    try:
+        transcript = parse_transcript(json.loads(_read_text(args.file)))
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"FILE: not JSON ({exc})") from None
+    except TranscriptError as exc:
+        raise UsageError(str(exc)) from None
+    result = check(transcript, default_script(transcript.role))
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        print(f"score {result.score} ({result.script_version}), {len(result.hits)} hit(s)")
+        for hit in result.hits:
+            print(
+                f"  #{hit.message_index} [{hit.span[0]}:{hit.span[1]}] {hit.category} "
+                f"{hit.severity} -{hit.points}: {hit.detail}"
+            )
+    return EXIT_OK
+
+
+def cmd_qc_alpha(args: argparse.Namespace) -> int:
+    from csdesk.qc.calibration import Level, SheetError, agreement, drift, parse_sheet
+
+    level = Level(args.level)
+    try:
+        sheet = parse_sheet(_read_text(args.file), level)
+        result = agreement(sheet, level)
+        drifts = drift(sheet) if level is not Level.NOMINAL else []
+    except SheetError as exc:
+        raise UsageError(f"FILE: {exc}") from None
+    if args.json:
+        print(json.dumps({**result.to_json(), "drift": [d.to_json() for d in drifts]}))
+    else:
+        print(
+            f"alpha {result.alpha:.3f} ({level.value}; {result.raters} raters, "
+            f"{result.units} units, {result.pairable} pairable values)"
+        )
+        for d in drifts:
+            print(f"  {d.rater}: {d.mean_deviation:+.2f} over {d.units} units, {d.verdict}")
+    return EXIT_OK
+
+
+def _lot_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"a lot has at least 2 items, got {value}")
+    return value
+
+
 # -- parser -------------------------------------------------------------------------------
 
 
@@ -312,6 +394,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("text", nargs="*", metavar="TEXT")
     p.set_defaults(func=cmd_triage)
+
+    p = sub.add_parser("qc", help="quality control: sampling plans, transcript check, α")
+    qc_sub = p.add_subparsers(dest="qc_command", required=True, parser_class=_Parser)
+    q = qc_sub.add_parser("plan", help="ISO 2859-1 single sampling plan, normal inspection")
+    q.add_argument("--lot", type=_lot_size, required=True, help="lot size (N >= 2)")
+    q.add_argument("--level", default="II", help="S-1..S-4, I, II, III (default II)")
+    q.add_argument("--aql", default="2.5", help="AQL 0.065 ... 6.5 (default 2.5)")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_qc_plan)
+    q = qc_sub.add_parser("check", help="auto-check one transcript (JSON) against its script")
+    q.add_argument("--json", action="store_true")
+    q.add_argument("file", metavar="FILE", help="transcript JSON, or - for stdin")
+    q.set_defaults(func=cmd_qc_check)
+    q = qc_sub.add_parser("alpha", help="Krippendorff's alpha of a calibration sheet (CSV)")
+    q.add_argument(
+        "--level", choices=["nominal", "ordinal", "interval", "ratio"], default="nominal"
+    )
+    q.add_argument("--json", action="store_true")
+    q.add_argument("file", metavar="FILE", help="CSV (rater, then one column per unit), or -")
+    q.set_defaults(func=cmd_qc_alpha)
 
     p = sub.add_parser("bench", help="performance suite (writes docs/performance.md)")
     p.add_argument("--json", action="store_true")
