@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,8 @@ from csdesk.actions.conversations import MessageSpec
 from csdesk.actions.messages import add_message
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.routing import fill_agent, requeue, tell_buyer_of_transfer
+from csdesk.auth.access import require
+from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
 from csdesk.errors import ConflictError
@@ -31,6 +34,8 @@ from csdesk.roles import payment_chasing
 from csdesk.routing import facts as loaded
 from csdesk.storage.enums import AgentStatus, ConversationStatus, MessageSender, ServiceRole
 from csdesk.storage.models import AgentProfile, Buyer, Conversation, Order
+
+WORKBENCH_ACCESS: Final = "workbench.use"
 
 
 class WorkError(ConflictError, ValueError):
@@ -47,6 +52,14 @@ class ReplyHeldError(ValueError):
 
 
 async def access_own_conversation_by_id(
+    session: AsyncSession, actor: CurrentUser, conversation_id: int
+) -> Conversation:
+    """The open conversation ``actor`` holds (409 if it is not open or not theirs: what the
+    agent sees in their list can change under them)."""
+    return await _held_by(session, actor.shop_id, actor.id, conversation_id)
+
+
+async def _held_by(
     session: AsyncSession, shop_id: str, agent_id: int, conversation_id: int
 ) -> Conversation:
     conversation = await session.get(Conversation, conversation_id)
@@ -144,22 +157,22 @@ async def set_auto_suspend(
 
 async def reply(
     deps: Deps,
-    shop_id: str,
-    agent_id: int,
+    actor: CurrentUser,
     conversation_id: int,
     text: str,
     now: datetime,
     *,
     send_anyway: bool = False,
 ) -> int:
-    """Send a reply to the buyer. Held (:class:`ReplyHeldError`) while it uses a forbidden
-    phrase, unless ``send_anyway``: then it is sent and the override audited."""
+    """Send a reply to the buyer in a conversation ``actor`` holds. Held
+    (:class:`ReplyHeldError`) while it uses a forbidden phrase, unless ``send_anyway``: then
+    it is sent and the override audited. Returns the message id."""
+    require(actor, WORKBENCH_ACCESS)
     if not text.strip():
         raise WorkError("text: must not be empty")
+    shop_id, agent_id = actor.shop_id, actor.id
     async with transaction(deps) as (session, outbox):
-        conversation = await access_own_conversation_by_id(
-            session, shop_id, agent_id, conversation_id
-        )
+        conversation = await access_own_conversation_by_id(session, actor, conversation_id)
         ctx = await loaded.load_shop_context(session, shop_id)
         hits = find_forbidden(text, ctx.routing.console.active_forbidden_phrases)
         if hits and not send_anyway:
@@ -194,29 +207,27 @@ async def reply(
 
 async def close(
     deps: Deps,
-    shop_id: str,
-    agent_id: int,
+    actor: CurrentUser,
     conversation_id: int,
     now: datetime,
     *,
     disposition: str,
     tags: Sequence[str] = (),
 ) -> None:
+    """接待结束: close a conversation ``actor`` holds; their next queued item comes at once."""
+    require(actor, WORKBENCH_ACCESS)
     if not disposition.strip():
         raise WorkError("disposition: is required")
     async with transaction(deps) as (session, outbox):
-        conversation = await access_own_conversation_by_id(
-            session, shop_id, agent_id, conversation_id
-        )
+        conversation = await access_own_conversation_by_id(session, actor, conversation_id)
         await close_conversation(
-            session, deps.queue, conversation, disposition, now, outbox, by=agent_id, tags=tags
+            session, deps.queue, conversation, disposition, now, outbox, by=actor.id, tags=tags
         )
 
 
 async def transfer(
     deps: Deps,
-    shop_id: str,
-    agent_id: int,
+    actor: CurrentUser,
     conversation_id: int,
     to_role: str,
     note: str,
@@ -224,7 +235,8 @@ async def transfer(
 ) -> int | None:
     """转接: to another role with a required note; history and age go along. In a chat the
     buyer is told, in the shop's words for the target role (``routing.console
-    .transfer_notices``: 您好，已为您转接至退款专员，请稍候)."""
+    .transfer_notices``: 您好，已为您转接至退款专员，请稍候). Returns the new holder, if any."""
+    require(actor, WORKBENCH_ACCESS)
     try:
         role = ServiceRole(to_role)
     except ValueError:
@@ -232,10 +244,8 @@ async def transfer(
     if not note.strip():
         raise WorkError("note: a handoff note is required")
     async with transaction(deps) as (session, outbox):
-        conversation = await access_own_conversation_by_id(
-            session, shop_id, agent_id, conversation_id
-        )
-        ctx = await loaded.load_shop_context(session, shop_id)
+        conversation = await access_own_conversation_by_id(session, actor, conversation_id)
+        ctx = await loaded.load_shop_context(session, actor.shop_id)
         conversation.role = role.value
         await tell_buyer_of_transfer(session, ctx, conversation, role, now, outbox)
         new_agent = await requeue(
@@ -244,10 +254,10 @@ async def transfer(
             conversation,
             now,
             outbox,
-            exclude_agent=agent_id,
+            exclude_agent=actor.id,
             reason=f"转接到 {role.value}: {note}",
         )
-        await free_capacity(session, deps.queue, shop_id, agent_id, now, outbox, ctx=ctx)
+        await free_capacity(session, deps.queue, actor.shop_id, actor.id, now, outbox, ctx=ctx)
         return new_agent
 
 
@@ -262,9 +272,7 @@ async def record_chase_attempt(
     """A chase was made and the buyer has not paid: count it and schedule the next one
     (quiet hours, at most N in 24 h) or close the chase. Returns the next chase time."""
     async with transaction(deps) as (session, outbox):
-        conversation = await access_own_conversation_by_id(
-            session, shop_id, agent_id, conversation_id
-        )
+        conversation = await _held_by(session, shop_id, agent_id, conversation_id)
         if conversation.kind not in ("payment_chase", "phone_chase"):
             raise WorkError(f"conversation {conversation_id}: is not a chase")
         ctx = await loaded.load_shop_context(session, shop_id)

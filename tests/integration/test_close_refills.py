@@ -19,19 +19,30 @@ from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from csdesk.actions import workbench
 from csdesk.actions.sweeps import activate_due_items
-from csdesk.actions.users import issue_token
+from csdesk.actions.users import as_current_user, create_user, issue_token
 from csdesk.bus.memory import MemoryBus
 from csdesk.clock import utcnow
+from csdesk.errors import ConflictError, ForbiddenError
 from csdesk.ingest.engine import RoutingEngine
 from csdesk.ingest.message_runs import start_batch
 from csdesk.ingest.processor import process_events
 from csdesk.ingest.schema import parse_event
 from csdesk.routing.queues import QUEUE_KEY
 from csdesk.storage.engine import SessionFactory
-from csdesk.storage.enums import ConversationStatus, ServiceRole
+from csdesk.storage.enums import ConversationStatus, ServiceRole, UserRole
 from csdesk.storage.models import Conversation
-from tests.helpers import accept, deps, event_body, make_agent, order_data, post_event, settle
+from tests.helpers import (
+    accept,
+    actor,
+    deps,
+    event_body,
+    make_agent,
+    order_data,
+    post_event,
+    settle,
+)
 
 pytestmark = [pytest.mark.usefixtures("shop_id"), pytest.mark.fast_path_both]
 RECEIVE_GUARD_S = 30.0
@@ -184,3 +195,38 @@ async def test_order_paid_frees_the_chaser_for_the_queued_chase(
     assigned = frames[-1]["payload"]["conversation"]
     assert (assigned["id"], assigned["assigned_agent_id"]) == (waiting.id, chaser)
     await ws.close()
+
+
+async def test_closing_from_the_workbench_is_for_whom_it_serves(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
+) -> None:
+    """The action checks its actor itself (403 before anything is read), then the item
+    (409: not the actor's)."""
+    agent = await make_agent(sessions, shop_id, "refunder", [ServiceRole.REFUND])
+    other = await make_agent(sessions, shop_id, "other", [ServiceRole.PRESALES])
+    await post_event(client, "order.created", order_data("T-A", nick="买家甲"))
+    await post_event(client, "order.paid", {"order_id": "T-A"})
+    await post_event(client, "refund.requested", refund_requested("R-A", "T-A"))
+    await settle(client)
+    (held,) = await items(sessions, "refund_review")
+    assert held.assigned_agent_id == agent
+    inspector = await create_user(
+        sessions,
+        shop_id=shop_id,
+        username="qc1",
+        role=UserRole.QC_INSPECTOR,
+        password="password-123",
+    )
+    with pytest.raises(ForbiddenError):
+        await workbench.close(
+            deps(client), as_current_user(inspector), held.id, utcnow(), disposition="x"
+        )
+    with pytest.raises(ConflictError, match="someone else"):
+        await workbench.close(
+            deps(client), await actor(sessions, other), held.id, utcnow(), disposition="x"
+        )
+    await workbench.close(
+        deps(client), await actor(sessions, agent), held.id, utcnow(), disposition="done"
+    )
+    (held,) = await items(sessions, "refund_review")
+    assert (held.status, held.disposition) == (ConversationStatus.CLOSED, "done")

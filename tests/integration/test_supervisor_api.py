@@ -24,7 +24,7 @@ from csdesk.storage.enums import (
     UserRole,
 )
 from csdesk.storage.models import Buyer, Conversation, Message, User
-from tests.helpers import deps, post_event, settle
+from tests.helpers import actor, deps, post_event, settle
 from tests.integration.test_role_workbench_api import (
     agent,
     audit_actions,
@@ -79,7 +79,9 @@ async def test_board_numbers_match_the_floor(
     refund = await chat_of(sessions, "要退款")
     assert waited.assigned_agent_id == answered.assigned_agent_id == presales
     assert queued.status is refund.status is ConversationStatus.QUEUED
-    await workbench.reply(deps(client), shop_id, presales, answered.id, "在的亲", utcnow())
+    await workbench.reply(
+        deps(client), await actor(sessions, presales), answered.id, "在的亲", utcnow()
+    )
 
     await call(client, "GET", "/api/v1/supervisor/board", mine, status=403)
     bad = await call(client, "GET", "/api/v1/supervisor/board?silent_s=-1", boss, status=400)

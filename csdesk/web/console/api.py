@@ -239,7 +239,7 @@ async def post_reply(request: web.Request) -> web.Response:
         raise InputError("text", f"unresolved variable {names}: fill it in before sending")
     now = utcnow()
     message_id = await workbench.reply(
-        deps_of(request), user.shop_id, user.id, conversation_id, text, now, send_anyway=send_anyway
+        deps_of(request), user, conversation_id, text, now, send_anyway=send_anyway
     )
     message = {
         "id": message_id,
@@ -280,7 +280,7 @@ async def post_transfer(request: web.Request) -> web.Response:
         raise InputError("to_role", f"must be one of {choices}")
     note = _text(data, "note", max_chars=MAX_NOTE_CHARS)
     new_agent = await workbench.transfer(
-        deps_of(request), user.shop_id, user.id, conversation_id, raw_role, note.strip(), utcnow()
+        deps_of(request), user, conversation_id, raw_role, note.strip(), utcnow()
     )
     return web.json_response(
         {"conversation_id": conversation_id, "to_role": raw_role, "assigned_agent_id": new_agent}
@@ -309,13 +309,7 @@ async def post_close(request: web.Request) -> web.Response:
     disposition = _text(data, "disposition", max_chars=MAX_DISPOSITION_CHARS).strip()
     tags = _tags(data)
     await workbench.close(
-        deps_of(request),
-        user.shop_id,
-        user.id,
-        conversation_id,
-        utcnow(),
-        disposition=disposition,
-        tags=tags,
+        deps_of(request), user, conversation_id, utcnow(), disposition=disposition, tags=tags
     )
     return web.json_response(
         {"conversation_id": conversation_id, "status": "closed", "disposition": disposition}
