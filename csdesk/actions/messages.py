@@ -13,10 +13,10 @@ before anything else reads them and before commit; their events follow in order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -122,11 +122,13 @@ async def add_message(
     *,
     readers: Sequence[str] | None = None,
     batch: MessageBatch | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> int | None:
     """Add ``message`` to ``conversation``; announce it to ``readers`` after commit (None:
     a line for the record, not announced). Returns the new message's id, or None when it
     waits in ``batch`` (a buyer message from a platform event) or is not announced (then
-    the transaction's flush writes it, with no round trip of its own)."""
+    the transaction's flush writes it, with no round trip of its own). ``extra`` goes into
+    the announced message as the sender has it (a note's author name and mentions)."""
     if message.sender is MessageSender.BUYER:
         if batch is not None and message.source_event_id is not None:
             batch.pending.append(
@@ -156,6 +158,7 @@ async def add_message(
             text=message.text,
             sent_at=message.sent_at,
             **({} if message.author_id is None else {"author_id": message.author_id}),
+            **(extra or {}),
         )
     )
     return message_id
