@@ -4,7 +4,9 @@
 - deadline points step up as a refund's auto-approval nears (aging needs no re-scoring);
 - items assigned but unanswered too long go to someone else;
 - agents suspended automatically (自动挂起) whose chats were closed elsewhere come back;
-- the queue index is brought back in line with the database (it is only an index).
+- the queue index is brought back in line with the database (it is only an index);
+- a lost queue index (a Redis flush) is restored at once, and idle agents next to a queue
+  are offered its work.
 
 (Events a crashed process accepted but never processed: ``ingest.retry``.)
 
@@ -13,6 +15,7 @@ Each function returns how many items it changed (the job's count).
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -20,12 +23,21 @@ from sqlalchemy import select
 from csdesk.actions import auto_suspend
 from csdesk.actions.closing import close_conversation
 from csdesk.actions.outbox import Deps, transaction
-from csdesk.actions.routing import current_points, fill_agent, place, requeue
+from csdesk.actions.routing import (
+    current_points,
+    fill_agent,
+    offer_queued_work,
+    place,
+    queued_entries,
+    requeue,
+)
 from csdesk.roles import payment_chasing
 from csdesk.roles.scoring import sort_key
 from csdesk.routing import facts as loaded
-from csdesk.storage.enums import AgentStatus, ConversationStatus, OrderStatus
+from csdesk.storage.enums import AgentStatus, Channel, ConversationStatus, OrderStatus
 from csdesk.storage.models import AgentProfile, Conversation, Order, Shop
+
+log = logging.getLogger(__name__)
 
 CHASE_KINDS = ("payment_chase", "phone_chase")
 
@@ -182,10 +194,53 @@ async def reconcile_queue_index(deps: Deps, now: datetime, *, rebuild: bool = Fa
     return count
 
 
+async def watch_queue_index(deps: Deps, now: datetime) -> int:
+    """Every few seconds: restore a shop's lost queue index at once (see
+    ``routing.restore_lost_index``), then offer queued work to each online agent with room
+    in a role that has queued items. That second part is a net: nothing should leave an
+    agent idle next to a queue, and this makes sure nothing does for long. Returns the
+    items assigned."""
+    taken = 0
+    for shop_id in await _shop_ids(deps):
+        async with deps.sessions() as session:
+            if not await deps.queue.built(shop_id):
+                entries = await queued_entries(session, shop_id)
+                await deps.queue.restore(shop_id, entries)
+                log.warning(
+                    "queue index of shop %s was not built (lost, or a new shop): restored %d"
+                    " queued items",
+                    shop_id,
+                    len(entries),
+                )
+            waiting_roles = set(
+                await session.scalars(
+                    select(Conversation.role)
+                    .where(
+                        Conversation.shop_id == shop_id,
+                        Conversation.status == ConversationStatus.QUEUED,
+                    )
+                    .distinct()
+                )
+            )
+            if not waiting_roles:
+                continue
+            idle = [
+                agent.user_id
+                for agent in await loaded.agent_facts(session, shop_id)
+                if agent.roles & waiting_roles
+                and any(agent.load(channel) < agent.capacity(channel) for channel in Channel)
+            ]
+        if idle:
+            offered = await offer_queued_work(deps, shop_id, now, agent_ids=idle)
+            taken += sum(len(items) for items in offered.values())
+    return taken
+
+
 __all__ = [
     "activate_due_items",
     "reassign_unanswered",
     "reconcile_queue_index",
     "rescore_deadlines",
     "resume_auto_suspended",
+    "watch_queue_index",
 ]

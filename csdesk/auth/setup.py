@@ -5,7 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from csdesk.auth.current import AUTH_CLOCK_KEY
-from csdesk.auth.throttle import AttemptStore, LoginThrottle, MemoryAttemptStore, RedisAttemptStore
+from csdesk.auth.throttle import (
+    AttemptStore,
+    LoginThrottle,
+    MemoryAttemptStore,
+    RedisAttemptStore,
+    SharedWithLocalFloor,
+)
 from csdesk.clock import utcnow
 from csdesk.keys import REDIS_KEY, SETTINGS_KEY
 
@@ -27,7 +33,9 @@ async def _start_throttle(app: web.Application) -> None:
     if redis is None:
         store = MemoryAttemptStore()
     else:
-        store = RedisAttemptStore(redis, settings.redis.key_prefix)
+        store = SharedWithLocalFloor(
+            RedisAttemptStore(redis, settings.redis.key_prefix), MemoryAttemptStore()
+        )
     app[LOGIN_THROTTLE_KEY] = LoginThrottle(
         store,
         limit=settings.auth.login_failures_allowed,

@@ -7,11 +7,16 @@ further attempt is refused, right password or not, until the oldest one leaves t
 
 Stores: in memory for embedded mode (one process), Redis for server mode (all web processes
 share the counts). Both take ``now`` from the caller, so tests can move time instead of
-sleeping.
+sleeping. In server mode each process also keeps its own count beside Redis
+(:class:`SharedWithLocalFloor`): the counts cannot be rebuilt after a Redis flush, so the
+process's own attempts still throttle then (a guesser spread over N processes gets at most
+N times the limit in that window, not an open door), and a Redis outage throttles per
+process instead of failing every sign-in.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import secrets
 from dataclasses import dataclass
@@ -19,8 +24,11 @@ from datetime import datetime
 from typing import Final, Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from csdesk.clock import require_aware
+
+log = logging.getLogger(__name__)
 
 MEMORY_STORE_SWEEP_AT: Final = 10_000
 """Distinct keys held before the in-memory store drops the ones whose window has passed."""
@@ -121,6 +129,53 @@ class RedisAttemptStore:
 
     async def clear(self, key: str) -> None:
         await self._redis.delete(self._prefix + key)
+
+
+class SharedWithLocalFloor:
+    """The shared store, with this process's own count as a floor under it.
+
+    An attempt must pass both; without a Redis loss the shared count is always the higher,
+    so this changes nothing. After a flush the shared count restarts at zero while the local
+    one still holds this process's recent attempts; with Redis unreachable the local count
+    alone decides (logged), rather than every sign-in failing with it.
+    """
+
+    def __init__(self, shared: AttemptStore, local: AttemptStore) -> None:
+        self.shared = shared
+        self.local = local
+
+    async def reserve(
+        self, key: str, attempt_id: str, *, now_ms: int, window_ms: int, limit: int
+    ) -> int | None:
+        wait_ms = await self.local.reserve(
+            key, attempt_id, now_ms=now_ms, window_ms=window_ms, limit=limit
+        )
+        if wait_ms is not None:
+            return wait_ms
+        try:
+            wait_ms = await self.shared.reserve(
+                key, attempt_id, now_ms=now_ms, window_ms=window_ms, limit=limit
+            )
+        except RedisError:
+            log.warning("login throttle: Redis unreachable, counting this process's attempts")
+            return None
+        if wait_ms is not None:
+            await self.local.release(key, attempt_id)
+        return wait_ms
+
+    async def release(self, key: str, attempt_id: str) -> None:
+        await self.local.release(key, attempt_id)
+        try:
+            await self.shared.release(key, attempt_id)
+        except RedisError:
+            log.warning("login throttle: Redis unreachable, release kept local")
+
+    async def clear(self, key: str) -> None:
+        await self.local.clear(key)
+        try:
+            await self.shared.clear(key)
+        except RedisError:
+            log.warning("login throttle: Redis unreachable, clear kept local")
 
 
 @dataclass(frozen=True)

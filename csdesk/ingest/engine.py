@@ -249,24 +249,25 @@ async def on_message(
     decision = decide_contact(contact, ctx, now)
     message = MessageSpec(MessageSender.BUYER, event.text, at, source_event_id=source.id)
     messages = batch.messages if batch else None
+    opened = False
     if conversation is None:
-        conversation = await routing_actions.open_item(
+        # Another process may be opening this buyer's chat at the same moment: one wins.
+        conversation, opened = await routing_actions.open_buyer_chat(
             session,
             shop_id=ctx.shop_id,
-            decision=decision,
-            channel=Channel.CHAT,
-            now=now,
             buyer_id=buyer.id,
+            decision=decision,
+            now=now,
             order_id=order.id if order else None,
             intent=triage.intent,
             risk=triage.risk,
             required_skills=await _skills_for(session, ctx, buyer, order),
-            kind="chat",
             last_buyer_message_at=at,
             sort_key_config=ctx.routing,
         )
         if run is not None:
             run.remember_opened(event.buyer_nick, conversation)
+    if opened:
         # Placed first, so the buyer's first message also reaches the agent it went to.
         await routing_actions.place(session, ctx, conversation, now, outbox)
         await add_message(

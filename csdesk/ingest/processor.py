@@ -153,7 +153,7 @@ async def _process_batch(
     except Exception:
         await outbox.roll_back(queue)
         raise
-    await outbox.flush(bus, queue)
+    await outbox.flush(bus, queue, sessions)
     return counts
 
 

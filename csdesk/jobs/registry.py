@@ -78,6 +78,7 @@ REGISTRY = Registry(
         routing.reassign_unanswered,
         routing.resume_auto_suspended,
         routing.reconcile_queue_index,
+        routing.watch_queue_index,
         routing.retry_pending_events,
     ),
     cron=(
@@ -97,6 +98,9 @@ REGISTRY = Registry(
         # The index is rebuilt at start; this only repairs entries lost when a claim's
         # transaction rolled back after the index pop.
         CronEntry(routing.reconcile_queue_index, minute=set(range(0, 60, 5)), second=30),
+        # A lost index (a Redis flush) strands every queued item: noticed and restored
+        # within 10 s even when no agent asks for work, and idle agents are offered it.
+        CronEntry(routing.watch_queue_index, second=EVERY_10_S),
         # Events a crashed web process accepted (durable) but never processed, and events
         # that arrived before what they refer to.
         CronEntry(routing.retry_pending_events, second=EVERY_15_S),

@@ -33,6 +33,10 @@ async def reconcile_queue_index(ctx: JobContext) -> int:
     return await sweeps.reconcile_queue_index(_deps(ctx), utcnow())
 
 
+async def watch_queue_index(ctx: JobContext) -> int:
+    return await sweeps.watch_queue_index(_deps(ctx), utcnow())
+
+
 async def retry_pending_events(ctx: JobContext) -> int:
     return await retry.retry_pending_events(
         _deps(ctx), utcnow(), hand_to=ctx.get("pending_events_to")

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -202,6 +203,17 @@ class Refund(Base):
     __table_args__ = (UniqueConstraint("shop_id", "external_id", name="uq_refund_shop_external"),)
 
 
+OPEN_CHAT_STATUSES: tuple[str, ...] = (
+    ConversationStatus.SCHEDULED.value,
+    ConversationStatus.QUEUED.value,
+    ConversationStatus.ASSIGNED.value,
+)
+OPEN_CHAT = text(
+    "kind = 'chat' AND status IN (" + ", ".join(f"'{s}'" for s in OPEN_CHAT_STATUSES) + ")"
+)
+"""The predicate of ``uq_conversation_open_chat`` (an ``ON CONFLICT`` names it to match)."""
+
+
 class Conversation(Base):
     """One routable item: a buyer chat or call, or a task (chase, order check, refund duty)."""
 
@@ -260,6 +272,17 @@ class Conversation(Base):
         # ever had, or of all it has open.
         Index("ix_conversation_agent", "assigned_agent_id", "assigned_at"),
         Index("ix_conversation_agent_load", "assigned_agent_id", "status", "channel"),
+        # One open chat thread per buyer, whichever process applies their message: a buyer's
+        # messages sent at once to two web processes must meet in one conversation. Calls
+        # and work items (chases, order checks, refund duties) may legitimately be several.
+        Index(
+            "uq_conversation_open_chat",
+            "shop_id",
+            "buyer_id",
+            unique=True,
+            sqlite_where=OPEN_CHAT,
+            postgresql_where=OPEN_CHAT,
+        ),
     )
 
 

@@ -10,7 +10,7 @@ Needs a login like every other route (a bearer token for the scraper); superviso
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -25,6 +25,7 @@ from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.keys import PROCESSOR_KEY, SESSIONS_KEY
 from csdesk.realtime import HUB_KEY
+from csdesk.routing.queues import QUEUE_KEY, WorkQueue
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import (
     AgentStatus,
@@ -51,6 +52,15 @@ class ShopState:
     refund_exposure_fen: int
     refunds_due_within_hour: int
     events: dict[str, int]
+    index_depth: dict[str, int] = field(default_factory=dict)
+    """What the queue index holds per role (beside ``queued``, the database's count)."""
+    index_intact: bool = True
+
+
+async def index_state(queue: WorkQueue, shop_id: str) -> tuple[dict[str, int], bool]:
+    """The queue index's depth per role, and whether it is the one last built."""
+    depths = {role.value: await queue.depth(shop_id, role.value) for role in ServiceRole}
+    return depths, await queue.built(shop_id)
 
 
 async def shop_state(sessions: SessionFactory, shop_id: str, now: datetime) -> ShopState:
@@ -146,6 +156,20 @@ class _Snapshot(Collector):
             "csdesk_queue_depth", "Items waiting in each role's queue.", "role", roles, s.queued
         )
         yield _gauge(
+            "csdesk_queue_index_depth",
+            "Items the queue index (what agents claim from) holds per role; below"
+            " csdesk_queue_depth means the index lost work (a Redis flush).",
+            "role",
+            roles,
+            s.index_depth,
+        )
+        yield GaugeMetricFamily(
+            "csdesk_queue_index_intact",
+            "1 while the queue index is the one last built from the database; 0 once it was"
+            " lost, until it is restored.",
+            value=1 if s.index_intact else 0,
+        )
+        yield _gauge(
             "csdesk_queue_oldest_wait_seconds",
             "How long the longest-waiting queued item of each role has waited.",
             "role",
@@ -227,6 +251,8 @@ async def metrics(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "metrics.read")
     state = await shop_state(request.app[SESSIONS_KEY], user.shop_id, utcnow())
+    index_depth, index_intact = await index_state(request.app[QUEUE_KEY], user.shop_id)
+    state = replace(state, index_depth=index_depth, index_intact=index_intact)
     hub = request.app.get(HUB_KEY)
     processor = request.app.get(PROCESSOR_KEY)
     registry = CollectorRegistry(auto_describe=False)

@@ -1,5 +1,9 @@
 """``GET /api/v1/queues``: per role depth, oldest wait and the top items with their score
-breakdown (why each item stands where it stands, aging included)."""
+breakdown (why each item stands where it stands, aging included).
+
+``depth`` is the database's count (the truth); ``index_depth`` what the queue index that
+agents claim from holds, and ``index_intact`` whether that index is the one last built: after
+a Redis loss the two depths part until the index is restored, and the gap shows here."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.keys import SESSIONS_KEY
 from csdesk.routing.facts import load_shop_context
+from csdesk.routing.queues import QUEUE_KEY
 from csdesk.storage.enums import ConversationStatus, ServiceRole
 from csdesk.storage.models import Conversation
 
@@ -32,6 +37,7 @@ async def get_queues(request: web.Request) -> web.Response:
     limit = int(raw_limit)
     now = utcnow()
     result: dict[str, object] = {}
+    queue = request.app[QUEUE_KEY]
     async with request.app[SESSIONS_KEY]() as session:
         ctx = await load_shop_context(session, user.shop_id)
         stats = {
@@ -62,7 +68,11 @@ async def get_queues(request: web.Request) -> web.Response:
                 items = [conversation_json(row, ctx, now) for row in rows]
             result[role.value] = {
                 "depth": depth,
+                "index_depth": await queue.depth(user.shop_id, role.value),
                 "oldest_wait_s": round((now - oldest).total_seconds(), 1) if oldest else 0.0,
                 "items": items,
             }
-    return web.json_response({"generated_at": now.isoformat(), "roles": result})
+    intact = await queue.built(user.shop_id)
+    return web.json_response(
+        {"generated_at": now.isoformat(), "index_intact": intact, "roles": result}
+    )

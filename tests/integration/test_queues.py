@@ -332,8 +332,41 @@ async def test_redis_keys_stay_under_the_prefix_and_rebuild_leaves_no_temp_keys(
     # Only this test's prefix: other runs sharing the server may hold keys of a shop-1 too.
     keys = sorted([k.decode() async for k in redis_client.scan_iter(match=f"{redis_prefix}*")])
 
-    assert keys == [f"{redis_prefix}q:{{{SHOP}}}:r:presales", f"{redis_prefix}q:{{{SHOP}}}:roles"]
-    assert await redis_client.ttl(keys[0]) == -1  # the temporary set's expiry did not stick
+    assert keys == [
+        f"{redis_prefix}q:{{{SHOP}}}:built",
+        f"{redis_prefix}q:{{{SHOP}}}:r:presales",
+        f"{redis_prefix}q:{{{SHOP}}}:roles",
+    ]
+    assert await redis_client.ttl(keys[1]) == -1  # the temporary set's expiry did not stick
+    assert await redis_client.ttl(keys[0]) == -1  # the marker never expires by itself
+
+
+async def test_built_marks_a_rebuild_and_a_restore_and_a_loss_clears_it(
+    redis_client: Redis, redis_prefix: str
+) -> None:
+    queue = RedisWorkQueue(redis_client, redis_prefix)
+    assert not await queue.built(SHOP)  # never built
+    await queue.rebuild(SHOP, [("presales", 1, 1.0), ("presales", 2, 2.0)])
+    assert await queue.built(SHOP)
+    keys = [k async for k in redis_client.scan_iter(match=f"{redis_prefix}*")]
+    await redis_client.delete(*keys)  # what a FLUSHDB does
+    await queue.push(SHOP, "presales", 3, 3.0)  # traffic after the loss: a fragment
+    assert not await queue.built(SHOP)
+    # A restore adds (the push racing with it survives) and marks the index built again.
+    await queue.restore(SHOP, [("presales", 1, 1.0), ("presales", 2, 2.0), ("refund", 4, 0.5)])
+    assert await queue.built(SHOP)
+    assert await queue.peek(SHOP, "presales") == [(3, 3.0), (2, 2.0), (1, 1.0)]
+    assert await queue.peek(SHOP, "refund") == [(4, 0.5)]
+    # The restored roles are registered: a later rebuild clears them like any other.
+    await queue.rebuild(SHOP, [])
+    assert await queue.depth(SHOP, "refund") == 0
+
+
+async def test_the_memory_index_is_never_lost_alone() -> None:
+    queue = MemoryWorkQueue()
+    assert await queue.built(SHOP)
+    await queue.restore(SHOP, [("presales", 1, 1.0)])
+    assert await queue.peek(SHOP, "presales") == [(1, 1.0)]
 
 
 async def test_redis_matches_memory_on_random_operations(

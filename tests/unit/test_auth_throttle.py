@@ -16,6 +16,7 @@ from csdesk.auth.throttle import (
     LoginThrottle,
     MemoryAttemptStore,
     RedisAttemptStore,
+    SharedWithLocalFloor,
     Throttled,
 )
 from tests.services import REDIS_URL, require
@@ -25,7 +26,7 @@ LIMIT = 3
 WINDOW_S = 600
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "redis+local"])
 async def store(request: pytest.FixtureRequest, redis_prefix: str) -> AsyncIterator[AttemptStore]:
     if request.param == "memory":
         yield MemoryAttemptStore()
@@ -33,7 +34,11 @@ async def store(request: pytest.FixtureRequest, redis_prefix: str) -> AsyncItera
     require("redis")
     redis = Redis.from_url(REDIS_URL)
     try:
-        yield RedisAttemptStore(redis, redis_prefix)
+        shared = RedisAttemptStore(redis, redis_prefix)
+        if request.param == "redis":
+            yield shared
+        else:
+            yield SharedWithLocalFloor(shared, MemoryAttemptStore())
     finally:
         await redis.aclose()
 
@@ -145,3 +150,40 @@ def test_needs_a_positive_limit_and_window(limit: int, window_s: int) -> None:
 async def test_naive_now_is_a_bug(throttle: LoginThrottle) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         await throttle.begin("xiaomei", None, datetime(2025, 1, 1))
+
+
+async def test_a_redis_flush_does_not_reopen_the_door(redis_prefix: str) -> None:
+    """The shared counts cannot be rebuilt; this process's own still throttle."""
+    require("redis")
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        throttle = LoginThrottle(
+            SharedWithLocalFloor(RedisAttemptStore(redis, redis_prefix), MemoryAttemptStore()),
+            limit=LIMIT,
+            window_s=WINDOW_S,
+        )
+        for n in range(LIMIT):
+            await fail(throttle, "xiaomei", None, at(n))
+        # What FLUSHDB does to this deployment's keys, and only to them.
+        keys = [key async for key in redis.scan_iter(match=f"{redis_prefix}*")]
+        assert keys
+        await redis.delete(*keys)
+        assert isinstance(await throttle.begin("xiaomei", None, at(LIMIT)), Throttled)
+        assert isinstance(await throttle.begin("xiaomei", None, at(WINDOW_S + 1)), Attempt)
+    finally:
+        await redis.aclose()
+
+
+async def test_redis_unreachable_throttles_per_process() -> None:
+    unreachable = Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=0.2)
+    try:
+        throttle = LoginThrottle(
+            SharedWithLocalFloor(RedisAttemptStore(unreachable, "x:"), MemoryAttemptStore()),
+            limit=LIMIT,
+            window_s=WINDOW_S,
+        )
+        for n in range(LIMIT):
+            await fail(throttle, "xiaomei", None, at(n))
+        assert isinstance(await throttle.begin("xiaomei", None, at(LIMIT)), Throttled)
+    finally:
+        await unreachable.aclose()

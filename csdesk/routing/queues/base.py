@@ -3,7 +3,9 @@
 The database is the source of truth (the queued conversation, chase or call row); this index
 only answers "which item next" quickly and hands each item to exactly one claimer. It is
 rebuilt from the database at start, so losing it (a Redis flush, a restart in embedded mode)
-loses nothing.
+loses nothing. A loss must still be noticed: a rebuild marks the shop's index as built, and
+:meth:`WorkQueue.built` turns false when the marker is gone with the rest (pushes after a
+flush recreate role sets, never the marker), so the router restores it and offers the work.
 
 Order: a HIGHER ``sort_key`` comes first; equal keys go to the LOWER item id (the older item).
 The router folds linear aging into a time-invariant key, so nothing is re-sorted as time passes.
@@ -64,11 +66,24 @@ class WorkQueue(Protocol):
         ...
 
     async def rebuild(self, shop_id: str, items: Iterable[QueueEntry]) -> None:
-        """Replace everything queued for the shop by ``items`` (a role absent there ends empty).
+        """Replace everything queued for the shop by ``items`` (a role absent there ends empty),
+        and mark the shop's index built.
 
         Readers see the old index or the new one, never a mix. Pushes that race with a rebuild
         may be lost, so rebuild from the database before taking traffic (or re-push after).
         """
+        ...
+
+    async def restore(self, shop_id: str, items: Iterable[QueueEntry]) -> None:
+        """Add ``items`` (queue them, or move them to their key) and mark the index built.
+
+        For a live index found lost: nothing is removed, so a push racing with the restore
+        survives; an entry whose row moved on meanwhile is skipped at claim time, as always.
+        """
+        ...
+
+    async def built(self, shop_id: str) -> bool:
+        """False when the shop's index was never built here or has been lost since."""
         ...
 
 

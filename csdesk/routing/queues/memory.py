@@ -118,6 +118,15 @@ class MemoryWorkQueue:
                 return []
             return [(-neg_id, key) for key, neg_id in reversed(queue.entries[-limit:])]
 
+    async def restore(self, shop_id: str, items: Iterable[QueueEntry]) -> None:
+        for role, item_id, sort_key in items:
+            await self.push(shop_id, role, item_id, sort_key)
+
+    async def built(self, shop_id: str) -> bool:
+        # It lives and dies with the process, which rebuilds it at start: never lost alone.
+        check_names(shop_id, "built")
+        return True
+
     async def rebuild(self, shop_id: str, items: Iterable[QueueEntry]) -> None:
         # Build aside (last entry wins for a repeated id, as a re-push would), then swap in
         # one assignment so claimers see either the old index or the new one.

@@ -1,6 +1,7 @@
 -- Swap a shop's freshly built role sets into place, atomically.
 --
 -- KEYS[1]: the shop's set of role names that have (or had) a queue.
+-- KEYS[2]: the shop's "built" marker: written here, so that its absence means a lost index.
 -- ARGV[1]: key prefix of the live role sets, ARGV[2]: key prefix of the temporary ones,
 -- ARGV[3..]: the roles that have items in the new index (each has a temporary set).
 --
@@ -27,4 +28,5 @@ for i = 3, #ARGV do
   redis.call('PERSIST', live .. role)
   redis.call('SADD', roles_key, role)
 end
+redis.call('SET', KEYS[2], 'built')
 return #ARGV - 2

@@ -5,6 +5,7 @@ the multi-key scripts also run on a cluster)::
 
     <prefix>q:{<shop>}:r:<role>        ZSET  member = zero-padded item id, score = -sort_key
     <prefix>q:{<shop>}:roles           SET   roles that have a queue (so rebuild can clear them)
+    <prefix>q:{<shop>}:built           STRING  written by rebuild/restore only: gone = index lost
     <prefix>q:{<shop>}:tmp:<token>:<role>    ZSET being built by rebuild, expires on its own
 
 Scores are negated and members padded so that plain ZRANGE order is the queue order: the
@@ -125,9 +126,39 @@ class RedisWorkQueue:
                     chunk, count = {}, 0
             await self._write_chunk(pipe, temp, chunk)
         await self._swap(
-            keys=[f"{shop}roles"],
+            keys=[f"{shop}roles", f"{shop}built"],
             args=[f"{shop}r:", temp, *sorted(roles)],
         )
+
+    async def restore(self, shop_id: str, items: Iterable[QueueEntry]) -> None:
+        shop = self._shop(shop_id)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            chunk: dict[str, dict[str, float]] = {}
+            count = 0
+            for role, item_id, sort_key in items:
+                check_names(shop_id, role)
+                check_item(item_id, sort_key)
+                chunk.setdefault(role, {})[member(item_id)] = -float(sort_key)
+                count += 1
+                if count >= _REBUILD_CHUNK:
+                    self._add_chunk(pipe, shop, chunk)
+                    await pipe.execute()
+                    chunk, count = {}, 0
+            self._add_chunk(pipe, shop, chunk)
+            # Last: until every entry is in, the index still reads as lost.
+            pipe.set(f"{shop}built", "restored")
+            await pipe.execute()
+
+    async def built(self, shop_id: str) -> bool:
+        check_names(shop_id, "built")
+        found: int = await self._redis.exists(f"{self._shop(shop_id)}built")
+        return found == 1
+
+    @staticmethod
+    def _add_chunk(pipe: Pipeline, shop: str, chunk: dict[str, dict[str, float]]) -> None:
+        for role, members in chunk.items():
+            pipe.sadd(f"{shop}roles", role)
+            pipe.zadd(f"{shop}r:{role}", members)
 
     @staticmethod
     async def _write_chunk(pipe: Pipeline, temp: str, chunk: dict[str, dict[str, float]]) -> None:
