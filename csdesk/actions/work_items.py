@@ -34,7 +34,7 @@ MAX_REASON_CHARS: Final = 200
 OPEN: Final = (ConversationStatus.SCHEDULED, ConversationStatus.QUEUED, ConversationStatus.ASSIGNED)
 
 
-class ItemNotFoundError(NotFoundError, LookupError):
+class ItemNotFoundError(NotFoundError):
     """No such item (or agent, or order) in the actor's shop."""
 
 
@@ -42,7 +42,7 @@ class ItemConflictError(WorkError):
     """The item's state does not allow the change: closed, queued, the wrong kind."""
 
 
-class InputError(BadInputError, ValueError):
+class InputError(BadInputError):
     """A bad argument; ``field`` names it (``reason``, ``shifts[2].ends_at``)."""
 
 

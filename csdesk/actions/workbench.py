@@ -38,7 +38,7 @@ from csdesk.storage.models import AgentProfile, Buyer, Conversation, Order
 WORKBENCH_ACCESS: Final = "workbench.use"
 
 
-class WorkError(ConflictError, ValueError):
+class WorkError(ConflictError):
     """The requested change does not apply (not yours, already closed, unknown role): 409."""
 
 
