@@ -12,12 +12,12 @@ from datetime import datetime
 from typing import Any, Final
 
 from csdesk.actions import workbench
+from csdesk.actions.closing import close_conversation
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.work_items import (
     InputError,
     ItemConflictError,
-    close_item,
-    load_item,
+    access_item_by_id,
 )
 from csdesk.auth.current import CurrentUser
 from csdesk.reads.chases import ACCESS
@@ -42,7 +42,7 @@ async def record_outcome(
     if outcome not in OUTCOMES:
         raise InputError("outcome", f"must be one of {', '.join(OUTCOMES)}")
     async with deps.sessions() as session:
-        conversation = await load_item(
+        conversation = await access_item_by_id(
             session, actor, conversation_id, ACCESS, CHASE_KINDS, lock=False
         )
         if conversation.status is not ConversationStatus.ASSIGNED:
@@ -61,7 +61,9 @@ async def record_outcome(
         async with transaction(deps) as (session, outbox):
             waiting = await session.get(Conversation, conversation_id, with_for_update=True)
             if waiting is not None and waiting.status is ConversationStatus.SCHEDULED:
-                await close_item(session, deps, waiting, f"chase_{outcome}", actor.id, now, outbox)
+                await close_conversation(
+                    session, deps.queue, waiting, f"chase_{outcome}", now, outbox, by=actor.id
+                )
         next_at = None
     async with deps.sessions() as session:
         final = await session.get(Conversation, conversation_id)

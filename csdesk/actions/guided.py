@@ -10,10 +10,10 @@ from typing import Any, Final
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions import audit
 from csdesk.actions.outbox import Deps, Outbox, transaction
 from csdesk.actions.routing import assign, item_facts, requeue, reserved_for
-from csdesk.actions.work_items import ItemConflictError, load_item, required_text
-from csdesk.auth import audit
+from csdesk.actions.work_items import ItemConflictError, access_item_by_id, required_text
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
@@ -132,7 +132,7 @@ async def guided_skip(
     require(actor, GUIDED_ACCESS)
     why = required_text(reason, "reason")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(session, actor, conversation_id, GUIDED_ACCESS, None)
+        conversation = await access_item_by_id(session, actor, conversation_id, GUIDED_ACCESS, None)
         if conversation.status is not ConversationStatus.ASSIGNED:
             raise ItemConflictError(
                 f"conversation {conversation_id}: is {conversation.status.value}, not in hand"

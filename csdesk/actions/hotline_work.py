@@ -19,21 +19,21 @@ from typing import Any, Final
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions import audit
+from csdesk.actions.closing import close_conversation
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.routing import open_item, place
 from csdesk.actions.work_items import (
     OPEN,
     InputError,
+    access_item_by_id,
     add_tags,
-    close_item,
-    load_item,
     mark_acted,
     note,
     optional_text,
     publish_queue_depths,
     required_text,
 )
-from csdesk.auth import audit
 from csdesk.auth.access import AccessDeniedError, require
 from csdesk.auth.current import CurrentUser
 from csdesk.reads.conversations import conversation_json
@@ -175,7 +175,7 @@ async def call_item_view(
     the buyer called. Which outcomes it takes: ``outcomes`` (``record_call_outcome``), or
     none for an inbound call, which closes like a chat (with a disposition)."""
     async with sessions.begin() as session:
-        conversation = await load_item(
+        conversation = await access_item_by_id(
             session,
             actor,
             conversation_id,
@@ -253,7 +253,9 @@ async def record_call_outcome(
         raise InputError("outcome", f"must be one of {', '.join(CALL_OUTCOMES)}")
     comment = optional_text(note_text, "note")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(session, actor, conversation_id, WORK_ACCESS, CALL_KINDS)
+        conversation = await access_item_by_id(
+            session, actor, conversation_id, WORK_ACCESS, CALL_KINDS
+        )
         conversation.attempts += 1
         conversation.last_attempt_at = now
         mark_acted(conversation, now)
@@ -263,14 +265,14 @@ async def record_call_outcome(
             f"呼出结果: {outcome}" + (f" ({comment})" if comment else ""),
             now,
         )
-        await close_item(
+        await close_conversation(
             session,
-            deps,
+            deps.queue,
             conversation,
             f"call_{outcome}",
-            actor.id,
             now,
             outbox,
+            by=actor.id,
             tags=(f"outcome:{outcome}",),
         )
         return {"conversation": conversation_json(conversation), "outcome": outcome}

@@ -18,21 +18,21 @@ from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions import audit
+from csdesk.actions.closing import close_conversation
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.work_items import (
     InputError,
     ItemConflictError,
     ItemNotFoundError,
+    access_item_by_id,
     add_tags,
-    close_item,
-    load_item,
     mark_acted,
     note,
     optional_text,
     publish_updated,
     required_text,
 )
-from csdesk.auth import audit
 from csdesk.auth.current import CurrentUser
 from csdesk.reads.order_checks import (
     ACCESS,
@@ -77,7 +77,7 @@ async def approve(
     (review accuracy is judged on them later)."""
     comment = optional_text(note_text, "note")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(session, actor, conversation_id, ACCESS, KINDS)
+        conversation = await access_item_by_id(session, actor, conversation_id, ACCESS, KINDS)
         order = await _order(session, conversation)
         _require_unshipped(order)
         flags = await standing_flags(session, conversation, order)
@@ -98,14 +98,14 @@ async def approve(
         )
         outstanding = f" (仍有: {'、'.join(f.code.value for f in flags)})" if flags else ""
         note(session, conversation, f"审单通过, 按原样发货{outstanding}", now)
-        await close_item(
+        await close_conversation(
             session,
-            deps,
+            deps.queue,
             conversation,
             "order_approved",
-            actor.id,
             now,
             outbox,
+            by=actor.id,
             tags=("approved_with_flags",) if flags else (),
         )
         return await review_json(session, conversation, order)
@@ -118,7 +118,7 @@ async def hold(
     marked ``on_hold``, until approved or corrected."""
     why = required_text(reason, "reason")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(session, actor, conversation_id, ACCESS, KINDS)
+        conversation = await access_item_by_id(session, actor, conversation_id, ACCESS, KINDS)
         order = await _order(session, conversation)
         _require_unshipped(order)
         mark_acted(conversation, now)
@@ -153,7 +153,7 @@ async def _change_order(
 ) -> dict[str, Any]:
     """Set one order field from the review, audited with before and after."""
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(session, actor, conversation_id, ACCESS, KINDS)
+        conversation = await access_item_by_id(session, actor, conversation_id, ACCESS, KINDS)
         order = await _order(session, conversation)
         _require_unshipped(order)
         before = getattr(order, field)

@@ -15,7 +15,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csdesk.auth import audit
+from csdesk.actions import audit
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.errors import BadInputError, NotFoundError

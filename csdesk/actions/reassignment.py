@@ -13,21 +13,20 @@ from typing import Any, Final
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions import audit
+from csdesk.actions.closing import close_conversation, free_capacity
 from csdesk.actions.outbox import Deps, Outbox, transaction
 from csdesk.actions.routing import assign, place, requeue, tell_buyer_of_transfer
 from csdesk.actions.work_items import (
     InputError,
     ItemConflictError,
     ItemNotFoundError,
-    close_item,
-    free_capacity,
-    load_item,
+    access_item_by_id,
     note,
     optional_text,
     publish_queue_depths,
     required_text,
 )
-from csdesk.auth import audit
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
@@ -45,7 +44,7 @@ MAX_BULK: Final = 100
 async def _shop_item(
     session: AsyncSession, actor: CurrentUser, conversation_id: int
 ) -> Conversation:
-    return await load_item(session, actor, conversation_id, ASSIGN_ACCESS, None)
+    return await access_item_by_id(session, actor, conversation_id, ASSIGN_ACCESS, None)
 
 
 async def _target_agent(session: AsyncSession, shop_id: str, agent_id: int) -> AgentProfile:
@@ -142,7 +141,7 @@ async def _reassign_in(
     )
     _publish_moved(outbox, conversation, previous, actor.id, reason)
     if previous is not None and previous != conversation.assigned_agent_id:
-        await free_capacity(session, deps, actor.shop_id, previous, now, outbox)
+        await free_capacity(session, deps.queue, actor.shop_id, previous, now, outbox)
 
 
 async def reassign(
@@ -208,7 +207,7 @@ async def transfer(
             detail={"from_role": old_role, "to_role": to_role.value, "from_agent_id": previous},
         )
         if previous is not None and previous != conversation.assigned_agent_id:
-            await free_capacity(session, deps, actor.shop_id, previous, now, outbox)
+            await free_capacity(session, deps.queue, actor.shop_id, previous, now, outbox)
         await publish_queue_depths(session, actor.shop_id, [old_role, to_role.value], outbox)
         return conversation_json(conversation)
 
@@ -234,7 +233,9 @@ async def close(
             reason=outcome,
             detail={"assigned_agent_id": conversation.assigned_agent_id},
         )
-        await close_item(session, deps, conversation, outcome, actor.id, now, outbox)
+        await close_conversation(
+            session, deps.queue, conversation, outcome, now, outbox, by=actor.id
+        )
         if was_queued:
             await publish_queue_depths(session, actor.shop_id, [conversation.role], outbox)
         return conversation_json(conversation)

@@ -27,15 +27,16 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions import audit
+from csdesk.actions.closing import close_conversation
 from csdesk.actions.outbox import Deps, Outbox, transaction
 from csdesk.actions.routing import open_item, place
 from csdesk.actions.work_items import (
     OPEN,
     ItemConflictError,
     ItemNotFoundError,
+    access_item_by_id,
     add_tags,
-    close_item,
-    load_item,
     mark_acted,
     note,
     optional_text,
@@ -43,7 +44,6 @@ from csdesk.actions.work_items import (
     recipients,
     required_text,
 )
-from csdesk.auth import audit
 from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
@@ -64,8 +64,8 @@ from csdesk.roles.base import (
     ScoreReason,
     static_score,
 )
+from csdesk.roles.triage_rules import max_risk
 from csdesk.routing import facts as loaded
-from csdesk.routing.triage_rules import max_risk
 from csdesk.storage.enums import Channel, ConversationStatus, OrderStatus, RefundKind, RefundStatus
 from csdesk.storage.models import Buyer, Conversation, Order, Refund
 
@@ -177,7 +177,9 @@ async def approve(
     """同意退款. Closes the review; hands the payout to processing (see the module doc)."""
     comment = optional_text(note_text, "note")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(session, actor, conversation_id, REVIEW_ACCESS, REVIEW)
+        conversation = await access_item_by_id(
+            session, actor, conversation_id, REVIEW_ACCESS, REVIEW
+        )
         refund, order = await _refund_and_order(session, conversation)
         if refund.status not in _DECIDABLE:
             raise ItemConflictError(f"refund {refund.external_id}: is {refund.status.value}")
@@ -208,14 +210,14 @@ async def approve(
             )
         note(session, conversation, "同意退款" + (f": {comment}" if comment else ""), now)
         _publish_refund(outbox, conversation, refund, actor.id, now)
-        await close_item(
+        await close_conversation(
             session,
-            deps,
+            deps.queue,
             conversation,
             "refund_approved_after_deadline" if late else "refund_approved",
-            actor.id,
             now,
             outbox,
+            by=actor.id,
             tags=("after_deadline",) if late else (),
         )
         await _hand_to_processing(session, refund, order, now, outbox)
@@ -272,7 +274,9 @@ async def reject(
     gets a proactive hotline call (``roles.refund.reject_followups``)."""
     why = required_text(reason, "reason")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(session, actor, conversation_id, REVIEW_ACCESS, REVIEW)
+        conversation = await access_item_by_id(
+            session, actor, conversation_id, REVIEW_ACCESS, REVIEW
+        )
         refund, order = await _refund_and_order(session, conversation)
         if refund.status not in _DECIDABLE:
             raise ItemConflictError(f"refund {refund.external_id}: is {refund.status.value}")
@@ -287,9 +291,13 @@ async def reject(
         _audit(session, actor, "refund.reject", refund, conversation, now, reason=why)
         note(session, conversation, f"拒绝退款: {why}", now)
         _publish_refund(outbox, conversation, refund, actor.id, now)
-        await close_item(session, deps, conversation, "refund_rejected", actor.id, now, outbox)
+        await close_conversation(
+            session, deps.queue, conversation, "refund_rejected", now, outbox, by=actor.id
+        )
         for other in await _open_items(session, refund, PROCESSING):
-            await close_item(session, deps, other, "refund_rejected", actor.id, now, outbox)
+            await close_conversation(
+                session, deps.queue, other, "refund_rejected", now, outbox, by=actor.id
+            )
         await _call_if_at_risk(session, conversation, now, outbox)
         return refund_item_json(conversation, refund, order, now)
 
@@ -346,7 +354,7 @@ async def request_intercept(
     for the payout. Either duty may ask: at 23:00 the reviewer may be alone on shift."""
     comment = optional_text(note_text, "note")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(
+        conversation = await access_item_by_id(
             session, actor, conversation_id, PROCESS_ACCESS, ANY_REFUND_ITEM
         )
         refund, order = await _refund_and_order(session, conversation)
@@ -390,7 +398,7 @@ async def mark_return_received(
     is recorded."""
     comment = optional_text(note_text, "note")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(
+        conversation = await access_item_by_id(
             session, actor, conversation_id, PROCESS_ACCESS, ANY_REFUND_ITEM
         )
         refund, order = await _refund_and_order(session, conversation)
@@ -435,7 +443,9 @@ async def mark_refunded(
     processing item. Only after approval, and for a return only once the parcel is back."""
     comment = optional_text(note_text, "note")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(session, actor, conversation_id, PROCESS_ACCESS, PROCESSING)
+        conversation = await access_item_by_id(
+            session, actor, conversation_id, PROCESS_ACCESS, PROCESSING
+        )
         refund, order = await _refund_and_order(session, conversation)
         if await _open_items(session, refund, REVIEW):
             raise ItemConflictError(f"refund {refund.external_id}: not reviewed yet")
@@ -454,7 +464,9 @@ async def mark_refunded(
         _audit(session, actor, "refund.refunded", refund, conversation, now, reason=comment or None)
         note(session, conversation, "退款已完成" + (f": {comment}" if comment else ""), now)
         _publish_refund(outbox, conversation, refund, actor.id, now)
-        await close_item(session, deps, conversation, "refunded", actor.id, now, outbox)
+        await close_conversation(
+            session, deps.queue, conversation, "refunded", now, outbox, by=actor.id
+        )
         return refund_item_json(conversation, refund, order, now)
 
 

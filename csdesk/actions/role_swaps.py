@@ -10,11 +10,11 @@ from typing import Any, Final
 
 from sqlalchemy import select
 
+from csdesk.actions import audit
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.roster import parse_duty
 from csdesk.actions.routing import fill_agent
 from csdesk.actions.work_items import InputError, ItemNotFoundError, required_text
-from csdesk.auth import audit
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from csdesk.actions import audit
 from csdesk.actions.agents import ShiftSpec, set_roster
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.work_items import InputError
-from csdesk.auth import audit
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev

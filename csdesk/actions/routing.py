@@ -19,14 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions import auto_suspend
 from csdesk.actions.chasing import claim_buyer, claim_holder
+from csdesk.actions.conversations import MessageSpec
+from csdesk.actions.messages import add_message, record_line
 from csdesk.actions.outbox import Deps, Outbox, transaction
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
 from csdesk.clock import utcnow
 from csdesk.reads.conversations import conversation_json
 from csdesk.roles.base import Decision
+from csdesk.roles.config import RoutingConfig
+from csdesk.roles.scoring import deadline_points, sort_key
 from csdesk.routing.assignment import AgentFacts, ItemFacts, is_eligible, may_take, pick_agent
-from csdesk.routing.config import RoutingConfig
 from csdesk.routing.facts import (
     ShopContext,
     agent_facts,
@@ -35,10 +38,9 @@ from csdesk.routing.facts import (
     protection_owner,
 )
 from csdesk.routing.queues.base import QueueEntry, WorkQueue
-from csdesk.routing.scoring import deadline_points, sort_key
 from csdesk.storage.enums import Channel, ConversationStatus, MessageSender, ServiceRole
 from csdesk.storage.kinds import BUYER_FACING_KINDS, CHASE_KINDS
-from csdesk.storage.models import OPEN_CHAT, AgentProfile, Conversation, Message
+from csdesk.storage.models import OPEN_CHAT, AgentProfile, Conversation
 
 log = logging.getLogger(__name__)
 
@@ -271,15 +273,10 @@ def _write_notes(
     if decision.escalation is not None and decision.escalation.note:
         texts.append(decision.escalation.note)
     for text in texts:
-        session.add(
-            Message(
-                shop_id=conversation.shop_id,
-                conversation_id=conversation.id,
-                sender=MessageSender.SYSTEM,
-                text=text,
-                sent_at=now,
-                source_event_id=source_event_id,
-            )
+        record_line(
+            session,
+            conversation,
+            MessageSpec(MessageSender.SYSTEM, text, now, source_event_id=source_event_id),
         )
 
 
@@ -415,6 +412,33 @@ async def place(
     return None
 
 
+async def rescore(
+    session: AsyncSession,
+    ctx: ShopContext,
+    conversation: Conversation,
+    decision: Decision,
+    intent: str,
+    risk: str,
+    now: datetime,
+    outbox: Outbox,
+) -> None:
+    """A later message can raise an open conversation's importance, never lower it: a buyer
+    who turns to 退款 or threatens 差评 moves up (or over to refund) while still waiting."""
+    if decision.score.points <= conversation.priority_score:
+        return
+    conversation.intent = intent
+    conversation.risk = risk
+    conversation.priority_score = decision.score.points
+    conversation.score_breakdown = decision.score.to_json()
+    if conversation.status is not ConversationStatus.QUEUED:
+        return
+    old_role = conversation.role
+    if decision.role.value != old_role:
+        outbox.remove(ctx.shop_id, old_role, conversation.id)
+        conversation.role = decision.role.value
+    await place(session, ctx, conversation, now, outbox)
+
+
 async def hold_agent(
     session: AsyncSession,
     ctx: ShopContext,
@@ -520,15 +544,7 @@ async def requeue(
 ) -> int | None:
     """Take an item back from its agent (away, unanswered, transfer) keeping its age."""
     previous = conversation.assigned_agent_id
-    session.add(
-        Message(
-            shop_id=ctx.shop_id,
-            conversation_id=conversation.id,
-            sender=MessageSender.SYSTEM,
-            text=reason,
-            sent_at=now,
-        )
-    )
+    record_line(session, conversation, MessageSpec(MessageSender.SYSTEM, reason, now))
     conversation.status = ConversationStatus.QUEUED
     conversation.assigned_agent_id = None
     conversation.assigned_at = None
@@ -568,25 +584,12 @@ async def tell_buyer_of_transfer(
     notice = ctx.routing.console.transfer_notices.get(role, "")
     if conversation.kind != "chat" or not notice.strip():
         return
-    told = Message(
-        shop_id=ctx.shop_id,
-        conversation_id=conversation.id,
-        sender=MessageSender.AUTO,
-        text=notice,
-        sent_at=now,
-    )
-    session.add(told)
-    await session.flush()
-    outbox.publish(
-        ev.message_created(
-            ctx.shop_id,
-            conversation.id,
-            ev.conversation_readers(conversation.assigned_agent_id),
-            message_id=told.id,
-            sender=MessageSender.AUTO.value,
-            text=notice,
-            sent_at=now,
-        )
+    await add_message(
+        session,
+        conversation,
+        MessageSpec(MessageSender.AUTO, notice, now),
+        outbox,
+        readers=ev.conversation_readers(conversation.assigned_agent_id),
     )
 
 
@@ -657,6 +660,7 @@ async def fill_agent(
                 session, ctx, conversation, agent_id, now, outbox, "队列最优 / best queued"
             ):
                 taken.append(conversation.id)
+                outbox.took(ctx.shop_id, claimed.role, claimed.item_id, claimed.sort_key)
     finally:
         # Still queued in the database: back into the index at once, not after commit.
         for role, item_id, key in skipped:

@@ -13,15 +13,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final
 
+from csdesk.actions import audit
 from csdesk.actions.qc.common import qc_settings
 from csdesk.actions.work_items import InputError
-from csdesk.auth import audit
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.reads.shop_config import READ_ACCESS, SECTIONS, stored_config
+from csdesk.roles.config import ConfigError, RoutingConfig
+from csdesk.roles.triage import classify
 from csdesk.routing.assignment import AssignmentConfig
-from csdesk.routing.config import ConfigError, RoutingConfig
-from csdesk.routing.triage import classify
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.models import Shop
 

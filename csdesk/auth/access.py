@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Final, Protocol
 
 from csdesk.auth.current import CurrentUser
+from csdesk.errors import ForbiddenError
 from csdesk.storage.enums import UserRole
 
 EVERYONE: Final = frozenset(UserRole)
@@ -106,7 +107,7 @@ class UnknownActionError(KeyError):
     """A typo in an action name is a bug: it fails loudly instead of silently denying."""
 
 
-class AccessDeniedError(Exception):
+class AccessDeniedError(ForbiddenError):
     """Raised by :func:`require`; the auth middleware turns it into a 403."""
 
     def __init__(self, user: CurrentUser, action: str) -> None:

@@ -16,8 +16,8 @@ from csdesk.auth.current import CurrentUser
 from csdesk.reads.conversations import conversation_json
 from csdesk.reads.orders import CHASE, order_json
 from csdesk.roles import hotline, payment_chasing
+from csdesk.roles.config import RoutingConfig
 from csdesk.routing import facts as loaded
-from csdesk.routing.config import RoutingConfig
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import ConversationStatus, ServiceRole
 from csdesk.storage.kinds import CHASE_CLAIM, CHASE_KINDS

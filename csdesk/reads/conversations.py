@@ -21,8 +21,8 @@ from csdesk.auth.access import AccessDeniedError, can_read_conversation, only_ow
 from csdesk.auth.current import CurrentUser
 from csdesk.clock import SHOP_TZ
 from csdesk.errors import ConflictError, NotFoundError
+from csdesk.roles.scoring import Score, ScoreReason, explain
 from csdesk.routing.facts import ShopContext
-from csdesk.routing.scoring import Score, ScoreReason, explain
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.models import Buyer, Conversation, Message, Shop, User
 

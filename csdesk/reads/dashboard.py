@@ -43,8 +43,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.reads.queues import queue_depths
+from csdesk.roles.config import RoutingConfig
 from csdesk.routing import facts as loaded
-from csdesk.routing.config import RoutingConfig
 from csdesk.staffing.erlang import agents_needed
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import (

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
+from csdesk.roles.config import RoutingConfig
+from csdesk.roles.triage_rules import DEFAULT_PHRASES, Intent, Risk
 from csdesk.routing.assignment import AssignmentConfig
-from csdesk.routing.config import RoutingConfig
-from csdesk.routing.triage_rules import DEFAULT_PHRASES, Intent, Risk
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.models import Shop
 

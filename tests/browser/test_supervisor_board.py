@@ -21,7 +21,7 @@ from csdesk.actions.outbox import Outbox
 from csdesk.actions.users import create_user
 from csdesk.bus.memory import MemoryBus
 from csdesk.clock import utcnow
-from csdesk.ingest.processor import ClaimedEvent, process_events
+from csdesk.ingest.processor import ClaimedEvent, EventBatch, process_events
 from csdesk.ingest.schema import parse_event
 from csdesk.routing.queues.memory import MemoryWorkQueue
 from csdesk.storage.engine import SessionFactory
@@ -434,7 +434,11 @@ async def test_board_shows_the_events_that_failed_after_acceptance(
     ids = [a.row_id for a in await accept(sessions, events, utcnow()) if a.row_id is not None]
 
     async def broken(
-        session: AsyncSession, event: ClaimedEvent, now: datetime, outbox: Outbox
+        session: AsyncSession,
+        event: ClaimedEvent,
+        now: datetime,
+        outbox: Outbox,
+        batch: EventBatch | None = None,
     ) -> None:
         raise RuntimeError("broken payload")
 

@@ -15,7 +15,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from csdesk.actions.sweeps import activate_due_items
-from csdesk.routing.config import RoutingConfig
+from csdesk.roles.config import RoutingConfig
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import AgentStatus, ServiceRole, UserRole
 from tests.helpers import deps, order_data, post_event, settle

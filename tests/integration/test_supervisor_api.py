@@ -18,7 +18,7 @@ from csdesk.actions.outbox import Outbox
 from csdesk.actions.users import create_user
 from csdesk.bus.memory import MemoryBus
 from csdesk.clock import SHOP_TZ, utcnow
-from csdesk.ingest.processor import ClaimedEvent, NotReadyError, process_events
+from csdesk.ingest.processor import ClaimedEvent, EventBatch, NotReadyError, process_events
 from csdesk.ingest.schema import parse_event
 from csdesk.routing.queues.memory import MemoryWorkQueue
 from csdesk.storage.engine import SessionFactory
@@ -30,7 +30,7 @@ from csdesk.storage.enums import (
     UserRole,
 )
 from csdesk.storage.models import Buyer, Conversation, Message, User
-from tests.helpers import accept, deps, event_body, post_event, settle
+from tests.helpers import accept, actor, deps, event_body, post_event, settle
 from tests.integration.test_role_workbench_api import (
     agent,
     audit_actions,
@@ -85,7 +85,9 @@ async def test_board_numbers_match_the_floor(
     refund = await chat_of(sessions, "要退款")
     assert waited.assigned_agent_id == answered.assigned_agent_id == presales
     assert queued.status is refund.status is ConversationStatus.QUEUED
-    await workbench.reply(deps(client), shop_id, presales, answered.id, "在的亲", utcnow())
+    await workbench.reply(
+        deps(client), await actor(sessions, presales), answered.id, "在的亲", utcnow()
+    )
 
     await call(client, "GET", "/api/v1/supervisor/board", mine, status=403)
     bad = await call(client, "GET", "/api/v1/supervisor/board?silent_s=-1", boss, status=400)
@@ -138,7 +140,11 @@ async def test_board_counts_the_events_that_failed_after_acceptance(
     ids = [a.row_id for a in await accept(sessions, events, utcnow()) if a.row_id is not None]
 
     async def handle(
-        session: AsyncSession, event: ClaimedEvent, now: datetime, outbox: Outbox
+        session: AsyncSession,
+        event: ClaimedEvent,
+        now: datetime,
+        outbox: Outbox,
+        batch: EventBatch | None = None,
     ) -> None:
         if event.event_id in ("bad-0", "bad-2"):
             raise RuntimeError("broken payload")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from csdesk.reads.dashboard import shop_midnight, yuan
-from csdesk.routing.config import RoutingConfig
+from csdesk.roles.config import RoutingConfig
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,10 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions import audit
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.qc.common import is_id, text_field
 from csdesk.actions.qc.scoring import _bonus, checked, ratings_of
-from csdesk.auth import audit
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.errors import BadInputError, ConflictError, ForbiddenError, NotFoundError

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions import audit
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.qc.common import (
     FINDING_CHANGED,
@@ -20,7 +21,6 @@ from csdesk.actions.qc.common import (
     to_user_event,
 )
 from csdesk.actions.qc.scoring import rescore
-from csdesk.auth import audit
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.errors import BadInputError, ConflictError, NotFoundError

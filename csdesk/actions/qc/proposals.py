@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from csdesk.actions import audit
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.qc.common import is_id, text_field
-from csdesk.auth import audit
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.errors import BadInputError, ConflictError, NotFoundError

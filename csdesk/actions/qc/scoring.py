@@ -16,6 +16,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions import audit
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.qc.common import (
     FINDING_CREATED,
@@ -25,7 +26,6 @@ from csdesk.actions.qc.common import (
     text_field,
     to_user_event,
 )
-from csdesk.auth import audit
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.errors import BadInputError, ConflictError

@@ -19,16 +19,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions import audit
 from csdesk.actions.qc.common import text_field
-from csdesk.auth import audit
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.errors import BadInputError
 from csdesk.qc.scorecard import Scorecard, default_scorecard, scorecard_from_json
 from csdesk.qc.scripts import Script, ScriptError, default_script, script_from_json
 from csdesk.reads.qc_base import LEAD, scorecard_of, script_of, version_json
+from csdesk.roles.config import DEFAULT_FORBIDDEN_PHRASES
 from csdesk.routing import facts as loaded
-from csdesk.routing.config import DEFAULT_FORBIDDEN_PHRASES
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import ServiceRole
 from csdesk.storage.models import Shop

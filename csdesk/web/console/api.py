@@ -292,13 +292,7 @@ async def post_reply(request: web.Request) -> web.Response:
     now = utcnow()
     try:
         message_id = await workbench.reply(
-            deps_of(request),
-            user.shop_id,
-            user.id,
-            conversation_id,
-            text,
-            now,
-            send_anyway=send_anyway,
+            deps_of(request), user, conversation_id, text, now, send_anyway=send_anyway
         )
     except workbench.ReplyHeldError as exc:
         return web.json_response(
@@ -371,7 +365,7 @@ async def post_transfer(request: web.Request) -> web.Response:
         raise BadInputError("to_role", f"must be one of {choices}")
     note = bounded_text(data, "note", max_chars=MAX_NOTE_CHARS)
     new_agent = await workbench.transfer(
-        deps_of(request), user.shop_id, user.id, conversation_id, raw_role, note.strip(), utcnow()
+        deps_of(request), user, conversation_id, raw_role, note.strip(), utcnow()
     )
     return web.json_response(
         {"conversation_id": conversation_id, "to_role": raw_role, "assigned_agent_id": new_agent}
@@ -412,13 +406,7 @@ async def post_close(request: web.Request) -> web.Response:
     disposition = bounded_text(data, "disposition", max_chars=MAX_DISPOSITION_CHARS).strip()
     tags = _tags(data)
     await workbench.close(
-        deps_of(request),
-        user.shop_id,
-        user.id,
-        conversation_id,
-        utcnow(),
-        disposition=disposition,
-        tags=tags,
+        deps_of(request), user, conversation_id, utcnow(), disposition=disposition, tags=tags
     )
     return web.json_response(
         {"conversation_id": conversation_id, "status": "closed", "disposition": disposition}
