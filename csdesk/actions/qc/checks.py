@@ -9,7 +9,7 @@ check row is unique per conversation.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.qc.common import service_role, transcript_of
 from csdesk.actions.qc.scripts import current_version
-from csdesk.jobs.base import JobRunner
 from csdesk.qc.check import check
 from csdesk.qc.scripts import Severity
 from csdesk.reads.qc_base import checked_messages, conversation_in_shop, script_of
@@ -32,7 +31,16 @@ BACK_OFFICE_KINDS: Final = ("order_check", "refund_review", "refund_processing")
 (inbound, callbacks, phone chases, notices) are."""
 
 
-async def enqueue_check(jobs: JobRunner, conversation_id: int) -> bool:
+class Enqueuer(Protocol):
+    """What the job runners offer (``csdesk.jobs.base.JobRunner``), named here so actions do
+    not import the jobs package (jobs import actions)."""
+
+    async def enqueue(
+        self, name: str, *args: Any, defer_s: float | None = None, job_id: str | None = None
+    ) -> bool: ...
+
+
+async def enqueue_check(jobs: Enqueuer, conversation_id: int) -> bool:
     """Queue the auto-check of a conversation that has just closed (after the commit)."""
     return await jobs.enqueue(CHECK_JOB, conversation_id, job_id=f"qc-check:{conversation_id}")
 
