@@ -15,6 +15,7 @@ from csdesk.bus.memory import MemoryBus
 from csdesk.bus.redis import RedisBus
 from csdesk.ingest import ingest_ctx
 from csdesk.jobs import jobs_ctx
+from csdesk.jobs.listeners import listeners_ctx
 from csdesk.keys import BUS_KEY, ENGINE_KEY, REDIS_KEY, SESSIONS_KEY, SETTINGS_KEY, TEMPLATES_KEY
 from csdesk.routing.queues import queue_ctx
 from csdesk.settings import Settings
@@ -95,7 +96,9 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         enable_async=False,
     )
     # Order matters: each context may use what the ones before it set up.
-    app.cleanup_ctx.extend([database_ctx, redis_ctx, bus_ctx, queue_ctx, ingest_ctx, jobs_ctx])
+    app.cleanup_ctx.extend(
+        [database_ctx, redis_ctx, bus_ctx, queue_ctx, ingest_ctx, jobs_ctx, listeners_ctx]
+    )
     if demo:
         from csdesk.demo import traffic_ctx
 

@@ -6,6 +6,7 @@ score and its trail follow. Plus bad input (400 naming the field, nothing stored
 
 from __future__ import annotations
 
+import asyncio
 import warnings
 from datetime import timedelta
 from typing import Any
@@ -24,7 +25,7 @@ from csdesk.settings import Settings
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import ServiceRole, UserRole
 from csdesk.storage.models import Conversation
-from csdesk.storage.qc_models import QcFinding, QcHit, QcSample, QcScore
+from csdesk.storage.qc_models import QcCheck, QcFinding, QcHit, QcSample, QcScore
 from tests.helpers import make_agent, post_event, settle
 
 
@@ -82,6 +83,21 @@ async def count(sessions: SessionFactory, model: Any) -> int:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
+async def checked_by_listener(
+    client: TestClient[Any, Any], sessions: SessionFactory, settings: Settings, conversation_id: int
+) -> None:
+    """Wait (bounded) until the close's listener has enqueued the check and it has run."""
+    for _ in range(50):
+        await run_jobs(client, settings)
+        async with sessions() as session:
+            if await session.scalar(
+                select(QcCheck.id).where(QcCheck.conversation_id == conversation_id)
+            ):
+                return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"conversation {conversation_id} was not checked after closing")
+
+
 async def closed_chat(
     client: TestClient[Any, Any], sessions: SessionFactory, mei: Api, nick: str, reply: str
 ) -> int:
@@ -114,10 +130,9 @@ async def test_closed_chat_to_reversed_dispute(
     mei, lan = Api(client, mei_token), Api(client, lan_token)
     inspector, lead = Api(client, inspector_token), Api(client, lead_token)
 
-    # 1. The chat closes; the close hook's job checks it (the sweep would, too).
+    # 1. The chat closes; the bus listener enqueues its auto-check (nobody calls it here).
     conversation_id = await closed_chat(client, sessions, mei, "小鱼", "爱买不买，有货")
-    assert await enqueue_check(client.app[JOBS_KEY], conversation_id) is True
-    await run_jobs(client, settings)
+    await checked_by_listener(client, sessions, settings, conversation_id)
     work = await inspector.get(f"/api/v1/qc/conversations/{conversation_id}")
     abusive = [h for h in work["hits"] if h["rule"] == "forbidden_phrase.abusive"]
     assert abusive
