@@ -62,6 +62,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     from csdesk.realtime import close_live_sockets, hub_ctx
     from csdesk.web import (
         auth_views,
+        dashboard_api,
         events_api,
         health,
         live,
@@ -110,6 +111,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         events_api,
         openapi,
         queues_api,
+        dashboard_api,
         live,
         console_views,
         console_refund_views,

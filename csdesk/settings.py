@@ -15,6 +15,12 @@ class DatabaseSettings:
     url: str
     """SQLAlchemy async URL: ``sqlite+aiosqlite:///...`` (embedded) or ``postgresql+asyncpg://...``."""
     echo: bool = False
+    fast_path: bool = True
+    """The ingest fast path (``CSDESK_SQLITE_FAST_PATH``, on unless ``0``/``off``): SQLite
+    calls inline on the loop (``storage.sqlite_inline``), the acceptor's held connection
+    (``storage.held``) and buyer messages of a batch written at once (``ingest.message_runs``,
+    on every database). Off: every event the plain way, through the engine one at a time;
+    the same outcomes, slower (the routing tests run both ways to keep them equal)."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -103,7 +109,11 @@ def load_settings(
     redis_url = env.get("CSDESK_REDIS_URL") or None
     return Settings(
         data_dir=data_dir,
-        database=DatabaseSettings(url=env.get("CSDESK_DATABASE_URL") or sqlite_url(data_dir)),
+        database=DatabaseSettings(
+            url=env.get("CSDESK_DATABASE_URL") or sqlite_url(data_dir),
+            fast_path=env.get("CSDESK_SQLITE_FAST_PATH", "1").strip().lower()
+            not in ("0", "off", "false", "no"),
+        ),
         redis=RedisSettings(url=redis_url, key_prefix=env.get("CSDESK_REDIS_PREFIX", "csdesk:")),
         auth=AuthSettings(
             secret_key=_secret_from_env("CSDESK_SECRET_KEY", data_dir),
