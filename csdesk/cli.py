@@ -269,14 +269,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if (checkout / "bench" / "run.py").is_file() and str(checkout) not in sys.path:
         sys.path.insert(0, str(checkout))
     try:
-        from bench.run import run_all
+        from bench.run import parse_only, run_all
     except ModuleNotFoundError:
         raise UsageError(
             "csdesk bench runs from a source checkout (bench/ is not installed): "
             "cd to the repository first"
         ) from None
 
-    return run_all(json_output=args.json, quick=args.quick)
+    try:
+        only = None if args.only is None else parse_only(args.only)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return run_all(json_output=args.json, quick=args.quick, only=only)
 
 
 def _read_text(path: str) -> str:
@@ -475,6 +479,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="performance suite (writes docs/performance.md)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quick", action="store_true", help="shorter runs, for a smoke check")
+    p.add_argument(
+        "--only",
+        metavar="NAMES",
+        help="comma-separated benchmarks to rerun (e.g. qc_check,qc_sampling); "
+        "the other rows keep their last results",
+    )
     p.set_defaults(func=cmd_bench)
     return parser
 
