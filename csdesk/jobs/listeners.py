@@ -34,13 +34,23 @@ async def on_event(event: BusEvent, jobs: JobRunner) -> None:
             pass
 
 
+RESUBSCRIBE_AFTER_S = 1.0
+
+
 async def listen(bus: EventBus, jobs: JobRunner) -> None:
-    async for event in bus.subscribe():
+    """Until cancelled; a lost subscription (Redis down or restarted) is taken up again."""
+    while True:
         try:
-            await on_event(event, jobs)
+            async for event in bus.subscribe():
+                try:
+                    await on_event(event, jobs)
+                except Exception:
+                    # One bad event must not stop the listener; the sweeps catch up.
+                    log.exception("listener failed on %s", event.type)
+            return  # the bus closed: the process is stopping
         except Exception:
-            # One bad event must not stop the listener; the sweeps catch up.
-            log.exception("listener failed on %s", event.type)
+            log.warning("bus subscription lost; subscribing again", exc_info=True)
+            await asyncio.sleep(RESUBSCRIBE_AFTER_S)
 
 
 async def listeners_ctx(app: web.Application) -> AsyncIterator[None]:
