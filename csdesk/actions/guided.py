@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions import audit
 from csdesk.actions.outbox import Deps, Outbox, transaction
-from csdesk.actions.routing import assign, item_facts, requeue, reserved_for
+from csdesk.actions.routing import assign, hold_agent_row, item_facts, requeue, reserved_for
 from csdesk.actions.work_items import ItemConflictError, access_item_by_id, required_text
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
@@ -56,6 +56,10 @@ async def _claim_one(
 ) -> Conversation | None:
     """The best queued item this agent may take, assigned to them (like ``fill_agent``,
     one item, never one they skipped)."""
+    # Hold the agent's row first, as placement does, so a web process placing a chat
+    # meanwhile cannot take the agent over capacity (waiting is safe: nothing else is
+    # locked yet in this transaction).
+    await hold_agent_row(session, agent_id, wait=True)
     passed: list[tuple[str, int, float]] = []
     try:
         while True:
