@@ -76,12 +76,6 @@ class Automaton(Protocol):
     def iter(self, text: str) -> Iterator[tuple[int, Any]]: ...
 
 
-MODEL_ALARM_MIN_EVIDENCE = -1.0
-"""Off by default for now: the check costs high-risk recall (docs/triage.md, "Short
-messages without evidence"); 0.75 is the smallest margin, chosen by cross-validation on
-the training split, that keeps content-free short messages low."""
-
-
 @dataclass(frozen=True)
 class TriageRules:
     """Everything the classifier needs, editable per shop.
@@ -120,15 +114,6 @@ class TriageRules:
     or ``fallback_intent`` when the rules found none."""
     fallback_intent: Intent = Intent.OTHER
     """Where an utterance nobody is sure about goes (``other`` → presales by default)."""
-    model_alarm_min_evidence: float = MODEL_ALARM_MIN_EVIDENCE
-    """On a short message (``model_alarm_short_units`` units or fewer) the model alone may
-    raise a high-risk alarm (a complaint intent or high risk the rules did not find) only
-    when the text's own phrases favour it over every other class by more than this many
-    logits: n-grams of two or more units, without the rules' verdict features and the
-    intercept. Content-free messages (第二条, 二楼) otherwise ride the rules' "no phrase
-    matched" feature and single characters toward complaint. Negative: no check."""
-    model_alarm_short_units: int = 3
-    """Messages up to this many units (characters, words) need that evidence."""
 
     def problems(self) -> Iterator[tuple[str, str]]:
         """Configuration problems as (key, message); nothing when the rules are usable."""
@@ -147,10 +132,6 @@ class TriageRules:
             yield "smoothing", "must be >= 0"
         if self.exclamations_for_medium < 1:
             yield "exclamations_for_medium", "must be >= 1"
-        if not math.isfinite(self.model_alarm_min_evidence):
-            yield "model_alarm_min_evidence", "must be a finite number"
-        if self.model_alarm_short_units < 0:
-            yield "model_alarm_short_units", "must be >= 0"
         if not 0 <= self.model_min_confidence <= 1:
             yield "model_min_confidence", "must be between 0 and 1"
         if self.opencc_config not in ("t2s", "tw2s", "hk2s", "tw2sp"):
@@ -524,18 +505,8 @@ def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
         # Emoji and punctuation only (😡😡😡): nothing for the model to read.
         reasons.append("model ignored: no words → rules")
         return dataclasses.replace(verdict, reasons=reasons)
-    elif prediction.confidence >= rules.model_min_confidence and not (
-        weak := _unfounded_alarm(prediction.intent, verdict, rules, prediction)
-    ):
-        intent, score = prediction.intent, min(round(prediction.confidence, 3), 0.999)
     elif prediction.confidence >= rules.model_min_confidence:
-        found = verdict.intent is not Intent.OTHER
-        intent = verdict.intent if found else rules.fallback_intent
-        score = verdict.score
-        reasons.append(
-            f"model {prediction.intent.value} ignored: {weak} → "
-            f"{'rules' if found else 'fallback'}: {intent.value}"
-        )
+        intent, score = prediction.intent, min(round(prediction.confidence, 3), 0.999)
     else:
         found = verdict.intent is not Intent.OTHER
         intent = verdict.intent if found else rules.fallback_intent
@@ -554,18 +525,6 @@ def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
         # 我不会给差评的: the model reads 差评, the rules read 不会. No threat, no alarm.
         model_risk = Risk.MEDIUM if verdict.risk is Risk.MEDIUM else Risk.LOW
         reasons.append("model risk high ignored: the buyer negated the threat")
-    elif (
-        model_risk is Risk.HIGH
-        and verdict.risk is not Risk.HIGH
-        and _thin_evidence(prediction.high_text_margin, prediction, rules)
-    ):
-        # No threat phrase and too little in the text itself: no alarm from the model.
-        model_risk = verdict.risk
-        reasons.append(
-            f"model risk high ignored (p(high) {prediction.high_risk_probability:.2f}):"
-            f" short text, evidence {prediction.high_text_margin:.2f}"
-            f" ≤ {rules.model_alarm_min_evidence:.2f}"
-        )
     elif prediction.risk is not Risk.LOW:
         evidence = ", ".join(f"{_gram(c.ngram)} +{c.weight:.2f}" for c in prediction.risk_evidence)
         reasons.append(
@@ -583,32 +542,6 @@ def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
         proactive_call=risk.rank >= rules.proactive_call_risk.rank,
         normalized=verdict.normalized,
         phrases=verdict.phrases,
-    )
-
-
-def _thin_evidence(margin: float, prediction: ModelPrediction, rules: TriageRules) -> bool:
-    """A short message whose own phrases do not favour the model's alarm by the margin."""
-    return (
-        rules.model_alarm_min_evidence >= 0
-        and prediction.units <= rules.model_alarm_short_units
-        and margin <= rules.model_alarm_min_evidence
-    )
-
-
-def _unfounded_alarm(
-    intent: Intent, verdict: TriageResult, rules: TriageRules, prediction: ModelPrediction
-) -> str | None:
-    """Why the model's ``intent`` would raise a high-risk alarm on too little evidence
-    (None when it would not raise one, or the text supports it)."""
-    if rules.intent_risk.get(intent, Risk.LOW) is not Risk.HIGH:
-        return None
-    if verdict.intent is intent or verdict.risk is Risk.HIGH:
-        return None  # the rules found the alarm themselves
-    if not _thin_evidence(prediction.intent_text_margin, prediction, rules):
-        return None
-    return (
-        f"short text, evidence {prediction.intent_text_margin:.2f}"
-        f" ≤ {rules.model_alarm_min_evidence:.2f}"
     )
 
 

@@ -92,7 +92,7 @@ def units(clause: str) -> list[str]:
     return out
 
 
-def clause_units(text: str) -> list[list[str]]:
+def _clause_units(text: str) -> list[list[str]]:
     """Clauses of unit lists; a masked placeholder is rejoined into one unit."""
     clauses: list[list[str]] = []
     for clause in text.split(" "):
@@ -106,7 +106,7 @@ def clause_units(text: str) -> list[list[str]]:
 def ngrams(text: str, max_n: int = 3) -> list[str]:
     """The n-grams of already normalized model text (``model_text``)."""
     grams: list[str] = []
-    for clause in clause_units(text):
+    for clause in _clause_units(text):
         if not clause:
             continue
         grams.extend(clause)

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from csdesk.roles.classifier.features import clause_units, counts, model_text
+from csdesk.roles.classifier.features import counts
 from csdesk.roles.triage_rules import Intent, Risk
 
 ARTIFACT = Path(__file__).resolve().parent / "model.json.gz"
@@ -51,27 +51,6 @@ class ModelPrediction:
     risk_evidence: tuple[Contribution, ...]
     """Same for the predicted risk level, when it is above low."""
     runner_up: Intent | None = None
-    units: int = 0
-    """How many units (characters, words, placeholders) the model read in the text."""
-    intent_text_margin: float = math.inf
-    """How far the text's own phrases favour the winning intent over the best other
-    intent, in logits: the n-grams of two or more units (with clause boundaries), without
-    the single units, the rules' verdict features and the intercept."""
-    high_text_margin: float = math.inf
-    """Same for high risk over the best other risk level."""
-
-
-RULE_FEATURE_PREFIX = "§rule"
-"""The rules' verdict features (``features.rule_tokens``): evidence about the rules, not
-about the text."""
-
-
-def _text_margin(scores: FloatArray, winner: int) -> float:
-    """``scores[winner]`` minus the best other score (inf when there is no other class)."""
-    if len(scores) < 2:
-        return math.inf
-    others = np.delete(scores, winner)
-    return float(scores[winner] - others.max())
 
 
 _TF = tuple(1.0 + math.log(n) if n else 0.0 for n in range(16))
@@ -194,20 +173,6 @@ class TriageModel:
         else:
             risk = Risk.LOW
         risk_column = split + self.risks.index(risk)
-        # Evidence from the text alone: the rule-verdict features learned big weights
-        # (no phrase matched → other pulls toward complaint, since many angry lines match
-        # no phrase), so a message with almost no words can be carried by them alone.
-        # Single units are weak evidence too: 二 and 条 lean toward complaint in the corpus
-        # (小二介入, 一条差评), so 第二条 would carry complaint on its characters alone.
-        clauses = clause_units(model_text(text, folded))
-        single = {unit for clause in clauses for unit in clause}
-        is_text = np.fromiter(
-            (not g.startswith(RULE_FEATURE_PREFIX) and g not in single for g in grams),
-            dtype=bool,
-            count=len(grams),
-        )
-        text_scores = values[is_text] @ rows[is_text]
-        high = self.risks.index(Risk.HIGH)
         return ModelPrediction(
             intent=self.intents[best],
             confidence=float(intent_probs[best]),
@@ -218,9 +183,6 @@ class TriageModel:
                 _top(grams, values * rows[:, risk_column], evidence) if risk is not Risk.LOW else ()
             ),
             runner_up=self.intents[second],
-            units=sum(len(clause) for clause in clauses),
-            intent_text_margin=_text_margin(text_scores[:split], best),
-            high_text_margin=_text_margin(text_scores[split:], high),
         )
 
 
