@@ -62,6 +62,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     from csdesk.i18n import setup_i18n
     from csdesk.realtime import close_live_sockets, hub_ctx
     from csdesk.web import (
+        admin_api,
         auth_views,
         events_api,
         health,
@@ -73,6 +74,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         shop_config_api,
         supervisor_api,
     )
+    from csdesk.web.console import admin_views as console_admin_views
     from csdesk.web.console import api as console_api
     from csdesk.web.console import chase_views as console_chase_views
     from csdesk.web.console import hotline_views as console_hotline_views
@@ -122,6 +124,8 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         roles_api,
         supervisor_api,
         shop_config_api,
+        admin_api,
+        console_admin_views,
     ]
     extra: dict[str, dict[str, Any]] = {}
     for module in web_modules:

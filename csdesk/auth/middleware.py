@@ -93,6 +93,24 @@ def _unauthorized(message: str, *, bearer_error: bool) -> web.Response:
     return response
 
 
+PASSWORD_PAGE: Final = "/console/account/password"
+OPEN_WITH_ONE_TIME_PASSWORD: Final = frozenset(
+    {PASSWORD_PAGE, "/api/v1/account/password", "/api/v1/me", "/logout", "/console/lang"}
+)
+
+
+def one_time_password_gate(request: web.Request) -> web.Response | None:
+    """Signed in with a one-time password: only the password change (and logging out) is
+    open; the console leads there, the API says why it refuses."""
+    if request.path in OPEN_WITH_ONE_TIME_PASSWORD:
+        return None
+    if is_api(request):
+        return web.json_response(
+            {"error": "change your one-time password first", "field": "password"}, status=403
+        )
+    return redirect(PASSWORD_PAGE, 303 if request.method not in {"GET", "HEAD"} else 302)
+
+
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     public = is_public(request)
@@ -134,6 +152,12 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         if stale_cookie:
             clear_session_cookie(response)
         return response
+
+    user = request.get(USER_KEY)
+    if user is not None and user.must_change_password and not public:
+        refusal = one_time_password_gate(request)
+        if refusal is not None:
+            return refusal
 
     info = request.get(SESSION_KEY)
     if info is not None and request.method in UNSAFE_METHODS and not public:

@@ -187,6 +187,8 @@ async def console_home(request: web.Request) -> web.Response:
         can_supervise=can(user, "supervisor.board"),
         can_edit_roster=can(user, "roster.edit"),
         can_use_guided=can(user, "guided.use"),
+        can_read_team=can(user, "team.read"),
+        can_read_shop_config=can(user, "shop_config.read"),
     )
 
 

@@ -58,6 +58,9 @@ EXPECTED: dict[str, frozenset[UserRole]] = {
     "agents.roles": frozenset({SUPERVISOR, OWNER, ADMIN}),
     "guided.use": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
     "shop_config.read": frozenset({SUPERVISOR, OWNER, ADMIN}),
+    "team.read": frozenset({SUPERVISOR, OWNER, ADMIN}),
+    "team.admin": frozenset({OWNER, ADMIN}),
+    "account.use": EVERYONE,
     "shop_config.edit": frozenset({OWNER, ADMIN}),
 }
 SHOP = "shop-a"
