@@ -111,10 +111,10 @@ function row(user) {
   }
   const status = !user.active
     ? t("Deactivated")
-    : agent
-      ? label("status", agent.status)
-      : user.must_change_password
-        ? t("Waiting for first login")
+    : user.must_change_password
+      ? t("Waiting for first login")
+      : agent
+        ? label("status", agent.status)
         : t("Active");
   return el(
     "tr",
