@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import re
 
-from playwright.async_api import Browser, Dialog
+from playwright.async_api import Browser, Dialog, expect
 from sqlalchemy import select
 
 from csdesk.actions.users import create_user
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import ConversationStatus, UserRole
 from csdesk.storage.models import AgentProfile, Conversation, User
-from tests.browser.conftest import Desk, SignIn, expect
+from tests.browser.conftest import Desk, SignIn
 
 ADMIN_PASSWORD = "admin-password-1"
 
