@@ -6,7 +6,6 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import jinja2
 from aiohttp import web
@@ -82,9 +81,10 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     from csdesk.web.console import refund_views as console_refund_views
     from csdesk.web.console import supervisor_views as console_supervisor_views
     from csdesk.web.console import views as console_views
+    from csdesk.web.errors import error_middleware
 
     app = web.Application(
-        middlewares=[auth_middleware],
+        middlewares=[error_middleware, auth_middleware],
         client_max_size=settings.webhook.max_body_bytes * 4,
     )
     app[SETTINGS_KEY] = settings
@@ -104,8 +104,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     # Live websockets: one hub per process fed by the bus; sockets close GOING_AWAY.
     app.cleanup_ctx.append(hub_ctx)
     app.on_shutdown.append(close_live_sockets)
-    # Each web module: its ``routes`` and, for /api/ routes beyond the core ones listed in
-    # openapi.PATHS, an ``OPENAPI`` dict of path entries.
+    # Each web module: its ``routes``, each /api/ route with its OpenAPI operation beside it.
     web_modules = [
         health,
         metrics,
@@ -127,11 +126,8 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         admin_api,
         console_admin_views,
     ]
-    extra: dict[str, dict[str, Any]] = {}
     for module in web_modules:
         app.router.add_routes(module.routes)
-        extra.update(getattr(module, "OPENAPI", {}))
-    app[openapi.OPENAPI_EXTRA_KEY] = extra
     app.router.add_static("/static", WEB_DIR / "static", name="static")
     return app
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from csdesk.auth import audit
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
+from csdesk.errors import BadInputError, NotFoundError
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import ConversationStatus
 from csdesk.storage.models import Buyer, Conversation, Order
@@ -32,12 +33,16 @@ class PiiField(enum.StrEnum):
     NAME = "name"
 
 
-class PiiError(ValueError):
-    """The reveal cannot be done as asked (unknown buyer or order, no such value)."""
+class PiiError(BadInputError):
+    """The reveal cannot be done as asked; the message starts with the field it names."""
+
+    def __init__(self, message: str) -> None:
+        field, _, problem = message.partition(": ")
+        super().__init__(field, problem)
 
 
-class PiiNotFoundError(PiiError):
-    pass
+class PiiNotFoundError(NotFoundError):
+    """An unknown buyer or order, or no such value on record."""
 
 
 def mask_phone(value: str | None) -> str | None:

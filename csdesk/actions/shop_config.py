@@ -66,7 +66,9 @@ def check_config(config: dict[str, Any]) -> RoutingConfig:
         field, _, problem = str(exc).partition(": ")
         raise InputError(field or "assignment", problem or str(exc)) from None
     promotion = config.get("promotion")
-    if promotion is not None and promotion not in routing.scoring.promotions:
+    if promotion is not None and (
+        not isinstance(promotion, str) or promotion not in routing.scoring.promotions
+    ):
         names = ", ".join(sorted(routing.scoring.promotions)) or "none defined"
         raise InputError(
             "promotion", f"must be null or a profile in routing.scoring.promotions ({names})"

@@ -24,6 +24,7 @@ from csdesk.auth.access import only_own, require
 from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
+from csdesk.errors import BadInputError, NotFoundError
 from csdesk.storage.enums import ConversationStatus, MessageSender
 from csdesk.storage.models import Conversation, Message
 
@@ -31,7 +32,7 @@ MAX_REASON_CHARS: Final = 200
 OPEN: Final = (ConversationStatus.SCHEDULED, ConversationStatus.QUEUED, ConversationStatus.ASSIGNED)
 
 
-class ItemNotFoundError(LookupError):
+class ItemNotFoundError(NotFoundError):
     """No such item (or agent, or order) in the actor's shop."""
 
 
@@ -39,12 +40,8 @@ class ItemConflictError(WorkError):
     """The item's state does not allow the change: closed, queued, the wrong kind."""
 
 
-class InputError(ValueError):
+class InputError(BadInputError):
     """A bad argument; ``field`` names it (``reason``, ``shifts[2].ends_at``)."""
-
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.field = field
 
 
 def required_text(value: str | None, field: str, *, max_chars: int = MAX_REASON_CHARS) -> str:

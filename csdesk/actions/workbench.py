@@ -23,6 +23,7 @@ from csdesk.actions.routing import fill_agent, requeue, tell_buyer_of_transfer
 from csdesk.auth import audit
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
+from csdesk.errors import ConflictError
 from csdesk.qc.forbidden_phrases import PhraseHit, find_forbidden
 from csdesk.roles import payment_chasing
 from csdesk.routing import facts as loaded
@@ -30,7 +31,7 @@ from csdesk.storage.enums import AgentStatus, ConversationStatus, MessageSender,
 from csdesk.storage.models import AgentProfile, Buyer, Conversation, Message, Order
 
 
-class WorkError(ValueError):
+class WorkError(ConflictError):
     """The requested change does not apply (not yours, already closed, unknown role)."""
 
 

@@ -37,6 +37,7 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
         "metrics.read": Rule(SUPERVISOR_AND_UP),
         # Initial rules for routes still being built; their authors own the final say.
         "events.read": Rule(SUPERVISOR_AND_UP),
+        "events.retry": Rule(SUPERVISOR_AND_UP),
         "queues.read": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}),
         "conversations.read": Rule(
             SUPERVISOR_AND_UP | {UserRole.AGENT, UserRole.QC_INSPECTOR},

@@ -12,7 +12,6 @@ from aiohttp import web
 from yarl import URL
 
 from csdesk.actions.users import authenticate_session, authenticate_token
-from csdesk.auth.access import AccessDeniedError
 from csdesk.auth.csrf import UNSAFE_METHODS, presented_token, session_csrf_problem
 from csdesk.auth.current import SESSION_KEY, USER_KEY, auth_now, template_context
 from csdesk.auth.sessions import SESSION_COOKIE, clear_session_cookie
@@ -77,9 +76,12 @@ def safe_next(value: str | None, default: str = HOME_PATH) -> str:
     return value
 
 
-def error_response(request: web.Request, status: int, message: str) -> web.Response:
+def error_response(
+    request: web.Request, status: int, message: str, *, field: str | None = None
+) -> web.Response:
     if is_api(request):
-        return web.json_response({"error": message}, status=status)
+        body = {"error": message, **({"field": field} if field else {})}
+        return web.json_response(body, status=status)
     page = request.app[TEMPLATES_KEY].get_template("error.html")
     html = page.render(**template_context(request), status=status, message=message)
     return web.Response(text=html, status=status, content_type="text/html")
@@ -165,7 +167,4 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         if problem:
             return error_response(request, 403, problem)
 
-    try:
-        return await handler(request)
-    except AccessDeniedError as exc:
-        return error_response(request, 403, str(exc))
+    return await handler(request)

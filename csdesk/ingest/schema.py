@@ -1,19 +1,23 @@
 """Parse and validate platform events (``POST /api/v1/events``) into typed records.
 
 Every failure raises :class:`EventError` naming the offending field (``data.amount``), so
-the API can answer 400 with a message a platform integrator can act on.
+the API can answer 400 with a message a platform integrator can act on. Strict at the door:
+what is accepted here must not fail later for a reason visible now (the body is read by
+:mod:`csdesk.strict_json`: no NUL or lone surrogate in any string, bounded nesting and
+numbers; identifiers matched in full; times within :data:`EARLIEST` and a day ahead).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-from csdesk.clock import require_aware
+from csdesk.clock import utcnow
+from csdesk.errors import BadInputError
+from csdesk.strict_json import HugeInteger, loads_object
 
 EVENT_TYPES: Final = (
     "message.received",
@@ -28,16 +32,34 @@ EVENT_TYPES: Final = (
 REFUND_KINDS: Final = ("refund_only", "return_and_refund")
 BUYER_TIERS: Final = ("normal", "vip", "88vip")
 MAX_TEXT = 4000
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
+MAX_AMOUNT: Final = Decimal("100000000")
+"""Yuan; anything above is a platform bug, not an order."""
+MAX_AMOUNT_CHARS: Final = 32
+EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
+"""Older times are a platform's placeholder (``0001-01-01``), not an event: refused before
+date arithmetic on them (a day before, five days after) overflows."""
+MAX_AHEAD: Final = timedelta(days=1)
+"""Clock skew tolerated in ``occurred_at``."""
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
+"""Matched in full (``fullmatch``): ``$`` would accept a trailing newline."""
 
 
-class EventError(ValueError):
+class EventError(BadInputError):
     """A malformed event; ``field`` names what is wrong."""
 
     def __init__(self, field_name: str, problem: str) -> None:
-        super().__init__(f"{field_name}: {problem}")
-        self.field = field_name
+        super().__init__(field_name, problem)
         self.problem = problem
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float, HugeInteger)):
+        return "number"
+    if isinstance(value, dict):
+        return "object"
+    return "array" if isinstance(value, list) else type(value).__name__
 
 
 @dataclass(frozen=True)
@@ -83,12 +105,12 @@ def _string(
     if value is None:
         return None
     if not isinstance(value, str):
-        raise EventError(f"{prefix}{key}", f"must be a string, got {type(value).__name__}")
+        raise EventError(f"{prefix}{key}", f"must be a string, got {_json_type(value)}")
     if required and not value.strip():
         raise EventError(f"{prefix}{key}", "must not be empty")
     if len(value) > max_len:
         raise EventError(f"{prefix}{key}", f"is longer than {max_len} characters")
-    if pattern is not None and not pattern.match(value):
+    if pattern is not None and not pattern.fullmatch(value):
         raise EventError(f"{prefix}{key}", "may only contain letters, digits and . _ : -")
     return value
 
@@ -100,7 +122,7 @@ def _required_string(obj: dict[str, Any], key: str, prefix: str = "", **kwargs: 
 
 
 def _datetime(
-    obj: dict[str, Any], key: str, prefix: str = "", *, required: bool = True
+    obj: dict[str, Any], key: str, prefix: str = "", *, now: datetime, required: bool = True
 ) -> datetime | None:
     value = _get(obj, key, prefix, required=required)
     if value is None:
@@ -113,24 +135,35 @@ def _datetime(
         raise EventError(f"{prefix}{key}", f"is not an ISO-8601 time: {value[:40]!r}") from None
     if parsed.tzinfo is None:
         raise EventError(f"{prefix}{key}", "needs a time zone (e.g. +08:00 or Z)")
-    return require_aware(parsed)
+    # Compared before converting: 0001-01-01T00:00+14:00 in UTC is before year 1.
+    if not EARLIEST <= parsed <= now + MAX_AHEAD:
+        raise EventError(
+            f"{prefix}{key}", f"must be from {EARLIEST.date()} to a day ahead of now (UTC)"
+        )
+    return parsed.astimezone(UTC)
 
 
 def _amount_fen(obj: dict[str, Any], key: str, prefix: str = "") -> int:
     """Yuan as a decimal string or number (``"2999.00"``, ``2999``) → integer fen."""
     value = _get(obj, key, prefix)
+    if isinstance(value, HugeInteger):
+        raise EventError(f"{prefix}{key}", "is implausibly large")
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise EventError(f"{prefix}{key}", 'must be an amount in yuan, e.g. "2999.00"')
+    literal = str(value)
+    if len(literal) > MAX_AMOUNT_CHARS:
+        raise EventError(f"{prefix}{key}", f"is longer than {MAX_AMOUNT_CHARS} characters")
     try:
-        amount = Decimal(str(value))
+        amount = Decimal(literal)
     except InvalidOperation:
-        raise EventError(f"{prefix}{key}", f"is not a number: {str(value)[:40]!r}") from None
+        raise EventError(f"{prefix}{key}", f"is not a number: {literal[:40]!r}") from None
     if not amount.is_finite() or amount < 0:
         raise EventError(f"{prefix}{key}", "must be a finite amount >= 0")
+    # Before quantize, which cannot represent 1E+999999 at two places (InvalidOperation).
+    if amount > MAX_AMOUNT:
+        raise EventError(f"{prefix}{key}", "is implausibly large")
     if amount != amount.quantize(Decimal("0.01")):
         raise EventError(f"{prefix}{key}", "has more than 2 decimal places")
-    if amount > Decimal("100000000"):
-        raise EventError(f"{prefix}{key}", "is implausibly large")
     return int(amount * 100)
 
 
@@ -198,7 +231,7 @@ def _data_message(data: dict[str, Any], p: str) -> dict[str, Any]:
     return {
         **_buyer(data, p),
         "text": text,
-        "order_id": _string(data, "order_id", p, required=False, max_len=64),
+        "order_id": _string(data, "order_id", p, required=False, max_len=64, pattern=_ID_RE),
     }
 
 
@@ -263,20 +296,16 @@ _DATA_PARSERS = {
 assert set(_DATA_PARSERS) == set(EVENT_TYPES)
 
 
-def parse_event(raw: bytes) -> PlatformEventIn:
-    """Parse a request body into a validated event, or raise :class:`EventError`."""
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise EventError("body", f"is not valid JSON ({exc.__class__.__name__})") from None
-    if not isinstance(body, dict):
-        raise EventError("body", "must be a JSON object")
+def parse_event(raw: bytes, *, now: datetime | None = None) -> PlatformEventIn:
+    """Parse a request body into a validated event, or raise :class:`BadInputError`
+    (:class:`EventError` for a field of the event); ``now`` bounds ``occurred_at``."""
+    body = loads_object(raw)
     event_type = _choice(body, "type", EVENT_TYPES)
     assert event_type is not None
     data = _get(body, "data", "")
     if not isinstance(data, dict):
         raise EventError("data", "must be an object")
-    occurred_at = _datetime(body, "occurred_at")
+    occurred_at = _datetime(body, "occurred_at", now=now or utcnow())
     assert occurred_at is not None
     return PlatformEventIn(
         event_id=_required_string(body, "event_id", max_len=128, pattern=_ID_RE),

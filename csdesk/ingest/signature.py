@@ -13,6 +13,7 @@ def sign(body: bytes, secret: str) -> str:
 
 
 def verify(body: bytes, secret: str, header: str | None) -> bool:
-    if not header or not header.startswith(PREFIX):
+    # compare_digest refuses non-ASCII strings (TypeError): such a header is simply wrong.
+    if not header or not header.startswith(PREFIX) or not header.isascii():
         return False
     return hmac.compare_digest(sign(body, secret), header.strip())

@@ -32,6 +32,8 @@ from csdesk.auth.throttle import Throttled
 from csdesk.keys import SESSIONS_KEY, SETTINGS_KEY, TEMPLATES_KEY
 from csdesk.storage.enums import ServiceRole, UserRole
 from csdesk.storage.models import AgentProfile
+from csdesk.web.openapi import SECURED, documented, error_answer, json_answer
+from csdesk.web.request import query_int
 
 routes = web.RouteTableDef()
 
@@ -193,6 +195,16 @@ async def console_home(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/me")
+@documented(
+    {
+        "summary": "Who am I",
+        "security": SECURED,
+        "responses": {
+            "200": json_answer({"type": "object"}, "the user"),
+            "401": error_answer("no login"),
+        },
+    }
+)
 async def me(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "me.read")
@@ -208,25 +220,24 @@ async def me(request: web.Request) -> web.Response:
     )
 
 
-def _int_param(request: web.Request, name: str, *, low: int, high: int) -> int | None:
-    """The query parameter ``name`` (None when absent); ValueError names the problem."""
-    raw = request.query.get(name, "")
-    if raw == "":
-        return None
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
-        raise ValueError(f"{name} must be an integer from {low} to {high}")
-    return int(raw)
-
-
 @routes.get("/api/v1/audit")
+@documented(
+    {
+        "summary": "Recent audit log of the shop (supervisor and up)",
+        "security": SECURED,
+        "responses": {
+            "200": json_answer({"type": "object"}, "audit rows"),
+            "400": error_answer("a bad query parameter; `field` names it"),
+            "401": error_answer("no login"),
+            "403": error_answer("role without access"),
+        },
+    }
+)
 async def audit_log(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "audit.read")
-    try:
-        limit = _int_param(request, "limit", low=1, high=MAX_AUDIT_PAGE) or DEFAULT_AUDIT_PAGE
-        before_id = _int_param(request, "before_id", low=1, high=2**63 - 1)
-    except ValueError as exc:
-        return web.json_response({"error": str(exc)}, status=400)
+    limit = query_int(request, "limit", low=1, high=MAX_AUDIT_PAGE, default=DEFAULT_AUDIT_PAGE)
+    before_id = query_int(request, "before_id", low=1, high=2**63 - 1)
     entries = await recent_audit(
         request.app[SESSIONS_KEY], user.shop_id, limit=limit, before_id=before_id
     )

@@ -1,17 +1,29 @@
-"""``POST /api/v1/events`` (platform webhooks) and ``GET /api/v1/events/{event_id}``."""
+"""``POST /api/v1/events`` (platform webhooks), ``GET /api/v1/events/{event_id}`` and
+``POST /api/v1/events/{event_id}/retry`` (a failed event, once its cause is fixed)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 from sqlalchemy import select
 
+from csdesk.actions.event_retry import retry_failed_event
 from csdesk.actions.events import UnknownShopError
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
-from csdesk.ingest.schema import EventError, parse_event
+from csdesk.clock import utcnow
+from csdesk.errors import BadInputError, NotFoundError
+from csdesk.ingest.schema import parse_event
 from csdesk.ingest.signature import verify
-from csdesk.keys import ACCEPTOR_KEY, SESSIONS_KEY, SETTINGS_KEY
+from csdesk.keys import ACCEPTOR_KEY, PROCESSOR_KEY, SESSIONS_KEY, SETTINGS_KEY
 from csdesk.storage.models import PlatformEvent
+from csdesk.web.openapi import (
+    EVENT_IN,
+    EVENT_STATUS,
+    SECURED,
+    documented,
+    error_answer,
+    json_answer,
+)
 
 routes = web.RouteTableDef()
 
@@ -35,6 +47,28 @@ async def _read_limited(request: web.Request, limit: int) -> bytes | None:
 
 
 @routes.post("/api/v1/events")
+@documented(
+    {
+        "summary": "Platform event (signed webhook)",
+        "security": [{"signature": []}],
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": EVENT_IN}},
+        },
+        "responses": {
+            "202": json_answer(
+                {"type": "object", "properties": {"accepted": {"const": True}}}, "accepted"
+            ),
+            "200": json_answer(
+                {"type": "object", "properties": {"duplicate": {"const": True}}},
+                "event_id seen before; nothing changed",
+            ),
+            "400": error_answer("malformed; `field` names the problem"),
+            "401": error_answer("unsigned or wrongly signed"),
+            "413": error_answer("body over 64 KiB"),
+        },
+    }
+)
 async def post_event(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS_KEY].webhook
     body = await _read_limited(request, settings.max_body_bytes)
@@ -42,14 +76,11 @@ async def post_event(request: web.Request) -> web.Response:
         return _error(413, f"body larger than {settings.max_body_bytes // 1024} KiB")
     if not verify(body, settings.secret, request.headers.get("X-Csdesk-Signature")):
         return _error(401, "missing or wrong X-Csdesk-Signature (sha256=<hex HMAC of the body>)")
-    try:
-        event = parse_event(body)
-    except EventError as exc:
-        return _error(400, str(exc), field=exc.field)
+    event = parse_event(body)
     try:
         accepted = await request.app[ACCEPTOR_KEY].submit(event)
     except UnknownShopError:
-        return _error(400, f"shop_id: unknown shop {event.shop_id!r}", field="shop_id")
+        raise BadInputError("shop_id", f"unknown shop {event.shop_id!r}") from None
     if accepted.duplicate:
         return web.json_response({"duplicate": True, "event_id": event.event_id}, status=200)
     return web.json_response({"accepted": True, "event_id": event.event_id}, status=202)
@@ -71,6 +102,21 @@ def event_json(event: PlatformEvent) -> dict[str, object]:
 
 
 @routes.get("/api/v1/events/{event_id}")
+@documented(
+    {
+        "summary": "Status of an accepted event (supervisor and up)",
+        "security": SECURED,
+        "parameters": [
+            {"name": "event_id", "in": "path", "required": True, "schema": {"type": "string"}}
+        ],
+        "responses": {
+            "200": json_answer(EVENT_STATUS, "the event"),
+            "401": error_answer("no login"),
+            "403": error_answer("role without access"),
+            "404": error_answer("unknown event"),
+        },
+    }
+)
 async def get_event(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "events.read")
@@ -82,5 +128,36 @@ async def get_event(request: web.Request) -> web.Response:
             )
         )
     if event is None:
-        return _error(404, "no such event")
+        raise NotFoundError("no such event")
     return web.json_response(event_json(event))
+
+
+@routes.post("/api/v1/events/{event_id}/retry")
+@documented(
+    {
+        "summary": "Retry a failed event once its cause is fixed (supervisor and up; "
+        "audited): back to received, applied again at once",
+        "security": SECURED,
+        "parameters": [
+            {"name": "event_id", "in": "path", "required": True, "schema": {"type": "string"}}
+        ],
+        "responses": {
+            "202": json_answer(EVENT_STATUS, "the event, received again"),
+            "401": error_answer("no login"),
+            "403": error_answer("role without access, or a missing CSRF token"),
+            "404": error_answer("unknown event"),
+            "409": error_answer("the event is not failed (received or processed)"),
+        },
+    }
+)
+async def post_retry(request: web.Request) -> web.Response:
+    user = current_user(request)
+    processor = request.app[PROCESSOR_KEY]
+    event = await retry_failed_event(
+        request.app[SESSIONS_KEY],
+        user,
+        request.match_info["event_id"],
+        utcnow(),
+        hand_to=processor.adopt,
+    )
+    return web.json_response(event_json(event), status=202)

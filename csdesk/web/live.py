@@ -17,7 +17,7 @@ from csdesk.auth.current import current_user
 from csdesk.realtime import HUB_KEY
 from csdesk.realtime.origin import is_foreign_origin
 from csdesk.realtime.session import LiveSession
-from csdesk.web.openapi import SECURED
+from csdesk.web.openapi import SECURED, documented
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -28,25 +28,21 @@ def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-OPENAPI: dict[str, dict[str, Any]] = {
-    "/api/v1/live": {
-        "get": {
-            "summary": "Live console events over a WebSocket (hello / welcome / event / ack; "
-            "see docs/realtime.md)",
-            "security": SECURED,
-            "responses": {
-                "101": {"description": "switching to the WebSocket protocol"},
-                "400": _error("not a WebSocket upgrade"),
-                "401": _error("no login"),
-                "403": _error("Origin of another site"),
-                "503": _error("live events are not running in this process"),
-            },
-        }
-    }
-}
-
-
 @routes.get("/api/v1/live", allow_head=False)
+@documented(
+    {
+        "summary": "Live console events over a WebSocket (hello / welcome / event / ack; "
+        "see docs/realtime.md)",
+        "security": SECURED,
+        "responses": {
+            "101": {"description": "switching to the WebSocket protocol"},
+            "400": _error("not a WebSocket upgrade"),
+            "401": _error("no login"),
+            "403": _error("Origin of another site"),
+            "503": _error("live events are not running in this process"),
+        },
+    }
+)
 async def live(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     require(user, "live.subscribe")

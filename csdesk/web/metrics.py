@@ -205,6 +205,12 @@ class _Snapshot(Collector):
             "Undecided refund requests whose platform deadline is within the hour (or past).",
             value=s.refunds_due_within_hour,
         )
+        yield GaugeMetricFamily(
+            "csdesk_events_failed",
+            "Accepted platform events that failed; each waits for a supervisor to retry it "
+            "(POST /api/v1/events/{event_id}/retry) once its cause is fixed.",
+            value=s.events.get(EventStatus.FAILED.value, 0),
+        )
         yield _gauge(
             "csdesk_events_pending",
             "Accepted platform events not processed: received (backlog) or failed.",

@@ -1,13 +1,14 @@
 """``GET /api/openapi.json``: the OpenAPI 3 document of every ``/api/`` route.
 
-Built from one table next to the code; a test checks it lists exactly the app's /api/
-routes, so the document cannot silently drift from the router.
+Each route's operation sits beside its handler (``@documented(op(...))`` under the route
+decorator); the document is built from the app's router, so it lists what is routed. A
+test checks that every routed /api/ operation is documented.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Final
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypeVar
 
 from aiohttp import web
 
@@ -20,7 +21,7 @@ _ERROR = {
     "properties": {"error": {"type": "string"}, "field": {"type": "string"}},
     "required": ["error"],
 }
-_EVENT_STATUS = {
+EVENT_STATUS = {
     "type": "object",
     "properties": {
         "event_id": {"type": "string"},
@@ -33,7 +34,7 @@ _EVENT_STATUS = {
     },
     "required": ["event_id", "type", "status", "received_at"],
 }
-_EVENT_IN = {
+EVENT_IN = {
     "type": "object",
     "required": ["event_id", "type", "occurred_at", "shop_id", "data"],
     "properties": {
@@ -58,12 +59,12 @@ _EVENT_IN = {
 }
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+def json_answer(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _err(description: str) -> dict[str, Any]:
-    return _json(_ERROR, description)
+def error_answer(description: str) -> dict[str, Any]:
+    return json_answer(_ERROR, description)
 
 
 SECURED: list[dict[str, list[str]]] = [{"session": []}, {"bearer": []}]
@@ -90,13 +91,16 @@ def operation(
     params: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """One operation of a logged-in JSON route: its summary, the answers (each error with
-    the calling module's wording from ``error_text``), parameters and body."""
+    the calling module's wording from ``error_text``), parameters and body. A route that
+    reads a body answers 400 for a bad one, whatever else it refuses."""
+    if body is not None and "400" not in errors:
+        errors = ("400", *errors)
     result: dict[str, Any] = {
         "summary": summary,
         "security": SECURED,
         "responses": {
-            ok_status: _json({"type": "object"}, ok),
-            **{code: _err(error_text[code]) for code in errors},
+            ok_status: json_answer({"type": "object"}, ok),
+            **{code: error_answer(error_text[code]) for code in sorted(errors)},
         },
     }
     if params:
@@ -109,87 +113,65 @@ def operation(
     return result
 
 
-PATHS: dict[str, dict[str, Any]] = {
-    "/api/v1/events": {
-        "post": {
-            "summary": "Platform event (signed webhook)",
-            "security": [{"signature": []}],
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": _EVENT_IN}},
-            },
-            "responses": {
-                "202": _json(
-                    {"type": "object", "properties": {"accepted": {"const": True}}}, "accepted"
-                ),
-                "200": _json(
-                    {"type": "object", "properties": {"duplicate": {"const": True}}},
-                    "event_id seen before; nothing changed",
-                ),
-                "400": _err("malformed; `field` names the problem"),
-                "401": _err("unsigned or wrongly signed"),
-                "413": _err("body over 64 KiB"),
-            },
-        }
-    },
-    "/api/v1/events/{event_id}": {
-        "get": {
-            "summary": "Status of an accepted event (supervisor and up)",
-            "security": SECURED,
-            "parameters": [
-                {"name": "event_id", "in": "path", "required": True, "schema": {"type": "string"}}
-            ],
-            "responses": {
-                "200": _json(_EVENT_STATUS, "the event"),
-                "401": _err("no login"),
-                "403": _err("role without access"),
-                "404": _err("unknown event"),
-            },
-        }
-    },
-    "/api/v1/queues": {
-        "get": {
-            "summary": "Per role: depth, oldest wait, top items with their score breakdown",
-            "security": SECURED,
-            "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
-            "responses": {
-                "200": _json({"type": "object"}, "queues"),
-                "401": _err("no login"),
-                "403": _err("role without access"),
-            },
-        }
-    },
-    "/api/v1/me": {
-        "get": {
-            "summary": "Who am I",
-            "security": SECURED,
-            "responses": {"200": _json({"type": "object"}, "the user"), "401": _err("no login")},
-        }
-    },
-    "/api/v1/audit": {
-        "get": {
-            "summary": "Recent audit log of the shop (supervisor and up)",
-            "security": SECURED,
-            "responses": {
-                "200": _json({"type": "object"}, "audit rows"),
-                "401": _err("no login"),
-                "403": _err("role without access"),
-            },
-        }
-    },
-    "/api/openapi.json": {
-        "get": {
-            "summary": "This document",
-            "security": SECURED,
-            "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")},
-        }
-    },
+ERRORS: Final = {
+    "400": "bad input; `field` names it",
+    "401": "no login",
+    "403": "role without access, another agent's item, or a missing CSRF token",
+    "404": "not found in your shop",
+    "409": "the item's state does not allow it (closed, not in hand, wrong kind, too late)",
 }
+"""The usual wording of each refusal (the error middleware answers them all alike)."""
+ITEM_ID: Final = {
+    "name": "conversation_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer"},
+}
+WRITE: Final = ("400", "401", "403", "404", "409")
+READ: Final = ("401", "403", "404")
 
 
-def document(extra_paths: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The whole document; web modules with their own /api/ routes pass their entries
-    (a module-level ``OPENAPI`` dict next to its handlers, collected by create_app)."""
+def op(
+    summary: str,
+    *,
+    ok_status: str = "200",
+    errors: tuple[str, ...] = READ,
+    body: dict[str, Any] | None = None,
+    params: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """One logged-in JSON operation with the usual wording of its refusals."""
+    return operation(
+        summary, error_text=ERRORS, errors=errors, ok_status=ok_status, body=body, params=params
+    )
+
+
+HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
+_OPERATIONS: dict[Callable[..., Any], dict[str, Any]] = {}
+
+
+def documented(operation: dict[str, Any]) -> Callable[[HandlerT], HandlerT]:
+    """The handler's OpenAPI operation, written beside it (under the route decorator)."""
+
+    def attach(handler: HandlerT) -> HandlerT:
+        _OPERATIONS[handler] = operation
+        return handler
+
+    return attach
+
+
+def routed_paths(router: web.UrlDispatcher) -> dict[str, dict[str, Any]]:
+    """Every /api/ route's documented operation, by path and method."""
+    paths: dict[str, dict[str, Any]] = {}
+    for route in router.routes():
+        path = route.resource.canonical if route.resource is not None else ""
+        found = _OPERATIONS.get(route.handler)
+        if path.startswith("/api/") and route.method != "HEAD" and found is not None:
+            paths.setdefault(path, {})[route.method.lower()] = found
+    return paths
+
+
+def document(paths: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The whole document around ``paths`` (:func:`routed_paths` of the app)."""
     return {
         "openapi": "3.1.0",
         "info": {"title": "csdesk API", "version": csdesk.__version__},
@@ -205,13 +187,17 @@ def document(extra_paths: dict[str, dict[str, Any]] | None = None) -> dict[str, 
                 },
             }
         },
-        "paths": {**PATHS, **(extra_paths or {})},
+        "paths": paths,
     }
 
 
-OPENAPI_EXTRA_KEY: web.AppKey[dict[str, dict[str, Any]]] = web.AppKey("openapi_extra")
-
-
 @routes.get("/api/openapi.json")
-async def openapi_json(request: web.Request) -> web.Response:
-    return web.json_response(document(request.app.get(OPENAPI_EXTRA_KEY)))
+@documented(
+    {
+        "summary": "This document",
+        "security": SECURED,
+        "responses": {"200": json_answer({"type": "object"}, "OpenAPI 3.1")},
+    }
+)
+async def openapijson_answer(request: web.Request) -> web.Response:
+    return web.json_response(document(routed_paths(request.app.router)))

@@ -19,22 +19,31 @@ from csdesk.routing.facts import load_shop_context
 from csdesk.routing.queues import QUEUE_KEY
 from csdesk.storage.enums import ConversationStatus, ServiceRole
 from csdesk.storage.models import Conversation
+from csdesk.web.openapi import SECURED, documented, error_answer, json_answer
+from csdesk.web.request import query_int
 
 routes = web.RouteTableDef()
 MAX_LIMIT = 100
 
 
 @routes.get("/api/v1/queues")
+@documented(
+    {
+        "summary": "Per role: depth, oldest wait, top items with their score breakdown",
+        "security": SECURED,
+        "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+        "responses": {
+            "200": json_answer({"type": "object"}, "queues"),
+            "400": error_answer("a bad query parameter; `field` names it"),
+            "401": error_answer("no login"),
+            "403": error_answer("role without access"),
+        },
+    }
+)
 async def get_queues(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "queues.read")
-    raw_limit = request.query.get("limit", "10")
-    if not raw_limit.isdigit() or not 0 <= int(raw_limit) <= MAX_LIMIT:
-        return web.json_response(
-            {"error": f"limit: must be a whole number from 0 to {MAX_LIMIT}", "field": "limit"},
-            status=400,
-        )
-    limit = int(raw_limit)
+    limit = query_int(request, "limit", low=0, high=MAX_LIMIT, default=10)
     now = utcnow()
     result: dict[str, object] = {}
     queue = request.app[QUEUE_KEY]

@@ -1,116 +1,58 @@
 """The role workbenches' JSON API: order review, payment chasing, refund review and
 processing, the hotline (caller card, outbound lists, notice campaigns).
 
-Handlers are thin: check the access rule, parse the request, call one action, render.
-Errors are JSON ``{"error", "field"?}``: 400 bad input naming the field, 403 not allowed
-(the access table; agents act only on items assigned to them), 404 not in your shop, 409
-the item's state does not allow it (closed, queued, the wrong kind, past the deadline).
-The request helpers at the top are shared with ``supervisor_api``.
+Handlers are thin: check the access rule, parse the request, call one action, render; each
+route's OpenAPI operation sits under it. Refusals are raised, and answered by the error
+middleware (``csdesk.web.errors``): 400 bad input naming the field, 403 not allowed (the
+access table; agents act only on items assigned to them), 404 not in your shop, 409 the
+item's state does not allow it (closed, queued, the wrong kind, past the deadline).
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timedelta
-from typing import Any, Final
+from datetime import timedelta
+from typing import Final
 
 from aiohttp import web
 
 from csdesk.actions import chase_work, hotline_work, order_review, refund_work
-from csdesk.actions.work_items import InputError, ItemNotFoundError
-from csdesk.actions.workbench import WorkError
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
+from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
 from csdesk.storage.enums import OrderStatus, UserRole
-from csdesk.web.openapi import STR, obj, operation, query
-from csdesk.web.request import deps_of, error_response, json_body, query_int
+from csdesk.web.openapi import ITEM_ID, STR, WRITE, documented, obj, op, query
+from csdesk.web.request import (
+    deps_of,
+    iso_datetime,
+    json_body,
+    ok,
+    path_id,
+    query_int,
+    text,
+)
 
 routes = web.RouteTableDef()
 
-Handler = Callable[[web.Request], Awaitable[web.Response]]
 MAX_NOTE_CHARS: Final = 200
 
 
-# -- request helpers (shared with supervisor_api) ----------------------------------------------
-
-
-def api_errors(handler: Handler) -> Handler:
-    """Each known failure becomes the JSON answer naming it (access refusals pass through:
-    the auth middleware answers them with 403)."""
-
-    @functools.wraps(handler)
-    async def wrapped(request: web.Request) -> web.Response:
-        try:
-            return await handler(request)
-        except InputError as exc:
-            return error_response(400, str(exc), exc.field)
-        except ItemNotFoundError as exc:
-            return error_response(404, str(exc))
-        except WorkError as exc:  # ItemConflictError and the workbench's own refusals
-            return error_response(409, str(exc))
-
-    return wrapped
-
-
-def path_id(request: web.Request, name: str = "conversation_id") -> int:
-    raw = request.match_info[name]
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
-        raise ItemNotFoundError(f"{name.removesuffix('_id')} {raw}: not found")
-    return int(raw)
-
-
-def text(data: dict[str, Any], name: str, *, required: bool = False) -> str:
-    """A string field ("" when absent and optional); trimming and limits are the action's."""
-    value = data.get(name)
-    if value is None:
-        if required:
-            raise InputError(name, "is required (必填)")
-        return ""
-    if not isinstance(value, str):
-        raise InputError(name, "must be a string")
-    return value
-
-
-def optional_int(data: dict[str, Any], name: str) -> int | None:
-    value = data.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise InputError(name, "must be a positive integer")
-    return value
-
-
-def iso_date(raw: str | None, name: str) -> date:
-    try:
-        return date.fromisoformat(raw or "")
-    except ValueError:
-        raise InputError(name, "must be a date, YYYY-MM-DD") from None
-
-
-def iso_datetime(raw: object, name: str) -> datetime | None:
-    if raw is None:
-        return None
-    try:
-        value = datetime.fromisoformat(raw) if isinstance(raw, str) else None
-    except ValueError:
-        value = None
-    if value is None or value.tzinfo is None:
-        raise InputError(name, "must be an ISO 8601 date-time with a timezone")
-    return value
-
-
-def ok(data: object, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status)
+NOTE = obj([], note={"type": "string", "maxLength": MAX_NOTE_CHARS})
+REASON = obj(["reason"], reason={"type": "string", "maxLength": MAX_NOTE_CHARS})
 
 
 # -- order review -------------------------------------------------------------------------------
 
 
 @routes.get("/api/v1/order-checks/{conversation_id}")
-@api_errors
+@documented(
+    op(
+        "Order check: the item, its order (masked contact), flags standing now, "
+        "gifts each SKU promises",
+        params=[ITEM_ID],
+    )
+)
 async def get_order_check(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, order_review.ACCESS)
@@ -119,7 +61,14 @@ async def get_order_check(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/order-checks/{conversation_id}/approve")
-@api_errors
+@documented(
+    op(
+        "Approve: ship as is (closes the item; standing flags recorded)",
+        errors=WRITE,
+        body=NOTE,
+        params=[ITEM_ID],
+    )
+)
 async def post_order_approve(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, order_review.ACCESS)
@@ -131,7 +80,14 @@ async def post_order_approve(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/order-checks/{conversation_id}/hold")
-@api_errors
+@documented(
+    op(
+        "Hold shipping with a reason (item stays open, on_hold)",
+        errors=WRITE,
+        body=REASON,
+        params=[ITEM_ID],
+    )
+)
 async def post_order_hold(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, order_review.ACCESS)
@@ -143,7 +99,14 @@ async def post_order_hold(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/order-checks/{conversation_id}/address")
-@api_errors
+@documented(
+    op(
+        "Correct the address (must pass the address checks; audited)",
+        errors=WRITE,
+        params=[ITEM_ID],
+        body=obj(["address"], address={"type": "string", "maxLength": 200}),
+    )
+)
 async def post_order_address(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, order_review.ACCESS)
@@ -155,19 +118,33 @@ async def post_order_address(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/order-checks/{conversation_id}/gifts")
-@api_errors
+@documented(
+    op(
+        "Replace the order's gifts / promo items (audited)",
+        errors=WRITE,
+        params=[ITEM_ID],
+        body=obj(["gifts"], gifts={"type": "array", "items": STR}),
+    )
+)
 async def post_order_gifts(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, order_review.ACCESS)
     gifts = (await json_body(request, empty={})).get("gifts")
     if not isinstance(gifts, list) or not all(isinstance(g, str) for g in gifts):
-        raise InputError("gifts", "must be a list of strings (an empty list removes all)")
+        raise BadInputError("gifts", "must be a list of strings (an empty list removes all)")
     result = await order_review.fix_gifts(deps_of(request), user, path_id(request), gifts, utcnow())
     return ok(result)
 
 
 @routes.post("/api/v1/order-checks/{conversation_id}/invoice")
-@api_errors
+@documented(
+    op(
+        "Confirm (or correct) the invoice title (audited)",
+        errors=WRITE,
+        params=[ITEM_ID],
+        body=obj(["invoice_title"], invoice_title={"type": "string", "maxLength": 200}),
+    )
+)
 async def post_order_invoice(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, order_review.ACCESS)
@@ -182,7 +159,15 @@ async def post_order_invoice(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/chases/mine")
-@api_errors
+@documented(
+    op(
+        "My chases: in hand, then waiting for their next attempt; with the phone and "
+        "chat scripts, when the buyer may be contacted and whether quiet hours hold now "
+        "(supervisors: ?agent_id=)",
+        errors=("400", "401", "403"),
+        params=[query("agent_id", {"type": "integer"})],
+    )
+)
 async def get_my_chases(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, chase_work.ACCESS)
@@ -190,14 +175,21 @@ async def get_my_chases(request: web.Request) -> web.Response:
     if "agent_id" in request.query:
         # Supervisors look at one chaser's list; an agent's list is always their own.
         if user.role is UserRole.AGENT:
-            raise InputError("agent_id", "agents see their own list only")
+            raise BadInputError("agent_id", "agents see their own list only")
         agent_id = query_int(request, "agent_id", low=1, high=2**63 - 1, default=user.id)
     chases = await chase_work.my_chases(request.app[SESSIONS_KEY], user.shop_id, agent_id, utcnow())
     return ok({"agent_id": agent_id, "chases": chases})
 
 
 @routes.post("/api/v1/chases/{conversation_id}/outcome")
-@api_errors
+@documented(
+    op(
+        "Record a chase outcome (schedules the next attempt or ends the chase)",
+        errors=WRITE,
+        params=[ITEM_ID],
+        body=obj(["outcome"], outcome={"enum": list(chase_work.OUTCOMES)}),
+    )
+)
 async def post_chase_outcome(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, chase_work.ACCESS)
@@ -209,7 +201,13 @@ async def post_chase_outcome(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/chases/kpi")
-@api_errors
+@documented(
+    op(
+        "Recovered amount per chaser over the last N days (agents: their own)",
+        errors=("400", "401", "403"),
+        params=[query("days", {"type": "integer", "minimum": 1, "maximum": 366})],
+    )
+)
 async def get_chase_kpi(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, chase_work.KPI_ACCESS)
@@ -223,7 +221,7 @@ async def get_chase_kpi(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/refund-items/{conversation_id}")
-@api_errors
+@documented(op("Refund item: refund, deadline countdown, duties", params=[ITEM_ID]))
 async def get_refund_item(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, refund_work.REVIEW_ACCESS)
@@ -234,7 +232,15 @@ async def get_refund_item(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/refund-items/{conversation_id}/approve")
-@api_errors
+@documented(
+    op(
+        "Approve (after the deadline: allowed, flagged as auto-approved); hands "
+        "the payout to processing",
+        errors=WRITE,
+        body=NOTE,
+        params=[ITEM_ID],
+    )
+)
 async def post_refund_approve(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, refund_work.REVIEW_ACCESS)
@@ -246,7 +252,14 @@ async def post_refund_approve(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/refund-items/{conversation_id}/reject")
-@api_errors
+@documented(
+    op(
+        "Reject with a reason (refused after the deadline)",
+        errors=WRITE,
+        body=REASON,
+        params=[ITEM_ID],
+    )
+)
 async def post_refund_reject(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, refund_work.REVIEW_ACCESS)
@@ -258,7 +271,14 @@ async def post_refund_reject(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/refund-items/{conversation_id}/intercept")
-@api_errors
+@documented(
+    op(
+        "Ask the warehouse to intercept the unshipped order (recorded)",
+        errors=WRITE,
+        body=NOTE,
+        params=[ITEM_ID],
+    )
+)
 async def post_refund_intercept(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, refund_work.PROCESS_ACCESS)
@@ -270,7 +290,7 @@ async def post_refund_intercept(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/refund-items/{conversation_id}/return-received")
-@api_errors
+@documented(op("The returned parcel is in and checked", errors=WRITE, body=NOTE, params=[ITEM_ID]))
 async def post_refund_return_received(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, refund_work.PROCESS_ACCESS)
@@ -282,7 +302,14 @@ async def post_refund_return_received(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/refund-items/{conversation_id}/refunded")
-@api_errors
+@documented(
+    op(
+        "Refund paid out: status refunded, closes the processing item",
+        errors=WRITE,
+        body=NOTE,
+        params=[ITEM_ID],
+    )
+)
 async def post_refund_refunded(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, refund_work.PROCESS_ACCESS)
@@ -297,7 +324,13 @@ async def post_refund_refunded(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/hotline/caller")
-@api_errors
+@documented(
+    op(
+        "Inbound call card: buyers with this phone, masked (audited)",
+        errors=("400", "401", "403"),
+        params=[query("phone", STR)],
+    )
+)
 async def get_caller(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, hotline_work.LOOKUP_ACCESS)
@@ -307,7 +340,16 @@ async def get_caller(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/hotline/outbound")
-@api_errors
+@documented(
+    op(
+        "Open outbound calls by kind (agents: theirs and unassigned)",
+        errors=("400", "401", "403"),
+        params=[
+            query("kind", {"enum": list(hotline_work.OUTBOUND_KINDS)}),
+            query("campaign", STR),
+        ],
+    )
+)
 async def get_outbound(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, hotline_work.WORK_ACCESS)
@@ -315,7 +357,7 @@ async def get_outbound(request: web.Request) -> web.Response:
     kind = request.query.get("kind")
     if kind is not None:
         if kind not in kinds:
-            raise InputError("kind", f"must be one of {', '.join(kinds)}")
+            raise BadInputError("kind", f"must be one of {', '.join(kinds)}")
         kinds = (kind,)
     lists = await hotline_work.outbound_lists(
         request.app[SESSIONS_KEY],
@@ -328,7 +370,14 @@ async def get_outbound(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/hotline/calls/{conversation_id}/outcome")
-@api_errors
+@documented(
+    op(
+        "Outbound call outcome (proactive, notice, callback); closes the item",
+        errors=WRITE,
+        params=[ITEM_ID],
+        body=obj(["outcome"], outcome={"enum": list(hotline_work.CALL_OUTCOMES)}, note=STR),
+    )
+)
 async def post_call_outcome(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, hotline_work.WORK_ACCESS)
@@ -346,22 +395,22 @@ async def post_call_outcome(request: web.Request) -> web.Response:
 
 def _campaign_filter(raw: object) -> hotline_work.CampaignFilter:
     if not isinstance(raw, dict):
-        raise InputError("filter", "must be an object")
+        raise BadInputError("filter", "must be an object")
     skus = raw.get("skus", [])
     if not isinstance(skus, list) or not all(isinstance(s, str) and s for s in skus):
-        raise InputError("filter.skus", "must be a list of SKUs")
+        raise BadInputError("filter.skus", "must be a list of SKUs")
     campaign = raw.get("campaign")
     if campaign is not None and (not isinstance(campaign, str) or len(campaign) > 64):
-        raise InputError("filter.campaign", "must be a campaign name (at most 64 characters)")
+        raise BadInputError("filter.campaign", "must be a campaign name (at most 64 characters)")
     raw_statuses = raw.get("statuses", [OrderStatus.PAID.value])
     try:
         statuses = tuple(OrderStatus(s) for s in raw_statuses)
     except (TypeError, ValueError):
         choices = ", ".join(s.value for s in OrderStatus)
-        raise InputError("filter.statuses", f"must be a list of: {choices}") from None
+        raise BadInputError("filter.statuses", f"must be a list of: {choices}") from None
     min_amount = raw.get("min_amount_fen")
     if min_amount is not None and (not isinstance(min_amount, int) or isinstance(min_amount, bool)):
-        raise InputError("filter.min_amount_fen", "must be an integer (fen)")
+        raise BadInputError("filter.min_amount_fen", "must be an integer (fen)")
     return hotline_work.CampaignFilter(
         campaign=campaign or None,
         skus=tuple(skus),
@@ -373,7 +422,28 @@ def _campaign_filter(raw: object) -> hotline_work.CampaignFilter:
 
 
 @routes.post("/api/v1/hotline/campaigns")
-@api_errors
+@documented(
+    op(
+        "Create a notice campaign from an order filter: one call per buyer (dry_run: count only)",
+        ok_status="201",
+        errors=("400", "401", "403"),
+        body=obj(
+            ["name", "reason", "filter"],
+            name=STR,
+            reason=STR,
+            dry_run={"type": "boolean"},
+            filter=obj(
+                [],
+                campaign=STR,
+                skus={"type": "array", "items": STR},
+                statuses={"type": "array", "items": STR},
+                created_from=STR,
+                created_to=STR,
+                min_amount_fen={"type": "integer"},
+            ),
+        ),
+    )
+)
 async def post_campaign(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, hotline_work.CAMPAIGN_ACCESS)
@@ -381,7 +451,7 @@ async def post_campaign(request: web.Request) -> web.Response:
     spec = _campaign_filter(data.get("filter"))
     dry_run = data.get("dry_run", False)
     if not isinstance(dry_run, bool):
-        raise InputError("dry_run", "must be true or false")
+        raise BadInputError("dry_run", "must be true or false")
     result = await hotline_work.create_notice_campaign(
         deps_of(request),
         user,
@@ -395,7 +465,7 @@ async def post_campaign(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/hotline/campaigns")
-@api_errors
+@documented(op("Notice campaign runs, newest first (supervisors)", errors=("401", "403")))
 async def get_campaigns(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, hotline_work.CAMPAIGN_ACCESS)
@@ -403,7 +473,12 @@ async def get_campaigns(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/hotline/campaigns/{name}")
-@api_errors
+@documented(
+    op(
+        "A campaign's calls with the outcome per buyer",
+        params=[{"name": "name", "in": "path", "required": True, "schema": STR}],
+    )
+)
 async def get_campaign(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, hotline_work.CAMPAIGN_ACCESS)
@@ -411,205 +486,3 @@ async def get_campaign(request: web.Request) -> web.Response:
         request.app[SESSIONS_KEY], user, request.match_info["name"]
     )
     return ok(progress)
-
-
-# -- OpenAPI ------------------------------------------------------------------------------------
-
-_ERRORS = {
-    "400": "bad input; `field` names it",
-    "401": "no login",
-    "403": "role without access, another agent's item, or a missing CSRF token",
-    "404": "not found in your shop",
-    "409": "the item's state does not allow it (closed, not in hand, wrong kind, too late)",
-}
-ITEM_ID = {"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-WRITE: Final = ("400", "401", "403", "404", "409")
-READ: Final = ("401", "403", "404")
-
-
-def op(
-    summary: str,
-    *,
-    ok_status: str = "200",
-    errors: tuple[str, ...] = READ,
-    body: dict[str, Any] | None = None,
-    params: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """One OpenAPI operation with this module's error wording (shared with supervisor_api)."""
-    return operation(
-        summary, error_text=_ERRORS, errors=errors, ok_status=ok_status, body=body, params=params
-    )
-
-
-NOTE = obj([], note={"type": "string", "maxLength": MAX_NOTE_CHARS})
-REASON = obj(["reason"], reason={"type": "string", "maxLength": MAX_NOTE_CHARS})
-
-OPENAPI: dict[str, dict[str, Any]] = {
-    "/api/v1/order-checks/{conversation_id}": {
-        "get": op(
-            "Order check: the item, its order (masked contact), flags standing now, "
-            "gifts each SKU promises",
-            params=[ITEM_ID],
-        )
-    },
-    "/api/v1/order-checks/{conversation_id}/approve": {
-        "post": op(
-            "Approve: ship as is (closes the item; standing flags recorded)",
-            errors=WRITE,
-            body=NOTE,
-            params=[ITEM_ID],
-        )
-    },
-    "/api/v1/order-checks/{conversation_id}/hold": {
-        "post": op(
-            "Hold shipping with a reason (item stays open, on_hold)",
-            errors=WRITE,
-            body=REASON,
-            params=[ITEM_ID],
-        )
-    },
-    "/api/v1/order-checks/{conversation_id}/address": {
-        "post": op(
-            "Correct the address (must pass the address checks; audited)",
-            errors=WRITE,
-            params=[ITEM_ID],
-            body=obj(["address"], address={"type": "string", "maxLength": 200}),
-        )
-    },
-    "/api/v1/order-checks/{conversation_id}/gifts": {
-        "post": op(
-            "Replace the order's gifts / promo items (audited)",
-            errors=WRITE,
-            params=[ITEM_ID],
-            body=obj(["gifts"], gifts={"type": "array", "items": STR}),
-        )
-    },
-    "/api/v1/order-checks/{conversation_id}/invoice": {
-        "post": op(
-            "Confirm (or correct) the invoice title (audited)",
-            errors=WRITE,
-            params=[ITEM_ID],
-            body=obj(["invoice_title"], invoice_title={"type": "string", "maxLength": 200}),
-        )
-    },
-    "/api/v1/chases/mine": {
-        "get": op(
-            "My chases: in hand, then waiting for their next attempt; with the phone and "
-            "chat scripts, when the buyer may be contacted and whether quiet hours hold now "
-            "(supervisors: ?agent_id=)",
-            errors=("400", "401", "403"),
-            params=[query("agent_id", {"type": "integer"})],
-        )
-    },
-    "/api/v1/chases/{conversation_id}/outcome": {
-        "post": op(
-            "Record a chase outcome (schedules the next attempt or ends the chase)",
-            errors=WRITE,
-            params=[ITEM_ID],
-            body=obj(["outcome"], outcome={"enum": list(chase_work.OUTCOMES)}),
-        )
-    },
-    "/api/v1/chases/kpi": {
-        "get": op(
-            "Recovered amount per chaser over the last N days (agents: their own)",
-            errors=("400", "401", "403"),
-            params=[query("days", {"type": "integer", "minimum": 1, "maximum": 366})],
-        )
-    },
-    "/api/v1/refund-items/{conversation_id}": {
-        "get": op("Refund item: refund, deadline countdown, duties", params=[ITEM_ID])
-    },
-    "/api/v1/refund-items/{conversation_id}/approve": {
-        "post": op(
-            "Approve (after the deadline: allowed, flagged as auto-approved); hands "
-            "the payout to processing",
-            errors=WRITE,
-            body=NOTE,
-            params=[ITEM_ID],
-        )
-    },
-    "/api/v1/refund-items/{conversation_id}/reject": {
-        "post": op(
-            "Reject with a reason (refused after the deadline)",
-            errors=WRITE,
-            body=REASON,
-            params=[ITEM_ID],
-        )
-    },
-    "/api/v1/refund-items/{conversation_id}/intercept": {
-        "post": op(
-            "Ask the warehouse to intercept the unshipped order (recorded)",
-            errors=WRITE,
-            body=NOTE,
-            params=[ITEM_ID],
-        )
-    },
-    "/api/v1/refund-items/{conversation_id}/return-received": {
-        "post": op(
-            "The returned parcel is in and checked", errors=WRITE, body=NOTE, params=[ITEM_ID]
-        )
-    },
-    "/api/v1/refund-items/{conversation_id}/refunded": {
-        "post": op(
-            "Refund paid out: status refunded, closes the processing item",
-            errors=WRITE,
-            body=NOTE,
-            params=[ITEM_ID],
-        )
-    },
-    "/api/v1/hotline/caller": {
-        "get": op(
-            "Inbound call card: buyers with this phone, masked (audited)",
-            errors=("400", "401", "403"),
-            params=[query("phone", STR)],
-        )
-    },
-    "/api/v1/hotline/outbound": {
-        "get": op(
-            "Open outbound calls by kind (agents: theirs and unassigned)",
-            errors=("400", "401", "403"),
-            params=[
-                query("kind", {"enum": list(hotline_work.OUTBOUND_KINDS)}),
-                query("campaign", STR),
-            ],
-        )
-    },
-    "/api/v1/hotline/calls/{conversation_id}/outcome": {
-        "post": op(
-            "Outbound call outcome (proactive, notice, callback); closes the item",
-            errors=WRITE,
-            params=[ITEM_ID],
-            body=obj(["outcome"], outcome={"enum": list(hotline_work.CALL_OUTCOMES)}, note=STR),
-        )
-    },
-    "/api/v1/hotline/campaigns": {
-        "get": op("Notice campaign runs, newest first (supervisors)", errors=("401", "403")),
-        "post": op(
-            "Create a notice campaign from an order filter: one call per buyer "
-            "(dry_run: count only)",
-            ok_status="201",
-            errors=("400", "401", "403"),
-            body=obj(
-                ["name", "reason", "filter"],
-                name=STR,
-                reason=STR,
-                dry_run={"type": "boolean"},
-                filter=obj(
-                    [],
-                    campaign=STR,
-                    skus={"type": "array", "items": STR},
-                    statuses={"type": "array", "items": STR},
-                    created_from=STR,
-                    created_to=STR,
-                    min_amount_fen={"type": "integer"},
-                ),
-            ),
-        ),
-    },
-    "/api/v1/hotline/campaigns/{name}": {
-        "get": op(
-            "A campaign's calls with the outcome per buyer",
-            params=[{"name": "name", "in": "path", "required": True, "schema": STR}],
-        )
-    },
-}

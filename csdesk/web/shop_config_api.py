@@ -9,53 +9,17 @@ from typing import Any
 from aiohttp import web
 
 from csdesk.actions import shop_config
-from csdesk.actions.work_items import InputError
+from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
+from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
-from csdesk.web.openapi import STR, obj
-from csdesk.web.request import json_body
-from csdesk.web.roles_api import WRITE, api_errors, ok, op, text
+from csdesk.web.openapi import STR, WRITE, documented, obj, op
+from csdesk.web.request import json_body, ok, text
 
 routes = web.RouteTableDef()
 PATH = "/api/v1/shop/config"
 PREVIEW_PATH = "/api/v1/shop/config/preview"
-
-
-@routes.get(PATH)
-@api_errors
-async def get_config(request: web.Request) -> web.Response:
-    user = current_user(request)
-    return ok(await shop_config.read_shop_config(request.app[SESSIONS_KEY], user))
-
-
-def _config(data: dict[str, Any]) -> dict[str, Any]:
-    config = data.get("config")
-    if not isinstance(config, dict):
-        raise InputError("config", "is required: an object with routing, assignment, promotion")
-    return config
-
-
-@routes.put(PATH)
-@api_errors
-async def put_config(request: web.Request) -> web.Response:
-    user = current_user(request)
-    data = await json_body(request)
-    saved = await shop_config.replace_shop_config(
-        request.app[SESSIONS_KEY], user, _config(data), utcnow(), reason=text(data, "reason")
-    )
-    return ok(saved)
-
-
-@routes.post(PREVIEW_PATH)
-@api_errors
-async def preview(request: web.Request) -> web.Response:
-    user = current_user(request)
-    data = await json_body(request)
-    result = await shop_config.preview_triage(
-        request.app[SESSIONS_KEY], user, _config(data), text(data, "text", required=True)
-    )
-    return ok(result)
 
 
 _CONFIG = obj(
@@ -64,25 +28,61 @@ _CONFIG = obj(
     assignment={"type": "object"},
     promotion={"type": ["string", "null"]},
 )
-OPENAPI: dict[str, dict[str, Any]] = {
-    PATH: {
-        "get": op(
-            "The shop's overrides of the routing, assignment and promotion defaults",
-            errors=("401", "403"),
-        ),
-        "put": op(
-            "Replace the shop's overrides (owners and admins); checked as routing reads "
-            "them, 400 naming the key; audited with before and after; applies within 2 s",
-            errors=WRITE,
-            body=obj(["config"], config=_CONFIG, reason=STR),
-        ),
-    },
-    PREVIEW_PATH: {
-        "post": op(
-            "Triage a buyer message under a draft configuration (not saved) and under the "
-            "saved one: intent, role, risk and reasons for each",
-            errors=("400", "401", "403"),
-            body=obj(["config", "text"], config=_CONFIG, text=STR),
-        ),
-    },
-}
+
+
+@routes.get(PATH)
+@documented(
+    op(
+        "The shop's overrides of the routing, assignment and promotion defaults",
+        errors=("401", "403"),
+    )
+)
+async def get_config(request: web.Request) -> web.Response:
+    user = current_user(request)
+    return ok(await shop_config.read_shop_config(request.app[SESSIONS_KEY], user))
+
+
+def _config(data: dict[str, Any]) -> dict[str, Any]:
+    config = data.get("config")
+    if not isinstance(config, dict):
+        raise BadInputError("config", "is required: an object with routing, assignment, promotion")
+    return config
+
+
+@routes.put(PATH)
+@documented(
+    op(
+        "Replace the shop's overrides (owners and admins); checked as routing reads "
+        "them, 400 naming the key; audited with before and after; applies within 2 s",
+        errors=WRITE,
+        body=obj(["config"], config=_CONFIG, reason=STR),
+    )
+)
+async def put_config(request: web.Request) -> web.Response:
+    user = current_user(request)
+    # Before the body: an agent hears 403, whatever it sent.
+    require(user, shop_config.EDIT_ACCESS)
+    data = await json_body(request)
+    saved = await shop_config.replace_shop_config(
+        request.app[SESSIONS_KEY], user, _config(data), utcnow(), reason=text(data, "reason")
+    )
+    return ok(saved)
+
+
+@routes.post(PREVIEW_PATH)
+@documented(
+    op(
+        "Triage a buyer message under a draft configuration (not saved) and under the "
+        "saved one: intent, role, risk and reasons for each",
+        errors=("400", "401", "403"),
+        body=obj(["config", "text"], config=_CONFIG, text=STR),
+    )
+)
+async def preview(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, shop_config.READ_ACCESS)
+    data = await json_body(request)
+    result = await shop_config.preview_triage(
+        request.app[SESSIONS_KEY], user, _config(data), text(data, "text", required=True)
+    )
+    return ok(result)

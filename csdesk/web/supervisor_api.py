@@ -1,33 +1,31 @@
 """The supervisor's JSON API (board, moving work, roster, role swaps) and guided mode.
 
-Same conventions as ``roles_api``: thin handlers, one action each, errors as JSON naming
-the field (400), 403 from the access table, 404 not in your shop, 409 state conflicts.
+Same conventions as ``roles_api``: thin handlers, one action each, each route's OpenAPI
+operation under it; refusals raised and answered by the error middleware (400 naming the
+field, 403 from the access table, 404 not in your shop, 409 state conflicts).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from csdesk.actions import supervisor
-from csdesk.actions.work_items import InputError
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
+from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
 from csdesk.storage.enums import ServiceRole
-from csdesk.web.openapi import STR, obj, query
-from csdesk.web.request import deps_of, json_body, query_int
-from csdesk.web.roles_api import (
-    ITEM_ID,
-    WRITE,
-    api_errors,
+from csdesk.web.openapi import ITEM_ID, STR, WRITE, documented, obj, op, query
+from csdesk.web.request import (
+    deps_of,
+    is_id,
     iso_date,
+    json_body,
     ok,
-    op,
     optional_int,
     path_id,
+    query_int,
     text,
 )
 
@@ -41,14 +39,32 @@ def _role(raw: object, field: str) -> ServiceRole:
         return ServiceRole(str(raw))
     except ValueError:
         choices = ", ".join(r.value for r in ServiceRole)
-        raise InputError(field, f"must be one of {choices}") from None
+        raise BadInputError(field, f"must be one of {choices}") from None
+
+
+_SHIFT = obj(
+    ["user_id", "service_role", "starts_at", "ends_at"],
+    user_id={"type": "integer"},
+    service_role={"enum": [r.value for r in ServiceRole]},
+    starts_at={"type": "string", "format": "date-time"},
+    ends_at={"type": "string", "format": "date-time"},
+    duty={"type": ["string", "null"]},
+)
 
 
 # -- board and moving work ------------------------------------------------------------------
 
 
 @routes.get("/api/v1/supervisor/board")
-@api_errors
+@documented(
+    op(
+        "Live board: per role queued / with agent / silent / 3-minute unanswered; "
+        "per agent status, roles, duties, load; the open items to act on; "
+        "guided-mode skips",
+        errors=("400", "401", "403"),
+        params=[query("silent_s", {"type": "integer", "minimum": 0})],
+    )
+)
 async def get_board(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, supervisor.BOARD_ACCESS)
@@ -57,13 +73,20 @@ async def get_board(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/supervisor/conversations/{conversation_id}/reassign")
-@api_errors
+@documented(
+    op(
+        "Reassign to a named agent, or back to the queue (agent_id null)",
+        errors=WRITE,
+        params=[ITEM_ID],
+        body=obj(["agent_id"], agent_id={"type": ["integer", "null"]}, note=STR),
+    )
+)
 async def post_reassign(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, supervisor.ASSIGN_ACCESS)
     data = await json_body(request, empty={})
     if "agent_id" not in data:
-        raise InputError("agent_id", "is required: an agent id, or null for the queue")
+        raise BadInputError("agent_id", "is required: an agent id, or null for the queue")
     conversation = await supervisor.reassign(
         deps_of(request),
         user,
@@ -76,16 +99,28 @@ async def post_reassign(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/supervisor/conversations/bulk")
-@api_errors
+@documented(
+    op(
+        "Bulk assign / requeue / transfer / close; one result per item",
+        errors=("400", "401", "403", "409"),
+        body=obj(
+            ["action", "conversation_ids"],
+            action={"enum": list(supervisor.BULK_ACTIONS)},
+            conversation_ids={"type": "array", "items": {"type": "integer"}},
+            agent_id={"type": "integer"},
+            to_role={"enum": [r.value for r in ServiceRole]},
+            note=STR,
+            disposition=STR,
+        ),
+    )
+)
 async def post_bulk(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, supervisor.ASSIGN_ACCESS)
     data = await json_body(request, empty={})
     ids = data.get("conversation_ids")
-    if not isinstance(ids, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids
-    ):
-        raise InputError("conversation_ids", "must be a list of conversation ids")
+    if not isinstance(ids, list) or not all(is_id(i) for i in ids):
+        raise BadInputError("conversation_ids", "must be a list of conversation ids")
     to_role = _role(data["to_role"], "to_role") if data.get("to_role") is not None else None
     results = await supervisor.bulk(
         deps_of(request),
@@ -112,7 +147,13 @@ async def post_bulk(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/roster")
-@api_errors
+@documented(
+    op(
+        "The week's shifts by shop-local day (agents: their own)",
+        errors=("400", "401", "403"),
+        params=[query("week_of", {"type": "string", "format": "date"})],
+    )
+)
 async def get_roster(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, supervisor.ROSTER_READ)
@@ -122,19 +163,50 @@ async def get_roster(request: web.Request) -> web.Response:
 
 
 @routes.put("/api/v1/roster/days/{day}")
-@api_errors
+@documented(
+    op(
+        "Replace one shop-local day's shifts (errors name shifts[i].field; "
+        "warnings for refund review gaps)",
+        errors=("400", "401", "403"),
+        params=[
+            {
+                "name": "day",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "format": "date"},
+            }
+        ],
+        body=obj(["shifts"], shifts={"type": "array", "items": _SHIFT}),
+    )
+)
 async def put_roster_day(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, supervisor.ROSTER_EDIT)
     day = iso_date(request.match_info["day"], "day")
     data = await json_body(request, empty={})
     if "shifts" not in data:
-        raise InputError("shifts", "is required (an empty list clears the day)")
+        raise BadInputError("shifts", "is required (an empty list clears the day)")
     return ok(await supervisor.replace_day(deps_of(request), user, day, data["shifts"], utcnow()))
 
 
 @routes.post("/api/v1/supervisor/agents/{agent_id}/roles")
-@api_errors
+@documented(
+    op(
+        "Swap an agent's on-shift roles and duties from now (audited)",
+        errors=WRITE,
+        params=[
+            {"name": "agent_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        ],
+        body=obj(
+            ["roles", "reason"],
+            reason=STR,
+            roles={
+                "type": "array",
+                "items": obj(["service_role"], service_role=STR, duty={"type": ["string", "null"]}),
+            },
+        ),
+    )
+)
 async def post_agent_roles(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, supervisor.ROLES_ACCESS)
@@ -150,7 +222,12 @@ async def post_agent_roles(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/guided/next")
-@api_errors
+@documented(
+    op(
+        "Guided mode: my next item (oldest untouched, else the best queued)",
+        errors=("401", "403", "409"),
+    )
+)
 async def post_guided_next(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, supervisor.GUIDED_ACCESS)
@@ -158,119 +235,21 @@ async def post_guided_next(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/guided/skip")
-@api_errors
+@documented(
+    op(
+        "Guided mode: skip the item in hand with a reason (recorded)",
+        errors=WRITE,
+        body=obj(["conversation_id", "reason"], conversation_id={"type": "integer"}, reason=STR),
+    )
+)
 async def post_guided_skip(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, supervisor.GUIDED_ACCESS)
     data = await json_body(request, empty={})
     conversation_id = optional_int(data, "conversation_id")
     if conversation_id is None:
-        raise InputError("conversation_id", "is required")
+        raise BadInputError("conversation_id", "is required")
     result = await supervisor.guided_skip(
         deps_of(request), user, conversation_id, text(data, "reason"), utcnow()
     )
     return ok(result)
-
-
-# -- OpenAPI --------------------------------------------------------------------------------
-
-_SHIFT = obj(
-    ["user_id", "service_role", "starts_at", "ends_at"],
-    user_id={"type": "integer"},
-    service_role={"enum": [r.value for r in ServiceRole]},
-    starts_at={"type": "string", "format": "date-time"},
-    ends_at={"type": "string", "format": "date-time"},
-    duty={"type": ["string", "null"]},
-)
-
-OPENAPI: dict[str, dict[str, Any]] = {
-    "/api/v1/supervisor/board": {
-        "get": op(
-            "Live board: per role queued / with agent / silent / 3-minute unanswered; "
-            "per agent status, roles, duties, load; the open items to act on; "
-            "guided-mode skips",
-            errors=("400", "401", "403"),
-            params=[query("silent_s", {"type": "integer", "minimum": 0})],
-        )
-    },
-    "/api/v1/supervisor/conversations/{conversation_id}/reassign": {
-        "post": op(
-            "Reassign to a named agent, or back to the queue (agent_id null)",
-            errors=WRITE,
-            params=[ITEM_ID],
-            body=obj(["agent_id"], agent_id={"type": ["integer", "null"]}, note=STR),
-        )
-    },
-    "/api/v1/supervisor/conversations/bulk": {
-        "post": op(
-            "Bulk assign / requeue / transfer / close; one result per item",
-            errors=("400", "401", "403", "409"),
-            body=obj(
-                ["action", "conversation_ids"],
-                action={"enum": list(supervisor.BULK_ACTIONS)},
-                conversation_ids={"type": "array", "items": {"type": "integer"}},
-                agent_id={"type": "integer"},
-                to_role={"enum": [r.value for r in ServiceRole]},
-                note=STR,
-                disposition=STR,
-            ),
-        )
-    },
-    "/api/v1/roster": {
-        "get": op(
-            "The week's shifts by shop-local day (agents: their own)",
-            errors=("400", "401", "403"),
-            params=[query("week_of", {"type": "string", "format": "date"})],
-        )
-    },
-    "/api/v1/roster/days/{day}": {
-        "put": op(
-            "Replace one shop-local day's shifts (errors name shifts[i].field; "
-            "warnings for refund review gaps)",
-            errors=("400", "401", "403"),
-            params=[
-                {
-                    "name": "day",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string", "format": "date"},
-                }
-            ],
-            body=obj(["shifts"], shifts={"type": "array", "items": _SHIFT}),
-        )
-    },
-    "/api/v1/supervisor/agents/{agent_id}/roles": {
-        "post": op(
-            "Swap an agent's on-shift roles and duties from now (audited)",
-            errors=WRITE,
-            params=[
-                {"name": "agent_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-            ],
-            body=obj(
-                ["roles", "reason"],
-                reason=STR,
-                roles={
-                    "type": "array",
-                    "items": obj(
-                        ["service_role"], service_role=STR, duty={"type": ["string", "null"]}
-                    ),
-                },
-            ),
-        )
-    },
-    "/api/v1/guided/next": {
-        "post": op(
-            "Guided mode: my next item (oldest untouched, else the best queued)",
-            errors=("401", "403", "409"),
-        )
-    },
-    "/api/v1/guided/skip": {
-        "post": op(
-            "Guided mode: skip the item in hand with a reason (recorded)",
-            errors=WRITE,
-            body=obj(
-                ["conversation_id", "reason"], conversation_id={"type": "integer"}, reason=STR
-            ),
-        )
-    },
-}

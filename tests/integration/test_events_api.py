@@ -120,7 +120,7 @@ async def test_unparseable_body_is_400(client: TestClient[Any, Any], raw: bytes)
 
 @pytest.mark.parametrize(
     "signature",
-    ["", "sha256=", "sha256=" + "0" * 64, "md5=abc", "SHA256=deadbeef"],
+    ["", "sha256=", "sha256=" + "0" * 64, "md5=abc", "SHA256=deadbeef", "sha256=" + "é" * 64],
 )
 async def test_unsigned_or_wrongly_signed_is_401(
     client: TestClient[Any, Any], sessions: SessionFactory, signature: str
@@ -226,3 +226,229 @@ async def test_the_retry_sweep_hands_stragglers_to_this_processs_processor(
         assert event.status.value == "processed"
     # Nothing left: the next sweep finds nothing to hand on.
     assert await retry_pending_events(deps(client), later, hand_to=processor.adopt) == 0
+
+
+# -- strict at the door: what a later step would choke on is a 400 before the 202 ------------
+
+
+def _message(**data: Any) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(
+        event_body("message.received", {"buyer_nick": "tb_小鱼", "text": "在吗"})
+    )
+    body["data"].update(data)
+    return body
+
+
+def _nested(depth: int) -> Any:
+    value: Any = "bottom"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (_message(text="在\x00吗"), "data.text"),
+        (_message(buyer_nick="tb\x00"), "data.buyer_nick"),
+        (_message(text="x\ud800y"), "data.text"),
+        (_message(buyer_nick="\udfff"), "data.buyer_nick"),
+        (_message(order_id="T-1\x00"), "data.order_id"),
+        (_message(order_id="T 1"), "data.order_id"),
+        (_message(order_id="T-1\n"), "data.order_id"),
+        ({**_message(), "event_id": "abc\n"}, "event_id"),
+        ({**_message(), "shop_id": "test-shop\n"}, "shop_id"),
+        ({**_message(), "occurred_at": "0001-01-01T00:00:00+14:00"}, "occurred_at"),
+        ({**_message(), "occurred_at": "9999-12-31T23:59:59-14:00"}, "occurred_at"),
+        ({**_message(), "occurred_at": "1999-12-31T23:59:59Z"}, "occurred_at"),
+        ({**_message(), "occurred_at": "2999-01-01T00:00:00+08:00"}, "occurred_at"),
+        # Ignored fields too: nothing that cannot be stored passes the door.
+        (_message(extra={"note": "\x00"}), "data.extra.note"),
+        (_message(extra=["ok", "\ud83d"]), "data.extra[1]"),
+        (_message(extra=_nested(40)), "body"),
+    ],
+)
+async def test_what_would_fail_later_is_refused_at_the_door(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str, body: Any, field: str
+) -> None:
+    response = await post_raw(client, json.dumps(body).encode())
+    assert response.status == 400, await response.text()
+    answer = await response.json()
+    assert answer["field"] == field
+    assert answer["error"].startswith(f"{field}: ")
+    await settle(client)
+    assert await _count(sessions, PlatformEvent) == 0
+    token = await token_for(sessions, shop_id, "boss", UserRole.SUPERVISOR)
+    status = await client.get(
+        f"/api/v1/events/{body['event_id']}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert status.status == 404
+
+
+async def test_nesting_30000_deep_is_400_not_a_recursion_error(
+    client: TestClient[Any, Any], sessions: SessionFactory
+) -> None:
+    prefix = json.dumps(_message())[:-2].encode()  # open inside "data"
+    body = prefix + b', "extra": ' + b"[" * 30_000 + b"]" * 30_000 + b"}}"
+    response = await post_raw(client, body)
+    assert response.status == 400
+    assert await response.json() == {
+        "error": "body: is nested deeper than 32 levels",
+        "field": "body",
+    }
+    assert await _count(sessions, PlatformEvent) == 0
+
+
+@pytest.mark.parametrize(
+    ("amount", "field"),
+    [
+        (b"1" + b"0" * 4999, "data.amount"),  # Python's int refuses 4,300 digits
+        (b"1" + b"0" * 40, "data.amount"),
+        (b'"1' + b"0" * 4999 + b'"', "data.amount"),
+        (b'"1E+999999"', "data.amount"),  # quantize cannot hold it
+        (b"1e999", "data.amount"),  # a float: infinite
+        (b"NaN", "body"),  # not JSON
+        (b'"100000000.01"', "data.amount"),
+    ],
+)
+async def test_numbers_out_of_range_are_400(
+    client: TestClient[Any, Any], sessions: SessionFactory, amount: bytes, field: str
+) -> None:
+    body = event_body("order.created", {**order_data("T-big"), "amount": "@AMOUNT@"})
+    response = await post_raw(client, body.replace(b'"@AMOUNT@"', amount))
+    assert response.status == 400, await response.text()
+    assert (await response.json())["field"] == field
+    assert await _count(sessions, PlatformEvent) == 0
+
+
+async def test_huge_quantity_is_400_naming_it(
+    client: TestClient[Any, Any], sessions: SessionFactory
+) -> None:
+    data = order_data("T-qty")
+    data["items"][0]["qty"] = "@QTY@"
+    body = event_body("order.created", data).replace(b'"@QTY@"', b"9" * 5000)
+    response = await post_raw(client, body)
+    assert response.status == 400
+    assert (await response.json())["field"] == "data.items[0].qty"
+    assert await _count(sessions, PlatformEvent) == 0
+
+
+async def test_nesting_up_to_the_cap_is_accepted(
+    client: TestClient[Any, Any], sessions: SessionFactory
+) -> None:
+    # The envelope and data are two levels; 30 more make the cap of 32 exactly.
+    body = _message(extra=_nested(30))
+    response = await post_raw(client, json.dumps(body).encode())
+    assert response.status == 202, await response.text()
+    assert await _count(sessions, PlatformEvent) == 1
+
+
+async def test_trailing_newline_does_not_make_a_new_event_id(
+    client: TestClient[Any, Any], sessions: SessionFactory
+) -> None:
+    body = _message()
+    body["event_id"] = "abc"
+    assert (await post_raw(client, json.dumps(body).encode())).status == 202
+    body["event_id"] = "abc\n"
+    again = await post_raw(client, json.dumps(body).encode())
+    assert again.status == 400
+    assert (await again.json())["field"] == "event_id"
+    await settle(client)
+    assert await _count(sessions, PlatformEvent) == 1
+    assert await _count(sessions, Message) == 1
+
+
+async def test_unicode_that_is_valid_is_accepted_and_processed(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
+) -> None:
+    """Surrogate pairs (escaped emoji), raw UTF-8 and control characters other than NUL
+    are text like any other: the door refuses only what cannot be stored."""
+    data = {"buyer_nick": "tb_😀", "text": "有货吗😀\t\n\x01", "order_id": "T-1"}
+    raw_utf8 = event_body("message.received", data, event_id="uni-1")
+    escaped = json.dumps({**json.loads(raw_utf8), "event_id": "uni-2"}).encode()
+    assert b"\\ud83d\\ude00" in escaped
+    assert (await post_raw(client, escaped)).status == 202
+    assert (await post_raw(client, raw_utf8)).status == 202
+    await settle(client)
+    token = await token_for(sessions, shop_id, "boss", UserRole.SUPERVISOR)
+    for event_id in ("uni-1", "uni-2"):
+        status = await client.get(
+            f"/api/v1/events/{event_id}", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert (await status.json())["status"] == "processed"
+    async with sessions() as session:
+        texts = set(await session.scalars(select(Message.text)))
+    assert texts == {"有货吗😀\t\n\x01"}
+
+
+# -- failed events: visible and retryable -----------------------------------------------------
+
+
+async def test_a_failed_event_is_counted_and_a_supervisor_retries_it_once_fixed(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
+) -> None:
+    """``order.paid`` whose order never came fails after the not-ready window; it shows in
+    ``/metrics``; retried once the order exists, it is applied (audited); retrying what
+    has not failed is 409."""
+    from datetime import timedelta
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from csdesk.actions.sweeps import retry_pending_events
+    from csdesk.clock import utcnow
+    from tests.helpers import deps
+
+    boss = {
+        "Authorization": f"Bearer {await token_for(sessions, shop_id, 'boss', UserRole.SUPERVISOR)}"
+    }
+    agent = {
+        "Authorization": f"Bearer {await token_for(sessions, shop_id, 'xiaoyu', UserRole.AGENT)}"
+    }
+
+    async def failed_count() -> float:
+        text = await (await client.get("/metrics", headers=boss)).text()
+        (family,) = [
+            f for f in text_string_to_metric_families(text) if f.name == "csdesk_events_failed"
+        ]
+        return family.samples[0].value
+
+    async def status_of(event_id: str) -> dict[str, Any]:
+        answer: dict[str, Any] = await (
+            await client.get(f"/api/v1/events/{event_id}", headers=boss)
+        ).json()
+        return answer
+
+    await post_event(client, "order.paid", {"order_id": "T-never"}, event_id="paid-orphan")
+    await settle(client)
+    assert await failed_count() == 0
+    await retry_pending_events(deps(client), utcnow() + timedelta(minutes=11))
+    failed = await status_of("paid-orphan")
+    assert failed["status"] == "failed"
+    assert "not ready" in failed["error"]
+    assert await failed_count() == 1
+
+    assert (await client.post("/api/v1/events/paid-orphan/retry", headers=agent)).status == 403
+    missing = await client.post("/api/v1/events/no-such/retry", headers=boss)
+    assert missing.status == 404
+    assert (await missing.json())["error"]
+
+    await post_event(client, "order.created", order_data("T-never"), event_id="created-late")
+    await settle(client)
+    retried = await client.post("/api/v1/events/paid-orphan/retry", headers=boss)
+    assert retried.status == 202
+    assert (await retried.json())["status"] == "received"
+    await settle(client)
+    assert (await status_of("paid-orphan"))["status"] == "processed"
+    assert await failed_count() == 0
+    async with sessions() as session:
+        order = await session.scalar(select(Order).where(Order.external_id == "T-never"))
+        assert order is not None
+        assert order.status.value == "paid"
+
+    again = await client.post("/api/v1/events/paid-orphan/retry", headers=boss)
+    assert again.status == 409
+    assert "only a failed event" in (await again.json())["error"]
+    audit = await (await client.get("/api/v1/audit?limit=50", headers=boss)).json()
+    (entry,) = [row for row in audit["items"] if row["action"] == "event.retry"]
+    assert entry["detail"]["event_id"] == "paid-orphan"
+    assert "not ready" in entry["detail"]["error"]

@@ -33,3 +33,24 @@ async def test_openapi_lists_every_api_route(
         and route.method != "HEAD"
     }
     assert documented == routed
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_each_operation_states_the_refusals_it_gives(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
+) -> None:
+    """A route that reads a body answers 400 for a bad one (the error middleware), and a
+    route behind a login answers 401 without one: the document says so for each."""
+    token = await token_for(sessions, shop_id, "reader", UserRole.AGENT)
+    response = await client.get("/api/openapi.json", headers={"Authorization": f"Bearer {token}"})
+    document = await response.json()
+    for path, ops in document["paths"].items():
+        for method, operation in ops.items():
+            answers = set(operation["responses"])
+            if "requestBody" in operation:
+                assert "400" in answers, (method, path)
+            if operation.get("security") != [{"signature": []}] and path != "/api/openapi.json":
+                assert "401" in answers, (method, path)
+            for code in answers & {"400", "403", "404", "409"}:
+                schema = operation["responses"][code]["content"]["application/json"]["schema"]
+                assert schema["required"] == ["error"], (method, path, code)

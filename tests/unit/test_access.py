@@ -37,6 +37,7 @@ EXPECTED: dict[str, frozenset[UserRole]] = {
     "audit.read": frozenset({SUPERVISOR, OWNER, ADMIN}),
     "metrics.read": frozenset({SUPERVISOR, OWNER, ADMIN}),
     "events.read": frozenset({SUPERVISOR, OWNER, ADMIN}),
+    "events.retry": frozenset({SUPERVISOR, OWNER, ADMIN}),
     "queues.read": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
     "conversations.read": frozenset({AGENT, SUPERVISOR, QC, OWNER, ADMIN}),
     "conversations.note": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),

@@ -1,30 +1,29 @@
 """The agent workbench's JSON API: shift status, my conversations, one conversation's
 transcript and buyer panel, reply / transfer / close, PII reveal and quick replies.
 
-Handlers parse, call one action (or one read), and render. Errors are JSON
-``{"error", "field"?}``: 400 bad input, 403 not allowed (from the access table), 404 not
-in your shop, 409 the conversation is not yours or no longer open, 422 a reply held for a
-forbidden phrase (with ``held`` and ``hits``).
+Handlers parse, call one action (or one read), and render; each route's OpenAPI operation
+sits under it. Refusals are raised and answered by the error middleware
+(``csdesk.web.errors``): 400 bad input naming the field, 403 not allowed (from the access
+table), 404 not in your shop, 409 the conversation is not yours or no longer open. Only a
+reply held for a forbidden phrase is answered here: 422 with ``held`` and ``hits``.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 from aiohttp import web
 
 from csdesk.actions import notes, pii, quick_replies, shifts, workbench
-from csdesk.actions.work_items import InputError, ItemNotFoundError
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
+from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
 from csdesk.storage.enums import AgentStatus, ServiceRole
 from csdesk.web.console import queries
-from csdesk.web.openapi import STR, obj, operation
-from csdesk.web.request import deps_of, error_response, json_body, query_int
+from csdesk.web.openapi import STR, documented, obj, operation
+from csdesk.web.request import bounded_text, deps_of, is_id, json_body, path_id, query_int
 
 routes = web.RouteTableDef()
 
@@ -35,326 +34,8 @@ MAX_TAGS: Final = 10
 MAX_TAG_CHARS: Final = 32
 
 
-Handler = Callable[[web.Request], Awaitable[web.Response]]
-
-
-def json_errors(handler: Handler) -> Handler:
-    """Errors as values at the edge: each known failure becomes a JSON answer naming it.
-    (Access refusals pass through; the auth middleware answers them with 403.)"""
-
-    @functools.wraps(handler)
-    async def wrapped(request: web.Request) -> web.Response:
-        try:
-            return await handler(request)
-        except InputError as exc:
-            return error_response(400, str(exc), exc.field)
-        except (queries.NotFoundError, pii.PiiNotFoundError, ItemNotFoundError) as exc:
-            return error_response(404, str(exc))
-        except pii.PiiError as exc:
-            field, _, _ = str(exc).partition(":")
-            return error_response(400, str(exc), field)
-        except workbench.WorkError as exc:
-            return error_response(409, str(exc))
-        except workbench.ReplyHeldError as exc:
-            return web.json_response(
-                {
-                    "error": str(exc),
-                    "field": "text",
-                    "held": "forbidden_phrases",
-                    "hits": [hit.to_json() for hit in exc.hits],
-                },
-                status=422,
-            )
-
-    return wrapped
-
-
-def _path_id(request: web.Request, name: str, what: str) -> int:
-    raw = request.match_info[name]
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
-        raise queries.NotFoundError(f"{what} {raw}: not found")
-    return int(raw)
-
-
-def _text(data: dict[str, Any], name: str, *, max_chars: int, required: bool = True) -> str:
-    value = data.get(name)
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str):
-        raise InputError(name, "must be a string")
-    if required and not value.strip():
-        raise InputError(name, "is required (必填)")
-    if len(value) > max_chars:
-        raise InputError(name, f"must be at most {max_chars} characters")
-    return value
-
-
 def _conversation_id(request: web.Request) -> int:
-    return _path_id(request, "conversation_id", "conversation")
-
-
-# -- shift and workbench state ------------------------------------------------------------------
-
-
-@routes.get("/api/v1/workbench")
-@json_errors
-async def get_workbench(request: web.Request) -> web.Response:
-    user = current_user(request)
-    require(user, "console.view")
-    state = await queries.workbench_state(request.app[SESSIONS_KEY], user, utcnow())
-    return web.json_response(state)
-
-
-@routes.post("/api/v1/workbench/status")
-@json_errors
-async def set_status(request: web.Request) -> web.Response:
-    user = current_user(request)
-    require(user, "workbench.use")
-    raw = (await json_body(request)).get("status")
-    try:
-        status = AgentStatus(str(raw))
-    except ValueError:
-        choices = ", ".join(s.value for s in AgentStatus)
-        raise InputError("status", f"must be one of {choices}") from None
-    change = await shifts.change_status(deps_of(request), user.shop_id, user.id, status, utcnow())
-    return web.json_response(
-        {
-            "status": change.status.value,
-            "service_roles": list(change.service_roles),
-            "from_roster": change.from_roster,
-            "requeued": list(change.requeued),
-            "assigned": list(change.assigned),
-        }
-    )
-
-
-@routes.post("/api/v1/workbench/settings")
-@json_errors
-async def set_settings(request: web.Request) -> web.Response:
-    """自动挂起: ``auto_suspend_at`` open chats (null: the shop's default, 0: off)."""
-    user = current_user(request)
-    require(user, "workbench.use")
-    data = await json_body(request)
-    if "auto_suspend_at" not in data:
-        raise InputError("auto_suspend_at", "is required (null for the shop's default)")
-    limit = data["auto_suspend_at"]
-    top = workbench.MAX_AUTO_SUSPEND_AT
-    if limit is not None and (
-        isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= top
-    ):
-        raise InputError("auto_suspend_at", f"must be a whole number from 0 to {top}, or null")
-    assigned = await workbench.set_auto_suspend(
-        deps_of(request), user.shop_id, user.id, limit, utcnow()
-    )
-    state = await queries.workbench_state(request.app[SESSIONS_KEY], user, utcnow())
-    mine = state["me"]
-    return web.json_response(
-        {
-            "status": mine["status"],
-            "auto_suspend_at": mine["auto_suspend_at"],
-            "auto_suspend_default": mine["auto_suspend_default"],
-            "auto_suspended": mine["auto_suspended"],
-            "assigned": assigned,
-        }
-    )
-
-
-@routes.get("/api/v1/workbench/roles")
-@json_errors
-async def get_roles(request: web.Request) -> web.Response:
-    user = current_user(request)
-    require(user, "workbench.use")
-    return web.json_response(await queries.role_board(request.app[SESSIONS_KEY], user, utcnow()))
-
-
-@routes.get("/api/v1/quick-replies")
-@json_errors
-async def get_quick_replies(request: web.Request) -> web.Response:
-    user = current_user(request)
-    require(user, "workbench.use")
-    return web.json_response(await queries.quick_reply_library(request.app[SESSIONS_KEY], user))
-
-
-# -- one conversation ---------------------------------------------------------------------------
-
-
-@routes.get("/api/v1/conversations/{conversation_id}")
-@json_errors
-async def get_conversation(request: web.Request) -> web.Response:
-    user = current_user(request)
-    require(user, "conversations.read")
-    conversation_id = _conversation_id(request)
-    detail = await queries.conversation_detail(
-        request.app[SESSIONS_KEY], user, conversation_id, utcnow()
-    )
-    return web.json_response(detail)
-
-
-@routes.get("/api/v1/conversations/{conversation_id}/messages")
-@json_errors
-async def get_messages(request: web.Request) -> web.Response:
-    user = current_user(request)
-    require(user, "conversations.read")
-    conversation_id = _conversation_id(request)
-    before_id = query_int(request, "before_id", low=1, high=2**63 - 1)
-    after_id = query_int(request, "after_id", low=0, high=2**63 - 1)
-    if before_id is not None and after_id is not None:
-        raise InputError("after_id", "give before_id or after_id, not both")
-    limit = query_int(request, "limit", low=1, high=queries.MAX_PAGE) or queries.DEFAULT_PAGE
-    page = await queries.transcript(
-        request.app[SESSIONS_KEY],
-        user,
-        conversation_id,
-        before_id=before_id,
-        after_id=after_id,
-        limit=limit,
-    )
-    return web.json_response(page)
-
-
-@routes.get("/api/v1/conversations/{conversation_id}/buyer")
-@json_errors
-async def get_buyer_panel(request: web.Request) -> web.Response:
-    user = current_user(request)
-    require(user, "conversations.read")
-    conversation_id = _conversation_id(request)
-    panel = await queries.buyer_panel(request.app[SESSIONS_KEY], user, conversation_id, utcnow())
-    return web.json_response(panel)
-
-
-@routes.post("/api/v1/conversations/{conversation_id}/reply")
-@json_errors
-async def post_reply(request: web.Request) -> web.Response:
-    user = current_user(request)
-    require(user, "workbench.use")
-    conversation_id = _conversation_id(request)
-    data = await json_body(request)
-    text = _text(data, "text", max_chars=MAX_REPLY_CHARS)
-    send_anyway = data.get("send_anyway", False)
-    if not isinstance(send_anyway, bool):
-        raise InputError("send_anyway", "must be true or false")
-    missing = quick_replies.unresolved(text)
-    if missing:
-        names = "、".join(f"{{{name}}}" for name in missing)
-        raise InputError("text", f"unresolved variable {names}: fill it in before sending")
-    now = utcnow()
-    message_id = await workbench.reply(
-        deps_of(request), user.shop_id, user.id, conversation_id, text, now, send_anyway=send_anyway
-    )
-    message = {
-        "id": message_id,
-        "sender": "agent",
-        "author_id": user.id,
-        "author_name": user.display_name,
-        "text": text,
-        "sent_at": now.isoformat(),
-    }
-    return web.json_response({"conversation_id": conversation_id, "message": message}, status=201)
-
-
-@routes.post("/api/v1/conversations/{conversation_id}/notes")
-@json_errors
-async def post_note(request: web.Request) -> web.Response:
-    """内部备注: a private note (staff only); ``@username`` notifies that colleague."""
-    user = current_user(request)
-    require(user, "conversations.note")
-    conversation_id = _conversation_id(request)
-    text = _text(await json_body(request), "text", max_chars=notes.MAX_NOTE_CHARS)
-    note = await notes.add_note(deps_of(request), user, conversation_id, text, utcnow())
-    return web.json_response(
-        {"conversation_id": conversation_id, "message": note.message, "mentioned": note.mentioned},
-        status=201,
-    )
-
-
-@routes.post("/api/v1/conversations/{conversation_id}/transfer")
-@json_errors
-async def post_transfer(request: web.Request) -> web.Response:
-    user = current_user(request)
-    require(user, "workbench.use")
-    conversation_id = _conversation_id(request)
-    data = await json_body(request)
-    raw_role = data.get("to_role")
-    if raw_role not in {role.value for role in ServiceRole}:
-        choices = ", ".join(role.value for role in ServiceRole)
-        raise InputError("to_role", f"must be one of {choices}")
-    note = _text(data, "note", max_chars=MAX_NOTE_CHARS)
-    new_agent = await workbench.transfer(
-        deps_of(request), user.shop_id, user.id, conversation_id, raw_role, note.strip(), utcnow()
-    )
-    return web.json_response(
-        {"conversation_id": conversation_id, "to_role": raw_role, "assigned_agent_id": new_agent}
-    )
-
-
-def _tags(data: dict[str, Any]) -> list[str]:
-    raw = data.get("tags", [])
-    if not isinstance(raw, list) or not all(isinstance(tag, str) for tag in raw):
-        raise InputError("tags", "must be a list of strings")
-    tags = list(dict.fromkeys(tag.strip() for tag in raw if tag.strip()))
-    if len(tags) > MAX_TAGS:
-        raise InputError("tags", f"at most {MAX_TAGS} tags")
-    if any(len(tag) > MAX_TAG_CHARS for tag in tags):
-        raise InputError("tags", f"each tag at most {MAX_TAG_CHARS} characters")
-    return tags
-
-
-@routes.post("/api/v1/conversations/{conversation_id}/close")
-@json_errors
-async def post_close(request: web.Request) -> web.Response:
-    user = current_user(request)
-    require(user, "workbench.use")
-    conversation_id = _conversation_id(request)
-    data = await json_body(request)
-    disposition = _text(data, "disposition", max_chars=MAX_DISPOSITION_CHARS).strip()
-    tags = _tags(data)
-    await workbench.close(
-        deps_of(request),
-        user.shop_id,
-        user.id,
-        conversation_id,
-        utcnow(),
-        disposition=disposition,
-        tags=tags,
-    )
-    return web.json_response(
-        {"conversation_id": conversation_id, "status": "closed", "disposition": disposition}
-    )
-
-
-# -- buyer data ---------------------------------------------------------------------------------
-
-
-@routes.post("/api/v1/buyers/{buyer_id}/reveal")
-@json_errors
-async def post_reveal(request: web.Request) -> web.Response:
-    user = current_user(request)
-    require(user, "pii.reveal")
-    buyer_id = _path_id(request, "buyer_id", "buyer")
-    data = await json_body(request)
-    try:
-        field = pii.PiiField(str(data.get("field")))
-    except ValueError:
-        choices = ", ".join(f.value for f in pii.PiiField)
-        raise InputError("field", f"must be one of {choices}") from None
-    reason = _text(data, "reason", max_chars=pii.MAX_REASON_CHARS)
-    order_id = data.get("order_id")
-    if order_id is not None and (not isinstance(order_id, int) or isinstance(order_id, bool)):
-        raise InputError("order_id", "must be an integer")
-    revealed = await pii.reveal(
-        request.app[SESSIONS_KEY], user, buyer_id, field, reason, utcnow(), order_id=order_id
-    )
-    return web.json_response(
-        {
-            "buyer_id": revealed.buyer_id,
-            "order_id": revealed.order_id,
-            "field": revealed.field.value,
-            "value": revealed.value,
-        }
-    )
-
-
-# -- OpenAPI ------------------------------------------------------------------------------------
+    return path_id(request, "conversation_id")
 
 
 _CONVERSATION_ID = {
@@ -397,136 +78,392 @@ def _op(
 _WRITE_ERRORS = ("400", "401", "403", "404", "409")
 _READ_ERRORS = ("401", "403", "404")
 
-OPENAPI: dict[str, dict[str, Any]] = {
-    "/api/v1/workbench": {
-        "get": _op("My status, roster roles and open conversations with waiting clocks", "state")
-    },
-    "/api/v1/workbench/status": {
-        "post": _op(
-            "Set my status (online/busy/away/offline); on shift, take the roster's roles",
-            "the new status, roles and items moved",
-            body=obj(["status"], status={"enum": [s.value for s in AgentStatus]}),
-            errors=("400", "401", "403", "409"),
+
+# -- shift and workbench state ------------------------------------------------------------------
+
+
+@routes.get("/api/v1/workbench")
+@documented(_op("My status, roster roles and open conversations with waiting clocks", "state"))
+async def get_workbench(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "console.view")
+    state = await queries.workbench_state(request.app[SESSIONS_KEY], user, utcnow())
+    return web.json_response(state)
+
+
+@routes.post("/api/v1/workbench/status")
+@documented(
+    _op(
+        "Set my status (online/busy/away/offline); on shift, take the roster's roles",
+        "the new status, roles and items moved",
+        body=obj(["status"], status={"enum": [s.value for s in AgentStatus]}),
+        errors=("400", "401", "403", "409"),
+    )
+)
+async def set_status(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "workbench.use")
+    raw = (await json_body(request)).get("status")
+    try:
+        status = AgentStatus(str(raw))
+    except ValueError:
+        choices = ", ".join(s.value for s in AgentStatus)
+        raise BadInputError("status", f"must be one of {choices}") from None
+    change = await shifts.change_status(deps_of(request), user.shop_id, user.id, status, utcnow())
+    return web.json_response(
+        {
+            "status": change.status.value,
+            "service_roles": list(change.service_roles),
+            "from_roster": change.from_roster,
+            "requeued": list(change.requeued),
+            "assigned": list(change.assigned),
+        }
+    )
+
+
+@routes.post("/api/v1/workbench/settings")
+@documented(
+    _op(
+        "My 自动挂起: go busy at N open chats and back online below (null: the shop's "
+        "default, 0: off); applies at once",
+        "the setting and my status",
+        body=obj(
+            ["auto_suspend_at"],
+            auto_suspend_at={
+                "type": ["integer", "null"],
+                "minimum": 0,
+                "maximum": workbench.MAX_AUTO_SUSPEND_AT,
+            },
+        ),
+        errors=("400", "401", "403", "409"),
+    )
+)
+async def set_settings(request: web.Request) -> web.Response:
+    """自动挂起: ``auto_suspend_at`` open chats (null: the shop's default, 0: off)."""
+    user = current_user(request)
+    require(user, "workbench.use")
+    data = await json_body(request)
+    if "auto_suspend_at" not in data:
+        raise BadInputError("auto_suspend_at", "is required (null for the shop's default)")
+    limit = data["auto_suspend_at"]
+    top = workbench.MAX_AUTO_SUSPEND_AT
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= top
+    ):
+        raise BadInputError("auto_suspend_at", f"must be a whole number from 0 to {top}, or null")
+    assigned = await workbench.set_auto_suspend(
+        deps_of(request), user.shop_id, user.id, limit, utcnow()
+    )
+    state = await queries.workbench_state(request.app[SESSIONS_KEY], user, utcnow())
+    mine = state["me"]
+    return web.json_response(
+        {
+            "status": mine["status"],
+            "auto_suspend_at": mine["auto_suspend_at"],
+            "auto_suspend_default": mine["auto_suspend_default"],
+            "auto_suspended": mine["auto_suspended"],
+            "assigned": assigned,
+        }
+    )
+
+
+@routes.get("/api/v1/workbench/roles")
+@documented(_op("Per service role: agents online/busy and queue depth (transfer)", "roles"))
+async def get_roles(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "workbench.use")
+    return web.json_response(await queries.role_board(request.app[SESSIONS_KEY], user, utcnow()))
+
+
+@routes.get("/api/v1/quick-replies")
+@documented(_op("Quick replies of my roles in groups, and the variable names", "library"))
+async def get_quick_replies(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "workbench.use")
+    return web.json_response(await queries.quick_reply_library(request.app[SESSIONS_KEY], user))
+
+
+# -- one conversation ---------------------------------------------------------------------------
+
+
+@routes.get("/api/v1/conversations/{conversation_id}")
+@documented(
+    _op(
+        "One conversation (agents: their own), with quick-reply variable values",
+        "the conversation",
+        params=[_CONVERSATION_ID],
+        errors=_READ_ERRORS,
+    )
+)
+async def get_conversation(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "conversations.read")
+    conversation_id = _conversation_id(request)
+    detail = await queries.conversation_detail(
+        request.app[SESSIONS_KEY], user, conversation_id, utcnow()
+    )
+    return web.json_response(detail)
+
+
+@routes.get("/api/v1/conversations/{conversation_id}/messages")
+@documented(
+    _op(
+        "Transcript page, oldest first: newest page, before_id (older) or after_id (newer)",
+        "messages",
+        params=[
+            _CONVERSATION_ID,
+            {"name": "before_id", "in": "query", "schema": {"type": "integer"}},
+            {"name": "after_id", "in": "query", "schema": {"type": "integer"}},
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 100}},
+        ],
+        errors=("400", "401", "403", "404"),
+    )
+)
+async def get_messages(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "conversations.read")
+    conversation_id = _conversation_id(request)
+    before_id = query_int(request, "before_id", low=1, high=2**63 - 1)
+    after_id = query_int(request, "after_id", low=0, high=2**63 - 1)
+    if before_id is not None and after_id is not None:
+        raise BadInputError("after_id", "give before_id or after_id, not both")
+    limit = query_int(request, "limit", low=1, high=queries.MAX_PAGE) or queries.DEFAULT_PAGE
+    page = await queries.transcript(
+        request.app[SESSIONS_KEY],
+        user,
+        conversation_id,
+        before_id=before_id,
+        after_id=after_id,
+        limit=limit,
+    )
+    return web.json_response(page)
+
+
+@routes.get("/api/v1/conversations/{conversation_id}/buyer")
+@documented(
+    _op(
+        "Buyer panel: tier, masked contact data, orders, refunds, earlier conversations",
+        "the panel",
+        params=[_CONVERSATION_ID],
+        errors=_READ_ERRORS,
+    )
+)
+async def get_buyer_panel(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "conversations.read")
+    conversation_id = _conversation_id(request)
+    panel = await queries.buyer_panel(request.app[SESSIONS_KEY], user, conversation_id, utcnow())
+    return web.json_response(panel)
+
+
+@routes.post("/api/v1/conversations/{conversation_id}/reply")
+@documented(
+    _op(
+        "Reply to the buyer (refused while a {variable} is unresolved; held while it uses "
+        "a forbidden phrase unless send_anyway)",
+        "the message",
+        status="201",
+        params=[_CONVERSATION_ID],
+        body=obj(
+            ["text"],
+            text={"type": "string", "maxLength": MAX_REPLY_CHARS},
+            send_anyway={"type": "boolean", "default": False},
+        ),
+        errors=(*_WRITE_ERRORS, "422"),
+    )
+)
+async def post_reply(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "workbench.use")
+    conversation_id = _conversation_id(request)
+    data = await json_body(request)
+    text = bounded_text(data, "text", max_chars=MAX_REPLY_CHARS)
+    send_anyway = data.get("send_anyway", False)
+    if not isinstance(send_anyway, bool):
+        raise BadInputError("send_anyway", "must be true or false")
+    missing = quick_replies.unresolved(text)
+    if missing:
+        names = "、".join(f"{{{name}}}" for name in missing)
+        raise BadInputError("text", f"unresolved variable {names}: fill it in before sending")
+    now = utcnow()
+    try:
+        message_id = await workbench.reply(
+            deps_of(request),
+            user.shop_id,
+            user.id,
+            conversation_id,
+            text,
+            now,
+            send_anyway=send_anyway,
         )
-    },
-    "/api/v1/workbench/settings": {
-        "post": _op(
-            "My 自动挂起: go busy at N open chats and back online below (null: the shop's "
-            "default, 0: off); applies at once",
-            "the setting and my status",
-            body=obj(
-                ["auto_suspend_at"],
-                auto_suspend_at={
-                    "type": ["integer", "null"],
-                    "minimum": 0,
-                    "maximum": workbench.MAX_AUTO_SUSPEND_AT,
-                },
-            ),
-            errors=("400", "401", "403", "409"),
+    except workbench.ReplyHeldError as exc:
+        return web.json_response(
+            {
+                "error": str(exc),
+                "field": "text",
+                "held": "forbidden_phrases",
+                "hits": [hit.to_json() for hit in exc.hits],
+            },
+            status=422,
         )
-    },
-    "/api/v1/workbench/roles": {
-        "get": _op("Per service role: agents online/busy and queue depth (transfer)", "roles")
-    },
-    "/api/v1/quick-replies": {
-        "get": _op("Quick replies of my roles in groups, and the variable names", "library")
-    },
-    "/api/v1/conversations/{conversation_id}": {
-        "get": _op(
-            "One conversation (agents: their own), with quick-reply variable values",
-            "the conversation",
-            params=[_CONVERSATION_ID],
-            errors=_READ_ERRORS,
-        )
-    },
-    "/api/v1/conversations/{conversation_id}/messages": {
-        "get": _op(
-            "Transcript page, oldest first: newest page, before_id (older) or after_id (newer)",
-            "messages",
-            params=[
-                _CONVERSATION_ID,
-                {"name": "before_id", "in": "query", "schema": {"type": "integer"}},
-                {"name": "after_id", "in": "query", "schema": {"type": "integer"}},
-                {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 100}},
-            ],
-            errors=("400", "401", "403", "404"),
-        )
-    },
-    "/api/v1/conversations/{conversation_id}/buyer": {
-        "get": _op(
-            "Buyer panel: tier, masked contact data, orders, refunds, earlier conversations",
-            "the panel",
-            params=[_CONVERSATION_ID],
-            errors=_READ_ERRORS,
-        )
-    },
-    "/api/v1/conversations/{conversation_id}/reply": {
-        "post": _op(
-            "Reply to the buyer (refused while a {variable} is unresolved; held while it uses "
-            "a forbidden phrase unless send_anyway)",
-            "the message",
-            status="201",
-            params=[_CONVERSATION_ID],
-            body=obj(
-                ["text"],
-                text={"type": "string", "maxLength": MAX_REPLY_CHARS},
-                send_anyway={"type": "boolean", "default": False},
-            ),
-            errors=(*_WRITE_ERRORS, "422"),
-        )
-    },
-    "/api/v1/conversations/{conversation_id}/notes": {
-        "post": _op(
-            "Add a private note (内部备注, never shown to the buyer); @username notifies that "
-            "user (note.mentioned)",
-            "the note and who was notified",
-            status="201",
-            params=[_CONVERSATION_ID],
-            body=obj(["text"], text={"type": "string", "maxLength": notes.MAX_NOTE_CHARS}),
-            errors=("400", "401", "403", "404"),
-        )
-    },
-    "/api/v1/conversations/{conversation_id}/transfer": {
-        "post": _op(
-            "Transfer (转接) to another service role with a handoff note",
-            "where it went",
-            params=[_CONVERSATION_ID],
-            body=obj(
-                ["to_role", "note"],
-                to_role={"enum": [r.value for r in ServiceRole]},
-                note={"type": "string", "maxLength": MAX_NOTE_CHARS},
-            ),
-            errors=_WRITE_ERRORS,
-        )
-    },
-    "/api/v1/conversations/{conversation_id}/close": {
-        "post": _op(
-            "Close with a disposition and tags",
-            "closed",
-            params=[_CONVERSATION_ID],
-            body=obj(
-                ["disposition"],
-                disposition={"type": "string", "maxLength": MAX_DISPOSITION_CHARS},
-                tags={"type": "array", "items": STR, "maxItems": MAX_TAGS},
-            ),
-            errors=_WRITE_ERRORS,
-        )
-    },
-    "/api/v1/buyers/{buyer_id}/reveal": {
-        "post": _op(
-            "Reveal a buyer's (or their order's) phone, address or name; needs a reason, "
-            "audited as pii.reveal",
-            "the clear value",
-            params=[
-                {"name": "buyer_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-            ],
-            body=obj(
-                ["field", "reason"],
-                field={"enum": [f.value for f in pii.PiiField]},
-                reason={"type": "string", "maxLength": pii.MAX_REASON_CHARS},
-                order_id={"type": "integer"},
-            ),
-            errors=("400", "401", "403", "404"),
-        )
-    },
-}
+    message = {
+        "id": message_id,
+        "sender": "agent",
+        "author_id": user.id,
+        "author_name": user.display_name,
+        "text": text,
+        "sent_at": now.isoformat(),
+    }
+    return web.json_response({"conversation_id": conversation_id, "message": message}, status=201)
+
+
+@routes.post("/api/v1/conversations/{conversation_id}/notes")
+@documented(
+    _op(
+        "Add a private note (内部备注, never shown to the buyer); @username notifies that "
+        "user (note.mentioned)",
+        "the note and who was notified",
+        status="201",
+        params=[_CONVERSATION_ID],
+        body=obj(["text"], text={"type": "string", "maxLength": notes.MAX_NOTE_CHARS}),
+        errors=("400", "401", "403", "404"),
+    )
+)
+async def post_note(request: web.Request) -> web.Response:
+    """内部备注: a private note (staff only); ``@username`` notifies that colleague."""
+    user = current_user(request)
+    require(user, "conversations.note")
+    conversation_id = _conversation_id(request)
+    text = bounded_text(await json_body(request), "text", max_chars=notes.MAX_NOTE_CHARS)
+    note = await notes.add_note(deps_of(request), user, conversation_id, text, utcnow())
+    return web.json_response(
+        {"conversation_id": conversation_id, "message": note.message, "mentioned": note.mentioned},
+        status=201,
+    )
+
+
+@routes.post("/api/v1/conversations/{conversation_id}/transfer")
+@documented(
+    _op(
+        "Transfer (转接) to another service role with a handoff note",
+        "where it went",
+        params=[_CONVERSATION_ID],
+        body=obj(
+            ["to_role", "note"],
+            to_role={"enum": [r.value for r in ServiceRole]},
+            note={"type": "string", "maxLength": MAX_NOTE_CHARS},
+        ),
+        errors=_WRITE_ERRORS,
+    )
+)
+async def post_transfer(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "workbench.use")
+    conversation_id = _conversation_id(request)
+    data = await json_body(request)
+    raw_role = data.get("to_role")
+    if not isinstance(raw_role, str) or raw_role not in {role.value for role in ServiceRole}:
+        choices = ", ".join(role.value for role in ServiceRole)
+        raise BadInputError("to_role", f"must be one of {choices}")
+    note = bounded_text(data, "note", max_chars=MAX_NOTE_CHARS)
+    new_agent = await workbench.transfer(
+        deps_of(request), user.shop_id, user.id, conversation_id, raw_role, note.strip(), utcnow()
+    )
+    return web.json_response(
+        {"conversation_id": conversation_id, "to_role": raw_role, "assigned_agent_id": new_agent}
+    )
+
+
+def _tags(data: dict[str, Any]) -> list[str]:
+    raw = data.get("tags", [])
+    if not isinstance(raw, list) or not all(isinstance(tag, str) for tag in raw):
+        raise BadInputError("tags", "must be a list of strings")
+    tags = list(dict.fromkeys(tag.strip() for tag in raw if tag.strip()))
+    if len(tags) > MAX_TAGS:
+        raise BadInputError("tags", f"at most {MAX_TAGS} tags")
+    if any(len(tag) > MAX_TAG_CHARS for tag in tags):
+        raise BadInputError("tags", f"each tag at most {MAX_TAG_CHARS} characters")
+    return tags
+
+
+@routes.post("/api/v1/conversations/{conversation_id}/close")
+@documented(
+    _op(
+        "Close with a disposition and tags",
+        "closed",
+        params=[_CONVERSATION_ID],
+        body=obj(
+            ["disposition"],
+            disposition={"type": "string", "maxLength": MAX_DISPOSITION_CHARS},
+            tags={"type": "array", "items": STR, "maxItems": MAX_TAGS},
+        ),
+        errors=_WRITE_ERRORS,
+    )
+)
+async def post_close(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "workbench.use")
+    conversation_id = _conversation_id(request)
+    data = await json_body(request)
+    disposition = bounded_text(data, "disposition", max_chars=MAX_DISPOSITION_CHARS).strip()
+    tags = _tags(data)
+    await workbench.close(
+        deps_of(request),
+        user.shop_id,
+        user.id,
+        conversation_id,
+        utcnow(),
+        disposition=disposition,
+        tags=tags,
+    )
+    return web.json_response(
+        {"conversation_id": conversation_id, "status": "closed", "disposition": disposition}
+    )
+
+
+# -- buyer data ---------------------------------------------------------------------------------
+
+
+@routes.post("/api/v1/buyers/{buyer_id}/reveal")
+@documented(
+    _op(
+        "Reveal a buyer's (or their order's) phone, address or name; needs a reason, "
+        "audited as pii.reveal",
+        "the clear value",
+        params=[
+            {"name": "buyer_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        ],
+        body=obj(
+            ["field", "reason"],
+            field={"enum": [f.value for f in pii.PiiField]},
+            reason={"type": "string", "maxLength": pii.MAX_REASON_CHARS},
+            order_id={"type": "integer"},
+        ),
+        errors=("400", "401", "403", "404"),
+    )
+)
+async def post_reveal(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "pii.reveal")
+    buyer_id = path_id(request, "buyer_id")
+    data = await json_body(request)
+    try:
+        field = pii.PiiField(str(data.get("field")))
+    except ValueError:
+        choices = ", ".join(f.value for f in pii.PiiField)
+        raise BadInputError("field", f"must be one of {choices}") from None
+    reason = bounded_text(data, "reason", max_chars=pii.MAX_REASON_CHARS)
+    order_id = data.get("order_id")
+    if order_id is not None and not is_id(order_id):
+        raise BadInputError("order_id", "must be an order id (a positive integer)")
+    revealed = await pii.reveal(
+        request.app[SESSIONS_KEY], user, buyer_id, field, reason, utcnow(), order_id=order_id
+    )
+    return web.json_response(
+        {
+            "buyer_id": revealed.buyer_id,
+            "order_id": revealed.order_id,
+            "field": revealed.field.value,
+            "value": revealed.value,
+        }
+    )

@@ -16,8 +16,8 @@ from csdesk.auth.current import CurrentUser, current_user
 from csdesk.clock import utcnow
 from csdesk.keys import SESSIONS_KEY
 from csdesk.storage.enums import OrderStatus
-from csdesk.web.console.pages import item_page, render_console_page, shop_timezone
-from csdesk.web.roles_api import path_id
+from csdesk.web.console.pages import render_console_page, shop_timezone
+from csdesk.web.request import path_id
 
 routes = web.RouteTableDef()
 
@@ -71,7 +71,6 @@ async def hotline_page(request: web.Request) -> web.Response:
 
 
 @routes.get(CALL_ITEM_PATH)
-@item_page
 async def call_item_page(request: web.Request) -> web.Response:
     """Agents open their own call items (another agent's is 403), supervisors any."""
     user = current_user(request)

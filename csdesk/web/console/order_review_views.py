@@ -23,8 +23,8 @@ from csdesk.roles.order_review import FlagCode
 from csdesk.storage.enums import ConversationStatus
 from csdesk.storage.models import Conversation
 from csdesk.web.console.labels import N_
-from csdesk.web.console.pages import item_extras, item_page, render_console_page
-from csdesk.web.roles_api import path_id
+from csdesk.web.console.pages import item_extras, render_console_page
+from csdesk.web.request import path_id
 
 routes = web.RouteTableDef()
 
@@ -119,7 +119,6 @@ async def next_order_item(request: web.Request) -> web.Response:
 
 
 @routes.get(ORDER_ITEM_PATH)
-@item_page
 async def order_item_page(request: web.Request) -> web.Response:
     """Agents open their own items (another agent's is 403), supervisors any."""
     user = current_user(request)

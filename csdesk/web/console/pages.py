@@ -6,17 +6,13 @@ own data and calls :func:`render_console_page`."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csdesk.actions.work_items import ItemNotFoundError
-from csdesk.actions.workbench import WorkError
 from csdesk.auth.current import CurrentUser, csrf_token_for
-from csdesk.auth.middleware import error_response
 from csdesk.i18n import LOCALES, i18n_context, translate
 from csdesk.storage.models import Buyer, Conversation, Shop
 from csdesk.web.auth_views import render
@@ -81,22 +77,6 @@ def render_console_page(
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     return response
-
-
-def item_page(handler: PageHandler) -> PageHandler:
-    """The page of one work item: an unknown item (or id) answers the 404 page; an item the
-    page cannot open (not in anyone's hands yet, or of another kind) the 409 page."""
-
-    @functools.wraps(handler)
-    async def wrapped(request: web.Request) -> web.Response:
-        try:
-            return await handler(request)
-        except ItemNotFoundError as exc:
-            return error_response(request, 404, str(exc))
-        except WorkError as exc:
-            return error_response(request, 409, str(exc))
-
-    return wrapped
 
 
 async def shop_timezone(session: AsyncSession, shop_id: str) -> str:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk import errors
 from csdesk.actions import quick_replies
 from csdesk.actions.pii import mask_address, mask_name, mask_phone
 from csdesk.actions.quick_reply_library import LIBRARY
@@ -43,7 +44,7 @@ PANEL_ROWS: Final = 10
 """Orders, refunds and earlier conversations shown in the buyer panel (newest first)."""
 
 
-class NotFoundError(LookupError):
+class NotFoundError(errors.NotFoundError):
     """No such object in the caller's shop (other shops' ids look the same as unknown ones)."""
 
 

@@ -15,11 +15,10 @@ from csdesk.clock import utcnow
 from csdesk.keys import SESSIONS_KEY
 from csdesk.web.console.pages import (
     item_extras,
-    item_page,
     render_console_page,
     shop_timezone,
 )
-from csdesk.web.roles_api import path_id
+from csdesk.web.request import path_id
 
 routes = web.RouteTableDef()
 
@@ -36,7 +35,6 @@ async def _extras(request: web.Request, conversation_id: int, shop_id: str) -> d
 
 
 @routes.get(REFUND_ITEM_PATH)
-@item_page
 async def refund_item_page(request: web.Request) -> web.Response:
     """Agents open their own items (another agent's is 403), supervisors any."""
     user = current_user(request)

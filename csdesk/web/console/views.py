@@ -56,10 +56,7 @@ async def conversation_page(request: web.Request) -> web.Response:
     raw = request.match_info["conversation_id"]
     if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
         return error_response(request, 404, f"conversation {raw}: not found")
-    try:
-        await queries.check_readable(request.app[SESSIONS_KEY], user, int(raw))
-    except queries.NotFoundError as exc:
-        return error_response(request, 404, str(exc))
+    await queries.check_readable(request.app[SESSIONS_KEY], user, int(raw))
     return _workbench(request, int(raw))
 
 
