@@ -10,51 +10,28 @@ Every change is audited by its action; bad input is a 400 naming the field, noth
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from aiohttp import web
 
 from csdesk.actions import team
-from csdesk.actions.work_items import InputError
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser, current_user
 from csdesk.auth.sessions import SESSION_COOKIE
 from csdesk.clock import utcnow
-from csdesk.errors import BadInputError, CsdeskError, NotFoundError
+from csdesk.errors import BadInputError, NotFoundError
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import team as team_reads
 from csdesk.storage.enums import UserRole
-from csdesk.web.openapi import STR, obj, operation, query
-from csdesk.web.request import deps_of, error_response, json_body, query_int
+from csdesk.web.openapi import STR, documented, obj, operation, query
+from csdesk.web.request import deps_of, json_body, query_int
 
 routes = web.RouteTableDef()
 
 USERS_PATH: Final = "/api/v1/admin/users"
 AUDIT_PATH: Final = "/api/v1/admin/audit"
 ACCOUNT_PATH: Final = "/api/v1/account"
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def api_errors(handler: Handler) -> Handler:
-    """The errors of ``csdesk.errors`` (and the older ``InputError``) as JSON answers."""
-
-    @functools.wraps(handler)
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except BadInputError as exc:
-            return error_response(400, exc.message, exc.field)
-        except CsdeskError as exc:
-            return error_response(exc.status, exc.message, exc.field)
-        except InputError as exc:
-            return error_response(400, str(exc), exc.field)
-
-    return wrapped
-
 
 # -- parsing -------------------------------------------------------------------------------
 
@@ -212,209 +189,7 @@ async def _member_answer(request: web.Request, user: CurrentUser, user_id: int) 
     return web.json_response(found)
 
 
-# -- team ----------------------------------------------------------------------------------
-
-
-@routes.get(USERS_PATH)
-@api_errors
-async def list_users(request: web.Request) -> web.StreamResponse:
-    user = current_user(request)
-    return web.json_response({"users": await team_reads.members(request.app[SESSIONS_KEY], user)})
-
-
-@routes.post(USERS_PATH)
-@api_errors
-async def add_user(request: web.Request) -> web.StreamResponse:
-    actor = _admin(request)
-    data = await json_body(request)
-    username = _required(data, "username")
-    role = _role(data, required=True)
-    assert role is not None
-    agent = _agent_setup(data.get("agent")) if role is UserRole.AGENT else None
-    if role is not UserRole.AGENT and data.get("agent") is not None:
-        raise BadInputError("agent", "only an agent has service roles and capacities")
-    member, password = await team.create_with_one_time_password(
-        request.app[SESSIONS_KEY],
-        actor,
-        username=username,
-        role=role,
-        display_name=_string(data, "display_name"),
-        agent=agent,
-        now=utcnow(),
-    )
-    found = await team_reads.member(request.app[SESSIONS_KEY], actor, member.user_id)
-    return web.json_response({"user": found, "one_time_password": password}, status=201)
-
-
-@routes.get(USERS_PATH + "/{user_id}")
-@api_errors
-async def get_user(request: web.Request) -> web.StreamResponse:
-    return await _member_answer(request, current_user(request), _user_id(request))
-
-
-@routes.patch(USERS_PATH + "/{user_id}")
-@api_errors
-async def patch_user(request: web.Request) -> web.StreamResponse:
-    actor = _admin(request)
-    user_id = _user_id(request)
-    data = await json_body(request)
-    await team.update_member(
-        request.app[SESSIONS_KEY],
-        actor,
-        user_id,
-        utcnow(),
-        role=_role(data, required=False),
-        display_name=_string(data, "display_name"),
-    )
-    return await _member_answer(request, actor, user_id)
-
-
-@routes.put(USERS_PATH + "/{user_id}/agent")
-@api_errors
-async def put_agent(request: web.Request) -> web.StreamResponse:
-    actor = _admin(request)
-    user_id = _user_id(request)
-    changes = _agent_changes(await json_body(request))
-    await team.update_agent(deps_of(request), actor, user_id, changes, utcnow())
-    return await _member_answer(request, actor, user_id)
-
-
-@routes.post(USERS_PATH + "/{user_id}/deactivate")
-@api_errors
-async def deactivate_user(request: web.Request) -> web.StreamResponse:
-    actor = _admin(request)
-    requeued = await team.deactivate(deps_of(request), actor, _user_id(request), utcnow())
-    return web.json_response({"deactivated": True, "requeued": requeued})
-
-
-@routes.post(USERS_PATH + "/{user_id}/reactivate")
-@api_errors
-async def reactivate_user(request: web.Request) -> web.StreamResponse:
-    actor = _admin(request)
-    password = await team.reactivate(request.app[SESSIONS_KEY], actor, _user_id(request), utcnow())
-    return web.json_response({"one_time_password": password})
-
-
-@routes.post(USERS_PATH + "/{user_id}/password-reset")
-@api_errors
-async def reset_user_password(request: web.Request) -> web.StreamResponse:
-    actor = _admin(request)
-    password = await team.reset_password(
-        request.app[SESSIONS_KEY], actor, _user_id(request), utcnow()
-    )
-    return web.json_response({"one_time_password": password})
-
-
-# -- audit log -----------------------------------------------------------------------------
-
-
-@routes.get(AUDIT_PATH)
-@api_errors
-async def audit(request: web.Request) -> web.StreamResponse:
-    user = current_user(request)
-    limit = query_int(request, "limit", low=1, high=team_reads.MAX_AUDIT_ROWS, default=100)
-    rows = await team_reads.audit_rows(
-        request.app[SESSIONS_KEY], user, _audit_filter(request), limit=limit
-    )
-    return web.json_response({"entries": rows})
-
-
-@routes.get(AUDIT_PATH + ".csv")
-@api_errors
-async def audit_csv(request: web.Request) -> web.StreamResponse:
-    user = current_user(request)
-    rows = await team_reads.audit_rows(
-        request.app[SESSIONS_KEY],
-        user,
-        _audit_filter(request),
-        limit=team_reads.MAX_AUDIT_EXPORT,
-    )
-    return web.Response(
-        text=team_reads.audit_csv(rows),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={"Content-Disposition": 'attachment; filename="csdesk-audit.csv"'},
-    )
-
-
-# -- my account ----------------------------------------------------------------------------
-
-
-@routes.get(ACCOUNT_PATH)
-@api_errors
-async def account(request: web.Request) -> web.StreamResponse:
-    me = current_user(request)
-    sessions = request.app[SESSIONS_KEY]
-    return web.json_response(
-        {
-            "me": {
-                "id": me.id,
-                "username": me.username,
-                "display_name": me.display_name,
-                "role": me.role.value,
-                "must_change_password": me.must_change_password,
-            },
-            "sessions": await team_reads.my_sessions(
-                sessions, me, request.cookies.get(SESSION_COOKIE), utcnow()
-            ),
-            "tokens": await team_reads.my_tokens(sessions, me),
-        }
-    )
-
-
-@routes.post(ACCOUNT_PATH + "/password")
-@api_errors
-async def change_password(request: web.Request) -> web.StreamResponse:
-    me = current_user(request)
-    require(me, team_reads.ACCOUNT_USE)
-    data = await json_body(request)
-    current = _required(data, "current_password")
-    new = _required(data, "new_password")
-    await team.change_own_password(
-        request.app[SESSIONS_KEY],
-        me,
-        current=current,
-        new=new,
-        keep_session_key=request.cookies.get(SESSION_COOKIE),
-        now=utcnow(),
-    )
-    return web.json_response({"changed": True})
-
-
-@routes.post(ACCOUNT_PATH + "/sessions/sign-out-others")
-@api_errors
-async def sign_out_others(request: web.Request) -> web.StreamResponse:
-    me = current_user(request)
-    require(me, team_reads.ACCOUNT_USE)
-    ended = await team.sign_out_others(
-        request.app[SESSIONS_KEY], me, request.cookies.get(SESSION_COOKIE), utcnow()
-    )
-    return web.json_response({"ended": ended})
-
-
-@routes.post(ACCOUNT_PATH + "/tokens")
-@api_errors
-async def issue_token(request: web.Request) -> web.StreamResponse:
-    me = current_user(request)
-    require(me, team_reads.ACCOUNT_USE)
-    name = _required(await json_body(request), "name")
-    token_id, token = await team.issue_my_token(request.app[SESSIONS_KEY], me, name, utcnow())
-    return web.json_response({"id": token_id, "name": name.strip(), "token": token}, status=201)
-
-
-@routes.delete(ACCOUNT_PATH + "/tokens/{token_id}")
-@api_errors
-async def revoke_token(request: web.Request) -> web.StreamResponse:
-    me = current_user(request)
-    require(me, team_reads.ACCOUNT_USE)
-    raw = request.match_info["token_id"]
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
-        raise NotFoundError(f"token {raw}: not found", field="token_id")
-    await team.revoke_my_token(request.app[SESSIONS_KEY], me, int(raw), utcnow())
-    return web.json_response({"revoked": True})
-
-
-# -- OpenAPI -------------------------------------------------------------------------------
+# -- OpenAPI wording -------------------------------------------------------------------------------
 
 _ERRORS: Final = {
     "400": "bad input; `field` names it, nothing was stored",
@@ -445,59 +220,249 @@ def _op(summary: str, *, errors: tuple[str, ...] = _WRITE, **kwargs: Any) -> dic
     return operation(summary, error_text=_ERRORS, errors=errors, **kwargs)
 
 
-OPENAPI: dict[str, dict[str, Any]] = {
-    USERS_PATH: {
-        "get": _op("The shop's members with their agent profiles (supervisors and up)"),
-        "post": _op(
-            "Add a colleague (owners and admins): answers the one-time password once; an "
-            "agent gets a profile (default service role presales, 5 chats)",
-            ok_status="201",
-            body=obj(["username", "role"], username=STR, role=STR, display_name=STR, agent=_AGENT),
-        ),
-    },
-    USERS_PATH + "/{user_id}": {
-        "get": _op("One member", params=_USER_ID),
-        "patch": _op(
-            "Change a member's role or shown name",
-            params=_USER_ID,
-            body=obj([], role=STR, display_name=STR),
-        ),
-    },
-    USERS_PATH + "/{user_id}/agent": {
-        "put": _op("Edit an agent's profile (fields left out stay)", params=_USER_ID, body=_AGENT)
-    },
-    USERS_PATH + "/{user_id}/deactivate": {
-        "post": _op(
-            "Deactivate: sessions and tokens end at once, open conversations go back to the "
-            "queue (`requeued`)",
-            params=_USER_ID,
-        )
-    },
-    USERS_PATH + "/{user_id}/reactivate": {
-        "post": _op("Reactivate with a new one-time password", params=_USER_ID)
-    },
-    USERS_PATH + "/{user_id}/password-reset": {
-        "post": _op("A new one-time password; the member's sessions end", params=_USER_ID)
-    },
-    AUDIT_PATH: {"get": _op("The audit log, newest first, filtered", params=_AUDIT_QUERY)},
-    AUDIT_PATH + ".csv": {"get": _op("The filtered audit log as CSV", params=_AUDIT_QUERY)},
-    ACCOUNT_PATH: {"get": _op("Me, my live sessions and my API tokens")},
-    ACCOUNT_PATH + "/password": {
-        "post": _op(
-            "Change my password (a one-time one too); my other sessions end",
-            body=obj(["current_password", "new_password"], current_password=STR, new_password=STR),
-        )
-    },
-    ACCOUNT_PATH + "/sessions/sign-out-others": {"post": _op("End my other sessions")},
-    ACCOUNT_PATH + "/tokens": {
-        "post": _op(
-            "Issue a named API token (shown once)", ok_status="201", body=obj(["name"], name=STR)
-        )
-    },
-    ACCOUNT_PATH + "/tokens/{token_id}": {
-        "delete": _op(
-            "Revoke one of my tokens",
-            params=[{"name": "token_id", "in": "path", "required": True, "schema": _INT}],
-        )
-    },
-}
+# -- team ----------------------------------------------------------------------------------
+
+
+@routes.get(USERS_PATH)
+@documented(
+    _op("The shop's members with their agent profiles (supervisors and up)", errors=("401", "403"))
+)
+async def list_users(request: web.Request) -> web.StreamResponse:
+    user = current_user(request)
+    return web.json_response({"users": await team_reads.members(request.app[SESSIONS_KEY], user)})
+
+
+@routes.post(USERS_PATH)
+@documented(
+    _op(
+        "Add a colleague (owners and admins): answers the one-time password once; "
+        "an agent gets a profile (default service role presales, 5 chats)",
+        ok_status="201",
+        body=obj(["username", "role"], username=STR, role=STR, display_name=STR, agent=_AGENT),
+    )
+)
+async def add_user(request: web.Request) -> web.StreamResponse:
+    actor = _admin(request)
+    data = await json_body(request)
+    username = _required(data, "username")
+    role = _role(data, required=True)
+    assert role is not None
+    agent = _agent_setup(data.get("agent")) if role is UserRole.AGENT else None
+    if role is not UserRole.AGENT and data.get("agent") is not None:
+        raise BadInputError("agent", "only an agent has service roles and capacities")
+    member, password = await team.create_with_one_time_password(
+        request.app[SESSIONS_KEY],
+        actor,
+        username=username,
+        role=role,
+        display_name=_string(data, "display_name"),
+        agent=agent,
+        now=utcnow(),
+    )
+    found = await team_reads.member(request.app[SESSIONS_KEY], actor, member.user_id)
+    return web.json_response({"user": found, "one_time_password": password}, status=201)
+
+
+@routes.get(USERS_PATH + "/{user_id}")
+@documented(_op("One member", errors=("401", "403", "404"), params=_USER_ID))
+async def get_user(request: web.Request) -> web.StreamResponse:
+    return await _member_answer(request, current_user(request), _user_id(request))
+
+
+@routes.patch(USERS_PATH + "/{user_id}")
+@documented(
+    _op(
+        "Change a member's role or shown name",
+        params=_USER_ID,
+        body=obj([], role=STR, display_name=STR),
+    )
+)
+async def patch_user(request: web.Request) -> web.StreamResponse:
+    actor = _admin(request)
+    user_id = _user_id(request)
+    data = await json_body(request)
+    await team.update_member(
+        request.app[SESSIONS_KEY],
+        actor,
+        user_id,
+        utcnow(),
+        role=_role(data, required=False),
+        display_name=_string(data, "display_name"),
+    )
+    return await _member_answer(request, actor, user_id)
+
+
+@routes.put(USERS_PATH + "/{user_id}/agent")
+@documented(_op("Edit an agent's profile (fields left out stay)", params=_USER_ID, body=_AGENT))
+async def put_agent(request: web.Request) -> web.StreamResponse:
+    actor = _admin(request)
+    user_id = _user_id(request)
+    changes = _agent_changes(await json_body(request))
+    await team.update_agent(deps_of(request), actor, user_id, changes, utcnow())
+    return await _member_answer(request, actor, user_id)
+
+
+@routes.post(USERS_PATH + "/{user_id}/deactivate")
+@documented(
+    _op(
+        "Deactivate: sessions and tokens end at once, open conversations go back "
+        "to the queue (`requeued`)",
+        params=_USER_ID,
+    )
+)
+async def deactivate_user(request: web.Request) -> web.StreamResponse:
+    actor = _admin(request)
+    await json_body(request, empty={})  # nothing to read, but a malformed body is 400
+    requeued = await team.deactivate(deps_of(request), actor, _user_id(request), utcnow())
+    return web.json_response({"deactivated": True, "requeued": requeued})
+
+
+@routes.post(USERS_PATH + "/{user_id}/reactivate")
+@documented(_op("Reactivate with a new one-time password", params=_USER_ID))
+async def reactivate_user(request: web.Request) -> web.StreamResponse:
+    actor = _admin(request)
+    await json_body(request, empty={})  # nothing to read, but a malformed body is 400
+    password = await team.reactivate(request.app[SESSIONS_KEY], actor, _user_id(request), utcnow())
+    return web.json_response({"one_time_password": password})
+
+
+@routes.post(USERS_PATH + "/{user_id}/password-reset")
+@documented(_op("A new one-time password; the member's sessions end", params=_USER_ID))
+async def reset_user_password(request: web.Request) -> web.StreamResponse:
+    actor = _admin(request)
+    await json_body(request, empty={})  # nothing to read, but a malformed body is 400
+    password = await team.reset_password(
+        request.app[SESSIONS_KEY], actor, _user_id(request), utcnow()
+    )
+    return web.json_response({"one_time_password": password})
+
+
+# -- audit log -----------------------------------------------------------------------------
+
+
+@routes.get(AUDIT_PATH)
+@documented(
+    _op("The audit log, newest first, filtered", errors=("400", "401", "403"), params=_AUDIT_QUERY)
+)
+async def audit(request: web.Request) -> web.StreamResponse:
+    user = current_user(request)
+    limit = query_int(request, "limit", low=1, high=team_reads.MAX_AUDIT_ROWS, default=100)
+    rows = await team_reads.audit_rows(
+        request.app[SESSIONS_KEY], user, _audit_filter(request), limit=limit
+    )
+    return web.json_response({"entries": rows})
+
+
+@routes.get(AUDIT_PATH + ".csv")
+@documented(_op("The filtered audit log as CSV", errors=("400", "401", "403"), params=_AUDIT_QUERY))
+async def audit_csv(request: web.Request) -> web.StreamResponse:
+    user = current_user(request)
+    rows = await team_reads.audit_rows(
+        request.app[SESSIONS_KEY],
+        user,
+        _audit_filter(request),
+        limit=team_reads.MAX_AUDIT_EXPORT,
+    )
+    return web.Response(
+        text=team_reads.audit_csv(rows),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": 'attachment; filename="csdesk-audit.csv"'},
+    )
+
+
+# -- my account ----------------------------------------------------------------------------
+
+
+@routes.get(ACCOUNT_PATH)
+@documented(_op("Me, my live sessions and my API tokens", errors=("401",)))
+async def account(request: web.Request) -> web.StreamResponse:
+    me = current_user(request)
+    sessions = request.app[SESSIONS_KEY]
+    return web.json_response(
+        {
+            "me": {
+                "id": me.id,
+                "username": me.username,
+                "display_name": me.display_name,
+                "role": me.role.value,
+                "must_change_password": me.must_change_password,
+            },
+            "sessions": await team_reads.my_sessions(
+                sessions, me, request.cookies.get(SESSION_COOKIE), utcnow()
+            ),
+            "tokens": await team_reads.my_tokens(sessions, me),
+        }
+    )
+
+
+@routes.post(ACCOUNT_PATH + "/password")
+@documented(
+    _op(
+        "Change my password (a one-time one too); my other sessions end",
+        errors=("400", "401"),
+        body=obj(["current_password", "new_password"], current_password=STR, new_password=STR),
+    )
+)
+async def change_password(request: web.Request) -> web.StreamResponse:
+    me = current_user(request)
+    require(me, team_reads.ACCOUNT_USE)
+    data = await json_body(request)
+    current = _required(data, "current_password")
+    new = _required(data, "new_password")
+    await team.change_own_password(
+        request.app[SESSIONS_KEY],
+        me,
+        current=current,
+        new=new,
+        keep_session_key=request.cookies.get(SESSION_COOKIE),
+        now=utcnow(),
+    )
+    return web.json_response({"changed": True})
+
+
+@routes.post(ACCOUNT_PATH + "/sessions/sign-out-others")
+@documented(_op("End my other sessions", errors=("400", "401", "403")))
+async def sign_out_others(request: web.Request) -> web.StreamResponse:
+    me = current_user(request)
+    require(me, team_reads.ACCOUNT_USE)
+    await json_body(request, empty={})
+    ended = await team.sign_out_others(
+        request.app[SESSIONS_KEY], me, request.cookies.get(SESSION_COOKIE), utcnow()
+    )
+    return web.json_response({"ended": ended})
+
+
+@routes.post(ACCOUNT_PATH + "/tokens")
+@documented(
+    _op(
+        "Issue a named API token (shown once)",
+        ok_status="201",
+        errors=("400", "401", "403"),
+        body=obj(["name"], name=STR),
+    )
+)
+async def issue_token(request: web.Request) -> web.StreamResponse:
+    me = current_user(request)
+    require(me, team_reads.ACCOUNT_USE)
+    name = _required(await json_body(request), "name")
+    token_id, token = await team.issue_my_token(request.app[SESSIONS_KEY], me, name, utcnow())
+    return web.json_response({"id": token_id, "name": name.strip(), "token": token}, status=201)
+
+
+@routes.delete(ACCOUNT_PATH + "/tokens/{token_id}")
+@documented(
+    _op(
+        "Revoke one of my tokens",
+        errors=("401", "403", "404", "409"),
+        params=[{"name": "token_id", "in": "path", "required": True, "schema": _INT}],
+    )
+)
+async def revoke_token(request: web.Request) -> web.StreamResponse:
+    me = current_user(request)
+    require(me, team_reads.ACCOUNT_USE)
+    raw = request.match_info["token_id"]
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
+        raise NotFoundError(f"token {raw}: not found", field="token_id")
+    await team.revoke_my_token(request.app[SESSIONS_KEY], me, int(raw), utcnow())
+    return web.json_response({"revoked": True})
