@@ -64,6 +64,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         admin_api,
         auth_views,
         events_api,
+        favicon,
         health,
         live,
         metrics,
@@ -107,6 +108,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     # Each web module: its ``routes``, each /api/ route with its OpenAPI operation beside it.
     web_modules = [
         health,
+        favicon,
         metrics,
         auth_views,
         events_api,

@@ -60,6 +60,7 @@ from csdesk.roles import ROLES
 from csdesk.routing import facts as loaded
 from csdesk.routing.assignment import may_take
 from csdesk.routing.queues.base import WorkQueue
+from csdesk.routing.scoring import ROLE_ZH
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import (
     AgentStatus,
@@ -501,7 +502,7 @@ async def transfer(
         ctx = await loaded.load_shop_context(session, actor.shop_id)
         previous = conversation.assigned_agent_id
         old_role = conversation.role
-        reason = f"主管转接到 {to_role.value}: {handoff}"
+        reason = f"主管转接到{ROLE_ZH[to_role]}: {handoff}"
         if conversation.status is ConversationStatus.QUEUED:
             outbox.remove(actor.shop_id, old_role, conversation.id)
         conversation.role = to_role.value

@@ -27,6 +27,7 @@ from csdesk.errors import ConflictError
 from csdesk.qc.forbidden_phrases import PhraseHit, find_forbidden
 from csdesk.roles import payment_chasing
 from csdesk.routing import facts as loaded
+from csdesk.routing.scoring import ROLE_ZH
 from csdesk.storage.enums import AgentStatus, ConversationStatus, MessageSender, ServiceRole
 from csdesk.storage.models import AgentProfile, Buyer, Conversation, Message, Order
 
@@ -286,7 +287,7 @@ async def transfer(
             now,
             outbox,
             exclude_agent=agent_id,
-            reason=f"转接到 {role.value}: {note}",
+            reason=f"转接到{ROLE_ZH[role]}: {note}",
         )
         await free_capacity(session, deps, shop_id, agent_id, now, outbox)
         return new_agent

@@ -19,7 +19,7 @@ from csdesk.keys import SESSIONS_KEY, TEMPLATES_KEY
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-PUBLIC_PATHS: Final = frozenset({"/healthz", "/login"})
+PUBLIC_PATHS: Final = frozenset({"/healthz", "/login", "/favicon.ico"})
 PUBLIC_PREFIXES: Final = ("/static/",)
 # Signed by the platform with the webhook secret instead of a login.
 PUBLIC_ROUTES: Final = frozenset({("POST", "/api/v1/events")})

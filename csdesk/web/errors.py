@@ -32,7 +32,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except AccessDeniedError as exc:
         return error_response(request, ForbiddenError.status, str(exc))
     except web.HTTPException as exc:
-        if exc.status < 400 or not is_api(request):
+        if exc.status < 400:
+            raise
+        if not is_api(request):
+            if request.path.startswith("/console/") and exc.status in (404, 405):
+                # An unknown console URL gets the console's error page, not "404: Not Found".
+                return error_response(request, exc.status, exc.reason)
             raise
         response = error_response(request, exc.status, exc.reason)
         for name in ("Allow", "Retry-After", "WWW-Authenticate"):

@@ -53,7 +53,7 @@ def _nav(user: CurrentUser) -> dict[str, bool]:
 
 
 def _page(
-    request: web.Request, template: str, boot: dict[str, Any], **context: Any
+    request: web.Request, template: str, boot: dict[str, Any] | None, **context: Any
 ) -> web.Response:
     """A supervisor page: its boot data and top bar (each page this user may open)."""
     user = current_user(request)
@@ -176,6 +176,10 @@ async def guided_page(request: web.Request) -> web.Response:
     reason (recorded, and shown on the supervisor's board)."""
     user = current_user(request)
     require(user, supervisor.GUIDED_ACCESS)
+    async with request.app[SESSIONS_KEY]() as session:
+        if await session.get(AgentProfile, user.id) is None:
+            # A supervisor, owner or admin without a profile: say why, in their language.
+            return _page(request, "console/guided.html", None, current="guided", no_profile=True)
     boot = {
         "server_now": utcnow().isoformat(),
         "timezone": (await _timezone(request, user.shop_id)).key,
