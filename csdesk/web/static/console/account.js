@@ -18,7 +18,11 @@ async function load() {
   fillNode(
     byId("ac-sessions"),
     data.sessions.map((s) =>
-      el("li", { text: `${t("Signed in")} ${when(s.created_at)}${s.current ? ` (${t("this browser")})` : ""}` }),
+      el("li", {
+        text: s.current
+          ? t("Signed in {when} (this browser)", { when: when(s.created_at) })
+          : t("Signed in {when}", { when: when(s.created_at) }),
+      }),
     ),
   );
   fillNode(

@@ -123,7 +123,8 @@ function row(user) {
     el("td", { text: label("login_role", user.role) }),
     el("td", {
       text: agent
-        ? agent.service_roles.map((role) => label("role", role)).join("、") + (agent.trainee ? ` (${t("Trainee")})` : "")
+        ? agent.service_roles.map((role) => label("role", role)).join("、") +
+          (agent.trainee ? t(" (trainee)") : "")
         : "—",
     }),
     el("td", { class: "num", text: agent ? agent.chat_capacity : "—" }),

@@ -28,9 +28,9 @@ function row(entry) {
     {},
     el("td", { class: "num", text: when(entry.at) }),
     el("td", { text: entry.actor_username || "—" }),
-    el("td", {}, el("code", { text: entry.action })),
-    el("td", { text: `${entry.target_type} ${entry.target_id}` }),
-    el("td", { class: "small", text: [entry.reason, JSON.stringify(entry.detail)].filter((x) => x && x !== "{}").join(" · ") }),
+    el("td", { "data-verbatim": true }, el("code", { text: entry.action })),
+    el("td", { "data-verbatim": true, text: `${entry.target_type} ${entry.target_id}` }),
+    el("td", { class: "small", "data-verbatim": true, text: [entry.reason, JSON.stringify(entry.detail)].filter((x) => x && x !== "{}").join(" · ") }),
   );
 }
 
