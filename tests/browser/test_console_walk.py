@@ -131,9 +131,11 @@ async def test_every_console_page_as_every_role(
                 where = f"{role.value} {path} ({status})"
                 for error in console_errors:
                     # The document's own refusal (403, 404) is the page under test, not a fault.
-                    if status >= 400 and error["text"].startswith("Failed to load resource"):
-                        if error["url"].rstrip("/").endswith(path.rstrip("/")):
-                            continue
+                    own_refusal = status >= 400 and error["url"].rstrip("/").endswith(
+                        path.rstrip("/")
+                    )
+                    if own_refusal and error["text"].startswith("Failed to load resource"):
+                        continue
                     problems.append(f"{where}: console error {error['text']} ({error['url']})")
                 if ROLE_KEYS.search(text):
                     problems.append(f"{where}: raw role key {ROLE_KEYS.search(text)[0]!r}")  # type: ignore[index]
