@@ -291,6 +291,43 @@ def cmd_triage(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _number(option: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            return float(text)
+        except ValueError:
+            raise UsageError(f"{option}: expected a number, got {text!r}") from None
+
+    return parse
+
+
+def cmd_staffing(args: argparse.Namespace) -> int:
+    from csdesk.staffing.erlang import StaffingInputError, agents_needed, parse_service_level
+
+    try:
+        target = parse_service_level(args.service_level)
+        staffing = agents_needed(
+            args.arrivals_per_hour, args.aht_seconds, args.answer_within, target
+        )
+    except StaffingInputError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        print(json.dumps(staffing.to_json()))
+    else:
+        print(
+            f"agents {staffing.agents}: {staffing.service_level:.1%} answered within "
+            f"{args.answer_within:g} s (target {target:.1%}), ASA {staffing.asa_seconds:.1f} s, "
+            f"occupancy {staffing.occupancy:.1%}, traffic {staffing.traffic_erlangs:.2f} erlangs"
+        )
+    return EXIT_OK
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from csdesk.simulation.cli import run_simulate
+
+    return run_simulate(args, UsageError, _progress_bar())
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     # An installed ``csdesk`` script does not see the current directory on sys.path; the
     # benchmarks live in the checkout (not in the wheel), so look there.
@@ -493,6 +530,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("text", nargs="*", metavar="TEXT")
     p.set_defaults(func=cmd_triage)
+
+    p = sub.add_parser("staffing", help="Erlang C: fewest agents meeting a service level")
+    p.add_argument("--arrivals-per-hour", type=_number("--arrivals-per-hour"), required=True)
+    p.add_argument("--aht-seconds", type=_number("--aht-seconds"), required=True)
+    p.add_argument(
+        "--answer-within", type=_number("--answer-within"), required=True, help="seconds"
+    )
+    p.add_argument(
+        "--service-level",
+        required=True,
+        help="target share answered in time: a fraction (0.8) or a percent (80, 80%%)",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_staffing)
+
+    p = sub.add_parser("simulate", help="replay a day through the router on a virtual clock")
+    from csdesk.simulation.cli import add_simulate_arguments
+
+    add_simulate_arguments(p)
+    p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("qc", help="quality control: sampling plans, transcript check, α")
     qc_sub = p.add_subparsers(dest="qc_command", required=True, parser_class=_Parser)

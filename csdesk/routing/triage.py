@@ -25,13 +25,14 @@ like number. ``reasons`` name every phrase that counted, with its weight.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from csdesk.routing.triage_rules import (
     DEFAULT_INTENT_RISK,
@@ -47,6 +48,9 @@ from csdesk.routing.triage_rules import (
 )
 from csdesk.storage.enums import ServiceRole
 
+if TYPE_CHECKING:
+    from csdesk.routing.classifier.model import ModelPrediction, TriageModel
+
 __all__ = [
     "Intent",
     "PhraseRule",
@@ -54,8 +58,10 @@ __all__ = [
     "TriageResult",
     "TriageRules",
     "classify",
+    "classify_rules",
     "default_rules",
     "normalize",
+    "with_model",
 ]
 
 # Zero-width joiners and variation selectors decorate emoji; they carry nothing.
@@ -101,6 +107,13 @@ class TriageRules:
     proactive_call_risk: Risk = Risk.HIGH
     """Buyers at or above this risk get a proactive hotline call (seeds/003 呼叫)."""
     opencc_config: str = "t2s"
+    use_model: bool = True
+    """Combine the phrase rules with the learned model (``csdesk.routing.classifier``)."""
+    model_min_confidence: float = 0.2
+    """Below this probability the model's intent is not trusted: the rules' intent stands,
+    or ``fallback_intent`` when the rules found none."""
+    fallback_intent: Intent = Intent.OTHER
+    """Where an utterance nobody is sure about goes (``other`` → presales by default)."""
 
     def problems(self) -> Iterator[tuple[str, str]]:
         """Configuration problems as (key, message); nothing when the rules are usable."""
@@ -119,6 +132,8 @@ class TriageRules:
             yield "smoothing", "must be >= 0"
         if self.exclamations_for_medium < 1:
             yield "exclamations_for_medium", "must be >= 1"
+        if not 0 <= self.model_min_confidence <= 1:
+            yield "model_min_confidence", "must be between 0 and 1"
         if self.opencc_config not in ("t2s", "tw2s", "hk2s", "tw2sp"):
             yield "opencc_config", "must be one of t2s, tw2s, hk2s, tw2sp"
         for rule in self.phrases:
@@ -129,6 +144,20 @@ class TriageRules:
 
     def role_for(self, intent: Intent) -> ServiceRole:
         return self.intent_roles[intent]
+
+    @cached_property
+    def model(self) -> TriageModel | None:
+        """The learned model, or None when this shop switched it off."""
+        if not self.use_model:
+            return None
+        from csdesk.routing.classifier.model import shipped_model
+
+        return shipped_model()
+
+    @cached_property
+    def shop_phrases(self) -> frozenset[PhraseRule]:
+        """Phrases a shop wrote or edited on purpose: they win over the model."""
+        return frozenset(self.phrases) - _DEFAULT_PHRASE_SET
 
     @cached_property
     def converter(self) -> Converter:
@@ -177,6 +206,23 @@ class TriageRules:
         return cast(Automaton, automaton)
 
 
+_DEFAULT_PHRASE_SET = frozenset(DEFAULT_PHRASES)
+
+
+def with_model(rules: TriageRules, model: TriageModel) -> TriageRules:
+    """``rules`` with another learned model (a shop's own, retrained on its corrections).
+
+    The model is not a config field (a shop cannot write one in JSON); it fills the cache
+    slot of ``TriageRules.model`` on a copy, which is where ``model`` looks first.
+    """
+    copy = dataclasses.replace(rules)
+    for compiled in ("automaton", "converter", "kept_symbols", "shop_phrases"):
+        if compiled in rules.__dict__:  # immutable rules: share what is already built
+            copy.__dict__[compiled] = rules.__dict__[compiled]
+    copy.__dict__["model"] = model if rules.use_model else None
+    return copy
+
+
 @functools.cache
 def default_rules() -> TriageRules:
     """The built-in rules, built once per process (immutable, so sharing is safe)."""
@@ -194,6 +240,10 @@ class TriageResult:
     proactive_call: bool = False
     """High-risk buyer: the hotline should call proactively (seeds/003 呼叫 二)."""
     normalized: str = ""
+    phrases: tuple[PhraseRule, ...] = ()
+    """The phrase rules that counted (matched and not negated)."""
+    negated: frozenset[Intent] = frozenset()
+    """Intents whose phrases the buyer negated (不要退款): the model cannot read that."""
 
     def to_json(self) -> dict[str, object]:
         """Exactly the contract's keys: ``text, intent, role, risk, score, reasons``."""
@@ -225,8 +275,11 @@ def normalize(text: str, rules: TriageRules | None = None) -> str:
     """Buyer text as the automaton sees it: Simplified, half-width, lower case; punctuation
     and unknown symbols become single spaces, which act as clause breaks."""
     rules = rules or default_rules()
-    folded = unicodedata.normalize("NFKC", text)
-    return _clean(rules.converter.convert(folded).lower(), rules)
+    return _clean(_fold(text, rules), rules)
+
+
+def _fold(text: str, rules: TriageRules) -> str:
+    return rules.converter.convert(unicodedata.normalize("NFKC", text)).lower()
 
 
 def normalize_phrase(phrase: str, rules: TriageRules) -> str:
@@ -291,14 +344,19 @@ def _fmt(weight: float) -> str:
     return f"{weight:.1f}"
 
 
-def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
-    """Classify one buyer utterance. Deterministic: same text and rules, same result."""
+def classify_rules(
+    text: str, rules: TriageRules | None = None, *, folded: str | None = None
+) -> TriageResult:
+    """The phrase rules alone (steps 1-5 of the module docstring). ``folded``: ``text``
+    already NFKC-normalized, converted and lower-cased (``classify`` shares that step)."""
     rules = rules or default_rules()
-    norm = normalize(text, rules)
+    norm = _clean(_fold(text, rules) if folded is None else folded, rules)
     matches = _matches(norm, rules)
     cues = [m for m in matches if m.is_cue]
 
     found: dict[Intent, list[float]] = {}
+    counted: list[PhraseRule] = []
+    negated_intents: set[Intent] = set()
     risk_signals: list[tuple[Risk, str]] = []
     reasons: list[str] = []
     negated = False
@@ -316,7 +374,10 @@ def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
             target = rule.intent.value if rule.intent else f"risk {rule.risk}"
             reasons.append(f"{m.key} → {target} ignored: negated by {cue.key}")
             negated = True
+            if rule.intent is not None:
+                negated_intents.add(rule.intent)
             continue
+        counted.append(rule)
         parts = []
         if rule.intent is not None:
             found.setdefault(rule.intent, []).append(rule.weight)
@@ -363,4 +424,115 @@ def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
         reasons=reasons,
         proactive_call=risk.rank >= rules.proactive_call_risk.rank,
         normalized=norm,
+        phrases=tuple(counted),
+        negated=frozenset(negated_intents),
+    )
+
+
+def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
+    """Classify one buyer utterance: phrase rules and the learned model together.
+
+    Deterministic: same text and rules, same result. How the two combine (docs/triage.md):
+
+    - the built-in rules' verdict is evidence for the model (two features it was trained
+      with), so the model has learned where a built-in phrase is reliable;
+    - a phrase the shop wrote or edited on purpose wins: its intent stands;
+    - otherwise the model's intent, when its probability reaches ``model_min_confidence``;
+      below that the rules' intent, or the shop's ``fallback_intent`` if they found none;
+    - risk is the highest of the rules' risk, the model's risk and the intent's own risk:
+      a missed angry buyer costs a bad review, a false alarm a phone call.
+    """
+    rules = rules or default_rules()
+    model = rules.model
+    if model is None:
+        return classify_rules(text, rules)
+    folded = _fold(text, rules)
+    verdict = classify_rules(text, rules, folded=folded)
+    from csdesk.routing.classifier.features import rule_tokens
+
+    prediction = model.predict(
+        text,
+        rule_tokens(verdict.intent.value, verdict.risk.value),
+        # the model was trained on t2s text: share the conversion only when it is the same
+        folded=folded if rules.opencc_config == "t2s" else None,
+    )
+    reasons = list(verdict.reasons)
+    reasons.append(_model_reason(prediction))
+    shop_phrases = [
+        rule.phrase
+        for rule in verdict.phrases
+        if rule in rules.shop_phrases and rule.intent is verdict.intent
+    ]
+    intent: Intent
+    score: float
+    if shop_phrases and verdict.intent is not Intent.OTHER:
+        intent, score = verdict.intent, verdict.score
+        reasons.append(f"shop phrase {', '.join(shop_phrases)} → {intent.value} wins")
+    elif prediction.intent in verdict.negated and prediction.intent is not verdict.intent:
+        # The model sees 退款 in 不要退款; the rules saw the negation. Their verdict stands.
+        reasons.append(
+            f"model ignored: the buyer negated {prediction.intent.value} → {verdict.intent.value}"
+        )
+        return dataclasses.replace(verdict, reasons=reasons)
+    elif not _has_words(verdict.normalized):
+        # Emoji and punctuation only (😡😡😡): nothing for the model to read.
+        reasons.append("model ignored: no words → rules")
+        return dataclasses.replace(verdict, reasons=reasons)
+    elif prediction.confidence >= rules.model_min_confidence:
+        intent, score = prediction.intent, min(round(prediction.confidence, 3), 0.999)
+    else:
+        found = verdict.intent is not Intent.OTHER
+        intent = verdict.intent if found else rules.fallback_intent
+        score = verdict.score
+        source = "rules" if found else "fallback"
+        reasons.append(
+            f"model unsure ({prediction.confidence:.2f} < {rules.model_min_confidence:.2f})"
+            f" → {source}: {intent.value}"
+        )
+    baseline = rules.intent_risk.get(intent, Risk.LOW)
+    if intent is not verdict.intent and baseline is not Risk.LOW:
+        reasons.append(f"{intent.value} → risk {baseline.value}")
+    model_risk = prediction.risk
+    threats = any(rule.risk is Risk.HIGH for rule in verdict.phrases)
+    if Intent.COMPLAINT in verdict.negated and not threats and model_risk is Risk.HIGH:
+        # 我不会给差评的: the model reads 差评, the rules read 不会. No threat, no alarm.
+        model_risk = Risk.MEDIUM if verdict.risk is Risk.MEDIUM else Risk.LOW
+        reasons.append("model risk high ignored: the buyer negated the threat")
+    elif prediction.risk is not Risk.LOW:
+        evidence = ", ".join(f"{_gram(c.ngram)} +{c.weight:.2f}" for c in prediction.risk_evidence)
+        reasons.append(
+            f"model risk {prediction.risk.value} (p(high) {prediction.high_risk_probability:.2f}"
+            + (f"; {evidence})" if evidence else ")")
+        )
+    risk = max_risk(verdict.risk, model_risk, baseline)
+    return TriageResult(
+        text=text,
+        intent=intent,
+        role=rules.role_for(intent),
+        risk=risk,
+        score=score,
+        reasons=reasons,
+        proactive_call=risk.rank >= rules.proactive_call_risk.rank,
+        normalized=verdict.normalized,
+        phrases=verdict.phrases,
+    )
+
+
+def _has_words(normalized: str) -> bool:
+    return any(ch.isalnum() for ch in normalized)
+
+
+def _gram(ngram: str) -> str:
+    """An n-gram as a reader knows it: rule features by name, boundaries dropped."""
+    if ngram.startswith("§rule:"):
+        return f"rule {ngram.removeprefix('§rule:')}"
+    if ngram.startswith("§rule-risk:"):
+        return f"rule risk {ngram.removeprefix('§rule-risk:')}"
+    return ngram.replace("<", "^").replace(">", "$").replace("\ue000", "#")
+
+
+def _model_reason(prediction: ModelPrediction) -> str:
+    evidence = ", ".join(f"{_gram(c.ngram)} +{c.weight:.2f}" for c in prediction.intent_evidence)
+    return f"model: {prediction.intent.value} {prediction.confidence:.2f}" + (
+        f" ({evidence})" if evidence else ""
     )

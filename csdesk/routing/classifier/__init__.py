@@ -1,0 +1,1 @@
+"""A learned triage classifier beside the phrase rules (see docs/triage.md)."""

@@ -1,0 +1,1 @@
+"""Staffing: how many agents a queue needs (Erlang C, issue 13)."""
