@@ -38,7 +38,9 @@ def _commands() -> list[str]:
     assert match is not None
     found: list[str] = []
     for name in match.group(1).split(","):
-        sub = CHOICES.search(_help(name).split("\n\n", 1)[0])
+        # Subcommands are the group's positional choices (an option's choices are not).
+        positional = _help(name).partition("positional arguments:")[2].split("\n\n", 1)[0]
+        sub = CHOICES.search(positional)
         if sub is None:
             found.append(name)
         else:
@@ -73,6 +75,18 @@ CASES: dict[str, list[tuple[list[str], str, str]]] = {
         (["token", "issue", "bob", "--data", FILE], "", "is not a directory"),
     ],
     "triage": [(["triage"], "", "no text")],
+    "staffing": [
+        (
+            ["staffing", "--arrivals-per-hour", "-5", "--aht-seconds", "100"]
+            + ["--answer-within", "20", "--service-level", "0.8"],
+            "",
+            "--arrivals-per-hour",
+        )
+    ],
+    "simulate": [
+        (["simulate", "--scenario", "nope", "--policy", "csdesk"], "", "--scenario"),
+        (["simulate", "--scenario", "mmc", "--policy", "fifo", "--agents", "x"], "", "--agents"),
+    ],
     "qc plan": [
         (["qc", "plan", "--lot", "1"], "", "--lot"),
         (["qc", "plan", "--lot", "9", "--aql", "7"], "", "--aql"),
