@@ -77,8 +77,17 @@ CASES: dict[str, list[tuple[list[str], str, str]]] = {
     "triage": [(["triage"], "", "no text")],
     "staffing": [
         (
-            ["staffing", "--arrivals-per-hour", "-5", "--aht-seconds", "100"]
-            + ["--answer-within", "20", "--service-level", "0.8"],
+            [
+                "staffing",
+                "--arrivals-per-hour",
+                "-5",
+                "--aht-seconds",
+                "100",
+                "--answer-within",
+                "20",
+                "--service-level",
+                "0.8",
+            ],
             "",
             "--arrivals-per-hour",
         )
