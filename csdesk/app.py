@@ -71,6 +71,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         openapi,
         queues_api,
         roles_api,
+        search_api,
         shop_config_api,
         supervisor_api,
     )
@@ -127,6 +128,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         shop_config_api,
         admin_api,
         console_admin_views,
+        search_api,
     ]
     for module in web_modules:
         app.router.add_routes(module.routes)

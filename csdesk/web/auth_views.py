@@ -196,6 +196,7 @@ async def console_home(request: web.Request) -> web.Response:
         # Guided mode hands work to an agent profile: offered only to logins that have one.
         can_use_guided=can(user, "guided.use") and await _has_agent_profile(request, user),
         can_read_team=can(user, "team.read"),
+        can_search=can(user, "conversations.read"),
         can_read_shop_config=can(user, "shop_config.read"),
     )
 
