@@ -119,7 +119,7 @@ async def search_conversations(
             found = await session.execute(
                 select(Order.id, Order.external_id).where(Order.id.in_(order_ids))
             )
-            orders = {order_id: external for order_id, external in found.all()}
+            orders = {row.id: row.external_id for row in found.all()}
     return [
         {
             "id": conversation.id,
