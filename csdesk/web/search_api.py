@@ -1,5 +1,6 @@
 """``GET /api/v1/search`` (会话搜索) and its console page ``/console/search``: conversations
-by buyer nick, order number, full phone number (shown masked), message text and date."""
+by buyer nick, order number, full phone number (shown masked), message text and date;
+and a buyer's whole history (``/api/v1/buyers/{id}/history``, page ``/console/buyers/{id}``)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from aiohttp import web
 
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
+from csdesk.clock import utcnow
 from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
+from csdesk.reads import buyer_history as buyer_reads
 from csdesk.reads import search
 from csdesk.web.console.pages import render_console_page
 from csdesk.web.openapi import STR, documented, op, query
-from csdesk.web.request import ok
+from csdesk.web.request import ok, path_id
 
 routes = web.RouteTableDef()
 SEARCH_PATH: Final = "/api/v1/search"
@@ -63,3 +66,34 @@ async def search_page(request: web.Request) -> web.Response:
     require(user, search.SEARCH_ACCESS)
     boot = {"search_api": SEARCH_PATH, "q": request.query.get("q", "")}
     return render_console_page(request, user, "console/search.html", boot, current="search")
+
+
+BUYER_HISTORY_PATH: Final = "/api/v1/buyers/{buyer_id}/history"
+BUYER_PAGE: Final = "/console/buyers/{buyer_id}"
+
+
+@routes.get(BUYER_HISTORY_PATH)
+@documented(
+    op(
+        "One buyer's whole history, newest first: conversations and who served them, "
+        "orders, refunds, and the protection owner while protection runs",
+        params=[
+            {"name": "buyer_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        ],
+    )
+)
+async def buyer_history(request: web.Request) -> web.Response:
+    user = current_user(request)
+    history = await buyer_reads.buyer_history(
+        request.app[SESSIONS_KEY], user, path_id(request, "buyer_id"), utcnow()
+    )
+    return ok(history)
+
+
+@routes.get(BUYER_PAGE)
+async def buyer_page(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, buyer_reads.HISTORY_ACCESS)
+    buyer_id = path_id(request, "buyer_id")
+    boot = {"history_api": BUYER_HISTORY_PATH.format(buyer_id=buyer_id)}
+    return render_console_page(request, user, "console/buyer.html", boot, current="buyer")

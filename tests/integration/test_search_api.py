@@ -79,3 +79,58 @@ async def test_an_agent_finds_their_own_and_their_buyers(
     assert len((await _search(client, qc, q="有货"))["results"]) == 2
     trainer = await token_for(sessions, shop_id, "teacher", UserRole.TRAINER)
     await _search(client, trainer, status=403, q="有货")
+
+
+async def test_a_buyer_record_has_the_whole_history(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
+) -> None:
+    from csdesk.actions.users import issue_token
+
+    await make_agent(sessions, shop_id, "xiaomei", [ServiceRole.PRESALES])
+    lead = await token_for(sessions, shop_id, "lead", UserRole.SUPERVISOR)
+    await post_event(client, "order.created", order_data("T-3001", nick="小鱼", amount="88.00"))
+    await post_event(client, "order.paid", {"order_id": "T-3001"})
+    await post_event(
+        client,
+        "refund.requested",
+        {
+            "refund_id": "R-1",
+            "order_id": "T-3001",
+            "kind": "refund_only",
+            "amount": "88.00",
+            "reason": "不想要了",
+        },
+    )
+    await post_event(client, "message.received", {"buyer_nick": "小鱼", "text": "有货吗"})
+    await settle(client)
+    found = (await _search(client, lead, q="小鱼"))["results"]
+    buyer_id = found[0]["buyer"]["id"]
+    response = await client.get(
+        f"/api/v1/buyers/{buyer_id}/history", headers={"Authorization": f"Bearer {lead}"}
+    )
+    assert response.status == 200, await response.text()
+    history = await response.json()
+    assert history["buyer"]["nick"] == "小鱼"
+    assert history["buyer"]["phone"] in (None, "138****1234")
+    types = {event["type"] for event in history["timeline"]}
+    assert types == {"conversation", "order", "refund"}
+    (order,) = [e for e in history["timeline"] if e["type"] == "order"]
+    assert (order["order"], order["amount"]) == ("T-3001", "88.00")
+    chat = next(e for e in history["timeline"] if e.get("kind") == "chat")
+    assert chat["agent"] == "xiaomei"
+    assert "protection" in history
+    stamps = [event["at"] for event in history["timeline"]]
+    assert stamps == sorted(stamps, reverse=True)
+
+    # The agent who served the buyer sees the record; a colleague who did not, nothing.
+    mei = await issue_token(sessions, "xiaomei")
+    seen = await client.get(
+        f"/api/v1/buyers/{buyer_id}/history", headers={"Authorization": f"Bearer {mei}"}
+    )
+    assert seen.status == 200
+    await make_agent(sessions, shop_id, "xiaoli", [ServiceRole.PRESALES])
+    li = await issue_token(sessions, "xiaoli")
+    hidden = await client.get(
+        f"/api/v1/buyers/{buyer_id}/history", headers={"Authorization": f"Bearer {li}"}
+    )
+    assert hidden.status == 404

@@ -12,7 +12,13 @@ function row(result) {
     "tr",
     { dataset: { conversationId: result.id } },
     el("td", { class: "num" }, el("a", { href: `/console/conversations/${Number(result.id)}`, text: new Date(result.opened_at).toLocaleString(locale, { hour12: false }) })),
-    el("td", { text: result.buyer ? result.buyer.nick : "—" }),
+    el(
+      "td",
+      {},
+      result.buyer
+        ? el("a", { href: `/console/buyers/${Number(result.buyer.id)}`, text: result.buyer.nick })
+        : "—",
+    ),
     el("td", { text: result.buyer?.phone || "—" }),
     el("td", { text: result.order || "—" }),
     el("td", { text: label("kind", result.kind) }),
