@@ -95,5 +95,7 @@ async def buyer_page(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, buyer_reads.HISTORY_ACCESS)
     buyer_id = path_id(request, "buyer_id")
-    boot = {"history_api": BUYER_HISTORY_PATH.format(buyer_id=buyer_id)}
+    # Read here too: an unknown buyer (or one an agent never served) is the 404 page.
+    history = await buyer_reads.buyer_history(request.app[SESSIONS_KEY], user, buyer_id, utcnow())
+    boot = {"history_api": BUYER_HISTORY_PATH.format(buyer_id=buyer_id), "history": history}
     return render_console_page(request, user, "console/buyer.html", boot, current="buyer")

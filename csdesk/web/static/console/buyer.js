@@ -43,7 +43,7 @@ function line(event) {
 
 async function load() {
   try {
-    const data = await api(boot.history_api);
+    const data = boot.history || (await api(boot.history_api));
     byId("by-nick").textContent = data.buyer.nick;
     byId("by-tier").textContent = label("tier", data.buyer.tier);
     byId("by-phone").textContent = data.buyer.phone || "—";
