@@ -21,7 +21,8 @@ function line(event) {
       " ",
       el("a", { href: `/console/conversations/${Number(event.id)}`, text: label("kind", event.kind) }),
       ` · ${label("role", event.role)} · ${label("conversation_status", event.status)}`,
-      event.agent ? ` · ${t("served by {name}", { name: event.agent })}` : "",
+      event.agent ? " · " : "",
+      event.agent ? t("served by {name}", { name: event.agent }) : "",
       event.order ? ` · ${event.order}` : "",
     );
   }
@@ -30,14 +31,18 @@ function line(event) {
       "li",
       { dataset: { type: "order" } },
       time,
-      ` ${t("Order {number}", { number: event.order })} · ¥${event.amount} · ${label("order_status", event.status)}`,
+      " ",
+      t("Order {number}", { number: event.order }),
+      ` · ¥${event.amount} · ${label("order_status", event.status)}`,
     );
   }
   return el(
     "li",
     { dataset: { type: "refund" } },
     time,
-    ` ${t("Refund {number}", { number: event.refund })} · ¥${event.amount} · ${label("refund_status", event.status)} · ${event.reason}`,
+    " ",
+    t("Refund {number}", { number: event.refund }),
+    ` · ¥${event.amount} · ${label("refund_status", event.status)} · ${event.reason}`,
   );
 }
 
