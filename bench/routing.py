@@ -12,12 +12,12 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from csdesk.ingest.engine import decide_contact
 from csdesk.roles.base import BuyerFacts, ContactFacts, Intent, Risk
+from csdesk.roles.config import RoutingConfig
+from csdesk.roles.triage import classify, default_rules, normalize
 from csdesk.routing.assignment import AssignmentConfig
-from csdesk.routing.config import RoutingConfig
-from csdesk.routing.engine import decide_contact
 from csdesk.routing.facts import ShopContext
-from csdesk.routing.triage import classify, default_rules, normalize
 from csdesk.storage.enums import BuyerTier, Channel
 
 TEXTS = [

@@ -63,6 +63,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     from csdesk.web import (
         admin_api,
         auth_views,
+        dashboard_api,
         events_api,
         favicon,
         health,
@@ -115,6 +116,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         events_api,
         openapi,
         queues_api,
+        dashboard_api,
         live,
         console_views,
         console_refund_views,

@@ -274,7 +274,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_triage(args: argparse.Namespace) -> int:
-    from csdesk.routing.triage import classify
+    from csdesk.roles.triage import classify
 
     texts: Sequence[str] = args.text or [line.rstrip("\r\n") for line in sys.stdin]
     texts = [text for text in texts if text.strip()]

@@ -15,6 +15,12 @@ class DatabaseSettings:
     url: str
     """SQLAlchemy async URL: ``sqlite+aiosqlite:///...`` (embedded) or ``postgresql+asyncpg://...``."""
     echo: bool = False
+    fast_path: bool = True
+    """The ingest fast path (``CSDESK_SQLITE_FAST_PATH``, on unless ``0``/``off``): SQLite
+    calls inline on the loop (``storage.sqlite_inline``), the acceptor's held connection
+    (``storage.held``) and buyer messages of a batch written at once (``ingest.message_runs``,
+    on every database). Off: every event the plain way, through the engine one at a time;
+    the same outcomes, slower (the routing tests run both ways to keep them equal)."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -81,7 +87,12 @@ def data_dir_from_env(data_dir: Path | None = None) -> Path:
 def database_settings(data_dir: Path) -> DatabaseSettings:
     """The database alone (``$CSDESK_DATABASE_URL`` or SQLite in ``data_dir``): unlike
     ``load_settings`` it writes nothing, for commands that only use an existing database."""
-    return DatabaseSettings(url=os.environ.get("CSDESK_DATABASE_URL") or sqlite_url(data_dir))
+    env = os.environ
+    return DatabaseSettings(
+        url=env.get("CSDESK_DATABASE_URL") or sqlite_url(data_dir),
+        fast_path=env.get("CSDESK_SQLITE_FAST_PATH", "1").strip().lower()
+        not in ("0", "off", "false", "no"),
+    )
 
 
 def _secret_from_env(name: str, data_dir: Path) -> str:

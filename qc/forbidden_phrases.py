@@ -3,7 +3,7 @@
 Pure. One list, two readers: the pre-send check in the workbench
 (``csdesk.actions.workbench.reply`` holds a reply that uses one) and the QC auto-check
 (``csdesk.qc.check``, category ``forbidden_phrase``) both take the shop's
-``routing.console.forbidden_phrases`` (defaults in ``csdesk.routing.config``, phrase →
+``routing.console.forbidden_phrases`` (defaults in ``csdesk.roles.config``, phrase →
 why) and both match through :func:`forbidden_spans`, so an agent is never held for what QC
 would pass, nor passed for what QC will count.
 

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-from csdesk.routing.config import RoutingConfig
+from csdesk.roles.config import RoutingConfig
 from csdesk.storage.enums import ServiceRole
 
 

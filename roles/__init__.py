@@ -1,6 +1,6 @@
 """The six service roles of seeds/003 part II, as pure functions of facts and ``now``.
 
-``ROLES`` maps each ``ServiceRole`` to its ``RoleSpec`` (intake, SLA, actions,
+``ROLES`` maps each ``ServiceRole`` to its ``RoleSpec`` (titles, channels, SLA,
 escalations); each role module holds its main functions (``intake`` and friends).
 """
 
@@ -17,7 +17,7 @@ from csdesk.roles import (
     presales,
     refund,
 )
-from csdesk.roles.base import EventType, Intent, RoleSpec
+from csdesk.roles.base import RoleSpec
 from csdesk.storage.enums import ServiceRole
 
 ROLES: Mapping[ServiceRole, RoleSpec] = MappingProxyType(
@@ -43,9 +43,4 @@ def get_role(key: ServiceRole | str) -> RoleSpec:
         raise KeyError(f"unknown service role {key!r}") from None
 
 
-def roles_for(event_type: EventType, intent: Intent | None = None) -> tuple[RoleSpec, ...]:
-    """Roles that take items from this event (and intent), in ``ServiceRole`` order."""
-    return tuple(spec for spec in ROLES.values() if spec.takes(event_type, intent))
-
-
-__all__ = ["ROLES", "get_role", "roles_for"]
+__all__ = ["ROLES", "get_role"]

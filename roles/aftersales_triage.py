@@ -11,14 +11,12 @@ presales report their outcome back (信息反馈机制).
 from __future__ import annotations
 
 from datetime import datetime
-from types import MappingProxyType
 
 from csdesk.roles import hotline
 from csdesk.roles.base import (
     ContactFacts,
     Decision,
     EscalationRule,
-    EventType,
     Followup,
     Intent,
     RoleSpec,
@@ -27,7 +25,7 @@ from csdesk.roles.base import (
     sla_for,
     static_score,
 )
-from csdesk.routing.config import RoutingConfig
+from csdesk.roles.config import RoutingConfig
 from csdesk.storage.enums import Channel, ServiceRole
 
 ROLE = ServiceRole.AFTERSALES_TRIAGE
@@ -38,24 +36,7 @@ SPEC = RoleSpec(
     key=ROLE,
     title_zh="售后接待",
     supervisor_zh="售后主管",
-    intake=MappingProxyType(
-        {
-            EventType.MESSAGE_RECEIVED: KEEP,
-            EventType.ESCALATION: None,  # after-sales problems passed on by presales / hotline
-        }
-    ),
     channels=frozenset({Channel.CHAT}),
-    actions=(
-        "reply",
-        "quick_reply",
-        "request_photos",
-        "track_parcel",
-        "open_exchange",
-        "hand_to_refund",
-        "bounce_to_presales",
-        "request_callback",
-        "send_feedback",
-    ),
     escalations=(
         EscalationRule("refund_request", ServiceRole.REFUND, note="退款请求: 立即交退款审核"),
         EscalationRule("simple_howto", ServiceRole.PRESALES, note="简单使用问题: 交售前快捷回复"),

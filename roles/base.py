@@ -8,16 +8,14 @@ is used only for wall-clock rules: quiet hours and the 08:00-24:00 response-rate
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from csdesk.clock import require_aware
-from csdesk.routing.config import ClockTime, RoutingConfig
-from csdesk.routing.scoring import Score, ScoreFacts, ScoreReason, static_score
-from csdesk.routing.triage_rules import Intent, Risk
+from csdesk.roles.config import ClockTime, RoutingConfig
+from csdesk.roles.scoring import Score, ScoreFacts, ScoreReason, static_score
+from csdesk.roles.triage_rules import Intent, Risk
 from csdesk.storage.enums import BuyerTier, Channel, OrderStatus, RefundKind, ServiceRole
 
 __all__ = [
@@ -26,7 +24,6 @@ __all__ = [
     "ContactFacts",
     "Decision",
     "EscalationRule",
-    "EventType",
     "Followup",
     "Intent",
     "OrderFacts",
@@ -49,23 +46,6 @@ AFTERSALES_INTENTS = frozenset(
     {Intent.LOGISTICS, Intent.EXCHANGE, Intent.QUALITY, Intent.REFUND, Intent.COMPLAINT}
 )
 """Problems after the purchase: presales passes these on (问题升级机制)."""
-
-
-class EventType(enum.StrEnum):
-    """Platform events (contract ``POST /api/v1/events``) and internal hand-overs."""
-
-    MESSAGE_RECEIVED = "message.received"
-    ORDER_CREATED = "order.created"
-    ORDER_PAID = "order.paid"
-    ORDER_SHIPPED = "order.shipped"
-    REFUND_REQUESTED = "refund.requested"
-    REFUND_CANCELLED = "refund.cancelled"
-    RETURN_RECEIVED = "return.received"
-    CALL_INBOUND = "call.inbound"
-    ESCALATION = "escalation"
-    """Internal: another role handed an item over (a refund from triage, a big chase)."""
-    FOLLOWUP_DUE = "followup.due"
-    """Internal: a follow-up a role asked for is due (proactive call, feedback)."""
 
 
 # --- facts --------------------------------------------------------------------------------
@@ -308,34 +288,17 @@ def contact_decision(
 
 @dataclass(frozen=True)
 class RoleSpec:
-    """What a role declares: intake, SLA, allowed actions, escalations."""
+    """What a role declares: titles, channels, SLA, escalations, duties, KPIs. (Which events
+    a role takes is decided by its intake functions, which the engine calls.)"""
 
     key: ServiceRole
     title_zh: str
     supervisor_zh: str
-    intake: Mapping[EventType, frozenset[Intent] | None]
-    """Events this role takes items from; for contact events, which triage intents
-    (None: any, e.g. the hotline answers every call whatever it is about)."""
     channels: frozenset[Channel]
-    actions: tuple[str, ...]
     escalations: tuple[EscalationRule, ...] = ()
     duties: tuple[str, ...] = ()
     """Named duties inside the role (refund: review, processing), swappable on rosters."""
     kpis: tuple[str, ...] = ()
-
-    @property
-    def event_types(self) -> frozenset[EventType]:
-        return frozenset(self.intake)
-
-    def takes(self, event_type: EventType, intent: Intent | None = None) -> bool:
-        """Does this role take items from this event (and, for contacts, this intent)?"""
-        if event_type not in self.intake:
-            return False
-        allowed = self.intake[event_type]
-        return allowed is None or intent is None or intent in allowed
-
-    def may(self, action: str) -> bool:
-        return action in self.actions
 
     def escalation(self, when: str) -> EscalationRule:
         for rule in self.escalations:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from types import MappingProxyType
 
 from csdesk.clock import require_aware
 from csdesk.roles.base import (
@@ -18,7 +17,6 @@ from csdesk.roles.base import (
     ContactFacts,
     Decision,
     EscalationRule,
-    EventType,
     Followup,
     Intent,
     OrderFacts,
@@ -30,7 +28,7 @@ from csdesk.roles.base import (
     sla_for,
     static_score,
 )
-from csdesk.routing.config import RoutingConfig
+from csdesk.roles.config import RoutingConfig
 from csdesk.storage.enums import Channel, ServiceRole
 
 ROLE = ServiceRole.HOTLINE
@@ -39,25 +37,7 @@ SPEC = RoleSpec(
     key=ROLE,
     title_zh="热线 (接待 + 呼出)",
     supervisor_zh="热线主管",
-    intake=MappingProxyType(
-        {
-            EventType.CALL_INBOUND: None,
-            EventType.MESSAGE_RECEIVED: frozenset({Intent.CALLBACK}),
-            EventType.ESCALATION: None,  # big-order phone chases
-            EventType.FOLLOWUP_DUE: None,  # proactive calls to complaint-risk buyers
-        }
-    ),
     channels=frozenset({Channel.HOTLINE}),
-    actions=(
-        "answer_call",
-        "call_back",
-        "phone_chase",
-        "proactive_care_call",
-        "notice_call",
-        "log_call_outcome",
-        "schedule_callback",
-        "transfer",
-    ),
     escalations=(
         EscalationRule(
             "refund_request_on_call", ServiceRole.REFUND, note="来电要求退款: 交退款审核"

@@ -17,22 +17,19 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import MappingProxyType
 
 from csdesk.clock import require_aware
 from csdesk.roles.base import (
     BuyerFacts,
     Decision,
     EscalationRule,
-    EventType,
     OrderFacts,
     RoleSpec,
     ScoreFacts,
     ScoreReason,
     static_score,
 )
-from csdesk.routing.config import RoutingConfig
-from csdesk.routing.triage_rules import Intent
+from csdesk.roles.config import RoutingConfig
 from csdesk.storage.enums import Channel, OrderStatus, ServiceRole
 
 ROLE = ServiceRole.ORDER_REVIEW
@@ -41,24 +38,7 @@ SPEC = RoleSpec(
     key=ROLE,
     title_zh="订单审核",
     supervisor_zh="售前主管",
-    intake=MappingProxyType(
-        {
-            EventType.ORDER_PAID: None,
-            EventType.MESSAGE_RECEIVED: frozenset({Intent.ADDRESS_CHANGE, Intent.INVOICE}),
-        }
-    ),
     channels=frozenset({Channel.CHAT}),
-    actions=(
-        "approve_order",
-        "hold_order",
-        "fix_address",
-        "fix_gifts",
-        "issue_invoice",
-        "print_waybill",
-        "merge_duplicate",
-        "cancel_duplicate",
-        "contact_buyer",
-    ),
     escalations=(
         EscalationRule(
             "buyer_must_confirm",

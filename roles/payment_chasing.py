@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from types import MappingProxyType
 
 from csdesk.clock import require_aware
 from csdesk.roles import hotline
@@ -25,7 +24,6 @@ from csdesk.roles.base import (
     BuyerFacts,
     Decision,
     EscalationRule,
-    EventType,
     OrderFacts,
     RoleSpec,
     ScoreFacts,
@@ -33,8 +31,7 @@ from csdesk.roles.base import (
     next_allowed_at,
     static_score,
 )
-from csdesk.routing.config import RoutingConfig
-from csdesk.routing.triage_rules import Intent
+from csdesk.roles.config import RoutingConfig
 from csdesk.storage.enums import Channel, OrderStatus, ServiceRole
 
 ROLE = ServiceRole.PAYMENT_CHASING
@@ -43,20 +40,7 @@ SPEC = RoleSpec(
     key=ROLE,
     title_zh="订单催付",
     supervisor_zh="售前主管",
-    intake=MappingProxyType(
-        {
-            EventType.ORDER_CREATED: None,
-            EventType.MESSAGE_RECEIVED: frozenset({Intent.PAYMENT}),
-        }
-    ),
     channels=frozenset({Channel.CHAT}),
-    actions=(
-        "send_chase_message",
-        "modify_price",
-        "answer_payment_question",
-        "mark_chased",
-        "close_chase",
-    ),
     escalations=(
         EscalationRule(
             "big_order",

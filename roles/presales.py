@@ -9,7 +9,6 @@ agent who owns the buyer (信息反馈机制), so the buyer hears it from a fami
 from __future__ import annotations
 
 import dataclasses
-from types import MappingProxyType
 
 from csdesk.roles import aftersales_triage, hotline
 from csdesk.roles.base import (
@@ -17,7 +16,6 @@ from csdesk.roles.base import (
     ContactFacts,
     Decision,
     EscalationRule,
-    EventType,
     Intent,
     RoleSpec,
     ScoreFacts,
@@ -25,7 +23,7 @@ from csdesk.roles.base import (
     sla_for,
     static_score,
 )
-from csdesk.routing.config import RoutingConfig
+from csdesk.roles.config import RoutingConfig
 from csdesk.storage.enums import Channel, ServiceRole
 
 ROLE = ServiceRole.PRESALES
@@ -36,23 +34,7 @@ SPEC = RoleSpec(
     key=ROLE,
     title_zh="售前接待",
     supervisor_zh="售前主管",
-    intake=MappingProxyType(
-        {
-            EventType.MESSAGE_RECEIVED: ANSWERS,
-            EventType.ESCALATION: frozenset({Intent.HOWTO}),  # bounced back by triage
-            EventType.FOLLOWUP_DUE: None,  # feedback on an escalated problem
-        }
-    ),
     channels=frozenset({Channel.CHAT}),
-    actions=(
-        "reply",
-        "quick_reply",
-        "recommend_product",
-        "send_coupon",
-        "escalate_to_aftersales",
-        "relay_feedback",
-        "transfer",
-    ),
     escalations=(
         EscalationRule(
             "aftersales_problem",

@@ -14,7 +14,6 @@ promotions the two can be swapped between people, so they are named duties of on
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from types import MappingProxyType
 
 from csdesk.clock import require_aware
 from csdesk.roles import hotline
@@ -22,7 +21,6 @@ from csdesk.roles.base import (
     ContactFacts,
     Decision,
     EscalationRule,
-    EventType,
     Followup,
     Intent,
     RefundFacts,
@@ -33,8 +31,8 @@ from csdesk.roles.base import (
     contact_decision,
     static_score,
 )
-from csdesk.routing.config import RoutingConfig
-from csdesk.routing.scoring import deadline_points, next_deadline_change
+from csdesk.roles.config import RoutingConfig
+from csdesk.roles.scoring import deadline_points, next_deadline_change
 from csdesk.storage.enums import Channel, OrderStatus, RefundKind, ServiceRole
 
 ROLE = ServiceRole.REFUND
@@ -45,26 +43,7 @@ SPEC = RoleSpec(
     key=ROLE,
     title_zh="退款审核 + 退款处理",
     supervisor_zh="售后主管",
-    intake=MappingProxyType(
-        {
-            EventType.REFUND_REQUESTED: None,
-            EventType.RETURN_RECEIVED: None,
-            EventType.REFUND_CANCELLED: None,  # closes the open item, no new work
-            EventType.MESSAGE_RECEIVED: frozenset({Intent.REFUND}),
-            EventType.ESCALATION: None,  # refunds handed over at once by aftersales_triage
-        }
-    ),
     channels=frozenset({Channel.CHAT}),
-    actions=(
-        "approve_refund",
-        "reject_refund",
-        "request_evidence",
-        "intercept_shipment",
-        "cancel_order",
-        "confirm_return_received",
-        "process_refund",
-        "reply",
-    ),
     escalations=(
         EscalationRule(
             "reject_with_risk",

@@ -1,7 +1,8 @@
 """Shared fixtures: real SQLite, PostgreSQL and Redis; apps served over real HTTP.
 
 Integration tests that take ``settings`` (or anything built on it) run once per backend:
-SQLite and PostgreSQL, each with and without Redis.
+SQLite and PostgreSQL, each with and without Redis; modules marked ``fast_path_both`` also
+once with the ingest fast path off.
 """
 
 from __future__ import annotations
@@ -118,11 +119,16 @@ async def redis_prefix() -> AsyncIterator[str]:
 
 
 def make_settings(
-    data_dir: Path, database_url: str, redis_url: str | None, redis_prefix: str = "csdesk:"
+    data_dir: Path,
+    database_url: str,
+    redis_url: str | None,
+    redis_prefix: str = "csdesk:",
+    *,
+    fast_path: bool = True,
 ) -> Settings:
     return Settings(
         data_dir=data_dir,
-        database=DatabaseSettings(url=database_url),
+        database=DatabaseSettings(url=database_url, fast_path=fast_path),
         redis=RedisSettings(url=redis_url, key_prefix=redis_prefix),
         auth=AuthSettings(secret_key="test-secret-key"),
         webhook=WebhookSettings(secret=WEBHOOK_SECRET),
@@ -141,12 +147,29 @@ def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
     return sqlite_url(tmp_path)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Modules marked ``fast_path_both`` run each test with the ingest fast path on and off
+    (``DatabaseSettings.fast_path``), so the two ways of applying events cannot drift."""
+    if "fast_path" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "fast_path_both"
+    ):
+        metafunc.parametrize("fast_path", [True, False], ids=["fast", "plain"], indirect=True)
+
+
 @pytest.fixture
-async def settings(backend: str, database_url: str, tmp_path: Path, redis_prefix: str) -> Settings:
+def fast_path(request: pytest.FixtureRequest) -> bool:
+    """The ingest fast path: on, unless the test is parametrized (``fast_path_both``)."""
+    return bool(getattr(request, "param", True))
+
+
+@pytest.fixture
+async def settings(
+    backend: str, database_url: str, tmp_path: Path, redis_prefix: str, fast_path: bool
+) -> Settings:
     if backend.startswith("postgres"):
         await _truncate_postgres(database_url)
     redis_url = REDIS_URL if backend.endswith("+redis") else None
-    return make_settings(tmp_path, database_url, redis_url, redis_prefix)
+    return make_settings(tmp_path, database_url, redis_url, redis_prefix, fast_path=fast_path)
 
 
 @pytest.fixture

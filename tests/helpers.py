@@ -14,7 +14,8 @@ from aiohttp.test_utils import TestClient
 from csdesk.actions.agents import AgentProfileSpec, set_agent_profile
 from csdesk.actions.events import Accepted, accept_events
 from csdesk.actions.outbox import Deps
-from csdesk.actions.users import create_user, issue_token
+from csdesk.actions.users import as_current_user, create_user, issue_token
+from csdesk.auth.current import CurrentUser
 from csdesk.ingest.schema import PlatformEventIn
 from csdesk.ingest.signature import sign
 from csdesk.keys import BUS_KEY, PROCESSOR_KEY, SESSIONS_KEY
@@ -22,6 +23,7 @@ from csdesk.routing.queues import QUEUE_KEY
 from csdesk.storage.engine import SessionFactory, engine_of
 from csdesk.storage.enums import AgentStatus, ServiceRole, UserRole
 from csdesk.storage.held import HeldConnection
+from csdesk.storage.models import User
 from tests.conftest import TEST_SHOP, WEBHOOK_SECRET
 
 _ids = itertools.count(1)
@@ -79,6 +81,14 @@ async def post_event(
 async def settle(client: TestClient[Any, Any]) -> None:
     """Until the web process has applied every event it accepted."""
     await client.app[PROCESSOR_KEY].wait_idle()
+
+
+async def actor(sessions: SessionFactory, user_id: int) -> CurrentUser:
+    """A stored user as an action sees the one signed in (``actor`` of the actions)."""
+    async with sessions() as session:
+        user = await session.get(User, user_id)
+        assert user is not None
+        return as_current_user(user)
 
 
 def deps(client: TestClient[Any, Any]) -> Deps:

@@ -109,3 +109,9 @@ async def ensure_buyer(session: AsyncSession, shop_id: str, spec: BuyerSpec) -> 
     )
     assert buyer is not None  # the racing insert committed before ours looked
     return buyer, False
+
+
+def refresh_tier(buyer: Buyer, tier: str | None) -> None:
+    """The tier the platform reports now (88VIP comes and goes); None: it did not say."""
+    if tier and buyer.tier != BuyerTier(tier):
+        buyer.tier = BuyerTier(tier)

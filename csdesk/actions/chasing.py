@@ -8,9 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.storage.kinds import CHASE_CLAIM
 from csdesk.storage.models import BuyerClaim
-
-CHASE_CLAIM = "chase"
 
 
 async def claim_holder(

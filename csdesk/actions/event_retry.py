@@ -16,7 +16,7 @@ from typing import Final
 
 from sqlalchemy import select, update
 
-from csdesk.auth import audit
+from csdesk.actions import audit
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.errors import ConflictError, NotFoundError

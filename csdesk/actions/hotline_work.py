@@ -12,7 +12,6 @@ outcome of every call is kept on its item (``disposition``).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -20,26 +19,37 @@ from typing import Any, Final
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csdesk.actions.chase_work import chase_script
+from csdesk.actions import audit
+from csdesk.actions.closing import close_conversation
 from csdesk.actions.outbox import Deps, transaction
-from csdesk.actions.pii import mask_name, mask_phone
-from csdesk.actions.routing import conversation_json, open_item, place
+from csdesk.actions.routing import open_item, place
 from csdesk.actions.work_items import (
     OPEN,
     InputError,
-    ItemNotFoundError,
+    access_item_by_id,
     add_tags,
-    close_item,
-    load_item,
     mark_acted,
     note,
     optional_text,
     publish_queue_depths,
     required_text,
 )
-from csdesk.auth import audit
-from csdesk.auth.access import AccessDeniedError, only_own, require
+from csdesk.auth.access import AccessDeniedError, require
 from csdesk.auth.current import CurrentUser
+from csdesk.reads.conversations import conversation_json
+from csdesk.reads.hotline import (
+    CAMPAIGN_ACCESS,
+    CAMPAIGN_AUDIT,
+    CAMPAIGN_TAG,
+    WORK_ACCESS,
+    by_id,
+    caller_card,
+    campaign_of,
+    contact_orders,
+    contact_phone,
+)
+from csdesk.reads.masking import mask_phone
+from csdesk.reads.orders import CALLER_CARD, order_json
 from csdesk.roles import hotline
 from csdesk.routing import facts as loaded
 from csdesk.storage.engine import SessionFactory
@@ -48,38 +58,27 @@ from csdesk.storage.enums import (
     ConversationStatus,
     MessageSender,
     OrderStatus,
-    RefundStatus,
     ServiceRole,
     UserRole,
 )
 from csdesk.storage.models import (
     AgentProfile,
-    AuditLog,
     Buyer,
     Conversation,
     Message,
     Order,
     PlatformEvent,
-    Refund,
-    Shop,
 )
 
-WORK_ACCESS: Final = "hotline.work"
 LOOKUP_ACCESS: Final = "hotline.lookup"
-CAMPAIGN_ACCESS: Final = "hotline.campaign"
-OUTBOUND_KINDS: Final = ("phone_chase", "proactive_call", "notice_call", "callback")
 CALL_KINDS: Final = ("proactive_call", "notice_call", "callback")
 """Outbound calls whose outcome is recorded here (a phone chase is a chase: chase_work)."""
 CALL_OUTCOMES: Final = ("reached", "no_answer", "busy", "wrong_number", "refused")
 CALL_ITEM_KINDS: Final = ("call", *CALL_KINDS)
 """What the call page opens: an inbound call, and the outbound calls logged here."""
-CAMPAIGN_AUDIT: Final = "hotline.notice_campaign"
-CAMPAIGN_TAG: Final = "notice:"
 MAX_CAMPAIGN_NAME: Final = 40
 MAX_CAMPAIGN_ORDERS: Final = 5000
 """More matches than this is a filter mistake, not a campaign; the supervisor narrows it."""
-MAX_LIST: Final = 500
-_OPEN_REFUND = (RefundStatus.REQUESTED, RefundStatus.APPROVED, RefundStatus.RETURN_RECEIVED)
 
 
 # -- inbound: who is calling ------------------------------------------------------------
@@ -135,7 +134,7 @@ async def _phone_card(
             .limit(10)
         )
     )
-    cards = [await _caller_card(session, buyer) for buyer in buyers]
+    cards = [await caller_card(session, buyer) for buyer in buyers]
     audit.record(
         session,
         shop_id=actor.shop_id,
@@ -147,68 +146,6 @@ async def _phone_card(
         detail={"buyer_ids": [b.id for b in buyers]},
     )
     return {"phone": mask_phone(digits), "buyers": cards}
-
-
-def _order_json(order: Order) -> dict[str, Any]:
-    return {
-        "id": order.id,
-        "external_id": order.external_id,
-        "status": order.status.value,
-        "amount_fen": order.amount_fen,
-        "campaign": order.campaign,
-        "created_at": order.created_at.isoformat(),
-    }
-
-
-async def _caller_card(session: AsyncSession, buyer: Buyer) -> dict[str, Any]:
-    orders = list(
-        await session.scalars(
-            select(Order)
-            .where(Order.shop_id == buyer.shop_id, Order.buyer_id == buyer.id)
-            .order_by(Order.created_at.desc(), Order.id.desc())
-            .limit(5)
-        )
-    )
-    refunds = list(
-        await session.scalars(
-            select(Refund).where(
-                Refund.shop_id == buyer.shop_id,
-                Refund.buyer_id == buyer.id,
-                Refund.status.in_(_OPEN_REFUND),
-            )
-        )
-    )
-    open_items = list(
-        await session.scalars(
-            select(Conversation).where(
-                Conversation.shop_id == buyer.shop_id,
-                Conversation.buyer_id == buyer.id,
-                Conversation.status.in_(OPEN),
-            )
-        )
-    )
-    return {
-        "id": buyer.id,
-        "nick": buyer.nick,
-        "tier": buyer.tier.value,
-        "name": mask_name(buyer.name),
-        "phone": mask_phone(buyer.phone),
-        "orders": [_order_json(o) for o in orders],
-        "open_refunds": [
-            {
-                "id": r.id,
-                "external_id": r.external_id,
-                "status": r.status.value,
-                "amount_fen": r.amount_fen,
-                "deadline_at": r.deadline_at.isoformat(),
-            }
-            for r in refunds
-        ],
-        "open_items": [
-            {"id": c.id, "kind": c.kind, "role": c.role, "status": c.status.value}
-            for c in open_items
-        ],
-    }
 
 
 async def _inbound_phone(session: AsyncSession, conversation: Conversation) -> str | None:
@@ -238,7 +175,7 @@ async def call_item_view(
     the buyer called. Which outcomes it takes: ``outcomes`` (``record_call_outcome``), or
     none for an inbound call, which closes like a chat (with a disposition)."""
     async with sessions.begin() as session:
-        conversation = await load_item(
+        conversation = await access_item_by_id(
             session,
             actor,
             conversation_id,
@@ -274,12 +211,12 @@ async def call_item_view(
         elif buyer is not None:
             contact = order
             if contact is None and not buyer.phone:
-                fallback = await _contact_orders(session, actor.shop_id, [buyer.id])
+                fallback = await contact_orders(session, actor.shop_id, [buyer.id])
                 contact = fallback.get(buyer.id)
-            phone, caller["phone_order_id"] = _contact_phone(buyer, contact)
+            phone, caller["phone_order_id"] = contact_phone(buyer, contact)
             caller["phone"] = mask_phone(phone)
         if buyer is not None and buyer.id not in {card["id"] for card in caller["buyers"]}:
-            caller["buyers"].insert(0, await _caller_card(session, buyer))
+            caller["buyers"].insert(0, await caller_card(session, buyer))
         return {
             "conversation": {
                 **conversation_json(conversation),
@@ -292,136 +229,13 @@ async def call_item_view(
             },
             "campaign": campaign_of(conversation),
             "notes": notes,
-            "order": _order_json(order) if order is not None else None,
+            "order": order_json(order, CALLER_CARD) if order is not None else None,
             "caller": caller,
             "outcomes": list(CALL_OUTCOMES) if conversation.kind in CALL_KINDS else [],
         }
 
 
 # -- outbound: lists and outcomes --------------------------------------------------------
-
-
-def campaign_of(conversation: Conversation) -> str | None:
-    return next(
-        (t[len(CAMPAIGN_TAG) :] for t in conversation.tags if t.startswith(CAMPAIGN_TAG)), None
-    )
-
-
-async def outbound_lists(
-    sessions: SessionFactory,
-    actor: CurrentUser,
-    now: datetime,
-    *,
-    kinds: Sequence[str] = OUTBOUND_KINDS,
-    campaign: str | None = None,
-) -> dict[str, list[dict[str, Any]]]:
-    """Open outbound calls by kind: agents see theirs and the unassigned ones (what they
-    may get next), supervisors every one. Soonest due first."""
-    require(actor, WORK_ACCESS)
-    query = (
-        select(Conversation)
-        .where(
-            Conversation.shop_id == actor.shop_id,
-            Conversation.kind.in_(list(kinds)),
-            Conversation.status.in_(OPEN),
-        )
-        .order_by(Conversation.due_at, Conversation.id)
-        .limit(MAX_LIST)
-    )
-    if only_own(actor, WORK_ACCESS):
-        query = query.where(
-            or_(
-                Conversation.assigned_agent_id == actor.id,
-                Conversation.assigned_agent_id.is_(None),
-            )
-        )
-    async with sessions() as session:
-        rows = [
-            c
-            for c in await session.scalars(query)
-            if campaign is None or campaign_of(c) == campaign
-        ]
-        shop_name = await session.scalar(select(Shop.name).where(Shop.id == actor.shop_id)) or ""
-        buyers = await _by_id(session, Buyer, {c.buyer_id for c in rows})
-        orders = await _by_id(session, Order, {c.order_id for c in rows})
-        unreachable = {c.buyer_id for c in rows if c.order_id is None and c.buyer_id}
-        fallback = await _contact_orders(
-            session, actor.shop_id, [i for i in unreachable if i in buyers and not buyers[i].phone]
-        )
-    lists: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
-    for c in rows:
-        buyer = buyers.get(c.buyer_id or 0)
-        order = orders.get(c.order_id or 0)
-        phone, phone_order_id = _contact_phone(buyer, order or fallback.get(c.buyer_id or 0))
-        lists[c.kind].append(
-            {
-                **conversation_json(c),
-                "not_before": c.not_before.isoformat() if c.not_before else None,
-                "attempts": c.attempts,
-                "campaign": campaign_of(c),
-                "buyer": (
-                    {
-                        "id": buyer.id,
-                        "nick": buyer.nick,
-                        "tier": buyer.tier.value,
-                        "phone": mask_phone(phone),
-                        "phone_order_id": phone_order_id,
-                    }
-                    if buyer
-                    else None
-                ),
-                "order": (
-                    {
-                        "id": order.id,
-                        "external_id": order.external_id,
-                        "status": order.status.value,
-                        "amount_fen": order.amount_fen,
-                    }
-                    if order
-                    else None
-                ),
-                "script": chase_script(shop_name, order) if c.kind == "phone_chase" else None,
-            }
-        )
-    return lists
-
-
-def _contact_phone(buyer: Buyer | None, order: Order | None) -> tuple[str | None, int | None]:
-    """The number to call a buyer on, and the order it comes from (None: the buyer's own;
-    a reveal of it names that order)."""
-    if buyer is not None and buyer.phone:
-        return buyer.phone, None
-    if order is not None and order.receiver_phone:
-        return order.receiver_phone, order.id
-    return None, None
-
-
-async def _contact_orders(
-    session: AsyncSession, shop_id: str, buyer_ids: Sequence[int]
-) -> dict[int, Order]:
-    """Per buyer, the latest order with a receiver phone: how to reach a buyer whose call
-    is about no order (a proactive call) and who left no phone of their own."""
-    if not buyer_ids:
-        return {}
-    latest: dict[int, Order] = {}
-    for order in await session.scalars(
-        select(Order)
-        .where(
-            Order.shop_id == shop_id,
-            Order.buyer_id.in_(list(buyer_ids)),
-            Order.receiver_phone.is_not(None),
-        )
-        .order_by(Order.created_at.desc(), Order.id.desc())
-    ):
-        latest.setdefault(order.buyer_id, order)
-    return latest
-
-
-async def _by_id(session: AsyncSession, model: type[Any], ids: set[int | None]) -> dict[int, Any]:
-    wanted = [i for i in ids if i is not None]
-    if not wanted:
-        return {}
-    return {row.id: row for row in await session.scalars(select(model).where(model.id.in_(wanted)))}
 
 
 async def record_call_outcome(
@@ -439,7 +253,9 @@ async def record_call_outcome(
         raise InputError("outcome", f"must be one of {', '.join(CALL_OUTCOMES)}")
     comment = optional_text(note_text, "note")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(session, actor, conversation_id, WORK_ACCESS, CALL_KINDS)
+        conversation = await access_item_by_id(
+            session, actor, conversation_id, WORK_ACCESS, CALL_KINDS
+        )
         conversation.attempts += 1
         conversation.last_attempt_at = now
         mark_acted(conversation, now)
@@ -449,14 +265,14 @@ async def record_call_outcome(
             f"呼出结果: {outcome}" + (f" ({comment})" if comment else ""),
             now,
         )
-        await close_item(
+        await close_conversation(
             session,
-            deps,
+            deps.queue,
             conversation,
             f"call_{outcome}",
-            actor.id,
             now,
             outbox,
+            by=actor.id,
             tags=(f"outcome:{outcome}",),
         )
         return {"conversation": conversation_json(conversation), "outcome": outcome}
@@ -591,7 +407,7 @@ async def create_notice_campaign(
         todo = [o for buyer_id, o in sorted(biggest.items()) if buyer_id not in already]
         if dry_run:
             return CampaignResult(name, len(orders), len(biggest), 0, len(already), dry_run=True)
-        buyers = await _by_id(session, Buyer, {o.buyer_id for o in todo})
+        buyers = await by_id(session, Buyer, {o.buyer_id for o in todo})
         decisions = hotline.notice_calls(
             [(loaded.order_facts(o), loaded.buyer_facts(buyers[o.buyer_id])) for o in todo],
             why,
@@ -636,98 +452,14 @@ async def create_notice_campaign(
     return CampaignResult(name, len(orders), len(biggest), len(ids), len(already), ids)
 
 
-async def campaigns(sessions: SessionFactory, actor: CurrentUser) -> list[dict[str, Any]]:
-    """Campaign runs, newest first (a name created twice shows twice: two runs)."""
-    require(actor, CAMPAIGN_ACCESS)
-    async with sessions() as session:
-        rows = await session.scalars(
-            select(AuditLog)
-            .where(AuditLog.shop_id == actor.shop_id, AuditLog.action == CAMPAIGN_AUDIT)
-            .order_by(AuditLog.id.desc())
-            .limit(100)
-        )
-        return [
-            {
-                "name": row.target_id,
-                "reason": row.reason,
-                "created_by": row.actor_id,
-                "at": row.at.isoformat(),
-                **row.detail,
-            }
-            for row in rows
-        ]
-
-
-async def campaign_progress(
-    sessions: SessionFactory, actor: CurrentUser, name: str
-) -> dict[str, Any]:
-    """Every call of the campaign with its outcome per buyer, and the counts."""
-    require(actor, CAMPAIGN_ACCESS)
-    tag = f"{CAMPAIGN_TAG}{name}"
-    async with sessions() as session:
-        first_run = await session.scalar(
-            select(AuditLog.at)
-            .where(
-                AuditLog.shop_id == actor.shop_id,
-                AuditLog.action == CAMPAIGN_AUDIT,
-                AuditLog.target_id == name,
-            )
-            .order_by(AuditLog.id)
-            .limit(1)
-        )
-        if first_run is None:
-            raise ItemNotFoundError(f"campaign {name!r}: not found")
-        candidates = await session.scalars(
-            select(Conversation)
-            .where(
-                Conversation.shop_id == actor.shop_id,
-                Conversation.kind == "notice_call",
-                Conversation.opened_at >= first_run,
-            )
-            .order_by(Conversation.id)
-        )
-        calls = [c for c in candidates if tag in c.tags]
-        buyers = await _by_id(session, Buyer, {c.buyer_id for c in calls})
-        orders = await _by_id(session, Order, {c.order_id for c in calls})
-    by_outcome: dict[str, int] = {}
-    for c in calls:
-        key = c.disposition if c.status is ConversationStatus.CLOSED else c.status.value
-        by_outcome[key or "closed"] = by_outcome.get(key or "closed", 0) + 1
-    return {
-        "name": name,
-        "total": len(calls),
-        "open": sum(c.status is not ConversationStatus.CLOSED for c in calls),
-        "by_outcome": by_outcome,
-        "calls": [
-            {
-                "conversation_id": c.id,
-                "buyer_id": c.buyer_id,
-                "buyer_nick": buyers[c.buyer_id].nick if c.buyer_id in buyers else None,
-                "order_external_id": (
-                    orders[c.order_id].external_id if c.order_id in orders else None
-                ),
-                "status": c.status.value,
-                "outcome": c.disposition if c.status is ConversationStatus.CLOSED else None,
-                "assigned_agent_id": c.assigned_agent_id,
-                "attempts": c.attempts,
-                "closed_at": c.closed_at.isoformat() if c.closed_at else None,
-            }
-            for c in calls
-        ],
-    }
-
-
 __all__ = [
     "CALL_ITEM_KINDS",
     "CALL_OUTCOMES",
     "CampaignFilter",
     "CampaignResult",
     "call_item_view",
-    "campaign_progress",
-    "campaigns",
     "create_notice_campaign",
     "lookup_caller",
     "normalize_phone",
-    "outbound_lists",
     "record_call_outcome",
 ]

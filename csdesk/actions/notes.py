@@ -17,6 +17,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from csdesk.actions.conversations import MessageSpec
+from csdesk.actions.messages import add_message
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.users import as_current_user
 from csdesk.actions.work_items import InputError, ItemNotFoundError
@@ -25,7 +27,7 @@ from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
 from csdesk.storage.enums import MessageSender
-from csdesk.storage.models import Buyer, Conversation, Message, User
+from csdesk.storage.models import Buyer, Conversation, User
 
 MAX_NOTE_CHARS = 2000
 
@@ -90,30 +92,16 @@ async def add_note(
         by_name = {user.username.lower(): user for user in users}
         named = [by_name[name] for name in mentioned(text, by_name) if name in by_name]
         notified = [user for user in named if user.id != actor.id]
-        message = Message(
-            shop_id=actor.shop_id,
-            conversation_id=conversation.id,
-            sender=MessageSender.NOTE,
-            author_id=actor.id,
-            text=text,
-            sent_at=now,
-        )
-        session.add(message)
-        await session.flush()
         readers = {ev.to_user(actor.id), *ev.conversation_readers(conversation.assigned_agent_id)}
-        created = ev.message_created(
-            actor.shop_id,
-            conversation.id,
-            tuple(sorted(readers)),
-            message_id=message.id,
-            sender=MessageSender.NOTE.value,
-            author_id=actor.id,
-            author_name=actor.display_name,
-            mentions=[user.id for user in notified],
-            text=text,
-            sent_at=now,
+        await add_message(
+            session,
+            conversation,
+            MessageSpec(MessageSender.NOTE, text, now, author_id=actor.id),
+            outbox,
+            readers=tuple(sorted(readers)),
+            extra={"author_name": actor.display_name, "mentions": [u.id for u in notified]},
         )
-        outbox.publish(created)
+        created = outbox.events[-1]  # the note as add_message announced it
         note: dict[str, Any] = created.payload["message"]
         buyer = await session.get(Buyer, conversation.buyer_id) if conversation.buyer_id else None
         for user in notified:

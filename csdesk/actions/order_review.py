@@ -13,44 +13,44 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions import audit
+from csdesk.actions.closing import close_conversation
 from csdesk.actions.outbox import Deps, transaction
-from csdesk.actions.pii import mask_address, mask_name, mask_phone
-from csdesk.actions.routing import conversation_json
 from csdesk.actions.work_items import (
     InputError,
     ItemConflictError,
     ItemNotFoundError,
+    access_item_by_id,
     add_tags,
-    close_item,
-    load_item,
     mark_acted,
     note,
     optional_text,
     publish_updated,
     required_text,
 )
-from csdesk.auth import audit
 from csdesk.auth.current import CurrentUser
+from csdesk.reads.order_checks import (
+    ACCESS,
+    INVOICE_CONFIRMED,
+    KINDS,
+    review_json,
+    standing_flags,
+)
 from csdesk.roles import order_review as rules
 from csdesk.roles.base import OrderFacts
 from csdesk.routing import facts as loaded
-from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import OrderStatus
 from csdesk.storage.models import Conversation, Order
 
-ACCESS: Final = "order_review.work"
-KINDS: Final = ("order_check",)
 MAX_ADDRESS_CHARS: Final = 200
 MAX_GIFTS: Final = 10
 MAX_GIFT_CHARS: Final = 64
 MAX_INVOICE_TITLE_CHARS: Final = 200
-INVOICE_CONFIRMED: Final = "invoice_confirmed"
-"""Tag: the invoice title was confirmed, so the standing "invoice requested" flag is done."""
 
 
 async def _order(session: AsyncSession, conversation: Conversation) -> Order:
@@ -70,78 +70,6 @@ def _require_unshipped(order: Order) -> None:
         )
 
 
-async def standing_flags(
-    session: AsyncSession, conversation: Conversation, order: Order
-) -> tuple[rules.Flag, ...]:
-    """The checks as they stand now (the same inputs the intake used)."""
-    ctx = await loaded.load_shop_context(session, order.shop_id)
-    products = await loaded.products_by_sku(session, order.shop_id, [i["sku"] for i in order.items])
-    promised = {sku: list(p.gifts) for sku, p in products.items() if p.gifts}
-    window = timedelta(seconds=ctx.routing.order_review.duplicate_window_s)
-    recent = await loaded.recent_orders(
-        session, order.shop_id, order.buyer_id, order.created_at - window, order.id
-    )
-    flags = rules.check_order(
-        loaded.order_facts(order), ctx.routing, promised_gifts=promised, recent_orders=recent
-    )
-    if INVOICE_CONFIRMED in conversation.tags:
-        flags = tuple(f for f in flags if f.code is not rules.FlagCode.INVOICE_REQUESTED)
-    return flags
-
-
-def order_json(order: Order) -> dict[str, Any]:
-    """The order as a reviewer sees it: contact data masked (reveal is a separate, audited
-    step), everything the checks look at in clear."""
-    return {
-        "id": order.id,
-        "external_id": order.external_id,
-        "buyer_id": order.buyer_id,
-        "status": order.status.value,
-        "amount_fen": order.amount_fen,
-        "items": order.items,
-        "gifts": order.gifts,
-        "campaign": order.campaign,
-        "invoice_title": order.invoice_title,
-        "receiver_name": mask_name(order.receiver_name),
-        "receiver_phone": mask_phone(order.receiver_phone),
-        "address": mask_address(order.address),
-        "created_at": order.created_at.isoformat(),
-        "paid_at": order.paid_at.isoformat() if order.paid_at else None,
-    }
-
-
-def _flags_json(flags: Sequence[rules.Flag]) -> list[dict[str, str]]:
-    return [{"code": f.code.value, "reason": f.reason} for f in flags]
-
-
-async def _result(
-    session: AsyncSession, conversation: Conversation, order: Order
-) -> dict[str, Any]:
-    flags = await standing_flags(session, conversation, order)
-    return {
-        "conversation": conversation_json(conversation),
-        "order": order_json(order),
-        "flags": _flags_json(flags),
-    }
-
-
-async def order_check_view(
-    sessions: SessionFactory, actor: CurrentUser, conversation_id: int
-) -> dict[str, Any]:
-    """The item, its order and the flags standing now, with the gifts each SKU promises."""
-    async with sessions() as session:
-        conversation = await load_item(
-            session, actor, conversation_id, ACCESS, KINDS, allow_closed=True, lock=False
-        )
-        order = await _order(session, conversation)
-        products = await loaded.products_by_sku(
-            session, order.shop_id, [i["sku"] for i in order.items]
-        )
-        result = await _result(session, conversation, order)
-    result["promised_gifts"] = {sku: list(p.gifts) for sku, p in products.items() if p.gifts}
-    return result
-
-
 async def approve(
     deps: Deps, actor: CurrentUser, conversation_id: int, now: datetime, *, note_text: str = ""
 ) -> dict[str, Any]:
@@ -149,7 +77,7 @@ async def approve(
     (review accuracy is judged on them later)."""
     comment = optional_text(note_text, "note")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(session, actor, conversation_id, ACCESS, KINDS)
+        conversation = await access_item_by_id(session, actor, conversation_id, ACCESS, KINDS)
         order = await _order(session, conversation)
         _require_unshipped(order)
         flags = await standing_flags(session, conversation, order)
@@ -170,17 +98,17 @@ async def approve(
         )
         outstanding = f" (仍有: {'、'.join(f.code.value for f in flags)})" if flags else ""
         note(session, conversation, f"审单通过, 按原样发货{outstanding}", now)
-        await close_item(
+        await close_conversation(
             session,
-            deps,
+            deps.queue,
             conversation,
             "order_approved",
-            actor.id,
             now,
             outbox,
+            by=actor.id,
             tags=("approved_with_flags",) if flags else (),
         )
-        return await _result(session, conversation, order)
+        return await review_json(session, conversation, order)
 
 
 async def hold(
@@ -190,7 +118,7 @@ async def hold(
     marked ``on_hold``, until approved or corrected."""
     why = required_text(reason, "reason")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(session, actor, conversation_id, ACCESS, KINDS)
+        conversation = await access_item_by_id(session, actor, conversation_id, ACCESS, KINDS)
         order = await _order(session, conversation)
         _require_unshipped(order)
         mark_acted(conversation, now)
@@ -209,7 +137,7 @@ async def hold(
         )
         note(session, conversation, f"暂停发货: {why}", now)
         publish_updated(outbox, conversation, "held", actor.id, {"reason": why})
-        return await _result(session, conversation, order)
+        return await review_json(session, conversation, order)
 
 
 async def _change_order(
@@ -225,7 +153,7 @@ async def _change_order(
 ) -> dict[str, Any]:
     """Set one order field from the review, audited with before and after."""
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(session, actor, conversation_id, ACCESS, KINDS)
+        conversation = await access_item_by_id(session, actor, conversation_id, ACCESS, KINDS)
         order = await _order(session, conversation)
         _require_unshipped(order)
         before = getattr(order, field)
@@ -250,7 +178,7 @@ async def _change_order(
         note(session, conversation, history_line, now)
         await session.flush()
         publish_updated(outbox, conversation, f"{field}_corrected", actor.id)
-        return await _result(session, conversation, order)
+        return await review_json(session, conversation, order)
 
 
 async def correct_address(
@@ -331,7 +259,5 @@ __all__ = [
     "correct_address",
     "fix_gifts",
     "hold",
-    "order_check_view",
-    "order_json",
     "standing_flags",
 ]

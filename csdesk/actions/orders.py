@@ -126,3 +126,25 @@ async def record_orders(
         for order in orders
     ]
     return await insert_returning_ids_by_key(session, Order, Order.id, Order.external_id, rows)
+
+
+def mark_paid(order: Order, at: datetime) -> bool:
+    """``order.paid``: an unpaid order is paid at ``at`` (never before it was created).
+    False if it was not unpaid (paid twice, shipped already): nothing changes."""
+    if order.status is not OrderStatus.CREATED:
+        return False
+    order.status = OrderStatus.PAID
+    order.paid_at = max(at, order.created_at)
+    return True
+
+
+def mark_shipped(order: Order, at: datetime) -> bool:
+    """``order.shipped``: shipped at ``at`` (an order shipped unannounced as paid counts as
+    paid then). False if it had shipped, arrived or closed already."""
+    if order.status in (OrderStatus.SHIPPED, OrderStatus.RECEIVED, OrderStatus.CLOSED):
+        return False
+    if order.status is OrderStatus.CREATED:
+        order.paid_at = order.paid_at or at
+    order.status = OrderStatus.SHIPPED
+    order.shipped_at = max(at, order.paid_at or at)
+    return True

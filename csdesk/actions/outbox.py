@@ -46,6 +46,9 @@ class Outbox:
     events: list[BusEvent] = field(default_factory=list)
     queue_ops: list[QueuePush | QueueRemove] = field(default_factory=list)
     follow_ups: dict[Hashable, AfterCommit] = field(default_factory=dict)
+    claimed: list[QueuePush] = field(default_factory=list)
+    """Items taken out of the queue index inside the transaction (claims are immediate):
+    back into it if the transaction rolls back, since their rows are still queued then."""
 
     def publish(self, event: BusEvent) -> None:
         self.events.append(event)
@@ -60,11 +63,26 @@ class Outbox:
         """Run ``follow_up`` after the flush, once per ``key`` however often it is asked."""
         self.follow_ups.setdefault(key, follow_up)
 
+    def took(self, shop_id: str, role: str, item_id: int, sort_key: float) -> None:
+        self.claimed.append(QueuePush(shop_id, role, item_id, sort_key))
+
     def extend(self, other: Outbox) -> None:
         self.events.extend(other.events)
         self.queue_ops.extend(other.queue_ops)
         for key, follow_up in other.follow_ups.items():
             self.after_commit(key, follow_up)
+        self.claimed.extend(other.claimed)
+
+    async def roll_back(self, queue: WorkQueue | None) -> None:
+        """The transaction rolled back: nothing is published or followed up, claimed items
+        are queued again."""
+        if queue is not None:
+            for op in self.claimed:
+                await queue.push(op.shop_id, op.role, op.item_id, op.sort_key)
+        self.events.clear()
+        self.queue_ops.clear()
+        self.follow_ups.clear()
+        self.claimed.clear()
 
     async def flush(
         self, bus: EventBus, queue: WorkQueue | None, sessions: SessionFactory | None = None
@@ -82,6 +100,7 @@ class Outbox:
             await bus.publish(self.events)
         self.events.clear()
         self.queue_ops.clear()
+        self.claimed.clear()
         follow_ups, self.follow_ups = self.follow_ups, {}
         if sessions is None or queue is None:
             return
@@ -107,6 +126,10 @@ class Deps:
 async def transaction(deps: Deps) -> AsyncIterator[tuple[AsyncSession, Outbox]]:
     """One transaction; its outbox is flushed only once it has committed."""
     outbox = Outbox()
-    async with deps.sessions.begin() as session:
-        yield session, outbox
+    try:
+        async with deps.sessions.begin() as session:
+            yield session, outbox
+    except Exception:
+        await outbox.roll_back(deps.queue)
+        raise
     await outbox.flush(deps.bus, deps.queue, deps.sessions)

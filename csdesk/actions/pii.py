@@ -15,16 +15,16 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csdesk.auth import audit
+from csdesk.actions import audit
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.errors import BadInputError, NotFoundError
+from csdesk.reads.masking import mask_address, mask_name, mask_phone
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import ConversationStatus
 from csdesk.storage.models import Buyer, Conversation, Order
 
 MAX_REASON_CHARS: Final = 200
-MASK: Final = "****"
 
 
 class PiiField(enum.StrEnum):
@@ -43,31 +43,6 @@ class PiiError(BadInputError):
 
 class PiiNotFoundError(NotFoundError):
     """An unknown buyer or order, or no such value on record."""
-
-
-def mask_phone(value: str | None) -> str | None:
-    """``13800001234`` → ``138****1234``; short numbers keep only their last two digits."""
-    if not value:
-        return None
-    digits = "".join(ch for ch in value if ch.isdigit())
-    if len(digits) >= 7:
-        return f"{digits[:3]}{MASK}{digits[-4:]}"
-    return f"{MASK}{digits[-2:]}" if len(digits) > 2 else MASK
-
-
-def mask_address(value: str | None) -> str | None:
-    """Province and city stay readable (enough to talk about delivery), the rest is hidden."""
-    if not value:
-        return None
-    keep = 6 if len(value) > 8 else min(2, len(value) - 1)
-    return f"{value[: max(keep, 0)]}{MASK}"
-
-
-def mask_name(value: str | None) -> str | None:
-    """``王小明`` → ``王**``."""
-    if not value:
-        return None
-    return value[0] + "*" * max(len(value) - 1, 1)
 
 
 MASKS: Final = {

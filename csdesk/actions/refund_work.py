@@ -27,27 +27,32 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions import audit
+from csdesk.actions.closing import close_conversation
 from csdesk.actions.outbox import Deps, Outbox, transaction
-from csdesk.actions.routing import conversation_json, open_item, place
+from csdesk.actions.routing import open_item, place
 from csdesk.actions.work_items import (
     OPEN,
     ItemConflictError,
     ItemNotFoundError,
+    access_item_by_id,
     add_tags,
-    close_item,
-    load_item,
     mark_acted,
     note,
     optional_text,
     publish_updated,
     recipients,
     required_text,
-    seconds_until,
 )
-from csdesk.auth import audit
 from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
+from csdesk.reads.refund_items import (
+    ANY_REFUND_ITEM,
+    REVIEW_ACCESS,
+    refund_item_json,
+    refund_json,
+)
 from csdesk.roles import hotline
 from csdesk.roles import refund as refund_role
 from csdesk.roles.base import (
@@ -59,45 +64,17 @@ from csdesk.roles.base import (
     ScoreReason,
     static_score,
 )
+from csdesk.roles.triage_rules import max_risk
 from csdesk.routing import facts as loaded
-from csdesk.routing.triage_rules import max_risk
-from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import Channel, ConversationStatus, OrderStatus, RefundKind, RefundStatus
 from csdesk.storage.models import Buyer, Conversation, Order, Refund
 
-REVIEW_ACCESS: Final = "refund.review"
 PROCESS_ACCESS: Final = "refund.process"
 REVIEW: Final = ("refund_review",)
 PROCESSING: Final = ("refund_processing",)
-ANY_REFUND_ITEM: Final = ("refund_review", "refund_processing")
 _UNSHIPPED = (OrderStatus.CREATED, OrderStatus.PAID)
 _DECIDABLE = (RefundStatus.REQUESTED, RefundStatus.RETURN_RECEIVED)
 """A review decides a request, also one whose parcel came back before anyone looked."""
-
-
-def countdown(deadline_at: datetime, now: datetime) -> dict[str, Any]:
-    """The deadline as consoles show it: seconds left, negative once the platform decided."""
-    left = seconds_until(deadline_at, now)
-    return {
-        "deadline_at": deadline_at.isoformat(),
-        "seconds_left": left,
-        "overdue": left is not None and left < 0,
-    }
-
-
-def refund_json(refund: Refund, now: datetime) -> dict[str, Any]:
-    return {
-        "id": refund.id,
-        "external_id": refund.external_id,
-        "order_id": refund.order_id,
-        "kind": refund.kind.value,
-        "status": refund.status.value,
-        "amount_fen": refund.amount_fen,
-        "reason": refund.reason,
-        "requested_at": refund.requested_at.isoformat(),
-        "resolved_at": refund.resolved_at.isoformat() if refund.resolved_at else None,
-        **countdown(refund.deadline_at, now),
-    }
 
 
 async def _refund_and_order(
@@ -108,17 +85,6 @@ async def _refund_and_order(
     if refund is None or order is None or refund.shop_id != conversation.shop_id:
         raise ItemNotFoundError(f"conversation {conversation.id}: its refund is gone")
     return refund, order
-
-
-def _result(
-    conversation: Conversation, refund: Refund, order: Order, now: datetime
-) -> dict[str, Any]:
-    return {
-        "conversation": conversation_json(conversation),
-        "refund": refund_json(refund, now),
-        "order": {"id": order.id, "external_id": order.external_id, "status": order.status.value},
-        "duties": list(refund_role.duties_for(refund.kind, order.status)),
-    }
 
 
 def _publish_refund(
@@ -156,24 +122,6 @@ def _audit(
         reason=reason,
         detail={"conversation_id": conversation.id, **detail},
     )
-
-
-async def refund_item_view(
-    sessions: SessionFactory, actor: CurrentUser, conversation_id: int, now: datetime
-) -> dict[str, Any]:
-    """A refund item with its refund, the deadline countdown and the duties it needs."""
-    async with sessions() as session:
-        conversation = await load_item(
-            session,
-            actor,
-            conversation_id,
-            REVIEW_ACCESS,
-            ANY_REFUND_ITEM,
-            allow_closed=True,
-            lock=False,
-        )
-        refund, order = await _refund_and_order(session, conversation)
-        return _result(conversation, refund, order, now)
 
 
 async def _open_items(
@@ -229,7 +177,9 @@ async def approve(
     """同意退款. Closes the review; hands the payout to processing (see the module doc)."""
     comment = optional_text(note_text, "note")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(session, actor, conversation_id, REVIEW_ACCESS, REVIEW)
+        conversation = await access_item_by_id(
+            session, actor, conversation_id, REVIEW_ACCESS, REVIEW
+        )
         refund, order = await _refund_and_order(session, conversation)
         if refund.status not in _DECIDABLE:
             raise ItemConflictError(f"refund {refund.external_id}: is {refund.status.value}")
@@ -260,18 +210,18 @@ async def approve(
             )
         note(session, conversation, "同意退款" + (f": {comment}" if comment else ""), now)
         _publish_refund(outbox, conversation, refund, actor.id, now)
-        await close_item(
+        await close_conversation(
             session,
-            deps,
+            deps.queue,
             conversation,
             "refund_approved_after_deadline" if late else "refund_approved",
-            actor.id,
             now,
             outbox,
+            by=actor.id,
             tags=("after_deadline",) if late else (),
         )
         await _hand_to_processing(session, refund, order, now, outbox)
-        return _result(conversation, refund, order, now)
+        return refund_item_json(conversation, refund, order, now)
 
 
 async def _hand_to_processing(
@@ -324,7 +274,9 @@ async def reject(
     gets a proactive hotline call (``roles.refund.reject_followups``)."""
     why = required_text(reason, "reason")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(session, actor, conversation_id, REVIEW_ACCESS, REVIEW)
+        conversation = await access_item_by_id(
+            session, actor, conversation_id, REVIEW_ACCESS, REVIEW
+        )
         refund, order = await _refund_and_order(session, conversation)
         if refund.status not in _DECIDABLE:
             raise ItemConflictError(f"refund {refund.external_id}: is {refund.status.value}")
@@ -339,11 +291,15 @@ async def reject(
         _audit(session, actor, "refund.reject", refund, conversation, now, reason=why)
         note(session, conversation, f"拒绝退款: {why}", now)
         _publish_refund(outbox, conversation, refund, actor.id, now)
-        await close_item(session, deps, conversation, "refund_rejected", actor.id, now, outbox)
+        await close_conversation(
+            session, deps.queue, conversation, "refund_rejected", now, outbox, by=actor.id
+        )
         for other in await _open_items(session, refund, PROCESSING):
-            await close_item(session, deps, other, "refund_rejected", actor.id, now, outbox)
+            await close_conversation(
+                session, deps.queue, other, "refund_rejected", now, outbox, by=actor.id
+            )
         await _call_if_at_risk(session, conversation, now, outbox)
-        return _result(conversation, refund, order, now)
+        return refund_item_json(conversation, refund, order, now)
 
 
 async def _call_if_at_risk(
@@ -398,7 +354,7 @@ async def request_intercept(
     for the payout. Either duty may ask: at 23:00 the reviewer may be alone on shift."""
     comment = optional_text(note_text, "note")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(
+        conversation = await access_item_by_id(
             session, actor, conversation_id, PROCESS_ACCESS, ANY_REFUND_ITEM
         )
         refund, order = await _refund_and_order(session, conversation)
@@ -431,7 +387,7 @@ async def request_intercept(
         )
         await session.flush()
         publish_updated(outbox, conversation, "intercept_requested", actor.id)
-        return _result(conversation, refund, order, now)
+        return refund_item_json(conversation, refund, order, now)
 
 
 async def mark_return_received(
@@ -442,7 +398,7 @@ async def mark_return_received(
     is recorded."""
     comment = optional_text(note_text, "note")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(
+        conversation = await access_item_by_id(
             session, actor, conversation_id, PROCESS_ACCESS, ANY_REFUND_ITEM
         )
         refund, order = await _refund_and_order(session, conversation)
@@ -477,7 +433,7 @@ async def mark_return_received(
         if was is not RefundStatus.RETURN_RECEIVED:
             _publish_refund(outbox, conversation, refund, actor.id, now)
         publish_updated(outbox, conversation, "return_received", actor.id)
-        return _result(conversation, refund, order, now)
+        return refund_item_json(conversation, refund, order, now)
 
 
 async def mark_refunded(
@@ -487,7 +443,9 @@ async def mark_refunded(
     processing item. Only after approval, and for a return only once the parcel is back."""
     comment = optional_text(note_text, "note")
     async with transaction(deps) as (session, outbox):
-        conversation = await load_item(session, actor, conversation_id, PROCESS_ACCESS, PROCESSING)
+        conversation = await access_item_by_id(
+            session, actor, conversation_id, PROCESS_ACCESS, PROCESSING
+        )
         refund, order = await _refund_and_order(session, conversation)
         if await _open_items(session, refund, REVIEW):
             raise ItemConflictError(f"refund {refund.external_id}: not reviewed yet")
@@ -506,17 +464,17 @@ async def mark_refunded(
         _audit(session, actor, "refund.refunded", refund, conversation, now, reason=comment or None)
         note(session, conversation, "退款已完成" + (f": {comment}" if comment else ""), now)
         _publish_refund(outbox, conversation, refund, actor.id, now)
-        await close_item(session, deps, conversation, "refunded", actor.id, now, outbox)
-        return _result(conversation, refund, order, now)
+        await close_conversation(
+            session, deps.queue, conversation, "refunded", now, outbox, by=actor.id
+        )
+        return refund_item_json(conversation, refund, order, now)
 
 
 __all__ = [
     "approve",
-    "countdown",
     "mark_refunded",
     "mark_return_received",
     "processing_decision",
-    "refund_item_view",
     "reject",
     "request_intercept",
 ]

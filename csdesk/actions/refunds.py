@@ -97,3 +97,22 @@ async def record_refunds(
         for refund in refunds
     ]
     return await insert_returning_ids_by_key(session, Refund, Refund.id, Refund.external_id, rows)
+
+
+def cancel_refund(refund: Refund, at: datetime) -> bool:
+    """``refund.cancelled``: the buyer withdrew the request. False if it was settled already
+    (refunded, rejected, cancelled): nothing changes."""
+    if refund.status in _FINAL:
+        return False
+    refund.status = RefundStatus.CANCELLED
+    refund.resolved_at = max(at, refund.requested_at)
+    return True
+
+
+def receive_return(refund: Refund) -> bool:
+    """``return.received``: the goods came back to the warehouse. False unless the refund
+    was waiting for them (requested or approved)."""
+    if refund.status not in (RefundStatus.REQUESTED, RefundStatus.APPROVED):
+        return False
+    refund.status = RefundStatus.RETURN_RECEIVED
+    return True

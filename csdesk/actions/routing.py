@@ -19,13 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions import auto_suspend
 from csdesk.actions.chasing import claim_buyer, claim_holder
+from csdesk.actions.conversations import MessageSpec
+from csdesk.actions.messages import add_message, record_line
 from csdesk.actions.outbox import Deps, Outbox, transaction
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
 from csdesk.clock import utcnow
+from csdesk.reads.conversations import conversation_json
 from csdesk.roles.base import Decision
+from csdesk.roles.config import RoutingConfig
+from csdesk.roles.scoring import deadline_points, sort_key
 from csdesk.routing.assignment import AgentFacts, ItemFacts, is_eligible, may_take, pick_agent
-from csdesk.routing.config import RoutingConfig
 from csdesk.routing.facts import (
     ShopContext,
     agent_facts,
@@ -34,14 +38,12 @@ from csdesk.routing.facts import (
     protection_owner,
 )
 from csdesk.routing.queues.base import QueueEntry, WorkQueue
-from csdesk.routing.scoring import Score, ScoreReason, deadline_points, explain, sort_key
 from csdesk.storage.enums import Channel, ConversationStatus, MessageSender, ServiceRole
-from csdesk.storage.models import OPEN_CHAT, AgentProfile, Conversation, Message
+from csdesk.storage.kinds import BUYER_FACING_KINDS, CHASE_KINDS
+from csdesk.storage.models import OPEN_CHAT, AgentProfile, Conversation
 
 log = logging.getLogger(__name__)
 
-CHASE_KINDS = ("payment_chase", "phone_chase")
-BUYER_FACING_KINDS = ("chat", "call")
 OPEN_STATUSES = (
     ConversationStatus.SCHEDULED,
     ConversationStatus.QUEUED,
@@ -65,53 +67,10 @@ async def reserved_for(
     return None
 
 
-def stored_score(conversation: Conversation) -> Score:
-    return Score.of(
-        tuple(
-            ScoreReason(r["factor"], float(r["points"]), r["reason"])
-            for r in conversation.score_breakdown
-        )
-    )
-
-
 def current_points(conversation: Conversation, ctx: ShopContext, now: datetime) -> float:
     """Static points plus the deadline step the item is in now (aging is in the key)."""
     deadline = deadline_points(conversation.deadline_at, now, ctx.routing)
     return conversation.priority_score + (deadline.points if deadline else 0.0)
-
-
-def conversation_json(
-    conversation: Conversation, ctx: ShopContext | None = None, now: datetime | None = None
-) -> dict[str, object]:
-    data: dict[str, object] = {
-        "id": conversation.id,
-        "role": conversation.role,
-        "kind": conversation.kind,
-        "channel": conversation.channel.value,
-        "status": conversation.status.value,
-        "buyer_id": conversation.buyer_id,
-        "order_id": conversation.order_id,
-        "refund_id": conversation.refund_id,
-        "intent": conversation.intent,
-        "risk": conversation.risk,
-        "assigned_agent_id": conversation.assigned_agent_id,
-        "opened_at": conversation.opened_at.isoformat(),
-        "enqueued_at": conversation.enqueued_at.isoformat() if conversation.enqueued_at else None,
-        "due_at": conversation.due_at.isoformat() if conversation.due_at else None,
-        "deadline_at": conversation.deadline_at.isoformat() if conversation.deadline_at else None,
-        "score": conversation.priority_score,
-    }
-    if ctx is not None and now is not None and conversation.enqueued_at is not None:
-        full = explain(
-            stored_score(conversation),
-            conversation.deadline_at,
-            conversation.enqueued_at,
-            now,
-            ctx.routing,
-        )
-        data["score"] = round(full.points, 2)
-        data["breakdown"] = full.to_json()
-    return data
 
 
 def item_facts(
@@ -314,15 +273,10 @@ def _write_notes(
     if decision.escalation is not None and decision.escalation.note:
         texts.append(decision.escalation.note)
     for text in texts:
-        session.add(
-            Message(
-                shop_id=conversation.shop_id,
-                conversation_id=conversation.id,
-                sender=MessageSender.SYSTEM,
-                text=text,
-                sent_at=now,
-                source_event_id=source_event_id,
-            )
+        record_line(
+            session,
+            conversation,
+            MessageSpec(MessageSender.SYSTEM, text, now, source_event_id=source_event_id),
         )
 
 
@@ -458,6 +412,33 @@ async def place(
     return None
 
 
+async def rescore(
+    session: AsyncSession,
+    ctx: ShopContext,
+    conversation: Conversation,
+    decision: Decision,
+    intent: str,
+    risk: str,
+    now: datetime,
+    outbox: Outbox,
+) -> None:
+    """A later message can raise an open conversation's importance, never lower it: a buyer
+    who turns to 退款 or threatens 差评 moves up (or over to refund) while still waiting."""
+    if decision.score.points <= conversation.priority_score:
+        return
+    conversation.intent = intent
+    conversation.risk = risk
+    conversation.priority_score = decision.score.points
+    conversation.score_breakdown = decision.score.to_json()
+    if conversation.status is not ConversationStatus.QUEUED:
+        return
+    old_role = conversation.role
+    if decision.role.value != old_role:
+        outbox.remove(ctx.shop_id, old_role, conversation.id)
+        conversation.role = decision.role.value
+    await place(session, ctx, conversation, now, outbox)
+
+
 async def hold_agent(
     session: AsyncSession,
     ctx: ShopContext,
@@ -563,15 +544,7 @@ async def requeue(
 ) -> int | None:
     """Take an item back from its agent (away, unanswered, transfer) keeping its age."""
     previous = conversation.assigned_agent_id
-    session.add(
-        Message(
-            shop_id=ctx.shop_id,
-            conversation_id=conversation.id,
-            sender=MessageSender.SYSTEM,
-            text=reason,
-            sent_at=now,
-        )
-    )
+    record_line(session, conversation, MessageSpec(MessageSender.SYSTEM, reason, now))
     conversation.status = ConversationStatus.QUEUED
     conversation.assigned_agent_id = None
     conversation.assigned_at = None
@@ -611,25 +584,12 @@ async def tell_buyer_of_transfer(
     notice = ctx.routing.console.transfer_notices.get(role, "")
     if conversation.kind != "chat" or not notice.strip():
         return
-    told = Message(
-        shop_id=ctx.shop_id,
-        conversation_id=conversation.id,
-        sender=MessageSender.AUTO,
-        text=notice,
-        sent_at=now,
-    )
-    session.add(told)
-    await session.flush()
-    outbox.publish(
-        ev.message_created(
-            ctx.shop_id,
-            conversation.id,
-            ev.conversation_readers(conversation.assigned_agent_id),
-            message_id=told.id,
-            sender=MessageSender.AUTO.value,
-            text=notice,
-            sent_at=now,
-        )
+    await add_message(
+        session,
+        conversation,
+        MessageSpec(MessageSender.AUTO, notice, now),
+        outbox,
+        readers=ev.conversation_readers(conversation.assigned_agent_id),
     )
 
 
@@ -700,6 +660,7 @@ async def fill_agent(
                 session, ctx, conversation, agent_id, now, outbox, "队列最优 / best queued"
             ):
                 taken.append(conversation.id)
+                outbox.took(ctx.shop_id, claimed.role, claimed.item_id, claimed.sort_key)
     finally:
         # Still queued in the database: back into the index at once, not after commit.
         for role, item_id, key in skipped:

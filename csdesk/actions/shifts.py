@@ -10,13 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from csdesk.actions import workbench
 from csdesk.actions.outbox import Deps
+from csdesk.reads.roster import roster_roles
 from csdesk.storage.enums import AgentStatus, ServiceRole
-from csdesk.storage.models import AgentProfile, RosterShift
+from csdesk.storage.models import AgentProfile
 
 
 @dataclass(frozen=True)
@@ -29,22 +27,6 @@ class StatusChange:
     """Items handed back to the queue (away / offline)."""
     assigned: tuple[int, ...]
     """Queued items the agent took at once (coming online)."""
-
-
-async def roster_roles(
-    session: AsyncSession, shop_id: str, user_id: int, now: datetime
-) -> list[ServiceRole]:
-    """Service roles of the roster shifts covering ``now`` for this agent, in role order."""
-    rows = await session.scalars(
-        select(RosterShift.service_role).where(
-            RosterShift.shop_id == shop_id,
-            RosterShift.user_id == user_id,
-            RosterShift.starts_at <= now,
-            RosterShift.ends_at > now,
-        )
-    )
-    held = set(rows)
-    return [role for role in ServiceRole if role.value in held]
 
 
 async def change_status(
@@ -71,3 +53,6 @@ async def change_status(
         requeued=tuple(moved) if away else (),
         assigned=() if away else tuple(moved),
     )
+
+
+__all__ = ["StatusChange", "change_status", "roster_roles"]

@@ -6,8 +6,9 @@
 - agents suspended automatically (自动挂起) whose chats were closed elsewhere come back;
 - the queue index is brought back in line with the database (it is only an index);
 - a lost queue index (a Redis flush) is restored at once, and idle agents next to a queue
-  are offered its work;
-- events a crashed process accepted but never processed get processed.
+  are offered its work.
+
+(Events a crashed process accepted but never processed: ``ingest.retry``.)
 
 Each function returns how many items it changed (the job's count).
 """
@@ -15,12 +16,12 @@ Each function returns how many items it changed (the job's count).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from csdesk.actions import auto_suspend
+from csdesk.actions.closing import close_conversation
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.routing import (
     current_points,
@@ -30,26 +31,15 @@ from csdesk.actions.routing import (
     queued_entries,
     requeue,
 )
-from csdesk.ingest.processor import process_events
 from csdesk.roles import payment_chasing
+from csdesk.roles.scoring import sort_key
 from csdesk.routing import facts as loaded
-from csdesk.routing.message_runs import HOOKS as MESSAGE_RUN_HOOKS
-from csdesk.routing.scoring import sort_key
-from csdesk.storage.enums import (
-    AgentStatus,
-    Channel,
-    ConversationStatus,
-    EventStatus,
-    OrderStatus,
-)
-from csdesk.storage.models import AgentProfile, Conversation, Order, PlatformEvent, Shop
+from csdesk.storage.enums import AgentStatus, Channel, ConversationStatus, OrderStatus
+from csdesk.storage.models import AgentProfile, Conversation, Order, Shop
 
 log = logging.getLogger(__name__)
 
 CHASE_KINDS = ("payment_chase", "phone_chase")
-PENDING_EVENT_GRACE = timedelta(seconds=10)
-"""An event still ``received`` this long after acceptance lost its process (or waits for
-an earlier event that another process holds)."""
 
 
 async def _shop_ids(deps: Deps) -> list[str]:
@@ -78,9 +68,10 @@ async def activate_due_items(deps: Deps, now: datetime) -> int:
                 if item.kind in CHASE_KINDS:
                     order = await session.get(Order, item.order_id) if item.order_id else None
                     if order is None or order.status is not OrderStatus.CREATED:
-                        item.status = ConversationStatus.CLOSED
-                        item.closed_at = now
-                        item.disposition = "paid" if order and order.paid_at else "order_closed"
+                        disposition = "paid" if order and order.paid_at else "order_closed"
+                        await close_conversation(
+                            session, deps.queue, item, disposition, now, outbox, ctx=ctx
+                        )
                         changed += 1
                         continue
                     if payment_chasing.is_quiet(now, ctx.routing):
@@ -245,62 +236,11 @@ async def watch_queue_index(deps: Deps, now: datetime) -> int:
     return taken
 
 
-RETRY_BATCH = 32
-"""Events per transaction when the sweep applies them itself: a long transaction would hold
-SQLite's one write lock (or PostgreSQL's row locks) against acceptance for seconds."""
-
-
-async def retry_pending_events(
-    deps: Deps,
-    now: datetime,
-    *,
-    hand_to: Callable[[Sequence[int]], Awaitable[None]] | None = None,
-) -> int:
-    """Events still ``received`` after the grace period (their process died, or they came
-    before what they refer to). ``hand_to`` is this process's own event processor when
-    there is one (embedded): they join its queue. Else (an arq worker) they are applied
-    here in small batches. Returns how many were handed on or applied."""
-    from csdesk.routing.engine import RoutingEngine
-
-    async with deps.sessions() as session:
-        ids = list(
-            await session.scalars(
-                select(PlatformEvent.id)
-                .where(
-                    PlatformEvent.status == EventStatus.RECEIVED,
-                    PlatformEvent.received_at <= now - PENDING_EVENT_GRACE,
-                )
-                .order_by(PlatformEvent.id)
-                .limit(1000)
-            )
-        )
-    if not ids:
-        return 0
-    if hand_to is not None:
-        await hand_to(ids)
-        return len(ids)
-    engine = RoutingEngine()
-    done = 0
-    for start in range(0, len(ids), RETRY_BATCH):
-        counts = await process_events(
-            deps.sessions,
-            deps.bus,
-            deps.queue,
-            engine.handle_event,
-            ids[start : start + RETRY_BATCH],
-            now,
-            MESSAGE_RUN_HOOKS,
-        )
-        done += counts["processed"] + counts["failed"]
-    return done
-
-
 __all__ = [
     "activate_due_items",
     "reassign_unanswered",
     "reconcile_queue_index",
     "rescore_deadlines",
     "resume_auto_suspended",
-    "retry_pending_events",
     "watch_queue_index",
 ]

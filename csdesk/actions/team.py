@@ -19,6 +19,7 @@ from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions import audit
 from csdesk.actions.agents import AgentProfileSpec, set_agent_profile
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.routing import offer_after_commit, requeue
@@ -27,7 +28,6 @@ from csdesk.actions.users import (
     normalize_username,
     username_problem,
 )
-from csdesk.auth import audit
 from csdesk.auth.current import CurrentUser
 from csdesk.auth.passwords import check_password, hash_password, password_problem
 from csdesk.auth.tokens import new_api_token, sha256_hex

@@ -18,7 +18,7 @@ from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csdesk.auth import audit
+from csdesk.actions import audit
 from csdesk.auth.current import CurrentUser, SessionInfo
 from csdesk.auth.passwords import check_password, hash_password, password_problem
 from csdesk.auth.throttle import LoginThrottle, Throttled

@@ -1,11 +1,11 @@
 """What every role action on one work item shares: finding it for the actor, refusing what
-does not apply, closing it and freeing the agent who held it.
+does not apply, notes, tags and events about it (closing is ``actions.closing``).
 
-Errors are values the web layer maps one to one: :class:`ItemNotFoundError` (404),
-:class:`InputError` (400, naming the field), :class:`ItemConflictError` (409, the item's
-state does not allow it); access refusals are the access table's ``AccessDeniedError``
-(403). The order of the checks is part of the contract: not in your shop (404) before
-not yours (403) before the wrong kind or state (409).
+Errors are ``csdesk.errors`` classes the web layer maps one to one: :class:`ItemNotFoundError`
+(404), :class:`InputError` (400, naming the field), :class:`ItemConflictError` (409, the
+item's state does not allow it); access refusals are the access table's
+``AccessDeniedError`` (403). The order of the checks is part of the contract: not in your
+shop (404) before not yours (403) before the wrong kind or state (409).
 """
 
 from __future__ import annotations
@@ -14,22 +14,24 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csdesk.actions.outbox import Deps, Outbox
-from csdesk.actions.routing import conversation_json
-from csdesk.actions.workbench import WorkError, free_capacity
+from csdesk.actions.conversations import MessageSpec
+from csdesk.actions.messages import record_line
+from csdesk.actions.outbox import Outbox
+from csdesk.actions.workbench import WorkError
 from csdesk.auth.access import only_own, require
 from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
 from csdesk.errors import BadInputError, NotFoundError
+from csdesk.reads.conversations import conversation_json
+from csdesk.reads.queues import queue_depths
 from csdesk.storage.enums import ConversationStatus, MessageSender
-from csdesk.storage.models import Conversation, Message
+from csdesk.storage.kinds import OPEN
+from csdesk.storage.models import Conversation
 
 MAX_REASON_CHARS: Final = 200
-OPEN: Final = (ConversationStatus.SCHEDULED, ConversationStatus.QUEUED, ConversationStatus.ASSIGNED)
 
 
 class ItemNotFoundError(NotFoundError):
@@ -61,7 +63,7 @@ def optional_text(value: str | None, field: str, *, max_chars: int = MAX_REASON_
     return text
 
 
-async def load_item(
+async def access_item_by_id(
     session: AsyncSession,
     actor: CurrentUser,
     conversation_id: int,
@@ -102,16 +104,9 @@ async def load_item(
 
 
 def note(session: AsyncSession, conversation: Conversation, text: str, now: datetime) -> None:
-    """A system line in the item's history: what was decided, by the desk, and why."""
-    session.add(
-        Message(
-            shop_id=conversation.shop_id,
-            conversation_id=conversation.id,
-            sender=MessageSender.SYSTEM,
-            text=text,
-            sent_at=now,
-        )
-    )
+    """A system line in the item's history: what was decided, by the desk, and why (not
+    announced; written with the transaction's flush, see ``messages.add_message``)."""
+    record_line(session, conversation, MessageSpec(MessageSender.SYSTEM, text, now))
 
 
 def mark_acted(conversation: Conversation, now: datetime) -> None:
@@ -154,37 +149,6 @@ def publish_updated(
     )
 
 
-async def close_item(
-    session: AsyncSession,
-    deps: Deps,
-    conversation: Conversation,
-    disposition: str,
-    actor_id: int,
-    now: datetime,
-    outbox: Outbox,
-    *,
-    tags: Iterable[str] = (),
-) -> None:
-    """Close an open item whoever holds it; the holder's capacity is refilled."""
-    was_queued = conversation.status is ConversationStatus.QUEUED
-    holder = conversation.assigned_agent_id
-    conversation.status = ConversationStatus.CLOSED
-    conversation.closed_at = now
-    conversation.disposition = disposition
-    add_tags(conversation, *tags)
-    if was_queued:
-        outbox.remove(conversation.shop_id, conversation.role, conversation.id)
-    outbox.publish(
-        BusEvent(
-            ev.CONVERSATION_CLOSED,
-            conversation.shop_id,
-            recipients(conversation, actor_id),
-            {"conversation_id": conversation.id, "disposition": disposition, "by": actor_id},
-        )
-    )
-    await free_capacity(session, deps, conversation.shop_id, holder, now, outbox)
-
-
 async def publish_queue_depths(
     session: AsyncSession, shop_id: str, roles: Iterable[str], outbox: Outbox
 ) -> None:
@@ -193,17 +157,7 @@ async def publish_queue_depths(
     if not wanted:
         return
     await session.flush()
-    depths = dict.fromkeys(wanted, 0)
-    rows = await session.execute(
-        select(Conversation.role, func.count())
-        .where(
-            Conversation.shop_id == shop_id,
-            Conversation.status == ConversationStatus.QUEUED,
-            Conversation.role.in_(wanted),
-        )
-        .group_by(Conversation.role)
-    )
-    depths.update({role: int(count) for role, count in rows})
+    depths = {role: d.depth for role, d in (await queue_depths(session, shop_id, wanted)).items()}
     for role, depth in depths.items():
         outbox.publish(
             BusEvent(
@@ -215,22 +169,13 @@ async def publish_queue_depths(
         )
 
 
-def seconds_until(deadline: datetime | None, now: datetime) -> int | None:
-    """Whole seconds left (negative once passed): the countdown consoles show."""
-    if deadline is None:
-        return None
-    return int((deadline - now).total_seconds() // 1)
-
-
 __all__ = [
     "OPEN",
     "InputError",
     "ItemConflictError",
     "ItemNotFoundError",
+    "access_item_by_id",
     "add_tags",
-    "close_item",
-    "free_capacity",
-    "load_item",
     "mark_acted",
     "note",
     "optional_text",
@@ -238,5 +183,4 @@ __all__ = [
     "publish_updated",
     "recipients",
     "required_text",
-    "seconds_until",
 ]

@@ -13,27 +13,34 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csdesk.actions import auto_suspend
-from csdesk.actions.outbox import Deps, Outbox, transaction
+from csdesk.actions import audit, auto_suspend
+from csdesk.actions.closing import close_conversation, free_capacity
+from csdesk.actions.conversations import MessageSpec
+from csdesk.actions.messages import add_message
+from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.routing import fill_agent, requeue, tell_buyer_of_transfer
-from csdesk.auth import audit
+from csdesk.auth.access import require
+from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
 from csdesk.errors import ConflictError
 from csdesk.qc.forbidden_phrases import PhraseHit, find_forbidden
 from csdesk.roles import payment_chasing
+from csdesk.roles.scoring import ROLE_ZH
 from csdesk.routing import facts as loaded
-from csdesk.routing.scoring import ROLE_ZH
 from csdesk.storage.enums import AgentStatus, ConversationStatus, MessageSender, ServiceRole
-from csdesk.storage.models import AgentProfile, Buyer, Conversation, Message, Order
+from csdesk.storage.models import AgentProfile, Buyer, Conversation, Order
+
+WORKBENCH_ACCESS: Final = "workbench.use"
 
 
 class WorkError(ConflictError):
-    """The requested change does not apply (not yours, already closed, unknown role)."""
+    """The requested change does not apply (not yours, already closed, unknown role): 409."""
 
 
 class ReplyHeldError(ValueError):
@@ -45,7 +52,15 @@ class ReplyHeldError(ValueError):
         super().__init__(f"text: held, uses {names} (服务态度提醒)")
 
 
-async def _own_open(
+async def access_own_conversation_by_id(
+    session: AsyncSession, actor: CurrentUser, conversation_id: int
+) -> Conversation:
+    """The open conversation ``actor`` holds (409 if it is not open or not theirs: what the
+    agent sees in their list can change under them)."""
+    return await _held_by(session, actor.shop_id, actor.id, conversation_id)
+
+
+async def _held_by(
     session: AsyncSession, shop_id: str, agent_id: int, conversation_id: int
 ) -> Conversation:
     conversation = await session.get(Conversation, conversation_id)
@@ -143,36 +158,36 @@ async def set_auto_suspend(
 
 async def reply(
     deps: Deps,
-    shop_id: str,
-    agent_id: int,
+    actor: CurrentUser,
     conversation_id: int,
     text: str,
     now: datetime,
     *,
     send_anyway: bool = False,
 ) -> int:
-    """Send a reply to the buyer. Held (:class:`ReplyHeldError`) while it uses a forbidden
-    phrase, unless ``send_anyway``: then it is sent and the override audited."""
+    """Send a reply to the buyer in a conversation ``actor`` holds. Held
+    (:class:`ReplyHeldError`) while it uses a forbidden phrase, unless ``send_anyway``: then
+    it is sent and the override audited. Returns the message id."""
+    require(actor, WORKBENCH_ACCESS)
     if not text.strip():
         raise WorkError("text: must not be empty")
+    shop_id, agent_id = actor.shop_id, actor.id
     async with transaction(deps) as (session, outbox):
-        conversation = await _own_open(session, shop_id, agent_id, conversation_id)
+        conversation = await access_own_conversation_by_id(session, actor, conversation_id)
         ctx = await loaded.load_shop_context(session, shop_id)
         hits = find_forbidden(text, ctx.routing.console.active_forbidden_phrases)
         if hits and not send_anyway:
             raise ReplyHeldError(hits)
-        message = Message(
-            shop_id=shop_id,
-            conversation_id=conversation.id,
-            sender=MessageSender.AGENT,
-            author_id=agent_id,
-            text=text,
-            sent_at=now,
+        message_id = await add_message(
+            session,
+            conversation,
+            MessageSpec(MessageSender.AGENT, text, now, author_id=agent_id),
+            outbox,
+            readers=(ev.to_user(agent_id), ev.SUPERVISORS),
         )
-        session.add(message)
+        assert message_id is not None  # announced, so written now
         if conversation.first_response_at is None:
             conversation.first_response_at = now
-        await session.flush()
         if hits:
             audit.record(
                 session,
@@ -180,7 +195,7 @@ async def reply(
                 actor_id=agent_id,
                 action="reply.forbidden_override",
                 target_type="message",
-                target_id=message.id,
+                target_id=message_id,
                 at=now,
                 reason="仍然发送 / sent anyway",
                 detail={
@@ -188,79 +203,32 @@ async def reply(
                     "phrases": [hit.phrase for hit in hits],
                 },
             )
-        outbox.publish(
-            ev.message_created(
-                shop_id,
-                conversation.id,
-                (ev.to_user(agent_id), ev.SUPERVISORS),
-                message_id=message.id,
-                sender=MessageSender.AGENT.value,
-                author_id=agent_id,
-                text=text,
-                sent_at=now,
-            )
-        )
-        return message.id
-
-
-async def free_capacity(
-    session: AsyncSession,
-    deps: Deps,
-    shop_id: str,
-    agent_id: int | None,
-    now: datetime,
-    outbox: Outbox,
-) -> None:
-    """An agent whose item left them takes the best queued work at once: if online, or
-    suspended automatically (自动挂起) and now below the limit."""
-    if agent_id is None:
-        return
-    profile = await session.get(AgentProfile, agent_id)
-    if profile is None:
-        return
-    suspended = profile.status is AgentStatus.BUSY and profile.auto_suspended
-    if profile.status is not AgentStatus.ONLINE and not suspended:
-        return
-    ctx = await loaded.load_shop_context(session, shop_id)
-    await auto_suspend.refit(session, ctx, agent_id, now, outbox)
-    if profile.status is AgentStatus.ONLINE:
-        await session.flush()
-        await fill_agent(session, ctx, agent_id, now, outbox, deps.queue)
+        return message_id
 
 
 async def close(
     deps: Deps,
-    shop_id: str,
-    agent_id: int,
+    actor: CurrentUser,
     conversation_id: int,
     now: datetime,
     *,
     disposition: str,
     tags: Sequence[str] = (),
 ) -> None:
+    """接待结束: close a conversation ``actor`` holds; their next queued item comes at once."""
+    require(actor, WORKBENCH_ACCESS)
     if not disposition.strip():
         raise WorkError("disposition: is required")
     async with transaction(deps) as (session, outbox):
-        conversation = await _own_open(session, shop_id, agent_id, conversation_id)
-        conversation.status = ConversationStatus.CLOSED
-        conversation.closed_at = now
-        conversation.disposition = disposition
-        conversation.tags = sorted(set(conversation.tags) | set(tags))
-        outbox.publish(
-            BusEvent(
-                ev.CONVERSATION_CLOSED,
-                shop_id,
-                (ev.to_user(agent_id), ev.SUPERVISORS),
-                {"conversation_id": conversation.id, "disposition": disposition},
-            )
+        conversation = await access_own_conversation_by_id(session, actor, conversation_id)
+        await close_conversation(
+            session, deps.queue, conversation, disposition, now, outbox, by=actor.id, tags=tags
         )
-        await free_capacity(session, deps, shop_id, agent_id, now, outbox)
 
 
 async def transfer(
     deps: Deps,
-    shop_id: str,
-    agent_id: int,
+    actor: CurrentUser,
     conversation_id: int,
     to_role: str,
     note: str,
@@ -268,7 +236,8 @@ async def transfer(
 ) -> int | None:
     """转接: to another role with a required note; history and age go along. In a chat the
     buyer is told, in the shop's words for the target role (``routing.console
-    .transfer_notices``: 您好，已为您转接至退款专员，请稍候)."""
+    .transfer_notices``: 您好，已为您转接至退款专员，请稍候). Returns the new holder, if any."""
+    require(actor, WORKBENCH_ACCESS)
     try:
         role = ServiceRole(to_role)
     except ValueError:
@@ -276,8 +245,8 @@ async def transfer(
     if not note.strip():
         raise WorkError("note: a handoff note is required")
     async with transaction(deps) as (session, outbox):
-        conversation = await _own_open(session, shop_id, agent_id, conversation_id)
-        ctx = await loaded.load_shop_context(session, shop_id)
+        conversation = await access_own_conversation_by_id(session, actor, conversation_id)
+        ctx = await loaded.load_shop_context(session, actor.shop_id)
         conversation.role = role.value
         await tell_buyer_of_transfer(session, ctx, conversation, role, now, outbox)
         new_agent = await requeue(
@@ -286,10 +255,10 @@ async def transfer(
             conversation,
             now,
             outbox,
-            exclude_agent=agent_id,
+            exclude_agent=actor.id,
             reason=f"转接到{ROLE_ZH[role]}: {note}",
         )
-        await free_capacity(session, deps, shop_id, agent_id, now, outbox)
+        await free_capacity(session, deps.queue, actor.shop_id, actor.id, now, outbox, ctx=ctx)
         return new_agent
 
 
@@ -304,7 +273,7 @@ async def record_chase_attempt(
     """A chase was made and the buyer has not paid: count it and schedule the next one
     (quiet hours, at most N in 24 h) or close the chase. Returns the next chase time."""
     async with transaction(deps) as (session, outbox):
-        conversation = await _own_open(session, shop_id, agent_id, conversation_id)
+        conversation = await _held_by(session, shop_id, agent_id, conversation_id)
         if conversation.kind not in ("payment_chase", "phone_chase"):
             raise WorkError(f"conversation {conversation_id}: is not a chase")
         ctx = await loaded.load_shop_context(session, shop_id)
@@ -312,14 +281,11 @@ async def record_chase_attempt(
         conversation.last_attempt_at = now
         if conversation.first_response_at is None:
             conversation.first_response_at = now
-        session.add(
-            Message(
-                shop_id=shop_id,
-                conversation_id=conversation.id,
-                sender=MessageSender.SYSTEM,
-                text=f"催付结果: {outcome}",
-                sent_at=now,
-            )
+        await add_message(
+            session,
+            conversation,
+            MessageSpec(MessageSender.SYSTEM, f"催付结果: {outcome}", now),
+            outbox,
         )
         order = await session.get(Order, conversation.order_id) if conversation.order_id else None
         buyer = await session.get(Buyer, conversation.buyer_id) if conversation.buyer_id else None
@@ -335,38 +301,40 @@ async def record_chase_attempt(
                 ctx.promotion,
             )
         if decision is None or decision.due_at is None:
-            conversation.status = ConversationStatus.CLOSED
-            conversation.closed_at = now
-            conversation.disposition = f"chase_{outcome}"
-            next_at = None
-        else:
-            # Back to scheduled; the buyer's chase claim keeps it with this chaser.
-            conversation.status = ConversationStatus.SCHEDULED
-            conversation.assigned_agent_id = None
-            conversation.assigned_at = None
-            conversation.not_before = decision.due_at
-            conversation.enqueued_at = None
-            next_at = decision.due_at
+            await close_conversation(
+                session,
+                deps.queue,
+                conversation,
+                f"chase_{outcome}",
+                now,
+                outbox,
+                by=agent_id,
+                ctx=ctx,
+            )
+            return None
+        # Back to scheduled; the buyer's chase claim keeps it with this chaser. It leaves
+        # the agent's list as a close would (the console drops it), and frees the slot.
+        conversation.status = ConversationStatus.SCHEDULED
+        conversation.assigned_agent_id = None
+        conversation.assigned_at = None
+        conversation.not_before = decision.due_at
+        conversation.enqueued_at = None
         outbox.publish(
             BusEvent(
                 ev.CONVERSATION_CLOSED,
                 shop_id,
                 (ev.to_user(agent_id), ev.SUPERVISORS),
-                {
-                    "conversation_id": conversation.id,
-                    "disposition": conversation.disposition or "chase_scheduled",
-                },
+                {"conversation_id": conversation.id, "disposition": "chase_scheduled"},
             )
         )
-        await free_capacity(session, deps, shop_id, agent_id, now, outbox)
-        return next_at
+        await free_capacity(session, deps.queue, shop_id, agent_id, now, outbox, ctx=ctx)
+        return decision.due_at
 
 
 __all__ = [
     "ReplyHeldError",
     "WorkError",
     "close",
-    "free_capacity",
     "record_chase_attempt",
     "reply",
     "set_agent_status",

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Final, Protocol
 
 from csdesk.auth.current import CurrentUser
+from csdesk.errors import ForbiddenError
 from csdesk.storage.enums import UserRole
 
 EVERYONE: Final = frozenset(UserRole)
@@ -61,6 +62,8 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
         "hotline.lookup": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}),
         "hotline.campaign": Rule(SUPERVISOR_AND_UP),
         "supervisor.board": Rule(SUPERVISOR_AND_UP),
+        # The owner dashboard: money waiting in refunds, queue health, staffing, chasing.
+        "dashboard.read": Rule(SUPERVISOR_AND_UP),
         "supervisor.assign": Rule(SUPERVISOR_AND_UP),
         "roster.read": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),
         "roster.edit": Rule(SUPERVISOR_AND_UP),
@@ -95,7 +98,7 @@ class UnknownActionError(KeyError):
     """A typo in an action name is a bug: it fails loudly instead of silently denying."""
 
 
-class AccessDeniedError(Exception):
+class AccessDeniedError(ForbiddenError):
     """Raised by :func:`require`; the auth middleware turns it into a 403."""
 
     def __init__(self, user: CurrentUser, action: str) -> None:

@@ -1,4 +1,5 @@
-"""The audit trail: rows written inside an action's transaction, read by supervisors."""
+"""The audit trail as supervisors read it (``actions.audit`` writes it, inside each
+action's transaction)."""
 
 from __future__ import annotations
 
@@ -7,39 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.models import AuditLog, User
 
 MAX_AUDIT_PAGE = 500
-
-
-def record(
-    session: AsyncSession,
-    *,
-    shop_id: str,
-    actor_id: int | None,
-    action: str,
-    target_type: str,
-    target_id: str | int,
-    at: datetime,
-    reason: str | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """Add an audit row to the caller's transaction, so it commits (or not) with the change."""
-    session.add(
-        AuditLog(
-            shop_id=shop_id,
-            actor_id=actor_id,
-            action=action,
-            target_type=target_type,
-            target_id=str(target_id)[:64],
-            reason=reason,
-            detail=detail or {},
-            at=at,
-        )
-    )
 
 
 @dataclass(frozen=True)

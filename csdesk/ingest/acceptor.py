@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 
 from csdesk.actions.events import Accepted, UnknownShopError, accept_events, known_shop_ids
 from csdesk.clock import utcnow
@@ -37,9 +37,11 @@ class EventAcceptor:
         on_accepted: AcceptedHook | None = None,
         apply_now: ApplyNow | None = None,
         gate: WriteGate | None = None,
+        fast_path: bool = True,
     ) -> None:
         self._sessions = sessions
-        self._connection = HeldConnection(engine_of(sessions))
+        self._fast_path = fast_path
+        self._connection = HeldConnection(engine_of(sessions), hold=fast_path)
         self._gate = gate or WriteGate(enabled=False)
         self._max_batch = max_batch
         self._apply_now_max = apply_now_max
@@ -76,7 +78,7 @@ class EventAcceptor:
     async def _run(self) -> None:
         # Short indexed statements under the write gate: on SQLite they run on the loop's
         # thread rather than through a worker thread's round trips (no effect elsewhere).
-        with inline_calls():
+        with inline_calls() if self._fast_path else nullcontext():
             await self._accept_forever()
 
     async def _accept_forever(self) -> None:

@@ -12,24 +12,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
-from contextlib import suppress
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csdesk.actions.batch import table_of
-from csdesk.actions.events import mark_failed
+from csdesk.actions.events import claim_events, mark_failed, release_events
 from csdesk.actions.outbox import Outbox
 from csdesk.bus.base import EventBus
 from csdesk.clock import utcnow
 from csdesk.ingest.gate import WriteGate
-from csdesk.storage.direct import DirectUpdate
 from csdesk.storage.engine import SessionFactory
-from csdesk.storage.enums import EventStatus
-from csdesk.storage.models import PlatformEvent
 from csdesk.storage.sqlite_inline import inline_calls
 
 if TYPE_CHECKING:
@@ -51,28 +47,32 @@ class ClaimedEvent:
     received_at: datetime
 
 
-EventHandler = Callable[[AsyncSession, ClaimedEvent, datetime, Outbox], Awaitable[None]]
+class EventBatch(Protocol):
+    """What a handler keeps across the events of one batch applied in one transaction
+    without savepoints (the routing engine: facts for runs of buyer messages, loaded at
+    once, and their messages, written at once)."""
 
-# Claiming the batch in one statement. On PostgreSQL the row locks make a concurrent
-# processor (another web process, the retry sweep) wait and then find nothing to claim; the
-# claim commits with the effects or not at all. Sent straight to the driver: built and
-# hydrated through the ORM it cost more than applying the buyer message it claimed.
-_CLAIM = DirectUpdate(
-    table_of(PlatformEvent),
-    ("status", "processed_at", "error"),
-    also_equal=("status",),
-    returning=("id", "shop_id", "event_id", "type", "occurred_at", "payload", "received_at"),
-)
+    async def finish(self, session: AsyncSession, outbox: Outbox) -> None:
+        """After the batch's last event, before commit."""
+        ...
 
 
-@dataclass(frozen=True)
-class BatchHooks:
-    """Told about a batch applied in one transaction without savepoints: its events before
-    the first is applied, and ``finish`` after the last, before commit (the routing engine
-    loads facts for runs of buyer messages at once and writes their messages at once)."""
+StartBatch = Callable[[Sequence[ClaimedEvent]], EventBatch]
+"""Makes the batch context for the claimed events, before the first is applied."""
 
-    begin: Callable[[AsyncSession, Sequence[ClaimedEvent]], None]
-    finish: Callable[[AsyncSession, Outbox], Awaitable[None]]
+
+class EventHandler(Protocol):
+    async def __call__(
+        self,
+        session: AsyncSession,
+        event: ClaimedEvent,
+        now: datetime,
+        outbox: Outbox,
+        batch: EventBatch | None = None,
+        /,
+    ) -> None:
+        """Apply one event; ``batch`` is the batch context, None on the savepoint path."""
+        ...
 
 
 MAX_ATTEMPTS_NOT_READY = timedelta(minutes=10)
@@ -93,7 +93,7 @@ async def process_events(
     handle: EventHandler,
     row_ids: Sequence[int],
     now: datetime,
-    batch_hooks: BatchHooks | None = None,
+    start_batch: StartBatch | None = None,
     *,
     stop_early: Callable[[], bool] | None = None,
     deferred: list[int] | None = None,
@@ -113,7 +113,7 @@ async def process_events(
             row_ids,
             now,
             isolate=False,
-            batch_hooks=batch_hooks,
+            start_batch=start_batch,
             stop_early=stop_early,
             deferred=deferred,
         )
@@ -130,27 +130,55 @@ async def _process_batch(
     now: datetime,
     *,
     isolate: bool,
-    batch_hooks: BatchHooks | None = None,
+    start_batch: StartBatch | None = None,
     stop_early: Callable[[], bool] | None = None,
     deferred: list[int] | None = None,
 ) -> dict[str, int]:
     counts = {"processed": 0, "failed": 0, "not_ready": 0, "skipped": 0, "deferred": 0}
     outbox = Outbox()
+    try:
+        await _apply_batch(
+            sessions,
+            queue,
+            handle,
+            row_ids,
+            now,
+            outbox,
+            counts,
+            isolate=isolate,
+            start_batch=start_batch,
+            stop_early=stop_early,
+            deferred=deferred,
+        )
+    except Exception:
+        await outbox.roll_back(queue)
+        raise
+    await outbox.flush(bus, queue, sessions)
+    return counts
+
+
+async def _apply_batch(
+    sessions: SessionFactory,
+    queue: WorkQueue | None,
+    handle: EventHandler,
+    row_ids: Sequence[int],
+    now: datetime,
+    outbox: Outbox,
+    counts: dict[str, int],
+    *,
+    isolate: bool,
+    start_batch: StartBatch | None,
+    stop_early: Callable[[], bool] | None,
+    deferred: list[int] | None,
+) -> None:
     async with sessions.begin() as session:
         connection = await session.connection()
-        claimed = await _CLAIM.execute(
-            connection,
-            (EventStatus.PROCESSED, now, None),
-            sorted(set(row_ids)),
-            (EventStatus.RECEIVED,),
-        )
+        claimed = await claim_events(connection, row_ids, now)
         events = sorted((ClaimedEvent(*row) for row in claimed), key=lambda event: event.id)
         counts["skipped"] = len(set(row_ids)) - len(events)
-        hooks = None if isolate else batch_hooks
-        if hooks is not None:
-            # Only without savepoints: a savepoint rolled back would leave what the hooks
-            # loaded describing effects that no longer exist.
-            hooks.begin(session, events)
+        # Only without savepoints: a savepoint rolled back would leave what the batch
+        # loaded describing effects that no longer exist.
+        batch = None if isolate or start_batch is None else start_batch(events)
         for position, event in enumerate(events):
             if position:
                 # Database calls may complete without suspending (``storage.sqlite_inline``):
@@ -167,7 +195,7 @@ async def _process_batch(
                     counts["deferred"] = len(rest)
                     break
                 try:
-                    await handle(session, event, now, outbox)
+                    await handle(session, event, now, outbox, batch)
                 except Exception as exc:
                     raise _IsolationNeededError from exc  # rolls back the whole batch
                 counts["processed"] += 1
@@ -179,6 +207,7 @@ async def _process_batch(
                 outbox.extend(event_outbox)
                 counts["processed"] += 1
             except NotReadyError as exc:
+                await event_outbox.roll_back(queue)
                 if now - event.received_at < MAX_ATTEMPTS_NOT_READY:
                     await _unclaim(session, event.id)
                     counts["not_ready"] += 1
@@ -186,25 +215,21 @@ async def _process_batch(
                 await mark_failed(session, event.id, f"not ready after retries: {exc}", now)
                 counts["failed"] += 1
             except Exception as exc:
+                await event_outbox.roll_back(queue)
                 log.exception("event %s (%s) failed", event.event_id, event.type)
                 await mark_failed(session, event.id, f"{type(exc).__name__}: {exc}", now)
                 counts["failed"] += 1
-        if hooks is not None:
+        if batch is not None:
             try:
-                await hooks.finish(session, outbox)
+                await batch.finish(session, outbox)
             except Exception as exc:
                 raise _IsolationNeededError from exc
-    await outbox.flush(bus, queue, sessions)
-    return counts
-
-
-_UNCLAIM = DirectUpdate(table_of(PlatformEvent), ("status", "processed_at"))
 
 
 async def _unclaim_all(session: AsyncSession, row_ids: Sequence[int]) -> None:
     """Back to ``received``: for the processor's next turn, or the retry sweep (a
     savepoint undid only the event's effects)."""
-    await _UNCLAIM.execute(await session.connection(), (EventStatus.RECEIVED, None), row_ids)
+    await release_events(await session.connection(), row_ids)
 
 
 async def _unclaim(session: AsyncSession, row_id: int) -> None:
@@ -223,14 +248,17 @@ class EventProcessor:
         *,
         max_batch: int = 32,
         gate: WriteGate | None = None,
-        batch_hooks: BatchHooks | None = None,
+        start_batch: StartBatch | None = None,
+        inline: bool = True,
     ) -> None:
         self._gate = gate or WriteGate(enabled=False)
+        self._inline = inline
+        """SQLite calls on the loop's thread (``storage.sqlite_inline``): the fast path."""
         self._sessions = sessions
         self._bus = bus
         self._queue_index = queue
         self._handle = handle
-        self._batch_hooks = batch_hooks
+        self._start_batch = start_batch
         self._max_batch = max_batch
         self._pending: deque[int] = deque()
         self._known: set[int] = set()
@@ -265,7 +293,7 @@ class EventProcessor:
                 self._handle,
                 row_ids,
                 utcnow(),
-                self._batch_hooks,
+                self._start_batch,
             )
         except Exception:
             log.exception("applying %d events at once failed; queued instead", len(row_ids))
@@ -310,7 +338,8 @@ class EventProcessor:
                 await self._task
 
     async def _run(self) -> None:
-        with inline_calls():  # as the acceptor's (``storage.sqlite_inline``)
+        # As the acceptor's (``storage.sqlite_inline``), unless the fast path is off.
+        with inline_calls() if self._inline else nullcontext():
             await self._apply_forever()
 
     async def _apply_forever(self) -> None:
@@ -334,7 +363,7 @@ class EventProcessor:
                         self._handle,
                         batch,
                         utcnow(),
-                        self._batch_hooks,
+                        self._start_batch,
                         stop_early=self._gate.should_yield,
                         deferred=deferred,
                     )

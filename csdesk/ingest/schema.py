@@ -10,25 +10,17 @@ numbers; identifiers matched in full; times within :data:`EARLIEST` and a day ah
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from csdesk.clock import utcnow
 from csdesk.errors import BadInputError
+from csdesk.platform_events import EVENT_TYPES as EVENT_TYPES
+from csdesk.platform_events import PlatformEventIn as PlatformEventIn
 from csdesk.strict_json import HugeInteger, loads_object
 
-EVENT_TYPES: Final = (
-    "message.received",
-    "order.created",
-    "order.paid",
-    "order.shipped",
-    "refund.requested",
-    "refund.cancelled",
-    "return.received",
-    "call.inbound",
-)
 REFUND_KINDS: Final = ("refund_only", "return_and_refund")
 BUYER_TIERS: Final = ("normal", "vip", "88vip")
 MAX_TEXT = 4000
@@ -68,17 +60,6 @@ class OrderItem:
     title: str
     qty: int
     price_fen: int
-
-
-@dataclass(frozen=True)
-class PlatformEventIn:
-    """A validated event envelope; ``data`` is normalized (amounts in fen, times aware UTC)."""
-
-    event_id: str
-    type: str
-    occurred_at: datetime
-    shop_id: str
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 # -- field readers ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from csdesk.actions import sweeps
 from csdesk.actions.outbox import Deps
 from csdesk.clock import utcnow
+from csdesk.ingest import retry
 from csdesk.jobs.base import JobContext
 
 
@@ -37,6 +38,6 @@ async def watch_queue_index(ctx: JobContext) -> int:
 
 
 async def retry_pending_events(ctx: JobContext) -> int:
-    return await sweeps.retry_pending_events(
+    return await retry.retry_pending_events(
         _deps(ctx), utcnow(), hand_to=ctx.get("pending_events_to")
     )

@@ -13,8 +13,8 @@ from sqlalchemy import Text, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.roles.base import BuyerFacts, OrderFacts, OrderItem
+from csdesk.roles.config import RoutingConfig
 from csdesk.routing.assignment import ITEM_DUTIES, AgentFacts, AssignmentConfig
-from csdesk.routing.config import RoutingConfig
 from csdesk.storage.enums import AgentStatus, Channel, ConversationStatus
 from csdesk.storage.models import (
     AgentProfile,

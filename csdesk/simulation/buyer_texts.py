@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from csdesk.routing.triage_rules import Intent
+from csdesk.roles.triage_rules import Intent
 
 TEXTS: Mapping[Intent, tuple[str, ...]] = MappingProxyType(
     {

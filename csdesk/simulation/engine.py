@@ -2,13 +2,13 @@
 
 It drives the product's own pure routing code, never a copy:
 
-* triage: ``csdesk.routing.triage.classify`` on the buyer's text;
-* decisions and scores: ``csdesk.routing.engine.decide_contact`` (the shop's intent map,
+* triage: ``csdesk.roles.triage.classify`` on the buyer's text;
+* decisions and scores: ``csdesk.ingest.engine.decide_contact`` (the shop's intent map,
   then ``roles/*``), ``roles.payment_chasing.plan_chase`` (delays, quiet hours, attempts,
   big orders to the hotline), ``roles.refund.intake`` (platform deadline, unshipped bonus),
   ``roles.order_review.intake`` (address checks), ``roles.hotline.proactive_call_task``;
   all with the promotion profile;
-* queue order: ``csdesk.routing.scoring`` (``deadline_points``, ``next_deadline_change``,
+* queue order: ``csdesk.roles.scoring`` (``deadline_points``, ``next_deadline_change``,
   ``sort_key``: static points + deadline step + linear aging, highest first);
 * assignment: ``csdesk.routing.assignment`` (``pick_agent`` on arrival: eligibility,
   capacity, 客户保护期 stickiness, skills with fallback; ``may_take`` when a freed agent
@@ -32,9 +32,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from csdesk.ingest.engine import decide_contact
 from csdesk.roles import ROLES, hotline, order_review, payment_chasing
 from csdesk.roles import refund as refund_role
 from csdesk.roles.base import BuyerFacts, ContactFacts, Decision, OrderFacts, RefundFacts, sla_for
+from csdesk.roles.config import RoutingConfig
+from csdesk.roles.scoring import deadline_points, next_deadline_change, sort_key
+from csdesk.roles.triage import TriageResult, classify
+from csdesk.roles.triage_rules import Intent, Risk
 from csdesk.routing.assignment import (
     AgentFacts,
     AssignmentConfig,
@@ -43,12 +48,7 @@ from csdesk.routing.assignment import (
     pick_agent,
     required_skills,
 )
-from csdesk.routing.config import RoutingConfig
-from csdesk.routing.engine import decide_contact
 from csdesk.routing.facts import ShopContext
-from csdesk.routing.scoring import deadline_points, next_deadline_change, sort_key
-from csdesk.routing.triage import TriageResult, classify
-from csdesk.routing.triage_rules import Intent, Risk
 from csdesk.simulation.buyer_texts import TEXTS
 from csdesk.simulation.scenarios import HandleTime, Scenario, Stream
 from csdesk.storage.enums import (

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-from csdesk.routing.triage_rules import Intent
+from csdesk.roles.triage_rules import Intent
 from csdesk.storage.enums import ServiceRole
 
 SHOP_TZ = ZoneInfo("Asia/Shanghai")

@@ -61,13 +61,15 @@ class HeldConnection:
     """Opened on first use, kept until :meth:`close`; replaced after a failed transaction
     whose rollback failed too (the connection is then in no known state)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, hold: bool = True) -> None:
         self._engine = engine
+        self._hold = hold
+        """False: every transaction through the engine's pool (the fast path switched off)."""
         self._held: AsyncConnection | None = None
         self._driver: sqlite_inline.Connection | None = None
 
     async def _sqlite_driver(self) -> sqlite_inline.Connection | None:
-        if self._driver is None and self._engine.dialect.name == "sqlite":
+        if self._driver is None and self._hold and self._engine.dialect.name == "sqlite":
             held = await self._engine.connect()
             raw = await held.get_raw_connection()
             driver = raw.driver_connection

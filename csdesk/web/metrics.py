@@ -10,125 +10,25 @@ Needs a login like every other route (a bearer token for the scraper); superviso
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
 from typing import Final
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.keys import PROCESSOR_KEY, SESSIONS_KEY
+from csdesk.reads.metrics import ShopState, shop_state
 from csdesk.realtime import HUB_KEY
-from csdesk.routing.queues import QUEUE_KEY, WorkQueue
-from csdesk.storage.engine import SessionFactory
-from csdesk.storage.enums import (
-    AgentStatus,
-    ConversationStatus,
-    EventStatus,
-    RefundStatus,
-    ServiceRole,
-)
-from csdesk.storage.models import AgentProfile, Conversation, PlatformEvent, Refund
+from csdesk.routing.queues import QUEUE_KEY
+from csdesk.storage.enums import AgentStatus, ConversationStatus, EventStatus, ServiceRole
 
 routes = web.RouteTableDef()
 
 CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
-DUE_SOON: Final = timedelta(hours=1)
-
-
-@dataclass(frozen=True)
-class ShopState:
-    queued: dict[str, int]
-    oldest_wait_s: dict[str, float]
-    open_items: dict[str, int]
-    agents: dict[str, int]
-    open_refunds: int
-    refund_exposure_fen: int
-    refunds_due_within_hour: int
-    events: dict[str, int]
-    index_depth: dict[str, int] = field(default_factory=dict)
-    """What the queue index holds per role (beside ``queued``, the database's count)."""
-    index_intact: bool = True
-
-
-async def index_state(queue: WorkQueue, shop_id: str) -> tuple[dict[str, int], bool]:
-    """The queue index's depth per role, and whether it is the one last built."""
-    depths = {role.value: await queue.depth(shop_id, role.value) for role in ServiceRole}
-    return depths, await queue.built(shop_id)
-
-
-async def shop_state(sessions: SessionFactory, shop_id: str, now: datetime) -> ShopState:
-    async with sessions() as session:
-        queued: dict[str, int] = {}
-        oldest: dict[str, float] = {}
-        for role, count, first in await session.execute(
-            select(Conversation.role, func.count(), func.min(Conversation.enqueued_at))
-            .where(
-                Conversation.shop_id == shop_id,
-                Conversation.status == ConversationStatus.QUEUED,
-            )
-            .group_by(Conversation.role)
-        ):
-            queued[role] = int(count)
-            oldest[role] = max(0.0, (now - first).total_seconds()) if first else 0.0
-        open_items = {
-            status.value: int(count)
-            for status, count in await session.execute(
-                select(Conversation.status, func.count())
-                .where(
-                    Conversation.shop_id == shop_id,
-                    Conversation.status != ConversationStatus.CLOSED,
-                )
-                .group_by(Conversation.status)
-            )
-        }
-        agents = {
-            status.value: int(count)
-            for status, count in await session.execute(
-                select(AgentProfile.status, func.count())
-                .where(AgentProfile.shop_id == shop_id)
-                .group_by(AgentProfile.status)
-            )
-        }
-        refunds = (
-            await session.execute(
-                select(
-                    func.count(),
-                    func.coalesce(func.sum(Refund.amount_fen), 0),
-                    func.count().filter(Refund.deadline_at <= now + DUE_SOON),
-                ).where(
-                    Refund.shop_id == shop_id,
-                    Refund.status == RefundStatus.REQUESTED,
-                )
-            )
-        ).one()
-        events = {
-            status.value: int(count)
-            for status, count in await session.execute(
-                select(PlatformEvent.status, func.count())
-                .where(
-                    PlatformEvent.shop_id == shop_id,
-                    PlatformEvent.status != EventStatus.PROCESSED,
-                )
-                .group_by(PlatformEvent.status)
-            )
-        }
-    return ShopState(
-        queued=queued,
-        oldest_wait_s=oldest,
-        open_items=open_items,
-        agents=agents,
-        open_refunds=int(refunds[0]),
-        refund_exposure_fen=int(refunds[1]),
-        refunds_due_within_hour=int(refunds[2]),
-        events=events,
-    )
 
 
 class _Snapshot(Collector):
@@ -256,9 +156,9 @@ def _gauge(
 async def metrics(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "metrics.read")
-    state = await shop_state(request.app[SESSIONS_KEY], user.shop_id, utcnow())
-    index_depth, index_intact = await index_state(request.app[QUEUE_KEY], user.shop_id)
-    state = replace(state, index_depth=index_depth, index_intact=index_intact)
+    state = await shop_state(
+        request.app[SESSIONS_KEY], request.app[QUEUE_KEY], user.shop_id, utcnow()
+    )
     hub = request.app.get(HUB_KEY)
     processor = request.app.get(PROCESSOR_KEY)
     registry = CollectorRegistry(auto_describe=False)

@@ -8,17 +8,13 @@ a Redis loss the two depths part until the index is restored, and the gap shows 
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy import func, select
 
-from csdesk.actions.routing import conversation_json
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.keys import SESSIONS_KEY
-from csdesk.routing.facts import load_shop_context
+from csdesk.reads import queues
 from csdesk.routing.queues import QUEUE_KEY
-from csdesk.storage.enums import ConversationStatus, ServiceRole
-from csdesk.storage.models import Conversation
 from csdesk.web.openapi import SECURED, documented, error_answer, json_answer
 from csdesk.web.request import query_int
 
@@ -42,46 +38,9 @@ MAX_LIMIT = 100
 )
 async def get_queues(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, "queues.read")
+    require(user, queues.READ_ACCESS)
     limit = query_int(request, "limit", low=0, high=MAX_LIMIT, default=10)
-    now = utcnow()
-    result: dict[str, object] = {}
-    queue = request.app[QUEUE_KEY]
-    async with request.app[SESSIONS_KEY]() as session:
-        ctx = await load_shop_context(session, user.shop_id)
-        stats = {
-            role: (int(depth), oldest)
-            for role, depth, oldest in await session.execute(
-                select(Conversation.role, func.count(), func.min(Conversation.enqueued_at))
-                .where(
-                    Conversation.shop_id == user.shop_id,
-                    Conversation.status == ConversationStatus.QUEUED,
-                )
-                .group_by(Conversation.role)
-            )
-        }
-        for role in ServiceRole:
-            depth, oldest = stats.get(role.value, (0, None))
-            items = []
-            if limit and depth:
-                rows = await session.scalars(
-                    select(Conversation)
-                    .where(
-                        Conversation.shop_id == user.shop_id,
-                        Conversation.status == ConversationStatus.QUEUED,
-                        Conversation.role == role.value,
-                    )
-                    .order_by(Conversation.sort_key.desc(), Conversation.id)
-                    .limit(limit)
-                )
-                items = [conversation_json(row, ctx, now) for row in rows]
-            result[role.value] = {
-                "depth": depth,
-                "index_depth": await queue.depth(user.shop_id, role.value),
-                "oldest_wait_s": round((now - oldest).total_seconds(), 1) if oldest else 0.0,
-                "items": items,
-            }
-    intact = await queue.built(user.shop_id)
-    return web.json_response(
-        {"generated_at": now.isoformat(), "index_intact": intact, "roles": result}
+    view = await queues.queues(
+        request.app[SESSIONS_KEY], request.app[QUEUE_KEY], user, utcnow(), limit=limit
     )
+    return web.json_response(view.to_json())

@@ -21,6 +21,7 @@ from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
+from csdesk.reads import chases, hotline, order_checks, refund_items
 from csdesk.storage.enums import OrderStatus, UserRole
 from csdesk.web.openapi import ITEM_ID, STR, WRITE, documented, obj, op, query
 from csdesk.web.request import (
@@ -55,8 +56,8 @@ REASON = obj(["reason"], reason={"type": "string", "maxLength": MAX_NOTE_CHARS})
 )
 async def get_order_check(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, order_review.ACCESS)
-    view = await order_review.order_check_view(request.app[SESSIONS_KEY], user, path_id(request))
+    require(user, order_checks.ACCESS)
+    view = await order_checks.order_check_view(request.app[SESSIONS_KEY], user, path_id(request))
     return ok(view)
 
 
@@ -71,7 +72,7 @@ async def get_order_check(request: web.Request) -> web.Response:
 )
 async def post_order_approve(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, order_review.ACCESS)
+    require(user, order_checks.ACCESS)
     data = await json_body(request, empty={})
     result = await order_review.approve(
         deps_of(request), user, path_id(request), utcnow(), note_text=text(data, "note")
@@ -90,7 +91,7 @@ async def post_order_approve(request: web.Request) -> web.Response:
 )
 async def post_order_hold(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, order_review.ACCESS)
+    require(user, order_checks.ACCESS)
     data = await json_body(request, empty={})
     result = await order_review.hold(
         deps_of(request), user, path_id(request), text(data, "reason"), utcnow()
@@ -109,7 +110,7 @@ async def post_order_hold(request: web.Request) -> web.Response:
 )
 async def post_order_address(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, order_review.ACCESS)
+    require(user, order_checks.ACCESS)
     data = await json_body(request, empty={})
     result = await order_review.correct_address(
         deps_of(request), user, path_id(request), text(data, "address"), utcnow()
@@ -128,7 +129,7 @@ async def post_order_address(request: web.Request) -> web.Response:
 )
 async def post_order_gifts(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, order_review.ACCESS)
+    require(user, order_checks.ACCESS)
     gifts = (await json_body(request, empty={})).get("gifts")
     if not isinstance(gifts, list) or not all(isinstance(g, str) for g in gifts):
         raise BadInputError("gifts", "must be a list of strings (an empty list removes all)")
@@ -147,7 +148,7 @@ async def post_order_gifts(request: web.Request) -> web.Response:
 )
 async def post_order_invoice(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, order_review.ACCESS)
+    require(user, order_checks.ACCESS)
     data = await json_body(request, empty={})
     result = await order_review.confirm_invoice(
         deps_of(request), user, path_id(request), text(data, "invoice_title"), utcnow()
@@ -170,15 +171,15 @@ async def post_order_invoice(request: web.Request) -> web.Response:
 )
 async def get_my_chases(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, chase_work.ACCESS)
+    require(user, chases.ACCESS)
     agent_id = user.id
     if "agent_id" in request.query:
         # Supervisors look at one chaser's list; an agent's list is always their own.
         if user.role is UserRole.AGENT:
             raise BadInputError("agent_id", "agents see their own list only")
         agent_id = query_int(request, "agent_id", low=1, high=2**63 - 1, default=user.id)
-    chases = await chase_work.my_chases(request.app[SESSIONS_KEY], user.shop_id, agent_id, utcnow())
-    return ok({"agent_id": agent_id, "chases": chases})
+    rows = await chases.my_chases(request.app[SESSIONS_KEY], user.shop_id, agent_id, utcnow())
+    return ok({"agent_id": agent_id, "chases": rows})
 
 
 @routes.post("/api/v1/chases/{conversation_id}/outcome")
@@ -192,7 +193,7 @@ async def get_my_chases(request: web.Request) -> web.Response:
 )
 async def post_chase_outcome(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, chase_work.ACCESS)
+    require(user, chases.ACCESS)
     data = await json_body(request, empty={})
     result = await chase_work.record_outcome(
         deps_of(request), user, path_id(request), text(data, "outcome", required=True), utcnow()
@@ -210,10 +211,10 @@ async def post_chase_outcome(request: web.Request) -> web.Response:
 )
 async def get_chase_kpi(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, chase_work.KPI_ACCESS)
+    require(user, chases.KPI_ACCESS)
     days = query_int(request, "days", low=1, high=366, default=30)
     since = utcnow() - timedelta(days=days)
-    kpi = await chase_work.recovered_by_chaser(request.app[SESSIONS_KEY], user, since)
+    kpi = await chases.recovered_by_chaser(request.app[SESSIONS_KEY], user, since)
     return ok({"days": days, **kpi})
 
 
@@ -224,8 +225,8 @@ async def get_chase_kpi(request: web.Request) -> web.Response:
 @documented(op("Refund item: refund, deadline countdown, duties", params=[ITEM_ID]))
 async def get_refund_item(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, refund_work.REVIEW_ACCESS)
-    view = await refund_work.refund_item_view(
+    require(user, refund_items.REVIEW_ACCESS)
+    view = await refund_items.refund_item_view(
         request.app[SESSIONS_KEY], user, path_id(request), utcnow()
     )
     return ok(view)
@@ -243,7 +244,7 @@ async def get_refund_item(request: web.Request) -> web.Response:
 )
 async def post_refund_approve(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, refund_work.REVIEW_ACCESS)
+    require(user, refund_items.REVIEW_ACCESS)
     data = await json_body(request, empty={})
     result = await refund_work.approve(
         deps_of(request), user, path_id(request), utcnow(), note_text=text(data, "note")
@@ -262,7 +263,7 @@ async def post_refund_approve(request: web.Request) -> web.Response:
 )
 async def post_refund_reject(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, refund_work.REVIEW_ACCESS)
+    require(user, refund_items.REVIEW_ACCESS)
     data = await json_body(request, empty={})
     result = await refund_work.reject(
         deps_of(request), user, path_id(request), text(data, "reason"), utcnow()
@@ -345,21 +346,21 @@ async def get_caller(request: web.Request) -> web.Response:
         "Open outbound calls by kind (agents: theirs and unassigned)",
         errors=("400", "401", "403"),
         params=[
-            query("kind", {"enum": list(hotline_work.OUTBOUND_KINDS)}),
+            query("kind", {"enum": list(hotline.OUTBOUND_KINDS)}),
             query("campaign", STR),
         ],
     )
 )
 async def get_outbound(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, hotline_work.WORK_ACCESS)
-    kinds: tuple[str, ...] = hotline_work.OUTBOUND_KINDS
+    require(user, hotline.WORK_ACCESS)
+    kinds: tuple[str, ...] = hotline.OUTBOUND_KINDS
     kind = request.query.get("kind")
     if kind is not None:
         if kind not in kinds:
             raise BadInputError("kind", f"must be one of {', '.join(kinds)}")
         kinds = (kind,)
-    lists = await hotline_work.outbound_lists(
+    lists = await hotline.outbound_lists(
         request.app[SESSIONS_KEY],
         user,
         utcnow(),
@@ -380,7 +381,7 @@ async def get_outbound(request: web.Request) -> web.Response:
 )
 async def post_call_outcome(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, hotline_work.WORK_ACCESS)
+    require(user, hotline.WORK_ACCESS)
     data = await json_body(request, empty={})
     result = await hotline_work.record_call_outcome(
         deps_of(request),
@@ -446,7 +447,7 @@ def _campaign_filter(raw: object) -> hotline_work.CampaignFilter:
 )
 async def post_campaign(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, hotline_work.CAMPAIGN_ACCESS)
+    require(user, hotline.CAMPAIGN_ACCESS)
     data = await json_body(request, empty={})
     spec = _campaign_filter(data.get("filter"))
     dry_run = data.get("dry_run", False)
@@ -468,8 +469,8 @@ async def post_campaign(request: web.Request) -> web.Response:
 @documented(op("Notice campaign runs, newest first (supervisors)", errors=("401", "403")))
 async def get_campaigns(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, hotline_work.CAMPAIGN_ACCESS)
-    return ok({"campaigns": await hotline_work.campaigns(request.app[SESSIONS_KEY], user)})
+    require(user, hotline.CAMPAIGN_ACCESS)
+    return ok({"campaigns": await hotline.campaigns(request.app[SESSIONS_KEY], user)})
 
 
 @routes.get("/api/v1/hotline/campaigns/{name}")
@@ -481,8 +482,8 @@ async def get_campaigns(request: web.Request) -> web.Response:
 )
 async def get_campaign(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, hotline_work.CAMPAIGN_ACCESS)
-    progress = await hotline_work.campaign_progress(
+    require(user, hotline.CAMPAIGN_ACCESS)
+    progress = await hotline.campaign_progress(
         request.app[SESSIONS_KEY], user, request.match_info["name"]
     )
     return ok(progress)

@@ -14,6 +14,7 @@ from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
+from csdesk.reads import shop_config as shop_config_read
 from csdesk.web.openapi import STR, WRITE, documented, obj, op
 from csdesk.web.request import json_body, ok, text
 
@@ -39,7 +40,7 @@ _CONFIG = obj(
 )
 async def get_config(request: web.Request) -> web.Response:
     user = current_user(request)
-    return ok(await shop_config.read_shop_config(request.app[SESSIONS_KEY], user))
+    return ok(await shop_config_read.read_shop_config(request.app[SESSIONS_KEY], user))
 
 
 def _config(data: dict[str, Any]) -> dict[str, Any]:
@@ -80,7 +81,7 @@ async def put_config(request: web.Request) -> web.Response:
 )
 async def preview(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, shop_config.READ_ACCESS)
+    require(user, shop_config_read.READ_ACCESS)
     data = await json_body(request)
     result = await shop_config.preview_triage(
         request.app[SESSIONS_KEY], user, _config(data), text(data, "text", required=True)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from csdesk.actions import supervisor
+from csdesk.actions import guided, reassignment, role_swaps, roster
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
+from csdesk.reads import board as board_read
+from csdesk.reads import roster as roster_read
 from csdesk.storage.enums import ServiceRole
 from csdesk.web.openapi import ITEM_ID, STR, WRITE, documented, obj, op, query
 from csdesk.web.request import (
@@ -67,9 +69,10 @@ _SHIFT = obj(
 )
 async def get_board(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, supervisor.BOARD_ACCESS)
+    require(user, board_read.BOARD_ACCESS)
     silent_s = query_int(request, "silent_s", low=0, high=86_400, default=DEFAULT_SILENT_S)
-    return ok(await supervisor.board(request.app[SESSIONS_KEY], user, utcnow(), silent_s=silent_s))
+    view = await board_read.board(request.app[SESSIONS_KEY], user, utcnow(), silent_s=silent_s)
+    return ok(view.to_json())
 
 
 @routes.post("/api/v1/supervisor/conversations/{conversation_id}/reassign")
@@ -83,11 +86,11 @@ async def get_board(request: web.Request) -> web.Response:
 )
 async def post_reassign(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, supervisor.ASSIGN_ACCESS)
+    require(user, reassignment.ASSIGN_ACCESS)
     data = await json_body(request, empty={})
     if "agent_id" not in data:
         raise BadInputError("agent_id", "is required: an agent id, or null for the queue")
-    conversation = await supervisor.reassign(
+    conversation = await reassignment.reassign(
         deps_of(request),
         user,
         path_id(request),
@@ -105,7 +108,7 @@ async def post_reassign(request: web.Request) -> web.Response:
         errors=("400", "401", "403", "409"),
         body=obj(
             ["action", "conversation_ids"],
-            action={"enum": list(supervisor.BULK_ACTIONS)},
+            action={"enum": list(reassignment.BULK_ACTIONS)},
             conversation_ids={"type": "array", "items": {"type": "integer"}},
             agent_id={"type": "integer"},
             to_role={"enum": [r.value for r in ServiceRole]},
@@ -116,13 +119,13 @@ async def post_reassign(request: web.Request) -> web.Response:
 )
 async def post_bulk(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, supervisor.ASSIGN_ACCESS)
+    require(user, reassignment.ASSIGN_ACCESS)
     data = await json_body(request, empty={})
     ids = data.get("conversation_ids")
     if not isinstance(ids, list) or not all(is_id(i) for i in ids):
         raise BadInputError("conversation_ids", "must be a list of conversation ids")
     to_role = _role(data["to_role"], "to_role") if data.get("to_role") is not None else None
-    results = await supervisor.bulk(
+    results = await reassignment.bulk(
         deps_of(request),
         user,
         text(data, "action", required=True),
@@ -156,10 +159,10 @@ async def post_bulk(request: web.Request) -> web.Response:
 )
 async def get_roster(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, supervisor.ROSTER_READ)
+    require(user, roster_read.READ_ACCESS)
     raw = request.query.get("week_of")
     week_of = iso_date(raw, "week_of") if raw else utcnow().date()
-    return ok(await supervisor.roster_week(request.app[SESSIONS_KEY], user, week_of))
+    return ok(await roster_read.roster_week(request.app[SESSIONS_KEY], user, week_of))
 
 
 @routes.put("/api/v1/roster/days/{day}")
@@ -181,12 +184,12 @@ async def get_roster(request: web.Request) -> web.Response:
 )
 async def put_roster_day(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, supervisor.ROSTER_EDIT)
+    require(user, roster.ROSTER_EDIT)
     day = iso_date(request.match_info["day"], "day")
     data = await json_body(request, empty={})
     if "shifts" not in data:
         raise BadInputError("shifts", "is required (an empty list clears the day)")
-    return ok(await supervisor.replace_day(deps_of(request), user, day, data["shifts"], utcnow()))
+    return ok(await roster.replace_day(deps_of(request), user, day, data["shifts"], utcnow()))
 
 
 @routes.post("/api/v1/supervisor/agents/{agent_id}/roles")
@@ -209,10 +212,10 @@ async def put_roster_day(request: web.Request) -> web.Response:
 )
 async def post_agent_roles(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, supervisor.ROLES_ACCESS)
+    require(user, role_swaps.ROLES_ACCESS)
     data = await json_body(request, empty={})
-    roles = supervisor.parse_role_duties(data.get("roles"))
-    result = await supervisor.set_on_shift_roles(
+    roles = role_swaps.parse_role_duties(data.get("roles"))
+    result = await role_swaps.set_on_shift_roles(
         deps_of(request), user, path_id(request, "agent_id"), roles, text(data, "reason"), utcnow()
     )
     return ok(result)
@@ -230,8 +233,8 @@ async def post_agent_roles(request: web.Request) -> web.Response:
 )
 async def post_guided_next(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, supervisor.GUIDED_ACCESS)
-    return ok(await supervisor.guided_next(deps_of(request), user, utcnow()))
+    require(user, guided.GUIDED_ACCESS)
+    return ok(await guided.guided_next(deps_of(request), user, utcnow()))
 
 
 @routes.post("/api/v1/guided/skip")
@@ -244,12 +247,12 @@ async def post_guided_next(request: web.Request) -> web.Response:
 )
 async def post_guided_skip(request: web.Request) -> web.Response:
     user = current_user(request)
-    require(user, supervisor.GUIDED_ACCESS)
+    require(user, guided.GUIDED_ACCESS)
     data = await json_body(request, empty={})
     conversation_id = optional_int(data, "conversation_id")
     if conversation_id is None:
         raise BadInputError("conversation_id", "is required")
-    result = await supervisor.guided_skip(
+    result = await guided.guided_skip(
         deps_of(request), user, conversation_id, text(data, "reason"), utcnow()
     )
     return ok(result)

@@ -7,6 +7,7 @@ Every wait is for a condition (Playwright's ``expect``); nothing sleeps.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,8 +15,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.async_api import Locator, Page, expect
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.actions.outbox import Outbox
 from csdesk.actions.users import create_user
+from csdesk.bus.memory import MemoryBus
+from csdesk.clock import utcnow
+from csdesk.ingest.processor import ClaimedEvent, EventBatch, process_events
+from csdesk.ingest.schema import parse_event
+from csdesk.routing.queues.memory import MemoryWorkQueue
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import (
     AgentStatus,
@@ -26,7 +34,7 @@ from csdesk.storage.enums import (
 )
 from csdesk.storage.models import AgentProfile, AuditLog, Buyer, Conversation, Message
 from tests.browser.conftest import Desk, SignIn
-from tests.helpers import make_agent
+from tests.helpers import accept, event_body, make_agent
 
 pytestmark = pytest.mark.browser
 AGENT_PASSWORD = "agent-password-1"  # what tests.helpers.make_agent sets
@@ -408,3 +416,36 @@ async def test_agents_get_403_on_the_supervisor_pages(
     await expect(lead.get_by_role("link", name="主管看板")).to_have_attribute(
         "aria-current", "page"
     )
+
+
+async def test_board_shows_the_events_that_failed_after_acceptance(
+    desk: Desk, signed_in: SignIn, sessions: SessionFactory, shop_id: str
+) -> None:
+    await make_supervisor(sessions, shop_id)
+    page = await signed_in("wanglead", LEAD_PASSWORD)
+    await open_board(page)
+    failed = page.locator("#sv-failed")
+    await expect(failed).to_contain_text("失败事件")
+    await expect(page.locator("#sv-failed-count")).to_have_text("0")
+    await expect(failed).not_to_have_class(re.compile(r"\bis-alert\b"))
+
+    events = [
+        parse_event(
+            event_body("call.inbound", {"call_id": "c1", "caller_phone": "1"}, event_id="bad-1")
+        )
+    ]
+    ids = [a.row_id for a in await accept(sessions, events, utcnow()) if a.row_id is not None]
+
+    async def broken(
+        session: AsyncSession,
+        event: ClaimedEvent,
+        now: datetime,
+        outbox: Outbox,
+        batch: EventBatch | None = None,
+    ) -> None:
+        raise RuntimeError("broken payload")
+
+    await process_events(sessions, MemoryBus(), MemoryWorkQueue(), broken, ids, utcnow())
+    await page.get_by_role("button", name="刷新").click()
+    await expect(page.locator("#sv-failed-count")).to_have_text("1")
+    await expect(failed).to_have_class(re.compile(r"\bis-alert\b"))

@@ -20,10 +20,10 @@ from sqlalchemy.engine import Connection
 from csdesk.actions.shops import ensure_shop
 from csdesk.bus.memory import MemoryBus
 from csdesk.clock import utcnow
+from csdesk.ingest.engine import RoutingEngine
+from csdesk.ingest.message_runs import start_batch
 from csdesk.ingest.processor import process_events
 from csdesk.ingest.schema import parse_event
-from csdesk.routing.engine import RoutingEngine
-from csdesk.routing.message_runs import HOOKS
 from csdesk.routing.queues.memory import MemoryWorkQueue
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import BuyerTier, ConversationStatus, MessageSender, ServiceRole
@@ -70,17 +70,18 @@ async def _ids(sessions: SessionFactory, shop: str, events: list[Any]) -> list[i
 async def _apply(sessions: SessionFactory, ids: list[int], *, together: bool, now: Any) -> None:
     """``together``: one batch with the message-run hooks; else one plain batch per event
     (no hooks: every lookup and write made by the event itself, as on the savepoint path)."""
-    engine = RoutingEngine()
+    queue = MemoryWorkQueue()
+    engine = RoutingEngine(queue)
     batches = [ids] if together else [[row_id] for row_id in ids]
     for batch in batches:
         counts = await process_events(
             sessions,
             MemoryBus(),
-            MemoryWorkQueue(),
+            queue,
             engine.handle_event,
             batch,
             now,
-            HOOKS if together else None,
+            start_batch if together else None,
         )
         assert counts["processed"] == len(batch), counts
 

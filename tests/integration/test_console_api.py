@@ -31,7 +31,7 @@ from csdesk.settings import Settings
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import AgentStatus, ConversationStatus, ServiceRole, UserRole
 from csdesk.storage.models import AgentProfile, Conversation, Shop
-from tests.helpers import deps, order_data, post_event, settle
+from tests.helpers import actor, deps, order_data, post_event, settle
 
 P = ServiceRole
 PASSWORD = "agent-password-1"
@@ -483,7 +483,9 @@ async def test_transcript_loads_page_by_page(
     await buyer_says(client, "小鱼", "在吗")
     conversation = await only_conversation(sessions)
     for n in range(44):
-        await workbench.reply(deps(client), shop_id, agent, conversation.id, f"第{n}条", utcnow())
+        await workbench.reply(
+            deps(client), await actor(sessions, agent), conversation.id, f"第{n}条", utcnow()
+        )
     mei = await person("xiaomei")
     base = f"/api/v1/conversations/{conversation.id}/messages"
     newest = await mei.json(base)

@@ -170,8 +170,8 @@ async def test_event_before_what_it_refers_to_waits_then_applies(
     ``received`` and applied by the retry sweep once the order exists."""
     from datetime import timedelta
 
-    from csdesk.actions.sweeps import retry_pending_events
     from csdesk.clock import utcnow
+    from csdesk.ingest.retry import retry_pending_events
     from tests.helpers import deps
 
     await post_event(client, "order.paid", {"order_id": "T-late"}, event_id="paid-first")
@@ -203,8 +203,8 @@ async def test_the_retry_sweep_hands_stragglers_to_this_processs_processor(
     batch limits) instead of being applied in one long transaction of the sweep's own."""
     from datetime import timedelta
 
-    from csdesk.actions.sweeps import retry_pending_events
     from csdesk.clock import utcnow
+    from csdesk.ingest.retry import retry_pending_events
     from csdesk.keys import PROCESSOR_KEY
     from tests.helpers import deps
 
@@ -394,8 +394,8 @@ async def test_a_failed_event_is_counted_and_a_supervisor_retries_it_once_fixed(
 
     from prometheus_client.parser import text_string_to_metric_families
 
-    from csdesk.actions.sweeps import retry_pending_events
     from csdesk.clock import utcnow
+    from csdesk.ingest.retry import retry_pending_events
     from tests.helpers import deps
 
     boss = {

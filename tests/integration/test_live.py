@@ -33,7 +33,7 @@ from csdesk.settings import Settings
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import AgentStatus, ServiceRole, UserRole
 from csdesk.web import live
-from tests.helpers import deps, make_agent, post_event, settle, token_for
+from tests.helpers import actor, deps, make_agent, post_event, settle, token_for
 
 P = ServiceRole
 WS = Any  # aiohttp's ClientWebSocketResponse, generic over its decoder
@@ -392,7 +392,9 @@ async def _reconnect_mid_burst(
     after = await events_until(ws2, text_is(f"burst-{burst - 1}"))
     await posting
     # Nothing is repeated after the burst either: the next event is the sentinel.
-    await workbench.reply(deps(first), shop_id, agent, conversation_id, "sentinel", utcnow())
+    await workbench.reply(
+        deps(first), await actor(sessions, agent), conversation_id, "sentinel", utcnow()
+    )
     after += await events_until(ws2, text_is("sentinel"))
     await ws2.close()
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from csdesk.actions.outbox import Outbox
 from csdesk.bus.memory import MemoryBus
 from csdesk.clock import utcnow
-from csdesk.ingest.processor import ClaimedEvent, NotReadyError, process_events
+from csdesk.ingest.processor import ClaimedEvent, EventBatch, NotReadyError, process_events
 from csdesk.ingest.schema import parse_event
 from csdesk.routing.queues.memory import MemoryWorkQueue
 from csdesk.storage.engine import SessionFactory
@@ -38,7 +38,11 @@ async def test_one_bad_event_does_not_sink_its_batch(
     assert len(ids) == 5
 
     async def handle(
-        session: AsyncSession, event: ClaimedEvent, now: datetime, outbox: Outbox
+        session: AsyncSession,
+        event: ClaimedEvent,
+        now: datetime,
+        outbox: Outbox,
+        batch: EventBatch | None = None,
     ) -> None:
         if event.event_id == "iso-2":
             raise RuntimeError("broken payload")
@@ -97,7 +101,11 @@ async def test_a_batch_stepping_aside_hands_the_rest_back_unapplied(
     applied: list[str] = []
 
     async def handle(
-        session: AsyncSession, event: ClaimedEvent, now: datetime, outbox: Outbox
+        session: AsyncSession,
+        event: ClaimedEvent,
+        now: datetime,
+        outbox: Outbox,
+        batch: EventBatch | None = None,
     ) -> None:
         applied.append(event.event_id)
 

@@ -16,14 +16,14 @@ from csdesk.actions.chasing import claim_buyer
 from csdesk.actions.sweeps import activate_due_items, reassign_unanswered
 from csdesk.clock import SHOP_TZ, utcnow
 from csdesk.roles import payment_chasing
-from csdesk.routing.config import RoutingConfig
+from csdesk.roles.config import RoutingConfig
 from csdesk.routing.queues import QUEUE_KEY
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import AgentStatus, ConversationStatus, ServiceRole, UserRole
 from csdesk.storage.models import Buyer, Conversation, Message, Order, Refund
-from tests.helpers import deps, make_agent, order_data, post_event, settle, token_for
+from tests.helpers import actor, deps, make_agent, order_data, post_event, settle, token_for
 
-pytestmark = pytest.mark.usefixtures("shop_id")
+pytestmark = [pytest.mark.usefixtures("shop_id"), pytest.mark.fast_path_both]
 P = ServiceRole
 
 
@@ -124,8 +124,10 @@ async def test_capacity_frees_then_best_item_is_pulled(
     assert first.assigned_agent_id == agent
     assert low.status is high.status is ConversationStatus.QUEUED
     now = utcnow()
-    await workbench.reply(deps(client), shop_id, agent, first.id, "您好,在的", now)
-    await workbench.close(deps(client), shop_id, agent, first.id, now, disposition="answered")
+    await workbench.reply(deps(client), await actor(sessions, agent), first.id, "您好,在的", now)
+    await workbench.close(
+        deps(client), await actor(sessions, agent), first.id, now, disposition="answered"
+    )
     refreshed = {c.id: c for c in await conversations(sessions, kind="chat")}
     assert refreshed[high.id].assigned_agent_id == agent  # the refund, across roles
     assert refreshed[low.id].status is ConversationStatus.QUEUED
@@ -173,8 +175,10 @@ async def test_returning_buyer_goes_back_to_protection_owner(
     await message(client, "熟客", "有货吗")
     (first,) = await conversations(sessions, kind="chat")
     assert first.assigned_agent_id == owner
-    await workbench.reply(deps(client), shop_id, owner, first.id, "有的亲", utcnow())
-    await workbench.close(deps(client), shop_id, owner, first.id, utcnow(), disposition="sold")
+    await workbench.reply(deps(client), await actor(sessions, owner), first.id, "有的亲", utcnow())
+    await workbench.close(
+        deps(client), await actor(sessions, owner), first.id, utcnow(), disposition="sold"
+    )
     # Someone idle comes online; the owner is busier but still gets the buyer back.
     idle = await make_agent(sessions, shop_id, "idle", [P.PRESALES])
     await message(client, "路人", "在吗")
@@ -197,9 +201,11 @@ async def test_transfer_keeps_history_and_age(
     (item,) = await conversations(sessions, kind="chat")
     enqueued = item.enqueued_at
     with pytest.raises(workbench.WorkError, match="note"):
-        await workbench.transfer(deps(client), shop_id, presales, item.id, "refund", " ", utcnow())
+        await workbench.transfer(
+            deps(client), await actor(sessions, presales), item.id, "refund", " ", utcnow()
+        )
     await workbench.transfer(
-        deps(client), shop_id, presales, item.id, "refund", "买家要退款", utcnow()
+        deps(client), await actor(sessions, presales), item.id, "refund", "买家要退款", utcnow()
     )
     (item,) = await conversations(sessions, kind="chat")
     assert item.role == "refund"

@@ -18,9 +18,9 @@ from csdesk.bus.base import EventBus
 from csdesk.clock import utcnow
 from csdesk.keys import BUS_KEY
 from csdesk.roles.base import Decision
+from csdesk.roles.scoring import Score
 from csdesk.routing.facts import load_shop_context
 from csdesk.routing.queues import QUEUE_KEY
-from csdesk.routing.scoring import Score
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import Channel, ConversationStatus, ServiceRole
 from csdesk.storage.models import Conversation

@@ -11,10 +11,16 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions import shifts, workbench
+from csdesk.actions.outbox import Outbox
 from csdesk.actions.users import create_user
+from csdesk.bus.memory import MemoryBus
 from csdesk.clock import SHOP_TZ, utcnow
+from csdesk.ingest.processor import ClaimedEvent, EventBatch, NotReadyError, process_events
+from csdesk.ingest.schema import parse_event
+from csdesk.routing.queues.memory import MemoryWorkQueue
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import (
     AgentStatus,
@@ -24,7 +30,7 @@ from csdesk.storage.enums import (
     UserRole,
 )
 from csdesk.storage.models import Buyer, Conversation, Message, User
-from tests.helpers import deps, post_event, settle
+from tests.helpers import accept, actor, deps, event_body, post_event, settle
 from tests.integration.test_role_workbench_api import (
     agent,
     audit_actions,
@@ -79,7 +85,9 @@ async def test_board_numbers_match_the_floor(
     refund = await chat_of(sessions, "要退款")
     assert waited.assigned_agent_id == answered.assigned_agent_id == presales
     assert queued.status is refund.status is ConversationStatus.QUEUED
-    await workbench.reply(deps(client), shop_id, presales, answered.id, "在的亲", utcnow())
+    await workbench.reply(
+        deps(client), await actor(sessions, presales), answered.id, "在的亲", utcnow()
+    )
 
     await call(client, "GET", "/api/v1/supervisor/board", mine, status=403)
     bad = await call(client, "GET", "/api/v1/supervisor/board?silent_s=-1", boss, status=400)
@@ -112,6 +120,41 @@ async def test_board_numbers_match_the_floor(
     # A generous silence threshold: nobody is silent yet.
     calm = await call(client, "GET", "/api/v1/supervisor/board?silent_s=3600", boss)
     assert calm["roles"]["presales"]["agent_silent"] == 0
+
+
+async def test_board_counts_the_events_that_failed_after_acceptance(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
+) -> None:
+    """An event that fails after its 202 reaches no agent; the board says how many wait
+    for a fix (processed and still-received ones do not count)."""
+    boss = await login_as(sessions, shop_id, "boss", UserRole.SUPERVISOR)
+    assert (await call(client, "GET", "/api/v1/supervisor/board", boss))["failed_events"] == 0
+    events = [
+        parse_event(
+            event_body(
+                "call.inbound", {"call_id": f"c{n}", "caller_phone": "1"}, event_id=f"bad-{n}"
+            )
+        )
+        for n in range(4)
+    ]
+    ids = [a.row_id for a in await accept(sessions, events, utcnow()) if a.row_id is not None]
+
+    async def handle(
+        session: AsyncSession,
+        event: ClaimedEvent,
+        now: datetime,
+        outbox: Outbox,
+        batch: EventBatch | None = None,
+    ) -> None:
+        if event.event_id in ("bad-0", "bad-2"):
+            raise RuntimeError("broken payload")
+        if event.event_id == "bad-3":
+            raise NotReadyError("order not yet recorded")
+
+    counts = await process_events(sessions, MemoryBus(), MemoryWorkQueue(), handle, ids, utcnow())
+    assert (counts["processed"], counts["failed"], counts["not_ready"]) == (1, 2, 1)
+    board = await call(client, "GET", "/api/v1/supervisor/board", boss)
+    assert board["failed_events"] == 2
 
 
 async def test_board_lists_the_open_items_to_act_on(

@@ -53,6 +53,7 @@ EXPECTED: dict[str, frozenset[UserRole]] = {
     "hotline.lookup": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
     "hotline.campaign": frozenset({SUPERVISOR, OWNER, ADMIN}),
     "supervisor.board": frozenset({SUPERVISOR, OWNER, ADMIN}),
+    "dashboard.read": frozenset({SUPERVISOR, OWNER, ADMIN}),
     "supervisor.assign": frozenset({SUPERVISOR, OWNER, ADMIN}),
     "roster.read": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
     "roster.edit": frozenset({SUPERVISOR, OWNER, ADMIN}),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from csdesk.qc.forbidden_phrases import find_forbidden
-from csdesk.routing.config import ConfigError, RoutingConfig
+from csdesk.roles.config import ConfigError, RoutingConfig
 
 DEFAULTS = RoutingConfig().console.active_forbidden_phrases
 

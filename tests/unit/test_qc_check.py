@@ -17,7 +17,7 @@ from csdesk.qc.check import (
 )
 from csdesk.qc.forbidden_phrases import find_forbidden, forbidden_spans
 from csdesk.qc.scripts import Category, Severity, default_script
-from csdesk.routing.config import RoutingConfig
+from csdesk.roles.config import RoutingConfig
 from csdesk.storage.enums import ServiceRole
 
 DEFAULTS = RoutingConfig().console.active_forbidden_phrases

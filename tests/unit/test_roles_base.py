@@ -1,4 +1,4 @@
-"""Role registry, declared intake and escalations, SLA and shop-local time windows."""
+"""Role registry, declared escalations, SLA and shop-local time windows."""
 
 from __future__ import annotations
 
@@ -7,16 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from csdesk.roles import ROLES, get_role, roles_for
+from csdesk.roles import ROLES, get_role
 from csdesk.roles.base import (
     ClockTime,
-    EventType,
-    Intent,
     in_daily_window,
     next_allowed_at,
     sla_for,
 )
-from csdesk.routing.config import RoutingConfig
+from csdesk.roles.config import RoutingConfig
 from csdesk.storage.enums import ServiceRole
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -31,8 +29,7 @@ def test_registry_has_the_six_roles() -> None:
     assert set(ROLES) == set(ServiceRole)
     for key, spec in ROLES.items():
         assert spec.key is key
-        assert spec.actions, f"{key} declares no actions"
-        assert spec.event_types, f"{key} takes no events"
+        assert spec.channels, f"{key} works in no channel"
 
 
 def test_escalations_point_at_other_roles() -> None:
@@ -53,32 +50,6 @@ def test_get_role(key: str | ServiceRole, role: ServiceRole) -> None:
 def test_get_role_unknown() -> None:
     with pytest.raises(KeyError, match="finance"):
         get_role("finance")
-
-
-@pytest.mark.parametrize(
-    ("event", "intent", "roles"),
-    [
-        (EventType.ORDER_CREATED, None, {ServiceRole.PAYMENT_CHASING}),
-        (EventType.ORDER_PAID, None, {ServiceRole.ORDER_REVIEW}),
-        (EventType.REFUND_REQUESTED, None, {ServiceRole.REFUND}),
-        (EventType.RETURN_RECEIVED, None, {ServiceRole.REFUND}),
-        (EventType.CALL_INBOUND, Intent.REFUND, {ServiceRole.HOTLINE}),
-        (EventType.MESSAGE_RECEIVED, Intent.PRESALE, {ServiceRole.PRESALES}),
-        (EventType.MESSAGE_RECEIVED, Intent.HOWTO, {ServiceRole.PRESALES}),
-        (EventType.MESSAGE_RECEIVED, Intent.REFUND, {ServiceRole.REFUND}),
-        (EventType.MESSAGE_RECEIVED, Intent.COMPLAINT, {ServiceRole.AFTERSALES_TRIAGE}),
-        (EventType.MESSAGE_RECEIVED, Intent.CALLBACK, {ServiceRole.HOTLINE}),
-        (EventType.MESSAGE_RECEIVED, Intent.INVOICE, {ServiceRole.ORDER_REVIEW}),
-        (EventType.MESSAGE_RECEIVED, Intent.PAYMENT, {ServiceRole.PAYMENT_CHASING}),
-    ],
-)
-def test_roles_for(event: EventType, intent: Intent | None, roles: set[ServiceRole]) -> None:
-    assert {spec.key for spec in roles_for(event, intent)} == roles
-
-
-def test_declared_intake_matches_the_default_intent_map() -> None:
-    for intent, role in CONFIG.intent_roles.items():
-        assert ROLES[role].takes(EventType.MESSAGE_RECEIVED, intent), (intent, role)
 
 
 @pytest.mark.parametrize(

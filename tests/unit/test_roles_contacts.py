@@ -8,7 +8,7 @@ import pytest
 
 from csdesk.roles import aftersales_triage, hotline, presales
 from csdesk.roles.base import BuyerFacts, ContactFacts, Intent, OrderFacts, Risk
-from csdesk.routing.config import RoutingConfig
+from csdesk.roles.config import RoutingConfig
 from csdesk.storage.enums import BuyerTier, Channel, OrderStatus, ServiceRole
 
 CONFIG = RoutingConfig()

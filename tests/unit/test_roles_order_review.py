@@ -8,8 +8,8 @@ import pytest
 
 from csdesk.roles import order_review
 from csdesk.roles.base import BuyerFacts, OrderFacts, OrderItem
+from csdesk.roles.config import RoutingConfig
 from csdesk.roles.order_review import AddressParts, FlagCode
-from csdesk.routing.config import RoutingConfig
 from csdesk.storage.enums import BuyerTier, OrderStatus, ServiceRole
 
 CONFIG = RoutingConfig()

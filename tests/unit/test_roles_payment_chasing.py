@@ -9,7 +9,7 @@ import pytest
 
 from csdesk.roles import payment_chasing
 from csdesk.roles.base import BuyerFacts, OrderFacts
-from csdesk.routing.config import RoutingConfig
+from csdesk.roles.config import RoutingConfig
 from csdesk.storage.enums import BuyerTier, OrderStatus, ServiceRole
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -8,7 +8,7 @@ import pytest
 
 from csdesk.roles import refund
 from csdesk.roles.base import BuyerFacts, ContactFacts, Intent, RefundFacts, Risk
-from csdesk.routing.config import RoutingConfig
+from csdesk.roles.config import RoutingConfig
 from csdesk.storage.enums import BuyerTier, Channel, OrderStatus, RefundKind, ServiceRole
 
 CONFIG = RoutingConfig()

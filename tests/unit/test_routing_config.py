@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from csdesk.routing.config import (
+from csdesk.roles.config import (
     ClockTime,
     ConfigError,
     DeadlineStep,
     RoutingConfig,
     build_triage_rules,
 )
-from csdesk.routing.triage import default_rules
+from csdesk.roles.triage import default_rules
 
 
 def lookup(config: object, path: str) -> Any:

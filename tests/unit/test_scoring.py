@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from csdesk.routing.config import RoutingConfig
-from csdesk.routing.scoring import (
+from csdesk.roles.config import RoutingConfig
+from csdesk.roles.scoring import (
     Score,
     ScoreFacts,
     ScoreReason,
@@ -23,7 +23,7 @@ from csdesk.routing.scoring import (
     sort_key,
     static_score,
 )
-from csdesk.routing.triage_rules import Intent, Risk
+from csdesk.roles.triage_rules import Intent, Risk
 from csdesk.storage.enums import BuyerTier, ServiceRole
 
 CONFIG = RoutingConfig()

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from csdesk.roles.config import RoutingConfig
 from csdesk.routing.assignment import pick_agent
-from csdesk.routing.config import RoutingConfig
 from csdesk.simulation.engine import Agent, Item, Simulation, percentile
 from csdesk.simulation.report import to_json
 from csdesk.simulation.scenarios import ScenarioError, double11, mmc, parse_agents

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from csdesk.routing.config import RoutingConfig, build_triage_rules
-from csdesk.routing.triage import (
+from csdesk.roles.config import RoutingConfig, build_triage_rules
+from csdesk.roles.triage import (
     Intent,
     Risk,
     TriageResult,
@@ -23,7 +23,7 @@ from csdesk.routing.triage import (
     default_rules,
     normalize,
 )
-from csdesk.routing.triage_rules import DEFAULT_INTENT_ROLES, DEFAULT_PHRASES
+from csdesk.roles.triage_rules import DEFAULT_INTENT_ROLES, DEFAULT_PHRASES
 from csdesk.storage.enums import ServiceRole
 
 LABELED = Path(__file__).resolve().parents[1] / "data" / "triage_labeled.tsv"

@@ -1,4 +1,4 @@
-"""Learning from a shop's corrections: the pure core (csdesk.routing.classifier.learning)."""
+"""Learning from a shop's corrections: the pure core (csdesk.roles.classifier.learning)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from csdesk.routing.classifier import corpus
-from csdesk.routing.classifier.learning import Correction, ShopModels, retrain, rollback
-from csdesk.routing.classifier.model import shipped_model
-from csdesk.routing.triage import Intent, classify
+from csdesk.roles.classifier import corpus
+from csdesk.roles.classifier.learning import Correction, ShopModels, retrain, rollback
+from csdesk.roles.classifier.model import shipped_model
+from csdesk.roles.triage import Intent, classify
 
 pytest.importorskip("sklearn")
 

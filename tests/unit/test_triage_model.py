@@ -9,12 +9,12 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from csdesk.routing.classifier import corpus
-from csdesk.routing.classifier.evaluate import Report, evaluate
-from csdesk.routing.classifier.features import model_text, ngrams
-from csdesk.routing.classifier.model import shipped_model
-from csdesk.routing.config import build_triage_rules
-from csdesk.routing.triage import (
+from csdesk.roles.classifier import corpus
+from csdesk.roles.classifier.evaluate import Report, evaluate
+from csdesk.roles.classifier.features import model_text, ngrams
+from csdesk.roles.classifier.model import shipped_model
+from csdesk.roles.config import build_triage_rules
+from csdesk.roles.triage import (
     Intent,
     Risk,
     TriageRules,
@@ -48,7 +48,7 @@ def test_corpus_is_large_and_the_split_is_fixed_and_disjoint() -> None:
 
 
 def test_materialized_split_matches_the_sources() -> None:
-    """Edit corpus/written/*.tsv, then ``python -m csdesk.routing.classifier.corpus``."""
+    """Edit corpus/written/*.tsv, then ``python -m csdesk.roles.classifier.corpus``."""
     train, heldout = corpus.build()
     assert corpus.load_train() == train
     assert corpus.load_heldout() == heldout
@@ -86,18 +86,18 @@ def test_ngrams_treat_words_numbers_and_placeholders_as_units() -> None:
 
 
 def test_shipped_artifact_was_trained_on_the_current_corpus() -> None:
-    train_module = pytest.importorskip("csdesk.routing.classifier.train")
+    train_module = pytest.importorskip("csdesk.roles.classifier.train")
     model = shipped_model()
     assert model.meta["corpus"] == train_module.corpus_digest(corpus.load_train()), (
-        "retrain: python -m csdesk.routing.classifier.train"
+        "retrain: python -m csdesk.roles.classifier.train"
     )
     assert model.meta["examples"] == len(corpus.load_train())
 
 
 def test_scoring_without_sklearn_matches_sklearn_and_training_is_deterministic() -> None:
     pytest.importorskip("sklearn")
-    from csdesk.routing.classifier.model import TriageModel
-    from csdesk.routing.classifier.train import fit_pipeline, rule_evidence
+    from csdesk.roles.classifier.model import TriageModel
+    from csdesk.roles.classifier.train import fit_pipeline, rule_evidence
 
     sample = corpus.load_train()[::6]
     vectorizer, intent_model, risk_model, doc = fit_pipeline(sample)

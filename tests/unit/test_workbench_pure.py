@@ -10,8 +10,10 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 
-from csdesk.actions.pii import mask_address, mask_name, mask_phone
-from csdesk.actions.quick_replies import (
+from csdesk.clock import SHOP_TZ
+from csdesk.i18n import LOCALE_DIR, LOCALES, load_catalogs, read_catalog
+from csdesk.reads.masking import mask_address, mask_name, mask_phone
+from csdesk.reads.quick_replies import (
     VARIABLES,
     expected_shipping,
     fill,
@@ -19,9 +21,7 @@ from csdesk.actions.quick_replies import (
     phrases_for,
     unresolved,
 )
-from csdesk.actions.quick_reply_library import LIBRARY
-from csdesk.clock import SHOP_TZ
-from csdesk.i18n import LOCALE_DIR, LOCALES, load_catalogs, read_catalog
+from csdesk.reads.quick_reply_library import LIBRARY
 from csdesk.storage.enums import OrderStatus, ServiceRole
 from csdesk.storage.models import Order
 from csdesk.web.console.labels import TABLES

@@ -1,1 +1,2 @@
-"""The agent workbench: ``views`` (HTML pages), ``api`` (JSON), ``queries`` (what they read)."""
+"""The agent workbench: ``views`` (HTML pages) and ``api`` (JSON); what they read is in
+``csdesk.reads``."""

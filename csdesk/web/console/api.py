@@ -14,14 +14,14 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from csdesk.actions import notes, pii, quick_replies, shifts, workbench
+from csdesk.actions import notes, pii, shifts, workbench
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
+from csdesk.reads import conversations, lists, panels, quick_replies
 from csdesk.storage.enums import AgentStatus, ServiceRole
-from csdesk.web.console import queries
 from csdesk.web.openapi import STR, documented, obj, operation
 from csdesk.web.request import bounded_text, deps_of, is_id, json_body, path_id, query_int
 
@@ -87,7 +87,7 @@ _READ_ERRORS = ("401", "403", "404")
 async def get_workbench(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "console.view")
-    state = await queries.workbench_state(request.app[SESSIONS_KEY], user, utcnow())
+    state = await lists.workbench_state(request.app[SESSIONS_KEY], user, utcnow())
     return web.json_response(state)
 
 
@@ -154,7 +154,7 @@ async def set_settings(request: web.Request) -> web.Response:
     assigned = await workbench.set_auto_suspend(
         deps_of(request), user.shop_id, user.id, limit, utcnow()
     )
-    state = await queries.workbench_state(request.app[SESSIONS_KEY], user, utcnow())
+    state = await lists.workbench_state(request.app[SESSIONS_KEY], user, utcnow())
     mine = state["me"]
     return web.json_response(
         {
@@ -172,7 +172,7 @@ async def set_settings(request: web.Request) -> web.Response:
 async def get_roles(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "workbench.use")
-    return web.json_response(await queries.role_board(request.app[SESSIONS_KEY], user, utcnow()))
+    return web.json_response(await lists.role_board(request.app[SESSIONS_KEY], user, utcnow()))
 
 
 @routes.get("/api/v1/quick-replies")
@@ -180,7 +180,8 @@ async def get_roles(request: web.Request) -> web.Response:
 async def get_quick_replies(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "workbench.use")
-    return web.json_response(await queries.quick_reply_library(request.app[SESSIONS_KEY], user))
+    library = await quick_replies.quick_reply_library(request.app[SESSIONS_KEY], user)
+    return web.json_response(library)
 
 
 # -- one conversation ---------------------------------------------------------------------------
@@ -199,7 +200,7 @@ async def get_conversation(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "conversations.read")
     conversation_id = _conversation_id(request)
-    detail = await queries.conversation_detail(
+    detail = await panels.conversation_detail(
         request.app[SESSIONS_KEY], user, conversation_id, utcnow()
     )
     return web.json_response(detail)
@@ -227,8 +228,11 @@ async def get_messages(request: web.Request) -> web.Response:
     after_id = query_int(request, "after_id", low=0, high=2**63 - 1)
     if before_id is not None and after_id is not None:
         raise BadInputError("after_id", "give before_id or after_id, not both")
-    limit = query_int(request, "limit", low=1, high=queries.MAX_PAGE) or queries.DEFAULT_PAGE
-    page = await queries.transcript(
+    limit = (
+        query_int(request, "limit", low=1, high=conversations.MAX_PAGE)
+        or conversations.DEFAULT_PAGE
+    )
+    page = await conversations.transcript(
         request.app[SESSIONS_KEY],
         user,
         conversation_id,
@@ -252,7 +256,7 @@ async def get_buyer_panel(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "conversations.read")
     conversation_id = _conversation_id(request)
-    panel = await queries.buyer_panel(request.app[SESSIONS_KEY], user, conversation_id, utcnow())
+    panel = await panels.buyer_panel(request.app[SESSIONS_KEY], user, conversation_id, utcnow())
     return web.json_response(panel)
 
 
@@ -288,13 +292,7 @@ async def post_reply(request: web.Request) -> web.Response:
     now = utcnow()
     try:
         message_id = await workbench.reply(
-            deps_of(request),
-            user.shop_id,
-            user.id,
-            conversation_id,
-            text,
-            now,
-            send_anyway=send_anyway,
+            deps_of(request), user, conversation_id, text, now, send_anyway=send_anyway
         )
     except workbench.ReplyHeldError as exc:
         return web.json_response(
@@ -367,7 +365,7 @@ async def post_transfer(request: web.Request) -> web.Response:
         raise BadInputError("to_role", f"must be one of {choices}")
     note = bounded_text(data, "note", max_chars=MAX_NOTE_CHARS)
     new_agent = await workbench.transfer(
-        deps_of(request), user.shop_id, user.id, conversation_id, raw_role, note.strip(), utcnow()
+        deps_of(request), user, conversation_id, raw_role, note.strip(), utcnow()
     )
     return web.json_response(
         {"conversation_id": conversation_id, "to_role": raw_role, "assigned_agent_id": new_agent}
@@ -408,13 +406,7 @@ async def post_close(request: web.Request) -> web.Response:
     disposition = bounded_text(data, "disposition", max_chars=MAX_DISPOSITION_CHARS).strip()
     tags = _tags(data)
     await workbench.close(
-        deps_of(request),
-        user.shop_id,
-        user.id,
-        conversation_id,
-        utcnow(),
-        disposition=disposition,
-        tags=tags,
+        deps_of(request), user, conversation_id, utcnow(), disposition=disposition, tags=tags
     )
     return web.json_response(
         {"conversation_id": conversation_id, "status": "closed", "disposition": disposition}

@@ -15,8 +15,10 @@ from csdesk.auth.access import can, require
 from csdesk.auth.current import CurrentUser, current_user
 from csdesk.clock import utcnow
 from csdesk.keys import SESSIONS_KEY
+from csdesk.reads import hotline
+from csdesk.reads.conversations import shop_zone_name
 from csdesk.storage.enums import OrderStatus
-from csdesk.web.console.pages import render_console_page, shop_timezone
+from csdesk.web.console.pages import render_console_page
 from csdesk.web.request import path_id
 
 routes = web.RouteTableDef()
@@ -28,8 +30,7 @@ INBOUND_DISPOSITIONS: Final = ("answered", "follow_up", "refund_handled", "sold"
 
 
 async def _timezone(request: web.Request, shop_id: str) -> str:
-    async with request.app[SESSIONS_KEY]() as session:
-        return await shop_timezone(session, shop_id)
+    return await shop_zone_name(request.app[SESSIONS_KEY], shop_id)
 
 
 def _page(request: web.Request, user: CurrentUser, template: str, **boot: Any) -> web.Response:
@@ -40,7 +41,7 @@ def _page(request: web.Request, user: CurrentUser, template: str, **boot: Any) -
         template,
         {"server_now": utcnow().isoformat(), **boot},
         hotline_path=HOTLINE_PATH,
-        can_campaign=can(user, hotline_work.CAMPAIGN_ACCESS),
+        can_campaign=can(user, hotline.CAMPAIGN_ACCESS),
         order_statuses=[s.value for s in OrderStatus],
     )
 
@@ -50,23 +51,23 @@ async def hotline_page(request: web.Request) -> web.Response:
     """Agents see their outbound calls and the unassigned ones; supervisors every one, and
     the notice campaigns."""
     user = current_user(request)
-    require(user, hotline_work.WORK_ACCESS)
+    require(user, hotline.WORK_ACCESS)
     sessions = request.app[SESSIONS_KEY]
-    outbound = await hotline_work.outbound_lists(sessions, user, utcnow())
-    can_campaign = can(user, hotline_work.CAMPAIGN_ACCESS)
+    outbound = await hotline.outbound_lists(sessions, user, utcnow())
+    can_campaign = can(user, hotline.CAMPAIGN_ACCESS)
     return _page(
         request,
         user,
         "console/hotline.html",
         timezone=await _timezone(request, user.shop_id),
-        kinds=list(hotline_work.OUTBOUND_KINDS),
+        kinds=list(hotline.OUTBOUND_KINDS),
         outcomes={
             kind: list(chase_work.OUTCOMES if kind == "phone_chase" else hotline_work.CALL_OUTCOMES)
-            for kind in hotline_work.OUTBOUND_KINDS
+            for kind in hotline.OUTBOUND_KINDS
         },
         outbound=outbound,
         can_campaign=can_campaign,
-        campaigns=await hotline_work.campaigns(sessions, user) if can_campaign else [],
+        campaigns=await hotline.campaigns(sessions, user) if can_campaign else [],
     )
 
 
@@ -74,7 +75,7 @@ async def hotline_page(request: web.Request) -> web.Response:
 async def call_item_page(request: web.Request) -> web.Response:
     """Agents open their own call items (another agent's is 403), supervisors any."""
     user = current_user(request)
-    require(user, hotline_work.WORK_ACCESS)
+    require(user, hotline.WORK_ACCESS)
     conversation_id = path_id(request)
     view = await hotline_work.call_item_view(
         request.app[SESSIONS_KEY], user, conversation_id, utcnow()

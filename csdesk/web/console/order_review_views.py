@@ -10,20 +10,18 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from aiohttp import web
-from sqlalchemy import select
 
-from csdesk.actions import order_review
-from csdesk.auth.access import only_own, require
+from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.auth.middleware import redirect
 from csdesk.clock import utcnow
 from csdesk.i18n import translate
 from csdesk.keys import SESSIONS_KEY
+from csdesk.reads import order_checks
+from csdesk.reads.conversations import item_extras
 from csdesk.roles.order_review import FlagCode
-from csdesk.storage.enums import ConversationStatus
-from csdesk.storage.models import Conversation
 from csdesk.web.console.labels import N_
-from csdesk.web.console.pages import item_extras, render_console_page
+from csdesk.web.console.pages import render_console_page
 from csdesk.web.request import path_id
 
 routes = web.RouteTableDef()
@@ -98,21 +96,7 @@ async def next_order_item(request: web.Request) -> web.Response:
     """The home page's shortcut: the oldest order check in my hands (supervisors: the
     shop's oldest open one), or a page saying there is none."""
     user = current_user(request)
-    require(user, order_review.ACCESS)
-    query = select(Conversation.id).where(
-        Conversation.shop_id == user.shop_id, Conversation.kind.in_(order_review.KINDS)
-    )
-    if only_own(user, order_review.ACCESS):
-        query = query.where(
-            Conversation.status == ConversationStatus.ASSIGNED,
-            Conversation.assigned_agent_id == user.id,
-        )
-    else:
-        query = query.where(
-            Conversation.status.in_((ConversationStatus.ASSIGNED, ConversationStatus.QUEUED))
-        )
-    async with request.app[SESSIONS_KEY]() as session:
-        found = await session.scalar(query.order_by(Conversation.due_at, Conversation.id).limit(1))
+    found = await order_checks.next_order_check(request.app[SESSIONS_KEY], user)
     if found is not None:
         return redirect(ORDER_ITEM_PATH.format(conversation_id=found), status=303)
     return render_console_page(request, user, "console/order_review.html", None)
@@ -122,11 +106,10 @@ async def next_order_item(request: web.Request) -> web.Response:
 async def order_item_page(request: web.Request) -> web.Response:
     """Agents open their own items (another agent's is 403), supervisors any."""
     user = current_user(request)
-    require(user, order_review.ACCESS)
+    require(user, order_checks.ACCESS)
     conversation_id = path_id(request)
-    view = await order_review.order_check_view(request.app[SESSIONS_KEY], user, conversation_id)
-    async with request.app[SESSIONS_KEY]() as session:
-        extras = await item_extras(session, conversation_id)
+    view = await order_checks.order_check_view(request.app[SESSIONS_KEY], user, conversation_id)
+    extras = await item_extras(request.app[SESSIONS_KEY], conversation_id)
     boot: dict[str, Any] = {
         "conversation_id": conversation_id,
         "server_now": utcnow().isoformat(),

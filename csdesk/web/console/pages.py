@@ -1,8 +1,7 @@
 """What the console's pages share: the shell (``console/_page.html``) rendered with the
-page's boot data under strict headers, the 404 and 409 pages of a work item's page, and
-the little an item page reads besides the item's JSON view (buyer nick, tags, shop zone).
-Each page module (workbench, refund, order review, chasing, hotline, supervisor) loads its
-own data and calls :func:`render_console_page`."""
+page's boot data under strict headers. Each page module (workbench, refund, order review,
+chasing, hotline, supervisor) loads its own data (the item pages' extras, buyer nick, tags
+and shop zone, from ``csdesk.reads.conversations``) and calls :func:`render_console_page`."""
 
 from __future__ import annotations
 
@@ -10,17 +9,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.auth.current import CurrentUser, csrf_token_for
 from csdesk.i18n import LOCALES, i18n_context, translate
-from csdesk.storage.models import Buyer, Conversation, Shop
 from csdesk.web.auth_views import render
 from csdesk.web.console import labels
 
 WORKBENCH_PATH: Final = "/console/workbench"
-SHOP_TZ_NAME: Final = "Asia/Shanghai"
-"""The zone of a shop that has none set."""
 CONTENT_SECURITY_POLICY: Final = "; ".join(
     (
         "default-src 'self'",
@@ -77,23 +72,3 @@ def render_console_page(
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     return response
-
-
-async def shop_timezone(session: AsyncSession, shop_id: str) -> str:
-    """The zone the shop's clocks show (its ``timezone`` column, else Shanghai)."""
-    shop = await session.get(Shop, shop_id)
-    return shop.timezone if shop is not None and shop.timezone else SHOP_TZ_NAME
-
-
-async def item_extras(session: AsyncSession, conversation_id: int) -> dict[str, Any]:
-    """What an item's JSON view leaves out but its page shows: the buyer's nick, the tags."""
-    conversation = await session.get(Conversation, conversation_id)
-    buyer = (
-        await session.get(Buyer, conversation.buyer_id)
-        if conversation is not None and conversation.buyer_id is not None
-        else None
-    )
-    return {
-        "buyer_nick": buyer.nick if buyer is not None else None,
-        "tags": list(conversation.tags or []) if conversation is not None else [],
-    }

@@ -9,22 +9,24 @@ of ``csdesk/web/supervisor_api.py``; the board follows the live websocket and re
 from __future__ import annotations
 
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from sqlalchemy import select
 
-from csdesk.actions import shop_config, supervisor
+from csdesk.actions import guided, reassignment, role_swaps, roster, shop_config
 from csdesk.auth.access import can, require
 from csdesk.auth.current import CurrentUser, current_user
 from csdesk.clock import utcnow
 from csdesk.keys import SESSIONS_KEY
-from csdesk.routing import facts as loaded
+from csdesk.reads import board as board_read
+from csdesk.reads import dashboard as dashboard_read
+from csdesk.reads import shop_config as shop_config_read
+from csdesk.reads.roster import routing_zone, shop_agents
 from csdesk.storage.enums import ServiceRole
-from csdesk.storage.models import AgentProfile, User
+from csdesk.storage.models import AgentProfile
 from csdesk.web.console import labels
 from csdesk.web.console.pages import render_console_page
 from csdesk.web.console.views import LIVE_PATH, POLL_MS
+from csdesk.web.dashboard_api import PATH as DASHBOARD_API
 from csdesk.web.shop_config_api import PATH as SHOP_CONFIG_API
 from csdesk.web.shop_config_api import PREVIEW_PATH as SHOP_CONFIG_PREVIEW_API
 from csdesk.web.supervisor_api import DEFAULT_SILENT_S
@@ -35,6 +37,9 @@ BOARD_PATH: Final = "/console/supervisor"
 ROSTER_PATH: Final = "/console/roster"
 GUIDED_PATH: Final = "/console/guided"
 SHOP_CONFIG_PATH: Final = "/console/shop-config"
+DASHBOARD_PATH: Final = "/console/dashboard"
+DASHBOARD_REFRESH_MS: Final = 3_000
+"""The owner dashboard re-reads its numbers this often (sums over the shop, one request)."""
 BOARD_REFRESH_MS: Final = 30_000
 """Re-read the board this often even while live: waits cross the silent and 3-minute
 thresholds without any event saying so."""
@@ -45,10 +50,11 @@ SILENT_CHOICES: Final = (60, 120, 180, 300, 600)
 def _nav(user: CurrentUser) -> dict[str, bool]:
     """Which of these pages the top bar links to: each one this user may open."""
     return {
-        "board": can(user, supervisor.BOARD_ACCESS),
-        "roster": can(user, supervisor.ROSTER_EDIT),
-        "guided": can(user, supervisor.GUIDED_ACCESS),
-        "shop_config": can(user, shop_config.READ_ACCESS),
+        "dashboard": can(user, dashboard_read.READ_ACCESS),
+        "board": can(user, board_read.BOARD_ACCESS),
+        "roster": can(user, roster.ROSTER_EDIT),
+        "guided": can(user, guided.GUIDED_ACCESS),
+        "shop_config": can(user, shop_config_read.READ_ACCESS),
     }
 
 
@@ -64,6 +70,7 @@ def _page(
         boot,
         nav=_nav(user),
         paths={
+            "dashboard": DASHBOARD_PATH,
             "board": BOARD_PATH,
             "roster": ROSTER_PATH,
             "guided": GUIDED_PATH,
@@ -74,31 +81,24 @@ def _page(
     )
 
 
-async def _timezone(request: web.Request, shop_id: str) -> ZoneInfo:
-    """The shop's zone: the roster's days and every clock on these pages are shop time."""
-    async with request.app[SESSIONS_KEY]() as session:
-        ctx = await loaded.load_shop_context(session, shop_id)
-    return ctx.routing.tz
-
-
 @routes.get(BOARD_PATH)
 async def board_page(request: web.Request) -> web.Response:
     """Supervisors, owners and admins; agents get the 403 page."""
     user = current_user(request)
-    require(user, supervisor.BOARD_ACCESS)
+    require(user, board_read.BOARD_ACCESS)
     now = utcnow()
-    board = await supervisor.board(request.app[SESSIONS_KEY], user, now, silent_s=DEFAULT_SILENT_S)
+    board = await board_read.board(request.app[SESSIONS_KEY], user, now, silent_s=DEFAULT_SILENT_S)
     boot = {
         "server_now": now.isoformat(),
-        "timezone": (await _timezone(request, user.shop_id)).key,
+        "timezone": (await routing_zone(request.app[SESSIONS_KEY], user.shop_id)).key,
         "live_path": LIVE_PATH,
         "poll_ms": POLL_MS,
         "refresh_ms": BOARD_REFRESH_MS,
         "silent_s": DEFAULT_SILENT_S,
-        "max_bulk": supervisor.MAX_BULK,
-        "can_assign": can(user, supervisor.ASSIGN_ACCESS),
+        "max_bulk": reassignment.MAX_BULK,
+        "can_assign": can(user, reassignment.ASSIGN_ACCESS),
         "roles": [role.value for role in ServiceRole],
-        "board": board,
+        "board": board.to_json(),
     }
     return _page(
         request,
@@ -111,44 +111,41 @@ async def board_page(request: web.Request) -> web.Response:
     )
 
 
-async def _agents(request: web.Request, shop_id: str) -> list[dict[str, Any]]:
-    """The shop's agents for the roster's pickers (the roster names only these)."""
-    async with request.app[SESSIONS_KEY]() as session:
-        rows = await session.execute(
-            select(AgentProfile, User)
-            .join(User, User.id == AgentProfile.user_id)
-            .where(AgentProfile.shop_id == shop_id)
-            .order_by(User.display_name, User.id)
-        )
-        return [
-            {
-                "id": user.id,
-                "username": user.username,
-                "display_name": user.display_name,
-                "service_roles": list(profile.service_roles),
-                "status": profile.status.value,
-            }
-            for profile, user in rows.all()
-        ]
+@routes.get(DASHBOARD_PATH)
+async def dashboard_page(request: web.Request) -> web.Response:
+    """The owner dashboard (经营看板): owners, supervisors and admins; agents get the 403
+    page. The numbers come with the page, then from the API every few seconds."""
+    user = current_user(request)
+    now = utcnow()
+    view = await dashboard_read.dashboard(request.app[SESSIONS_KEY], user, now)
+    boot = {
+        "server_now": now.isoformat(),
+        "timezone": view.timezone,
+        "api": DASHBOARD_API,
+        "refresh_ms": DASHBOARD_REFRESH_MS,
+        "roles": [role.value for role in ServiceRole],
+        "dashboard": view.to_json(),
+    }
+    return _page(request, "console/dashboard.html", boot, current="dashboard")
 
 
 @routes.get(ROSTER_PATH)
 async def roster_page(request: web.Request) -> web.Response:
     """The roster editor: who holds which role on which shift, and role swaps from now."""
     user = current_user(request)
-    require(user, supervisor.ROSTER_EDIT)
+    require(user, roster.ROSTER_EDIT)
     now = utcnow()
-    zone = await _timezone(request, user.shop_id)
+    zone = await routing_zone(request.app[SESSIONS_KEY], user.shop_id)
     boot = {
         "server_now": now.isoformat(),
         "timezone": zone.key,
         "today": now.astimezone(zone).date().isoformat(),
-        "agents": await _agents(request, user.shop_id),
+        "agents": await shop_agents(request.app[SESSIONS_KEY], user.shop_id),
         "roles": [role.value for role in ServiceRole],
         "duties": {
-            role.value: sorted(supervisor.DUTIES.get(role, frozenset())) for role in ServiceRole
+            role.value: sorted(roster.DUTIES.get(role, frozenset())) for role in ServiceRole
         },
-        "can_swap": can(user, supervisor.ROLES_ACCESS),
+        "can_swap": can(user, role_swaps.ROLES_ACCESS),
     }
     return _page(request, "console/roster.html", boot, current="roster")
 
@@ -159,13 +156,13 @@ async def shop_config_page(request: web.Request) -> web.Response:
     ``/api/v1/shop/config`` reads and replaces, with form fields for the common settings and
     the triage phrases: supervisors read it, owners and admins edit."""
     user = current_user(request)
-    current = await shop_config.read_shop_config(request.app[SESSIONS_KEY], user)
+    current = await shop_config_read.read_shop_config(request.app[SESSIONS_KEY], user)
     boot = {
         **current,
         "can_edit": can(user, shop_config.EDIT_ACCESS),
         "api": SHOP_CONFIG_API,
         "preview_api": SHOP_CONFIG_PREVIEW_API,
-        "form": shop_config.form_defaults(),
+        "form": shop_config_read.form_defaults(),
     }
     return _page(request, "console/shop_config.html", boot, current="shop_config")
 
@@ -175,14 +172,14 @@ async def guided_page(request: web.Request) -> web.Response:
     """Guided mode: the next item of the agent's roles opens by itself; a skip needs a
     reason (recorded, and shown on the supervisor's board)."""
     user = current_user(request)
-    require(user, supervisor.GUIDED_ACCESS)
+    require(user, guided.GUIDED_ACCESS)
     async with request.app[SESSIONS_KEY]() as session:
         if await session.get(AgentProfile, user.id) is None:
             # A supervisor, owner or admin without a profile: say why, in their language.
             return _page(request, "console/guided.html", None, current="guided", no_profile=True)
     boot = {
         "server_now": utcnow().isoformat(),
-        "timezone": (await _timezone(request, user.shop_id)).key,
+        "timezone": (await routing_zone(request.app[SESSIONS_KEY], user.shop_id)).key,
         "live_path": LIVE_PATH,
         "poll_ms": POLL_MS,
     }

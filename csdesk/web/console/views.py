@@ -12,8 +12,9 @@ from csdesk.auth.current import current_user
 from csdesk.auth.middleware import error_response, redirect, safe_next
 from csdesk.i18n import LANG_COOKIE, LANG_COOKIE_MAX_AGE_S, LOCALES
 from csdesk.keys import SESSIONS_KEY, SETTINGS_KEY
+from csdesk.reads.conversations import check_readable
 from csdesk.storage.enums import ServiceRole
-from csdesk.web.console import labels, queries
+from csdesk.web.console import labels
 from csdesk.web.console.pages import WORKBENCH_PATH, render_console_page
 
 routes = web.RouteTableDef()
@@ -56,7 +57,7 @@ async def conversation_page(request: web.Request) -> web.Response:
     raw = request.match_info["conversation_id"]
     if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
         return error_response(request, 404, f"conversation {raw}: not found")
-    await queries.check_readable(request.app[SESSIONS_KEY], user, int(raw))
+    await check_readable(request.app[SESSIONS_KEY], user, int(raw))
     return _workbench(request, int(raw))
 
 

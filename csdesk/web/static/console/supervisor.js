@@ -364,6 +364,14 @@ function renderSkips() {
   );
 }
 
+/** Events accepted and then failed to apply: red while there are any (they wait for a fix
+ * and a retry; none of them reached an agent). */
+function renderFailed() {
+  const failed = Number(board.failed_events || 0);
+  byId("sv-failed-count").textContent = String(failed);
+  byId("sv-failed").classList.toggle("is-alert", failed > 0);
+}
+
 function render() {
   // Re-rendering replaces rows: keep keyboard focus on the same control.
   const focusKey = document.activeElement?.dataset?.key;
@@ -371,6 +379,7 @@ function render() {
   renderAgents();
   renderItems();
   renderSkips();
+  renderFailed();
   const updated = byId("sv-updated");
   updated.dateTime = board.generated_at;
   updated.textContent = formatTime(board.generated_at);

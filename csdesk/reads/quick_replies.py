@@ -11,17 +11,19 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csdesk.actions.quick_reply_library import LIBRARY, Phrase
+from csdesk.auth.current import CurrentUser
 from csdesk.clock import SHOP_TZ
+from csdesk.reads.quick_reply_library import LIBRARY, Phrase
 from csdesk.routing import facts as loaded
+from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import OrderStatus, ServiceRole
-from csdesk.storage.models import Buyer, Conversation, Order, PlatformEvent
+from csdesk.storage.models import AgentProfile, Buyer, Conversation, Order, PlatformEvent
 
 BUYER_NICK: Final = "买家昵称"
 ORDER_NO: Final = "订单号"
@@ -138,3 +140,24 @@ async def variable_values(
         EXPECTED_SHIPPING: expected_shipping(order, tz) if order else None,
     }
     return values, order
+
+
+async def quick_reply_library(sessions: SessionFactory, user: CurrentUser) -> dict[str, Any]:
+    """The phrases of the roles I hold (everything for people without an agent profile)."""
+    async with sessions() as session:
+        profile = await session.get(AgentProfile, user.id)
+    phrases = (
+        phrases_for(profile.service_roles)
+        if profile is not None and profile.service_roles
+        else list(LIBRARY)
+    )
+    return {
+        "variables": list(VARIABLES),
+        "groups": [
+            {
+                "name": name,
+                "phrases": [{"code": p.code, "text": p.text} for p in items],
+            }
+            for name, items in grouped(phrases)
+        ],
+    }

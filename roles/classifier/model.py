@@ -1,6 +1,6 @@
 """The shipped triage model at run time: a sparse dot product, no scikit-learn.
 
-The artifact (``model.json.gz``, written by ``csdesk.routing.classifier.train``) is plain
+The artifact (``model.json.gz``, written by ``csdesk.roles.classifier.train``) is plain
 JSON: the n-gram vocabulary with each n-gram's idf and its weight for every intent and
 every risk level, the biases, and the thresholds. Scoring repeats what scikit-learn's
 ``TfidfVectorizer(sublinear_tf=True)`` + ``LogisticRegression`` compute (a test checks the
@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from csdesk.routing.classifier.features import counts
-from csdesk.routing.triage_rules import Intent, Risk
+from csdesk.roles.classifier.features import counts
+from csdesk.roles.triage_rules import Intent, Risk
 
 ARTIFACT = Path(__file__).resolve().parent / "model.json.gz"
 FORMAT = "csdesk-triage-model/1"

@@ -7,23 +7,42 @@ the processor flushes after commit.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, assert_never
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions import routing as routing_actions
-from csdesk.actions.buyers import BuyerSpec, ensure_buyer
-from csdesk.actions.conversations import MessageSpec, append_messages
+from csdesk.actions.buyers import BuyerSpec, ensure_buyer, refresh_tier
+from csdesk.actions.closing import close_conversation
+from csdesk.actions.conversations import MessageSpec
+from csdesk.actions.messages import add_message
 from csdesk.actions.orders import OrderItem as OrderItemSpec
-from csdesk.actions.orders import OrderSpec, record_orders
+from csdesk.actions.orders import OrderSpec, mark_paid, mark_shipped, record_orders
 from csdesk.actions.outbox import Outbox
-from csdesk.actions.refunds import RefundDeadlines, RefundSpec, record_refunds
+from csdesk.actions.refunds import (
+    RefundDeadlines,
+    RefundSpec,
+    cancel_refund,
+    receive_return,
+    record_refunds,
+)
 from csdesk.bus import events as ev
-from csdesk.bus.base import BusEvent
-from csdesk.ingest.processor import ClaimedEvent, NotReadyError
+from csdesk.ingest import message_runs
+from csdesk.ingest.processor import ClaimedEvent, EventBatch, NotReadyError
+from csdesk.platform_events import (
+    CallInbound,
+    MessageReceived,
+    OrderCreated,
+    OrderPaid,
+    OrderShipped,
+    RefundCancelled,
+    RefundRequested,
+    ReturnReceived,
+    record_of,
+)
 from csdesk.roles import aftersales_triage, hotline, order_review, payment_chasing, presales
 from csdesk.roles import refund as refund_role
 from csdesk.roles.base import (
@@ -36,10 +55,10 @@ from csdesk.roles.base import (
     Risk,
     contact_decision,
 )
+from csdesk.roles.triage import TriageResult, classify
 from csdesk.routing import facts as loaded
-from csdesk.routing import message_runs
 from csdesk.routing.assignment import required_skills
-from csdesk.routing.triage import TriageResult, classify
+from csdesk.routing.queues.base import WorkQueue
 from csdesk.storage.enums import (
     BuyerTier,
     Channel,
@@ -55,12 +74,6 @@ from csdesk.storage.models import Buyer, Conversation, Order, Refund
 OPEN = (ConversationStatus.SCHEDULED, ConversationStatus.QUEUED, ConversationStatus.ASSIGNED)
 CHASE_KINDS = ("payment_chase", "phone_chase")
 POST_PURCHASE = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.RECEIVED)
-
-Handler = Callable[
-    [AsyncSession, loaded.ShopContext, Mapping[str, Any], datetime, datetime, Outbox],
-    Awaitable[None],
-]
-
 
 # -- decisions composed from the roles --------------------------------------------------------
 
@@ -93,8 +106,7 @@ async def _buyer(
         ctx.shop_id,
         BuyerSpec(nick=nick, created_at=at, tier=BuyerTier(tier) if tier else BuyerTier.NORMAL),
     )
-    if tier and buyer.tier != BuyerTier(tier):
-        buyer.tier = BuyerTier(tier)  # the platform knows the tier best (88VIP changes)
+    refresh_tier(buyer, tier)  # the platform knows the tier best (88VIP changes)
     return buyer, created
 
 
@@ -177,27 +189,25 @@ async def _open_followups(
 async def on_message(
     session: AsyncSession,
     ctx: loaded.ShopContext,
-    data: Mapping[str, Any],
+    event: MessageReceived,
     at: datetime,
     now: datetime,
     outbox: Outbox,
     *,
-    run: message_runs.MessageRun | None = None,
-    source: ClaimedEvent | None = None,
+    source: ClaimedEvent,
+    batch: message_runs.RunBatch | None = None,
 ) -> None:
-    nick: str = data["buyer_nick"]
-    tier: str | None = data.get("buyer_tier")
-    history = run.history(nick) if run is not None else None
+    run = await message_runs.run_for(session, batch, source, now) if batch else None
+    history = run.history(event.buyer_nick) if run is not None else None
     if history is not None:
         buyer, new_buyer = history.buyer, False
-        if tier and buyer.tier != BuyerTier(tier):
-            buyer.tier = BuyerTier(tier)
+        refresh_tier(buyer, event.buyer_tier)
     else:
-        buyer, new_buyer = await _buyer(session, ctx, nick, tier, at)
+        buyer, new_buyer = await _buyer(session, ctx, event.buyer_nick, event.buyer_tier, at)
         if run is not None and new_buyer:
             run.remember_new_buyer(buyer)
-            history = run.history(nick)
-    triage: TriageResult = classify(data["text"], ctx.routing.triage)
+            history = run.history(event.buyer_nick)
+    triage: TriageResult = classify(event.text, ctx.routing.triage)
     conversation: Conversation | None = None
     order: Order | None = None
     prior_contacts = 0
@@ -237,6 +247,8 @@ async def on_message(
         promotion=ctx.promotion,
     )
     decision = decide_contact(contact, ctx, now)
+    message = MessageSpec(MessageSender.BUYER, event.text, at, source_event_id=source.id)
+    messages = batch.messages if batch else None
     opened = False
     if conversation is None:
         # Another process may be opening this buyer's chat at the same moment: one wins.
@@ -254,14 +266,30 @@ async def on_message(
             sort_key_config=ctx.routing,
         )
         if run is not None:
-            run.remember_opened(nick, conversation)
+            run.remember_opened(event.buyer_nick, conversation)
     if opened:
         # Placed first, so the buyer's first message also reaches the agent it went to.
         await routing_actions.place(session, ctx, conversation, now, outbox)
-        await _add_buyer_message(session, ctx, conversation, data["text"], at, outbox, source)
+        await add_message(
+            session,
+            conversation,
+            message,
+            outbox,
+            readers=ev.conversation_readers(conversation.assigned_agent_id),
+            batch=messages,
+        )
     else:
-        await _add_buyer_message(session, ctx, conversation, data["text"], at, outbox, source)
-        await _rescore_on_message(session, ctx, conversation, decision, triage, now, outbox)
+        await add_message(
+            session,
+            conversation,
+            message,
+            outbox,
+            readers=ev.conversation_readers(conversation.assigned_agent_id),
+            batch=messages,
+        )
+        await routing_actions.rescore(
+            session, ctx, conversation, decision, triage.intent, triage.risk, now, outbox
+        )
     await _open_followups(session, ctx, decision, contact, buyer, now, outbox)
 
 
@@ -270,107 +298,37 @@ def _open_chat(recent: Sequence[Conversation]) -> Conversation | None:
     return next((c for c in recent if c.kind == "chat" and c.status in OPEN), None)
 
 
-async def _add_buyer_message(
-    session: AsyncSession,
-    ctx: loaded.ShopContext,
-    conversation: Conversation,
-    text: str,
-    at: datetime,
-    outbox: Outbox,
-    source: ClaimedEvent | None,
-) -> None:
-    recipients = ev.conversation_readers(conversation.assigned_agent_id)
-    if source is not None and message_runs.defer_buyer_message(
-        session, source, conversation, text, at, recipients
-    ):
-        return  # written with the rest of its run, then announced
-    conversation.last_buyer_message_at = at
-    (message_id,) = await append_messages(
-        session,
-        ctx.shop_id,
-        conversation.id,
-        [
-            MessageSpec(
-                MessageSender.BUYER,
-                text,
-                at,
-                source_event_id=source.id if source is not None else None,
-            )
-        ],
-    )
-    outbox.publish(
-        ev.message_created(
-            ctx.shop_id,
-            conversation.id,
-            recipients,
-            message_id=message_id,
-            sender=MessageSender.BUYER.value,
-            text=text,
-            sent_at=at,
-        )
-    )
-
-
-async def _rescore_on_message(
-    session: AsyncSession,
-    ctx: loaded.ShopContext,
-    conversation: Conversation,
-    decision: Decision,
-    triage: TriageResult,
-    now: datetime,
-    outbox: Outbox,
-) -> None:
-    """A later message can raise an open conversation's importance, never lower it: a buyer
-    who turns to 退款 or threatens 差评 moves up (or over to refund) while still waiting."""
-    if decision.score.points <= conversation.priority_score:
-        return
-    conversation.intent = triage.intent
-    conversation.risk = triage.risk
-    conversation.priority_score = decision.score.points
-    conversation.score_breakdown = decision.score.to_json()
-    if conversation.status is not ConversationStatus.QUEUED:
-        return
-    old_role = conversation.role
-    if decision.role.value != old_role:
-        outbox.remove(ctx.shop_id, old_role, conversation.id)
-        conversation.role = decision.role.value
-    await routing_actions.place(session, ctx, conversation, now, outbox)
-
-
 async def on_order_created(
     session: AsyncSession,
     ctx: loaded.ShopContext,
-    data: Mapping[str, Any],
+    event: OrderCreated,
     at: datetime,
     now: datetime,
     outbox: Outbox,
 ) -> None:
     existing = await session.scalar(
-        select(Order.id).where(Order.shop_id == ctx.shop_id, Order.external_id == data["order_id"])
+        select(Order.id).where(Order.shop_id == ctx.shop_id, Order.external_id == event.order_id)
     )
     if existing is not None:
         return  # the same order announced twice under two event ids: nothing new
-    buyer, _ = await _buyer(session, ctx, data["buyer_nick"], data.get("buyer_tier"), at)
+    buyer, _ = await _buyer(session, ctx, event.buyer_nick, event.buyer_tier, at)
     (order_id,) = await record_orders(
         session,
         ctx.shop_id,
         [
             OrderSpec(
-                external_id=data["order_id"],
+                external_id=event.order_id,
                 buyer_id=buyer.id,
                 status=OrderStatus.CREATED,
-                items=tuple(
-                    OrderItemSpec(i["sku"], i["title"], i["qty"], i["price_fen"])
-                    for i in data["items"]
-                ),
+                items=tuple(OrderItemSpec(i.sku, i.title, i.qty, i.price_fen) for i in event.items),
                 created_at=at,
-                amount_fen=data["amount_fen"],
-                gifts=tuple(data.get("gifts") or ()),
-                campaign=data.get("campaign"),
-                invoice_title=data.get("invoice_title"),
-                receiver_name=data.get("receiver_name"),
-                receiver_phone=data.get("receiver_phone"),
-                address=data.get("address"),
+                amount_fen=event.amount_fen,
+                gifts=event.gifts,
+                campaign=event.campaign,
+                invoice_title=event.invoice_title,
+                receiver_name=event.receiver_name,
+                receiver_phone=event.receiver_phone,
+                address=event.address,
             )
         ],
     )
@@ -424,13 +382,16 @@ async def _order(session: AsyncSession, ctx: loaded.ShopContext, external_id: st
 async def _close_open(
     session: AsyncSession,
     ctx: loaded.ShopContext,
+    queue: WorkQueue,
     where: Any,
     disposition: str,
     now: datetime,
     outbox: Outbox,
     *,
     recovered_fen: int | None = None,
-) -> list[Conversation]:
+) -> None:
+    """Close the shop's open items matching ``where`` through the one close action (their
+    holders take their next queued items)."""
     rows = list(
         await session.scalars(
             select(Conversation).where(
@@ -439,45 +400,36 @@ async def _close_open(
         )
     )
     for conversation in rows:
-        was_queued = conversation.status is ConversationStatus.QUEUED
-        conversation.status = ConversationStatus.CLOSED
-        conversation.closed_at = now
-        conversation.disposition = disposition
-        if recovered_fen is not None and (conversation.attempts or conversation.assigned_agent_id):
-            conversation.recovered_fen = recovered_fen
-        if was_queued:
-            outbox.remove(ctx.shop_id, conversation.role, conversation.id)
-        recipients = [ev.SUPERVISORS]
-        if conversation.assigned_agent_id is not None:
-            recipients.append(ev.to_user(conversation.assigned_agent_id))
-        outbox.publish(
-            BusEvent(
-                ev.CONVERSATION_CLOSED,
-                ctx.shop_id,
-                tuple(recipients),
-                {"conversation_id": conversation.id, "disposition": disposition},
-            )
+        await close_conversation(
+            session,
+            queue,
+            conversation,
+            disposition,
+            now,
+            outbox,
+            recovered_fen=recovered_fen,
+            ctx=ctx,
         )
-    return rows
 
 
 async def on_order_paid(
     session: AsyncSession,
     ctx: loaded.ShopContext,
-    data: Mapping[str, Any],
+    event: OrderPaid,
     at: datetime,
     now: datetime,
     outbox: Outbox,
+    *,
+    queue: WorkQueue,
 ) -> None:
-    order = await _order(session, ctx, data["order_id"])
-    if order.status is not OrderStatus.CREATED:
+    order = await _order(session, ctx, event.order_id)
+    if not mark_paid(order, at):
         return
-    order.status = OrderStatus.PAID
-    order.paid_at = max(at, order.created_at)
     # Payment ends the chase; whoever chased gets the recovered amount (催付 KPI).
     await _close_open(
         session,
         ctx,
+        queue,
         (Conversation.order_id == order.id) & Conversation.kind.in_(CHASE_KINDS),
         "paid",
         now,
@@ -513,22 +465,21 @@ async def on_order_paid(
 async def on_order_shipped(
     session: AsyncSession,
     ctx: loaded.ShopContext,
-    data: Mapping[str, Any],
+    event: OrderShipped,
     at: datetime,
     now: datetime,
     outbox: Outbox,
+    *,
+    queue: WorkQueue,
 ) -> None:
-    order = await _order(session, ctx, data["order_id"])
-    if order.status in (OrderStatus.SHIPPED, OrderStatus.RECEIVED, OrderStatus.CLOSED):
+    order = await _order(session, ctx, event.order_id)
+    if not mark_shipped(order, at):
         return
-    if order.status is OrderStatus.CREATED:
-        order.paid_at = order.paid_at or at
-    order.status = OrderStatus.SHIPPED
-    order.shipped_at = max(at, order.paid_at or at)
     # Shipped orders need no pre-shipment review any more.
     await _close_open(
         session,
         ctx,
+        queue,
         (Conversation.order_id == order.id) & (Conversation.kind == "order_check"),
         "shipped",
         now,
@@ -552,22 +503,22 @@ def _refund_facts(refund: Refund, order_status: OrderStatus, buyer: Buyer) -> Re
 async def on_refund_requested(
     session: AsyncSession,
     ctx: loaded.ShopContext,
-    data: Mapping[str, Any],
+    event: RefundRequested,
     at: datetime,
     now: datetime,
     outbox: Outbox,
 ) -> None:
     existing = await session.scalar(
         select(Refund.id).where(
-            Refund.shop_id == ctx.shop_id, Refund.external_id == data["refund_id"]
+            Refund.shop_id == ctx.shop_id, Refund.external_id == event.refund_id
         )
     )
     if existing is not None:
         return
-    order = await _order(session, ctx, data["order_id"])
+    order = await _order(session, ctx, event.order_id)
     buyer = await session.get(Buyer, order.buyer_id)
     assert buyer is not None
-    kind = RefundKind(data["kind"])
+    kind = RefundKind(event.kind)
     shipped = order.status in (OrderStatus.SHIPPED, OrderStatus.RECEIVED)
     if kind is RefundKind.RETURN_AND_REFUND and not shipped:
         kind = RefundKind.REFUND_ONLY  # nothing to send back before shipping
@@ -578,13 +529,13 @@ async def on_refund_requested(
         ctx.shop_id,
         [
             RefundSpec(
-                external_id=data["refund_id"],
+                external_id=event.refund_id,
                 order_id=order.id,
                 buyer_id=buyer.id,
                 kind=kind,
                 status=RefundStatus.REQUESTED,
-                amount_fen=max(1, data["amount_fen"]),
-                reason=data["reason"],
+                amount_fen=max(1, event.amount_fen),
+                reason=event.reason,
                 requested_at=at,
                 goods_shipped=shipped,
                 deadline_at=deadline,
@@ -621,33 +572,32 @@ async def _refund(session: AsyncSession, ctx: loaded.ShopContext, external_id: s
 async def on_refund_cancelled(
     session: AsyncSession,
     ctx: loaded.ShopContext,
-    data: Mapping[str, Any],
+    event: RefundCancelled,
     at: datetime,
     now: datetime,
     outbox: Outbox,
+    *,
+    queue: WorkQueue,
 ) -> None:
-    refund = await _refund(session, ctx, data["refund_id"])
-    if refund.status in (RefundStatus.REFUNDED, RefundStatus.CANCELLED, RefundStatus.REJECTED):
+    refund = await _refund(session, ctx, event.refund_id)
+    if not cancel_refund(refund, at):
         return
-    refund.status = RefundStatus.CANCELLED
-    refund.resolved_at = max(at, refund.requested_at)
     await _close_open(
-        session, ctx, Conversation.refund_id == refund.id, "refund_cancelled", now, outbox
+        session, ctx, queue, Conversation.refund_id == refund.id, "refund_cancelled", now, outbox
     )
 
 
 async def on_return_received(
     session: AsyncSession,
     ctx: loaded.ShopContext,
-    data: Mapping[str, Any],
+    event: ReturnReceived,
     at: datetime,
     now: datetime,
     outbox: Outbox,
 ) -> None:
-    refund = await _refund(session, ctx, data["refund_id"])
-    if refund.status not in (RefundStatus.REQUESTED, RefundStatus.APPROVED):
+    refund = await _refund(session, ctx, event.refund_id)
+    if not receive_return(refund):
         return
-    refund.status = RefundStatus.RETURN_RECEIVED
     order = await session.get(Order, refund.order_id)
     buyer = await session.get(Buyer, refund.buyer_id)
     assert order is not None
@@ -671,20 +621,20 @@ async def on_return_received(
 async def on_call(
     session: AsyncSession,
     ctx: loaded.ShopContext,
-    data: Mapping[str, Any],
+    event: CallInbound,
     at: datetime,
     now: datetime,
     outbox: Outbox,
     *,
-    source: ClaimedEvent | None = None,
+    source: ClaimedEvent,
 ) -> None:
     buyer: Buyer | None = None
-    if data.get("buyer_nick"):
-        buyer, _ = await _buyer(session, ctx, data["buyer_nick"], None, at)
+    if event.buyer_nick:
+        buyer, _ = await _buyer(session, ctx, event.buyer_nick, None, at)
     else:
         buyer = await session.scalar(
             select(Buyer)
-            .where(Buyer.shop_id == ctx.shop_id, Buyer.phone == data["caller_phone"])
+            .where(Buyer.shop_id == ctx.shop_id, Buyer.phone == event.caller_phone)
             .limit(1)
         )
     order = await loaded.latest_order(session, ctx.shop_id, buyer.id) if buyer else None
@@ -707,47 +657,60 @@ async def on_call(
         outbox,
         buyer_id=buyer.id if buyer else None,
         order_id=order.id if order else None,
-        note=f"来电 {data['call_id']}",
+        note=f"来电 {event.call_id}",
         # The call card finds the caller's number through the event named on this note.
-        source_event_id=source.id if source is not None else None,
+        source_event_id=source.id,
     )
-
-
-HANDLERS: Mapping[str, Handler] = {
-    "message.received": on_message,
-    "order.created": on_order_created,
-    "order.paid": on_order_paid,
-    "order.shipped": on_order_shipped,
-    "refund.requested": on_refund_requested,
-    "refund.cancelled": on_refund_cancelled,
-    "return.received": on_return_received,
-    "call.inbound": on_call,
-}
 
 
 class RoutingEngine:
     """The processor's event handler, with a short-lived cache of shop configuration
-    (one query per event saved; a changed setting applies within ``config_ttl_s``)."""
+    (one query per event saved; a changed setting applies within ``config_ttl_s``).
+    ``queue`` is the queue index agents freed by a closing event pull their next item from.
+    """
 
-    def __init__(self, config_ttl_s: float = 2.0) -> None:
+    def __init__(self, queue: WorkQueue, config_ttl_s: float = 2.0) -> None:
+        self._queue = queue
         self._contexts = loaded.ShopContextCache(config_ttl_s)
 
     async def handle_event(
-        self, session: AsyncSession, event: ClaimedEvent, now: datetime, outbox: Outbox
+        self,
+        session: AsyncSession,
+        source: ClaimedEvent,
+        now: datetime,
+        outbox: Outbox,
+        batch: EventBatch | None = None,
     ) -> None:
-        """Apply one accepted platform event."""
-        ctx = await self._contexts.get(session, event.shop_id, now)
+        """Apply one accepted platform event: its typed record, dispatched by type."""
+        run_batch = batch if isinstance(batch, message_runs.RunBatch) else None
+        ctx = await self._contexts.get(session, source.shop_id, now)
         # A platform clock running ahead must not make items younger than they are.
-        at = min(event.occurred_at, now)
-        if event.type == message_runs.MESSAGE_EVENT:
-            run = await message_runs.run_for(session, event, now)
-            await on_message(session, ctx, event.payload, at, now, outbox, run=run, source=event)
-            return
-        await message_runs.end_run(session, outbox)
-        if event.type == "call.inbound":
-            await on_call(session, ctx, event.payload, at, now, outbox, source=event)
-            return
-        await HANDLERS[event.type](session, ctx, event.payload, at, now, outbox)
+        at = min(source.occurred_at, now)
+        event = record_of(source.type, source.payload)
+        if run_batch is not None and not isinstance(event, MessageReceived):
+            await run_batch.end_run(session, outbox)
+        queue = self._queue
+        match event:
+            case MessageReceived():
+                await on_message(
+                    session, ctx, event, at, now, outbox, source=source, batch=run_batch
+                )
+            case OrderCreated():
+                await on_order_created(session, ctx, event, at, now, outbox)
+            case OrderPaid():
+                await on_order_paid(session, ctx, event, at, now, outbox, queue=queue)
+            case OrderShipped():
+                await on_order_shipped(session, ctx, event, at, now, outbox, queue=queue)
+            case RefundRequested():
+                await on_refund_requested(session, ctx, event, at, now, outbox)
+            case RefundCancelled():
+                await on_refund_cancelled(session, ctx, event, at, now, outbox, queue=queue)
+            case ReturnReceived():
+                await on_return_received(session, ctx, event, at, now, outbox)
+            case CallInbound():
+                await on_call(session, ctx, event, at, now, outbox, source=source)
+            case _:
+                assert_never(event)
 
 
-__all__ = ["HANDLERS", "RoutingEngine", "decide_contact"]
+__all__ = ["RoutingEngine", "decide_contact"]

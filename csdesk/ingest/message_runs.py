@@ -7,11 +7,12 @@ messages in one batch the engine loads the facts for every buyer of the run with
 queries, and the run's messages go in with one INSERT and one UPDATE when it ends, so the
 cost per batch stays flat as the batch grows.
 
-The state lives in the batch's session (``session.info``) and only as long as it is true:
-messages keep it current themselves (a new buyer, a newly opened conversation); any other
-event type first writes what is pending and drops the facts, since an order or refund
-event changes what a message would see. A buyer missing from the loaded facts falls back to
-the per-event queries. Without a prepared batch (the savepoint path) nothing is deferred.
+The state lives in a :class:`RunBatch` the processor hands to each event of the batch, and
+only as long as it is true: messages keep it current themselves (a new buyer, a newly
+opened conversation); any other event type first writes what is pending and drops the
+facts, since an order or refund event changes what a message would see. A buyer missing
+from the loaded facts falls back to the per-event queries. Without a batch (the savepoint
+path) nothing is deferred: each message is written by its own event.
 """
 
 from __future__ import annotations
@@ -23,33 +24,19 @@ from typing import Final
 
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
-from csdesk.actions.batch import table_of
+from csdesk.actions.messages import MessageBatch
 from csdesk.actions.outbox import Outbox
-from csdesk.bus import events as ev
-from csdesk.ingest.processor import BatchHooks, ClaimedEvent
-from csdesk.storage.direct import DirectInsert, DirectUpdateEach
-from csdesk.storage.enums import ConversationStatus, MessageSender
-from csdesk.storage.models import Buyer, Conversation, Message, Order
+from csdesk.ingest.processor import ClaimedEvent
+from csdesk.platform_events import MESSAGE_RECEIVED as MESSAGE_EVENT
+from csdesk.storage.enums import ConversationStatus
+from csdesk.storage.models import Buyer, Conversation, Order
 
-MESSAGE_EVENT: Final = "message.received"
 BUYER_FACING_KINDS: Final = ("chat", "call")
 OPEN: Final = (ConversationStatus.SCHEDULED, ConversationStatus.QUEUED, ConversationStatus.ASSIGNED)
 RECENT_LIMIT: Final = 50
 """Conversations per buyer worth looking at (the 24-hour contact count saturates long before)."""
 HISTORY_WINDOW: Final = timedelta(days=1)
-_SESSION_KEY: Final = "csdesk.message_run"
-# The run's writes, straight to the driver (``storage.direct``). RETURNING order is not
-# promised on SQLite: ids are matched back through ``source_event_id``.
-_INSERT_MESSAGES: Final = DirectInsert(
-    table_of(Message),
-    ("shop_id", "conversation_id", "sender", "author_id", "text", "sent_at", "source_event_id"),
-    returning=("source_event_id", "id"),
-)
-_SET_LAST_BUYER_MESSAGE: Final = DirectUpdateEach(
-    table_of(Conversation), ("last_buyer_message_at",)
-)
 # Comfortably below SQLite's bound-parameter limit.
 _CHUNK: Final = 500
 
@@ -86,121 +73,36 @@ class MessageRun:
             entry.recent.insert(0, conversation)
 
 
-@dataclass(frozen=True)
-class PendingMessage:
-    source_event_id: int
-    conversation: Conversation
-    text: str
-    sent_at: datetime
-    recipients: tuple[str, ...]
-
-
 @dataclass
-class BatchState:
+class RunBatch:
     """What the engine keeps for one processing batch: the events, the current run, and
-    the buyer messages not written yet."""
+    the buyer messages not written yet. The processor starts one per batch applied without
+    savepoints (:func:`start_batch`) and hands it to every event of the batch."""
 
     events: Sequence[ClaimedEvent]
     run: MessageRun | None = None
-    pending: list[PendingMessage] = field(default_factory=list)
+    messages: MessageBatch = field(default_factory=MessageBatch)
+
+    async def end_run(self, session: AsyncSession, outbox: Outbox) -> None:
+        """A non-message event is about to be applied: write what the run deferred (it may
+        read it) and drop what the run loaded (it may change it)."""
+        await self.messages.write(session, outbox)
+        self.run = None
+
+    async def finish(self, session: AsyncSession, outbox: Outbox) -> None:
+        """After the batch's last event, before commit."""
+        await self.end_run(session, outbox)
 
 
-def begin_batch(session: AsyncSession, events: Sequence[ClaimedEvent]) -> None:
-    """Called by the processor before it applies ``events`` in ``session``'s transaction."""
-    session.info[_SESSION_KEY] = BatchState(events)
+def start_batch(events: Sequence[ClaimedEvent]) -> RunBatch:
+    return RunBatch(events)
 
 
-async def finish_batch(session: AsyncSession, outbox: Outbox) -> None:
-    """Called by the processor after the last event, before commit."""
-    state = batch_state(session)
-    if state is not None:
-        await write_pending(session, state, outbox)
-        session.info.pop(_SESSION_KEY, None)
-
-
-HOOKS: Final = BatchHooks(begin=begin_batch, finish=finish_batch)
-
-
-def batch_state(session: AsyncSession) -> BatchState | None:
-    state = session.info.get(_SESSION_KEY)
-    return state if isinstance(state, BatchState) else None
-
-
-async def end_run(session: AsyncSession, outbox: Outbox) -> None:
-    """A non-message event is about to be applied: write what the run deferred (it may read
-    it) and drop what the run loaded (it may change it)."""
-    state = batch_state(session)
-    if state is not None:
-        await write_pending(session, state, outbox)
-        state.run = None
-
-
-def defer_buyer_message(
-    session: AsyncSession,
-    event: ClaimedEvent,
-    conversation: Conversation,
-    text: str,
-    sent_at: datetime,
-    recipients: tuple[str, ...],
-) -> bool:
-    """Queue a buyer message for the run's one INSERT; False outside a prepared batch (the
-    caller writes it at once). The conversation's ``last_buyer_message_at`` is set now in
-    memory and written with the run's one UPDATE."""
-    state = batch_state(session)
-    if state is None:
-        return False
-    state.pending.append(PendingMessage(event.id, conversation, text, sent_at, recipients))
-    # Committed in memory, not dirty: the ORM must not write it a row at a time.
-    set_committed_value(conversation, "last_buyer_message_at", sent_at)
-    return True
-
-
-async def write_pending(session: AsyncSession, state: BatchState, outbox: Outbox) -> None:
-    if not state.pending:
-        return
-    pending, state.pending = state.pending, []
-    connection = await session.connection()
-    inserted = await _INSERT_MESSAGES.execute(
-        connection,
-        [
-            (
-                p.conversation.shop_id,
-                p.conversation.id,
-                MessageSender.BUYER,
-                None,
-                p.text,
-                p.sent_at,
-                p.source_event_id,
-            )
-            for p in pending
-        ],
-    )
-    id_by_source: dict[int, int] = dict(inserted)
-    ids = [id_by_source[p.source_event_id] for p in pending]
-    latest: dict[int, datetime] = {}
-    for p in pending:
-        latest[p.conversation.id] = max(p.sent_at, latest.get(p.conversation.id, p.sent_at))
-    await _SET_LAST_BUYER_MESSAGE.execute(connection, [(at, cid) for cid, at in latest.items()])
-    for p, message_id in zip(pending, ids, strict=True):
-        outbox.publish(
-            ev.message_created(
-                p.conversation.shop_id,
-                p.conversation.id,
-                p.recipients,
-                message_id=message_id,
-                sender=MessageSender.BUYER.value,
-                text=p.text,
-                sent_at=p.sent_at,
-            )
-        )
-
-
-async def run_for(session: AsyncSession, event: ClaimedEvent, now: datetime) -> MessageRun | None:
+async def run_for(
+    session: AsyncSession, state: RunBatch, event: ClaimedEvent, now: datetime
+) -> MessageRun | None:
     """The loaded run covering this message event, loading it (this event and the messages
-    of the same shop right after it) if needed; None outside a prepared batch."""
-    state = batch_state(session)
-    if state is None:
-        return None
+    of the same shop right after it) if needed."""
     if state.run is not None and event.id in state.run.covers:
         return state.run
     events = list(state.events)

@@ -1,6 +1,6 @@
 """Train the triage model from the shipped corpus (scikit-learn, deterministic).
 
-``python -m csdesk.routing.classifier.train`` reads ``corpus/train.tsv`` (never the
+``python -m csdesk.roles.classifier.train`` reads ``corpus/train.tsv`` (never the
 held-out split), fits tf-idf over unit n-grams and two multinomial logistic regressions
 (intent, risk), and writes ``model.json.gz``. Same corpus, same artifact: lbfgs on a fixed
 problem has no randomness. Takes a few seconds on one core.
@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from csdesk.routing.classifier import corpus
-from csdesk.routing.classifier.corpus import Example
-from csdesk.routing.classifier.features import model_text, ngrams, rule_tokens
-from csdesk.routing.classifier.model import ARTIFACT, FORMAT, TriageModel
-from csdesk.routing.triage_rules import Intent, Risk
+from csdesk.roles.classifier import corpus
+from csdesk.roles.classifier.corpus import Example
+from csdesk.roles.classifier.features import model_text, ngrams, rule_tokens
+from csdesk.roles.classifier.model import ARTIFACT, FORMAT, TriageModel
+from csdesk.roles.triage_rules import Intent, Risk
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def corpus_digest(examples: Sequence[Example]) -> str:
 def rule_evidence(text: str) -> list[str]:
     """The built-in rules' verdict on ``text`` as model tokens (never a shop's rules:
     the model learns the defaults; a shop's own phrases override it at run time)."""
-    from csdesk.routing.triage import classify_rules, default_rules
+    from csdesk.roles.triage import classify_rules, default_rules
 
     verdict = classify_rules(text, default_rules())
     return rule_tokens(verdict.intent.value, verdict.risk.value)

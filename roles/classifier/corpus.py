@@ -13,7 +13,7 @@ punctuation and spacing. They keep the label. Each hand-written line and its var
 share one group, and the split is by a stable hash of the group, so no line and no variation
 of it appears on both sides.
 
-``build()`` is deterministic; ``python -m csdesk.routing.classifier.corpus`` rewrites
+``build()`` is deterministic; ``python -m csdesk.roles.classifier.corpus`` rewrites
 ``corpus/train.tsv`` and ``corpus/heldout.tsv`` (a test checks they are current). Training
 reads only ``train.tsv``; ``heldout.tsv`` is for the report and the acceptance test.
 """
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from csdesk.routing.triage_rules import Intent, Risk
+from csdesk.roles.triage_rules import Intent, Risk
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 WRITTEN_DIR = CORPUS_DIR / "written"

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from csdesk.routing.classifier.corpus import Example
-from csdesk.routing.classifier.evaluate import evaluate
-from csdesk.routing.classifier.model import TriageModel, shipped_model
-from csdesk.routing.triage import TriageRules, default_rules, with_model
-from csdesk.routing.triage_rules import DEFAULT_INTENT_RISK, Intent, Risk
+from csdesk.roles.classifier.corpus import Example
+from csdesk.roles.classifier.evaluate import evaluate
+from csdesk.roles.classifier.model import TriageModel, shipped_model
+from csdesk.roles.triage import TriageRules, default_rules, with_model
+from csdesk.roles.triage_rules import DEFAULT_INTENT_RISK, Intent, Risk
 
 CORRECTION_WEIGHT = 5
 
@@ -97,7 +97,7 @@ def retrain(
     base: TriageRules | None = None,
 ) -> tuple[ShopModels, RetrainOutcome]:
     """Train a candidate on ``base_train`` + ``corrections``; swap only if not worse."""
-    from csdesk.routing.classifier.train import fit  # scikit-learn: training only
+    from csdesk.roles.classifier.train import fit  # scikit-learn: training only
 
     base = base or default_rules()
     version = max((v.version for v in history.versions), default=0) + 1

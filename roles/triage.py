@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from csdesk.routing.triage_rules import (
+from csdesk.roles.triage_rules import (
     DEFAULT_INTENT_RISK,
     DEFAULT_INTENT_ROLES,
     DEFAULT_NEGATION_AFTER,
@@ -49,7 +49,7 @@ from csdesk.routing.triage_rules import (
 from csdesk.storage.enums import ServiceRole
 
 if TYPE_CHECKING:
-    from csdesk.routing.classifier.model import ModelPrediction, TriageModel
+    from csdesk.roles.classifier.model import ModelPrediction, TriageModel
 
 __all__ = [
     "Intent",
@@ -80,7 +80,7 @@ class Automaton(Protocol):
 class TriageRules:
     """Everything the classifier needs, editable per shop.
 
-    Build a shop's rules with ``csdesk.routing.config.build_triage_rules(overrides)`` (or
+    Build a shop's rules with ``csdesk.roles.config.build_triage_rules(overrides)`` (or
     ``RoutingConfig.from_overrides({"triage": ...}).triage``). The OpenCC converter and the
     Aho-Corasick automaton are built on first use and cached on the object: rules are
     immutable, so the caches never go stale, and edited rules get their own automaton.
@@ -108,7 +108,7 @@ class TriageRules:
     """Buyers at or above this risk get a proactive hotline call (seeds/003 呼叫)."""
     opencc_config: str = "t2s"
     use_model: bool = True
-    """Combine the phrase rules with the learned model (``csdesk.routing.classifier``)."""
+    """Combine the phrase rules with the learned model (``csdesk.roles.classifier``)."""
     model_min_confidence: float = 0.2
     """Below this probability the model's intent is not trusted: the rules' intent stands,
     or ``fallback_intent`` when the rules found none."""
@@ -150,7 +150,7 @@ class TriageRules:
         """The learned model, or None when this shop switched it off."""
         if not self.use_model:
             return None
-        from csdesk.routing.classifier.model import shipped_model
+        from csdesk.roles.classifier.model import shipped_model
 
         return shipped_model()
 
@@ -448,7 +448,7 @@ def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
         return classify_rules(text, rules)
     folded = _fold(text, rules)
     verdict = classify_rules(text, rules, folded=folded)
-    from csdesk.routing.classifier.features import rule_tokens
+    from csdesk.roles.classifier.features import rule_tokens
 
     prediction = model.predict(
         text,

@@ -1,6 +1,6 @@
 """Score triage on labelled examples through the real entry point (``triage.classify``).
 
-``python -m csdesk.routing.classifier.evaluate [heldout|train]`` prints the report that
+``python -m csdesk.roles.classifier.evaluate [heldout|train]`` prints the report that
 docs/triage.md quotes. An intent is right when it is the label or the acceptable
 alternative; a role is right when it is the role of either.
 """
@@ -12,10 +12,10 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from csdesk.routing.classifier import corpus
-from csdesk.routing.classifier.corpus import Example
-from csdesk.routing.triage import TriageResult, TriageRules, classify, default_rules
-from csdesk.routing.triage_rules import Intent, Risk
+from csdesk.roles.classifier import corpus
+from csdesk.roles.classifier.corpus import Example
+from csdesk.roles.triage import TriageResult, TriageRules, classify, default_rules
+from csdesk.roles.triage_rules import Intent, Risk
 
 
 @dataclass

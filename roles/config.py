@@ -25,8 +25,8 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from csdesk.routing.triage import TriageRules, default_rules
-from csdesk.routing.triage_rules import DEFAULT_INTENT_ROLES, Intent, PhraseRule, Risk
+from csdesk.roles.triage import TriageRules, default_rules
+from csdesk.roles.triage_rules import DEFAULT_INTENT_ROLES, Intent, PhraseRule, Risk
 from csdesk.storage.enums import BuyerTier, ServiceRole
 
 T = TypeVar("T")
@@ -291,7 +291,7 @@ _INTENT_POINTS = {
 
 @dataclass(frozen=True)
 class ScoringConfig:
-    """Priority score weights (``csdesk/routing/scoring.py``)."""
+    """Priority score weights (``roles/scoring.py``)."""
 
     role_points: Mapping[ServiceRole, float] = field(
         default_factory=lambda: _frozen({ServiceRole(k): v for k, v in _ROLE_POINTS.items()})

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from csdesk.clock import require_aware
-from csdesk.routing.config import RoutingConfig
-from csdesk.routing.triage_rules import Intent, Risk
+from csdesk.roles.config import RoutingConfig
+from csdesk.roles.triage_rules import Intent, Risk
 from csdesk.storage.enums import BuyerTier, ServiceRole
 
 ROLE_ZH = {

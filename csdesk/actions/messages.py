@@ -1,0 +1,167 @@
+"""Adding a message to a conversation: the one way for every sender (buyer, agent, note,
+auto, system).
+
+:func:`add_message` writes the row in the caller's transaction and, when told who reads it,
+queues its ``message.created`` event for after commit. A buyer's message also moves the
+conversation's ``last_buyer_message_at``.
+
+The fast path of 双十一: while the routing engine applies a run of buyer messages in one
+batch, it passes a :class:`MessageBatch`. Buyer messages then wait in it and go in with
+one INSERT (and one UPDATE of their conversations) when the batch calls :meth:`write`,
+before anything else reads them and before commit; their events follow in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from csdesk.actions.batch import table_of
+from csdesk.actions.conversations import MessageSpec, append_messages
+from csdesk.actions.outbox import Outbox
+from csdesk.bus import events as ev
+from csdesk.storage.direct import DirectInsert, DirectUpdateEach
+from csdesk.storage.enums import MessageSender
+from csdesk.storage.models import Conversation, Message
+
+# The batch's writes, straight to the driver (``storage.direct``). RETURNING order is not
+# promised on SQLite: ids are matched back through ``source_event_id``.
+_INSERT_MESSAGES: Final = DirectInsert(
+    table_of(Message),
+    ("shop_id", "conversation_id", "sender", "author_id", "text", "sent_at", "source_event_id"),
+    returning=("source_event_id", "id"),
+)
+_SET_LAST_BUYER_MESSAGE: Final = DirectUpdateEach(
+    table_of(Conversation), ("last_buyer_message_at",)
+)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    conversation: Conversation
+    text: str
+    sent_at: datetime
+    source_event_id: int
+    readers: tuple[str, ...]
+
+
+@dataclass
+class MessageBatch:
+    """Buyer messages added during one processing batch, not written yet."""
+
+    pending: list[_Pending] = field(default_factory=list)
+
+    async def write(self, session: AsyncSession, outbox: Outbox) -> None:
+        """Write what is pending (one INSERT, one UPDATE) and queue its events in order."""
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, []
+        connection = await session.connection()
+        inserted = await _INSERT_MESSAGES.execute(
+            connection,
+            [
+                (
+                    p.conversation.shop_id,
+                    p.conversation.id,
+                    MessageSender.BUYER,
+                    None,
+                    p.text,
+                    p.sent_at,
+                    p.source_event_id,
+                )
+                for p in pending
+            ],
+        )
+        id_by_source: dict[int, int] = dict(inserted)
+        latest: dict[int, datetime] = {}
+        for p in pending:
+            latest[p.conversation.id] = max(p.sent_at, latest.get(p.conversation.id, p.sent_at))
+        await _SET_LAST_BUYER_MESSAGE.execute(connection, [(at, cid) for cid, at in latest.items()])
+        for p in pending:
+            outbox.publish(
+                ev.message_created(
+                    p.conversation.shop_id,
+                    p.conversation.id,
+                    p.readers,
+                    message_id=id_by_source[p.source_event_id],
+                    sender=MessageSender.BUYER.value,
+                    text=p.text,
+                    sent_at=p.sent_at,
+                )
+            )
+
+
+def record_line(session: AsyncSession, conversation: Conversation, message: MessageSpec) -> None:
+    """:func:`add_message` for a line nobody is told about (a system note): no round trip of
+    its own, the transaction's flush writes it. Synchronous, for callers that are."""
+    if message.sender is MessageSender.BUYER:
+        conversation.last_buyer_message_at = message.sent_at
+    session.add(
+        Message(
+            shop_id=conversation.shop_id,
+            conversation_id=conversation.id,
+            sender=message.sender,
+            author_id=message.author_id,
+            text=message.text,
+            sent_at=message.sent_at,
+            source_event_id=message.source_event_id,
+        )
+    )
+
+
+async def add_message(
+    session: AsyncSession,
+    conversation: Conversation,
+    message: MessageSpec,
+    outbox: Outbox,
+    *,
+    readers: Sequence[str] | None = None,
+    batch: MessageBatch | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> int | None:
+    """Add ``message`` to ``conversation``; announce it to ``readers`` after commit (None:
+    a line for the record, not announced). Returns the new message's id, or None when it
+    waits in ``batch`` (a buyer message from a platform event) or is not announced (then
+    the transaction's flush writes it, with no round trip of its own). ``extra`` goes into
+    the announced message as the sender has it (a note's author name and mentions)."""
+    if message.sender is MessageSender.BUYER:
+        if batch is not None and message.source_event_id is not None:
+            batch.pending.append(
+                _Pending(
+                    conversation,
+                    message.text,
+                    message.sent_at,
+                    message.source_event_id,
+                    tuple(readers or ()),
+                )
+            )
+            # Committed in memory, not dirty: the ORM must not write it a row at a time.
+            set_committed_value(conversation, "last_buyer_message_at", message.sent_at)
+            return None
+        conversation.last_buyer_message_at = message.sent_at
+    if readers is None:
+        record_line(session, conversation, message)
+        return None
+    (message_id,) = await append_messages(session, conversation.shop_id, conversation.id, [message])
+    outbox.publish(
+        ev.message_created(
+            conversation.shop_id,
+            conversation.id,
+            tuple(readers),
+            message_id=message_id,
+            sender=message.sender.value,
+            text=message.text,
+            sent_at=message.sent_at,
+            **({} if message.author_id is None else {"author_id": message.author_id}),
+            **(extra or {}),
+        )
+    )
+    return message_id
+
+
+__all__ = ["MessageBatch", "add_message", "record_line"]

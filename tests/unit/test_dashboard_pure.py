@@ -1,0 +1,50 @@
+"""The dashboard's pure helpers: the shop's midnight in its zone, and fen as yuan."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from csdesk.reads.dashboard import shop_midnight, yuan
+from csdesk.roles.config import RoutingConfig
+
+
+@pytest.mark.parametrize(
+    ("now", "zone", "midnight"),
+    [
+        # 15:59 UTC is 23:59 in Shanghai: the shop's day began at 16:00 UTC the day before.
+        (
+            datetime(2026, 11, 11, 15, 59, tzinfo=UTC),
+            "Asia/Shanghai",
+            datetime(2026, 11, 10, 16, 0, tzinfo=UTC),
+        ),
+        # 16:00 UTC is 00:00 on the 12th in Shanghai: a new day.
+        (
+            datetime(2026, 11, 11, 16, 0, tzinfo=UTC),
+            "Asia/Shanghai",
+            datetime(2026, 11, 11, 16, 0, tzinfo=UTC),
+        ),
+        (
+            datetime(2026, 11, 11, 0, 30, tzinfo=UTC),
+            "UTC",
+            datetime(2026, 11, 11, 0, 0, tzinfo=UTC),
+        ),
+        # Daylight saving: New York's midnight of 3 Nov 2024 was EDT (UTC-4).
+        (
+            datetime(2024, 11, 3, 12, 0, tzinfo=UTC),
+            "America/New_York",
+            datetime(2024, 11, 3, 4, 0, tzinfo=UTC),
+        ),
+    ],
+)
+def test_shop_midnight(now: datetime, zone: str, midnight: datetime) -> None:
+    assert shop_midnight(now, RoutingConfig(timezone=zone)) == midnight
+
+
+@pytest.mark.parametrize(
+    ("fen", "amount"),
+    [(0, 0.0), (1, 0.01), (19990, 199.9), (15075, 150.75), (10**11 + 5, 1_000_000_000.05)],
+)
+def test_yuan(fen: int, amount: float) -> None:
+    assert yuan(fen) == amount
