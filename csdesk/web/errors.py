@@ -32,13 +32,14 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
-    except CsdeskError as exc:
-        return error_response(request, exc.status, exc.message, field=exc.field)
     except AccessDeniedError as exc:
-        # The rule's name (``role 'agent' may not supervisor.board``) helps an API client;
-        # a person on a console page gets the sentence of the error page instead.
+        # Before CsdeskError (it is one): the rule's name (``role 'agent' may not
+        # supervisor.board``) helps an API client; a person on a console page gets the
+        # error page's sentence instead.
         message = str(exc) if is_api(request) else ACCESS_DENIED_PAGE
         return error_response(request, ForbiddenError.status, message)
+    except CsdeskError as exc:
+        return error_response(request, exc.status, exc.message, field=exc.field)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
