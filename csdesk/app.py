@@ -15,6 +15,7 @@ from csdesk.bus.memory import MemoryBus
 from csdesk.bus.redis import RedisBus
 from csdesk.ingest import ingest_ctx
 from csdesk.jobs import jobs_ctx
+from csdesk.jobs.listeners import listeners_ctx
 from csdesk.keys import BUS_KEY, ENGINE_KEY, REDIS_KEY, SESSIONS_KEY, SETTINGS_KEY, TEMPLATES_KEY
 from csdesk.routing.queues import queue_ctx
 from csdesk.settings import Settings
@@ -70,6 +71,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         live,
         metrics,
         openapi,
+        qc_api,
         queues_api,
         roles_api,
         search_api,
@@ -81,6 +83,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     from csdesk.web.console import chase_views as console_chase_views
     from csdesk.web.console import hotline_views as console_hotline_views
     from csdesk.web.console import order_review_views as console_order_review_views
+    from csdesk.web.console import qc_views as console_qc_views
     from csdesk.web.console import refund_views as console_refund_views
     from csdesk.web.console import supervisor_views as console_supervisor_views
     from csdesk.web.console import views as console_views
@@ -97,7 +100,9 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         enable_async=False,
     )
     # Order matters: each context may use what the ones before it set up.
-    app.cleanup_ctx.extend([database_ctx, redis_ctx, bus_ctx, queue_ctx, ingest_ctx, jobs_ctx])
+    app.cleanup_ctx.extend(
+        [database_ctx, redis_ctx, bus_ctx, queue_ctx, ingest_ctx, jobs_ctx, listeners_ctx]
+    )
     if demo:
         from csdesk.demo import traffic_ctx
 
@@ -131,6 +136,8 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         admin_api,
         console_admin_views,
         search_api,
+        qc_api,
+        console_qc_views,
     ]
     for module in web_modules:
         app.router.add_routes(module.routes)

@@ -321,3 +321,96 @@ def default_script(role: ServiceRole, config: RoutingConfig | None = None) -> Sc
         )
     # Order review, after-sales triage, refund: about an order the buyer already has.
     return replace(base, require_order_confirm=True)
+
+
+class ScriptError(ValueError):
+    """A script document that cannot be used; ``field`` names the key (``rules.x.points``)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+_FLAGS = (
+    "require_greeting",
+    "require_order_confirm",
+    "require_closing",
+    "require_rating_invite",
+    "check_extreme_words",
+    "check_pushy",
+    "chase_opening",
+)
+_SECONDS = (("first_response_s", 1, 3600), ("long_gap_s", 10, 3600), ("followup_s", 60, 86400))
+MAX_PHRASES = 200
+MAX_PHRASE_CHARS = 20
+
+
+def _phrases(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ScriptError("forbidden_phrases", "must be an object: phrase → why")
+    if len(value) > MAX_PHRASES:
+        raise ScriptError("forbidden_phrases", f"at most {MAX_PHRASES} phrases")
+    phrases: dict[str, str] = {}
+    for phrase, why in value.items():
+        if not phrase.strip() or len(phrase) > MAX_PHRASE_CHARS:
+            raise ScriptError("forbidden_phrases", f"{phrase!r}: 1-{MAX_PHRASE_CHARS} characters")
+        if not isinstance(why, str) or not why.strip():
+            raise ScriptError(f"forbidden_phrases.{phrase}", "say why the phrase is held")
+        phrases[phrase.strip()] = why
+    return phrases
+
+
+def script_from_json(data: object, *, base: Script) -> Script:
+    """``base`` changed by the keys of ``data`` (the shape of :meth:`Script.to_json`); the role
+    and the rules' categories never change, the version is the caller's to set."""
+    if not isinstance(data, dict):
+        raise ScriptError("script", "must be an object")
+    changes: dict[str, object] = {}
+    if "forbidden_phrases" in data:
+        changes["forbidden_phrases"] = MappingProxyType(_phrases(data["forbidden_phrases"]))
+    for flag in _FLAGS:
+        if flag in data:
+            if not isinstance(data[flag], bool):
+                raise ScriptError(flag, "must be true or false")
+            changes[flag] = data[flag]
+    for name, low, high in _SECONDS:
+        if name in data:
+            value = data[name]
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise ScriptError(name, f"must be a whole number of seconds, {low}-{high}")
+            changes[name] = value
+    if "abusive_phrases" in data:
+        abusive = data["abusive_phrases"]
+        if not isinstance(abusive, list) or not all(isinstance(p, str) and p for p in abusive):
+            raise ScriptError("abusive_phrases", "must be a list of phrases")
+        changes["abusive_phrases"] = frozenset(abusive)
+    if "rules" in data:
+        changes["rules"] = _rules_from(data["rules"], base.rules)
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def _rules_from(value: object, current: Mapping[str, Rule]) -> Mapping[str, Rule]:
+    if not isinstance(value, dict):
+        raise ScriptError("rules", "must be an object: rule id → {severity, points, why}")
+    rules = dict(current)
+    for rule_id, spec in value.items():
+        field_name = f"rules.{rule_id}"
+        if rule_id not in rules:
+            raise ScriptError(field_name, "no such rule")
+        if not isinstance(spec, dict):
+            raise ScriptError(field_name, "must be an object")
+        rule = rules[rule_id]
+        severity = spec.get("severity", rule.severity.value)
+        try:
+            severity = Severity(severity)
+        except ValueError:
+            raise ScriptError(f"{field_name}.severity", "must be fatal, major or minor") from None
+        points = spec.get("points", rule.points)
+        if not isinstance(points, int) or isinstance(points, bool) or not 0 <= points <= 100:
+            raise ScriptError(f"{field_name}.points", "must be a whole number 0-100")
+        why = spec.get("why", rule.why)
+        if not isinstance(why, str):
+            raise ScriptError(f"{field_name}.why", "must be a string")
+        rules[rule_id] = replace(rule, severity=severity, points=points, why=why)
+    return MappingProxyType(rules)

@@ -160,6 +160,12 @@ class TriageRules:
         return frozenset(self.phrases) - _DEFAULT_PHRASE_SET
 
     @cached_property
+    def removed_phrases(self) -> tuple[PhraseRule, ...]:
+        """Built-in phrases this shop deleted on purpose: the model must not bring them back."""
+        kept = {rule.phrase for rule in self.phrases}
+        return tuple(rule for rule in DEFAULT_PHRASES if rule.phrase not in kept)
+
+    @cached_property
     def converter(self) -> Converter:
         import opencc  # deferred: only classification needs the native converter
 
@@ -216,7 +222,7 @@ def with_model(rules: TriageRules, model: TriageModel) -> TriageRules:
     slot of ``TriageRules.model`` on a copy, which is where ``model`` looks first.
     """
     copy = dataclasses.replace(rules)
-    for compiled in ("automaton", "converter", "kept_symbols", "shop_phrases"):
+    for compiled in ("automaton", "converter", "kept_symbols", "shop_phrases", "removed_phrases"):
         if compiled in rules.__dict__:  # immutable rules: share what is already built
             copy.__dict__[compiled] = rules.__dict__[compiled]
     copy.__dict__["model"] = model if rules.use_model else None
@@ -429,6 +435,20 @@ def classify_rules(
     )
 
 
+def _removed_carrying(intent: Intent, verdict: TriageResult, rules: TriageRules) -> list[str]:
+    """Phrases the shop deleted that are in the message and name the model's ``intent``
+    (when the rules did not reach that intent another way)."""
+    if intent is verdict.intent or not rules.removed_phrases:
+        return []
+    return [
+        rule.phrase
+        for rule in rules.removed_phrases
+        if rule.intent is intent
+        and (key := normalize_phrase(rule.phrase, rules))
+        and key in verdict.normalized
+    ]
+
+
 def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
     """Classify one buyer utterance: phrase rules and the learned model together.
 
@@ -468,6 +488,13 @@ def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
     if shop_phrases and verdict.intent is not Intent.OTHER:
         intent, score = verdict.intent, verdict.score
         reasons.append(f"shop phrase {', '.join(shop_phrases)} → {intent.value} wins")
+    elif removed := _removed_carrying(prediction.intent, verdict, rules):
+        # The model learned tk → refund from the corpus; a shop that deleted the phrase tk
+        # said it means something else there. The rules' verdict stands.
+        reasons.append(
+            f"model ignored: the shop removed {', '.join(removed)} → {verdict.intent.value}"
+        )
+        return dataclasses.replace(verdict, reasons=reasons)
     elif prediction.intent in verdict.negated and prediction.intent is not verdict.intent:
         # The model sees 退款 in 不要退款; the rules saw the negation. Their verdict stands.
         reasons.append(

@@ -1,8 +1,8 @@
 """``content_digest``: one SHA-256 over every table, equal for equal data on any backend.
 
 Values are normalised before hashing, so SQLite and PostgreSQL agree: datetimes as UTC ISO
-strings, JSON re-serialised with sorted keys, enums by value. Rows are sorted after
-normalisation (string collation differs between the engines). Excluded are only values
+strings, dates as ISO days, JSON re-serialised with sorted keys, enums by value. Rows are
+sorted after normalisation (string collation differs between the engines). Excluded are only values
 that are random by design: password hashes (salted) and the hashes and CSRF tokens of API
 tokens and web sessions. Surrogate ids are included: compare databases seeded fresh.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -35,6 +35,8 @@ def _normalise(value: Any) -> Any:
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if isinstance(value, date):  # after datetime, which is a date too
+        return value.isoformat()
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, float):

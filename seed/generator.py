@@ -38,6 +38,7 @@ from csdesk.seed.catalog import CatalogProduct, build_catalog
 from csdesk.seed.conversations import AgentRef, World, plan_conversations
 from csdesk.seed.orders import PlannedOrder, plan_orders
 from csdesk.seed.people import BuyerProfile, make_buyers, make_staff_names
+from csdesk.seed.qc_history import seed_qc
 from csdesk.seed.staff import DEMO_LOGINS, DEMO_PASSWORD, StaffMember, plan_roster, plan_staff
 from csdesk.seed.timeline import default_anchor, local_date, local_midnight
 from csdesk.storage.engine import SessionFactory
@@ -259,6 +260,7 @@ async def seed_demo(
             deadlines=options.refund_deadlines,
         )
     )
+    await seeder.qc()
     return SeedReport(
         shop_id=seeder.shop_id,
         seed=options.seed,
@@ -410,6 +412,11 @@ class _Seeder:
                 window_end=local_midnight(first_day + timedelta(days=ROSTER_DAYS)),
             )
         self.report("roster", len(shifts), len(shifts))
+
+    async def qc(self) -> None:
+        """A week of QC: auto-checks, daily samples, scores, disputes, calibration."""
+        await seed_qc(self.sessions, self.shop_id, self.anchor, self.rng("qc"))
+        self.report("qc", 1, 1)
 
     async def conversations(self, world: World) -> None:
         count = self.options.conversations

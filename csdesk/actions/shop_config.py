@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from csdesk.actions import audit
+from csdesk.actions.qc.common import qc_settings
 from csdesk.actions.work_items import InputError
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
@@ -45,6 +46,7 @@ def check_config(config: dict[str, Any]) -> RoutingConfig:
     except ValueError as exc:
         field, _, problem = str(exc).partition(": ")
         raise InputError(field or "assignment", problem or str(exc)) from None
+    qc_settings(config)  # the QC section (dispute window, sampling plan), named when bad
     promotion = config.get("promotion")
     if promotion is not None and (
         not isinstance(promotion, str) or promotion not in routing.scoring.promotions

@@ -78,6 +78,20 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
         "team.admin": Rule(frozenset({UserRole.OWNER, UserRole.ADMIN})),
         # My own account (password, sessions, API tokens): everyone.
         "account.use": Rule(EVERYONE),
+        # QC (质检). The QC lead is the supervisor role (owners and admins too): scripts,
+        # disputes, calibration sessions, proposals to done. Inspectors score and read every
+        # transcript; agents see and answer only the findings against them; trainers read.
+        "qc.queue": Rule(SUPERVISOR_AND_UP | {UserRole.QC_INSPECTOR}),
+        "qc.score": Rule(SUPERVISOR_AND_UP | {UserRole.QC_INSPECTOR}),
+        "qc.lead": Rule(SUPERVISOR_AND_UP),
+        "qc.results": Rule(
+            SUPERVISOR_AND_UP | {UserRole.QC_INSPECTOR, UserRole.TRAINER, UserRole.AGENT},
+            own_only=_AGENTS,
+        ),
+        "qc.respond": Rule(_AGENTS, own_only=_AGENTS),
+        "qc.calibrate": Rule(SUPERVISOR_AND_UP | {UserRole.QC_INSPECTOR}),
+        "qc.propose": Rule(SUPERVISOR_AND_UP | {UserRole.QC_INSPECTOR}),
+        "qc.reports": Rule(SUPERVISOR_AND_UP | {UserRole.TRAINER}),
     }
 )
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from arq.cron import next_cron
 from arq.typing import OptionType, WeekdayOptionType
 
-from csdesk.jobs import housekeeping, routing
+from csdesk.jobs import housekeeping, qc, routing
 from csdesk.jobs.base import JobFunction, UnknownJobError
 
 
@@ -80,6 +80,9 @@ REGISTRY = Registry(
         routing.reconcile_queue_index,
         routing.watch_queue_index,
         routing.retry_pending_events,
+        qc.qc_check_conversation,
+        qc.qc_check_sweep,
+        qc.qc_daily_sample,
     ),
     cron=(
         # A chase is due 15 min after order.created; 10 s of lateness is invisible to a
@@ -109,5 +112,10 @@ REGISTRY = Registry(
         # reclaims space: every 10 minutes keeps the table near the number of live logins
         # for the cost of one small DELETE.
         CronEntry(housekeeping.purge_expired_sessions, minute={0, 10, 20, 30, 40, 50}),
+        # QC: closed conversations whose check job was lost (a restart) are checked within
+        # 5 minutes; the daily sample runs hourly and draws each shop's previous local day
+        # once (a shop in any time zone gets it soon after its midnight).
+        CronEntry(qc.qc_check_sweep, minute=set(range(2, 60, 5)), second=15),
+        CronEntry(qc.qc_daily_sample, minute=20, second=0),
     ),
 )

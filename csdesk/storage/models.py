@@ -386,3 +386,7 @@ class BuyerClaim(Base):
     __table_args__ = (
         UniqueConstraint("shop_id", "buyer_id", "kind", name="uq_buyer_claim_buyer_kind"),
     )
+
+
+# The QC tables live in their own module; imported here so Base.metadata holds them all.
+from csdesk.storage import qc_models as _qc_models  # noqa: E402, F401

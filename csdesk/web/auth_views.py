@@ -198,6 +198,16 @@ async def console_home(request: web.Request) -> web.Response:
         can_read_team=can(user, "team.read"),
         can_search=can(user, "conversations.read"),
         can_read_shop_config=can(user, "shop_config.read"),
+        qc_links=[
+            page
+            for page, action in (
+                ("workspace", "qc.queue"),
+                ("disputes", "qc.lead"),
+                ("calibration", "qc.calibrate"),
+                ("results", "qc.results"),
+            )
+            if can(user, action)
+        ],
     )
 
 

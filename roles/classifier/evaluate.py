@@ -59,6 +59,25 @@ class Report:
         """Share of buyers who are not high risk but were flagged high."""
         return self.false_alarms / self.not_high if self.not_high else 0.0
 
+    def merge(self, other: Report) -> None:
+        """Add ``other``'s counts (cross-validation folds)."""
+        for name in (
+            "n",
+            "intent_right",
+            "intent_strict",
+            "role_right",
+            "high_true",
+            "high_flagged",
+            "high_caught",
+            "not_high",
+            "false_alarms",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.predicted.update(other.predicted)
+        self.labelled.update(other.labelled)
+        self.correct.update(other.correct)
+        self.misses.extend(other.misses)
+
     def table(self) -> str:
         lines = [
             "| intent | n | precision | recall |",

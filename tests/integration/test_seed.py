@@ -81,6 +81,7 @@ PHASES = {
     "agent profiles",
     "roster",
     "conversations",
+    "qc",
 }
 
 
@@ -191,6 +192,13 @@ def test_the_report_counts_rows_and_documents_the_demo_logins(seeded: Seeded) ->
     assert counts["roster_shift"] > 0
     assert counts["refund"] > 0
     assert counts["message"] > 5 * SMALL.conversations
+    # A week of QC: every conversation of the last 7 days checked, the days sampled, all
+    # but the last two scored; a calibration session open for the qc login.
+    assert counts["qc_check"] > 0
+    assert counts["qc_sample_day"] == 7
+    assert 0 < counts["qc_score"] < counts["qc_sample"]
+    assert counts["qc_finding"] > 0
+    assert counts["qc_calibration_session"] == 1
     assert report.password == DEMO_PASSWORD == "csdesk-demo"
     roles = {login.username: login.role for login in report.logins}
     assert roles == {

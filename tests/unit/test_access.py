@@ -19,6 +19,7 @@ from csdesk.auth.access import (
 from csdesk.auth.current import CurrentUser
 from csdesk.storage.enums import UserRole
 from csdesk.storage.models import Conversation
+from csdesk.storage.qc_models import QcFinding
 
 AGENT, SUPERVISOR, QC, TRAINER, OWNER, ADMIN = (
     UserRole.AGENT,
@@ -64,6 +65,14 @@ EXPECTED: dict[str, frozenset[UserRole]] = {
     "team.admin": frozenset({OWNER, ADMIN}),
     "account.use": EVERYONE,
     "shop_config.edit": frozenset({OWNER, ADMIN}),
+    "qc.queue": frozenset({QC, SUPERVISOR, OWNER, ADMIN}),
+    "qc.score": frozenset({QC, SUPERVISOR, OWNER, ADMIN}),
+    "qc.lead": frozenset({SUPERVISOR, OWNER, ADMIN}),
+    "qc.results": frozenset({AGENT, QC, TRAINER, SUPERVISOR, OWNER, ADMIN}),
+    "qc.respond": frozenset({AGENT}),
+    "qc.calibrate": frozenset({QC, SUPERVISOR, OWNER, ADMIN}),
+    "qc.propose": frozenset({QC, SUPERVISOR, OWNER, ADMIN}),
+    "qc.reports": frozenset({TRAINER, SUPERVISOR, OWNER, ADMIN}),
 }
 SHOP = "shop-a"
 ME = 7
@@ -89,6 +98,10 @@ class ShopThing:
 
 def conversation(shop_id: str = SHOP, assigned_to: int | None = ME) -> Conversation:
     return Conversation(shop_id=shop_id, assigned_agent_id=assigned_to)
+
+
+def finding(shop_id: str = SHOP, *, agent: int | None = ME) -> QcFinding:
+    return QcFinding(shop_id=shop_id, agent_id=agent)
 
 
 def test_the_table_names_every_action() -> None:
@@ -118,6 +131,16 @@ def test_roles_per_action(action: str, role: UserRole) -> None:
         (QC, "conversations.note", conversation(assigned_to=None), False),
         (TRAINER, "conversations.read", conversation(), False),
         (AGENT, "audit.read", ShopThing(SHOP), False),
+        # QC findings count against one agent: theirs to read and answer, nobody else's.
+        (AGENT, "qc.results", finding(agent=ME), True),
+        (AGENT, "qc.results", finding(agent=99), False),
+        (AGENT, "qc.respond", finding(agent=ME), True),
+        (AGENT, "qc.respond", finding(agent=99), False),
+        (TRAINER, "qc.results", finding(agent=99), True),
+        (QC, "qc.results", finding(agent=99), True),
+        (TRAINER, "qc.respond", finding(agent=99), False),
+        (SUPERVISOR, "qc.respond", finding(agent=99), False),
+        (AGENT, "qc.results", finding("shop-b", agent=ME), False),
         (SUPERVISOR, "audit.read", ShopThing(SHOP), True),
         # Another shop: never, whatever the role or assignment.
         (SUPERVISOR, "conversations.read", conversation("shop-b"), False),

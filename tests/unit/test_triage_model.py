@@ -113,6 +113,16 @@ def test_scoring_without_sklearn_matches_sklearn_and_training_is_deterministic()
 # --- combination with the rules ---------------------------------------------------------
 
 
+def test_a_phrase_the_shop_deleted_does_not_come_back_through_the_model() -> None:
+    rules = build_triage_rules({"phrases": {"tk": None}})
+    assert classify("tk", default_rules()).intent is Intent.REFUND
+    deleted = classify("tk", rules)
+    assert deleted.intent is Intent.OTHER
+    assert "model ignored: the shop removed tk → other" in deleted.reasons
+    # the shop's other refund phrases, and the model on them, are untouched
+    assert classify("我要退款", rules).intent is Intent.REFUND
+
+
 def test_rules_alone_when_the_model_is_off() -> None:
     rules = build_triage_rules({"use_model": False})
     for text in ["物流三天没动了", "公司要专票", "找小二处理"]:
@@ -177,11 +187,11 @@ def test_heldout_scores_do_not_regress(heldout_report: Report) -> None:
     """Floors at the scores measured when the model was shipped (docs/triage.md)."""
     print("\n" + heldout_report.summary() + "\n" + heldout_report.table())
     assert heldout_report.n >= 600
-    assert heldout_report.intent_accuracy >= 0.85
-    assert heldout_report.role_accuracy >= 0.90
-    assert heldout_report.high_recall >= 0.86
-    assert heldout_report.high_precision >= 0.73
-    assert heldout_report.false_alarm_rate <= 0.06
+    assert heldout_report.intent_accuracy >= 0.87
+    assert heldout_report.role_accuracy >= 0.91
+    assert heldout_report.high_recall >= 0.89
+    assert heldout_report.high_precision >= 0.78
+    assert heldout_report.false_alarm_rate <= 0.05
     rules_only = evaluate(corpus.load_heldout(), TriageRules(use_model=False))
     assert heldout_report.intent_accuracy > rules_only.intent_accuracy + 0.15
 
