@@ -62,9 +62,11 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     from csdesk.i18n import setup_i18n
     from csdesk.realtime import close_live_sockets, hub_ctx
     from csdesk.web import (
+        admin_api,
         auth_views,
         dashboard_api,
         events_api,
+        favicon,
         health,
         live,
         metrics,
@@ -72,9 +74,11 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         qc_api,
         queues_api,
         roles_api,
+        search_api,
         shop_config_api,
         supervisor_api,
     )
+    from csdesk.web.console import admin_views as console_admin_views
     from csdesk.web.console import api as console_api
     from csdesk.web.console import chase_views as console_chase_views
     from csdesk.web.console import hotline_views as console_hotline_views
@@ -111,6 +115,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     # Each web module: its ``routes``, each /api/ route with its OpenAPI operation beside it.
     web_modules = [
         health,
+        favicon,
         metrics,
         auth_views,
         events_api,
@@ -128,6 +133,9 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         roles_api,
         supervisor_api,
         shop_config_api,
+        admin_api,
+        console_admin_views,
+        search_api,
         qc_api,
         console_qc_views,
     ]

@@ -13,7 +13,13 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from csdesk.actions.team import NewMember
+    from csdesk.settings import DatabaseSettings
+
+from csdesk.errors import BadInputError, CsdeskError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -61,11 +67,37 @@ def _progress_bar(stream: object = sys.stderr) -> Callable[[str, int, int], None
 # -- commands ---------------------------------------------------------------------------
 
 
+def _data_dir(args: argparse.Namespace) -> Path:
+    """The data directory (``--data``, ``$CSDESK_DATA_DIR`` or ``./csdesk-data``); a path
+    that exists but is no directory is bad input, refused before anything is written."""
+    from csdesk.settings import data_dir_from_env
+
+    path = data_dir_from_env(getattr(args, "data", None))
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--data: {path} is not a directory")
+    return path
+
+
+def _existing_database(args: argparse.Namespace) -> DatabaseSettings:
+    """The database of a command that needs one ``csdesk migrate`` made: a missing or
+    unmigrated database is bad input, and nothing (folder, secrets, file) is created."""
+    from csdesk.settings import database_settings
+    from csdesk.storage import migrate
+
+    data_dir = _data_dir(args)
+    database = database_settings(data_dir)
+    if database.is_sqlite and not (data_dir / "csdesk.sqlite3").is_file():
+        raise UsageError(f"--data: no database in {data_dir} (run `csdesk migrate` first)")
+    if not migrate.current_heads(database.url):
+        raise UsageError("the database has no schema yet (run `csdesk migrate` first)")
+    return database
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     from csdesk.settings import load_settings
     from csdesk.storage import migrate
 
-    settings = load_settings(args.data)
+    settings = load_settings(_data_dir(args))
     migrate.upgrade(settings.database.url)
     print(
         f"database at head: {', '.join(sorted(migrate.current_heads(settings.database.url)))}",
@@ -80,9 +112,14 @@ def cmd_seed(args: argparse.Namespace) -> int:
     from csdesk.storage import migrate
     from csdesk.storage.engine import create_engine, create_session_factory
 
-    settings = load_settings(args.data)
+    try:
+        options = SeedOptions(
+            buyers=args.buyers, orders=args.orders, days=args.days, seed=args.seed
+        )
+    except SeedError as exc:
+        raise UsageError(str(exc)) from None
+    settings = load_settings(_data_dir(args))
     migrate.upgrade(settings.database.url)
-    options = SeedOptions(buyers=args.buyers, orders=args.orders, days=args.days, seed=args.seed)
 
     async def run() -> object:
         engine = create_engine(settings.database)
@@ -101,54 +138,75 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 def cmd_user_add(args: argparse.Namespace) -> int:
     from csdesk.actions.shops import default_shop_id, ensure_shop
-    from csdesk.actions.users import create_user
-    from csdesk.settings import load_settings
+    from csdesk.actions.team import AgentSetup, add_member, parse_service_roles, split_list
     from csdesk.storage.engine import create_engine, create_session_factory
     from csdesk.storage.enums import UserRole
 
+    role = UserRole(args.role)
+    agent: AgentSetup | None = None
+    if role is UserRole.AGENT:
+        agent = AgentSetup(
+            service_roles=parse_service_roles(
+                split_list(args.service_roles or "presales"), field="--service-roles"
+            ),
+            chat_capacity=args.chat_capacity if args.chat_capacity is not None else 5,
+        )
+    elif args.service_roles is not None or args.chat_capacity is not None:
+        raise UsageError(
+            f"--service-roles and --chat-capacity are for agents only (this is a {role.value})"
+        )
     password: str | None = None
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
             raise UsageError("--password-stdin given but no password on stdin")
-    settings = load_settings(args.data)
+    database = _existing_database(args)
 
-    async def run() -> int:
-        engine = create_engine(settings.database)
+    async def run() -> NewMember:
+        engine = create_engine(database)
         try:
             sessions = create_session_factory(engine)
             shop_id = args.shop or await default_shop_id(sessions)
             if shop_id is None:
                 shop_id = (await ensure_shop(sessions)).id
-            user = await create_user(
+            return await add_member(
                 sessions,
                 shop_id=shop_id,
                 username=args.name,
-                role=UserRole(args.role),
+                role=role,
                 password=password,
                 display_name=args.display_name,
+                agent=agent,
             )
-            return user.id
         finally:
             await engine.dispose()
 
-    try:
-        user_id = asyncio.run(run())
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    print(f"created user {args.name} ({args.role}), id {user_id}", file=sys.stderr)
+    member = asyncio.run(run())
+    what = f"created user {member.username} ({member.role.value}), id {member.user_id}"
+    if member.agent is not None:
+        roles = ",".join(r.value for r in member.agent.service_roles)
+        what += (
+            f"; agent profile: service roles {roles}, chat capacity "
+            f"{member.agent.chat_capacity}, offline until they go online"
+        )
+    print(what, file=sys.stderr)
+    if member.token_only:
+        print(
+            f"note: no password given (--password-stdin), so {member.username} cannot log in "
+            f"to the console; use `csdesk token issue {member.username}` for API access",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
 def cmd_token_issue(args: argparse.Namespace) -> int:
     from csdesk.actions.users import issue_token
-    from csdesk.settings import load_settings
     from csdesk.storage.engine import create_engine, create_session_factory
 
-    settings = load_settings(args.data)
+    database = _existing_database(args)
 
     async def run() -> str:
-        engine = create_engine(settings.database)
+        engine = create_engine(database)
         try:
             return await issue_token(create_session_factory(engine), args.name)
         finally:
@@ -157,7 +215,7 @@ def cmd_token_issue(args: argparse.Namespace) -> int:
     try:
         token = asyncio.run(run())
     except LookupError as exc:
-        raise UsageError(str(exc).strip("'\"")) from None
+        raise UsageError(exc.args[0] if exc.args else "no such user") from None
     print(token)
     return EXIT_OK
 
@@ -168,7 +226,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from csdesk.app import create_app, for_serving
     from csdesk.settings import load_settings
 
-    settings = load_settings(args.data, host=args.host, port=args.port)
+    _existing_database(args)
+    settings = load_settings(_data_dir(args), host=args.host, port=args.port)
     web.run_app(
         for_serving(create_app(settings)),
         host=settings.web.host,
@@ -179,8 +238,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    import os
+
     from csdesk.jobs.worker import run_worker
 
+    # Checked before settings are loaded, which would write secrets into a data folder.
+    if not os.environ.get("CSDESK_REDIS_URL"):
+        raise UsageError(
+            "the worker needs CSDESK_REDIS_URL (embedded mode runs jobs in the web process)"
+        )
     return run_worker()
 
 
@@ -191,7 +257,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from csdesk.demo import prepare_demo
     from csdesk.settings import load_settings
 
-    settings = load_settings(args.data, host=args.host, port=args.port)
+    settings = load_settings(_data_dir(args), host=args.host, port=args.port)
     logins = asyncio.run(prepare_demo(settings, _progress_bar()))
     url = f"http://{settings.web.host}:{settings.web.port}/console/"
     print(f"csdesk demo: {url}")
@@ -355,6 +421,13 @@ def cmd_qc_alpha(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _capacity(text: str) -> int:
+    value = _positive_int(text)
+    if value > 50:
+        raise argparse.ArgumentTypeError(f"at most 50 concurrent chats, got {value}")
+    return value
+
+
 def _lot_size(text: str) -> int:
     try:
         value = int(text)
@@ -381,13 +454,25 @@ def build_parser() -> argparse.ArgumentParser:
             help="data directory (default ./csdesk-data or $CSDESK_DATA_DIR)",
         )
 
+    def verbose_arg(p: argparse.ArgumentParser) -> None:
+        # Also after the command (``csdesk demo -v``); SUPPRESS keeps ``csdesk -v demo``.
+        p.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="debug logging and one line per HTTP request on stderr",
+        )
+
     p = sub.add_parser("demo", help="embedded demo: SQLite, in-process jobs, seeded shop")
+    verbose_arg(p)
     p.add_argument("--port", type=_port, default=8080)
     p.add_argument("--host", default="127.0.0.1")
     data_arg(p)
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("serve", help="web process (console, API, websockets)")
+    verbose_arg(p)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=_port, default=8080)
     data_arg(p)
@@ -419,6 +504,20 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["agent", "supervisor", "qc_inspector", "trainer", "owner", "admin"],
     )
     q.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    q.add_argument(
+        "--service-roles",
+        default=None,
+        metavar="ROLE,...",
+        help="agents: service roles held (presales, order_review, payment_chasing, "
+        "aftersales_triage, refund, hotline; default presales)",
+    )
+    q.add_argument(
+        "--chat-capacity",
+        type=_capacity,
+        default=None,
+        metavar="N",
+        help="agents: concurrent chats (default 5)",
+    )
     q.add_argument("--display-name", default=None)
     q.add_argument("--shop", default=None, help="shop id (default: the first shop)")
     data_arg(q)
@@ -501,10 +600,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.verbose:
             # Alembic narrates every plugin and revision at INFO; one summary line is ours.
             logging.getLogger("alembic").setLevel(logging.WARNING)
+            # One line per request would scroll the demo's printed logins away.
+            logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
         result: int = args.func(args)
         return result
     except UsageError as exc:
         print(f"csdesk: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except CsdeskError as exc:
+        # Refusals from actions: the field names the option (service_roles -> --service-roles).
+        print(f"csdesk: error: {_option_message(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_FAILURE
+    except Exception as exc:
+        # Not bad input but still one line: the traceback is for -v.
+        logging.getLogger("csdesk.cli").debug("failed", exc_info=True)
+        print(f"csdesk: failed: {type(exc).__name__}: {_first_line(exc)}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else "(no message)"
+
+
+def _option_message(exc: CsdeskError) -> str:
+    if isinstance(exc, BadInputError) and exc.field and not exc.field.startswith("-"):
+        return f"{exc.field.replace('_', '-')}: {exc.reason}"
+    return exc.message

@@ -79,6 +79,22 @@ class Settings:
         return "server" if self.redis.url else "embedded"
 
 
+def data_dir_from_env(data_dir: Path | None = None) -> Path:
+    """``--data``, else ``$CSDESK_DATA_DIR``, else ``./csdesk-data``."""
+    return Path(data_dir or os.environ.get("CSDESK_DATA_DIR") or DEFAULT_DATA_DIR)
+
+
+def database_settings(data_dir: Path) -> DatabaseSettings:
+    """The database alone (``$CSDESK_DATABASE_URL`` or SQLite in ``data_dir``): unlike
+    ``load_settings`` it writes nothing, for commands that only use an existing database."""
+    env = os.environ
+    return DatabaseSettings(
+        url=env.get("CSDESK_DATABASE_URL") or sqlite_url(data_dir),
+        fast_path=env.get("CSDESK_SQLITE_FAST_PATH", "1").strip().lower()
+        not in ("0", "off", "false", "no"),
+    )
+
+
 def _secret_from_env(name: str, data_dir: Path) -> str:
     """Use the environment; otherwise keep a generated secret in the data dir so restarts agree."""
     value = os.environ.get(name)
@@ -105,15 +121,11 @@ def load_settings(
     port: int | None = None,
 ) -> Settings:
     env = os.environ
-    data_dir = Path(data_dir or env.get("CSDESK_DATA_DIR") or DEFAULT_DATA_DIR)
+    data_dir = data_dir_from_env(data_dir)
     redis_url = env.get("CSDESK_REDIS_URL") or None
     return Settings(
         data_dir=data_dir,
-        database=DatabaseSettings(
-            url=env.get("CSDESK_DATABASE_URL") or sqlite_url(data_dir),
-            fast_path=env.get("CSDESK_SQLITE_FAST_PATH", "1").strip().lower()
-            not in ("0", "off", "false", "no"),
-        ),
+        database=database_settings(data_dir),
         redis=RedisSettings(url=redis_url, key_prefix=env.get("CSDESK_REDIS_PREFIX", "csdesk:")),
         auth=AuthSettings(
             secret_key=_secret_from_env("CSDESK_SECRET_KEY", data_dir),

@@ -32,6 +32,7 @@ from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
 from csdesk.reads.conversations import conversation_json
+from csdesk.roles.scoring import ROLE_ZH
 from csdesk.routing import facts as loaded
 from csdesk.storage.enums import AgentStatus, ConversationStatus, ServiceRole
 from csdesk.storage.kinds import CHASE_CLAIM, CHASE_KINDS
@@ -184,7 +185,7 @@ async def transfer(
         ctx = await loaded.load_shop_context(session, actor.shop_id)
         previous = conversation.assigned_agent_id
         old_role = conversation.role
-        reason = f"主管转接到 {to_role.value}: {handoff}"
+        reason = f"主管转接到{ROLE_ZH[to_role]}: {handoff}"
         if conversation.status is ConversationStatus.QUEUED:
             outbox.remove(actor.shop_id, old_role, conversation.id)
         conversation.role = to_role.value

@@ -62,6 +62,7 @@ def as_current_user(user: User, *, via_token: bool = False) -> CurrentUser:
         display_name=user.display_name,
         role=user.role,
         via_token=via_token,
+        must_change_password=user.must_change_password and not via_token,
     )
 
 

@@ -31,6 +31,7 @@ from csdesk.bus.base import BusEvent
 from csdesk.errors import ConflictError
 from csdesk.qc.forbidden_phrases import PhraseHit, find_forbidden
 from csdesk.roles import payment_chasing
+from csdesk.roles.scoring import ROLE_ZH
 from csdesk.routing import facts as loaded
 from csdesk.storage.enums import AgentStatus, ConversationStatus, MessageSender, ServiceRole
 from csdesk.storage.models import AgentProfile, Buyer, Conversation, Order
@@ -255,7 +256,7 @@ async def transfer(
             now,
             outbox,
             exclude_agent=actor.id,
-            reason=f"转接到 {role.value}: {note}",
+            reason=f"转接到{ROLE_ZH[role]}: {note}",
         )
         await free_capacity(session, deps.queue, actor.shop_id, actor.id, now, outbox, ctx=ctx)
         return new_agent

@@ -73,6 +73,11 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
         # only the people who own the shop's rules change them.
         "shop_config.read": Rule(SUPERVISOR_AND_UP),
         "shop_config.edit": Rule(frozenset({UserRole.OWNER, UserRole.ADMIN})),
+        # Team administration: supervisors read their team; owners and admins change it.
+        "team.read": Rule(SUPERVISOR_AND_UP),
+        "team.admin": Rule(frozenset({UserRole.OWNER, UserRole.ADMIN})),
+        # My own account (password, sessions, API tokens): everyone.
+        "account.use": Rule(EVERYONE),
         # QC (质检). The QC lead is the supervisor role (owners and admins too): scripts,
         # disputes, calibration sessions, proposals to done. Inspectors score and read every
         # transcript; agents see and answer only the findings against them; trainers read.

@@ -33,6 +33,8 @@ class CurrentUser:
     role: UserRole
     via_token: bool
     """True for ``Authorization: Bearer`` requests (no cookie, so no CSRF check)."""
+    must_change_password: bool = False
+    """Signed in with a one-time password: the console asks for a new one first."""
 
     @property
     def role_label(self) -> str:

@@ -19,7 +19,7 @@ from csdesk.keys import SESSIONS_KEY, TEMPLATES_KEY
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-PUBLIC_PATHS: Final = frozenset({"/healthz", "/login"})
+PUBLIC_PATHS: Final = frozenset({"/healthz", "/login", "/favicon.ico"})
 PUBLIC_PREFIXES: Final = ("/static/",)
 # Signed by the platform with the webhook secret instead of a login.
 PUBLIC_ROUTES: Final = frozenset({("POST", "/api/v1/events")})
@@ -95,6 +95,24 @@ def _unauthorized(message: str, *, bearer_error: bool) -> web.Response:
     return response
 
 
+PASSWORD_PAGE: Final = "/console/account/password"
+OPEN_WITH_ONE_TIME_PASSWORD: Final = frozenset(
+    {PASSWORD_PAGE, "/api/v1/account/password", "/api/v1/me", "/logout", "/console/lang"}
+)
+
+
+def one_time_password_gate(request: web.Request) -> web.Response | None:
+    """Signed in with a one-time password: only the password change (and logging out) is
+    open; the console leads there, the API says why it refuses."""
+    if request.path in OPEN_WITH_ONE_TIME_PASSWORD:
+        return None
+    if is_api(request):
+        return web.json_response(
+            {"error": "change your one-time password first", "field": "password"}, status=403
+        )
+    return redirect(PASSWORD_PAGE, 303 if request.method not in {"GET", "HEAD"} else 302)
+
+
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     public = is_public(request)
@@ -136,6 +154,12 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         if stale_cookie:
             clear_session_cookie(response)
         return response
+
+    user = request.get(USER_KEY)
+    if user is not None and user.must_change_password and not public:
+        refusal = one_time_password_gate(request)
+        if refusal is not None:
+            return refusal
 
     info = request.get(SESSION_KEY)
     if info is not None and request.method in UNSAFE_METHODS and not public:

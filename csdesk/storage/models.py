@@ -83,6 +83,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A one-time password set by an admin: the console asks for a new one before anything else."""
 
 
 class AgentProfile(Base):
@@ -104,6 +106,8 @@ class AgentProfile(Base):
     None follows the shop (``assignment.auto_suspend_at``), 0 is off."""
     auto_suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     """Busy because of ``auto_suspend_at`` (not by choice): comes back online by itself."""
+    trainee: Mapped[bool] = mapped_column(Boolean, default=False)
+    """In training (新人): QC and training see it; routing treats the agent as any other."""
 
 
 class RosterShift(Base):
@@ -334,6 +338,8 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     """SHA-256 of the token: tokens are random, so a slow hash adds nothing."""
+    name: Mapped[str | None] = mapped_column(String(100))
+    """What the owner calls it (``ERP sync``), so they know which one to revoke."""
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]

@@ -177,6 +177,11 @@ async def _work_roles(request: web.Request, user: CurrentUser) -> set[str]:
     return {str(role) for role in profile.service_roles} if profile is not None else set()
 
 
+async def _has_agent_profile(request: web.Request, user: CurrentUser) -> bool:
+    async with request.app[SESSIONS_KEY]() as session:
+        return await session.get(AgentProfile, user.id) is not None
+
+
 @routes.get("/console/")
 async def console_home(request: web.Request) -> web.Response:
     user = current_user(request)
@@ -188,7 +193,11 @@ async def console_home(request: web.Request) -> web.Response:
         work_roles=await _work_roles(request, user),
         can_supervise=can(user, "supervisor.board"),
         can_edit_roster=can(user, "roster.edit"),
-        can_use_guided=can(user, "guided.use"),
+        # Guided mode hands work to an agent profile: offered only to logins that have one.
+        can_use_guided=can(user, "guided.use") and await _has_agent_profile(request, user),
+        can_read_team=can(user, "team.read"),
+        can_search=can(user, "conversations.read"),
+        can_read_shop_config=can(user, "shop_config.read"),
         qc_links=[
             page
             for page, action in (

@@ -20,6 +20,11 @@ from csdesk.auth.middleware import error_response, is_api
 from csdesk.errors import CsdeskError, ForbiddenError
 
 log = logging.getLogger(__name__)
+ACCESS_DENIED_PAGE = (
+    "你的账号没有打开这个页面或执行这个操作的权限。如需开通，请联系主管或店铺管理员。 / "
+    "Your account may not open this page or do this. "
+    "Ask your supervisor or the shop's admin if you need it."
+)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -27,12 +32,21 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
+    except AccessDeniedError as exc:
+        # Before CsdeskError (it is one): the rule's name (``role 'agent' may not
+        # supervisor.board``) helps an API client; a person on a console page gets the
+        # error page's sentence instead.
+        message = str(exc) if is_api(request) else ACCESS_DENIED_PAGE
+        return error_response(request, ForbiddenError.status, message)
     except CsdeskError as exc:
         return error_response(request, exc.status, exc.message, field=exc.field)
-    except AccessDeniedError as exc:
-        return error_response(request, ForbiddenError.status, str(exc))
     except web.HTTPException as exc:
-        if exc.status < 400 or not is_api(request):
+        if exc.status < 400:
+            raise
+        if not is_api(request):
+            if request.path.startswith("/console/") and exc.status in (404, 405):
+                # An unknown console URL gets the console's error page, not "404: Not Found".
+                return error_response(request, exc.status, exc.reason)
             raise
         response = error_response(request, exc.status, exc.reason)
         for name in ("Allow", "Retry-After", "WWW-Authenticate"):

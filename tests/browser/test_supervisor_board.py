@@ -399,7 +399,10 @@ async def test_agents_get_403_on_the_supervisor_pages(
         response = await agent.goto(path)
         assert response is not None
         assert response.status == 403, path
-        await expect(agent.get_by_role("alert")).to_contain_text(action)
+        await expect(agent.get_by_role("alert")).to_contain_text(
+            "你的账号没有打开这个页面或执行这个操作的权限"
+        )
+        await expect(agent.get_by_role("alert")).not_to_contain_text(action)
     # Home: guided mode for the agent, no supervisor links.
     await agent.goto("/console/")
     await expect(agent.get_by_role("link", name="引导模式 / Guided mode")).to_be_visible()

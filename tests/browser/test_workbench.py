@@ -232,7 +232,11 @@ async def test_conversation_url_is_403_for_other_agents_and_open_to_supervisors(
     response = await other.goto(url)
     assert response is not None
     assert response.status == 403
-    await expect(other.get_by_role("alert")).to_contain_text("conversations.read")
+    # In words a colleague reads, not the rule's name.
+    await expect(other.get_by_role("alert")).to_contain_text(
+        "你的账号没有打开这个页面或执行这个操作的权限"
+    )
+    await expect(other.get_by_role("alert")).not_to_contain_text("conversations.read")
     api = await other.request.get(f"/api/v1/conversations/{conversation.id}/messages")
     assert api.status == 403
 

@@ -611,8 +611,8 @@ async def test_console_home_links_follow_the_role(
     await add_user(sessions, shop_id, "xiaomei", UserRole.AGENT)
     await add_user(sessions, shop_id, "boss", UserRole.OWNER)
     assert (await login(client, "xiaomei")).status == 303
-    assert "/api/v1/audit" not in await (await client.get("/console/")).text()
+    assert "/console/admin/audit" not in await (await client.get("/console/")).text()
     assert (await login(client, "boss")).status == 303
     text = await (await client.get("/console/")).text()
-    assert "/api/v1/audit" in text
+    assert "/console/admin/audit" in text
     assert "店主 / Owner" in text

@@ -50,7 +50,7 @@ def data(tmp_path: Path, sqlite_template: Path) -> Path:
         (["user", "add", "x2", "--role", "agent", "--password-stdin"], "", "no password"),
         (["user", "add", "x3", "--role", "agent", "--password-stdin"], "short\n", "8"),
         (["user", "add", "bad name", "--role", "agent"], "", "username"),
-        (["token", "issue", "nobody"], "", "nobody"),
+        (["token", "issue", "nobody"], "", "no user named 'nobody'"),
         (["triage"], "", "no text"),
     ],
 )

@@ -110,6 +110,14 @@ TABLES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
             "on_hold": N_("On hold"),
             "resolved": N_("Resolved"),
         },
+        "login_role": {
+            "agent": N_("Agent"),
+            "supervisor": N_("Supervisor"),
+            "qc_inspector": N_("QC inspector"),
+            "trainer": N_("Trainer"),
+            "owner": N_("Owner"),
+            "admin": N_("Admin"),
+        },
         "pii_field": {"phone": N_("Phone"), "address": N_("Address"), "name": N_("Name")},
         "duty": {
             "review": N_("Refund review duty"),

@@ -22,6 +22,7 @@ from csdesk.reads import dashboard as dashboard_read
 from csdesk.reads import shop_config as shop_config_read
 from csdesk.reads.roster import routing_zone, shop_agents
 from csdesk.storage.enums import ServiceRole
+from csdesk.storage.models import AgentProfile
 from csdesk.web.console import labels
 from csdesk.web.console.pages import render_console_page
 from csdesk.web.console.views import LIVE_PATH, POLL_MS
@@ -58,7 +59,7 @@ def _nav(user: CurrentUser) -> dict[str, bool]:
 
 
 def _page(
-    request: web.Request, template: str, boot: dict[str, Any], **context: Any
+    request: web.Request, template: str, boot: dict[str, Any] | None, **context: Any
 ) -> web.Response:
     """A supervisor page: its boot data and top bar (each page this user may open)."""
     user = current_user(request)
@@ -172,6 +173,10 @@ async def guided_page(request: web.Request) -> web.Response:
     reason (recorded, and shown on the supervisor's board)."""
     user = current_user(request)
     require(user, guided.GUIDED_ACCESS)
+    async with request.app[SESSIONS_KEY]() as session:
+        if await session.get(AgentProfile, user.id) is None:
+            # A supervisor, owner or admin without a profile: say why, in their language.
+            return _page(request, "console/guided.html", None, current="guided", no_profile=True)
     boot = {
         "server_now": utcnow().isoformat(),
         "timezone": (await routing_zone(request.app[SESSIONS_KEY], user.shop_id)).key,

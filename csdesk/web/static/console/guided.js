@@ -301,7 +301,7 @@ function onEvent(type, payload) {
     }
     return;
   }
-  if (!current && !running) {
+  if (!current && !busy) {
     const mine =
       type === "conversation.assigned" && payload.conversation?.assigned_agent_id === me.id;
     const online =

@@ -148,7 +148,9 @@ function render() {
   byId("or-item-status").dataset.status = conversation.status;
   setHidden(byId("or-hold"), !(open && tags.has("on_hold")));
   setHidden(byId("or-work"), !open);
-  setHidden(byId("or-done"), open);
+  // Queued is not finished: nobody holds it yet (the home page's "next order" can open one).
+  setHidden(byId("or-done"), conversation.status !== "closed");
+  setHidden(byId("or-queued"), conversation.status !== "queued");
   setHidden(byId("or-approve-warning"), flags.length === 0);
   for (const { form } of Object.values(forms)) {
     for (const button of form.querySelectorAll("button")) button.disabled = busy;

@@ -367,12 +367,16 @@ async function start() {
   } catch (err) {
     shiftError.textContent = err.message;
   }
-  try {
-    const library = await api("/api/v1/quick-replies");
-    picker.setLibrary(library);
-  } catch {
-    picker.setLibrary({ groups: [] }); // people without workbench rights see no phrases
+  // People without workbench rights (QC, trainers) see no phrases: not asked, not refused.
+  let library = { groups: [] };
+  if (boot.can_work) {
+    try {
+      library = await api("/api/v1/quick-replies");
+    } catch {
+      // the picker stays empty; the reply box still works
+    }
   }
+  picker.setLibrary(library);
   if (boot.conversation_id) openConversation(boot.conversation_id, { push: false });
   window.setInterval(() => list.tick(), 1000);
   live.start();

@@ -1,0 +1,94 @@
+"""Team administration pages (团队管理), the audit log (审计日志) and my account (我的账号).
+
+HTML shells: the data and every change go through ``csdesk/web/admin_api.py``. The
+password page is the one page open to someone signed in with a one-time password.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from aiohttp import web
+
+from csdesk.auth.access import can, require
+from csdesk.auth.current import CurrentUser, current_user
+from csdesk.auth.middleware import PASSWORD_PAGE
+from csdesk.reads import team as team_reads
+from csdesk.storage.enums import ServiceRole, UserRole
+from csdesk.web import admin_api
+from csdesk.web.console.pages import render_console_page
+
+routes = web.RouteTableDef()
+
+TEAM_PATH: Final = "/console/admin/users"
+AUDIT_PAGE_PATH: Final = "/console/admin/audit"
+ACCOUNT_PAGE_PATH: Final = "/console/account"
+
+
+def _nav(user: CurrentUser) -> dict[str, bool]:
+    return {
+        "team": can(user, team_reads.TEAM_READ),
+        "audit": can(user, team_reads.AUDIT_READ),
+        "account": can(user, team_reads.ACCOUNT_USE),
+    }
+
+
+def _page(
+    request: web.Request, template: str, boot: dict[str, Any] | None, **context: Any
+) -> web.Response:
+    user = current_user(request)
+    return render_console_page(
+        request,
+        user,
+        template,
+        boot,
+        nav=_nav(user),
+        paths={"team": TEAM_PATH, "audit": AUDIT_PAGE_PATH, "account": ACCOUNT_PAGE_PATH},
+        **context,
+    )
+
+
+@routes.get(TEAM_PATH)
+async def team_page(request: web.Request) -> web.Response:
+    """Supervisors read the team; owners and admins also add and change members."""
+    user = current_user(request)
+    require(user, team_reads.TEAM_READ)
+    grantable = [
+        role.value for role in UserRole if role is not UserRole.ADMIN or user.role is UserRole.ADMIN
+    ]
+    boot = {
+        "users_api": admin_api.USERS_PATH,
+        "can_admin": can(user, team_reads.TEAM_ADMIN),
+        "service_roles": [role.value for role in ServiceRole],
+        "login_roles": grantable,
+        "me_id": user.id,
+    }
+    return _page(request, "console/admin_users.html", boot, current="team")
+
+
+@routes.get(AUDIT_PAGE_PATH)
+async def audit_page(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, team_reads.AUDIT_READ)
+    boot = {"audit_api": admin_api.AUDIT_PATH}
+    return _page(request, "console/admin_audit.html", boot, current="audit")
+
+
+@routes.get(ACCOUNT_PAGE_PATH)
+async def account_page(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, team_reads.ACCOUNT_USE)
+    boot = {"account_api": admin_api.ACCOUNT_PATH}
+    return _page(request, "console/account.html", boot, current="account")
+
+
+@routes.get(PASSWORD_PAGE)
+async def password_page(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, team_reads.ACCOUNT_USE)
+    boot = {
+        "account_api": admin_api.ACCOUNT_PATH,
+        "must_change": user.must_change_password,
+        "home": "/console/",
+    }
+    return _page(request, "console/account_password.html", boot, current="account")
