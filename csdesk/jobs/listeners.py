@@ -35,11 +35,12 @@ async def on_event(event: BusEvent, jobs: JobRunner) -> None:
 
 
 RESUBSCRIBE_AFTER_S = 1.0
+STOP_WITHIN_S = 5.0
 
 
-async def listen(bus: EventBus, jobs: JobRunner) -> None:
-    """Until cancelled; a lost subscription (Redis down or restarted) is taken up again."""
-    while True:
+async def listen(bus: EventBus, jobs: JobRunner, stopping: asyncio.Event) -> None:
+    """Until ``stopping``; a lost subscription (Redis down or restarted) is taken up again."""
+    while not stopping.is_set():
         try:
             async for event in bus.subscribe():
                 try:
@@ -55,8 +56,14 @@ async def listen(bus: EventBus, jobs: JobRunner) -> None:
 
 async def listeners_ctx(app: web.Application) -> AsyncIterator[None]:
     """``cleanup_ctx`` after ``jobs_ctx``: listen to the bus for the process's lifetime."""
-    task = asyncio.create_task(listen(app[BUS_KEY], app[JOBS_KEY]))
+    stopping = asyncio.Event()
+    task = asyncio.create_task(listen(app[BUS_KEY], app[JOBS_KEY], stopping))
     yield
+    stopping.set()
     task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    # redis-py may swallow a cancellation that lands inside a connection attempt; the flag
+    # ends the loop then, and shutdown never waits on a dead Redis for more than this.
+    done, _ = await asyncio.wait({task}, timeout=STOP_WITHIN_S)
+    for finished in done:
+        with contextlib.suppress(asyncio.CancelledError):
+            finished.result()
