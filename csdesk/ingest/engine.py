@@ -438,15 +438,7 @@ async def on_order_paid(
     )
     buyer = await session.get(Buyer, order.buyer_id)
     assert buyer is not None
-    products = await loaded.products_by_sku(session, ctx.shop_id, [i["sku"] for i in order.items])
-    promised = {sku: list(p.gifts) for sku, p in products.items() if p.gifts}
-    recent = await loaded.recent_orders(
-        session,
-        ctx.shop_id,
-        buyer.id,
-        order.created_at - timedelta(seconds=ctx.routing.order_review.duplicate_window_s),
-        order.id,
-    )
+    promised, recent = await loaded.order_check_inputs(session, ctx, order)
     decision = order_review.intake(
         loaded.order_facts(order),
         loaded.buyer_facts(buyer),

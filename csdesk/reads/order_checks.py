@@ -4,7 +4,6 @@ standing now (the same inputs the intake used), and the gifts each SKU promises.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any, Final
 
 from sqlalchemy import select
@@ -32,12 +31,7 @@ async def standing_flags(
 ) -> tuple[rules.Flag, ...]:
     """The checks as they stand now (the same inputs the intake used)."""
     ctx = await loaded.load_shop_context(session, order.shop_id)
-    products = await loaded.products_by_sku(session, order.shop_id, [i["sku"] for i in order.items])
-    promised = {sku: list(p.gifts) for sku, p in products.items() if p.gifts}
-    window = timedelta(seconds=ctx.routing.order_review.duplicate_window_s)
-    recent = await loaded.recent_orders(
-        session, order.shop_id, order.buyer_id, order.created_at - window, order.id
-    )
+    promised, recent = await loaded.order_check_inputs(session, ctx, order)
     flags = rules.check_order(
         loaded.order_facts(order), ctx.routing, promised_gifts=promised, recent_orders=recent
     )

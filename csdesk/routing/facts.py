@@ -139,6 +139,20 @@ async def products_by_sku(
     return {product.sku: product for product in rows}
 
 
+async def order_check_inputs(
+    session: AsyncSession, ctx: ShopContext, order: Order
+) -> tuple[dict[str, list[str]], list[OrderFacts]]:
+    """What the order-review checks read besides the order: the gifts each SKU promises,
+    and the buyer's other orders within the shop's duplicate window."""
+    products = await products_by_sku(session, ctx.shop_id, [i["sku"] for i in order.items])
+    promised = {sku: list(p.gifts) for sku, p in products.items() if p.gifts}
+    window = timedelta(seconds=ctx.routing.order_review.duplicate_window_s)
+    recent = await recent_orders(
+        session, ctx.shop_id, order.buyer_id, order.created_at - window, order.id
+    )
+    return promised, recent
+
+
 async def protection_owner(
     session: AsyncSession, shop_id: str, buyer_id: int, now: datetime
 ) -> tuple[int, datetime] | None:
