@@ -65,6 +65,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         admin_api,
         auth_views,
         dashboard_api,
+        dashboard_live,
         events_api,
         favicon,
         health,
@@ -112,6 +113,9 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     # Live websockets: one hub per process fed by the bus; sockets close GOING_AWAY.
     app.cleanup_ctx.append(hub_ctx)
     app.on_shutdown.append(close_live_sockets)
+    # The owner dashboard's aggregator: snapshots at most once a second per shop.
+    app.cleanup_ctx.append(dashboard_live.dashboard_feed_ctx)
+    app.on_shutdown.append(dashboard_live.close_dashboard_sockets)
     # Each web module: its ``routes``, each /api/ route with its OpenAPI operation beside it.
     web_modules = [
         health,
@@ -122,6 +126,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         openapi,
         queues_api,
         dashboard_api,
+        dashboard_live,
         live,
         console_views,
         console_refund_views,

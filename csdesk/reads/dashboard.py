@@ -43,15 +43,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.errors import BadInputError, NotFoundError
 from csdesk.reads.dashboard_metrics import (
-    ARRIVALS_WINDOW,
     AHT_WINDOW,
+    ARRIVALS_WINDOW,
     DECISIONS,
     DEFAULT_CONVERSION_DAYS,
     METRICS,
@@ -62,6 +62,7 @@ from csdesk.reads.dashboard_metrics import (
     Scope,
     measure,
     rows_of,
+    rows_query,
 )
 from csdesk.roles.config import RoutingConfig
 from csdesk.routing import facts as loaded
@@ -510,12 +511,18 @@ async def drill(
             raise BadInputError("group", f"{key} has no groups")
         if flag is not None and metric.flag is None:
             raise BadInputError("flag", f"{key} has no flag")
-        rows = await rows_of(session, metric, group=group, flag=flag, limit=limit + 1)
-    truncated = len(rows) > limit
-    rows = rows[:limit]
-    fen = sum(int(r[metric.amount] or 0) for r in rows) if metric.amount else 0
-    hits = sum(int(r[metric.flag] or 0) for r in rows) if metric.flag else 0
-    return Drill(metric, group, flag, Figures(len(rows), fen, hits), rows, truncated)
+        query = rows_query(metric, group=group, flag=flag).subquery()
+        aggregates: list[Any] = [func.count()]
+        if metric.amount:
+            aggregates.append(func.sum(query.c[metric.amount]))
+        if metric.flag:
+            aggregates.append(func.sum(query.c[metric.flag]))
+        total = (await session.execute(select(*aggregates).select_from(query))).one()
+        rows = await rows_of(session, metric, group=group, flag=flag, limit=limit)
+    count = int(total[0] or 0)
+    fen = int(total[1] or 0) if metric.amount else 0
+    hits = int(total[-1] or 0) if metric.flag else 0
+    return Drill(metric, group, flag, Figures(count, fen, hits), rows, count > len(rows))
 
 
 __all__ = [

@@ -161,7 +161,7 @@ class Measured:
 # ---- the rows of each widget ------------------------------------------------------------
 
 
-def _refund_rows(scope: Scope, *where: Any) -> Select[Any]:
+def _refund_rows(scope: Scope, *where: Any) -> Any:
     return (
         select(
             Refund.id.label("id"),
@@ -521,9 +521,7 @@ def kpi_first_response(scope: Scope) -> Metric:
     rows = _item_rows(
         Conversation.opened_at.label("opened_at"),
         Conversation.first_response_at.label("first_response_at"),
-        seconds_between(Conversation.first_response_at, Conversation.opened_at).label(
-            "response_s"
-        ),
+        seconds_between(Conversation.first_response_at, Conversation.opened_at).label("response_s"),
         Conversation.assigned_agent_id.label("agent_id"),
     ).where(
         Conversation.shop_id == scope.shop_id,
@@ -550,9 +548,9 @@ def counted_hours(scope: Scope) -> tuple[datetime, datetime]:
     def at(minutes: int) -> datetime:
         local = datetime.combine(day, time(0), tzinfo=tz) + timedelta(minutes=minutes)
         # Wall-clock minutes after local midnight (a DST day keeps its 08:00).
-        return datetime.combine(
-            local.date(), time(local.hour, local.minute), tzinfo=tz
-        ).astimezone(UTC)
+        return datetime.combine(local.date(), time(local.hour, local.minute), tzinfo=tz).astimezone(
+            UTC
+        )
 
     return at(sla.counted_from.minutes), at(sla.counted_until.minutes)
 
@@ -651,7 +649,7 @@ def _figures(row: Sequence[Any], metric: Metric, offset: int) -> Figures:
     count = int(values.pop(0) or 0)
     fen = int(values.pop(0) or 0) if metric.amount else 0
     hits = int(values.pop(0) or 0) if metric.flag else 0
-    seconds_sum = seconds_n = 0
+    seconds_sum, seconds_n = 0.0, 0
     if metric.seconds:
         seconds_sum = float(values.pop(0) or 0.0)
         seconds_n = int(values.pop(0) or 0)

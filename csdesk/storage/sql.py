@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import Float, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 
@@ -24,7 +23,7 @@ class seconds_between(FunctionElement[float]):  # noqa: N801 (an SQL function's 
     inherit_cache = True
     name = "seconds_between"
 
-    def __init__(self, later: ColumnElement[Any], earlier: ColumnElement[Any]) -> None:
+    def __init__(self, later: Any, earlier: Any) -> None:
         super().__init__(later, earlier)
 
 
@@ -32,8 +31,7 @@ class seconds_between(FunctionElement[float]):  # noqa: N801 (an SQL function's 
 def _seconds_default(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
     later, earlier = list(element.clauses)
     return (
-        f"EXTRACT(EPOCH FROM ({compiler.process(later, **kw)} - "
-        f"{compiler.process(earlier, **kw)}))"
+        f"EXTRACT(EPOCH FROM ({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)}))"
     )
 
 
@@ -53,7 +51,7 @@ class utc_minute(FunctionElement[str]):  # noqa: N801
     inherit_cache = True
     name = "utc_minute"
 
-    def __init__(self, at: ColumnElement[Any]) -> None:
+    def __init__(self, at: Any) -> None:
         super().__init__(at)
 
 
