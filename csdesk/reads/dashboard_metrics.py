@@ -34,10 +34,10 @@ routing time zone):
   attempted); flag ``paid``: the order was paid after (the chase closed with the amount
   credited, ``recovered_fen``), amount: that amount. ``chasing.per_chaser``: the same
   rows per agent (0: none holds it).
-* ``kpi.inquiry_conversion`` (询单转化率): one row per buyer who opened a pre-sales chat in
-  the last N days (``conversion_days``, a shop setting, default 3), asked at their first
-  such chat in the window; flag ``converted``: the buyer paid an order at or after that
-  moment. As the window is N days long, every such payment is within N days of asking.
+* ``kpi.inquiry_conversion`` (询单转化率): one row per buyer who wrote in a pre-sales chat
+  in the last N days (``conversion_days``, a shop setting, default 3), asked at their first
+  such message in the window (when the buyer wrote, as the platform stamped it); flag
+  ``converted``: the buyer paid an order at or after that moment. As the window is N days long, every such payment is within N days of asking.
 * ``kpi.first_response``: buyer chats and calls opened today that got a first answer,
   with ``first_response_at - opened_at`` in seconds (the mean is the KPI).
 * ``kpi.response_rate_3m`` (3 分钟响应率): reply rounds begun today between 08:00 and 24:00
@@ -467,15 +467,18 @@ def kpi_inquiry_conversion(scope: Scope) -> Metric:
     asks = (
         select(
             Conversation.buyer_id.label("buyer_id"),
-            func.min(Conversation.opened_at).label("asked_at"),
+            func.min(Message.sent_at).label("asked_at"),
         )
+        .join(Conversation, Conversation.id == Message.conversation_id)
         .where(
+            Message.shop_id == scope.shop_id,
+            Message.sender == MessageSender.BUYER,
+            Message.sent_at >= window_start,
+            Message.sent_at <= scope.now,
             Conversation.shop_id == scope.shop_id,
             Conversation.kind == "chat",
             Conversation.role == ServiceRole.PRESALES.value,
             Conversation.buyer_id.is_not(None),
-            Conversation.opened_at >= window_start,
-            Conversation.opened_at <= scope.now,
         )
         .group_by(Conversation.buyer_id)
         .subquery("asks")
