@@ -37,7 +37,8 @@ routing time zone):
 * ``kpi.inquiry_conversion`` (询单转化率): one row per buyer who wrote in a pre-sales chat
   in the last N days (``conversion_days``, a shop setting, default 3), asked at their first
   such message in the window (when the buyer wrote, as the platform stamped it); flag
-  ``converted``: the buyer paid an order at or after that moment. As the window is N days long, every such payment is within N days of asking.
+  ``converted``: the buyer paid an order at or after that moment. As the window is N
+  days long, every such payment is within N days of asking.
 * ``kpi.first_response``: buyer chats and calls opened today that got a first answer,
   with ``first_response_at - opened_at`` in seconds (the mean is the KPI).
 * ``kpi.response_rate_3m`` (3 分钟响应率): reply rounds begun today between 08:00 and 24:00

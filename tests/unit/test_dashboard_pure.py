@@ -8,6 +8,7 @@ import pytest
 
 from csdesk.reads.dashboard import shop_midnight, yuan
 from csdesk.roles.config import RoutingConfig
+from csdesk.web.dashboard_live import MemoryLease
 
 
 @pytest.mark.parametrize(
@@ -48,3 +49,15 @@ def test_shop_midnight(now: datetime, zone: str, midnight: datetime) -> None:
 )
 def test_yuan(fen: int, amount: float) -> None:
     assert yuan(fen) == amount
+
+
+async def test_memory_lease() -> None:
+    clock = [100.0]
+    lease = MemoryLease(clock=lambda: clock[0])
+    assert await lease.take("s", 1.0) == 0.0
+    assert await lease.take("s", 1.0) == pytest.approx(1.0)
+    assert await lease.take("other", 1.0) == 0.0
+    clock[0] += 0.4
+    assert await lease.take("s", 1.0) == pytest.approx(0.6)
+    clock[0] += 0.6
+    assert await lease.take("s", 1.0) == 0.0
