@@ -36,7 +36,7 @@ async def frames_until(
     """Read snapshot frames until ``done(frame)``; returns that frame."""
     async with asyncio.timeout(WAIT_S):
         while True:
-            frame = json.loads((await ws.receive()).data)
+            frame: dict[str, Any] = json.loads((await ws.receive()).data)
             assert frame["op"] == "snapshot"
             if seen is not None:
                 seen.append(frame)
