@@ -6,6 +6,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from aiohttp import web
@@ -55,8 +56,9 @@ async def bus_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[BUS_KEY].close()
 
 
-def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
-    """The application; ``demo`` adds the buyer-traffic simulator of ``csdesk demo``."""
+def create_app(settings: Settings, *, demo: bool = False, traffic: Any = None) -> web.Application:
+    """The application; ``demo`` adds the buyer-traffic simulator of ``csdesk demo``
+    (``traffic``: its ``csdesk.demo.TrafficOptions``, pace and promotion replay)."""
     from csdesk.auth.middleware import auth_middleware
     from csdesk.auth.setup import setup_auth
     from csdesk.i18n import setup_i18n
@@ -105,8 +107,9 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         [database_ctx, redis_ctx, bus_ctx, queue_ctx, ingest_ctx, jobs_ctx, listeners_ctx]
     )
     if demo:
-        from csdesk.demo import traffic_ctx
+        from csdesk.demo import TRAFFIC_KEY, TrafficOptions, traffic_ctx
 
+        app[TRAFFIC_KEY] = traffic if isinstance(traffic, TrafficOptions) else TrafficOptions()
         app.cleanup_ctx.append(traffic_ctx)
     setup_auth(app)
     setup_i18n(app)
