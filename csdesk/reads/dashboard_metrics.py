@@ -176,8 +176,10 @@ def _refund_rows(scope: Scope, *where: Any) -> Any:
             Refund.requested_at.label("requested_at"),
             Refund.deadline_at.label("deadline_at"),
         )
-        .join(Order, Order.id == Refund.order_id)
-        .join(Buyer, Buyer.id == Refund.buyer_id)
+        # Outer joins on primary keys: a count that reads no column of theirs skips them
+        # (PostgreSQL removes such joins), while the list shows the order and the buyer.
+        .outerjoin(Order, Order.id == Refund.order_id)
+        .outerjoin(Buyer, Buyer.id == Refund.buyer_id)
         .where(Refund.shop_id == scope.shop_id, *where)
     )
 
@@ -511,7 +513,7 @@ def kpi_inquiry_conversion(scope: Scope) -> Metric:
         asks.c.asked_at.label("asked_at"),
         first_paid.label("paid_at"),
         case((exists(paid), 1), else_=0).label("converted"),
-    ).join(Buyer, Buyer.id == asks.c.buyer_id)
+    ).outerjoin(Buyer, Buyer.id == asks.c.buyer_id)
     return Metric(
         "kpi.inquiry_conversion",
         rows,
@@ -603,7 +605,7 @@ def kpi_response_rate_3m(scope: Scope) -> Metric:
             waited.label("wait_s"),
             case((answered, 1), else_=0).label("answered"),
         )
-        .join(Conversation, Conversation.id == talk.c.conversation_id)
+        .outerjoin(Conversation, Conversation.id == talk.c.conversation_id)
         .outerjoin(Buyer, Buyer.id == Conversation.buyer_id)
         .where(
             talk.c.sender == MessageSender.BUYER,

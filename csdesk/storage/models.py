@@ -183,6 +183,9 @@ class Order(Base):
     __table_args__ = (
         UniqueConstraint("shop_id", "external_id", name="uq_shop_order_external"),
         Index("ix_shop_order_status_created", "shop_id", "status", "created_at"),
+        # The dashboard's series: orders placed / paid per minute of the last 24 h.
+        Index("ix_shop_order_created", "shop_id", "created_at"),
+        Index("ix_shop_order_paid", "shop_id", "paid_at"),
     )
 
 
@@ -204,7 +207,12 @@ class Refund(Base):
     """When the platform auto-approves if the shop has not acted."""
     resolved_at: Mapped[datetime | None]
 
-    __table_args__ = (UniqueConstraint("shop_id", "external_id", name="uq_refund_shop_external"),)
+    __table_args__ = (
+        UniqueConstraint("shop_id", "external_id", name="uq_refund_shop_external"),
+        # The dashboard: pending refunds and their auto-approve windows; requests per minute.
+        Index("ix_refund_status_deadline", "shop_id", "status", "deadline_at"),
+        Index("ix_refund_requested", "shop_id", "requested_at"),
+    )
 
 
 OPEN_CHAT_STATUSES: tuple[str, ...] = (
@@ -276,6 +284,10 @@ class Conversation(Base):
         # ever had, or of all it has open.
         Index("ix_conversation_agent", "assigned_agent_id", "assigned_at"),
         Index("ix_conversation_agent_load", "assigned_agent_id", "status", "channel"),
+        # The dashboard's windows of one shop: opened today / in the last hour (arrivals,
+        # chases, first responses, contacts per minute), closed in the last 24 h (AHT).
+        Index("ix_conversation_opened", "shop_id", "opened_at"),
+        Index("ix_conversation_closed", "shop_id", "closed_at"),
         # One open chat thread per buyer, whichever process applies their message: a buyer's
         # messages sent at once to two web processes must meet in one conversation. Calls
         # and work items (chases, order checks, refund duties) may legitimately be several.
@@ -306,6 +318,9 @@ class Message(Base):
     source_event_id: Mapped[int | None] = mapped_column(BigIntPK)
     """The platform event (``platform_event.id``) that brought a buyer message in: where a
     message came from, and the key that matches a batch of inserted messages to their ids."""
+
+    # The dashboard's reply rounds (3-minute response rate) and asks (询单转化率) of a window.
+    __table_args__ = (Index("ix_message_shop_sent", "shop_id", "sent_at"),)
 
 
 class PlatformEvent(Base):
