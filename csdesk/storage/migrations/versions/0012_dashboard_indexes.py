@@ -1,7 +1,7 @@
 """indexes for the owner dashboard's widgets and series (time windows of one shop)
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07 16:00:00.000000
 
 Each index serves reads of ``reads/dashboard_metrics.py`` and ``reads/dashboard_series.py``
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
