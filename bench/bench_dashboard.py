@@ -246,7 +246,11 @@ async def _seed(engine: AsyncEngine, sessions: SessionFactory, now: datetime) ->
         conversations = select(
             _col("i").label("id"),
             _col(f"'{SHOP}'").label("shop_id"),
-            _col(f"1 + (i * 3) % {BUYERS}").label("buyer_id"),
+            # Open chats: one per buyer (uq_conversation_open_chat), so distinct buyers.
+            _col(
+                f"CASE WHEN i % 50 IN (0, 1) THEN 1 + ((i / 50) * 2 + i % 50) % {BUYERS} "
+                f"ELSE 1 + (i * 3) % {BUYERS} END"
+            ).label("buyer_id"),
             _col("CASE WHEN i % 10 = 6 THEN 'hotline' ELSE 'chat' END").label("channel"),
             _col(kind).label("kind"),
             _col(role).label("role"),

@@ -34,16 +34,18 @@ routing time zone):
   attempted); flag ``paid``: the order was paid after (the chase closed with the amount
   credited, ``recovered_fen``), amount: that amount. ``chasing.per_chaser``: the same
   rows per agent (0: none holds it).
-* ``kpi.inquiry_conversion`` (询单转化率): one row per buyer who wrote in a pre-sales chat
-  in the last N days (``conversion_days``, a shop setting, default 3), asked at their first
-  such message in the window (when the buyer wrote, as the platform stamped it); flag
-  ``converted``: the buyer paid an order at or after that moment. As the window is N
-  days long, every such payment is within N days of asking.
+* ``kpi.inquiry_conversion`` (询单转化率): one row per buyer who opened a pre-sales chat in
+  the last N days (``conversion_days``, a shop setting, default 3), asked at the first such
+  chat in the window (when the desk opened it: the buyer's first message); flag
+  ``converted``: the buyer paid an order at or after that moment (``paid_at``, the
+  platform's time). As the window is N days long, every such payment is within N days of
+  asking.
 * ``kpi.first_response``: buyer chats and calls opened today that got a first answer,
   with ``first_response_at - opened_at`` in seconds (the mean is the KPI).
 * ``kpi.response_rate_3m`` (3 分钟响应率): reply rounds begun today between 08:00 and 24:00
   shop time (``SlaConfig.counted_from`` / ``counted_until``). A round begins with a buyer
-  message in a chat or call that follows no message of the last day or an agent's reply;
+  message in a chat or call that follows an agent's reply, or no message since an hour
+  before the counted hours began (``ROUND_LOOKBACK``);
   flag ``answered``: an agent replied within ``response_rate_window_s`` (180 s). Rows are
   the rounds already decided: answered, or unanswered for the whole window.
 """
@@ -56,13 +58,13 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any, Final
 
 from sqlalchemy import (
+    BigInteger,
     Integer,
     Select,
     String,
     and_,
     case,
     cast,
-    exists,
     func,
     literal,
     or_,
@@ -91,9 +93,9 @@ WAITING_OR_HELD: Final = (ConversationStatus.QUEUED, ConversationStatus.ASSIGNED
 ARRIVALS_WINDOW: Final = timedelta(minutes=60)
 AHT_WINDOW: Final = timedelta(hours=24)
 DEFAULT_CONVERSION_DAYS: Final = 3
-ROUND_LOOKBACK: Final = timedelta(days=1)
-"""How far back a round's previous message is looked for (a round begun yesterday whose
-reply comes today is not a new round)."""
+ROUND_LOOKBACK: Final = timedelta(hours=1)
+"""Messages from this long before the counted hours begin are read too, so a buyer message
+just after 08:00 that continues a round begun before it is not a new round."""
 NO_AGENT: Final = 0
 """The group of chases no agent holds (``chasing.per_chaser``)."""
 
@@ -294,7 +296,7 @@ def refunds_intercepts(scope: Scope) -> Metric:
             Refund,
             and_(
                 Refund.shop_id == AuditLog.shop_id,
-                cast(Refund.id, String) == AuditLog.target_id,
+                Refund.id == cast(AuditLog.target_id, BigInteger),
             ),
         )
         .join(Order, Order.id == Refund.order_id)
@@ -470,50 +472,45 @@ def kpi_inquiry_conversion(scope: Scope) -> Metric:
     asks = (
         select(
             Conversation.buyer_id.label("buyer_id"),
-            func.min(Message.sent_at).label("asked_at"),
+            func.min(Conversation.opened_at).label("asked_at"),
         )
-        .join(Conversation, Conversation.id == Message.conversation_id)
         .where(
-            Message.shop_id == scope.shop_id,
-            Message.sender == MessageSender.BUYER,
-            Message.sent_at >= window_start,
-            Message.sent_at <= scope.now,
             Conversation.shop_id == scope.shop_id,
+            Conversation.opened_at >= window_start,
+            Conversation.opened_at <= scope.now,
             Conversation.kind == "chat",
             Conversation.role == ServiceRole.PRESALES.value,
             Conversation.buyer_id.is_not(None),
         )
         .group_by(Conversation.buyer_id)
-        .subquery("asks")
+        .cte("asks")
     )
+    # Each asker's first payment after asking: one pass over the window's payments (every
+    # such payment falls in it, since the ask does), not a lookup per buyer.
     paid = (
-        select(Order.id)
+        select(Order.buyer_id.label("buyer_id"), func.min(Order.paid_at).label("paid_at"))
+        .join(asks, asks.c.buyer_id == Order.buyer_id)
         .where(
             Order.shop_id == scope.shop_id,
-            Order.buyer_id == asks.c.buyer_id,
-            Order.paid_at >= asks.c.asked_at,
+            Order.paid_at >= window_start,
             Order.paid_at <= scope.now,
-        )
-        .correlate(asks)
-    )
-    first_paid = (
-        select(func.min(Order.paid_at))
-        .where(
-            Order.shop_id == scope.shop_id,
-            Order.buyer_id == asks.c.buyer_id,
             Order.paid_at >= asks.c.asked_at,
-            Order.paid_at <= scope.now,
         )
-        .correlate(asks)
-        .scalar_subquery()
+        .group_by(Order.buyer_id)
+        .subquery("paid")
     )
-    rows = select(
-        asks.c.buyer_id.label("id"),
-        Buyer.nick.label("buyer"),
-        asks.c.asked_at.label("asked_at"),
-        first_paid.label("paid_at"),
-        case((exists(paid), 1), else_=0).label("converted"),
-    ).outerjoin(Buyer, Buyer.id == asks.c.buyer_id)
+    rows = (
+        select(
+            asks.c.buyer_id.label("id"),
+            Buyer.nick.label("buyer"),
+            asks.c.asked_at.label("asked_at"),
+            paid.c.paid_at.label("paid_at"),
+            case((paid.c.paid_at.is_not(None), 1), else_=0).label("converted"),
+        )
+        .select_from(asks)
+        .outerjoin(paid, paid.c.buyer_id == asks.c.buyer_id)
+        .outerjoin(Buyer, Buyer.id == asks.c.buyer_id)
+    )
     return Metric(
         "kpi.inquiry_conversion",
         rows,

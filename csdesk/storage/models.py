@@ -185,7 +185,7 @@ class Order(Base):
         Index("ix_shop_order_status_created", "shop_id", "status", "created_at"),
         # The dashboard's series: orders placed / paid per minute of the last 24 h.
         Index("ix_shop_order_created", "shop_id", "created_at"),
-        Index("ix_shop_order_paid", "shop_id", "paid_at"),
+        Index("ix_shop_order_paid", "shop_id", "paid_at", postgresql_include=["buyer_id"]),
     )
 
 
@@ -210,8 +210,14 @@ class Refund(Base):
     __table_args__ = (
         UniqueConstraint("shop_id", "external_id", name="uq_refund_shop_external"),
         # The dashboard: pending refunds and their auto-approve windows; requests per minute.
-        Index("ix_refund_status_deadline", "shop_id", "status", "deadline_at"),
-        Index("ix_refund_requested", "shop_id", "requested_at"),
+        Index(
+            "ix_refund_status_deadline",
+            "shop_id",
+            "status",
+            "deadline_at",
+            postgresql_include=["amount_fen", "kind", "reason"],
+        ),
+        Index("ix_refund_requested", "shop_id", "requested_at", postgresql_include=["kind"]),
     )
 
 
@@ -286,8 +292,33 @@ class Conversation(Base):
         Index("ix_conversation_agent_load", "assigned_agent_id", "status", "channel"),
         # The dashboard's windows of one shop: opened today / in the last hour (arrivals,
         # chases, first responses, contacts per minute), closed in the last 24 h (AHT).
-        Index("ix_conversation_opened", "shop_id", "opened_at"),
-        Index("ix_conversation_closed", "shop_id", "closed_at"),
+        Index(
+            "ix_conversation_opened",
+            "shop_id",
+            "opened_at",
+            postgresql_include=[
+                "kind",
+                "role",
+                "status",
+                "buyer_id",
+                "assigned_at",
+                "first_response_at",
+            ],
+        ),
+        Index(
+            "ix_conversation_closed",
+            "shop_id",
+            "closed_at",
+            postgresql_include=["role", "assigned_at", "refund_id", "disposition"],
+        ),
+        # Today's chases per chaser.
+        Index(
+            "ix_conversation_kind_opened",
+            "shop_id",
+            "kind",
+            "opened_at",
+            postgresql_include=["assigned_agent_id", "attempts", "recovered_fen"],
+        ),
         # One open chat thread per buyer, whichever process applies their message: a buyer's
         # messages sent at once to two web processes must meet in one conversation. Calls
         # and work items (chases, order checks, refund duties) may legitimately be several.
@@ -320,7 +351,14 @@ class Message(Base):
     message came from, and the key that matches a batch of inserted messages to their ids."""
 
     # The dashboard's reply rounds (3-minute response rate) and asks (询单转化率) of a window.
-    __table_args__ = (Index("ix_message_shop_sent", "shop_id", "sent_at"),)
+    __table_args__ = (
+        Index(
+            "ix_message_shop_sent",
+            "shop_id",
+            "sent_at",
+            postgresql_include=["sender", "conversation_id"],
+        ),
+    )
 
 
 class PlatformEvent(Base):

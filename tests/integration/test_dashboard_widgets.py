@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from csdesk.actions.sweeps import activate_due_items
+from csdesk.reads.dashboard import shop_dashboard
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import AgentStatus, ServiceRole, UserRole
 from csdesk.storage.models import Buyer, Conversation, Message, Order
@@ -295,47 +296,44 @@ async def test_inquiry_conversion(
     client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
 ) -> None:
     boss = await login_as(sessions, shop_id, "boss", UserRole.OWNER)
-    now = datetime.now(UTC)
-    asked = {
-        "paid-after": now - timedelta(days=1),
-        "paid-before": now - timedelta(hours=2),
-        "never-paid": now - timedelta(hours=1),
-        "long-ago": now - timedelta(days=5),  # outside the 3-day window
-        "paid-late": now - timedelta(days=2, hours=12),
-    }
-    for nick, at in asked.items():
-        await post_event(
-            client, "message.received", {"buyer_nick": nick, "text": ASK}, occurred_at=at
-        )
-    payments = {
-        "paid-after": now - timedelta(hours=20),
-        "paid-before": now - timedelta(hours=3),  # paid before asking: not converted
-        "long-ago": now - timedelta(days=4),
-        "paid-late": now - timedelta(minutes=5),
-    }
-    for nick, at in payments.items():
-        order_id = f"T-{nick}"
-        await post_event(client, "order.created", order_data(order_id, nick=nick), occurred_at=at)
-        await post_event(client, "order.paid", {"order_id": order_id}, occurred_at=at)
+    before_asking = datetime.now(UTC)
+    askers = ["paid-after", "paid-before", "never-paid", "paid-twice"]
+    for nick in askers:
+        await post_event(client, "message.received", {"buyer_nick": nick, "text": ASK})
+    # A buyer who only wrote to after-sales did not ask (询单 is a pre-sales chat).
+    await post_event(
+        client, "message.received", {"buyer_nick": "after-sales", "text": "快递到哪了"}
+    )
     await settle(client)
+    asked_by = datetime.now(UTC)
+    payments = {
+        "paid-before": [before_asking - timedelta(hours=3)],  # paid, then asked: not converted
+        "paid-after": [asked_by + timedelta(seconds=1)],
+        "paid-twice": [asked_by + timedelta(seconds=1), asked_by + timedelta(seconds=2)],
+        "after-sales": [asked_by + timedelta(seconds=1)],
+    }
+    for nick, moments in payments.items():
+        for n, at in enumerate(moments):
+            order_id = f"T-{nick}-{n}"
+            await post_event(
+                client, "order.created", order_data(order_id, nick=nick), occurred_at=at
+            )
+            await post_event(client, "order.paid", {"order_id": order_id}, occurred_at=at)
+    await settle(client)
+    converted = sorted(n for n in askers if any(at >= asked_by for at in payments.get(n, [])))
 
-    def expected(days: int) -> tuple[list[str], list[str]]:
-        askers = [n for n, at in asked.items() if at >= now - timedelta(days=days)]
-        converted = [
-            n for n in askers if n in payments and asked[n] <= payments[n] <= datetime.now(UTC)
-        ]
-        return sorted(askers), sorted(converted)
-
-    askers, converted = expected(3)
     kpi = (await dashboard(client, boss))["kpis"]["inquiry_conversion"]
     assert kpi["days"] == 3
     assert (kpi["askers"], kpi["converted"]) == (len(askers), len(converted)) == (4, 2)
     assert kpi["rate"] == round(len(converted) / len(askers), 4)
-    assert column(await drill(client, boss, "kpi.inquiry_conversion"), "buyer") == askers
+    assert column(await drill(client, boss, "kpi.inquiry_conversion"), "buyer") == sorted(askers)
     paid = await drill(client, boss, "kpi.inquiry_conversion", flag=1)
     assert column(paid, "buyer") == converted
 
-    # The shop widens N to 7 days: the buyer who asked 5 days ago (and paid after) counts.
+    # Four days on, these asks fall out of a 3-day window but stay in a 7-day one.
+    later = datetime.now(UTC) + timedelta(days=4)
+    view = await shop_dashboard(sessions, shop_id, later)
+    assert (view.kpis.inquiry.count, view.kpis.inquiry.hits) == (0, 0)
     await call(
         client,
         "PUT",
@@ -343,9 +341,9 @@ async def test_inquiry_conversion(
         boss,
         {"config": {"dashboard": {"conversion_days": 7}}, "reason": "大促周期"},
     )
-    askers, converted = expected(7)
-    kpi = (await dashboard(client, boss))["kpis"]["inquiry_conversion"]
-    assert (kpi["days"], kpi["askers"], kpi["converted"]) == (7, len(askers), len(converted))
+    assert (await dashboard(client, boss))["kpis"]["inquiry_conversion"]["days"] == 7
+    view = await shop_dashboard(sessions, shop_id, later)
+    assert (view.kpis.inquiry.count, view.kpis.inquiry.hits) == (len(askers), len(converted))
     bad = await call(
         client,
         "PUT",

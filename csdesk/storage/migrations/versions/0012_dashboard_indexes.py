@@ -19,22 +19,45 @@ down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-INDEXES = (
-    ("ix_refund_status_deadline", "refund", ["shop_id", "status", "deadline_at"]),
-    ("ix_refund_requested", "refund", ["shop_id", "requested_at"]),
-    ("ix_conversation_opened", "conversation", ["shop_id", "opened_at"]),
-    ("ix_conversation_closed", "conversation", ["shop_id", "closed_at"]),
-    ("ix_message_shop_sent", "message", ["shop_id", "sent_at"]),
-    ("ix_shop_order_created", "shop_order", ["shop_id", "created_at"]),
-    ("ix_shop_order_paid", "shop_order", ["shop_id", "paid_at"]),
+INDEXES: tuple[tuple[str, str, list[str], list[str]], ...] = (
+    # name, table, key columns, covered columns (PostgreSQL INCLUDE: the dashboard's counts
+    # read them from the index alone; SQLite ignores it).
+    (
+        "ix_refund_status_deadline",
+        "refund",
+        ["shop_id", "status", "deadline_at"],
+        ["amount_fen", "kind", "reason"],
+    ),
+    ("ix_refund_requested", "refund", ["shop_id", "requested_at"], ["kind"]),
+    (
+        "ix_conversation_opened",
+        "conversation",
+        ["shop_id", "opened_at"],
+        ["kind", "role", "status", "buyer_id", "assigned_at", "first_response_at"],
+    ),
+    (
+        "ix_conversation_closed",
+        "conversation",
+        ["shop_id", "closed_at"],
+        ["role", "assigned_at", "refund_id", "disposition"],
+    ),
+    (
+        "ix_conversation_kind_opened",
+        "conversation",
+        ["shop_id", "kind", "opened_at"],
+        ["assigned_agent_id", "attempts", "recovered_fen"],
+    ),
+    ("ix_message_shop_sent", "message", ["shop_id", "sent_at"], ["sender", "conversation_id"]),
+    ("ix_shop_order_created", "shop_order", ["shop_id", "created_at"], []),
+    ("ix_shop_order_paid", "shop_order", ["shop_id", "paid_at"], ["buyer_id"]),
 )
 
 
 def upgrade() -> None:
-    for name, table, columns in INDEXES:
-        op.create_index(name, table, columns, unique=False)
+    for name, table, columns, covered in INDEXES:
+        op.create_index(name, table, columns, unique=False, postgresql_include=covered)
 
 
 def downgrade() -> None:
-    for name, table, _ in reversed(INDEXES):
+    for name, table, _, _ in reversed(INDEXES):
         op.drop_index(name, table_name=table)
