@@ -21,9 +21,8 @@ from csdesk.i18n import I18N_KEY, request_locale, translate
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import board as board_read
 from csdesk.reads import dashboard as dashboard_read
-from csdesk.reads import dashboard_series
+from csdesk.reads import dashboard_series, triage_model
 from csdesk.reads import shop_config as shop_config_read
-from csdesk.reads import triage_model
 from csdesk.reads.roster import routing_zone, shop_agents
 from csdesk.storage.enums import ServiceRole
 from csdesk.storage.models import AgentProfile
