@@ -113,6 +113,21 @@ class Scope:
 
 
 @dataclass(frozen=True, slots=True)
+class Lookup:
+    """A column a list shows from another table, found by its primary key (``key``) from
+    the rows' column ``via`` with an outer join: added to the list only, so the counted
+    rows stay exactly the rows (and the count reads no other table)."""
+
+    name: str
+    column: Any
+    key: Any
+    via: str
+
+
+BUYER: Final = Lookup("buyer", Buyer.nick, Buyer.id, "buyer_id")
+
+
+@dataclass(frozen=True, slots=True)
 class Metric:
     """One widget: ``rows`` selects exactly the counted rows, with an ``id`` column first;
     the named columns say what the figures aggregate."""
@@ -131,6 +146,8 @@ class Metric:
     """A seconds column: its sum and count give the metric's mean."""
     oldest: str | None = None
     """A timestamp column: its minimum (the oldest waiting item)."""
+    lookups: tuple[Lookup, ...] = ()
+    """Columns of the list from other tables (``columns`` may name them)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,25 +182,21 @@ class Measured:
 
 
 def _refund_rows(scope: Scope, *where: Any) -> Any:
-    return (
-        select(
-            Refund.id.label("id"),
-            Refund.external_id.label("refund"),
-            Order.external_id.label("order"),
-            Buyer.nick.label("buyer"),
-            Refund.kind.label("kind"),
-            Refund.reason.label("reason"),
-            Refund.status.label("status"),
-            Refund.amount_fen.label("amount_fen"),
-            Refund.requested_at.label("requested_at"),
-            Refund.deadline_at.label("deadline_at"),
-        )
-        # Outer joins on primary keys: a count that reads no column of theirs skips them
-        # (PostgreSQL removes such joins), while the list shows the order and the buyer.
-        .outerjoin(Order, Order.id == Refund.order_id)
-        .outerjoin(Buyer, Buyer.id == Refund.buyer_id)
-        .where(Refund.shop_id == scope.shop_id, *where)
-    )
+    return select(
+        Refund.id.label("id"),
+        Refund.external_id.label("refund"),
+        Refund.order_id.label("order_id"),
+        Refund.buyer_id.label("buyer_id"),
+        Refund.kind.label("kind"),
+        Refund.reason.label("reason"),
+        Refund.status.label("status"),
+        Refund.amount_fen.label("amount_fen"),
+        Refund.requested_at.label("requested_at"),
+        Refund.deadline_at.label("deadline_at"),
+    ).where(Refund.shop_id == scope.shop_id, *where)
+
+
+REFUND_LOOKUPS: Final = (Lookup("order", Order.external_id, Order.id, "order_id"), BUYER)
 
 
 _REFUND_COLUMNS: Final = (
@@ -206,6 +219,7 @@ def refunds_pending(scope: Scope) -> Metric:
         _REFUND_COLUMNS,
         order=("deadline_at", "id"),
         amount="amount_fen",
+        lookups=REFUND_LOOKUPS,
     )
 
 
@@ -216,6 +230,7 @@ def refunds_by_kind(scope: Scope) -> Metric:
         _REFUND_COLUMNS,
         order=("deadline_at", "id"),
         amount="amount_fen",
+        lookups=REFUND_LOOKUPS,
         group="kind",
     )
 
@@ -227,6 +242,7 @@ def refunds_by_reason(scope: Scope) -> Metric:
         _REFUND_COLUMNS,
         order=("deadline_at", "id"),
         amount="amount_fen",
+        lookups=REFUND_LOOKUPS,
         group="reason",
     )
 
@@ -242,6 +258,7 @@ def _due_within(key: str, hours: int) -> Callable[[Scope], Metric]:
             _REFUND_COLUMNS,
             order=("deadline_at", "id"),
             amount="amount_fen",
+            lookups=REFUND_LOOKUPS,
         )
 
     build.__name__ = key.replace(".", "_")
@@ -259,6 +276,7 @@ def refunds_overdue(scope: Scope) -> Metric:
         _REFUND_COLUMNS,
         order=("deadline_at", "id"),
         amount="amount_fen",
+        lookups=REFUND_LOOKUPS,
     )
 
 
@@ -275,6 +293,7 @@ def refunds_decided_today(scope: Scope) -> Metric:
         _refund_rows(scope, Refund.id.in_(decided)),
         (*_REFUND_COLUMNS[:6], "status", "amount_fen", "requested_at"),
         amount="amount_fen",
+        lookups=REFUND_LOOKUPS,
     )
 
 
@@ -285,7 +304,7 @@ def refunds_intercepts(scope: Scope) -> Metric:
             AuditLog.id.label("id"),
             Refund.external_id.label("refund"),
             Order.external_id.label("order"),
-            Buyer.nick.label("buyer"),
+            Refund.buyer_id.label("buyer_id"),
             Refund.amount_fen.label("amount_fen"),
             AuditLog.at.label("requested_at"),
             Order.status.label("order_status"),
@@ -300,7 +319,6 @@ def refunds_intercepts(scope: Scope) -> Metric:
             ),
         )
         .join(Order, Order.id == Refund.order_id)
-        .join(Buyer, Buyer.id == Refund.buyer_id)
         .where(
             AuditLog.shop_id == scope.shop_id,
             AuditLog.at >= scope.since,
@@ -314,6 +332,7 @@ def refunds_intercepts(scope: Scope) -> Metric:
         ("refund", "order", "buyer", "amount_fen", "requested_at", "order_status", "status"),
         amount="amount_fen",
         flag="succeeded",
+        lookups=(BUYER,),
     )
 
 
@@ -322,9 +341,9 @@ def _item_rows(*columns: Any) -> Select[Any]:
         Conversation.id.label("id"),
         Conversation.role.label("role"),
         Conversation.kind.label("kind"),
-        Buyer.nick.label("buyer"),
+        Conversation.buyer_id.label("buyer_id"),
         *columns,
-    ).outerjoin(Buyer, Buyer.id == Conversation.buyer_id)
+    )
 
 
 def queues_queued(scope: Scope) -> Metric:
@@ -342,6 +361,7 @@ def queues_queued(scope: Scope) -> Metric:
         order=("enqueued_at", "id"),
         group="role",
         oldest="enqueued_at",
+        lookups=(BUYER,),
     )
 
 
@@ -364,6 +384,7 @@ def queues_sla_breaches(scope: Scope) -> Metric:
         order=("due_at", "id"),
         group="role",
         oldest="due_at",
+        lookups=(BUYER,),
     )
 
 
@@ -382,6 +403,7 @@ def queues_arrivals_60m(scope: Scope) -> Metric:
         ("role", "kind", "buyer", "status", "opened_at"),
         order=("opened_at", "id"),
         group="role",
+        lookups=(BUYER,),
     )
 
 
@@ -403,34 +425,34 @@ def queues_handled_24h(scope: Scope) -> Metric:
         order=("closed_at", "id"),
         group="role",
         seconds="handle_s",
+        lookups=(BUYER,),
     )
 
 
+CHASE_LOOKUPS: Final = (
+    Lookup("agent", User.display_name, User.id, "agent_id"),
+    BUYER,
+    Lookup("order", Order.external_id, Order.id, "order_id"),
+    Lookup("order_amount_fen", Order.amount_fen, Order.id, "order_id"),
+)
+
+
 def _chase_rows(scope: Scope) -> Select[Any]:
-    chaser = aliased(User)
-    return (
-        select(
-            Conversation.id.label("id"),
-            func.coalesce(Conversation.assigned_agent_id, NO_AGENT).label("agent_id"),
-            chaser.display_name.label("agent"),
-            Buyer.nick.label("buyer"),
-            Order.external_id.label("order"),
-            Order.amount_fen.label("order_amount_fen"),
-            Conversation.kind.label("kind"),
-            Conversation.opened_at.label("opened_at"),
-            Conversation.attempts.label("attempts"),
-            case((Conversation.recovered_fen.is_not(None), 1), else_=0).label("paid"),
-            func.coalesce(Conversation.recovered_fen, 0).label("recovered_fen"),
-        )
-        .outerjoin(chaser, chaser.id == Conversation.assigned_agent_id)
-        .outerjoin(Buyer, Buyer.id == Conversation.buyer_id)
-        .outerjoin(Order, Order.id == Conversation.order_id)
-        .where(
-            Conversation.shop_id == scope.shop_id,
-            Conversation.kind.in_(CHASE_KINDS),
-            Conversation.opened_at >= scope.since,
-            or_(Conversation.assigned_agent_id.is_not(None), Conversation.attempts > 0),
-        )
+    return select(
+        Conversation.id.label("id"),
+        func.coalesce(Conversation.assigned_agent_id, NO_AGENT).label("agent_id"),
+        Conversation.buyer_id.label("buyer_id"),
+        Conversation.order_id.label("order_id"),
+        Conversation.kind.label("kind"),
+        Conversation.opened_at.label("opened_at"),
+        Conversation.attempts.label("attempts"),
+        case((Conversation.recovered_fen.is_not(None), 1), else_=0).label("paid"),
+        func.coalesce(Conversation.recovered_fen, 0).label("recovered_fen"),
+    ).where(
+        Conversation.shop_id == scope.shop_id,
+        Conversation.kind.in_(CHASE_KINDS),
+        Conversation.opened_at >= scope.since,
+        or_(Conversation.assigned_agent_id.is_not(None), Conversation.attempts > 0),
     )
 
 
@@ -453,6 +475,7 @@ def chasing_chased(scope: Scope) -> Metric:
         _CHASE_COLUMNS,
         amount="recovered_fen",
         flag="paid",
+        lookups=CHASE_LOOKUPS,
     )
 
 
@@ -464,6 +487,7 @@ def chasing_per_chaser(scope: Scope) -> Metric:
         amount="recovered_fen",
         flag="paid",
         group="agent_id",
+        lookups=CHASE_LOOKUPS,
     )
 
 
@@ -502,14 +526,13 @@ def kpi_inquiry_conversion(scope: Scope) -> Metric:
     rows = (
         select(
             asks.c.buyer_id.label("id"),
-            Buyer.nick.label("buyer"),
+            asks.c.buyer_id.label("buyer_id"),
             asks.c.asked_at.label("asked_at"),
             paid.c.paid_at.label("paid_at"),
             case((paid.c.paid_at.is_not(None), 1), else_=0).label("converted"),
         )
         .select_from(asks)
         .outerjoin(paid, paid.c.buyer_id == asks.c.buyer_id)
-        .outerjoin(Buyer, Buyer.id == asks.c.buyer_id)
     )
     return Metric(
         "kpi.inquiry_conversion",
@@ -517,6 +540,7 @@ def kpi_inquiry_conversion(scope: Scope) -> Metric:
         ("buyer", "asked_at", "paid_at"),
         order=("asked_at", "id"),
         flag="converted",
+        lookups=(BUYER,),
     )
 
 
@@ -539,6 +563,7 @@ def kpi_first_response(scope: Scope) -> Metric:
         ("role", "kind", "buyer", "opened_at", "first_response_at", "response_s"),
         order=("opened_at", "id"),
         seconds="response_s",
+        lookups=(BUYER,),
     )
 
 
@@ -568,6 +593,7 @@ def kpi_response_rate_3m(scope: Scope) -> Metric:
             Message.conversation_id.label("conversation_id"),
             Message.sender.label("sender"),
             Message.sent_at.label("sent_at"),
+            Conversation.buyer_id.label("buyer_id"),
             func.lag(Message.sender)
             .over(partition_by=Message.conversation_id, order_by=ordering)
             .label("previous"),
@@ -592,25 +618,20 @@ def kpi_response_rate_3m(scope: Scope) -> Metric:
     )
     waited = seconds_between(talk.c.reply_at, talk.c.sent_at)
     answered = and_(talk.c.reply_at.is_not(None), waited <= window_s)
-    rows = (
-        select(
-            talk.c.id.label("id"),
-            talk.c.conversation_id.label("conversation_id"),
-            Buyer.nick.label("buyer"),
-            talk.c.sent_at.label("asked_at"),
-            talk.c.reply_at.label("reply_at"),
-            waited.label("wait_s"),
-            case((answered, 1), else_=0).label("answered"),
-        )
-        .outerjoin(Conversation, Conversation.id == talk.c.conversation_id)
-        .outerjoin(Buyer, Buyer.id == Conversation.buyer_id)
-        .where(
-            talk.c.sender == MessageSender.BUYER,
-            or_(talk.c.previous.is_(None), talk.c.previous == MessageSender.AGENT),
-            talk.c.sent_at >= max(start, scope.since),
-            talk.c.sent_at < min(end, scope.now + timedelta(microseconds=1)),
-            or_(answered, talk.c.sent_at <= scope.now - timedelta(seconds=window_s)),
-        )
+    rows = select(
+        talk.c.id.label("id"),
+        talk.c.conversation_id.label("conversation_id"),
+        talk.c.buyer_id.label("buyer_id"),
+        talk.c.sent_at.label("asked_at"),
+        talk.c.reply_at.label("reply_at"),
+        waited.label("wait_s"),
+        case((answered, 1), else_=0).label("answered"),
+    ).where(
+        talk.c.sender == MessageSender.BUYER,
+        or_(talk.c.previous.is_(None), talk.c.previous == MessageSender.AGENT),
+        talk.c.sent_at >= max(start, scope.since),
+        talk.c.sent_at < min(end, scope.now + timedelta(microseconds=1)),
+        or_(answered, talk.c.sent_at <= scope.now - timedelta(seconds=window_s)),
     )
     return Metric(
         "kpi.response_rate_3m",
@@ -618,6 +639,7 @@ def kpi_response_rate_3m(scope: Scope) -> Metric:
         ("conversation_id", "buyer", "asked_at", "reply_at", "wait_s"),
         order=("asked_at", "id"),
         flag="answered",
+        lookups=(BUYER,),
     )
 
 
@@ -705,9 +727,17 @@ def _sum(parts: Any) -> Figures:
 
 def rows_query(metric: Metric, *, group: str | None = None, flag: bool | None = None) -> Any:
     """The SELECT of the rows behind a figure: the metric's rows, of one group, with the
-    flag set (or not)."""
+    flag set (or not), with the columns of its lookups (outer joins on primary keys, so
+    the rows are the counted ones, each once)."""
     sub = metric.rows.subquery()
-    query = select(sub)
+    shown: list[Any] = [sub]
+    joined: Any = sub
+    for lookup in metric.lookups:
+        table = aliased(lookup.column.class_)
+        key = getattr(table, lookup.key.key)
+        shown.append(getattr(table, lookup.column.key).label(lookup.name))
+        joined = joined.outerjoin(table, key == sub.c[lookup.via])
+    query = select(*shown).select_from(joined)
     if group is not None and metric.group is not None:
         column = sub.c[metric.group]
         if isinstance(column.type, Integer):

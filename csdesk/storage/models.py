@@ -230,6 +230,8 @@ OPEN_CHAT = text(
     "kind = 'chat' AND status IN (" + ", ".join(f"'{s}'" for s in OPEN_CHAT_STATUSES) + ")"
 )
 """The predicate of ``uq_conversation_open_chat`` (an ``ON CONFLICT`` names it to match)."""
+QUEUED = text("status = 'queued'")
+UNANSWERED = text("status IN ('queued', 'assigned') AND first_response_at IS NULL")
 
 
 class Conversation(Base):
@@ -309,7 +311,24 @@ class Conversation(Base):
             "ix_conversation_closed",
             "shop_id",
             "closed_at",
-            postgresql_include=["role", "assigned_at", "refund_id", "disposition"],
+            postgresql_include=["role", "status", "assigned_at", "refund_id", "disposition"],
+        ),
+        # The queues per role and their oldest item; open items nobody answered (SLA).
+        Index(
+            "ix_conversation_queued",
+            "shop_id",
+            "role",
+            "enqueued_at",
+            sqlite_where=QUEUED,
+            postgresql_where=QUEUED,
+        ),
+        Index(
+            "ix_conversation_unanswered",
+            "shop_id",
+            "due_at",
+            postgresql_include=["role"],
+            sqlite_where=UNANSWERED,
+            postgresql_where=UNANSWERED,
         ),
         # Today's chases per chaser.
         Index(

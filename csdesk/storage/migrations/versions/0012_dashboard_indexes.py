@@ -12,6 +12,7 @@ window (today, the last hour, the last 24 h, the last N days).
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
@@ -39,7 +40,7 @@ INDEXES: tuple[tuple[str, str, list[str], list[str]], ...] = (
         "ix_conversation_closed",
         "conversation",
         ["shop_id", "closed_at"],
-        ["role", "assigned_at", "refund_id", "disposition"],
+        ["role", "status", "assigned_at", "refund_id", "disposition"],
     ),
     (
         "ix_conversation_kind_opened",
@@ -52,12 +53,33 @@ INDEXES: tuple[tuple[str, str, list[str], list[str]], ...] = (
     ("ix_shop_order_paid", "shop_order", ["shop_id", "paid_at"], ["buyer_id"]),
 )
 
+QUEUED = sa.text("status = 'queued'")
+UNANSWERED = sa.text("status IN ('queued', 'assigned') AND first_response_at IS NULL")
+PARTIAL: tuple[tuple[str, list[str], list[str], sa.TextClause], ...] = (
+    # The queues (depth, oldest wait per role) and the open items nobody answered yet (SLA
+    # breaches): a few rows of the shop's many, each in an index of its own.
+    ("ix_conversation_queued", ["shop_id", "role", "enqueued_at"], [], QUEUED),
+    ("ix_conversation_unanswered", ["shop_id", "due_at"], ["role"], UNANSWERED),
+)
+
 
 def upgrade() -> None:
     for name, table, columns, covered in INDEXES:
         op.create_index(name, table, columns, unique=False, postgresql_include=covered)
+    for name, columns, covered, where in PARTIAL:
+        op.create_index(
+            name,
+            "conversation",
+            columns,
+            unique=False,
+            postgresql_include=covered,
+            postgresql_where=where,
+            sqlite_where=where,
+        )
 
 
 def downgrade() -> None:
+    for name, _, _, _ in reversed(PARTIAL):
+        op.drop_index(name, table_name="conversation")
     for name, table, _, _ in reversed(INDEXES):
         op.drop_index(name, table_name=table)
