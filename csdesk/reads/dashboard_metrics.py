@@ -44,7 +44,8 @@ routing time zone):
   with ``first_response_at - opened_at`` in seconds (the mean is the KPI).
 * ``kpi.response_rate_3m`` (3 分钟响应率): reply rounds begun today between 08:00 and 24:00
   shop time (``SlaConfig.counted_from`` / ``counted_until``). A round begins with a buyer
-  message in a chat or call that follows an agent's reply, or no message since an hour
+  message (buyers write in their chats; the desk's own tasks hold none from buyers) that
+  follows, in its conversation, an agent's reply, or no message since an hour
   before the counted hours began (``ROUND_LOOKBACK``);
   flag ``answered``: an agent replied within ``response_rate_window_s`` (180 s). Rows are
   the rounds already decided: answered, or unanswered for the whole window.
@@ -115,8 +116,8 @@ class Scope:
 @dataclass(frozen=True, slots=True)
 class Lookup:
     """A column a list shows from another table, found by its primary key (``key``) from
-    the rows' column ``via`` with an outer join: added to the list only, so the counted
-    rows stay exactly the rows (and the count reads no other table)."""
+    the rows' column ``via`` (or an earlier lookup's) with an outer join: added to the list
+    only, so the counted rows stay exactly the rows (and the count reads no other table)."""
 
     name: str
     column: Any
@@ -593,7 +594,6 @@ def kpi_response_rate_3m(scope: Scope) -> Metric:
             Message.conversation_id.label("conversation_id"),
             Message.sender.label("sender"),
             Message.sent_at.label("sent_at"),
-            Conversation.buyer_id.label("buyer_id"),
             func.lag(Message.sender)
             .over(partition_by=Message.conversation_id, order_by=ordering)
             .label("previous"),
@@ -605,14 +605,11 @@ def kpi_response_rate_3m(scope: Scope) -> Metric:
             )
             .label("reply_at"),
         )
-        .join(Conversation, Conversation.id == Message.conversation_id)
         .where(
             Message.shop_id == scope.shop_id,
             Message.sent_at >= start - ROUND_LOOKBACK,
             Message.sent_at <= scope.now,
             Message.sender.in_((MessageSender.BUYER, MessageSender.AGENT)),
-            Conversation.shop_id == scope.shop_id,
-            Conversation.kind.in_(BUYER_FACING_KINDS),
         )
         .subquery("talk")
     )
@@ -621,7 +618,6 @@ def kpi_response_rate_3m(scope: Scope) -> Metric:
     rows = select(
         talk.c.id.label("id"),
         talk.c.conversation_id.label("conversation_id"),
-        talk.c.buyer_id.label("buyer_id"),
         talk.c.sent_at.label("asked_at"),
         talk.c.reply_at.label("reply_at"),
         waited.label("wait_s"),
@@ -639,7 +635,10 @@ def kpi_response_rate_3m(scope: Scope) -> Metric:
         ("conversation_id", "buyer", "asked_at", "reply_at", "wait_s"),
         order=("asked_at", "id"),
         flag="answered",
-        lookups=(BUYER,),
+        lookups=(
+            Lookup("buyer_id", Conversation.buyer_id, Conversation.id, "conversation_id"),
+            BUYER,
+        ),
     )
 
 
@@ -732,11 +731,17 @@ def rows_query(metric: Metric, *, group: str | None = None, flag: bool | None = 
     sub = metric.rows.subquery()
     shown: list[Any] = [sub]
     joined: Any = sub
+    available: dict[str, Any] = {column.key: column for column in sub.c}
     for lookup in metric.lookups:
         table = aliased(lookup.column.class_)
         key = getattr(table, lookup.key.key)
-        shown.append(getattr(table, lookup.column.key).label(lookup.name))
-        joined = joined.outerjoin(table, key == sub.c[lookup.via])
+        found = getattr(table, lookup.column.key)
+        joined = joined.outerjoin(table, key == available[lookup.via])
+        if lookup.name in available:  # a hop on the way (the chat's buyer): not shown twice
+            available[lookup.name] = found
+            continue
+        shown.append(found.label(lookup.name))
+        available[lookup.name] = found
     query = select(*shown).select_from(joined)
     if group is not None and metric.group is not None:
         column = sub.c[metric.group]
