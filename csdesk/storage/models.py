@@ -375,7 +375,7 @@ class Message(Base):
             "ix_message_shop_sent",
             "shop_id",
             "sent_at",
-            postgresql_include=["sender", "conversation_id"],
+            postgresql_include=["sender", "conversation_id", "id"],
         ),
     )
 

@@ -48,7 +48,12 @@ INDEXES: tuple[tuple[str, str, list[str], list[str]], ...] = (
         ["shop_id", "kind", "opened_at"],
         ["assigned_agent_id", "attempts", "recovered_fen"],
     ),
-    ("ix_message_shop_sent", "message", ["shop_id", "sent_at"], ["sender", "conversation_id"]),
+    (
+        "ix_message_shop_sent",
+        "message",
+        ["shop_id", "sent_at"],
+        ["sender", "conversation_id", "id"],
+    ),
     ("ix_shop_order_created", "shop_order", ["shop_id", "created_at"], []),
     ("ix_shop_order_paid", "shop_order", ["shop_id", "paid_at"], ["buyer_id"]),
 )
