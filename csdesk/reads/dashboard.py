@@ -39,7 +39,7 @@ Amounts are yuan with two decimals. ``since`` is the shop's midnight in its rout
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from typing import Any, Final
 
@@ -80,6 +80,11 @@ ON_SHIFT: Final = (AgentStatus.ONLINE, AgentStatus.BUSY)
 MIN_AHT_S: Final = 1.0
 """Handle times under a second (closed as soon as taken) count as one second."""
 MAX_CONVERSION_DAYS: Final = 30
+SLOW_METRICS: Final = frozenset(
+    {"kpi.inquiry_conversion", "kpi.first_response", "kpi.response_rate_3m", "queues.handled_24h"}
+)
+"""Figures over days of rows that move slowly (KPIs, the 24 h handle time): the live
+aggregator re-reads them less often than the rest (``cached``)."""
 DRILL_LIMIT: Final = 100_000
 """The most rows a drill-down or export lists (a figure above it says so)."""
 
@@ -266,6 +271,8 @@ class Dashboard:
     roles: Mapping[str, RoleFigures]
     chasing: ChasingFigures
     kpis: Kpis
+    measured: Mapping[str, Measured] = field(default_factory=dict, compare=False)
+    """Every metric's figures as read (or reused), by key: what the live aggregator keeps."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -314,11 +321,21 @@ async def dashboard(sessions: SessionFactory, actor: CurrentUser, now: datetime)
     return await shop_dashboard(sessions, actor.shop_id, now)
 
 
-async def shop_dashboard(sessions: SessionFactory, shop_id: str, now: datetime) -> Dashboard:
-    """The dashboard of one shop, for the live aggregator (its callers checked access)."""
+async def shop_dashboard(
+    sessions: SessionFactory,
+    shop_id: str,
+    now: datetime,
+    *,
+    cached: Mapping[str, Measured] | None = None,
+) -> Dashboard:
+    """The dashboard of one shop, for the live aggregator (its callers checked access);
+    figures in ``cached`` are reused instead of read again."""
     async with sessions() as session:
         scope, ctx = await load_scope(session, shop_id, now)
-        measured = {key: await measure(session, build(scope)) for key, build in METRICS.items()}
+        measured = {
+            key: cached[key] if cached and key in cached else await measure(session, build(scope))
+            for key, build in METRICS.items()
+        }
         on_shift = await _on_shift(session, shop_id)
         names = await _names(session, [int(g) for g in measured["chasing.per_chaser"].groups])
     promotion = None
@@ -344,6 +361,7 @@ async def shop_dashboard(sessions: SessionFactory, shop_id: str, now: datetime) 
             counted_from=str(sla.counted_from),
             counted_until=str(sla.counted_until),
         ),
+        measured=measured,
     )
 
 
@@ -530,6 +548,7 @@ __all__ = [
     "ARRIVALS_WINDOW",
     "DECISIONS",
     "READ_ACCESS",
+    "SLOW_METRICS",
     "ChasingFigures",
     "Dashboard",
     "Drill",

@@ -24,8 +24,11 @@ processes, and only for shops someone watches:
   the moment it began reading; every process hands it to its watchers and forgets the
   dirt of events older than that moment.
 
-The time series (``reads.dashboard_series``) are re-read at most every ``series_every_s``
-by the computing process; charts are drawn per locale by each process, once per change.
+The time series (``reads.dashboard_series``) are re-read at most every ``series_every_s``,
+and the slow figures over days of rows (the KPIs and the 24 h handle time,
+``reads.dashboard.SLOW_METRICS``) every ``slow_every_s``, by the computing process; the
+refunds, queues and chasing are read at every refresh. Charts are drawn per locale by each
+process, once per change.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from csdesk.clock import utcnow
 from csdesk.i18n import I18N_KEY, Catalogs, request_locale
 from csdesk.keys import BUS_KEY, REDIS_KEY, SESSIONS_KEY, SETTINGS_KEY
 from csdesk.reads import dashboard as dashboard_read
+from csdesk.reads.dashboard_metrics import Measured
 from csdesk.reads.dashboard_series import Series, shop_series
 from csdesk.realtime.origin import is_foreign_origin
 from csdesk.storage.engine import SessionFactory
@@ -140,6 +144,9 @@ class _Shop:
     series_hash: str | None = None
     series: Series | None = None
     series_read_at: float = 0.0
+    slow: dict[str, Measured] = field(default_factory=dict)
+    """The slow figures (``reads.dashboard.SLOW_METRICS``) this process last read."""
+    slow_read_at: float = 0.0
 
 
 class DashboardFeed:
@@ -153,6 +160,7 @@ class DashboardFeed:
         interval_s: float = 1.0,
         idle_refresh_s: float = 5.0,
         series_every_s: float = 5.0,
+        slow_every_s: float = 15.0,
         tick_s: float = 0.1,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -163,6 +171,7 @@ class DashboardFeed:
         self.interval_s = interval_s
         self.idle_refresh_s = idle_refresh_s
         self.series_every_s = series_every_s
+        self.slow_every_s = slow_every_s
         self._tick_s = tick_s
         self._clock = clock
         self._shops: dict[str, _Shop] = {}
@@ -305,7 +314,13 @@ class DashboardFeed:
         shop.next_try = now + self.interval_s
         started = self._clock()
         moment = utcnow()
-        view = await dashboard_read.shop_dashboard(self._sessions, shop_id, moment)
+        fresh_slow = not shop.slow or started - shop.slow_read_at >= self.slow_every_s
+        view = await dashboard_read.shop_dashboard(
+            self._sessions, shop_id, moment, cached=None if fresh_slow else shop.slow
+        )
+        if fresh_slow:
+            shop.slow = {k: view.measured[k] for k in dashboard_read.SLOW_METRICS}
+            shop.slow_read_at = started
         payload: dict[str, Any] = {"started_at": started, "dashboard": view.to_json()}
         if shop.series is None or started - shop.series_read_at >= self.series_every_s:
             async with self._sessions() as session:
