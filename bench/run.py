@@ -271,7 +271,9 @@ def _dashboard_rows(results: list[dict[str, Any]]) -> list[str]:
         f"the 24 h series): p95 {result['full_p95_ms']} ms of {result['full_runs']} "
         f"(goal ≤ {FULL_GOAL_MS:g} ms); the live aggregator's tick (slow KPIs reused, "
         f"series every 5 s): p95 {result.get('tick_p95_ms')} ms. Indexes: migration 0012 "
-        "(docs/dashboard.md).",
+        "(docs/dashboard.md). The machine's 1-minute load average at the end of the run: "
+        f"{result.get('load_average')} on {result.get('cores')} cores (other work shared "
+        "them: absolute times stretch with it, the ratios much less).",
         "",
         "| widget | p95 ms | p50 ms | baseline | baseline p95 ms | ratio | goal |",
         "|---|---|---|---|---|---|---|",
