@@ -18,23 +18,26 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csdesk.actions import audit, auto_suspend
+from csdesk.actions import audit, auto_suspend, quick_replies
 from csdesk.actions.closing import close_conversation, free_capacity
 from csdesk.actions.conversations import MessageSpec
 from csdesk.actions.messages import add_message
 from csdesk.actions.outbox import Deps, transaction
+from csdesk.actions.quick_replies import PhraseSent
 from csdesk.actions.routing import fill_agent, requeue, tell_buyer_of_transfer
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
-from csdesk.errors import ConflictError
+from csdesk.errors import BadInputError, ConflictError
 from csdesk.qc.forbidden_phrases import PhraseHit, find_forbidden
+from csdesk.reads.quick_replies import image_json
 from csdesk.roles import payment_chasing
 from csdesk.roles.scoring import ROLE_ZH
 from csdesk.routing import facts as loaded
+from csdesk.storage.console_models import MediaFile
 from csdesk.storage.enums import AgentStatus, ConversationStatus, MessageSender, ServiceRole
-from csdesk.storage.models import AgentProfile, Buyer, Conversation, Order
+from csdesk.storage.models import AgentProfile, Buyer, Conversation, Message, Order
 
 WORKBENCH_ACCESS: Final = "workbench.use"
 
@@ -50,6 +53,40 @@ class ReplyHeldError(ValueError):
         self.hits = tuple(hits)
         names = "、".join(f"“{hit.phrase}”" for hit in self.hits)
         super().__init__(f"text: held, uses {names} (服务态度提醒)")
+
+
+class BuyerWroteError(ValueError):
+    """Collision (Freshdesk's traffic cop): the buyer wrote after the agent's draft began;
+    the reply was not sent. ``messages`` are the buyer's new lines, oldest first."""
+
+    def __init__(self, messages: Sequence[Message]) -> None:
+        self.messages = tuple(messages)
+        super().__init__(
+            f"text: held, the buyer wrote {len(self.messages)} new message(s) after your "
+            "draft began: read them, then send again or edit"
+        )
+
+
+async def buyer_lines_after(
+    session: AsyncSession, conversation_id: int, after_id: int
+) -> list[Message]:
+    """The buyer's messages in a conversation with ids above ``after_id``, oldest first."""
+    return list(
+        await session.scalars(
+            select(Message)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.sender == MessageSender.BUYER,
+                Message.id > after_id,
+            )
+            .order_by(Message.id)
+        )
+    )
+
+
+def image_attachment(media: MediaFile) -> dict[str, object]:
+    """A picture as a message carries it (and outbound delivery sends it)."""
+    return {"type": "image", **image_json(media), "sha256": media.sha256}
 
 
 async def access_own_conversation_by_id(
@@ -164,28 +201,60 @@ async def reply(
     now: datetime,
     *,
     send_anyway: bool = False,
+    image_id: int | None = None,
+    quick_reply: PhraseSent | None = None,
+    seen_message_id: int | None = None,
 ) -> int:
-    """Send a reply to the buyer in a conversation ``actor`` holds. Held
-    (:class:`ReplyHeldError`) while it uses a forbidden phrase, unless ``send_anyway``: then
-    it is sent and the override audited. Returns the message id."""
+    """Send a reply to the buyer in a conversation ``actor`` holds, with an optional image
+    (``media_file``) of the shop. Held (:class:`ReplyHeldError`) while it uses a forbidden
+    phrase, unless ``send_anyway``: then it is sent and the override audited. Held
+    (:class:`BuyerWroteError`) when ``seen_message_id`` is given and the buyer wrote after
+    it (the draft began before those lines). ``quick_reply`` counts the phrase it came
+    from. Returns the message id."""
     require(actor, WORKBENCH_ACCESS)
-    if not text.strip():
+    if not text.strip() and image_id is None:
         raise WorkError("text: must not be empty")
     shop_id, agent_id = actor.shop_id, actor.id
     async with transaction(deps) as (session, outbox):
         conversation = await access_own_conversation_by_id(session, actor, conversation_id)
+        if seen_message_id is not None:
+            newer = await buyer_lines_after(session, conversation.id, seen_message_id)
+            if newer:
+                raise BuyerWroteError(newer)
         ctx = await loaded.load_shop_context(session, shop_id)
         hits = find_forbidden(text, ctx.routing.console.active_forbidden_phrases)
         if hits and not send_anyway:
             raise ReplyHeldError(hits)
+        attachments: tuple[dict[str, object], ...] = ()
+        if image_id is not None:
+            media = await session.get(MediaFile, image_id)
+            if media is None or media.shop_id != shop_id:
+                raise BadInputError("image_id", f"image {image_id}: not found")
+            attachments = (image_attachment(media),)
         message_id = await add_message(
             session,
             conversation,
-            MessageSpec(MessageSender.AGENT, text, now, author_id=agent_id),
+            MessageSpec(
+                MessageSender.AGENT,
+                text,
+                now,
+                author_id=agent_id,
+                kind="image" if attachments else "text",
+                attachments=attachments,
+            ),
             outbox,
             readers=(ev.to_user(agent_id), ev.SUPERVISORS),
         )
         assert message_id is not None  # announced, so written now
+        if quick_reply is not None:
+            await quick_replies.record_use(
+                session,
+                actor,
+                quick_reply,
+                now,
+                conversation_id=conversation.id,
+                message_id=message_id,
+            )
         if conversation.first_response_at is None:
             conversation.first_response_at = now
         if hits:
@@ -332,6 +401,7 @@ async def record_chase_attempt(
 
 
 __all__ = [
+    "BuyerWroteError",
     "ReplyHeldError",
     "WorkError",
     "close",

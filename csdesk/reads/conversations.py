@@ -90,6 +90,8 @@ def message_json(message: Message, author_name: str | None = None) -> dict[str, 
         "author_name": author_name,
         "text": message.text,
         "sent_at": message.sent_at.isoformat(),
+        "kind": message.kind,
+        "attachments": list(message.attachments or ()),
     }
 
 
