@@ -73,6 +73,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         openapi,
         qc_api,
         queues_api,
+        quick_replies_api,
         roles_api,
         search_api,
         shop_config_api,
@@ -136,6 +137,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         admin_api,
         console_admin_views,
         search_api,
+        quick_replies_api,
         qc_api,
         console_qc_views,
     ]

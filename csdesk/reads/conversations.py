@@ -238,3 +238,16 @@ __all__ = [
     "stored_score",
     "transcript",
 ]
+
+
+async def message_by_id(
+    sessions: SessionFactory, user: CurrentUser, message_id: int
+) -> dict[str, Any]:
+    """One message of a conversation the user may read, as the transcript shows it."""
+    async with sessions() as session:
+        message = await session.get(Message, message_id)
+        if message is None or message.shop_id != user.shop_id:
+            raise NotFoundError(f"message {message_id}: not found")
+        await readable_conversation(session, user, message.conversation_id)
+        names = await display_names(session, [message.author_id])
+    return message_json(message, names.get(message.author_id) if message.author_id else None)

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer as Integer_
@@ -378,3 +379,18 @@ async def quick_reply_library(
         ],
         "hotkeys": [{"slot": slot, "phrase_id": pid} for slot, pid in sorted(hotkeys.items())],
     }
+
+
+async def media_file(
+    sessions: SessionFactory, user: CurrentUser, media_id: int
+) -> MediaFile | None:
+    """An uploaded image of the user's shop (None: no such image there)."""
+    async with sessions() as session:
+        media = await session.get(MediaFile, media_id)
+    return media if media is not None and media.shop_id == user.shop_id else None
+
+
+def content_disposition(kind: str, name: str) -> str:
+    """``inline`` or ``attachment`` with an ASCII fallback and the UTF-8 name (RFC 6266)."""
+    fallback = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "_" for ch in name)
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -15,15 +15,28 @@ from typing import Any, Final
 from aiohttp import web
 
 from csdesk.actions import notes, pii, shifts, workbench
+from csdesk.actions.quick_replies import PhraseSent
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import conversations, lists, panels, quick_replies
+from csdesk.reads.conversations import message_json
 from csdesk.storage.enums import AgentStatus, ServiceRole
 from csdesk.web.openapi import STR, documented, obj, operation
-from csdesk.web.request import bounded_text, deps_of, is_id, json_body, path_id, query_int
+from csdesk.web.quick_replies_api import phrase_ref
+from csdesk.web.request import (
+    bounded_text,
+    deps_of,
+    is_id,
+    json_body,
+    optional_int,
+    path_id,
+    query_int,
+)
+
+BOOL: Final = {"type": "boolean"}
 
 routes = web.RouteTableDef()
 
@@ -50,8 +63,10 @@ _ERROR_TEXT = {
     "403": "role without access, or another agent's conversation; or CSRF token missing",
     "404": "not found in your shop",
     "409": "not assigned to you, or no longer open",
-    "422": "held (服务态度提醒): `hits` names each forbidden phrase and why; nothing was "
-    "sent. Send again with `send_anyway: true` to send it (audited)",
+    "422": "held, nothing was sent: `held` says why. `forbidden_phrases` (服务态度提醒): "
+    "`hits` names each phrase and why; send again with `send_anyway: true` (audited). "
+    "`buyer_wrote` (collision): the buyer wrote after `seen_message_id`; `messages` are "
+    "the new lines; send again with the newest id as `seen_message_id`",
 }
 
 
@@ -176,11 +191,17 @@ async def get_roles(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/quick-replies")
-@documented(_op("Quick replies of my roles in groups, and the variable names", "library"))
+@documented(
+    _op(
+        "Quick replies of my roles in groups (shop-wide and mine, images, use counts), my "
+        "hotkeys, and the variable names",
+        "library",
+    )
+)
 async def get_quick_replies(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "workbench.use")
-    library = await quick_replies.quick_reply_library(request.app[SESSIONS_KEY], user)
+    library = await quick_replies.quick_reply_library(request.app[SESSIONS_KEY], user, utcnow())
     return web.json_response(library)
 
 
@@ -272,6 +293,12 @@ async def get_buyer_panel(request: web.Request) -> web.Response:
             ["text"],
             text={"type": "string", "maxLength": MAX_REPLY_CHARS},
             send_anyway={"type": "boolean", "default": False},
+            image_id={"type": "integer"},
+            quick_reply={
+                "type": "object",
+                "properties": {"id": {"type": "integer"}, "code": STR, "edited": BOOL},
+            },
+            seen_message_id={"type": "integer"},
         ),
         errors=(*_WRITE_ERRORS, "422"),
     )
@@ -281,10 +308,18 @@ async def post_reply(request: web.Request) -> web.Response:
     require(user, "workbench.use")
     conversation_id = _conversation_id(request)
     data = await json_body(request)
-    text = bounded_text(data, "text", max_chars=MAX_REPLY_CHARS)
+    image_id = optional_int(data, "image_id")
+    text = bounded_text(data, "text", max_chars=MAX_REPLY_CHARS, required=image_id is None)
     send_anyway = data.get("send_anyway", False)
     if not isinstance(send_anyway, bool):
         raise BadInputError("send_anyway", "must be true or false")
+    ref = phrase_ref(data)
+    edited = data["quick_reply"].get("edited", False) if ref is not None else False
+    if not isinstance(edited, bool):
+        raise BadInputError("quick_reply", "edited must be true or false")
+    seen = data.get("seen_message_id")
+    if seen is not None and (isinstance(seen, bool) or not isinstance(seen, int) or seen < 0):
+        raise BadInputError("seen_message_id", "must be a message id (0 or more)")
     missing = quick_replies.unresolved(text)
     if missing:
         names = "、".join(f"{{{name}}}" for name in missing)
@@ -292,7 +327,25 @@ async def post_reply(request: web.Request) -> web.Response:
     now = utcnow()
     try:
         message_id = await workbench.reply(
-            deps_of(request), user, conversation_id, text, now, send_anyway=send_anyway
+            deps_of(request),
+            user,
+            conversation_id,
+            text,
+            now,
+            send_anyway=send_anyway,
+            image_id=image_id,
+            quick_reply=PhraseSent(ref, edited) if ref is not None else None,
+            seen_message_id=seen,
+        )
+    except workbench.BuyerWroteError as exc:
+        return web.json_response(
+            {
+                "error": str(exc),
+                "field": "text",
+                "held": "buyer_wrote",
+                "messages": [message_json(m) for m in exc.messages],
+            },
+            status=422,
         )
     except workbench.ReplyHeldError as exc:
         return web.json_response(
@@ -304,14 +357,8 @@ async def post_reply(request: web.Request) -> web.Response:
             },
             status=422,
         )
-    message = {
-        "id": message_id,
-        "sender": "agent",
-        "author_id": user.id,
-        "author_name": user.display_name,
-        "text": text,
-        "sent_at": now.isoformat(),
-    }
+    message = await conversations.message_by_id(request.app[SESSIONS_KEY], user, message_id)
+    message["author_name"] = user.display_name
     return web.json_response({"conversation_id": conversation_id, "message": message}, status=201)
 
 
