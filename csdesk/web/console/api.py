@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from csdesk.actions import cards as card_actions
 from csdesk.actions import notes, pii, shifts, workbench
 from csdesk.actions.quick_replies import PhraseSent
 from csdesk.auth.access import require
@@ -21,7 +22,8 @@ from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
-from csdesk.reads import conversations, lists, panels, quick_replies
+from csdesk.reads import cards, conversations, lists, panels, quick_replies
+from csdesk.reads.cards import shop_coupons
 from csdesk.reads.conversations import message_json
 from csdesk.storage.enums import AgentStatus, ServiceRole
 from csdesk.web.openapi import STR, documented, obj, operation
@@ -506,3 +508,70 @@ async def post_reveal(request: web.Request) -> web.Response:
             "value": revealed.value,
         }
     )
+
+
+# -- one-click cards ----------------------------------------------------------------------------
+
+
+@routes.post("/api/v1/conversations/{conversation_id}/cards")
+@documented(
+    _op(
+        "Send a card filled from the stored data: order_check (订单核对) or "
+        "payment_reminder (催付, unpaid orders) with order_id, product (推荐商品) with "
+        "product_id, coupon (优惠券) with coupon_code",
+        "the message",
+        status="201",
+        params=[_CONVERSATION_ID],
+        body=obj(
+            ["card"],
+            card={"enum": list(cards.KINDS)},
+            order_id={"type": "integer"},
+            product_id={"type": "integer"},
+            coupon_code=STR,
+        ),
+        errors=_WRITE_ERRORS,
+    )
+)
+async def post_card(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "workbench.use")
+    conversation_id = _conversation_id(request)
+    data = await json_body(request)
+    kind = data.get("card")
+    if not isinstance(kind, str) or kind not in cards.KINDS:
+        raise BadInputError("card", f"must be one of {', '.join(cards.KINDS)}")
+    coupon_code = data.get("coupon_code")
+    if coupon_code is not None and not isinstance(coupon_code, str):
+        raise BadInputError("coupon_code", "must be a string")
+    sent = await card_actions.send_card(
+        deps_of(request),
+        user,
+        conversation_id,
+        card_actions.CardRequest(
+            kind,
+            order_id=optional_int(data, "order_id"),
+            product_id=optional_int(data, "product_id"),
+            coupon_code=coupon_code,
+        ),
+        utcnow(),
+    )
+    message = await conversations.message_by_id(request.app[SESSIONS_KEY], user, sent.message_id)
+    return web.json_response({"conversation_id": conversation_id, "message": message}, status=201)
+
+
+@routes.get("/api/v1/workbench/catalog")
+@documented(
+    _op(
+        "For the card buttons: the shop's products matching q (title, SKU, category; 20 at "
+        "most) and its coupons",
+        "products and coupons",
+        params=[{"name": "q", "in": "query", "schema": STR}],
+    )
+)
+async def get_catalog(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "workbench.use")
+    query = request.query.get("q", "")[:64]
+    found = await cards.products(request.app[SESSIONS_KEY], user, query)
+    coupons = await shop_coupons(request.app[SESSIONS_KEY], user)
+    return web.json_response({"products": found, "coupons": coupons})
