@@ -251,3 +251,12 @@ async def message_by_id(
         await readable_conversation(session, user, message.conversation_id)
         names = await display_names(session, [message.author_id])
     return message_json(message, names.get(message.author_id) if message.author_id else None)
+
+
+async def watchable(
+    sessions: SessionFactory, user: CurrentUser, conversation_id: int
+) -> int | None:
+    """Collision: the holder of a conversation the user may open (raises otherwise)."""
+    async with sessions() as session:
+        conversation = await readable_conversation(session, user, conversation_id)
+        return conversation.assigned_agent_id
