@@ -12,32 +12,33 @@ Every function owns its transaction and flushes the outbox after commit. Capacit
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions import audit, auto_suspend, quick_replies
 from csdesk.actions.closing import close_conversation, free_capacity
 from csdesk.actions.conversations import MessageSpec
-from csdesk.actions.messages import add_message
+from csdesk.actions.messages import add_message, record_line
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.quick_replies import PhraseSent
-from csdesk.actions.routing import fill_agent, requeue, tell_buyer_of_transfer
+from csdesk.actions.routing import assign, fill_agent, requeue, tell_buyer_of_transfer
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
 from csdesk.errors import BadInputError, ConflictError
 from csdesk.qc.forbidden_phrases import PhraseHit, find_forbidden
+from csdesk.reads.conversations import conversation_json
 from csdesk.reads.quick_replies import image_json
 from csdesk.roles import payment_chasing
 from csdesk.roles.scoring import ROLE_ZH
 from csdesk.routing import facts as loaded
 from csdesk.storage.console_models import MediaFile
 from csdesk.storage.enums import AgentStatus, ConversationStatus, MessageSender, ServiceRole
-from csdesk.storage.models import AgentProfile, Buyer, Conversation, Message, Order
+from csdesk.storage.models import AgentProfile, Buyer, Conversation, Message, Order, User
 
 WORKBENCH_ACCESS: Final = "workbench.use"
 
@@ -302,10 +303,14 @@ async def transfer(
     to_role: str,
     note: str,
     now: datetime,
+    *,
+    to_agent_id: int | None = None,
 ) -> int | None:
     """转接: to another role with a required note; history and age go along. In a chat the
     buyer is told, in the shop's words for the target role (``routing.console
-    .transfer_notices``: 您好，已为您转接至退款专员，请稍候). Returns the new holder, if any."""
+    .transfer_notices``: 您好，已为您转接至退款专员，请稍候). With ``to_agent_id`` it goes
+    to that colleague (on shift in the role, online or busy, below their chat capacity)
+    instead of the role's queue. Returns the new holder, if any."""
     require(actor, WORKBENCH_ACCESS)
     try:
         role = ServiceRole(to_role)
@@ -316,19 +321,105 @@ async def transfer(
     async with transaction(deps) as (session, outbox):
         conversation = await access_own_conversation_by_id(session, actor, conversation_id)
         ctx = await loaded.load_shop_context(session, actor.shop_id)
+        if to_agent_id is not None:
+            await _check_colleague(session, actor, to_agent_id, role)
         conversation.role = role.value
         await tell_buyer_of_transfer(session, ctx, conversation, role, now, outbox)
-        new_agent = await requeue(
-            session,
-            ctx,
-            conversation,
-            now,
-            outbox,
-            exclude_agent=actor.id,
-            reason=f"转接到{ROLE_ZH[role]}: {note}",
-        )
+        if to_agent_id is None:
+            new_agent = await requeue(
+                session,
+                ctx,
+                conversation,
+                now,
+                outbox,
+                exclude_agent=actor.id,
+                reason=f"转接到{ROLE_ZH[role]}: {note}",
+            )
+        else:
+            reason = f"转接给同事({ROLE_ZH[role]}): {note}"
+            conversation.status = ConversationStatus.QUEUED  # what assign() claims from
+            conversation.enqueued_at = conversation.enqueued_at or now
+            record_line(session, conversation, MessageSpec(MessageSender.SYSTEM, reason, now))
+            await session.flush()
+            if not await assign(session, ctx, conversation, to_agent_id, now, outbox, reason):
+                raise WorkError(f"conversation {conversation_id}: changed meanwhile")
+            outbox.publish(
+                BusEvent(
+                    ev.CONVERSATION_REASSIGNED,
+                    actor.shop_id,
+                    (ev.to_user(actor.id), ev.to_user(to_agent_id), ev.SUPERVISORS),
+                    {
+                        "conversation_id": conversation.id,
+                        "from_agent_id": actor.id,
+                        "to_agent_id": to_agent_id,
+                        "status": conversation.status.value,
+                        "by": actor.id,
+                        "reason": reason,
+                    },
+                )
+            )
+            new_agent = to_agent_id
         await free_capacity(session, deps.queue, actor.shop_id, actor.id, now, outbox, ctx=ctx)
         return new_agent
+
+
+async def _check_colleague(
+    session: AsyncSession, actor: CurrentUser, agent_id: int, role: ServiceRole
+) -> AgentProfile:
+    """A colleague a chat may be handed to: on shift in ``role``, working, with room."""
+    if agent_id == actor.id:
+        raise BadInputError("to_agent_id", "is you: choose a colleague")
+    profile = await session.get(AgentProfile, agent_id)
+    user = await session.get(User, agent_id)
+    if profile is None or profile.shop_id != actor.shop_id or user is None or not user.is_active:
+        raise BadInputError("to_agent_id", f"user {agent_id} is not an agent of this shop")
+    if role.value not in profile.service_roles:
+        raise WorkError(f"to_agent_id: {user.display_name} is not on shift as {role.value}")
+    if profile.status not in (AgentStatus.ONLINE, AgentStatus.BUSY):
+        raise WorkError(f"to_agent_id: {user.display_name} is {profile.status.value}")
+    load = await session.scalar(
+        select(func.count())
+        .select_from(Conversation)
+        .where(
+            Conversation.assigned_agent_id == agent_id,
+            Conversation.status == ConversationStatus.ASSIGNED,
+        )
+    )
+    if int(load or 0) >= profile.chat_capacity:
+        raise WorkError(f"to_agent_id: {user.display_name} is full ({load} open chats)")
+    return profile
+
+
+MAX_SNOOZE_MINUTES: Final = 240
+
+
+async def snooze(
+    deps: Deps, actor: CurrentUser, conversation_id: int, minutes: int, now: datetime
+) -> datetime | None:
+    """稍后处理: put a chat I hold aside for ``minutes`` (0: wake it now). Its row sinks and
+    stays quiet until then, or until the buyer writes; it stays mine. Returns until when."""
+    require(actor, WORKBENCH_ACCESS)
+    if not 0 <= minutes <= MAX_SNOOZE_MINUTES:
+        raise BadInputError("minutes", f"must be from 0 to {MAX_SNOOZE_MINUTES}")
+    async with transaction(deps) as (session, outbox):
+        conversation = await access_own_conversation_by_id(session, actor, conversation_id)
+        until = now + timedelta(minutes=minutes) if minutes else None
+        conversation.snoozed_at = now if until else None
+        conversation.snoozed_until = until
+        outbox.publish(
+            BusEvent(
+                ev.CONVERSATION_UPDATED,
+                actor.shop_id,
+                (ev.to_user(actor.id), ev.SUPERVISORS),
+                {
+                    "conversation": conversation_json(conversation),
+                    "change": "snoozed" if until else "woken",
+                    "by": actor.id,
+                    "snoozed_until": until.isoformat() if until else None,
+                },
+            )
+        )
+        return until
 
 
 async def record_chase_attempt(
@@ -409,5 +500,6 @@ __all__ = [
     "reply",
     "set_agent_status",
     "set_auto_suspend",
+    "snooze",
     "transfer",
 ]

@@ -392,13 +392,15 @@ async def post_note(request: web.Request) -> web.Response:
 @routes.post("/api/v1/conversations/{conversation_id}/transfer")
 @documented(
     _op(
-        "Transfer (转接) to another service role with a handoff note",
+        "Transfer (转接) to another service role with a handoff note; to_agent_id hands it "
+        "to that colleague (on shift in the role, online or busy, with room)",
         "where it went",
         params=[_CONVERSATION_ID],
         body=obj(
             ["to_role", "note"],
             to_role={"enum": [r.value for r in ServiceRole]},
             note={"type": "string", "maxLength": MAX_NOTE_CHARS},
+            to_agent_id={"type": "integer"},
         ),
         errors=_WRITE_ERRORS,
     )
@@ -414,7 +416,13 @@ async def post_transfer(request: web.Request) -> web.Response:
         raise BadInputError("to_role", f"must be one of {choices}")
     note = bounded_text(data, "note", max_chars=MAX_NOTE_CHARS)
     new_agent = await workbench.transfer(
-        deps_of(request), user, conversation_id, raw_role, note.strip(), utcnow()
+        deps_of(request),
+        user,
+        conversation_id,
+        raw_role,
+        note.strip(),
+        utcnow(),
+        to_agent_id=optional_int(data, "to_agent_id"),
     )
     return web.json_response(
         {"conversation_id": conversation_id, "to_role": raw_role, "assigned_agent_id": new_agent}
@@ -575,3 +583,37 @@ async def get_catalog(request: web.Request) -> web.Response:
     found = await cards.products(request.app[SESSIONS_KEY], user, query)
     coupons = await shop_coupons(request.app[SESSIONS_KEY], user)
     return web.json_response({"products": found, "coupons": coupons})
+
+
+@routes.post("/api/v1/conversations/{conversation_id}/snooze")
+@documented(
+    _op(
+        "稍后处理: put a chat I hold aside for minutes (0 wakes it); it sinks in my list "
+        "and stays quiet until then or until the buyer writes",
+        "until when",
+        params=[_CONVERSATION_ID],
+        body=obj(["minutes"], minutes={"type": "integer", "minimum": 0, "maximum": 240}),
+        errors=_WRITE_ERRORS,
+    )
+)
+async def post_snooze(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "workbench.use")
+    conversation_id = _conversation_id(request)
+    minutes = (await json_body(request)).get("minutes")
+    top = workbench.MAX_SNOOZE_MINUTES
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 <= minutes <= top:
+        raise BadInputError("minutes", f"must be a whole number from 0 to {top}")
+    until = await workbench.snooze(deps_of(request), user, conversation_id, minutes, utcnow())
+    return web.json_response(
+        {"conversation_id": conversation_id, "snoozed_until": until.isoformat() if until else None}
+    )
+
+
+@routes.get("/api/v1/workbench/colleagues")
+@documented(_op("Active people of my shop, for @mentions in notes", "colleagues"))
+async def get_colleagues(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "conversations.note")
+    people = await lists.colleagues(request.app[SESSIONS_KEY], user)
+    return web.json_response({"colleagues": people})
