@@ -78,6 +78,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         search_api,
         shop_config_api,
         supervisor_api,
+        teams_api,
     )
     from csdesk.web.console import admin_views as console_admin_views
     from csdesk.web.console import api as console_api
@@ -138,6 +139,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         console_admin_views,
         search_api,
         quick_replies_api,
+        teams_api,
         qc_api,
         console_qc_views,
     ]
