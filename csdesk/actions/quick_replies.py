@@ -150,6 +150,24 @@ async def store_builtin_library(session: AsyncSession, shop_id: str, now: dateti
     return True
 
 
+async def store_library(sessions: SessionFactory, actor: CurrentUser, now: datetime) -> bool:
+    """A supervisor is about to edit the built-in library: keep it as the shop's own."""
+    require(actor, EDIT)
+    async with sessions.begin() as session:
+        copied = await store_builtin_library(session, actor.shop_id, now)
+        if copied:
+            audit.record(
+                session,
+                shop_id=actor.shop_id,
+                actor_id=actor.id,
+                action="quick_reply.library_stored",
+                target_type="shop",
+                target_id=actor.shop_id,
+                at=now,
+            )
+        return copied
+
+
 def _may_change(actor: CurrentUser, owner_id: int | None) -> None:
     """Shop-wide rows: supervisors and up; personal rows: their owner only."""
     if owner_id is None:
@@ -623,6 +641,7 @@ __all__ = [
     "resolve_phrase",
     "set_hotkey",
     "store_builtin_library",
+    "store_library",
     "update_group",
     "update_phrase",
 ]

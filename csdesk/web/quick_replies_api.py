@@ -88,6 +88,20 @@ async def get_library(request: web.Request) -> web.Response:
     return web.json_response(data)
 
 
+@routes.post(BASE + "/library/store")
+@documented(
+    op(
+        "Keep the built-in library as the shop's own (supervisors and up), so it can be "
+        "edited; does nothing once stored",
+        errors=("401", "403"),
+    )
+)
+async def post_store_library(request: web.Request) -> web.Response:
+    user = current_user(request)
+    stored = await library.store_library(request.app[SESSIONS_KEY], user, utcnow())
+    return web.json_response({"stored": True, "copied": stored})
+
+
 @routes.post(BASE + "/groups")
 @documented(
     op(
