@@ -57,7 +57,7 @@ function teamCard(team) {
     el(
       "thead",
       {},
-      el("tr", {}, el("th", { scope: "col", text: t("Member") }), el("th", { scope: "col", text: t("Login role") }), el("th", { scope: "col", text: t("Supervisor") })),
+      el("tr", {}, el("th", { scope: "col", text: t("Team member") }), el("th", { scope: "col", text: t("Login role") }), el("th", { scope: "col", text: t("Supervisor") })),
     ),
     el("tbody", {}, shown.map((user) => memberRow(team, user, byUser.get(user.id)))),
   );
