@@ -31,7 +31,7 @@ from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
 from csdesk.errors import BadInputError, ConflictError
 from csdesk.qc.forbidden_phrases import PhraseHit, find_forbidden
-from csdesk.reads.conversations import conversation_json
+from csdesk.reads.conversations import conversation_json, message_json
 from csdesk.reads.quick_replies import image_json
 from csdesk.roles import payment_chasing
 from csdesk.roles.scoring import ROLE_ZH
@@ -61,7 +61,8 @@ class BuyerWroteError(ValueError):
     the reply was not sent. ``messages`` are the buyer's new lines, oldest first."""
 
     def __init__(self, messages: Sequence[Message]) -> None:
-        self.messages = tuple(messages)
+        # As JSON now: the transaction rolls back and its rows expire.
+        self.messages = tuple(message_json(m) for m in messages)
         super().__init__(
             f"text: held, the buyer wrote {len(self.messages)} new message(s) after your "
             "draft began: read them, then send again or edit"

@@ -24,7 +24,6 @@ from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import cards, conversations, lists, panels, quick_replies
 from csdesk.reads.cards import shop_coupons
-from csdesk.reads.conversations import message_json
 from csdesk.storage.enums import AgentStatus, ServiceRole
 from csdesk.web.openapi import STR, documented, obj, operation
 from csdesk.web.quick_replies_api import phrase_ref
@@ -345,7 +344,7 @@ async def post_reply(request: web.Request) -> web.Response:
                 "error": str(exc),
                 "field": "text",
                 "held": "buyer_wrote",
-                "messages": [message_json(m) for m in exc.messages],
+                "messages": list(exc.messages),
             },
             status=422,
         )
