@@ -353,12 +353,12 @@ export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted, onTypi
     sending = true;
     send.disabled = true;
     const id = detail.id;
+    const base = seen ?? draftBase;
     try {
       const body = { text };
       if (sendAnyway) body.send_anyway = true;
       if (attachment) body.image_id = attachment.id;
       if (phrase) body.quick_reply = { ...phrase.ref, edited: text !== phrase.text };
-      const base = seen ?? draftBase;
       if (base !== null && base !== undefined) body.seen_message_id = base;
       const result = await api(`/api/v1/conversations/${id}/reply`, { method: "POST", body });
       drafts.delete(id);

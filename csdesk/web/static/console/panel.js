@@ -123,12 +123,12 @@ export function createPanel({ prefs, onReveal, canSend = () => false, onCard = (
       "div",
       { class: "card-actions" },
       item.status !== "closed"
-        ? cardButton(t("Order check"), t("Send the order check card for {id}", { id: item.external_id }), () =>
+        ? cardButton(t("Order check"), t("Order check card for {id}", { id: item.external_id }), () =>
             onCard("order_check", { order_id: item.id }),
           )
         : null,
       item.status === "created"
-        ? cardButton(t("Payment reminder"), t("Send a payment reminder for {id}", { id: item.external_id }), () =>
+        ? cardButton(t("Payment reminder"), t("Payment reminder card for {id}", { id: item.external_id }), () =>
             onCard("payment_reminder", { order_id: item.id }),
           )
         : null,
@@ -224,8 +224,8 @@ export function createPanel({ prefs, onReveal, canSend = () => false, onCard = (
       el(
         "div",
         { class: "card-actions" },
-        cardButton(t("Recommend an item"), t("Recommend an item"), () => onCard("product", {})),
-        cardButton(t("Coupon"), t("Send a coupon"), () => onCard("coupon", {})),
+        cardButton(t("Recommend an item"), null, () => onCard("product", {})),
+        cardButton(t("Coupon"), t("Coupon card"), () => onCard("coupon", {})),
       ),
       list(data.orders, (item) => order(item, data.buyer.id), t("No orders.")),
     );
