@@ -65,7 +65,10 @@ export function createMentionComplete({ textarea, isNoteMode, me }) {
     if (results.length) textarea.setAttribute("aria-activedescendant", `mention-option-${active}`);
   }
 
+  let seq = 0;
+
   async function update() {
+    const mine = ++seq;
     if (!isNoteMode()) {
       close();
       return;
@@ -76,6 +79,7 @@ export function createMentionComplete({ textarea, isNoteMode, me }) {
       return;
     }
     const all = await colleagues();
+    if (mine !== seq) return; // typed on meanwhile: a newer update decides
     const needle = found.text.toLowerCase();
     results = all
       .filter(
@@ -89,9 +93,10 @@ export function createMentionComplete({ textarea, isNoteMode, me }) {
 
   function choose(index) {
     const person = results[index];
-    if (!person || !range) return;
+    const here = query(); // where "@…" is now, whatever was typed since the list showed
+    if (!person || !here) return;
     const text = `@${person.username} `;
-    textarea.setRangeText(text, range.start, range.end, "end");
+    textarea.setRangeText(text, here.start, here.end, "end");
     close();
     textarea.dispatchEvent(new Event("input", { bubbles: true }));
     textarea.focus();
