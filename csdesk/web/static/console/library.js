@@ -53,7 +53,7 @@ function renderHotkeys() {
         el("kbd", { text: `Alt+${slot}` }),
         " ",
         phrase
-          ? el("span", { text: `/${phrase.code} ${phrase.text.slice(0, 24)}` })
+          ? el("span", { "data-verbatim": "", text: `/${phrase.code} ${phrase.text.slice(0, 24)}` })
           : el("span", { class: "muted", text: t("empty") }),
       ),
     );
@@ -125,7 +125,7 @@ function phraseRow(group, phrase) {
   return el(
     "tr",
     { dataset: { code: phrase.code } },
-    el("td", {}, el("code", { text: `/${phrase.code}` })),
+    el("td", { "data-verbatim": "" }, el("code", { text: `/${phrase.code}` })),
     el(
       "td",
       {},
