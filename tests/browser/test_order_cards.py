@@ -52,7 +52,9 @@ async def test_one_click_order_check_card_goes_out_filled_from_the_order(
     await expect(card).not_to_contain_text("13800001234")
     await expect(page.locator("#wb-notice")).to_have_text("小鱼：已发送“订单核对”卡片。")
     # It answered the buyer: the row's waiting clock stopped.
-    await expect(page.locator("#conversation-list").get_by_role("link", name="小鱼, 已回复")).to_be_visible()
+    await expect(
+        page.locator("#conversation-list").get_by_role("link", name="小鱼, 已回复")
+    ).to_be_visible()
 
     # 推荐商品: from the catalog, one click on the item sends its card.
     await orders.get_by_role("button", name="推荐商品").click()

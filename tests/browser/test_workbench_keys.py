@@ -123,7 +123,8 @@ async def test_mentions_complete_suggestion_taken_with_tab_and_notes_in_the_pane
     await expect(bar).to_contain_text("推荐回复")
     await expect(page.locator("#suggestion-reason")).to_contain_text("买家意图：")
     suggested = await page.locator("#suggestion-text").text_content()
-    assert suggested is not None and "T-3001" in suggested
+    assert suggested is not None
+    assert "T-3001" in suggested
     box = page.get_by_label("回复买家")
     await box.focus()
     await box.press("Tab")

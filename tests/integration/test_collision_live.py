@@ -112,7 +112,8 @@ async def test_viewing_and_typing_reach_the_others_across_processes(
     assert seen_by_agent["conversation_id"] == conversation
     lead_id = seen_by_agent["user"]["id"]
     answered = await frame_until(lead, lambda f: f["op"] == "presence")
-    assert answered["user"]["id"] == agent_id and answered["state"] == "viewing"
+    assert answered["user"]["id"] == agent_id
+    assert answered["state"] == "viewing"
 
     # Writing: the agent a reply, the supervisor a note; each sees the other's pen.
     await agent.send_json(

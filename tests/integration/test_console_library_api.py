@@ -106,11 +106,9 @@ async def test_personal_phrase_with_image_hotkey_and_counted_sends(
     uploaded = await agent.upload(png(), "image/png", "尺码表.png")
     assert uploaded.status == 201, await uploaded.text()
     image = await uploaded.json()
-    assert (
-        image["content_type"] == "image/png"
-        and image["width"] == 8
-        and image["name"] == "尺码表.png"
-    )
+    assert image["content_type"] == "image/png"
+    assert image["width"] == 8
+    assert image["name"] == "尺码表.png"
     created = await agent.post(
         "/api/v1/quick-replies",
         {"code": "CM1", "text": "亲，尺码表请看图~", "image_id": image["id"]},
@@ -123,9 +121,9 @@ async def test_personal_phrase_with_image_hotkey_and_counted_sends(
     mine = [g for g in library["groups"] if g["scope"] == "personal"]
     assert [g["name"] for g in mine] == ["我的短语"]
     (phrase,) = mine[0]["phrases"]
-    assert (
-        phrase["code"] == "cm1" and phrase["hotkey"] == 3 and phrase["image"]["id"] == image["id"]
-    )
+    assert phrase["code"] == "cm1"
+    assert phrase["hotkey"] == 3
+    assert phrase["image"]["id"] == image["id"]
     assert library["hotkeys"] == [{"slot": 3, "phrase_id": created["id"]}]
     # Personal phrases are nobody else's business: the supervisor neither sees nor edits it.
     lead_library = await lead.get("/api/v1/quick-replies/library")
@@ -166,8 +164,10 @@ async def test_personal_phrase_with_image_hotkey_and_counted_sends(
     assert library["stored"] is True
     counted = {p["code"]: p for g in library["groups"] for p in g["phrases"]}
     assert counted["cm1"]["use_count"] == 2
-    assert counted["cm1"]["uses_30d"] == 2 and counted["cm1"]["edited_30d"] == 1
-    assert counted["hy"]["use_count"] == 1 and counted["hy"]["id"] is not None
+    assert counted["cm1"]["uses_30d"] == 2
+    assert counted["cm1"]["edited_30d"] == 1
+    assert counted["hy"]["use_count"] == 1
+    assert counted["hy"]["id"] is not None
     transcript = await agent.get(f"/api/v1/conversations/{conversation.id}/messages")
     with_image = [m for m in transcript["items"] if m["kind"] == "image"]
     assert [m["attachments"][0]["id"] for m in with_image] == [image["id"]]
@@ -233,7 +233,8 @@ async def test_images_are_checked_by_their_bytes_and_served_inert(
     agent, _ = await agent_api(client, sessions, shop_id, "xiaomei", [P.PRESALES])
     # Claimed PNG, really HTML: refused whatever the header or name says.
     fake = await agent.upload(b"<html><script>alert(1)</script></html>", "image/png", "a.png")
-    assert fake.status == 400 and (await fake.json())["field"] == "file"
+    assert fake.status == 400
+    assert (await fake.json())["field"] == "file"
     # A GIF named .png is stored as what it is.
     real = await agent.upload(gif(), "image/png", "../../etc/passwd.png")
     assert real.status == 201
@@ -323,13 +324,16 @@ async def test_cards_are_filled_from_the_stored_order_and_sent_as_messages(
     message = sent["message"]
     assert message["kind"] == "card"
     (card,) = message["attachments"]
-    assert card["type"] == "card" and card["card"] == "order_check" and card["title"] == "订单核对"
+    assert card["type"] == "card"
+    assert card["card"] == "order_check"
+    assert card["title"] == "订单核对"
     fields = {f["label"]: f["value"] for f in card["fields"]}
     assert fields["订单号"] == "T-9001"
     assert fields["商品"] == "保温杯 ×1"
     assert fields["金额"] == "¥129.00"
     assert fields["电话"] == "138****1234"  # masked, never the clear number
-    assert "13800001234" not in message["text"] and "文一西路969号" not in message["text"]
+    assert "13800001234" not in message["text"]
+    assert "文一西路969号" not in message["text"]
     assert message["text"].startswith("【订单核对】\n订单号：T-9001")
     # 催付 for an unpaid order; another buyer's order is refused; a paid one cannot be chased.
     chase = await agent.post(
@@ -434,10 +438,12 @@ async def test_transfer_picker_shows_each_agent_and_hands_to_a_named_colleague(
     assert conversation.assigned_agent_id == me
     board = await agent.get("/api/v1/workbench/roles")
     agents = {a["id"]: a for a in board["agents"]}
-    assert agents[colleague]["open"] == 0 and agents[colleague]["capacity"] == 3
+    assert agents[colleague]["open"] == 0
+    assert agents[colleague]["capacity"] == 3
     assert agents[colleague]["status"] == "online"
     away = [a for a in board["agents"] if a["status"] == "away"]
-    assert away and away[0]["display_name"]
+    assert away
+    assert away[0]["display_name"]
     await agent.post(
         f"/api/v1/conversations/{conversation.id}/transfer",
         {"to_role": "refund", "note": "要退款", "to_agent_id": away[0]["id"]},
@@ -449,7 +455,8 @@ async def test_transfer_picker_shows_each_agent_and_hands_to_a_named_colleague(
     )
     assert moved["assigned_agent_id"] == colleague
     after = await chat_of(sessions, "小鱼")
-    assert after.assigned_agent_id == colleague and after.role == "refund"
+    assert after.assigned_agent_id == colleague
+    assert after.role == "refund"
 
 
 @SQLITE_ONLY
@@ -477,7 +484,8 @@ async def test_suggestion_follows_the_intent_and_notes_show_in_the_buyer_panel(
     )
     panel = await agent.get(f"/api/v1/conversations/{conversation.id}/buyer")
     (note,) = panel["notes"]
-    assert note["text"] == "买家很着急，@lead 请关注" and note["this_conversation"] is True
+    assert note["text"] == "买家很着急，@lead 请关注"
+    assert note["this_conversation"] is True
     people = await agent.get("/api/v1/workbench/colleagues")
     assert "lead" in {p["username"] for p in people["colleagues"]}
 
