@@ -21,7 +21,7 @@ from csdesk.storage.models import Order
 
 SHIPPED = {"买家昵称": "小鱼", "订单号": "T-1", "物流单号": "SF123", "预计发货": None}
 PAID = {"买家昵称": "小鱼", "订单号": "T-1", "物流单号": None, "预计发货": "11月13日"}
-NOTHING: dict[str, str | None] = {"买家昵称": None, "订单号": None, "物流单号": None, "预计发货": None}
+NOTHING: dict[str, str | None] = dict.fromkeys(("买家昵称", "订单号", "物流单号", "预计发货"))
 
 
 @pytest.mark.parametrize(
