@@ -26,6 +26,8 @@ The numbers and where they come from:
   reached a chaser (assigned, or attempted), ``paid_after_chase`` those whose order was
   paid after (the chase closed with the amount credited, ``Conversation.recovered_fen``),
   ``recovered_amount`` the sum of those amounts.
+* **Satisfaction and complaints** since the shop's midnight: ``reads.ratings`` (how they
+  are counted is said there).
 
 Amounts are yuan with two decimals. ``since`` is the shop's midnight in its routing zone.
 """
@@ -43,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.reads.queues import queue_depths
+from csdesk.reads.ratings import ServiceKpis, service_kpis
 from csdesk.roles.config import RoutingConfig
 from csdesk.routing import facts as loaded
 from csdesk.staffing.erlang import agents_needed
@@ -177,6 +180,7 @@ class Dashboard:
     refunds: RefundFigures
     roles: Mapping[str, RoleFigures]
     chasing: ChasingFigures
+    service: ServiceKpis
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -187,6 +191,8 @@ class Dashboard:
             "refunds": self.refunds.to_json(),
             "roles": {role: figures.to_json() for role, figures in self.roles.items()},
             "chasing": self.chasing.to_json(),
+            "satisfaction": self.service.satisfaction.to_json(),
+            "complaints": self.service.complaints.to_json(),
         }
 
 
@@ -205,6 +211,7 @@ async def dashboard(sessions: SessionFactory, actor: CurrentUser, now: datetime)
         refunds = await _refunds(session, shop_id, now, since)
         roles = await _roles(session, shop_id, now, ctx.routing)
         chasing = await _chasing(session, shop_id, since)
+        service = await service_kpis(session, shop_id, since, now)
     promotion = None
     if ctx.promotion is not None:
         profile = ctx.routing.scoring.promotions.get(ctx.promotion)
@@ -218,6 +225,7 @@ async def dashboard(sessions: SessionFactory, actor: CurrentUser, now: datetime)
         refunds=refunds,
         roles=roles,
         chasing=chasing,
+        service=service,
     )
 
 

@@ -1,0 +1,28 @@
+// The dashboard's service-quality block (satisfaction, complaint rate, complaints handled):
+// rewritten from each figure set dashboard.js reads (the "dashboard:data" event).
+
+const percent = (rate) => (rate === null || rate === undefined ? "—" : `${(rate * 100).toFixed(1)}%`);
+
+function fill(id, vars) {
+  const node = document.getElementById(id);
+  if (!node) return;
+  let text = node.dataset.template || "";
+  for (const [name, value] of Object.entries(vars)) text = text.replace(`{${name}}`, String(value));
+  if (node.textContent !== text) node.textContent = text;
+}
+
+function setText(id, text) {
+  const node = document.getElementById(id);
+  if (node && node.textContent !== text) node.textContent = text;
+}
+
+document.addEventListener("dashboard:data", (event) => {
+  const { satisfaction: s, complaints: c } = event.detail;
+  if (!s || !c) return;
+  setText("db-satisfaction", percent(s.rate));
+  fill("db-ratings", { n: s.ratings, mean: s.mean_score ?? "—", low: s.dissatisfied });
+  setText("db-complaint-rate", percent(c.rate));
+  fill("db-complaints", { n: c.complaints, total: c.conversations });
+  setText("db-complaints-handled", percent(c.handling_rate));
+  fill("db-complaints-closed", { n: c.handled });
+});
