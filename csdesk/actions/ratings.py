@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,9 +39,6 @@ from csdesk.qc.sampling import ClosedConversation, PickReason, Why, spotlight_re
 from csdesk.storage.enums import ConversationStatus, MessageSender
 from csdesk.storage.models import Buyer, Conversation, Message
 from csdesk.storage.rating_models import ServiceRating
-
-COMMENT_IN_REASON: Final = 60
-"""Characters of the buyer's comment quoted in the QC pick's reason."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,21 +108,15 @@ def _low_rating_why(
         rules = qc_settings(config).sampling.spotlight
     except BadInputError:
         return []  # a shop whose QC settings do not read: the daily draw reports it
-    found = spotlight_reasons(
-        ClosedConversation(
-            conversation.id,
-            conversation.assigned_agent_id,
-            conversation.role,
-            conversation.closed_at or conversation.opened_at,
-            rating=score,
-        ),
-        rules,
+    facts = ClosedConversation(
+        conversation.id,
+        conversation.assigned_agent_id,
+        conversation.role,
+        conversation.closed_at or conversation.opened_at,
+        rating=score,
+        rating_comment=comment,
     )
-    why = [w for w in found if w.reason is PickReason.LOW_RATING]
-    if comment and why:
-        quoted = comment if len(comment) <= COMMENT_IN_REASON else comment[:COMMENT_IN_REASON] + "…"
-        why = [Why(w.reason, f"{w.detail}: {quoted}") for w in why]
-    return why
+    return [w for w in spotlight_reasons(facts, rules) if w.reason is PickReason.LOW_RATING]
 
 
 async def record_rating(

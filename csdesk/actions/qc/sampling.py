@@ -76,15 +76,18 @@ async def _facts(
         )
         .scalar_subquery()
     )
-    rating = (
-        select(ServiceRating.score)
-        .where(
-            ServiceRating.conversation_id == QcCheck.conversation_id,
-            ServiceRating.is_current.is_(True),
+
+    def current_rating(column: Any) -> Any:
+        return (
+            select(column)
+            .where(
+                ServiceRating.conversation_id == QcCheck.conversation_id,
+                ServiceRating.is_current.is_(True),
+            )
+            .limit(1)
+            .scalar_subquery()
         )
-        .limit(1)
-        .scalar_subquery()
-    )
+
     rows = await session.execute(
         select(
             QcCheck.conversation_id,
@@ -96,7 +99,8 @@ async def _facts(
             Conversation.risk,
             Refund.amount_fen,
             transfers,
-            rating,
+            current_rating(ServiceRating.score),
+            current_rating(ServiceRating.comment),
         )
         .join(Conversation, Conversation.id == QcCheck.conversation_id)
         .outerjoin(Refund, Refund.id == Conversation.refund_id)
@@ -120,6 +124,7 @@ async def _facts(
             refund_fen=row[7] or 0,
             transfers=row[8] or 0,
             rating=row[9],
+            rating_comment=row[10],
         )
         for row in rows
     ]
@@ -289,10 +294,10 @@ async def spotlight_late(
     day was drawn (a step in the caller's transaction; ``tz`` is the shop's routing zone,
     whose days the draw uses). ``True`` when it was added to a queue now.
 
-    Already sampled: its reasons gain ``why`` and it is marked spotlight (an inspection
-    already done is not redone). Its day not drawn yet, or not auto-checked yet: nothing
-    to do, the daily draw reads the same facts. Else a new pick of that day, given to the
-    inspector on duty with the shortest queue."""
+    Already sampled: its reasons gain those of ``why`` it lacks and it is marked spotlight
+    (an inspection already done is not redone). Its day not drawn yet, or not auto-checked
+    yet: nothing to do, the daily draw reads the same facts. Else a new pick of that day,
+    given to the inspector on duty with the shortest queue."""
     if not why:
         return False
     sample = await session.scalar(
@@ -300,8 +305,8 @@ async def spotlight_late(
     )
     reasons = [w.to_json() for w in why]
     if sample is not None:
-        known = {(r.get("reason"), r.get("detail")) for r in sample.reasons}
-        added = [r for r in reasons if (r["reason"], r["detail"]) not in known]
+        known = {r.get("reason") for r in sample.reasons}
+        added = [r for r in reasons if r["reason"] not in known]
         if added:
             sample.reasons = [*sample.reasons, *added]
         sample.spotlight = True
