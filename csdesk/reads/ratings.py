@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.storage.enums import ConversationStatus
 from csdesk.storage.kinds import BUYER_FACING_KINDS
-from csdesk.storage.models import Conversation
+from csdesk.storage.models import Buyer, Conversation
 from csdesk.storage.rating_models import ServiceRating
 
 SATISFIED_AT_LEAST: Final = 4
@@ -155,6 +155,28 @@ async def service_kpis(
     )
 
 
+async def unrated_buyers(
+    session: AsyncSession, shop_id: str, closed_since: datetime, *, limit: int = 50
+) -> list[str]:
+    """Nicks of buyers whose chat or call closed since ``closed_since`` and who have not
+    rated it (the demo's simulated buyers rate those), most recent first."""
+    rated = select(ServiceRating.id).where(ServiceRating.conversation_id == Conversation.id)
+    nicks = await session.scalars(
+        select(Buyer.nick)
+        .join(Conversation, Conversation.buyer_id == Buyer.id)
+        .where(
+            Conversation.shop_id == shop_id,
+            Conversation.kind.in_(BUYER_FACING_KINDS),
+            Conversation.status == ConversationStatus.CLOSED,
+            Conversation.closed_at >= closed_since,
+            ~rated.exists(),
+        )
+        .order_by(Conversation.closed_at.desc())
+        .limit(limit)
+    )
+    return list(dict.fromkeys(nicks))
+
+
 __all__ = [
     "Complaints",
     "Satisfaction",
@@ -162,4 +184,5 @@ __all__ = [
     "complaints",
     "satisfaction",
     "service_kpis",
+    "unrated_buyers",
 ]

@@ -7,6 +7,7 @@ from what the test posted."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 
 from csdesk.actions.users import issue_token
 from csdesk.clock import SHOP_TZ, utcnow
+from csdesk.demo import rating_event
 from csdesk.jobs.base import JOBS_KEY
 from csdesk.settings import Settings
 from csdesk.storage.engine import SessionFactory
@@ -347,3 +349,27 @@ async def test_dashboard_satisfaction_and_complaints(
     }
     # The contract's keys are all still there, as they were.
     assert {"generated_at", "promotion", "refunds", "roles", "chasing"} <= set(board)
+
+
+async def test_the_demo_buyers_rate_their_closed_chats(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
+) -> None:
+    _, mei = await agent_api(client, sessions, shop_id, "xiaomei", [ServiceRole.PRESALES])
+    rng = random.Random(1)
+    assert await rating_event(client.app, rng, shop_id) is None
+    await served_chat(client, sessions, mei, "小鱼", close=False)
+    assert await rating_event(client.app, rng, shop_id) is None  # open: nothing to rate yet
+    await served_chat(client, sessions, mei, "小鲤", close=True)
+    made = await rating_event(client.app, rng, shop_id)
+    assert made is not None
+    kind, data = made
+    assert kind == RATING
+    assert data["buyer_nick"] == "小鲤"
+    assert data["score"] in range(1, 6)
+    # Sent as the demo sends it (the acceptor, as POST /api/v1/events does), it is stored
+    # against the chat, and the buyer is not asked again.
+    await post_event(client, kind, data, event_id="demo-rating")
+    await settle(client)
+    (row,) = await ratings(sessions)
+    assert row.conversation_id == (await chat_of(sessions, "小鲤")).id
+    assert await rating_event(client.app, rng, shop_id) is None
