@@ -64,7 +64,7 @@ _SATISFACTION = obj(
 )
 _COMPLAINTS = obj(
     ["conversations", "complaints", "rate", "handled", "handling_rate"],
-    conversations={**_INT, "description": "buyer chats and calls opened today"},
+    conversations={**_INT, "description": "buyer chats and calls opened in the window"},
     complaints={**_INT, "description": "of those, read as complaint intent"},
     rate={**_RATE, "description": "投诉率: complaints ÷ conversations"},
     handled={**_INT, "description": "complaints closed"},
@@ -89,8 +89,16 @@ _DASHBOARD: dict[str, Any] = obj(
         paid_after_chase=_INT,
         recovered_amount=_YUAN,
     ),
-    satisfaction=_SATISFACTION,
-    complaints=_COMPLAINTS,
+    satisfaction={
+        **_SATISFACTION,
+        "description": "since the shop's midnight; last_7_days: the same over the last 7 days",
+        "properties": {**_SATISFACTION["properties"], "last_7_days": _SATISFACTION},
+    },
+    complaints={
+        **_COMPLAINTS,
+        "description": "since the shop's midnight; last_7_days: the same over the last 7 days",
+        "properties": {**_COMPLAINTS["properties"], "last_7_days": _COMPLAINTS},
+    },
 )
 
 

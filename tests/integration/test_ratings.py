@@ -294,7 +294,7 @@ async def test_dashboard_satisfaction_and_complaints(
     _, boss_token = await person(sessions, shop_id, "dianzhu", UserRole.OWNER)
     boss = Api(client, boss_token)
     empty = await boss.get("/api/v1/dashboard")
-    assert empty["satisfaction"] == {
+    nothing = {
         "ratings": 0,
         "satisfied": 0,
         "dissatisfied": 0,
@@ -302,6 +302,7 @@ async def test_dashboard_satisfaction_and_complaints(
         "mean_score": None,
         "by_score": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0},
     }
+    assert empty["satisfaction"] == {**nothing, "last_7_days": nothing}
     assert empty["complaints"]["rate"] is None
     assert empty["complaints"]["handling_rate"] is None
 
@@ -338,15 +339,24 @@ async def test_dashboard_satisfaction_and_complaints(
     assert satisfaction["mean_score"] == round(sum(values) / len(values), 2)
     assert satisfaction["by_score"] == {str(s): values.count(s) for s in range(1, 6)}
 
+    # The last 7 days also hold yesterday's rating (given before 买家一's chat opened: it
+    # rates no conversation and counts unlinked).
+    week = satisfaction["last_7_days"]
+    week_values = [*values, 1]
+    assert week["ratings"] == len(week_values)
+    assert week["by_score"] == {str(s): week_values.count(s) for s in range(1, 6)}
+    assert week["mean_score"] == round(sum(week_values) / len(week_values), 2)
+
     complaints = board["complaints"]
     closed_complaints = sum(1 for n in complaint_nicks if chats[n][1])
-    assert complaints == {
+    expected = {
         "conversations": len(chats),
         "complaints": len(complaint_nicks),
         "rate": round(len(complaint_nicks) / len(chats), 4),
         "handled": closed_complaints,
         "handling_rate": round(closed_complaints / len(complaint_nicks), 4),
     }
+    assert complaints == {**expected, "last_7_days": expected}
     # The contract's keys are all still there, as they were.
     assert {"generated_at", "promotion", "refunds", "roles", "chasing"} <= set(board)
 

@@ -1,4 +1,5 @@
-// The dashboard's service-quality block (satisfaction, complaint rate, complaints handled):
+// The dashboard's service-quality block (satisfaction, complaint rate, complaints handled,
+// today and over the last 7 days):
 // rewritten from each figure set dashboard.js reads (the "dashboard:data" event).
 
 const percent = (rate) => (rate === null || rate === undefined ? "—" : `${(rate * 100).toFixed(1)}%`);
@@ -25,4 +26,10 @@ document.addEventListener("dashboard:data", (event) => {
   fill("db-complaints", { n: c.complaints, total: c.conversations });
   setText("db-complaints-handled", percent(c.handling_rate));
   fill("db-complaints-closed", { n: c.handled });
+  const week = { s: s.last_7_days, c: c.last_7_days };
+  if (week.s) fill("db-satisfaction-7d", { rate: percent(week.s.rate), n: week.s.ratings });
+  if (week.c) {
+    fill("db-complaint-rate-7d", { rate: percent(week.c.rate) });
+    fill("db-complaints-handled-7d", { rate: percent(week.c.handling_rate) });
+  }
 });
