@@ -77,17 +77,6 @@ async def _facts(
         .scalar_subquery()
     )
 
-    def current_rating(column: Any) -> Any:
-        return (
-            select(column)
-            .where(
-                ServiceRating.conversation_id == QcCheck.conversation_id,
-                ServiceRating.is_current.is_(True),
-            )
-            .limit(1)
-            .scalar_subquery()
-        )
-
     rows = await session.execute(
         select(
             QcCheck.conversation_id,
@@ -99,11 +88,17 @@ async def _facts(
             Conversation.risk,
             Refund.amount_fen,
             transfers,
-            current_rating(ServiceRating.score),
-            current_rating(ServiceRating.comment),
+            ServiceRating.score,
+            ServiceRating.comment,
         )
         .join(Conversation, Conversation.id == QcCheck.conversation_id)
         .outerjoin(Refund, Refund.id == Conversation.refund_id)
+        # At most one current rating per conversation (uq_service_rating_current).
+        .outerjoin(
+            ServiceRating,
+            (ServiceRating.conversation_id == QcCheck.conversation_id)
+            & ServiceRating.is_current.is_(True),
+        )
         .outerjoin(QcSample, QcSample.conversation_id == QcCheck.conversation_id)
         .where(
             QcCheck.shop_id == shop_id,
