@@ -33,7 +33,6 @@ from typing import Protocol
 
 from csdesk.qc.aql import AQLS, InspectionLevel, single_plan
 
-
 QUOTED_COMMENT = 60
 """Characters of a rating's comment quoted in the low-rating reason."""
 

@@ -5,8 +5,10 @@ and the event it came with; one current rating per conversation (the latest).
 platform_event.note: what a processed event did not do, and why (a rating with no
 conversation to rate is stored unlinked).
 
-Revision ID: 0011
-Revises: 0010
+Chained after 0011 (triage learning) once main had it.
+
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07 15:08:05.783962
 """
 
@@ -17,8 +19,8 @@ from alembic import op
 
 import csdesk.storage.types
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
