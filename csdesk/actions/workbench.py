@@ -25,6 +25,7 @@ from csdesk.actions.messages import add_message, record_line
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.quick_replies import PhraseSent
 from csdesk.actions.routing import assign, fill_agent, requeue, tell_buyer_of_transfer
+from csdesk.actions.triage_corrections import learn_from_transfer
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
@@ -35,6 +36,7 @@ from csdesk.reads.conversations import conversation_json, message_json
 from csdesk.reads.quick_replies import image_json
 from csdesk.roles import payment_chasing
 from csdesk.roles.scoring import ROLE_ZH
+from csdesk.roles.triage_rules import Intent
 from csdesk.routing import facts as loaded
 from csdesk.storage.console_models import MediaFile
 from csdesk.storage.enums import AgentStatus, ConversationStatus, MessageSender, ServiceRole
@@ -306,12 +308,15 @@ async def transfer(
     now: datetime,
     *,
     to_agent_id: int | None = None,
+    intent: Intent | None = None,
 ) -> int | None:
     """转接: to another role with a required note; history and age go along. In a chat the
     buyer is told, in the shop's words for the target role (``routing.console
     .transfer_notices``: 您好，已为您转接至退款专员，请稍候). With ``to_agent_id`` it goes
     to that colleague (on shift in the role, online or busy, below their chat capacity)
-    instead of the role's queue. Returns the new holder, if any."""
+    instead of the role's queue. Returns the new holder, if any.
+    The transfer teaches the shop's triage model what the buyer wanted (``intent``, or the
+    target role's only intent): ``actions.triage_learning.learn_from_transfer``."""
     require(actor, WORKBENCH_ACCESS)
     try:
         role = ServiceRole(to_role)
@@ -324,6 +329,7 @@ async def transfer(
         ctx = await loaded.load_shop_context(session, actor.shop_id)
         if to_agent_id is not None:
             await _check_colleague(session, actor, to_agent_id, role)
+        await learn_from_transfer(session, ctx, conversation, role, actor.id, now, intent)
         conversation.role = role.value
         await tell_buyer_of_transfer(session, ctx, conversation, role, now, outbox)
         if to_agent_id is None:

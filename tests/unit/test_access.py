@@ -68,6 +68,7 @@ EXPECTED: dict[str, frozenset[UserRole]] = {
     "media.read": EVERYONE,
     "account.use": EVERYONE,
     "shop_config.edit": frozenset({OWNER, ADMIN}),
+    "triage.relabel": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
     "qc.queue": frozenset({QC, SUPERVISOR, OWNER, ADMIN}),
     "qc.score": frozenset({QC, SUPERVISOR, OWNER, ADMIN}),
     "qc.lead": frozenset({SUPERVISOR, OWNER, ADMIN}),

@@ -2,8 +2,8 @@
 uploaded images, teams and their supervisors; message kind and attachments (images,
 cards); conversation snooze (稍后处理)
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-07 15:07:13.423043
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import csdesk.storage.types
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
