@@ -610,9 +610,13 @@ async def record_use(
     *,
     conversation_id: int,
     message_id: int,
-) -> QuickReply:
-    """Count a send of a quick reply (in the reply's transaction)."""
-    phrase = await resolve_phrase(session, actor, sent.ref, now)
+) -> QuickReply | None:
+    """Count a send of a quick reply (in the reply's transaction). A phrase deleted since it
+    was picked is not counted; the reply goes out all the same."""
+    try:
+        phrase = await resolve_phrase(session, actor, sent.ref, now)
+    except (NotFoundError, BadInputError):
+        return None
     phrase.use_count = QuickReply.use_count + 1
     phrase.last_used_at = now
     session.add(

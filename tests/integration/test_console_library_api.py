@@ -168,6 +168,12 @@ async def test_personal_phrase_with_image_hotkey_and_counted_sends(
     assert counted["cm1"]["edited_30d"] == 1
     assert counted["hy"]["use_count"] == 1
     assert counted["hy"]["id"] is not None
+    # A phrase deleted since it was picked: the reply still goes out, uncounted.
+    await agent.post(
+        f"/api/v1/conversations/{conversation.id}/reply",
+        {"text": "亲，稍等~", "quick_reply": {"id": 987654}},
+        status=201,
+    )
     transcript = await agent.get(f"/api/v1/conversations/{conversation.id}/messages")
     with_image = [m for m in transcript["items"] if m["kind"] == "image"]
     assert [m["attachments"][0]["id"] for m in with_image] == [image["id"]]
