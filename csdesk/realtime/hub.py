@@ -187,6 +187,9 @@ class LiveHub:
         await asyncio.gather(*(c.wait_closed() for c in connections))
 
     async def stop(self) -> None:
+        # Presence "left" frames still on their way to the bus: given a moment, not waited on.
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=1.0)
         for task in (self._sweeper, self._feed):
             if task is not None:
                 task.cancel()
