@@ -7,7 +7,9 @@ and shipped, refund requests of both kinds (some asked almost a day ago, so they
 about to auto-approve), cancellations, returned parcels, inbound calls. ``--rate`` sets the
 pace; ``--promotion double11`` replays a promotion evening at demo speed (``PROMOTIONS``:
 the pre-sales surge, the midnight payment wave, the refund wave) and switches the shop's
-promotion profile on.
+promotion profile on. Buyers whose chat was closed rate it now and then
+(``rating.received``: mostly 4-5 stars, some 1-2, so the dashboard's satisfaction moves and
+low ratings reach the QC inspector's queue).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from csdesk.actions.shops import DEFAULT_SHOP_ID
 from csdesk.clock import utcnow
 from csdesk.ingest.schema import PlatformEventIn
 from csdesk.keys import ACCEPTOR_KEY, SESSIONS_KEY
+from csdesk.reads.ratings import unrated_buyers
+from csdesk.seed.ratings import buyer_rating
 from csdesk.settings import Settings
 from csdesk.storage import migrate
 from csdesk.storage.engine import SessionFactory, create_engine, create_session_factory
@@ -70,6 +74,24 @@ REFUND_REASONS: Final = (
 )
 DEMO_TRAFFIC_PERIOD_S = 4.0
 """A gentle pace: enough to watch queues move, not enough to bury a demo agent."""
+RATING_SHARE = 0.15
+"""Of the simulator's turns, those in which a buyer whose chat closed rates it."""
+RATING_WINDOW = timedelta(hours=2)
+"""Buyers rate a conversation closed this recently (and not rated yet)."""
+
+
+async def rating_event(
+    app: web.Application, rng: random.Random, shop_id: str = DEFAULT_SHOP_ID
+) -> tuple[str, dict[str, object]] | None:
+    """A ``rating.received`` from a buyer whose chat or call closed lately and who has not
+    rated it; None when nobody is waiting to rate."""
+    async with app[SESSIONS_KEY]() as session:
+        nicks = await unrated_buyers(session, shop_id, utcnow() - RATING_WINDOW)
+    if not nicks:
+        return None
+    score, comment = buyer_rating(rng)
+    return "rating.received", {"buyer_nick": rng.choice(nicks), "score": score, "comment": comment}
+
 
 MIX: Final[Mapping[str, float]] = {
     # Event kinds of the demo's traffic and their weights (a normal evening).
@@ -82,8 +104,8 @@ MIX: Final[Mapping[str, float]] = {
     "refund.cancelled": 0.02,
     "return.received": 0.03,
     "call.inbound": 0.07,
-    # Hook: satisfaction ratings (``rating.received``) are added by the ratings work: a
-    # weight here and a builder in ``DemoTraffic.BUILDERS`` (it rates a recent chat).
+    # A buyer whose chat closed lately rates it (``rating_event``: it reads who may).
+    "rating.received": RATING_SHARE,
 }
 
 
@@ -352,7 +374,11 @@ async def _simulate(app: web.Application, rng: random.Random) -> None:
         phase = phase_at(options, loop.time() - started)
         await asyncio.sleep(rng.expovariate(options.rate * phase.rate))
         now = utcnow()
-        for m, (kind, data, at) in enumerate(traffic.next_events(traffic.pick(phase.boost), now)):
+        picked = traffic.pick(phase.boost)
+        rating = await rating_event(app, rng) if picked == "rating.received" else None
+        # Nobody waiting to rate: a chat instead (``next_events`` falls back to one).
+        events = [(*rating, now)] if rating is not None else traffic.next_events(picked, now)
+        for m, (kind, data, at) in enumerate(events):
             event = PlatformEventIn(
                 event_id=f"demo-{traffic.run}-{n}-{m}",
                 type=kind,

@@ -27,6 +27,10 @@ The numbers and where they come from:
   paid after (the chase closed with the amount credited, ``Conversation.recovered_fen``),
   ``recovered_amount`` the sum of those amounts.
 
+* **Satisfaction and complaints** since the shop's midnight, and over the last 7 days
+  (``last_7_days``: ``now`` minus 7 × 24 h): ``reads.ratings`` (how they are counted is
+  said there).
+
 Beyond the contract's keys (see ``reads.dashboard_metrics`` for each definition): pending
 refunds by reason, warehouse intercepts asked and succeeded today, SLA breaches per role,
 chasing per chaser, and the KPIs ``kpis`` (询单转化率, first-response time, 3-minute response
@@ -40,7 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, Final
 
 from sqlalchemy import func, select
@@ -64,6 +68,7 @@ from csdesk.reads.dashboard_metrics import (
     rows_of,
     rows_query,
 )
+from csdesk.reads.ratings import ServiceKpis, service_kpis
 from csdesk.roles.config import RoutingConfig
 from csdesk.routing import facts as loaded
 from csdesk.staffing.erlang import agents_needed
@@ -79,6 +84,8 @@ DEFAULT_SERVICE_LEVEL: Final = 0.8
 ON_SHIFT: Final = (AgentStatus.ONLINE, AgentStatus.BUSY)
 MIN_AHT_S: Final = 1.0
 """Handle times under a second (closed as soon as taken) count as one second."""
+SERVICE_WINDOW: Final = timedelta(days=7)
+"""The longer view of satisfaction and complaints (a day's ratings are few)."""
 MAX_CONVERSION_DAYS: Final = 30
 SLOW_METRICS: Final = frozenset(
     {"kpi.inquiry_conversion", "kpi.first_response", "kpi.response_rate_3m", "queues.handled_24h"}
@@ -271,6 +278,8 @@ class Dashboard:
     roles: Mapping[str, RoleFigures]
     chasing: ChasingFigures
     kpis: Kpis
+    service: ServiceKpis
+    service_7d: ServiceKpis
     measured: Mapping[str, Measured] = field(default_factory=dict, compare=False)
     """Every metric's figures as read (or reused), by key: what the live aggregator keeps."""
 
@@ -284,6 +293,14 @@ class Dashboard:
             "roles": {role: figures.to_json() for role, figures in self.roles.items()},
             "chasing": self.chasing.to_json(),
             "kpis": self.kpis.to_json(),
+            "satisfaction": {
+                **self.service.satisfaction.to_json(),
+                "last_7_days": self.service_7d.satisfaction.to_json(),
+            },
+            "complaints": {
+                **self.service.complaints.to_json(),
+                "last_7_days": self.service_7d.complaints.to_json(),
+            },
         }
 
 
@@ -337,6 +354,8 @@ async def shop_dashboard(
             for key, build in METRICS.items()
         }
         on_shift = await _on_shift(session, shop_id)
+        service = await service_kpis(session, shop_id, scope.since, now)
+        service_7d = await service_kpis(session, shop_id, now - SERVICE_WINDOW, now)
         names = await _names(session, [int(g) for g in measured["chasing.per_chaser"].groups])
     promotion = None
     if ctx.promotion is not None:
@@ -361,6 +380,8 @@ async def shop_dashboard(
             counted_from=str(sla.counted_from),
             counted_until=str(sla.counted_until),
         ),
+        service=service,
+        service_7d=service_7d,
         measured=measured,
     )
 

@@ -1,9 +1,11 @@
 """``GET /api/v1/dashboard``: the owner dashboard's numbers for the caller's shop (contract
 shape, extended): refunds waiting and about to auto-approve, per role queue health and
-staffing (on shift against needed, Erlang C), payment chasing, the live promotion, KPIs.
+staffing (on shift against needed, Erlang C), payment chasing, the live promotion, KPIs,
+and today's satisfaction (from ``rating.received``) and complaint rate.
 ``GET /api/v1/dashboard/rows/{metric}``: the rows behind a figure (JSON, CSV or XLSX);
 ``GET /api/v1/dashboard/series``: the last 24 h per minute. Supervisors, owners and
-admins; agents 403. How each number is made: ``csdesk.reads.dashboard_metrics``."""
+admins; agents 403. How each number is made: ``csdesk.reads.dashboard_metrics`` (and
+``csdesk.reads.ratings``)."""
 
 from __future__ import annotations
 
@@ -102,6 +104,23 @@ _ROLE = obj(
         "description": "open items nobody answered whose response was due before now",
     },
 )
+_SATISFACTION = obj(
+    ["ratings", "satisfied", "dissatisfied", "rate", "mean_score", "by_score"],
+    ratings=_INT,
+    satisfied={**_INT, "description": "rated 4 or 5 stars"},
+    dissatisfied={**_INT, "description": "rated 1 or 2 stars"},
+    rate={**_RATE, "description": "满意度: satisfied ÷ ratings; null without ratings"},
+    mean_score={"type": ["number", "null"]},
+    by_score=obj(["1", "2", "3", "4", "5"], **{str(n): _INT for n in range(1, 6)}),
+)
+_COMPLAINTS = obj(
+    ["conversations", "complaints", "rate", "handled", "handling_rate"],
+    conversations={**_INT, "description": "buyer chats and calls opened in the window"},
+    complaints={**_INT, "description": "of those, read as complaint intent"},
+    rate={**_RATE, "description": "投诉率: complaints ÷ conversations"},
+    handled={**_INT, "description": "complaints closed"},
+    handling_rate={**_RATE, "description": "投诉处理率: handled ÷ complaints"},
+)
 _DASHBOARD: dict[str, Any] = obj(
     ["generated_at", "promotion", "refunds", "roles", "chasing"],
     generated_at={"type": "string", "format": "date-time"},
@@ -133,6 +152,16 @@ _DASHBOARD: dict[str, Any] = obj(
         },
     ),
     kpis=_KPIS,
+    satisfaction={
+        **_SATISFACTION,
+        "description": "since the shop's midnight; last_7_days: the same over the last 7 days",
+        "properties": {**_SATISFACTION["properties"], "last_7_days": _SATISFACTION},
+    },
+    complaints={
+        **_COMPLAINTS,
+        "description": "since the shop's midnight; last_7_days: the same over the last 7 days",
+        "properties": {**_COMPLAINTS["properties"], "last_7_days": _COMPLAINTS},
+    },
 )
 
 
