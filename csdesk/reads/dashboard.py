@@ -90,8 +90,9 @@ MAX_CONVERSION_DAYS: Final = 30
 SLOW_METRICS: Final = frozenset(
     {"kpi.inquiry_conversion", "kpi.first_response", "kpi.response_rate_3m", "queues.handled_24h"}
 )
-"""Figures over days of rows that move slowly (KPIs, the 24 h handle time): the live
-aggregator re-reads them less often than the rest (``cached``)."""
+"""Figures over days of rows that move slowly (KPIs, the 24 h handle time; likewise the
+satisfaction and complaint figures): the live aggregator re-reads them less often than
+the rest (``cached``, ``cached_service``)."""
 DRILL_LIMIT: Final = 100_000
 """The most rows a drill-down or export lists (a figure above it says so)."""
 
@@ -344,9 +345,11 @@ async def shop_dashboard(
     now: datetime,
     *,
     cached: Mapping[str, Measured] | None = None,
+    cached_service: tuple[ServiceKpis, ServiceKpis] | None = None,
 ) -> Dashboard:
     """The dashboard of one shop, for the live aggregator (its callers checked access);
-    figures in ``cached`` are reused instead of read again."""
+    figures in ``cached`` (and the service KPIs in ``cached_service``: today's, the last 7
+    days') are reused instead of read again."""
     async with sessions() as session:
         scope, ctx = await load_scope(session, shop_id, now)
         measured = {
@@ -354,8 +357,11 @@ async def shop_dashboard(
             for key, build in METRICS.items()
         }
         on_shift = await _on_shift(session, shop_id)
-        service = await service_kpis(session, shop_id, scope.since, now)
-        service_7d = await service_kpis(session, shop_id, now - SERVICE_WINDOW, now)
+        if cached_service is not None:
+            service, service_7d = cached_service
+        else:
+            service = await service_kpis(session, shop_id, scope.since, now)
+            service_7d = await service_kpis(session, shop_id, now - SERVICE_WINDOW, now)
         names = await _names(session, [int(g) for g in measured["chasing.per_chaser"].groups])
     promotion = None
     if ctx.promotion is not None:

@@ -26,7 +26,8 @@ processes, and only for shops someone watches:
 
 The time series (``reads.dashboard_series``) are re-read at most every ``series_every_s``,
 and the slow figures over days of rows (the KPIs and the 24 h handle time,
-``reads.dashboard.SLOW_METRICS``) every ``slow_every_s``, by the computing process; the
+``reads.dashboard.SLOW_METRICS``, satisfaction and complaints) every ``slow_every_s``, by
+the computing process; the
 refunds, queues and chasing are read at every refresh. Charts are drawn per locale by each
 process, once per change.
 """
@@ -57,6 +58,7 @@ from csdesk.keys import BUS_KEY, REDIS_KEY, SESSIONS_KEY, SETTINGS_KEY
 from csdesk.reads import dashboard as dashboard_read
 from csdesk.reads.dashboard_metrics import Measured
 from csdesk.reads.dashboard_series import Series, shop_series
+from csdesk.reads.ratings import ServiceKpis
 from csdesk.realtime.origin import is_foreign_origin
 from csdesk.storage.engine import SessionFactory
 from csdesk.web.console.dashboard_charts import charts as draw_charts
@@ -147,6 +149,7 @@ class _Shop:
     slow: dict[str, Measured] = field(default_factory=dict)
     """The slow figures (``reads.dashboard.SLOW_METRICS``) this process last read."""
     slow_read_at: float = 0.0
+    service: tuple[ServiceKpis, ServiceKpis] | None = None
 
 
 class DashboardFeed:
@@ -316,10 +319,15 @@ class DashboardFeed:
         moment = utcnow()
         fresh_slow = not shop.slow or started - shop.slow_read_at >= self.slow_every_s
         view = await dashboard_read.shop_dashboard(
-            self._sessions, shop_id, moment, cached=None if fresh_slow else shop.slow
+            self._sessions,
+            shop_id,
+            moment,
+            cached=None if fresh_slow else shop.slow,
+            cached_service=None if fresh_slow else shop.service,
         )
         if fresh_slow:
             shop.slow = {k: view.measured[k] for k in dashboard_read.SLOW_METRICS}
+            shop.service = (view.service, view.service_7d)
             shop.slow_read_at = started
         payload: dict[str, Any] = {"started_at": started, "dashboard": view.to_json()}
         if shop.series is None or started - shop.series_read_at >= self.series_every_s:
