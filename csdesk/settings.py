@@ -86,7 +86,8 @@ class OutboundSettings:
     timeout_s: float = 10.0
     """One attempt's limit (connect and answer)."""
     backoff_s: float = 5.0
-    """The first retry's delay; each next one doubles, with jitter (``CSDESK_OUTBOUND_BACKOFF_S``)."""
+    """The first retry's delay; each next one doubles, with jitter
+    (``CSDESK_OUTBOUND_BACKOFF_S``)."""
     max_backoff_s: float = 3600.0
     """No retry waits longer than this (``CSDESK_OUTBOUND_MAX_BACKOFF_S``)."""
     max_age_s: float = 24 * 3600.0

@@ -89,10 +89,7 @@ def verify(
     parsed = parse(header)
     if parsed is None:
         return Verdict.BAD
-    if parsed.timestamp is None:
-        signed = body
-    else:
-        signed = f"{parsed.timestamp}.".encode() + body
+    signed = body if parsed.timestamp is None else f"{parsed.timestamp}.".encode() + body
     if not any(hmac.compare_digest(_hex(secret, signed), parsed.digest) for secret in secrets):
         return Verdict.BAD
     if parsed.timestamp is None:

@@ -105,9 +105,7 @@ async def add_shop(
                 "it a new inbound secret)",
                 field="ID",
             )
-        session.add(
-            Shop(id=shop_id, name=name, created_at=now, config={}, webhook_secret=secret)
-        )
+        session.add(Shop(id=shop_id, name=name, created_at=now, config={}, webhook_secret=secret))
         await session.flush()
         audit.record(
             session,

@@ -24,9 +24,8 @@ class InboundSecrets:
         """The secrets a signature may be made with now (two during a rotation)."""
         if self.own is None:
             return (default,)
-        if self.previous is not None and self.previous_until is not None:
-            if now < self.previous_until:
-                return (self.own, self.previous)
+        if self.previous is not None and self.previous_until and now < self.previous_until:
+            return (self.own, self.previous)
         return (self.own,)
 
 

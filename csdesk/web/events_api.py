@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from csdesk.actions.event_retry import retry_failed_event
 from csdesk.actions.events import UnknownShopError
+from csdesk.actions.shops import SHOP_ID_RE
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
-from csdesk.actions.shops import SHOP_ID_RE
 from csdesk.clock import utcnow
 from csdesk.errors import BadInputError, NotFoundError
 from csdesk.ingest.schema import parse_event_object
@@ -22,8 +22,8 @@ from csdesk.keys import ACCEPTOR_KEY, PROCESSOR_KEY, SECRETS_KEY, SESSIONS_KEY, 
 from csdesk.settings import WebhookSettings
 from csdesk.signing import Verdict
 from csdesk.signing import verify as verify_signature
-from csdesk.strict_json import loads_object
 from csdesk.storage.models import PlatformEvent
+from csdesk.strict_json import loads_object
 from csdesk.web.openapi import (
     EVENT_IN,
     EVENT_STATUS,
@@ -128,7 +128,7 @@ _REFUSED = {
     '"<t>." + body> (or sha256=<hex HMAC of the body>) with the shop\'s webhook secret',
     Verdict.STALE: "X-Csdesk-Signature: the signed time t is outside the replay window",
     Verdict.UNTIMED: "X-Csdesk-Signature: a signed timestamp is required "
-    "(t=<unix seconds>,sha256=<hex HMAC of \"<t>.\" + body>)",
+    '(t=<unix seconds>,sha256=<hex HMAC of "<t>." + body>)',
 }
 
 
