@@ -11,6 +11,7 @@ without answering (``hang``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -111,7 +112,5 @@ class FakePlatform:
             remaining = deadline - time.monotonic()
             assert remaining > 0, f"{len(self.accepted)} of {count} deliveries arrived"
             self._arrived.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), min(remaining, 0.2))
-            except TimeoutError:
-                pass

@@ -163,7 +163,8 @@ async def test_a_reply_reaches_the_platform_once_signed(
     await until(
         lambda: _state_is(agent, conversation_id, message["id"], "delivered"),
     )
-    assert platform.repeats == [] and platform.refused == []
+    assert platform.repeats == []
+    assert platform.refused == []
     assert len(platform.accepted) == 1
 
 
@@ -215,7 +216,9 @@ async def test_past_the_limit_the_reply_is_failed_and_a_retry_sends_it(
         message = await agent.reply(conversation_id, "好的")
         await until(lambda: _state_is(agent, conversation_id, message["id"], "failed"))
         failed = await agent.delivery_of(conversation_id, message["id"])
-        assert failed is not None and failed["last_status"] == 503 and failed["failed_at"]
+        assert failed is not None
+        assert failed["last_status"] == 503
+        assert failed["failed_at"]
         # Nothing more is tried once it is a dead letter.
         tries = platform.answered_503
         await asyncio.sleep(0.5)
