@@ -237,9 +237,10 @@ def _run_with_database(args: argparse.Namespace, work: Callable[[Any], Awaitable
 
 
 def cmd_shop_add(args: argparse.Namespace) -> int:
-    from csdesk.actions.shops import add_shop
+    from csdesk.actions.shops import add_shop, check_shop_id
     from csdesk.clock import utcnow
 
+    check_shop_id(args.id, "ID")  # bad input before the database is opened
     created = _run_with_database(
         args, lambda sessions: add_shop(sessions, args.id, args.name, utcnow())
     )

@@ -51,6 +51,10 @@ class SecretCache:
             return None
         return await self._load(shop_id)
 
+    def forget(self, shop_id: str) -> None:
+        """Read the shop again on its next event (tools and tests; the TTL does it anyway)."""
+        self._entries.pop(shop_id, None)
+
     async def _load(self, shop_id: str) -> InboundSecrets:
         secrets = await inbound_secrets(self._sessions, shop_id)
         self._entries[shop_id] = _Entry(secrets, time.monotonic())
