@@ -93,6 +93,7 @@ def test_shop_add_prints_its_secret_once_as_json(data: Path) -> None:
     assert plain.returncode == 0
     second = _shop(data, "tmall-1002")
     assert second is not None
+    assert second.webhook_secret is not None
     assert second.webhook_secret in plain.stdout
     assert second.name == "tmall-1002"
 
