@@ -32,11 +32,11 @@ from csdesk.jobs.worker import WorkerSettings, worker_options
 from csdesk.keys import SESSIONS_KEY
 from csdesk.settings import OutboundSettings, Settings
 from csdesk.storage.engine import SessionFactory
-from csdesk.storage.enums import ServiceRole
+from csdesk.storage.enums import ServiceRole, UserRole
 from csdesk.storage.models import Delivery, Shop
 from tests.conftest import TEST_SHOP
 from tests.fake_platform import FakePlatform
-from tests.helpers import make_agent, post_event, settle
+from tests.helpers import make_agent, post_event, settle, token_for
 
 FAST = OutboundSettings(backoff_s=0.1, max_backoff_s=0.3, max_age_s=600, lease_s=2, timeout_s=2)
 
@@ -223,6 +223,16 @@ async def test_past_the_limit_the_reply_is_failed_and_a_retry_sends_it(
         tries = platform.answered_503
         await asyncio.sleep(0.5)
         assert platform.answered_503 == tries
+        # The supervisor board counts it, /metrics exports it.
+        boss = Agent(desk, await token_for(sessions, TEST_SHOP, "boss", UserRole.SUPERVISOR))
+        board = await boss.call("GET", "/api/v1/supervisor/board")
+        assert board["outbound"]["failed"] == 1
+        assert board["outbound"]["channel_configured"] is True
+        scraped = await desk.get("/metrics", headers=boss.headers)
+        text = await scraped.text()
+        assert 'csdesk_outbound_failed{kind="message"} 1.0' in text
+        assert 'csdesk_outbound_sending{kind="message"} 0.0' in text
+        assert "csdesk_outbound_channel_configured 1.0" in text
         platform.mode = "ok"
         delivery_id = message["delivery"]["id"]
         again = await agent.call("POST", f"/api/v1/deliveries/{delivery_id}/retry", None, 202)
@@ -233,6 +243,8 @@ async def test_past_the_limit_the_reply_is_failed_and_a_retry_sends_it(
         await agent.call("POST", f"/api/v1/deliveries/{delivery_id}/retry", None, 409)
         await agent.call("POST", "/api/v1/deliveries/msg_nope/retry", None, 404)
         assert list(platform.accepted) == [delivery_id]
+        board = await boss.call("GET", "/api/v1/supervisor/board")
+        assert board["outbound"]["failed"] == 0
 
 
 @contextlib.asynccontextmanager

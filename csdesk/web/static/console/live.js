@@ -5,8 +5,8 @@
 //   ← {"op":"reset"}                        reload state over REST
 //   → {"op":"ack","last_event_id":n}
 // Event types handled by the workbench: conversation.assigned, message.created,
-// conversation.closed, conversation.requeued, agent.status, note.mentioned (others are
-// ignored).
+// message.delivery, conversation.closed, conversation.requeued, agent.status,
+// note.mentioned (others are ignored).
 // Reconnects with the same queue_id and last_event_id, backing off exponentially; while the
 // socket is down (or the server has no live endpoint) the state is polled over REST.
 

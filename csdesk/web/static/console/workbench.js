@@ -278,6 +278,8 @@ async function onEvent(type, payload) {
     if (message.sender === "buyer" && list.has(payload.conversation_id)) {
       alerts.arrived(payload.conversation_id, message.id);
     }
+  } else if (type === "message.delivery") {
+    chat.onDelivery(payload.conversation_id, payload.message_id, payload.delivery || {});
   } else if (type === "conversation.closed" || type === "conversation.requeued") {
     const id = payload.conversation_id ?? payload.conversation?.id;
     if (id === undefined || !list.has(id)) return;
