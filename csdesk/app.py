@@ -77,6 +77,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         search_api,
         shop_config_api,
         supervisor_api,
+        webhooks_api,
     )
     from csdesk.web.console import admin_views as console_admin_views
     from csdesk.web.console import api as console_api
@@ -134,6 +135,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         supervisor_api,
         shop_config_api,
         admin_api,
+        webhooks_api,
         console_admin_views,
         search_api,
         qc_api,

@@ -9,18 +9,13 @@ jobs, or a real arq worker beside the web app when Redis is configured.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import hashlib
 import hmac
-import time
-import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from arq.worker import create_worker
 from pytest_aiohttp import AiohttpClient
 from sqlalchemy import func, select
 
@@ -28,53 +23,15 @@ from csdesk.actions.shops import ensure_shop, set_channel
 from csdesk.actions.users import issue_token
 from csdesk.app import create_app
 from csdesk.clock import utcnow
-from csdesk.jobs.worker import WorkerSettings, worker_options
 from csdesk.keys import SESSIONS_KEY
-from csdesk.settings import OutboundSettings, Settings
+from csdesk.settings import Settings
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import ServiceRole, UserRole
 from csdesk.storage.models import Delivery, Shop
 from tests.conftest import TEST_SHOP
 from tests.fake_platform import FakePlatform
 from tests.helpers import make_agent, post_event, settle, token_for
-
-FAST = OutboundSettings(backoff_s=0.1, max_backoff_s=0.3, max_age_s=600, lease_s=2, timeout_s=2)
-
-
-@pytest.fixture
-def fast_settings(settings: Settings) -> Settings:
-    return dataclasses.replace(settings, outbound=FAST)
-
-
-@pytest.fixture
-async def platform() -> AsyncIterator[FakePlatform]:
-    fake = FakePlatform()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def desk(fast_settings: Settings, aiohttp_client: AiohttpClient) -> TestClient[Any, Any]:
-    return await aiohttp_client(create_app(fast_settings))
-
-
-@pytest.fixture
-async def worker(fast_settings: Settings) -> AsyncIterator[None]:
-    """Server mode: a real arq worker runs the delivery jobs, as ``csdesk worker`` would."""
-    if fast_settings.run_jobs_in_process:
-        yield
-        return
-    options = worker_options(fast_settings) | {"handle_signals": False}
-    arq_worker = create_worker(WorkerSettings, **options)
-    task = asyncio.create_task(arq_worker.async_run())
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Call to deprecated close", DeprecationWarning)
-        await arq_worker.close()
+from tests.outbound_support import FAST, Agent, running_worker, until
 
 
 @pytest.fixture
@@ -89,39 +46,6 @@ async def channel(sessions: SessionFactory, platform: FakePlatform, worker: None
     made = await set_channel(sessions, TEST_SHOP, platform.url, utcnow())
     platform.secret = made.outbound_secret
     return made.outbound_secret
-
-
-class Agent:
-    def __init__(self, desk: TestClient[Any, Any], token: str) -> None:
-        self.desk = desk
-        self.headers = {"Authorization": f"Bearer {token}"}
-
-    async def call(self, method: str, path: str, body: Any = None, status: int = 200) -> Any:
-        response = await self.desk.request(method, path, json=body, headers=self.headers)
-        assert response.status == status, await response.text()
-        return await response.json()
-
-    async def reply(self, conversation_id: int, text: str) -> dict[str, Any]:
-        answer = await self.call(
-            "POST", f"/api/v1/conversations/{conversation_id}/reply", {"text": text}, 201
-        )
-        message: dict[str, Any] = answer["message"]
-        return message
-
-    async def delivery_of(self, conversation_id: int, message_id: int) -> dict[str, Any] | None:
-        page = await self.call("GET", f"/api/v1/conversations/{conversation_id}/messages")
-        for item in page["items"]:
-            if item["id"] == message_id:
-                found: dict[str, Any] | None = item.get("delivery")
-                return found
-        raise AssertionError(f"message {message_id} not in the transcript")
-
-
-async def until(check: Callable[[], Awaitable[bool]], timeout_s: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not await check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 async def open_chat(
@@ -206,7 +130,7 @@ async def test_past_the_limit_the_reply_is_failed_and_a_retry_sends_it(
     short = dataclasses.replace(fast_settings, outbound=dataclasses.replace(FAST, max_age_s=0.6))
     desk = await aiohttp_client(create_app(short))
     sessions: SessionFactory = desk.app[SESSIONS_KEY]
-    async with _worker_for(short):
+    async with running_worker(short):
         await ensure_shop(sessions, TEST_SHOP, "测试店")
         platform.secret = (
             await set_channel(sessions, TEST_SHOP, platform.url, utcnow())
@@ -245,25 +169,6 @@ async def test_past_the_limit_the_reply_is_failed_and_a_retry_sends_it(
         assert list(platform.accepted) == [delivery_id]
         board = await boss.call("GET", "/api/v1/supervisor/board")
         assert board["outbound"]["failed"] == 0
-
-
-@contextlib.asynccontextmanager
-async def _worker_for(settings: Settings) -> AsyncIterator[None]:
-    if settings.run_jobs_in_process:
-        yield
-        return
-    options = worker_options(settings) | {"handle_signals": False}
-    arq_worker = create_worker(WorkerSettings, **options)
-    task = asyncio.create_task(arq_worker.async_run())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "Call to deprecated close", DeprecationWarning)
-            await arq_worker.close()
 
 
 async def test_the_transfer_notice_is_delivered_and_notes_are_not(
