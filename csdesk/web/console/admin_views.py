@@ -14,9 +14,9 @@ from aiohttp import web
 from csdesk.auth.access import can, require
 from csdesk.auth.current import CurrentUser, current_user
 from csdesk.auth.middleware import PASSWORD_PAGE
+from csdesk.outbound.webhook_events import SUBSCRIBABLE
 from csdesk.reads import team as team_reads
 from csdesk.storage.enums import ServiceRole, UserRole
-from csdesk.outbound.webhook_events import SUBSCRIBABLE
 from csdesk.web import admin_api, webhooks_api
 from csdesk.web.console.pages import render_console_page
 
