@@ -47,6 +47,8 @@ class FakePlatform:
     url: str = ""
     _runner: web.AppRunner | None = None
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    _release: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set at stop: held requests end (with a 503) instead of keeping the server up."""
 
     async def start(self, path: str = "/platform/messages") -> str:
         app = web.Application()
@@ -60,6 +62,7 @@ class FakePlatform:
         return self.url
 
     async def stop(self) -> None:
+        self._release.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -88,7 +91,8 @@ class FakePlatform:
             return web.json_response({"error": "maintenance"}, status=503)
         if self.mode == "hang":
             self.hanging += 1
-            await asyncio.sleep(3600)
+            await self._release.wait()
+            return web.json_response({"error": "gone"}, status=503)
         body = json.loads(raw)
         delivery_id = body["delivery_id"]
         if delivery_id in self.accepted:
