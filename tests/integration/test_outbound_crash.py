@@ -140,7 +140,7 @@ def processes() -> Iterator[list[Serve]]:
 
 async def _delivery(sessions: SessionFactory) -> Delivery:
     async with sessions() as session:
-        row = await session.scalar(select(Delivery))
+        row: Delivery | None = await session.scalar(select(Delivery))
         assert row is not None
         return row
 
