@@ -64,6 +64,8 @@ EXPECTED: dict[str, frozenset[UserRole]] = {
     "team.read": frozenset({SUPERVISOR, OWNER, ADMIN}),
     "team.admin": frozenset({OWNER, ADMIN}),
     "account.use": EVERYONE,
+    "deliveries.retry": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
+    "webhooks.admin": frozenset({OWNER, ADMIN}),
     "shop_config.edit": frozenset({OWNER, ADMIN}),
     "qc.queue": frozenset({QC, SUPERVISOR, OWNER, ADMIN}),
     "qc.score": frozenset({QC, SUPERVISOR, OWNER, ADMIN}),
