@@ -74,11 +74,10 @@ async def on_event(event: BusEvent, jobs: JobRunner, subscribed: Subscribed | No
 async def _webhooks(event: BusEvent, jobs: JobRunner, subscribed: Subscribed) -> None:
     """The integrators' copy of this event, when the shop has a subscription taking it.
     Every web process sees every event: the job id (and the delivery's own id) make it one."""
-    found = from_bus(event)
-    if not found:
-        return
     wanted = await subscribed.types(event.shop_id)
-    for item in found:
+    if not wanted:  # the usual case: no integrator, nothing to map
+        return
+    for item in from_bus(event):
         if item.type in wanted:
             await jobs.enqueue(
                 "webhook_fan_out",

@@ -3,14 +3,16 @@ the signature forms and their verdicts, bus events as integrator webhooks."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
 from csdesk.outbound import policy
-from csdesk.outbound.webhook_events import delivery_id_for, from_bus
+from csdesk.outbound.webhook_events import SUBSCRIBABLE, WEBHOOK_TEST, delivery_id_for, from_bus
 from csdesk.platform_events import fingerprint
 from csdesk.settings import OutboundSettings
 from csdesk.signing import Verdict, sign_body, sign_timestamped, verify
@@ -162,3 +164,10 @@ def test_a_conversation_opens_once_whatever_comes_after() -> None:
     assert queued.key == assigned.key  # one delivery per subscription (same delivery_id)
     assert delivery_id_for(1, queued.key) == delivery_id_for(1, assigned.key)
     assert delivery_id_for(1, queued.key) != delivery_id_for(2, queued.key)
+
+
+def test_docs_list_every_webhook_type() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "events.md").read_text(encoding="utf-8")
+    section = doc.split("## Webhooks for integrators", 1)[1].split("\n## ", 1)[0]
+    documented = re.findall(r"^\| `([a-z_.]+)` \|", section, flags=re.MULTILINE)
+    assert documented == [*SUBSCRIBABLE, WEBHOOK_TEST]
