@@ -2,7 +2,7 @@
 
 ``deliver`` is enqueued when a message with a delivery is announced (``jobs/listeners.py``),
 by the console's retry, and by itself for the next try after a failure (deferred by the
-backoff). ``deliver_due`` runs every 5 s (and at start) and takes whatever is due that no
+backoff). ``deliver_due`` runs every 5 s and takes whatever is due that no
 job took: retries whose job was lost with a process, deliveries committed just before a
 crash (kill -9 between the commit and the POST), leases of senders that died mid-attempt.
 A claim is a conditional UPDATE, so a job and the sweep never both make the same attempt;

@@ -122,8 +122,8 @@ REGISTRY = Registry(
         CronEntry(qc.qc_daily_sample, minute=20, second=0),
         # Outbound deliveries: each has its own job (and its retries deferred jobs); this
         # catches what no job took: deliveries committed just before a crash, retries whose
-        # job was lost, leases of senders that died. At start too, so a restart sends what
-        # the last process left at once. 5 s is a retry's shortest wait by default.
-        CronEntry(deliveries.deliver_due, second=set(range(0, 60, 5)), run_at_startup=True),
+        # job was lost, leases of senders that died. 5 s is a retry's shortest wait by
+        # default, so a restart sends what the last process left within it.
+        CronEntry(deliveries.deliver_due, second=set(range(0, 60, 5))),
     ),
 )

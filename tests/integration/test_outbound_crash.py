@@ -3,7 +3,7 @@ is delivered once after the restart.
 
 The fake platform holds the first POST without answering, so the reply is committed (the
 API answered 201) and its attempt is in flight when the process is killed. Nothing of that
-attempt was recorded; the restarted process's sweep (at start, then every 5 s) takes the
+attempt was recorded; the restarted process's sweep (every 5 s) takes the
 delivery once its lease runs out and sends it again, with the same ``delivery_id``; the
 platform, now answering, accepts it once.
 """
