@@ -13,7 +13,7 @@ from datetime import datetime
 from arq.cron import next_cron
 from arq.typing import OptionType, WeekdayOptionType
 
-from csdesk.jobs import deliveries, housekeeping, qc, routing
+from csdesk.jobs import deliveries, housekeeping, qc, routing, triage
 from csdesk.jobs.base import JobFunction, UnknownJobError
 
 
@@ -86,6 +86,7 @@ REGISTRY = Registry(
         deliveries.deliver,
         deliveries.deliver_due,
         deliveries.webhook_fan_out,
+        triage.retrain_triage_models,
     ),
     cron=(
         # A chase is due 15 min after order.created; 10 s of lateness is invisible to a
@@ -125,5 +126,8 @@ REGISTRY = Registry(
         # job was lost, leases of senders that died. 5 s is a retry's shortest wait by
         # default, so a restart sends what the last process left within it.
         CronEntry(deliveries.deliver_due, second=set(range(0, 60, 5))),
+        # Triage learning: nightly, 03:40 China time (19:40 UTC), when chats are fewest;
+        # a shop without new corrections costs one small query.
+        CronEntry(triage.retrain_triage_models, hour=19, minute=40, second=0),
     ),
 )

@@ -468,3 +468,4 @@ class Delivery(Base):
 
 # The QC tables live in their own module; imported here so Base.metadata holds them all.
 from csdesk.storage import qc_models as _qc_models  # noqa: E402, F401
+from csdesk.storage import triage_models as _triage_models  # noqa: E402, F401

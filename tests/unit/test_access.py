@@ -67,6 +67,7 @@ EXPECTED: dict[str, frozenset[UserRole]] = {
     "deliveries.retry": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
     "webhooks.admin": frozenset({OWNER, ADMIN}),
     "shop_config.edit": frozenset({OWNER, ADMIN}),
+    "triage.relabel": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
     "qc.queue": frozenset({QC, SUPERVISOR, OWNER, ADMIN}),
     "qc.score": frozenset({QC, SUPERVISOR, OWNER, ADMIN}),
     "qc.lead": frozenset({SUPERVISOR, OWNER, ADMIN}),
