@@ -257,6 +257,8 @@ export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted, onTypi
     closeButton.disabled = !ok;
     byId("resolve-next-btn").disabled = !ok;
     byId("snooze-btn").disabled = !ok;
+    // The holder corrects triage's intent; supervisors may on any conversation they open.
+    byId("intent-btn").disabled = !detail || !(ok || me.role !== "agent");
     validate();
   }
 
@@ -594,5 +596,6 @@ export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted, onTypi
     setDetail(next) {
       if (detail && next.id === detail.id) detail = { ...detail, ...next };
     },
+    refreshHeader: () => renderHeader(),
   };
 }

@@ -12,6 +12,7 @@ import {
   createCloseDialog,
   createRevealDialog,
   createSnoozeDialog,
+  createIntentDialog,
   createTransferDialog,
 } from "./dialogs.js";
 import { byId, el, setHidden } from "./dom.js";
@@ -222,6 +223,16 @@ const transfer = createTransferDialog({
     removeFromList(id);
     chat.ended(id, t("Transferred to {role}.", { role }));
     openNextAfter(id);
+  },
+});
+const relabel = createIntentDialog({
+  getConversation: () => chat.current(),
+  onDone: (id, result) => {
+    chat.setDetail({ id, intent: result.intent });
+    chat.refreshHeader();
+    announce(
+      t("Intent corrected to {intent}; triage learns from it.", { intent: label("intent", result.intent) }),
+    );
   },
 });
 const closing = createCloseDialog({
@@ -482,6 +493,7 @@ async function resolveNext() {
 }
 
 byId("transfer-btn").addEventListener("click", () => transfer.open());
+byId("intent-btn").addEventListener("click", () => relabel.open());
 byId("resolve-next-btn").addEventListener("click", () => resolveNext());
 byId("snooze-btn").addEventListener("click", () => snoozing.open());
 byId("close-btn").addEventListener("click", () => closing.open());
