@@ -132,8 +132,11 @@ async def stage_message(
             "message_id": message_id,
             "channel": conversation.channel.value,
             "sender": message.sender.value,
+            "kind": message.kind,
             "text": message.text,
-            "attachments": [],
+            # Images (``type: image``: the desk's ``url``, ``sha256``, size) and cards
+            # (``type: card``: the card's fields), as the message carries them.
+            "attachments": [dict(item) for item in message.attachments],
         },
     )
     row = Delivery(

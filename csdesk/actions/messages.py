@@ -115,6 +115,8 @@ def record_line(session: AsyncSession, conversation: Conversation, message: Mess
             text=message.text,
             sent_at=message.sent_at,
             source_event_id=message.source_event_id,
+            kind=message.kind,
+            attachments=[dict(item) for item in message.attachments],
         )
     )
 
@@ -171,6 +173,14 @@ async def add_message(
             text=message.text,
             sent_at=message.sent_at,
             **({} if message.author_id is None else {"author_id": message.author_id}),
+            **(
+                {}
+                if message.kind == "text" and not message.attachments
+                else {
+                    "kind": message.kind,
+                    "attachments": [dict(item) for item in message.attachments],
+                }
+            ),
             **({} if delivery is None else {"delivery": delivery}),
             **(extra or {}),
         )

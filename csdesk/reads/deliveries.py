@@ -62,12 +62,6 @@ async def for_messages(
     return {row.message_id: delivery_json(row) for row in rows if row.message_id is not None}
 
 
-async def of_message(sessions: SessionFactory, message_id: int) -> dict[str, Any] | None:
-    """One message's delivery (the reply's answer shows it at once)."""
-    async with sessions() as session:
-        return (await for_messages(session, [message_id])).get(message_id)
-
-
 async def due(sessions: SessionFactory, now: datetime, limit: int) -> list[str]:
     """Deliveries whose next attempt is due (oldest first): the sweep's work."""
     async with sessions() as session:

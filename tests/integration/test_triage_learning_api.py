@@ -59,10 +59,10 @@ async def _conversation(sessions: SessionFactory, shop_id: str, nick: str) -> Co
 
 
 async def test_corrections_teach_the_shops_model_and_rollback_restores_it(
-    client: TestClient[Any, Any],
+    client: TestClient[Any, Any],  # noqa: F811 - the imported fixture
     sessions: SessionFactory,
     shop_id: str,
-    person: PersonFactory,
+    person: PersonFactory,  # noqa: F811 - the imported fixture
 ) -> None:
     await add_agent(sessions, shop_id, "xiaomei", [ServiceRole.PRESALES])
     await add_agent(sessions, shop_id, "xiaoli", [ServiceRole.REFUND])

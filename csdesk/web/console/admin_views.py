@@ -17,12 +17,13 @@ from csdesk.auth.middleware import PASSWORD_PAGE
 from csdesk.outbound.webhook_events import SUBSCRIBABLE
 from csdesk.reads import team as team_reads
 from csdesk.storage.enums import ServiceRole, UserRole
-from csdesk.web import admin_api, webhooks_api
+from csdesk.web import admin_api, teams_api, webhooks_api
 from csdesk.web.console.pages import render_console_page
 
 routes = web.RouteTableDef()
 
 TEAM_PATH: Final = "/console/admin/users"
+TEAMS_PAGE_PATH: Final = "/console/admin/teams"
 AUDIT_PAGE_PATH: Final = "/console/admin/audit"
 ACCOUNT_PAGE_PATH: Final = "/console/account"
 WEBHOOKS_PAGE_PATH: Final = "/console/admin/webhooks"
@@ -32,6 +33,7 @@ WEBHOOKS_ADMIN: Final = "webhooks.admin"
 def _nav(user: CurrentUser) -> dict[str, bool]:
     return {
         "team": can(user, team_reads.TEAM_READ),
+        "teams": can(user, team_reads.TEAM_READ),
         "audit": can(user, team_reads.AUDIT_READ),
         "account": can(user, team_reads.ACCOUNT_USE),
         "webhooks": can(user, WEBHOOKS_ADMIN),
@@ -50,6 +52,7 @@ def _page(
         nav=_nav(user),
         paths={
             "team": TEAM_PATH,
+            "teams": TEAMS_PAGE_PATH,
             "audit": AUDIT_PAGE_PATH,
             "account": ACCOUNT_PAGE_PATH,
             "webhooks": WEBHOOKS_PAGE_PATH,
@@ -74,6 +77,19 @@ async def team_page(request: web.Request) -> web.Response:
         "me_id": user.id,
     }
     return _page(request, "console/admin_users.html", boot, current="team")
+
+
+@routes.get(TEAMS_PAGE_PATH)
+async def teams_page(request: web.Request) -> web.Response:
+    """班组: teams and their supervisors; owners and admins change them."""
+    user = current_user(request)
+    require(user, team_reads.TEAM_READ)
+    boot = {
+        "teams_api": teams_api.TEAMS_PATH,
+        "users_api": admin_api.USERS_PATH,
+        "can_admin": can(user, team_reads.TEAM_ADMIN),
+    }
+    return _page(request, "console/admin_teams.html", boot, current="teams")
 
 
 @routes.get(AUDIT_PAGE_PATH)

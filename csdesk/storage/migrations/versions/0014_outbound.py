@@ -4,8 +4,8 @@ shop: its own inbound webhook secret (and the previous one during a rotation), t
 outbound channel URL and secret; platform_event.body_hash (the same event_id with another
 body is a 409); webhook_subscription; delivery (the durable outbox of signed POSTs).
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-07 15:06:50.469213
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 import csdesk.storage.types
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
