@@ -30,7 +30,7 @@ from csdesk.storage.enums import ServiceRole, UserRole
 from csdesk.storage.models import Delivery, Shop
 from tests.conftest import TEST_SHOP
 from tests.fake_platform import FakePlatform
-from tests.helpers import make_agent, post_event, settle, token_for
+from tests.helpers import make_agent, order_data, post_event, settle, token_for
 from tests.outbound_support import FAST, Agent, running_worker, until
 
 
@@ -212,3 +212,27 @@ async def test_a_held_reply_leaves_nothing_and_no_channel_sends_nothing(
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Delivery)) == 0
     assert platform.accepted == {}
+
+
+async def test_a_card_leaves_with_its_fields(
+    desk: TestClient[Any, Any], sessions: SessionFactory, platform: FakePlatform, channel: str
+) -> None:
+    await post_event(desk, "order.created", order_data("T-88", nick="买家小王"))
+    agent, conversation_id = await open_chat(desk, sessions)
+    order_id = (await agent.call("GET", f"/api/v1/conversations/{conversation_id}/buyer"))[
+        "orders"
+    ][0]["id"]
+    sent = await agent.call(
+        "POST",
+        f"/api/v1/conversations/{conversation_id}/cards",
+        {"card": "order_check", "order_id": order_id},
+        201,
+    )
+    assert sent["message"]["delivery"]["state"] == "sending"
+    await platform.wait_for(1)
+    [body] = platform.bodies()
+    assert body["data"]["kind"] == "card"
+    [card] = body["data"]["attachments"]
+    assert card["type"] == "card"
+    assert card["card"] == "order_check"
+    assert any("T-88" in str(field["value"]) for field in card["fields"])
