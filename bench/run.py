@@ -270,7 +270,7 @@ def _dashboard_rows(results: list[dict[str, Any]]) -> list[str]:
         f"widget); goal p95 ≤ {WIDGET_GOAL_MS:g} ms. Full refresh (every widget, staffing, "
         f"the 24 h series): p95 {result['full_p95_ms']} ms of {result['full_runs']} "
         f"(goal ≤ {FULL_GOAL_MS:g} ms); the live aggregator's tick (slow KPIs reused, "
-        f"series every 5 s): p95 {result.get('tick_p95_ms')} ms. Indexes: migration 0014 "
+        f"series every 5 s): p95 {result.get('tick_p95_ms')} ms. Indexes: migration 0015 "
         "(docs/dashboard.md). The machine's 1-minute load average at the end of the run: "
         f"{result.get('load_average')} on {result.get('cores')} cores (other work shared "
         "them: absolute times stretch with it, the ratios much less).",

@@ -82,6 +82,7 @@ def create_app(settings: Settings, *, demo: bool = False, traffic: Any = None) -
         shop_config_api,
         supervisor_api,
         teams_api,
+        webhooks_api,
     )
     from csdesk.web.console import admin_views as console_admin_views
     from csdesk.web.console import api as console_api
@@ -144,6 +145,7 @@ def create_app(settings: Settings, *, demo: bool = False, traffic: Any = None) -
         supervisor_api,
         shop_config_api,
         admin_api,
+        webhooks_api,
         console_admin_views,
         search_api,
         quick_replies_api,

@@ -12,6 +12,7 @@ import {
   createCloseDialog,
   createRevealDialog,
   createSnoozeDialog,
+  createIntentDialog,
   createTransferDialog,
 } from "./dialogs.js";
 import { byId, el, setHidden } from "./dom.js";
@@ -224,6 +225,16 @@ const transfer = createTransferDialog({
     openNextAfter(id);
   },
 });
+const relabel = createIntentDialog({
+  getConversation: () => chat.current(),
+  onDone: (id, result) => {
+    chat.setDetail({ id, intent: result.intent });
+    chat.refreshHeader();
+    announce(
+      t("Intent corrected to {intent}; triage learns from it.", { intent: label("intent", result.intent) }),
+    );
+  },
+});
 const closing = createCloseDialog({
   getConversation: () => chat.current(),
   onDone: (id) => {
@@ -359,6 +370,8 @@ async function onEvent(type, payload) {
     if (id === openId && payload.by !== me.id) {
       chat.changed(id, t("This conversation was changed by a colleague meanwhile."));
     }
+  } else if (type === "message.delivery") {
+    chat.onDelivery(payload.conversation_id, payload.message_id, payload.delivery || {});
   } else if (type === "conversation.closed" || type === "conversation.requeued") {
     const id = payload.conversation_id ?? payload.conversation?.id;
     if (id === undefined || !list.has(id)) return;
@@ -482,6 +495,7 @@ async function resolveNext() {
 }
 
 byId("transfer-btn").addEventListener("click", () => transfer.open());
+byId("intent-btn").addEventListener("click", () => relabel.open());
 byId("resolve-next-btn").addEventListener("click", () => resolveNext());
 byId("snooze-btn").addEventListener("click", () => snoozing.open());
 byId("close-btn").addEventListener("click", () => closing.open());

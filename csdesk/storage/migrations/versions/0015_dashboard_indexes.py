@@ -1,7 +1,7 @@
 """indexes for the owner dashboard's widgets and series (time windows of one shop)
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-07 16:00:00.000000
 
 Each index serves reads of ``reads/dashboard_metrics.py`` and ``reads/dashboard_series.py``
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014"
-down_revision: str | None = "0013"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
