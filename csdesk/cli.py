@@ -50,6 +50,24 @@ def _port(text: str) -> int:
     return value
 
 
+DEMO_PROMOTIONS = ("double11",)
+"""The replays of ``csdesk demo --promotion`` (``csdesk.demo.PROMOTIONS``, kept equal by a
+test; named here so ``--help`` needs no import of the web stack)."""
+MAX_DEMO_RATE = 200.0
+
+
+def _demo_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"rate must be a number, got {text!r}") from None
+    if not 0 < value <= MAX_DEMO_RATE:
+        raise argparse.ArgumentTypeError(
+            f"rate must be above 0 and at most {MAX_DEMO_RATE:g} events a second, got {text}"
+        )
+    return value
+
+
 def _progress_bar(stream: object = sys.stderr) -> Callable[[str, int, int], None]:
     """A one-line progress bar on stderr (stdout stays clean for --json)."""
     width = 30
@@ -381,7 +399,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from csdesk.app import create_app, for_serving
-    from csdesk.demo import prepare_demo
+    from csdesk.demo import TrafficOptions, prepare_demo
     from csdesk.settings import load_settings
 
     settings = load_settings(_data_dir(args), host=args.host, port=args.port)
@@ -392,7 +410,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"  login {username:<12} password {password:<14} ({role})")
     sys.stdout.flush()
     web.run_app(
-        for_serving(create_app(settings, demo=True)),
+        for_serving(
+            create_app(
+                settings,
+                demo=True,
+                traffic=TrafficOptions(rate=args.rate, promotion=args.promotion),
+            )
+        ),
         host=settings.web.host,
         port=settings.web.port,
         print=lambda msg: print(msg, file=sys.stderr),
@@ -606,6 +630,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=_port, default=8080)
     p.add_argument("--host", default="127.0.0.1")
     data_arg(p)
+    p.add_argument(
+        "--rate",
+        type=_demo_rate,
+        default=0.25,
+        help="buyer-traffic events per second, on average (default 0.25)",
+    )
+    p.add_argument(
+        "--promotion",
+        choices=sorted(DEMO_PROMOTIONS),
+        default=None,
+        help="replay a promotion evening at demo speed (surge, payment wave, refund wave) "
+        "with the shop's promotion profile on",
+    )
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("serve", help="web process (console, API, websockets)")

@@ -70,6 +70,16 @@ ALL: Final = (
     USER_SIGNED_OUT,
 )
 
+INTERNAL_EVENTS_APPLIED: Final = "events.applied"
+"""Internal (no recipients, never sent to a console): a batch of platform events of the shop
+was applied: ``count``. Platform events change figures without any console event (an
+order paid that nobody chased); the dashboard's aggregator recomputes on this."""
+INTERNAL_DASHBOARD_SNAPSHOT: Final = "dashboard.snapshot"
+"""Internal: one process computed the shop's dashboard (``started_at``, ``dashboard``,
+``series``); every process hands it to its dashboard sockets (``web.dashboard_live``)."""
+INTERNAL: Final = (INTERNAL_EVENTS_APPLIED, INTERNAL_DASHBOARD_SNAPSHOT)
+"""Bus events for the processes themselves (like the hub's markers): not in ``ALL``."""
+
 SUPERVISORS: Final = "supervisors"
 
 

@@ -197,6 +197,9 @@ class Order(Base):
     __table_args__ = (
         UniqueConstraint("shop_id", "external_id", name="uq_shop_order_external"),
         Index("ix_shop_order_status_created", "shop_id", "status", "created_at"),
+        # The dashboard's series: orders placed / paid per minute of the last 24 h.
+        Index("ix_shop_order_created", "shop_id", "created_at"),
+        Index("ix_shop_order_paid", "shop_id", "paid_at", postgresql_include=["buyer_id"]),
     )
 
 
@@ -218,7 +221,18 @@ class Refund(Base):
     """When the platform auto-approves if the shop has not acted."""
     resolved_at: Mapped[datetime | None]
 
-    __table_args__ = (UniqueConstraint("shop_id", "external_id", name="uq_refund_shop_external"),)
+    __table_args__ = (
+        UniqueConstraint("shop_id", "external_id", name="uq_refund_shop_external"),
+        # The dashboard: pending refunds and their auto-approve windows; requests per minute.
+        Index(
+            "ix_refund_status_deadline",
+            "shop_id",
+            "status",
+            "deadline_at",
+            postgresql_include=["amount_fen", "kind", "reason"],
+        ),
+        Index("ix_refund_requested", "shop_id", "requested_at", postgresql_include=["kind"]),
+    )
 
 
 OPEN_CHAT_STATUSES: tuple[str, ...] = (
@@ -230,6 +244,8 @@ OPEN_CHAT = text(
     "kind = 'chat' AND status IN (" + ", ".join(f"'{s}'" for s in OPEN_CHAT_STATUSES) + ")"
 )
 """The predicate of ``uq_conversation_open_chat`` (an ``ON CONFLICT`` names it to match)."""
+QUEUED = text("status = 'queued'")
+UNANSWERED = text("status IN ('queued', 'assigned') AND first_response_at IS NULL")
 
 
 class Conversation(Base):
@@ -294,6 +310,52 @@ class Conversation(Base):
         # ever had, or of all it has open.
         Index("ix_conversation_agent", "assigned_agent_id", "assigned_at"),
         Index("ix_conversation_agent_load", "assigned_agent_id", "status", "channel"),
+        # The dashboard's windows of one shop: opened today / in the last hour (arrivals,
+        # chases, first responses, contacts per minute), closed in the last 24 h (AHT).
+        Index(
+            "ix_conversation_opened",
+            "shop_id",
+            "opened_at",
+            postgresql_include=[
+                "kind",
+                "role",
+                "status",
+                "buyer_id",
+                "assigned_at",
+                "first_response_at",
+            ],
+        ),
+        Index(
+            "ix_conversation_closed",
+            "shop_id",
+            "closed_at",
+            postgresql_include=["role", "status", "assigned_at", "refund_id", "disposition"],
+        ),
+        # The queues per role and their oldest item; open items nobody answered (SLA).
+        Index(
+            "ix_conversation_queued",
+            "shop_id",
+            "role",
+            "enqueued_at",
+            sqlite_where=QUEUED,
+            postgresql_where=QUEUED,
+        ),
+        Index(
+            "ix_conversation_unanswered",
+            "shop_id",
+            "due_at",
+            postgresql_include=["role"],
+            sqlite_where=UNANSWERED,
+            postgresql_where=UNANSWERED,
+        ),
+        # Today's chases per chaser.
+        Index(
+            "ix_conversation_kind_opened",
+            "shop_id",
+            "kind",
+            "opened_at",
+            postgresql_include=["assigned_agent_id", "attempts", "recovered_fen"],
+        ),
         # One open chat thread per buyer, whichever process applies their message: a buyer's
         # messages sent at once to two web processes must meet in one conversation. Calls
         # and work items (chases, order checks, refund duties) may legitimately be several.
@@ -329,6 +391,16 @@ class Message(Base):
     attachments: Mapped[list[Any]] = mapped_column(default=list, server_default=sql_text("'[]'"))
     """What goes with the text: ``{"type": "image", "media_id", "url", ...}`` or
     ``{"type": "card", "card", "title", "fields": [...]}``; outbound delivery sends them."""
+
+    # The dashboard's reply rounds (3-minute response rate) and asks (询单转化率) of a window.
+    __table_args__ = (
+        Index(
+            "ix_message_shop_sent",
+            "shop_id",
+            "sent_at",
+            postgresql_include=["sender", "conversation_id", "id"],
+        ),
+    )
 
 
 class PlatformEvent(Base):
