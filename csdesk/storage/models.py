@@ -390,3 +390,4 @@ class BuyerClaim(Base):
 
 # The QC tables live in their own module; imported here so Base.metadata holds them all.
 from csdesk.storage import qc_models as _qc_models  # noqa: E402, F401
+from csdesk.storage import training_models as _training_models  # noqa: E402, F401
