@@ -39,6 +39,19 @@ GUIDED_SKIPPED: Final = "guided.skipped"
 NOTE_MENTIONED: Final = "note.mentioned"
 """A private note @mentions a user; to that user alone: ``conversation_id``, ``message``
 (the note), ``by``, ``buyer_nick``, ``can_open``."""
+TRAINING_ASSIGNED: Final = "training.assigned"
+"""A course was given to an agent (培训): to that agent alone, ``assignment`` (id, course,
+due date, why)."""
+TRAINING_REMINDER: Final = "training.reminder"
+"""A course is due soon or overdue: to the agent, ``assignment_id``, ``kind``
+(``due_soon`` / ``overdue``), ``course_title``, ``due_at``; the same notice waits in the
+console until seen."""
+TRAINING_PASSED: Final = "training.passed"
+"""An agent passed a course's quiz: to the agent and the supervisors, ``assignment_id``,
+``agent_id``, ``course_id``, ``score``."""
+POINTS_CHANGED: Final = "points.changed"
+"""A line was added to an agent's points ledger (积分): to that agent, ``entry`` (points,
+reason, source)."""
 
 ALL: Final = (
     CONVERSATION_ASSIGNED,
@@ -55,6 +68,10 @@ ALL: Final = (
     ROSTER_CHANGED,
     GUIDED_SKIPPED,
     NOTE_MENTIONED,
+    TRAINING_ASSIGNED,
+    TRAINING_REMINDER,
+    TRAINING_PASSED,
+    POINTS_CHANGED,
 )
 
 SUPERVISORS: Final = "supervisors"
