@@ -77,6 +77,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         search_api,
         shop_config_api,
         supervisor_api,
+        training_api,
     )
     from csdesk.web.console import admin_views as console_admin_views
     from csdesk.web.console import api as console_api
@@ -138,6 +139,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         search_api,
         qc_api,
         console_qc_views,
+        training_api,
     ]
     for module in web_modules:
         app.router.add_routes(module.routes)

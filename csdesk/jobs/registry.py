@@ -13,7 +13,7 @@ from datetime import datetime
 from arq.cron import next_cron
 from arq.typing import OptionType, WeekdayOptionType
 
-from csdesk.jobs import housekeeping, qc, routing
+from csdesk.jobs import housekeeping, qc, routing, training
 from csdesk.jobs.base import JobFunction, UnknownJobError
 
 
@@ -83,6 +83,8 @@ REGISTRY = Registry(
         qc.qc_check_conversation,
         qc.qc_check_sweep,
         qc.qc_daily_sample,
+        training.training_reminders,
+        training.training_rules_sweep,
     ),
     cron=(
         # A chase is due 15 min after order.created; 10 s of lateness is invisible to a
@@ -117,5 +119,12 @@ REGISTRY = Registry(
         # once (a shop in any time zone gets it soon after its midnight).
         CronEntry(qc.qc_check_sweep, minute=set(range(2, 60, 5)), second=15),
         CronEntry(qc.qc_daily_sample, minute=20, second=0),
+        # Training: due dates are whole days and reminders go out hours ahead, so a
+        # 5-minute sweep is punctual enough; each reminder is sent once whatever the cadence.
+        CronEntry(training.training_reminders, minute=set(range(1, 60, 5)), second=40),
+        # Findings come to stand when their answer window closes, with nobody acting: the
+        # shop's rules are evaluated for them within 10 minutes (the QC dispute actions
+        # evaluate them at once when an agent acknowledges or the lead upholds).
+        CronEntry(training.training_rules_sweep, minute=set(range(4, 60, 10)), second=50),
     ),
 )

@@ -36,6 +36,26 @@ from csdesk.training.rules import FindingFact, FindingState, stands
 async def effect(
     sessions: SessionFactory, actor: CurrentUser, course_id: int, now: datetime
 ) -> dict[str, Any]:
+    course, result, who = await _measured(sessions, actor, course_id, now)
+    return effect_json(course, result, who)
+
+
+async def effect_chart(
+    sessions: SessionFactory,
+    actor: CurrentUser,
+    course_id: int,
+    now: datetime,
+    *,
+    labels: dict[str, str],
+    legend: tuple[str, str],
+) -> str:
+    course, result, _who = await _measured(sessions, actor, course_id, now)
+    return chart_svg(list(result.pooled), labels, course.title, legend)
+
+
+async def _measured(
+    sessions: SessionFactory, actor: CurrentUser, course_id: int, now: datetime
+) -> tuple[TrainingCourse, CourseEffect, dict[int, str]]:
     require(actor, CATALOG)
     async with sessions() as session:
         course = await session.get(TrainingCourse, course_id)
@@ -115,8 +135,7 @@ async def effect(
             window_days=settings.effect_window_days,
             min_chats=settings.effect_min_chats,
         )
-        who = await names(session, passed)
-        return effect_json(course, result, who)
+        return course, result, await names(session, passed)
 
 
 def effect_json(

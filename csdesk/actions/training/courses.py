@@ -38,7 +38,7 @@ from csdesk.training.courses import CourseContent, CourseError, parse_content
 from csdesk.training.rules import MAX_DUE_DAYS
 
 ASSET_NAME: Final = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
-MAX_ASSET_BYTES: Final = 512 * 1024
+MAX_ASSET_BYTES: Final = 200 * 1024
 MAX_NOTE: Final = 500
 
 
