@@ -87,6 +87,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     from csdesk.web.console import qc_views as console_qc_views
     from csdesk.web.console import refund_views as console_refund_views
     from csdesk.web.console import supervisor_views as console_supervisor_views
+    from csdesk.web.console import training_views as console_training_views
     from csdesk.web.console import views as console_views
     from csdesk.web.errors import error_middleware
 
@@ -140,6 +141,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         qc_api,
         console_qc_views,
         training_api,
+        console_training_views,
     ]
     for module in web_modules:
         app.router.add_routes(module.routes)

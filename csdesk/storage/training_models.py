@@ -122,9 +122,7 @@ class TrainingCourseVersion(Base):
     author_id: Mapped[int | None] = _user_fk()
     created_at: Mapped[datetime]
 
-    __table_args__ = (
-        UniqueConstraint("course_id", "version", name="uq_training_course_version"),
-    )
+    __table_args__ = (UniqueConstraint("course_id", "version", name="uq_training_course_version"),)
 
 
 class TrainingAsset(Base):
@@ -181,9 +179,7 @@ class TrainingAssignment(Base):
     )
     agent_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     source: Mapped[AssignmentSource] = mapped_column(str_enum(AssignmentSource))
-    rule_id: Mapped[int | None] = mapped_column(
-        ForeignKey("training_rule.id", ondelete="SET NULL")
-    )
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("training_rule.id", ondelete="SET NULL"))
     finding_ids: Mapped[list[Any]] = mapped_column(default=list)
     """The QC findings that made a rule fire."""
     reason: Mapped[str] = mapped_column(Text, default="")

@@ -30,6 +30,7 @@ from csdesk.reads import training_effect
 from csdesk.reads.qc_reports import export
 from csdesk.reads.training_base import MANAGE
 from csdesk.web.console.qc_views import LABELS as QC_LABELS
+from csdesk.web.console.training_views import CHART_LEGEND
 from csdesk.web.openapi import STR, WRITE, documented, obj, op, query
 from csdesk.web.request import deps_of, is_id, json_body, ok, path_id
 
@@ -293,7 +294,7 @@ async def get_effect_chart(request: web.Request) -> web.Response:
         path_id(request, "course_id"),
         utcnow(),
         labels=_effect_labels(request),
-        legend=(translate(request, "Before the course"), translate(request, "After the course")),
+        legend=(translate(request, CHART_LEGEND[0]), translate(request, CHART_LEGEND[1])),
     )
     return web.Response(text=svg, content_type="image/svg+xml")
 

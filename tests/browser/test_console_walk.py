@@ -38,6 +38,7 @@ ALLOWED_WORDS = frozenset(
         "Asia",  # the shop's time zone, Asia/Shanghai
         "Shanghai",
         "Erlang",  # Erlang C, the staffing formula's name
+        "Markdown",  # the course pages' text format, by its name
     }
 )
 UNTRANSLATED_KNOWN: Final = {

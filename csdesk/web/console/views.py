@@ -16,6 +16,7 @@ from csdesk.reads.conversations import check_readable
 from csdesk.storage.enums import ServiceRole
 from csdesk.web.console import labels
 from csdesk.web.console.pages import WORKBENCH_PATH, render_console_page
+from csdesk.web.console.training_views import label_tables
 
 routes = web.RouteTableDef()
 
@@ -31,6 +32,9 @@ def _workbench(request: web.Request, conversation_id: int | None) -> web.Respons
         "live_path": LIVE_PATH,
         "poll_ms": POLL_MS,
         "can_work": can(user, "workbench.use"),
+        # 我的课程: the agent's courses in the left column (training.take: agents).
+        "can_take_courses": can(user, "training.take"),
+        "training_labels": label_tables(request),
     }
     return render_console_page(
         request,

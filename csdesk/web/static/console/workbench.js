@@ -21,6 +21,7 @@ import { createPanel } from "./panel.js";
 import { makePrefs } from "./prefs.js";
 import { createPicker } from "./quick.js";
 import { setTimeZone, syncClock } from "./time.js";
+import { createMyCourses } from "./training-workbench.js";
 
 const boot = JSON.parse(byId("wb-boot").textContent);
 const me = boot.user;
@@ -150,6 +151,7 @@ const chat = createChat({
     announce(names ? t("Note added; {names} notified.", { names }) : t("Note added."));
   },
 });
+const myCourses = boot.can_take_courses ? createMyCourses() : null;
 const mentions = createMentions({ onOpen: (id) => openConversation(id, { focus: true }) });
 const reveal = createRevealDialog();
 const panel = createPanel({ prefs, onReveal: (target, done) => reveal.open(target, done) });
@@ -291,6 +293,9 @@ async function onEvent(type, payload) {
   } else if (type === "note.mentioned") {
     mentions.add(payload);
     alerts.ping();
+  } else if (type.startsWith("training.") && myCourses) {
+    await myCourses.refresh();
+    if (type !== "training.passed") alerts.ping();
   } else if (type === "agent.status") {
     if (payload.agent_id === me.id && state) {
       state.me.status = payload.status;
@@ -377,6 +382,13 @@ async function start() {
     }
   }
   picker.setLibrary(library);
+  if (myCourses) {
+    try {
+      await myCourses.refresh();
+    } catch {
+      // the list stays hidden; the workbench works without it
+    }
+  }
   if (boot.conversation_id) openConversation(boot.conversation_id, { push: false });
   window.setInterval(() => list.tick(), 1000);
   live.start();
