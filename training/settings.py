@@ -34,7 +34,8 @@ class TrainingSettings:
     effect_window_days: int = DEFAULT_WINDOW_DAYS
     effect_min_chats: int = DEFAULT_MIN_CHATS
     trainee_chat_capacity: int = 2
-    """A trainee (新人) takes at most this many chats at once, whatever their profile says."""
+    """A new starter (新人) goes busy (自动挂起) at this many open chats until their starter
+    courses are passed; 0: no lower limit."""
     points: PointsRules = field(default_factory=PointsRules)
 
     @property

@@ -151,6 +151,7 @@ async def test_new_agent_gets_starter_courses_and_is_a_trainee_until_passed(
         profile = await session.get(AgentProfile, member.user_id)
         assert profile is not None
         assert profile.trainee is True
+        assert profile.auto_suspend_at == 2  # fewer chats at once while in training
     await newbie.post(
         f"/api/v1/training/assignments/{onboarding['id']}/attempts",
         {"answers": {"q1": 1, "bad": [0, 1]}},
@@ -160,6 +161,7 @@ async def test_new_agent_gets_starter_courses_and_is_a_trainee_until_passed(
         profile = await session.get(AgentProfile, member.user_id)
         assert profile is not None
         assert profile.trainee is False
+        assert profile.auto_suspend_at is None
 
 
 async def test_reminders_before_and_after_the_due_date_exactly_once_each(

@@ -573,6 +573,9 @@ async def _maybe_end_traineeship(
     profile = await session.get(AgentProfile, row.agent_id)
     if profile is not None and profile.trainee:
         profile.trainee = False
+        cap = (await training_settings(session, row.shop_id)).trainee_chat_capacity
+        if cap and profile.auto_suspend_at == cap:
+            profile.auto_suspend_at = None  # back to the shop's default
         audit.record(
             session,
             shop_id=row.shop_id,

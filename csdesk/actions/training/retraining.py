@@ -5,7 +5,8 @@
   given once to every agent holding that role, due in its ``due_days``. One course per role
   and version (a unique key), so a version is never taught twice.
 - **Onboarding.** A new agent created with service roles gets the starter courses of those
-  roles and is marked a trainee (新人) until they pass them all.
+  roles and is marked a trainee (新人) until they pass them all: a boosted QC sample rate,
+  and fewer chats at once (自动挂起 at the shop's ``training.trainee_chat_capacity``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from csdesk.actions import audit
 from csdesk.actions.outbox import Outbox
 from csdesk.actions.training.assignments import assign_step, role_holders
 from csdesk.actions.training.courses import add_course
+from csdesk.reads.training_base import training_settings
 from csdesk.storage.models import AgentProfile
 from csdesk.storage.training_models import (
     AssignmentSource,
@@ -171,4 +173,9 @@ async def onboard(
         profile = await session.get(AgentProfile, agent_id)
         if profile is not None:
             profile.trainee = True
+            # Fewer chats at once while in training: 自动挂起 at the shop's trainee capacity
+            # (lifted again when the last starter course is passed).
+            cap = (await training_settings(session, shop_id)).trainee_chat_capacity
+            if cap and profile.auto_suspend_at is None and cap < profile.chat_capacity:
+                profile.auto_suspend_at = cap
     return made
