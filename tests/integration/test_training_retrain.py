@@ -302,6 +302,12 @@ async def test_bad_input_is_refused_naming_the_field(
     ):
         answer = await trainer.post(assign, body, 400)
         assert answer["field"] == field, body
+    _, owner_token = await person(sessions, shop_id, "dianzhu", UserRole.OWNER)
+    owner = Api(client, owner_token)
+    answer = await owner.send(
+        "PUT", "/api/v1/shop/config", {"config": {"training": {"boost_factor": 50}}}, 400
+    )
+    assert answer["field"] == "training.boost_factor"  # the shop rules check it alike
     for section, field in (
         ({"boost_days": 1000}, "training.boost_days"),
         ({"points": {"finding": {"minor": "x"}}}, "training.points.finding.minor"),
