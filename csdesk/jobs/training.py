@@ -3,6 +3,8 @@ courses for findings that came to stand without anyone acting (their answer wind
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from csdesk.actions.outbox import Deps
 from csdesk.actions.training import assignments, reminders
 from csdesk.clock import utcnow
@@ -13,9 +15,11 @@ def _deps(ctx: JobContext) -> Deps:
     return Deps(sessions=ctx["sessions"], bus=ctx["bus"], queue=ctx["queue"])
 
 
-async def training_reminders(ctx: JobContext) -> int:
-    """Reminders owed now, every shop; the number sent."""
-    return await reminders.send_reminders(_deps(ctx), utcnow())
+async def training_reminders(ctx: JobContext, at: str | None = None) -> int:
+    """Reminders owed now (or at ``at``, an ISO time: a re-run as of then), every shop; the
+    number sent. Each reminder goes out once whatever the runs."""
+    now = datetime.fromisoformat(at) if at else utcnow()
+    return await reminders.send_reminders(_deps(ctx), now)
 
 
 async def training_rules_sweep(ctx: JobContext) -> int:

@@ -115,6 +115,16 @@ async def test_every_console_page_as_every_role(
     pages = console_pages(server)
     assert "/console/admin/users" in pages
     assert "/console/workbench" in pages
+    assert {  # training (培训) and points (积分): walked as every role like the rest
+        "/console/training",
+        "/console/training/courses/new",
+        f"/console/training/courses/{MISSING_ITEM_ID}",
+        f"/console/training/courses/{MISSING_ITEM_ID}/effect",
+        "/console/training/my",
+        f"/console/training/my/{MISSING_ITEM_ID}",
+        "/console/training/points",
+        "/console/training/rankings",
+    } <= set(pages)
     problems: list[str] = []
     for username, role in logins.items():
         context, page = await desk.new_page(browser)

@@ -21,6 +21,7 @@ from csdesk.actions.users import issue_token
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
 from csdesk.clock import utcnow
+from csdesk.jobs.base import JOBS_KEY
 from csdesk.jobs.registry import REGISTRY
 from csdesk.keys import BUS_KEY
 from csdesk.settings import Settings
@@ -33,7 +34,7 @@ from csdesk.storage.training_models import (
     TrainingReminder,
 )
 from tests.helpers import deps, make_agent
-from tests.integration.test_qc_flow import Api, person
+from tests.integration.test_qc_flow import Api, person, run_jobs
 from tests.integration.test_training_flow import COURSE
 
 
@@ -205,21 +206,27 @@ async def test_reminders_before_and_after_the_due_date_exactly_once_each(
                 continue
 
     start = utcnow()
-    action_deps: Deps = deps(client)
     moments = [
-        (timedelta(hours=1), 0),  # far from due
-        (timedelta(days=2, hours=1), 1),  # within 24 h of due: due_soon
-        (timedelta(days=2, hours=2), 0),  # again: nothing
-        (timedelta(days=2, hours=20), 0),
-        (timedelta(days=3, hours=1), 1),  # past due: overdue
-        (timedelta(days=3, hours=5), 0),
-        (timedelta(days=9), 0),
+        (timedelta(hours=1), []),  # far from due
+        (timedelta(days=2, hours=1), ["due_soon"]),  # within 24 h of due
+        (timedelta(days=2, hours=2), ["due_soon"]),  # again: nothing more
+        (timedelta(days=2, hours=20), ["due_soon"]),
+        (timedelta(days=3, hours=1), ["due_soon", "overdue"]),  # past due
+        (timedelta(days=3, hours=5), ["due_soon", "overdue"]),
+        (timedelta(days=9), ["due_soon", "overdue"]),
     ]
+    jobs = client.app[JOBS_KEY]
     for offset, expected in moments:
-        assert await send_reminders(action_deps, start + offset) == expected, offset
-    async with sessions() as session:
-        kinds = sorted(await session.scalars(select(TrainingReminder.kind)))
-    assert kinds == ["due_soon", "overdue"]
+        # The cron job itself, run by this backend's runner (arq worker or in-process),
+        # as of a moved clock.
+        assert await jobs.enqueue("training_reminders", (start + offset).isoformat()) is True
+        await run_jobs(client, settings)
+        async with sessions() as session:
+            kinds = sorted(await session.scalars(select(TrainingReminder.kind)))
+        assert kinds == expected, offset
+    # The action alone, run twice more at once: still once each.
+    action_deps: Deps = deps(client)
+    assert await send_reminders(action_deps, start + timedelta(days=4)) == 0
     async with asyncio.timeout(10):
         await both.wait()
     task.cancel()
