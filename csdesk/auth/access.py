@@ -73,6 +73,9 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
         # only the people who own the shop's rules change them.
         "shop_config.read": Rule(SUPERVISOR_AND_UP),
         "shop_config.edit": Rule(frozenset({UserRole.OWNER, UserRole.ADMIN})),
+        # Correcting triage's intent (a labelled example for the shop's model): agents on
+        # their own conversations, supervisors on any.
+        "triage.relabel": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),
         # Team administration: supervisors read their team; owners and admins change it.
         "team.read": Rule(SUPERVISOR_AND_UP),
         "team.admin": Rule(frozenset({UserRole.OWNER, UserRole.ADMIN})),

@@ -13,7 +13,7 @@ from datetime import datetime
 from arq.cron import next_cron
 from arq.typing import OptionType, WeekdayOptionType
 
-from csdesk.jobs import housekeeping, qc, routing, training
+from csdesk.jobs import housekeeping, qc, routing, training, triage
 from csdesk.jobs.base import JobFunction, UnknownJobError
 
 
@@ -85,6 +85,7 @@ REGISTRY = Registry(
         qc.qc_daily_sample,
         training.training_reminders,
         training.training_rules_sweep,
+        triage.retrain_triage_models,
     ),
     cron=(
         # A chase is due 15 min after order.created; 10 s of lateness is invisible to a
@@ -126,5 +127,8 @@ REGISTRY = Registry(
         # shop's rules are evaluated for them within 10 minutes (the QC dispute actions
         # evaluate them at once when an agent acknowledges or the lead upholds).
         CronEntry(training.training_rules_sweep, minute=set(range(4, 60, 10)), second=50),
+        # Triage learning: nightly, 03:40 China time (19:40 UTC), when chats are fewest;
+        # a shop without new corrections costs one small query.
+        CronEntry(triage.retrain_triage_models, hour=19, minute=40, second=0),
     ),
 )

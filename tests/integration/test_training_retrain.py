@@ -33,8 +33,9 @@ from csdesk.storage.training_models import (
     TrainingCourse,
     TrainingReminder,
 )
-from tests.helpers import deps, make_agent
+from tests.helpers import deps, make_agent, settle
 from tests.integration.test_qc_flow import Api, person, run_jobs
+from tests.integration.test_ratings import agent_api, rate, served_chat
 from tests.integration.test_training_flow import COURSE
 
 
@@ -394,3 +395,26 @@ async def test_bad_input_is_refused_naming_the_field(
     )
     assert bad.status == 400
     assert (await bad.json())["field"] == "format"
+
+
+async def test_a_rating_earns_points_and_a_revised_rating_replaces_them(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
+) -> None:
+    """``rating.received`` through signed HTTP: the current rating's points go to the agent
+    who served; the buyer rating again takes the first rating's points back (a new line)."""
+    mei_id, mei = await agent_api(client, sessions, shop_id, "xiaomei", [ServiceRole.PRESALES])
+    conversation = await served_chat(client, sessions, mei, "小鱼")
+    start = utcnow()
+    await rate(client, "小鱼", 1, "太慢了", event_id="r-1", at=start)
+    await settle(client)
+    await rate(client, "小鱼", 5, "问题解决了", event_id="r-2", at=start + timedelta(hours=2))
+    await settle(client)
+    ledger = await mei.get("/api/v1/training/points/ledger")
+    ratings = sorted(
+        (e["points"], e["reverses_id"] is not None)
+        for e in ledger["entries"]
+        if e["source"] == "rating"
+    )
+    assert ratings == [(-2, False), (2, False), (2, True)]  # -2, taken back +2, then +2
+    assert ledger["balance"] == 2
+    assert conversation.assigned_agent_id in (mei_id, None)

@@ -198,11 +198,35 @@ async def for_rating(
     *,
     shop_id: str,
     agent_id: int,
-    conversation_id: int,
+    rating_id: int,
     score: int,
     now: datetime,
+    replaces_rating_id: int | None = None,
 ) -> None:
-    """A buyer's satisfaction rating (1-5) of the agent's conversation (``rating.received``)."""
+    """A buyer's satisfaction rating (1-5) of the agent's conversation (``rating.received``,
+    the current rating). A rating it replaces (the buyer rated again) has its points taken
+    back first, as an opposite line: the conversation counts once, at its latest rating."""
+    if replaces_rating_id is not None:
+        earlier = await session.scalar(
+            select(PointsEntry).where(
+                PointsEntry.shop_id == shop_id,
+                PointsEntry.source == PointsSource.RATING,
+                PointsEntry.ref == f"service_rating:{replaces_rating_id}",
+            )
+        )
+        if earlier is not None:
+            await add_entry(
+                session,
+                outbox,
+                shop_id=shop_id,
+                agent_id=earlier.agent_id,
+                points=-earlier.points,
+                source=PointsSource.RATING,
+                reason="买家修改了评价，原评价积分撤回",
+                ref=f"service_rating:{replaces_rating_id}:replaced",
+                now=now,
+                reverses_id=earlier.id,
+            )
     rules = (await training_settings(session, shop_id)).points
     await add_entry(
         session,
@@ -212,7 +236,7 @@ async def for_rating(
         points=rules.for_rating(score),
         source=PointsSource.RATING,
         reason=f"买家满意度评价 {score} 分",
-        ref=f"conversation:{conversation_id}",
+        ref=f"service_rating:{rating_id}",
         now=now,
     )
 

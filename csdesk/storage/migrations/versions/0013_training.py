@@ -1,8 +1,10 @@
 """training (培训) and points (积分制): courses and versions, course assets, finding → course
 rules, assignments on the version taken, quiz attempts, reminders sent, the points ledger
 
-Revision ID: 0011
-Revises: 0010
+Chained after 0012 (service ratings) once main had 0011 (triage learning) and 0012.
+
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-07 15:11:01.268092
 """
 
@@ -13,8 +15,8 @@ from alembic import op
 
 import csdesk.storage.types
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
