@@ -16,7 +16,15 @@ from csdesk.auth.current import CurrentUser
 from csdesk.errors import BadInputError, NotFoundError
 from csdesk.reads.qc_reports import Table
 from csdesk.reads.training import AgentRef
-from csdesk.reads.training_base import POINTS_READ, RANKINGS, entry_json, names, teams
+from csdesk.reads.training_base import (
+    POINTS_READ,
+    RANKINGS,
+    check_in_scope,
+    entry_json,
+    names,
+    team_scope,
+    teams,
+)
 from csdesk.routing import facts as loaded
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import UserRole
@@ -50,6 +58,7 @@ async def ledger(
     all-time balance."""
     require(actor, POINTS_READ, AgentRef(actor.shop_id, agent_id))
     async with sessions() as session:
+        check_in_scope(await team_scope(session, actor), agent_id)
         user = await session.get(User, agent_id)
         if user is None or user.shop_id != actor.shop_id:
             raise NotFoundError(f"agent {agent_id}: not found")
@@ -121,8 +130,11 @@ async def rankings(
         profile = await teams(session, actor.shop_id)
         who = await names(session, totals)
         groups: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
+        names_of_groups: dict[str, str | None] = {}
         for agent_id, value in totals.items():
-            info = profile.get(agent_id) or {"roles": [], "team": None}
+            info = profile.get(agent_id) or {"roles": [], "team": None, "team_name": None}
+            if by == "team":
+                names_of_groups[info["team"] or "none"] = info.get("team_name")
             if by == "all":
                 keys = ["all"]
             elif by == "team":
@@ -137,6 +149,7 @@ async def rankings(
             "groups": [
                 {
                     "key": key,
+                    "name": names_of_groups.get(key),
                     "rows": [
                         {
                             "rank": r.rank,
@@ -163,7 +176,13 @@ def ledger_table(data: dict[str, Any]) -> Table:
 
 def rankings_table(data: dict[str, Any]) -> Table:
     rows = [
-        (group["key"], row["rank"], row["agent"]["display_name"], row["points"], row["entries"])
+        (
+            group.get("name") or group["key"],
+            row["rank"],
+            row["agent"]["display_name"],
+            row["points"],
+            row["entries"],
+        )
         for group in data["groups"]
         for row in group["rows"]
     ]

@@ -20,12 +20,14 @@ from csdesk.reads.training_base import (
     RESULTS,
     assignment_json,
     attempt_json,
+    check_in_scope,
     content_of,
     course_json,
     known_categories,
     names,
     rendered_pages,
     rule_row_json,
+    team_scope,
     teams,
     training_settings,
     version_json,
@@ -196,6 +198,9 @@ async def assignments(
     if status is not None and status not in {s.value for s in AssignmentStatus}:
         raise BadInputError("status", "must be assigned, passed or cancelled")
     async with sessions() as session:
+        scope = await team_scope(session, actor)
+        if scope is not None and agent_id is not None:
+            check_in_scope(scope, agent_id)
         query = (
             select(TrainingAssignment, TrainingCourse.title, TrainingCourseVersion.version)
             .join(TrainingCourse, TrainingCourse.id == TrainingAssignment.course_id)
@@ -206,6 +211,8 @@ async def assignments(
             query = query.where(TrainingAssignment.course_id == course_id)
         if agent_id is not None:
             query = query.where(TrainingAssignment.agent_id == agent_id)
+        elif scope is not None:
+            query = query.where(TrainingAssignment.agent_id.in_(scope))
         if status is not None:
             query = query.where(TrainingAssignment.status == AssignmentStatus(status))
         if overdue_only:
@@ -277,6 +284,7 @@ async def assignment_detail(
         if row is None or row.shop_id != actor.shop_id:
             raise NotFoundError(f"assignment {assignment_id}: not found")
         require(actor, RESULTS, row)
+        check_in_scope(await team_scope(session, actor), row.agent_id)
         version = await session.get(TrainingCourseVersion, row.version_id)
         course = await session.get(TrainingCourse, row.course_id)
         assert version is not None
@@ -337,11 +345,16 @@ async def overdue_by_team(
     async with sessions() as session:
         team_of = await teams(session, actor.shop_id)
     grouped: dict[str, list[dict[str, Any]]] = {}
+    named: dict[str, str | None] = {}
     for item in listed["items"]:
-        team = (team_of.get(item["agent"]["id"]) or {}).get("team") or "none"
+        info = team_of.get(item["agent"]["id"]) or {}
+        team = info.get("team") or "none"
+        named[team] = info.get("team_name")
         grouped.setdefault(team, []).append(item)
     return {
-        "teams": [{"team": k, "items": v} for k, v in sorted(grouped.items())],
+        "teams": [
+            {"team": k, "name": named.get(k), "items": v} for k, v in sorted(grouped.items())
+        ],
         "total": len(listed["items"]),
     }
 
@@ -389,6 +402,7 @@ async def agents(sessions: SessionFactory, actor: CurrentUser) -> dict[str, Any]
                     "display_name": name,
                     "roles": list(roles or []),
                     "team": (team_of.get(user_id) or {}).get("team"),
+                    "team_name": (team_of.get(user_id) or {}).get("team_name"),
                     "trainee": trainee,
                 }
                 for user_id, name, roles, trainee in rows

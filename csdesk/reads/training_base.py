@@ -12,8 +12,11 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csdesk.errors import NotFoundError
+from csdesk.auth.current import CurrentUser
+from csdesk.errors import ForbiddenError, NotFoundError
 from csdesk.qc.scripts import Category
+from csdesk.storage.console_models import Team, TeamMember
+from csdesk.storage.enums import UserRole
 from csdesk.storage.models import AgentProfile, Shop, User
 from csdesk.storage.qc_models import QcScriptVersion
 from csdesk.storage.training_models import (
@@ -88,17 +91,67 @@ async def names(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, s
 
 
 async def teams(session: AsyncSession, shop_id: str) -> dict[int, dict[str, Any]]:
-    """Agent id → ``{"roles", "team"}`` for every agent profile of the shop."""
+    """Agent id → ``{"roles", "team", "team_name"}`` for every agent profile of the shop.
+
+    An agent's team is the shop's own team (班组, ``team:<id>``) they belong to (the first by
+    name); an agent in none is grouped by the seeds/003 supervisor group of their first
+    role (``presales_team`` …, ``team_name`` None: the page names it)."""
     rows = await session.execute(
         select(AgentProfile.user_id, AgentProfile.service_roles).where(
             AgentProfile.shop_id == shop_id
         )
     )
+    stored: dict[int, tuple[int, str]] = {}
+    for user_id, team_id, name in await session.execute(
+        select(TeamMember.user_id, Team.id, Team.name)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(Team.shop_id == shop_id)
+        .order_by(Team.name, Team.id)
+    ):
+        stored.setdefault(user_id, (team_id, name))
     out: dict[int, dict[str, Any]] = {}
     for user_id, roles in rows:
-        team = team_of(roles or [])
-        out[user_id] = {"roles": list(roles or []), "team": team.value if team else None}
+        if user_id in stored:
+            team_id, name = stored[user_id]
+            out[user_id] = {
+                "roles": list(roles or []),
+                "team": f"team:{team_id}",
+                "team_name": name,
+            }
+            continue
+        group = team_of(roles or [])
+        out[user_id] = {
+            "roles": list(roles or []),
+            "team": group.value if group else None,
+            "team_name": None,
+        }
     return out
+
+
+async def team_scope(session: AsyncSession, actor: CurrentUser) -> set[int] | None:
+    """Whose training and points a supervisor reads: the members of the teams (班组) they
+    lead; None (the whole shop) for owners, admins, trainers, and a supervisor who leads
+    no team (a shop without teams)."""
+    if actor.role is not UserRole.SUPERVISOR:
+        return None
+    led = list(
+        await session.scalars(
+            select(TeamMember.team_id).where(
+                TeamMember.user_id == actor.id,
+                TeamMember.shop_id == actor.shop_id,
+                TeamMember.lead.is_(True),
+            )
+        )
+    )
+    if not led:
+        return None
+    return set(await session.scalars(select(TeamMember.user_id).where(TeamMember.team_id.in_(led))))
+
+
+def check_in_scope(scope: set[int] | None, agent_id: int) -> None:
+    """A supervisor asking for someone outside the teams they lead: 403."""
+    if scope is not None and agent_id not in scope:
+        raise ForbiddenError("this agent is not in a team you lead (不在你带领的班组)")
 
 
 def content_of(version: TrainingCourseVersion) -> CourseContent:

@@ -109,6 +109,9 @@ async def test_every_console_page_as_every_role(
     pages = console_pages(server)
     assert "/console/admin/users" in pages
     assert "/console/workbench" in pages
+    # The console issue's pages: the quick-reply library and the teams.
+    assert "/console/quick-replies" in pages
+    assert "/console/admin/teams" in pages
     assert {  # training (培训) and points (积分): walked as every role like the rest
         "/console/training",
         "/console/training/courses/new",

@@ -13,8 +13,10 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
+from csdesk.actions import teams
 from csdesk.actions.outbox import Deps
 from csdesk.actions.team import AgentSetup, add_member
+from csdesk.actions.teams import Membership
 from csdesk.actions.training.reminders import send_reminders
 from csdesk.actions.training.retraining import retrain_for_script
 from csdesk.actions.users import issue_token
@@ -33,7 +35,7 @@ from csdesk.storage.training_models import (
     TrainingCourse,
     TrainingReminder,
 )
-from tests.helpers import deps, make_agent, settle
+from tests.helpers import actor, deps, make_agent, settle
 from tests.integration.test_qc_flow import Api, person, run_jobs
 from tests.integration.test_ratings import agent_api, rate, served_chat
 from tests.integration.test_training_flow import COURSE
@@ -418,3 +420,39 @@ async def test_a_rating_earns_points_and_a_revised_rating_replaces_them(
     assert ratings == [(-2, False), (2, False), (2, True)]  # -2, taken back +2, then +2
     assert ledger["balance"] == 2
     assert conversation.assigned_agent_id in (mei_id, None)
+
+
+async def test_a_supervisor_reads_the_training_and_points_of_the_team_they_lead(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
+) -> None:
+    """Teams (班组): a supervisor who leads a team reads its members' courses, results and
+    ledgers, not another team's (403); rankings by team are the shop's teams, by name."""
+    mei_id, _ = await offline_agent(sessions, shop_id, "xiaomei", [ServiceRole.PRESALES])
+    lan_id, _ = await offline_agent(sessions, shop_id, "xiaolan", [ServiceRole.REFUND])
+    lead_id, lead_token = await person(sessions, shop_id, "zhuguan", UserRole.SUPERVISOR)
+    owner_id, _ = await person(sessions, shop_id, "dianzhu", UserRole.OWNER)
+    _, trainer_token = await person(sessions, shop_id, "peixun", UserRole.TRAINER)
+    lead, trainer = Api(client, lead_token), Api(client, trainer_token)
+    owner = await actor(sessions, owner_id)
+    now = utcnow()
+    team = await teams.create_team(sessions, owner, "售前一组", now)
+    await teams.set_members(
+        sessions, owner, team, [Membership(mei_id), Membership(lead_id, lead=True)], now
+    )
+    course = await trainer.post("/api/v1/training/courses", COURSE, 201)
+    given = await trainer.post(
+        f"/api/v1/training/courses/{course['id']}/assign", {"agent_ids": [mei_id, lan_id]}, 201
+    )
+    lans = next(a for a in given["assigned"] if a["agent"]["id"] == lan_id)
+    seen = await lead.get("/api/v1/training/assignments")
+    assert {a["agent"]["id"] for a in seen["items"]} == {mei_id}
+    await lead.get(f"/api/v1/training/assignments?agent_id={lan_id}", 403)
+    await lead.get(f"/api/v1/training/assignments/{lans['id']}", 403)
+    await lead.get(f"/api/v1/training/points/ledger?agent_id={lan_id}", 403)
+    await lead.get(f"/api/v1/training/points/ledger?agent_id={mei_id}")
+    everyone = await trainer.get("/api/v1/training/assignments")
+    assert {a["agent"]["id"] for a in everyone["items"]} == {mei_id, lan_id}
+    ranking = await trainer.get("/api/v1/training/points/rankings?by=team")
+    named = {g["key"]: g["name"] for g in ranking["groups"]}
+    assert named[f"team:{team}"] == "售前一组"
+    assert named["aftersales_team"] is None  # lan is in no team: her role's group

@@ -8,9 +8,9 @@ import { thisMonth, tl } from "./training-common.js";
 
 byId("rk-month").value = thisMonth();
 
-function groupName(by, key) {
-  if (by === "role") return key === "none" ? tl("team", "none") : label("role", key);
-  return tl("team", key);
+function groupName(by, group) {
+  if (by === "role") return group.key === "none" ? tl("team", "none") : label("role", group.key);
+  return group.name || tl("team", group.key);
 }
 
 async function load() {
@@ -24,7 +24,7 @@ async function load() {
         el(
           "section",
           { class: "tr-card" },
-          el("h2", { text: groupName(data.by, group.key) }),
+          el("h2", { text: groupName(data.by, group) }),
           el(
             "table",
             { class: "tr-table" },

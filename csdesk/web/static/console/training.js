@@ -55,7 +55,7 @@ async function loadOverdue() {
       el(
         "div",
         { class: "tr-team" },
-        el("h3", { text: `${tl("team", group.team)} (${group.items.length})` }),
+        el("h3", { text: `${group.name || tl("team", group.team)} (${group.items.length})` }),
         el(
           "ul",
           { class: "tr-plain" },
