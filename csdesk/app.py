@@ -80,6 +80,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         supervisor_api,
         teams_api,
         training_api,
+        webhooks_api,
     )
     from csdesk.web.console import admin_views as console_admin_views
     from csdesk.web.console import api as console_api
@@ -138,6 +139,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         supervisor_api,
         shop_config_api,
         admin_api,
+        webhooks_api,
         console_admin_views,
         search_api,
         quick_replies_api,

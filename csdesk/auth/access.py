@@ -85,6 +85,12 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
         # Team administration: supervisors read their team; owners and admins change it.
         "team.read": Rule(SUPERVISOR_AND_UP),
         "team.admin": Rule(frozenset({UserRole.OWNER, UserRole.ADMIN})),
+        # A buyer-visible message whose delivery failed: the agent holding the conversation
+        # sends it again, supervisors any of the shop's.
+        "deliveries.retry": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),
+        # Integrator webhooks (subscriptions, their secrets, the delivery log): the people
+        # who own the shop's integrations.
+        "webhooks.admin": Rule(frozenset({UserRole.OWNER, UserRole.ADMIN})),
         # My own account (password, sessions, API tokens): everyone.
         "account.use": Rule(EVERYONE),
         # QC (质检). The QC lead is the supervisor role (owners and admins too): scripts,

@@ -20,6 +20,10 @@ CONVERSATION_REQUEUED: Final = "conversation.requeued"
 CONVERSATION_CLOSED: Final = "conversation.closed"
 MESSAGE_CREATED: Final = "message.created"
 """A message was added to a conversation: payload ``message`` and ``conversation_id``."""
+MESSAGE_DELIVERY: Final = "message.delivery"
+"""A buyer-visible message's delivery to the shop's channel changed state: payload
+``conversation_id``, ``message_id``, ``delivery`` (``id``, ``state`` sending / delivered /
+failed, ``attempts``, ``last_error``, ``next_attempt_at`` ...)."""
 QUEUE_CHANGED: Final = "queue.changed"
 """A role's queue depth changed: payload ``role``, ``depth``."""
 AGENT_STATUS: Final = "agent.status"
@@ -65,6 +69,7 @@ ALL: Final = (
     CONVERSATION_REQUEUED,
     CONVERSATION_CLOSED,
     MESSAGE_CREATED,
+    MESSAGE_DELIVERY,
     QUEUE_CHANGED,
     AGENT_STATUS,
     SLA_WARNING,

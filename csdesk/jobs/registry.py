@@ -13,7 +13,7 @@ from datetime import datetime
 from arq.cron import next_cron
 from arq.typing import OptionType, WeekdayOptionType
 
-from csdesk.jobs import housekeeping, qc, routing, training, triage
+from csdesk.jobs import deliveries, housekeeping, qc, routing, training, triage
 from csdesk.jobs.base import JobFunction, UnknownJobError
 
 
@@ -83,6 +83,9 @@ REGISTRY = Registry(
         qc.qc_check_conversation,
         qc.qc_check_sweep,
         qc.qc_daily_sample,
+        deliveries.deliver,
+        deliveries.deliver_due,
+        deliveries.webhook_fan_out,
         training.training_reminders,
         training.training_rules_sweep,
         triage.retrain_triage_models,
@@ -120,6 +123,11 @@ REGISTRY = Registry(
         # once (a shop in any time zone gets it soon after its midnight).
         CronEntry(qc.qc_check_sweep, minute=set(range(2, 60, 5)), second=15),
         CronEntry(qc.qc_daily_sample, minute=20, second=0),
+        # Outbound deliveries: each has its own job (and its retries deferred jobs); this
+        # catches what no job took: deliveries committed just before a crash, retries whose
+        # job was lost, leases of senders that died. 5 s is a retry's shortest wait by
+        # default, so a restart sends what the last process left within it.
+        CronEntry(deliveries.deliver_due, second=set(range(0, 60, 5))),
         # Training: due dates are whole days and reminders go out hours ahead, so a
         # 5-minute sweep is punctual enough; each reminder is sent once whatever the cadence.
         CronEntry(training.training_reminders, minute=set(range(1, 60, 5)), second=40),

@@ -72,6 +72,19 @@ class Shop(Base):
     config: Mapped[JSONDict] = mapped_column(default=dict)
     """Per-shop overrides of routing, SLA and QC defaults (merged over the built-ins)."""
     created_at: Mapped[datetime]
+    # Secrets are kept as they are, not hashed: an HMAC is checked (inbound) and made
+    # (outbound) with the secret itself. Never shown again after ``csdesk shop add`` /
+    # ``channel set`` print them, and left out of every read, API answer and export.
+    webhook_secret: Mapped[str | None] = mapped_column(String(128))
+    """Inbound: the key of ``X-Csdesk-Signature`` on ``POST /api/v1/events`` for this shop
+    (None: ``CSDESK_WEBHOOK_SECRET``)."""
+    webhook_secret_previous: Mapped[str | None] = mapped_column(String(128))
+    """The secret before the last rotation, still valid until ``webhook_previous_until``."""
+    webhook_previous_until: Mapped[datetime | None]
+    channel_url: Mapped[str | None] = mapped_column(Text)
+    """Outbound: where buyer-visible messages go (``csdesk channel set``); None: nowhere."""
+    outbound_secret: Mapped[str | None] = mapped_column(String(128))
+    """The HMAC key csdesk signs outbound deliveries to ``channel_url`` with."""
 
 
 class User(Base):
@@ -336,6 +349,9 @@ class PlatformEvent(Base):
     """What a processed event did not do, and why (a rating with no conversation to rate)."""
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
+    body_hash: Mapped[str | None] = mapped_column(String(64))
+    """``platform_events.fingerprint`` of the event as accepted: the same ``event_id`` with
+    other content is a conflict (409), not a duplicate."""
 
     __table_args__ = (
         UniqueConstraint("shop_id", "event_id", name="uq_platform_event_shop_event"),
@@ -397,6 +413,68 @@ class BuyerClaim(Base):
 
     __table_args__ = (
         UniqueConstraint("shop_id", "buyer_id", "kind", name="uq_buyer_claim_buyer_kind"),
+    )
+
+
+class WebhookSubscription(Base):
+    """An integrator's endpoint for the desk's own events (conversation opened, refund
+    decided, QC finding...), signed with its own secret."""
+
+    __tablename__ = "webhook_subscription"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[str] = shop_fk()
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(String(128))
+    event_types: Mapped[list[Any]] = mapped_column(default=list)
+    description: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]
+
+
+class Delivery(Base):
+    """The durable outbox: one signed POST to make, until a 2xx or the dead letter.
+
+    A buyer-visible message's row is written in the message's own transaction
+    (``kind='message'``); an integrator webhook's when its event is seen
+    (``kind='webhook'``). ``delivery_id`` is the public id a receiver dedupes on, the
+    same on every attempt."""
+
+    __tablename__ = "delivery"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[str] = shop_fk()
+    delivery_id: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    """``message`` (to the shop's channel) or ``webhook`` (to a subscription)."""
+    event_type: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("message.id", ondelete="CASCADE"), index=True
+    )
+    conversation_id: Mapped[int | None] = mapped_column(BigIntPK)
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_subscription.id", ondelete="CASCADE"), index=True
+    )
+    body: Mapped[str] = mapped_column(Text)
+    """The JSON sent, byte for byte the same on every attempt."""
+    state: Mapped[str] = mapped_column(String(16))
+    """``sending`` (pending or retrying), ``delivered``, ``failed`` (dead letter)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    """Due then; a claim moves it a lease ahead, so a sender that died is retried."""
+    window_started_at: Mapped[datetime]
+    """Retries stop (dead letter) once this is ``max_age`` old; a manual retry restarts it."""
+    last_attempt_at: Mapped[datetime | None]
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_delivery_due", "state", "next_attempt_at"),
+        Index("ix_delivery_shop_state", "shop_id", "state"),
     )
 
 

@@ -68,6 +68,8 @@ EXPECTED: dict[str, frozenset[UserRole]] = {
     "quick_replies.edit": frozenset({SUPERVISOR, OWNER, ADMIN}),
     "media.read": EVERYONE,
     "account.use": EVERYONE,
+    "deliveries.retry": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
+    "webhooks.admin": frozenset({OWNER, ADMIN}),
     "shop_config.edit": frozenset({OWNER, ADMIN}),
     "triage.relabel": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
     "qc.queue": frozenset({QC, SUPERVISOR, OWNER, ADMIN}),

@@ -372,6 +372,8 @@ async function onEvent(type, payload) {
     if (id === openId && payload.by !== me.id) {
       chat.changed(id, t("This conversation was changed by a colleague meanwhile."));
     }
+  } else if (type === "message.delivery") {
+    chat.onDelivery(payload.conversation_id, payload.message_id, payload.delivery || {});
   } else if (type === "conversation.closed" || type === "conversation.requeued") {
     const id = payload.conversation_id ?? payload.conversation?.id;
     if (id === undefined || !list.has(id)) return;

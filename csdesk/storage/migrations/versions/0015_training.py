@@ -1,11 +1,11 @@
 """training (培训) and points (积分制): courses and versions, course assets, finding → course
 rules, assignments on the version taken, quiz attempts, reminders sent, the points ledger
 
-Chained after 0013 (console library) once main had 0011 (triage learning), 0012 (service
-ratings) and 0013.
+Chained after 0014 (outbound) once main had 0011 (triage learning), 0012 (service
+ratings), 0013 (console library) and 0014.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-07 15:11:01.268092
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 import csdesk.storage.types
 
-revision: str = "0014"
-down_revision: str | None = "0013"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
