@@ -82,6 +82,7 @@ def create_app(settings: Settings, *, demo: bool = False, traffic: Any = None) -
         shop_config_api,
         supervisor_api,
         teams_api,
+        training_api,
         webhooks_api,
     )
     from csdesk.web.console import admin_views as console_admin_views
@@ -92,6 +93,7 @@ def create_app(settings: Settings, *, demo: bool = False, traffic: Any = None) -
     from csdesk.web.console import qc_views as console_qc_views
     from csdesk.web.console import refund_views as console_refund_views
     from csdesk.web.console import supervisor_views as console_supervisor_views
+    from csdesk.web.console import training_views as console_training_views
     from csdesk.web.console import views as console_views
     from csdesk.web.errors import error_middleware
 
@@ -152,6 +154,8 @@ def create_app(settings: Settings, *, demo: bool = False, traffic: Any = None) -
         teams_api,
         qc_api,
         console_qc_views,
+        training_api,
+        console_training_views,
     ]
     for module in web_modules:
         app.router.add_routes(module.routes)

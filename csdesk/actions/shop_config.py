@@ -25,6 +25,8 @@ from csdesk.roles.triage import classify
 from csdesk.routing.assignment import AssignmentConfig
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.models import Shop
+from csdesk.training.courses import CourseError
+from csdesk.training.settings import parse_training_settings
 
 EDIT_ACCESS: Final = "shop_config.edit"
 AUDIT_ACTION: Final = "shop.config"
@@ -49,6 +51,10 @@ def check_config(config: dict[str, Any]) -> RoutingConfig:
         raise InputError(field or "assignment", problem or str(exc)) from None
     qc_settings(config)  # the QC section (dispute window, sampling plan), named when bad
     _check_dashboard(_section(config, "dashboard"))
+    try:
+        parse_training_settings(config)  # training: QC boost, reminders, points rules
+    except CourseError as exc:
+        raise InputError(exc.field, exc.message) from None
     promotion = config.get("promotion")
     if promotion is not None and (
         not isinstance(promotion, str) or promotion not in routing.scoring.promotions

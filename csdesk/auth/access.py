@@ -107,6 +107,20 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
         "qc.calibrate": Rule(SUPERVISOR_AND_UP | {UserRole.QC_INSPECTOR}),
         "qc.propose": Rule(SUPERVISOR_AND_UP | {UserRole.QC_INSPECTOR}),
         "qc.reports": Rule(SUPERVISOR_AND_UP | {UserRole.TRAINER}),
+        # Training (培训) and points (积分制). Trainers (owners, admins too) run the courses,
+        # rules and assignments; supervisors see the team's courses, results and ledgers and
+        # award points; agents take and see only their own. Rankings are public (seeds/003).
+        "training.manage": Rule(frozenset({UserRole.TRAINER, UserRole.OWNER, UserRole.ADMIN})),
+        "training.catalog": Rule(SUPERVISOR_AND_UP | {UserRole.TRAINER}),
+        "training.results": Rule(
+            SUPERVISOR_AND_UP | {UserRole.TRAINER, UserRole.AGENT}, own_only=_AGENTS
+        ),
+        "training.take": Rule(_AGENTS, own_only=_AGENTS),
+        "points.read": Rule(
+            SUPERVISOR_AND_UP | {UserRole.TRAINER, UserRole.AGENT}, own_only=_AGENTS
+        ),
+        "points.rankings": Rule(EVERYONE),
+        "points.award": Rule(SUPERVISOR_AND_UP),
     }
 )
 

@@ -49,6 +49,19 @@ hands it to its sockets watching that conversation (``conversation:<id>``) and t
 holder's, as a ``presence`` frame."""
 USER_SIGNED_OUT: Final = "user.signed_out"
 """A user was deactivated: every web process closes that user's sockets at once."""
+TRAINING_ASSIGNED: Final = "training.assigned"
+"""A course was given to an agent (培训): to that agent alone, ``assignment`` (id, course,
+due date, why)."""
+TRAINING_REMINDER: Final = "training.reminder"
+"""A course is due soon or overdue: to the agent, ``assignment_id``, ``kind``
+(``due_soon`` / ``overdue``), ``course_title``, ``due_at``; the same notice waits in the
+console until seen."""
+TRAINING_PASSED: Final = "training.passed"
+"""An agent passed a course's quiz: to the agent and the supervisors, ``assignment_id``,
+``agent_id``, ``course_id``, ``score``."""
+POINTS_CHANGED: Final = "points.changed"
+"""A line was added to an agent's points ledger (积分): to that agent, ``entry`` (points,
+reason, source)."""
 
 ALL: Final = (
     CONVERSATION_ASSIGNED,
@@ -68,6 +81,10 @@ ALL: Final = (
     NOTE_MENTIONED,
     PRESENCE,
     USER_SIGNED_OUT,
+    TRAINING_ASSIGNED,
+    TRAINING_REMINDER,
+    TRAINING_PASSED,
+    POINTS_CHANGED,
 )
 
 INTERNAL_EVENTS_APPLIED: Final = "events.applied"

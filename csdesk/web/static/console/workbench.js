@@ -28,6 +28,7 @@ import { createPresence } from "./presence.js";
 import { createPicker } from "./quick.js";
 import { createSuggestion } from "./suggest.js";
 import { formatTime, setTimeZone, syncClock } from "./time.js";
+import { createMyCourses } from "./training-workbench.js";
 
 const boot = JSON.parse(byId("wb-boot").textContent);
 const me = boot.user;
@@ -167,6 +168,7 @@ const chat = createChat({
     announce(names ? t("Note added; {names} notified.", { names }) : t("Note added."));
   },
 });
+const myCourses = boot.can_take_courses ? createMyCourses() : null;
 const mentions = createMentions({ onOpen: (id) => openConversation(id, { focus: true }) });
 const suggestion = createSuggestion({ chat });
 createMentionComplete({ textarea: chat.box, isNoteMode: () => chat.mode() === "note", me });
@@ -385,6 +387,9 @@ async function onEvent(type, payload) {
   } else if (type === "note.mentioned") {
     mentions.add(payload);
     alerts.ping();
+  } else if (type.startsWith("training.") && myCourses) {
+    await myCourses.refresh();
+    if (type !== "training.passed") alerts.ping();
   } else if (type === "agent.status") {
     if (payload.agent_id === me.id && state) {
       state.me.status = payload.status;
@@ -534,6 +539,13 @@ async function start() {
   await loadLibrary();
   // Phrases and hotkeys edited in the library page (another tab) count when I come back.
   window.addEventListener("focus", () => loadLibrary());
+  if (myCourses) {
+    try {
+      await myCourses.refresh();
+    } catch {
+      // the list stays hidden; the workbench works without it
+    }
+  }
   if (boot.conversation_id) openConversation(boot.conversation_id, { push: false });
   window.setInterval(() => list.tick(), 1000);
   live.start();
