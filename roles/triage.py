@@ -478,11 +478,15 @@ def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
     )
     reasons = list(verdict.reasons)
     reasons.append(_model_reason(prediction))
-    shop_phrases = [
-        rule.phrase
-        for rule in verdict.phrases
-        if rule in rules.shop_phrases and rule.intent is verdict.intent
-    ]
+    shop_phrases = (
+        [
+            rule.phrase
+            for rule in verdict.phrases
+            if rule in rules.shop_phrases and rule.intent is verdict.intent
+        ]
+        if rules.shop_phrases
+        else []
+    )
     intent: Intent
     score: float
     if shop_phrases and verdict.intent is not Intent.OTHER:

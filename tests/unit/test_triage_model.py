@@ -227,3 +227,34 @@ def test_heldout_meets_the_issue_goals(heldout_report: Report) -> None:
 def test_default_rules_share_one_model() -> None:
     assert default_rules().model is shipped_model()
     assert build_triage_rules({"min_weight": 2.0}).model is shipped_model()
+
+
+def _reference_ngrams(text: str, max_n: int) -> list[str]:
+    """The n-grams by their definition: units per clause, joined (the scorer slices
+    strings when every unit is one character; both must agree)."""
+    from csdesk.roles.classifier.features import units
+
+    grams: list[str] = []
+    for part in text.split(" "):
+        clause = [part] if part.startswith("\ue000") else units(part)
+        if not clause:
+            continue
+        grams.extend(clause)
+        padded = ["<", *clause, ">"]
+        for n in range(2, max_n + 1):
+            grams.extend("".join(padded[i : i + n]) for i in range(len(padded) - n + 1))
+    return grams
+
+
+@pytest.mark.parametrize("max_n", [1, 2, 3, 4])
+def test_ngrams_fast_path_matches_their_definition(max_n: int) -> None:
+    texts = [ex.text for ex in corpus.load_heldout()[::7]] + [
+        "tk退款 13812345678 [订单x]怎么还没到😡!!",
+        "",
+        "。。。",
+        "a",
+        "退",
+    ]
+    for text in texts:
+        normalized = model_text(text)
+        assert ngrams(normalized, max_n) == _reference_ngrams(normalized, max_n), text
