@@ -204,13 +204,13 @@ def test_short_threats_and_insults_stay_high(text: str) -> None:
 def test_heldout_scores_do_not_regress(heldout_report: Report) -> None:
     """Floors at the scores measured when the model was shipped (docs/triage.md)."""
     print("\n" + heldout_report.summary() + "\n" + heldout_report.table())
+    # Measured after pass 8 (3,630 lines): intent 88.1 %, role 91.8 %, high-risk recall
+    # 89.1 % at precision 81.5 %, false alarms 4.6 %; floors about half a point below.
     assert heldout_report.n >= 600
-    assert heldout_report.intent_accuracy >= 0.87
-    assert heldout_report.role_accuracy >= 0.91
-    # 0.89 until the short-message corpus (pass6): recall on the split as it was then
-    # went 459 -> 456 of 515 while false alarms fell; the split now has 537 high lines.
-    assert heldout_report.high_recall >= 0.88
-    assert heldout_report.high_precision >= 0.78
+    assert heldout_report.intent_accuracy >= 0.876
+    assert heldout_report.role_accuracy >= 0.913
+    assert heldout_report.high_recall >= 0.886
+    assert heldout_report.high_precision >= 0.81
     assert heldout_report.false_alarm_rate <= 0.05
     rules_only = evaluate(corpus.load_heldout(), TriageRules(use_model=False))
     assert heldout_report.intent_accuracy > rules_only.intent_accuracy + 0.15
