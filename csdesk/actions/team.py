@@ -23,6 +23,7 @@ from csdesk.actions import audit
 from csdesk.actions.agents import AgentProfileSpec, set_agent_profile
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.routing import offer_after_commit, requeue
+from csdesk.actions.training.retraining import onboard
 from csdesk.actions.users import (
     MAX_DISPLAY_NAME,
     normalize_username,
@@ -188,6 +189,18 @@ async def add_member(
                     ),
                 )
                 detail["agent"] = agent_json(setup)
+                # 新人: the roles' starter courses, trainee until passed.
+                given = await onboard(
+                    session,
+                    None,
+                    shop_id=shop_id,
+                    agent_id=user.id,
+                    roles=[role.value for role in setup.service_roles],
+                    now=now,
+                    by=actor_id,
+                )
+                if given:
+                    detail["starter_courses"] = [row.course_id for row in given]
             audit.record(
                 session,
                 shop_id=shop_id,
@@ -381,6 +394,10 @@ async def deactivate(deps: Deps, actor: CurrentUser, user_id: int, now: datetime
             return []
         user.is_active = False
         await session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+        # Open websockets are already signed in: every web process closes this user's now.
+        outbox.publish(
+            BusEvent(ev.USER_SIGNED_OUT, user.shop_id, (ev.to_user(user.id),), {"user_id": user.id})
+        )
         await session.execute(
             update(ApiToken)
             .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))

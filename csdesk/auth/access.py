@@ -45,6 +45,12 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
             own_only=frozenset({UserRole.AGENT}),
         ),
         "workbench.use": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}),
+        # 快捷短语: everyone at a workbench uses the library and keeps personal phrases and
+        # hotkeys; supervisors and up edit the shop-wide groups.
+        "quick_replies.use": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}),
+        "quick_replies.edit": Rule(SUPERVISOR_AND_UP),
+        # Images in the library and in transcripts: every login of the shop reads them.
+        "media.read": Rule(EVERYONE),
         # Private notes (内部备注): agents in their own conversations, supervisors in any.
         "conversations.note": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),
         # The handler must also ask for a reason and write it to audit_log.
@@ -79,6 +85,12 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
         # Team administration: supervisors read their team; owners and admins change it.
         "team.read": Rule(SUPERVISOR_AND_UP),
         "team.admin": Rule(frozenset({UserRole.OWNER, UserRole.ADMIN})),
+        # A buyer-visible message whose delivery failed: the agent holding the conversation
+        # sends it again, supervisors any of the shop's.
+        "deliveries.retry": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),
+        # Integrator webhooks (subscriptions, their secrets, the delivery log): the people
+        # who own the shop's integrations.
+        "webhooks.admin": Rule(frozenset({UserRole.OWNER, UserRole.ADMIN})),
         # My own account (password, sessions, API tokens): everyone.
         "account.use": Rule(EVERYONE),
         # QC (质检). The QC lead is the supervisor role (owners and admins too): scripts,
@@ -95,6 +107,20 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
         "qc.calibrate": Rule(SUPERVISOR_AND_UP | {UserRole.QC_INSPECTOR}),
         "qc.propose": Rule(SUPERVISOR_AND_UP | {UserRole.QC_INSPECTOR}),
         "qc.reports": Rule(SUPERVISOR_AND_UP | {UserRole.TRAINER}),
+        # Training (培训) and points (积分制). Trainers (owners, admins too) run the courses,
+        # rules and assignments; supervisors see the team's courses, results and ledgers and
+        # award points; agents take and see only their own. Rankings are public (seeds/003).
+        "training.manage": Rule(frozenset({UserRole.TRAINER, UserRole.OWNER, UserRole.ADMIN})),
+        "training.catalog": Rule(SUPERVISOR_AND_UP | {UserRole.TRAINER}),
+        "training.results": Rule(
+            SUPERVISOR_AND_UP | {UserRole.TRAINER, UserRole.AGENT}, own_only=_AGENTS
+        ),
+        "training.take": Rule(_AGENTS, own_only=_AGENTS),
+        "points.read": Rule(
+            SUPERVISOR_AND_UP | {UserRole.TRAINER, UserRole.AGENT}, own_only=_AGENTS
+        ),
+        "points.rankings": Rule(EVERYONE),
+        "points.award": Rule(SUPERVISOR_AND_UP),
     }
 )
 

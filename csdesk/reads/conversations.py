@@ -21,9 +21,11 @@ from csdesk.auth.access import AccessDeniedError, can_read_conversation, only_ow
 from csdesk.auth.current import CurrentUser
 from csdesk.clock import SHOP_TZ
 from csdesk.errors import ConflictError, NotFoundError
+from csdesk.reads import deliveries
 from csdesk.roles.scoring import Score, ScoreReason, explain
 from csdesk.routing.facts import ShopContext
 from csdesk.storage.engine import SessionFactory
+from csdesk.storage.enums import MessageSender
 from csdesk.storage.models import Buyer, Conversation, Message, Shop, User
 
 DEFAULT_PAGE: Final = 30
@@ -90,7 +92,14 @@ def message_json(message: Message, author_name: str | None = None) -> dict[str, 
         "author_name": author_name,
         "text": message.text,
         "sent_at": message.sent_at.isoformat(),
+        "kind": message.kind,
+        "attachments": list(message.attachments or ()),
     }
+
+
+def _delivery_of(outbound: dict[int, dict[str, Any]], message_id: int) -> dict[str, Any]:
+    found = outbound.get(message_id)
+    return {} if found is None else {"delivery": found}
 
 
 async def readable_conversation(
@@ -210,9 +219,17 @@ async def transcript(
             has_more = len(rows) > limit
             items = list(reversed(rows[:limit]))
             has_newer = False
+        # Buyer-visible messages carry their delivery to the shop's channel (if any).
+        outbound = await deliveries.for_messages(
+            session,
+            [m.id for m, _ in items if m.sender in (MessageSender.AGENT, MessageSender.AUTO)],
+        )
     return {
         "conversation_id": conversation_id,
-        "items": [message_json(message, name) for message, name in items],
+        "items": [
+            {**message_json(message, name), **_delivery_of(outbound, message.id)}
+            for message, name in items
+        ],
         "has_more": has_more,
         "has_newer": has_newer,
     }
@@ -236,3 +253,29 @@ __all__ = [
     "stored_score",
     "transcript",
 ]
+
+
+async def message_by_id(
+    sessions: SessionFactory, user: CurrentUser, message_id: int
+) -> dict[str, Any]:
+    """One message of a conversation the user may read, as the transcript shows it."""
+    async with sessions() as session:
+        message = await session.get(Message, message_id)
+        if message is None or message.shop_id != user.shop_id:
+            raise NotFoundError(f"message {message_id}: not found")
+        await readable_conversation(session, user, message.conversation_id)
+        names = await display_names(session, [message.author_id])
+        outbound = await deliveries.for_messages(session, [message.id])
+    return {
+        **message_json(message, names.get(message.author_id) if message.author_id else None),
+        **_delivery_of(outbound, message.id),
+    }
+
+
+async def watchable(
+    sessions: SessionFactory, user: CurrentUser, conversation_id: int
+) -> int | None:
+    """Collision: the holder of a conversation the user may open (raises otherwise)."""
+    async with sessions() as session:
+        conversation = await readable_conversation(session, user, conversation_id)
+        return conversation.assigned_agent_id
