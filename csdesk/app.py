@@ -63,6 +63,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     from csdesk.realtime import close_live_sockets, hub_ctx
     from csdesk.web import (
         admin_api,
+        alerts_api,
         auth_views,
         dashboard_api,
         events_api,
@@ -71,6 +72,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         live,
         metrics,
         openapi,
+        promotions_api,
         qc_api,
         queues_api,
         roles_api,
@@ -138,6 +140,8 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         search_api,
         qc_api,
         console_qc_views,
+        alerts_api,
+        promotions_api,
     ]
     for module in web_modules:
         app.router.add_routes(module.routes)

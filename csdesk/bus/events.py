@@ -40,6 +40,16 @@ NOTE_MENTIONED: Final = "note.mentioned"
 """A private note @mentions a user; to that user alone: ``conversation_id``, ``message``
 (the note), ``by``, ``buyer_nick``, ``can_open``."""
 
+ALERT_RAISED: Final = "alert.raised"
+"""An alert was raised (a threshold crossed, or a test): ``alert`` with its deliveries; to
+supervisors (owners and admins too)."""
+ALERT_DELIVERY: Final = "alert.delivery"
+"""A robot delivery of an alert was tried: ``alert_id``, ``delivery`` (status, attempts,
+next attempt, last error); to supervisors."""
+PROMOTION_CHANGED: Final = "promotion.changed"
+"""The live promotion changed (by hand or by its schedule): ``promotion`` (null: none),
+``previous``, ``by`` (``schedule`` or a user id); to supervisors."""
+
 ALL: Final = (
     CONVERSATION_ASSIGNED,
     CONVERSATION_QUEUED,
@@ -55,6 +65,9 @@ ALL: Final = (
     ROSTER_CHANGED,
     GUIDED_SKIPPED,
     NOTE_MENTIONED,
+    ALERT_RAISED,
+    ALERT_DELIVERY,
+    PROMOTION_CHANGED,
 )
 
 SUPERVISORS: Final = "supervisors"

@@ -13,7 +13,7 @@ from datetime import datetime
 from arq.cron import next_cron
 from arq.typing import OptionType, WeekdayOptionType
 
-from csdesk.jobs import housekeeping, qc, routing
+from csdesk.jobs import alerts, housekeeping, promotions, qc, routing
 from csdesk.jobs.base import JobFunction, UnknownJobError
 
 
@@ -83,6 +83,9 @@ REGISTRY = Registry(
         qc.qc_check_conversation,
         qc.qc_check_sweep,
         qc.qc_daily_sample,
+        alerts.evaluate_alerts,
+        alerts.deliver_alerts,
+        promotions.switch_promotions,
     ),
     cron=(
         # A chase is due 15 min after order.created; 10 s of lateness is invisible to a
@@ -117,5 +120,15 @@ REGISTRY = Registry(
         # once (a shop in any time zone gets it soon after its midnight).
         CronEntry(qc.qc_check_sweep, minute=set(range(2, 60, 5)), second=15),
         CronEntry(qc.qc_daily_sample, minute=20, second=0),
+        # Alerts: queues and waits move by the second but an owner reads a robot message in
+        # minutes; every 30 s notices a crossing soon without re-reading the dashboard's
+        # figures all the time (one evaluation per shop with alerts on).
+        CronEntry(alerts.evaluate_alerts, second={5, 35}),
+        # Retries of failed robot deliveries: the shortest wait is 30 s, so every 15 s is
+        # at most half a wait late. First attempts are made by the evaluation itself.
+        CronEntry(alerts.deliver_alerts, second={7, 22, 37, 52}),
+        # Promotion schedules are set to the minute; 10 s of lateness at the start of
+        # 双十一 is invisible, and the check is one indexed query when nothing is due.
+        CronEntry(promotions.switch_promotions, second=EVERY_10_S),
     ),
 )

@@ -22,6 +22,8 @@ The numbers and where they come from:
   the mean of ``closed_at - assigned_at`` over the role's items closed in the last 24 h
   (``aht_samples`` of them; with none, ``DEFAULT_AHT_S``; at least ``MIN_AHT_S`` for
   Erlang C). No arrivals: nobody needed.
+* **Promotion**: the live profile (``reads.promotions.live_promotion``): its name and label,
+  what it changes, and since and until when (the schedule entry that switched it on).
 * **Chasing** (催付), the chases opened since the shop's midnight: ``chased`` those that
   reached a chaser (assigned, or attempted), ``paid_after_chase`` those whose order was
   paid after (the chase closed with the amount credited, ``Conversation.recovered_fen``),
@@ -42,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
+from csdesk.reads.promotions import Promotion, live_promotion
 from csdesk.reads.queues import queue_depths
 from csdesk.roles.config import RoutingConfig
 from csdesk.routing import facts as loaded
@@ -158,17 +161,6 @@ class ChasingFigures:
 
 
 @dataclass(frozen=True, slots=True)
-class Promotion:
-    """The live promotion profile (``Shop.config["promotion"]``) and its extra points."""
-
-    name: str
-    role_points: Mapping[str, float]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "role_points": dict(self.role_points)}
-
-
-@dataclass(frozen=True, slots=True)
 class Dashboard:
     generated_at: datetime
     since: datetime
@@ -202,14 +194,10 @@ async def dashboard(sessions: SessionFactory, actor: CurrentUser, now: datetime)
     async with sessions() as session:
         ctx = await loaded.load_shop_context(session, shop_id)
         since = shop_midnight(now, ctx.routing)
-        refunds = await _refunds(session, shop_id, now, since)
-        roles = await _roles(session, shop_id, now, ctx.routing)
+        refunds = await refund_figures(session, shop_id, now, since)
+        roles = await role_figures(session, shop_id, now, ctx.routing)
         chasing = await _chasing(session, shop_id, since)
-    promotion = None
-    if ctx.promotion is not None:
-        profile = ctx.routing.scoring.promotions.get(ctx.promotion)
-        points = profile.role_points if profile is not None else {}
-        promotion = Promotion(ctx.promotion, {role.value: p for role, p in points.items()})
+        promotion = await live_promotion(session, ctx)
     return Dashboard(
         generated_at=now,
         since=since,
@@ -225,9 +213,10 @@ def _tally(count: int | None, fen: int | None) -> Tally:
     return Tally(int(count or 0), int(fen or 0))
 
 
-async def _refunds(
+async def refund_figures(
     session: AsyncSession, shop_id: str, now: datetime, since: datetime
 ) -> RefundFigures:
+    """The refund widget's numbers (also read by the alert rules: refunds due soon)."""
     pending = and_(Refund.shop_id == shop_id, Refund.status == RefundStatus.REQUESTED)
     by_kind: dict[str, Tally] = {
         str(kind): _tally(count, fen)
@@ -280,9 +269,10 @@ async def _refunds(
     )
 
 
-async def _roles(
+async def role_figures(
     session: AsyncSession, shop_id: str, now: datetime, routing: RoutingConfig
 ) -> dict[str, RoleFigures]:
+    """Per role: queue, agents on shift and needed (also read by the alert rules)."""
     depths = await queue_depths(session, shop_id)
     on_shift: dict[str, int] = {}
     for (held,) in await session.execute(
@@ -374,6 +364,8 @@ __all__ = [
     "RoleFigures",
     "Tally",
     "dashboard",
+    "refund_figures",
+    "role_figures",
     "shop_midnight",
     "yuan",
 ]

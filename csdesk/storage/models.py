@@ -388,5 +388,7 @@ class BuyerClaim(Base):
     )
 
 
-# The QC tables live in their own module; imported here so Base.metadata holds them all.
+# The QC, alert and promotion-schedule tables live in their own modules; imported here so
+# Base.metadata holds them all.
+from csdesk.storage import alert_models as _alert_models  # noqa: E402, F401
 from csdesk.storage import qc_models as _qc_models  # noqa: E402, F401
