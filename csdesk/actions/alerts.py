@@ -111,7 +111,8 @@ def parse_settings(data: dict[str, Any]) -> AlertSettings:
     try:
         thresholds = rules.Thresholds.from_json(data.get("thresholds"))
     except rules.ThresholdError as exc:
-        raise BadInputError(f"thresholds.{exc.field}", exc.message) from None
+        field = exc.field if exc.field == "thresholds" else f"thresholds.{exc.field}"
+        raise BadInputError(field, exc.message) from None
     dingtalk_url = _url(data, "dingtalk_url", robots.Channel.DINGTALK)
     if secret and dingtalk_url is None:
         raise BadInputError("dingtalk_url", "a 加签 secret needs the robot's webhook address")

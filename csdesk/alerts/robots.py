@@ -22,7 +22,7 @@ import hmac
 import ipaddress
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 from urllib.parse import parse_qs, quote_plus, urlsplit
@@ -93,8 +93,12 @@ def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def timestamp_ms(at: datetime) -> int:
-    return int(require_aware(at).timestamp() * 1000)
+    """Milliseconds since the epoch, exactly (no float rounding)."""
+    return (require_aware(at) - _EPOCH) // timedelta(milliseconds=1)
 
 
 def request_url(channel: Channel, url: str, secret: str | None, at: datetime) -> str:
