@@ -84,7 +84,9 @@ def configure(
     return save
 
 
-async def queue_up(client: TestClient[Any, Any], buyers: int, *, at: datetime | None = None) -> None:
+async def queue_up(
+    client: TestClient[Any, Any], buyers: int, *, at: datetime | None = None
+) -> None:
     """Pre-sales questions nobody can take (no agent online): the pre-sales queue grows."""
     for _ in range(buyers):
         await post_event(
@@ -96,7 +98,9 @@ async def queue_up(client: TestClient[Any, Any], buyers: int, *, at: datetime | 
     await settle(client)
 
 
-async def alerts(client: TestClient[Any, Any], who: Headers, query: str = "") -> list[dict[str, Any]]:
+async def alerts(
+    client: TestClient[Any, Any], who: Headers, query: str = ""
+) -> list[dict[str, Any]]:
     listed: list[dict[str, Any]] = (await call(client, "GET", LIST + query, who))["alerts"]
     return listed
 
@@ -135,7 +139,11 @@ async def test_a_threshold_crossing_sends_one_signed_dingtalk_message_and_no_sec
     assert raised["detail"]["queued"] == 3
     assert datetime.fromisoformat(raised["last_seen_at"]) == t0 + timedelta(minutes=29)
     (delivery,) = raised["deliveries"]
-    assert (delivery["channel"], delivery["status"], delivery["attempts"]) == ("dingtalk", "sent", 1)
+    assert (delivery["channel"], delivery["status"], delivery["attempts"]) == (
+        "dingtalk",
+        "sent",
+        1,
+    )
 
     # The window over and the queue still deep: raised again (a reminder), once.
     clock.at = t0 + timedelta(minutes=31)
@@ -323,7 +331,9 @@ async def test_each_condition_from_posted_data(
     await agent(sessions, shop_id, "xiaomei", [ServiceRole.PRESALES], chat_capacity=1)
     await post_event(client, "message.received", {"buyer_nick": "等回复的买家", "text": "在吗"})
     # After-sales triage has work and nobody on shift.
-    await post_event(client, "message.received", {"buyer_nick": "问物流的买家", "text": "快递到哪了"})
+    await post_event(
+        client, "message.received", {"buyer_nick": "问物流的买家", "text": "快递到哪了"}
+    )
     await settle(client)
     clock = MovedClock(t0 + timedelta(minutes=6))
     await run_job(client, clock, "evaluate_alerts")
@@ -416,7 +426,10 @@ async def test_bad_settings_are_refused_naming_the_field(
         ({"dingtalk_secret": "SECabc"}, "dingtalk_url"),
         ({"thresholds": {"queue_depth": -1}}, "thresholds.queue_depth"),
         ({"thresholds": {"queue_depth": "lots"}}, "thresholds.queue_depth"),
-        ({"thresholds": {"queue_depth_by_role": {"finance": 3}}}, "thresholds.queue_depth_by_role.finance"),
+        (
+            {"thresholds": {"queue_depth_by_role": {"finance": 3}}},
+            "thresholds.queue_depth_by_role.finance",
+        ),
         ({"thresholds": {"nope": 1}}, "thresholds.nope"),
         ({"thresholds": "high"}, "thresholds"),
         ({"dedupe_window_s": 10}, "dedupe_window_s"),

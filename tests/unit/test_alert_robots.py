@@ -84,8 +84,18 @@ def test_webhook_addresses(channel: Channel, url: str, ok: bool) -> None:
     [
         (200, b'{"errcode":0,"errmsg":"ok"}', True, None),
         (200, b"{}", True, None),
-        (200, b'{"errcode":310000,"errmsg":"sign not match"}', False, "errcode 310000: sign not match"),
-        (200, b'{"errcode":130101,"errmsg":"send too fast"}', False, "errcode 130101: send too fast"),
+        (
+            200,
+            b'{"errcode":310000,"errmsg":"sign not match"}',
+            False,
+            "errcode 310000: sign not match",
+        ),
+        (
+            200,
+            b'{"errcode":130101,"errmsg":"send too fast"}',
+            False,
+            "errcode 130101: send too fast",
+        ),
         (500, b"oops", False, "HTTP 500"),
         (302, b"", False, "HTTP 302"),
         (200, b"<html>", False, "answer is not JSON"),
@@ -115,7 +125,9 @@ def test_dedupe_window(ago_s: int | None, window_s: int, repeat: bool) -> None:
     assert robots.is_repeat(last, AT, window_s) is repeat
 
 
-@pytest.mark.parametrize(("sent", "limit", "over"), [(0, 1, False), (19, 20, False), (20, 20, True)])
+@pytest.mark.parametrize(
+    ("sent", "limit", "over"), [(0, 1, False), (19, 20, False), (20, 20, True)]
+)
 def test_rate_limit(sent: int, limit: int, over: bool) -> None:
     assert robots.over_rate(sent, limit) is over
 
@@ -128,5 +140,7 @@ def test_message_bodies() -> None:
     wecom = json.loads(robots.message_body(Channel.WECOM, "标题", "正文", "https://desk/x"))
     assert wecom == {
         "msgtype": "markdown",
-        "markdown": {"content": "### 【csdesk 告警】标题\n\n正文\n\n[打开告警列表](https://desk/x)"},
+        "markdown": {
+            "content": "### 【csdesk 告警】标题\n\n正文\n\n[打开告警列表](https://desk/x)"
+        },
     }
