@@ -295,3 +295,34 @@ async def test_a_live_profile_shares_simple_after_sales_questions(
     # A pre-sales question proper still waits for pre-sales.
     others = [c for c in by_intent.values() if c.intent != "howto"]
     assert [(c.status, c.assigned_agent_id) for c in others] == [(ConversationStatus.QUEUED, None)]
+
+
+async def test_refund_reviewers_also_process_while_the_profile_says_so(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str, boss: Headers
+) -> None:
+    """Who may take a refund processing item first: the processing duty; with 双十一 live,
+    the reviewers on shift too (the placement reads these holders)."""
+    from csdesk.routing import facts as loaded
+    from tests.integration.test_refund_duties import _on_duty
+
+    reviewer, _ = await agent(sessions, shop_id, "shenhe", [ServiceRole.REFUND])
+    processor, _ = await agent(sessions, shop_id, "chuli", [ServiceRole.REFUND])
+    await _on_duty(sessions, shop_id, {reviewer: "review", processor: "processing"})
+
+    async def holders() -> tuple[frozenset[int], frozenset[int]]:
+        now = datetime.now(UTC)
+        async with sessions() as session:
+            ctx = await loaded.load_shop_context(session, shop_id)
+            found = [
+                await loaded.duty_holders(
+                    session, shop_id, kind, now, reviewers_process=ctx.refund_reviewers_process
+                )
+                for kind in ("refund_processing", "refund_review")
+            ]
+        return found[0], found[1]
+
+    assert await holders() == ({processor}, {reviewer})
+    await call(client, "PUT", "/api/v1/promotions/live", boss, {"profile": "double11"})
+    assert await holders() == ({processor, reviewer}, {reviewer})
+    await call(client, "PUT", "/api/v1/promotions/live", boss, {"profile": "juhuasuan"})
+    assert await holders() == ({processor}, {reviewer})  # 聚划算 swaps nothing

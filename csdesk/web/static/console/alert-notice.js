@@ -28,7 +28,7 @@ function region() {
 
 function show(alert) {
   const box = region();
-  const close = el("button", { type: "button", class: "btn alert-notice-close", text: t("Close") });
+  const close = el("button", { type: "button", class: "btn alert-notice-close", text: t("Dismiss") });
   const notice = el(
     "article",
     {

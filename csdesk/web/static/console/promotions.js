@@ -16,8 +16,8 @@ const result = byId("pr-result");
 let view = boot;
 
 const STATUS = {
-  scheduled: t("Scheduled"),
-  live: t("Live"),
+  scheduled: t("Upcoming"),
+  live: t("Running"),
   ended: t("Ended"),
   cancelled: t("Cancelled"),
   missed: t("Missed (the desk was not running)"),
