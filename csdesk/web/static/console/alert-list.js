@@ -140,11 +140,11 @@ function fillForm(config) {
     : t("Copy it from the robot's security settings (加签).");
   byId("al-dedupe").value = String(config.dedupe_window_s / 60);
   byId("al-rate").value = String(config.max_per_hour);
-  fillNode(byId("al-thresholds"), THRESHOLDS.map((spec) => thresholdRow(spec, config.thresholds[spec.key], [spec.key])));
+  fillNode(byId("al-thresholds"), THRESHOLDS.flatMap((spec) => thresholdRow(spec, config.thresholds[spec.key], [spec.key])));
   const byRole = config.thresholds.queue_depth_by_role || {};
   fillNode(
     byId("al-by-role"),
-    boot.roles.map((role) =>
+    boot.roles.flatMap((role) =>
       thresholdRow(
         { ...THRESHOLDS[0], label: t("{role} queue longer than", { role: label("role", role) }) },
         byRole[role],
