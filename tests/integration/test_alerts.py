@@ -128,7 +128,8 @@ async def test_a_threshold_crossing_sends_one_signed_dingtalk_message_and_no_sec
     for minutes in (1, 10, 29):
         clock.at = t0 + timedelta(minutes=minutes)
         await run_job(client, clock, "evaluate_alerts")
-    assert len(robot.accepted) == 1 and robot.requests == 1
+    assert len(robot.accepted) == 1
+    assert robot.requests == 1
 
     (raised,) = await alerts(client, boss)
     assert (raised["key"], raised["kind"], raised["severity"]) == (
@@ -173,7 +174,8 @@ async def test_a_failing_robot_is_retried_with_backoff_and_the_failure_is_visibl
     assert datetime.fromisoformat(delivery["next_attempt_at"]) == t0 + timedelta(seconds=30)
     assert [entry["ok"] for entry in delivery["log"]] == [False]
     summary = (await call(client, "GET", LIST, boss))["deliveries"]
-    assert summary["pending"] == 1 and summary["sent"] == 0
+    assert summary["pending"] == 1
+    assert summary["sent"] == 0
     # ... and on the console's alert list.
     page = await client.get("/console/alerts", headers=boss)
     assert page.status == 200
@@ -186,7 +188,8 @@ async def test_a_failing_robot_is_retried_with_backoff_and_the_failure_is_visibl
     # Due: tried again, and this time the robot takes it.
     clock.at = t0 + timedelta(seconds=31)
     await run_job(client, clock, "deliver_alerts")
-    assert robot.requests == 2 and len(robot.accepted) == 1
+    assert robot.requests == 2
+    assert len(robot.accepted) == 1
     (raised,) = await alerts(client, boss)
     (delivery,) = raised["deliveries"]
     assert (delivery["status"], delivery["attempts"], delivery["last_error"]) == ("sent", 2, None)
@@ -230,7 +233,8 @@ async def test_a_wrong_secret_is_refused_by_the_robot_and_shown(
     assert answer["kind"] == "test"
     clock = MovedClock(datetime.now(UTC))
     await run_job(client, clock, "deliver_alerts")  # whatever the test's own job left
-    assert robot.accepted == [] and "sign not match" in robot.refused
+    assert robot.accepted == []
+    assert "sign not match" in robot.refused
     (raised,) = await alerts(client, boss)
     (delivery,) = raised["deliveries"]
     assert delivery["last_error"] == "errcode 310000: sign not match"
@@ -391,7 +395,8 @@ async def test_who_may_do_what_and_the_secret_never_shows(
     await call(client, "GET", LIST, mine, status=403)
     await call(client, "GET", CONFIG, mine, status=403)
     shown = await call(client, "GET", CONFIG, supervisor)
-    assert shown["dingtalk_secret_set"] is True and robot.secret not in str(shown)
+    assert shown["dingtalk_secret_set"] is True
+    assert robot.secret not in str(shown)
     await call(client, "GET", LIST, supervisor)
     await call(client, "PUT", CONFIG, supervisor, {"enabled": False}, status=403)
     await call(client, "POST", "/api/v1/alerts/test", supervisor, {}, status=403)

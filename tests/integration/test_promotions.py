@@ -48,7 +48,7 @@ async def refund_item(client: TestClient[Any, Any], boss: Headers) -> dict[str, 
 
 
 def static_points(item: dict[str, Any]) -> float:
-    return round(sum(r["points"] for r in item["breakdown"] if r["factor"] != "aging"), 6)
+    return round(sum(float(r["points"]) for r in item["breakdown"] if r["factor"] != "aging"), 6)
 
 
 def promotion_reasons(item: dict[str, Any]) -> list[dict[str, Any]]:
@@ -130,7 +130,8 @@ async def test_a_scheduled_promotion_switches_on_and_off_by_itself_and_scoring_f
     rows = await audit_actions(client, boss)
     scheduled = [r for r in rows if r["action"] == "promotion.schedule"]
     switched = [r for r in rows if r["action"] == "promotion.switch"]
-    assert len(scheduled) == 1 and scheduled[0]["actor_id"] is not None
+    assert len(scheduled) == 1
+    assert scheduled[0]["actor_id"] is not None
     assert {(r["detail"]["from"], r["detail"]["to"]) for r in switched} == {
         (None, "double11"),
         ("double11", None),
@@ -150,7 +151,8 @@ async def test_switching_by_hand_and_through_the_shop_rules_rescores(
     answer = await call(
         client, "PUT", "/api/v1/promotions/live", boss, {"profile": "618", "reason": "提前开始"}
     )
-    assert answer["live"]["name"] == "618" and answer["live"]["until"] is None
+    assert answer["live"]["name"] == "618"
+    assert answer["live"]["until"] is None
     assert answer["rescored"] == 1
     assert static_points(await refund_item(client, boss)) == pytest.approx(base + 8.0)
 
@@ -309,7 +311,7 @@ async def test_refund_reviewers_also_process_while_the_profile_says_so(
     processor, _ = await agent(sessions, shop_id, "chuli", [ServiceRole.REFUND])
     await _on_duty(sessions, shop_id, {reviewer: "review", processor: "processing"})
 
-    async def holders() -> tuple[frozenset[int], frozenset[int]]:
+    async def holders() -> tuple[set[int], set[int]]:
         now = datetime.now(UTC)
         async with sessions() as session:
             ctx = await loaded.load_shop_context(session, shop_id)
@@ -319,7 +321,7 @@ async def test_refund_reviewers_also_process_while_the_profile_says_so(
                 )
                 for kind in ("refund_processing", "refund_review")
             ]
-        return found[0], found[1]
+        return set(found[0]), set(found[1])
 
     assert await holders() == ({processor}, {reviewer})
     await call(client, "PUT", "/api/v1/promotions/live", boss, {"profile": "double11"})

@@ -31,7 +31,8 @@ def test_built_in_profiles() -> None:
     d11 = profiles["double11"]
     assert d11.role_points[ServiceRole.REFUND] == 10.0
     assert d11.chat_capacity_extra == 2
-    assert d11.refund_reviewers_process and d11.howto_to_everyone
+    assert d11.refund_reviewers_process
+    assert d11.howto_to_everyone
     assert (d11.chase_quiet_start, d11.chase_quiet_end) == (ClockTime(0), ClockTime(8 * 60))
 
 
