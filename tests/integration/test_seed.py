@@ -82,6 +82,7 @@ PHASES = {
     "roster",
     "conversations",
     "qc",
+    "alerts",
 }
 
 
