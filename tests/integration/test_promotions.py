@@ -328,3 +328,25 @@ async def test_refund_reviewers_also_process_while_the_profile_says_so(
     assert await holders() == ({processor, reviewer}, {reviewer})
     await call(client, "PUT", "/api/v1/promotions/live", boss, {"profile": "juhuasuan"})
     assert await holders() == ({processor}, {reviewer})  # 聚划算 swaps nothing
+
+
+async def test_a_live_profiles_sla_targets_drive_the_staffing_need(
+    client: TestClient[Any, Any], boss: Headers
+) -> None:
+    """The shop's own profile answers pre-sales within 10 s: the dashboard's Erlang C
+    target (answer_within_s) follows while it is live."""
+    config = {
+        "routing": {
+            "scoring": {
+                "promotions": {"flash": {"label": "闪购", "first_response_s": {"presales": 10}}}
+            }
+        }
+    }
+    await call(client, "PUT", "/api/v1/shop/config", boss, {"config": config})
+    roles = (await call(client, "GET", "/api/v1/dashboard", boss))["roles"]
+    assert roles["presales"]["answer_within_s"] == 30
+    await call(client, "PUT", "/api/v1/promotions/live", boss, {"profile": "flash"})
+    dashboard = await call(client, "GET", "/api/v1/dashboard", boss)
+    assert dashboard["promotion"]["label"] == "闪购"
+    assert dashboard["roles"]["presales"]["answer_within_s"] == 10
+    assert dashboard["roles"]["refund"]["answer_within_s"] == 30

@@ -186,3 +186,16 @@ def test_overlaps(start_h: float, end_h: float, clash: int | None) -> None:
     entries = [entry(1, 0, 2, S), entry(2, 5, 6, ScheduleStatus.ENDED)]
     found = rules.overlapping(entries, NOW + start_h * H, NOW + end_h * H)
     assert (found.id if found else None) == clash
+
+
+def test_double11_chases_until_midnight() -> None:
+    """A chase due at 23:00 shop time waits for the morning every day but 双十一."""
+    from csdesk.roles import payment_chasing
+
+    at_2300 = datetime(2026, 11, 11, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
+    at_0100 = at_2300 + 2 * H
+    assert payment_chasing.is_quiet(at_2300, DEFAULT)
+    live = rules.effective_routing(DEFAULT, "double11")
+    assert not payment_chasing.is_quiet(at_2300, live)
+    assert payment_chasing.is_quiet(at_0100, live)
+    assert payment_chasing.next_allowed(at_0100, live) == datetime(2026, 11, 12, 0, 0, tzinfo=UTC)
