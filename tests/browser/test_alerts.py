@@ -56,7 +56,7 @@ async def test_owner_sets_the_robot_and_sends_a_test(
     await expect(page.get_by_text("暂无告警")).to_be_visible()
 
     webhook = str(robot_server.make_url(f"/robot/send?access_token={robot.access_token}"))
-    await page.get_by_label("钉钉机器人 Webhook").fill(webhook)
+    await page.get_by_label("钉钉机器人地址").fill(webhook)
     await page.get_by_label("钉钉加签密钥").fill(robot.secret)
     depth = page.get_by_label("队列排队超过", exact=True)
     await depth.fill("-3")
@@ -100,7 +100,7 @@ async def test_a_failing_robot_shows_in_the_list_and_a_live_notice_arrives(
     await page.goto(desk.url(PAGE))
     await expect(page.locator("html[data-alerts='ready']")).to_be_attached()
     webhook = str(robot_server.make_url(f"/robot/send?access_token={robot.access_token}"))
-    await page.get_by_label("钉钉机器人 Webhook").fill(webhook)
+    await page.get_by_label("钉钉机器人地址").fill(webhook)
     await page.get_by_label("钉钉加签密钥").fill(robot.secret)
     for label in ("队列最久等待超过", "1 小时内将自动通过的退款至少", "买家等客服回复超过"):
         await page.get_by_label(label).fill("0")
@@ -140,5 +140,5 @@ async def test_a_supervisor_reads_but_cannot_change_or_test(
     await expect(page.locator("html[data-alerts='ready']")).to_be_attached()
     await expect(page.get_by_text("只有店主或管理员可以修改告警设置。")).to_be_visible()
     await expect(page.get_by_role("button", name="发送测试")).to_be_hidden()
-    await expect(page.get_by_label("钉钉机器人 Webhook")).to_be_disabled()
+    await expect(page.get_by_label("钉钉机器人地址")).to_be_disabled()
     await expect(page.get_by_role("link", name="告警")).to_have_attribute("aria-current", "page")
