@@ -24,6 +24,7 @@ from csdesk.actions.conversations import MessageSpec
 from csdesk.actions.messages import add_message
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.routing import fill_agent, requeue, tell_buyer_of_transfer
+from csdesk.actions.triage_corrections import learn_from_transfer
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
@@ -32,6 +33,7 @@ from csdesk.errors import ConflictError
 from csdesk.qc.forbidden_phrases import PhraseHit, find_forbidden
 from csdesk.roles import payment_chasing
 from csdesk.roles.scoring import ROLE_ZH
+from csdesk.roles.triage_rules import Intent
 from csdesk.routing import facts as loaded
 from csdesk.storage.enums import AgentStatus, ConversationStatus, MessageSender, ServiceRole
 from csdesk.storage.models import AgentProfile, Buyer, Conversation, Order
@@ -233,10 +235,14 @@ async def transfer(
     to_role: str,
     note: str,
     now: datetime,
+    *,
+    intent: Intent | None = None,
 ) -> int | None:
     """转接: to another role with a required note; history and age go along. In a chat the
     buyer is told, in the shop's words for the target role (``routing.console
-    .transfer_notices``: 您好，已为您转接至退款专员，请稍候). Returns the new holder, if any."""
+    .transfer_notices``: 您好，已为您转接至退款专员，请稍候). Returns the new holder, if any.
+    The transfer teaches the shop's triage model what the buyer wanted (``intent``, or the
+    target role's only intent): ``actions.triage_learning.learn_from_transfer``."""
     require(actor, WORKBENCH_ACCESS)
     try:
         role = ServiceRole(to_role)
@@ -247,6 +253,7 @@ async def transfer(
     async with transaction(deps) as (session, outbox):
         conversation = await access_own_conversation_by_id(session, actor, conversation_id)
         ctx = await loaded.load_shop_context(session, actor.shop_id)
+        await learn_from_transfer(session, ctx, conversation, role, actor.id, now, intent)
         conversation.role = role.value
         await tell_buyer_of_transfer(session, ctx, conversation, role, now, outbox)
         new_agent = await requeue(

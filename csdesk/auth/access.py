@@ -81,6 +81,9 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
         # admins switch and schedule it, as they change the shop's rules.
         "promotions.read": Rule(SUPERVISOR_AND_UP),
         "promotions.edit": Rule(frozenset({UserRole.OWNER, UserRole.ADMIN})),
+        # Correcting triage's intent (a labelled example for the shop's model): agents on
+        # their own conversations, supervisors on any.
+        "triage.relabel": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),
         # Team administration: supervisors read their team; owners and admins change it.
         "team.read": Rule(SUPERVISOR_AND_UP),
         "team.admin": Rule(frozenset({UserRole.OWNER, UserRole.ADMIN})),

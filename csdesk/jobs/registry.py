@@ -13,7 +13,7 @@ from datetime import datetime
 from arq.cron import next_cron
 from arq.typing import OptionType, WeekdayOptionType
 
-from csdesk.jobs import alerts, housekeeping, promotions, qc, routing
+from csdesk.jobs import alerts, housekeeping, promotions, qc, routing, triage
 from csdesk.jobs.base import JobFunction, UnknownJobError
 
 
@@ -86,6 +86,7 @@ REGISTRY = Registry(
         alerts.evaluate_alerts,
         alerts.deliver_alerts,
         promotions.switch_promotions,
+        triage.retrain_triage_models,
     ),
     cron=(
         # A chase is due 15 min after order.created; 10 s of lateness is invisible to a
@@ -130,5 +131,8 @@ REGISTRY = Registry(
         # Promotion schedules are set to the minute; 10 s of lateness at the start of
         # 双十一 is invisible, and the check is one indexed query when nothing is due.
         CronEntry(promotions.switch_promotions, second=EVERY_10_S),
+        # Triage learning: nightly, 03:40 China time (19:40 UTC), when chats are fewest;
+        # a shop without new corrections costs one small query.
+        CronEntry(triage.retrain_triage_models, hour=19, minute=40, second=0),
     ),
 )

@@ -322,6 +322,8 @@ class PlatformEvent(Base):
     payload: Mapped[JSONDict] = mapped_column(default=dict)
     status: Mapped[EventStatus] = mapped_column(str_enum(EventStatus))
     error: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    """What a processed event did not do, and why (a rating with no conversation to rate)."""
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
 
@@ -392,3 +394,5 @@ class BuyerClaim(Base):
 # Base.metadata holds them all.
 from csdesk.storage import alert_models as _alert_models  # noqa: E402, F401
 from csdesk.storage import qc_models as _qc_models  # noqa: E402, F401
+from csdesk.storage import rating_models as _rating_models  # noqa: E402, F401
+from csdesk.storage import triage_models as _triage_models  # noqa: E402, F401

@@ -69,6 +69,7 @@ EXPECTED: dict[str, frozenset[UserRole]] = {
     "team.admin": frozenset({OWNER, ADMIN}),
     "account.use": EVERYONE,
     "shop_config.edit": frozenset({OWNER, ADMIN}),
+    "triage.relabel": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
     "qc.queue": frozenset({QC, SUPERVISOR, OWNER, ADMIN}),
     "qc.score": frozenset({QC, SUPERVISOR, OWNER, ADMIN}),
     "qc.lead": frozenset({SUPERVISOR, OWNER, ADMIN}),

@@ -14,13 +14,15 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from csdesk.actions import notes, pii, shifts, workbench
+from csdesk.actions import notes, pii, shifts, triage_learning, workbench
+from csdesk.actions.triage_learning import parse_intent
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import conversations, lists, panels, quick_replies
+from csdesk.roles.triage_rules import Intent
 from csdesk.storage.enums import AgentStatus, ServiceRole
 from csdesk.web.openapi import STR, documented, obj, operation
 from csdesk.web.request import bounded_text, deps_of, is_id, json_body, path_id, query_int
@@ -350,6 +352,7 @@ async def post_note(request: web.Request) -> web.Response:
             ["to_role", "note"],
             to_role={"enum": [r.value for r in ServiceRole]},
             note={"type": "string", "maxLength": MAX_NOTE_CHARS},
+            intent={"enum": [i.value for i in Intent]},
         ),
         errors=_WRITE_ERRORS,
     )
@@ -364,12 +367,34 @@ async def post_transfer(request: web.Request) -> web.Response:
         choices = ", ".join(role.value for role in ServiceRole)
         raise BadInputError("to_role", f"must be one of {choices}")
     note = bounded_text(data, "note", max_chars=MAX_NOTE_CHARS)
+    intent = parse_intent(data["intent"]) if data.get("intent") is not None else None
     new_agent = await workbench.transfer(
-        deps_of(request), user, conversation_id, raw_role, note.strip(), utcnow()
+        deps_of(request), user, conversation_id, raw_role, note.strip(), utcnow(), intent=intent
     )
     return web.json_response(
         {"conversation_id": conversation_id, "to_role": raw_role, "assigned_agent_id": new_agent}
     )
+
+
+@routes.post("/api/v1/conversations/{conversation_id}/intent")
+@documented(
+    _op(
+        "Correct triage's intent (改判意图): the label teaches the shop's triage model; the "
+        "conversation stays where it is (transfer to move it)",
+        "the new and previous intent, and whether a buyer message was there to learn from",
+        params=[_CONVERSATION_ID],
+        body=obj(["intent"], intent={"enum": [i.value for i in Intent]}),
+        errors=_WRITE_ERRORS,
+    )
+)
+async def post_intent(request: web.Request) -> web.Response:
+    user = current_user(request)
+    conversation_id = _conversation_id(request)
+    data = await json_body(request)
+    result = await triage_learning.relabel_intent(
+        deps_of(request), user, conversation_id, parse_intent(data.get("intent")), utcnow()
+    )
+    return web.json_response(result)
 
 
 def _tags(data: dict[str, Any]) -> list[str]:

@@ -2,8 +2,10 @@
 dedupe window, rate limit), alert (each one raised), alert_delivery (per robot: outcome,
 attempts, next retry), promotion_schedule (a profile's scheduled start and end)
 
-Revision ID: 0011
-Revises: 0010
+Chained after 0012 (service ratings) once main had 0011 (triage learning) and 0012.
+
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-07 15:09:10.844225
 """
 
@@ -14,8 +16,8 @@ from alembic import op
 
 import csdesk.storage.types
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
