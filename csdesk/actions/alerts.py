@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions import audit
@@ -42,6 +42,8 @@ DEDUPE_RANGE: Final = (60, 7 * 86_400)
 RATE_RANGE: Final = (1, 600)
 LOG_KEEP: Final = 20
 """Attempts kept on a delivery's log (six at most are made; room for a retried claim)."""
+KEEP_DAYS: Final = 90
+"""Alerts (and their deliveries) older than this are deleted by the daily purge."""
 
 
 # --- settings ---------------------------------------------------------------------------
@@ -416,15 +418,28 @@ async def record_outcome(
         return delivery.status
 
 
+async def purge_old_alerts(deps: Deps, now: datetime, *, keep_days: int = KEEP_DAYS) -> int:
+    """Delete alerts raised more than ``keep_days`` ago, with their deliveries (the foreign
+    key cascades); a pending retry of one that old has long been given up. Returns how
+    many alerts went."""
+    async with transaction(deps) as (session, _outbox):
+        gone = await session.execute(
+            delete(AlertRecord).where(AlertRecord.raised_at < now - timedelta(days=keep_days))
+        )
+        return int(getattr(gone, "rowcount", 0) or 0)
+
+
 __all__ = [
     "AUDIT_CONFIG",
     "CONFIGURE_ACCESS",
+    "KEEP_DAYS",
     "AlertSettings",
     "Claimed",
     "Raised",
     "claim_delivery",
     "evaluate_shop",
     "parse_settings",
+    "purge_old_alerts",
     "record_outcome",
     "save_settings",
     "send_test",

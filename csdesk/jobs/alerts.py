@@ -99,3 +99,8 @@ async def post(
             return robots.read_answer(response.status, await response.read())
     except (aiohttp.ClientError, TimeoutError) as exc:
         return robots.no_answer(f"no answer: {type(exc).__name__} {exc}".strip())
+
+
+async def purge_old_alerts(ctx: JobContext) -> int:
+    """Alerts older than ``actions.alerts.KEEP_DAYS``, with their deliveries."""
+    return await alerts.purge_old_alerts(_deps(ctx), job_now(ctx))

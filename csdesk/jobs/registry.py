@@ -85,6 +85,7 @@ REGISTRY = Registry(
         qc.qc_daily_sample,
         alerts.evaluate_alerts,
         alerts.deliver_alerts,
+        alerts.purge_old_alerts,
         promotions.switch_promotions,
         triage.retrain_triage_models,
     ),
@@ -128,6 +129,8 @@ REGISTRY = Registry(
         # Retries of failed robot deliveries: the shortest wait is 30 s, so every 15 s is
         # at most half a wait late. First attempts are made by the evaluation itself.
         CronEntry(alerts.deliver_alerts, second={7, 22, 37, 52}),
+        # Alerts are kept 90 days for the list; once a day, 04:50 China time, is plenty.
+        CronEntry(alerts.purge_old_alerts, hour=20, minute=50, second=0),
         # Promotion schedules are set to the minute; 10 s of lateness at the start of
         # 双十一 is invisible, and the check is one indexed query when nothing is due.
         CronEntry(promotions.switch_promotions, second=EVERY_10_S),

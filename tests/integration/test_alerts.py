@@ -448,3 +448,19 @@ async def test_bad_settings_are_refused_naming_the_field(
         assert (await answer.json())["field"] == field, body
     # Nothing was saved by any of them.
     assert (await call(client, "GET", CONFIG, boss))["configured"] is False
+
+
+async def test_alerts_older_than_ninety_days_are_purged(
+    client: TestClient[Any, Any], boss: Headers, configure: Configure
+) -> None:
+    await configure()
+    await call(client, "POST", "/api/v1/alerts/test", boss, {}, status=202)
+    clock = MovedClock(datetime.now(UTC))
+    await run_job(client, clock, "deliver_alerts")
+    clock.at += timedelta(days=89)
+    await run_job(client, clock, "purge_old_alerts")
+    assert len(await alerts(client, boss)) == 1
+    clock.at += timedelta(days=2)
+    await run_job(client, clock, "purge_old_alerts")
+    assert await alerts(client, boss) == []
+    assert (await call(client, "GET", LIST, boss))["deliveries"]["sent"] == 0
