@@ -39,6 +39,12 @@ GUIDED_SKIPPED: Final = "guided.skipped"
 NOTE_MENTIONED: Final = "note.mentioned"
 """A private note @mentions a user; to that user alone: ``conversation_id``, ``message``
 (the note), ``by``, ``buyer_nick``, ``can_open``."""
+PRESENCE: Final = "presence"
+"""Collision: someone views or writes in a conversation. Never queued: each web process
+hands it to its sockets watching that conversation (``conversation:<id>``) and to the
+holder's, as a ``presence`` frame."""
+USER_SIGNED_OUT: Final = "user.signed_out"
+"""A user was deactivated: every web process closes that user's sockets at once."""
 
 ALERT_RAISED: Final = "alert.raised"
 """An alert was raised (a threshold crossed, or a test): ``alert`` with its deliveries; to
@@ -65,6 +71,8 @@ ALL: Final = (
     ROSTER_CHANGED,
     GUIDED_SKIPPED,
     NOTE_MENTIONED,
+    PRESENCE,
+    USER_SIGNED_OUT,
     ALERT_RAISED,
     ALERT_DELIVERY,
     PROMOTION_CHANGED,
@@ -79,6 +87,11 @@ def to_user(user_id: int) -> str:
 
 def to_role(role: str) -> str:
     return f"role:{role}"
+
+
+def to_watchers(conversation_id: int) -> str:
+    """The tabs showing a conversation now (collision), whoever they belong to."""
+    return f"conversation:{conversation_id}"
 
 
 def conversation_readers(assigned_agent_id: int | None) -> tuple[str, ...]:

@@ -108,6 +108,9 @@ async def test_every_console_page_as_every_role(
     pages = console_pages(server)
     assert "/console/admin/users" in pages
     assert "/console/workbench" in pages
+    # The console issue's pages: the quick-reply library and the teams.
+    assert "/console/quick-replies" in pages
+    assert "/console/admin/teams" in pages
     problems: list[str] = []
     for username, role in logins.items():
         context, page = await desk.new_page(browser)

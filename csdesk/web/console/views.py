@@ -13,6 +13,7 @@ from csdesk.auth.middleware import error_response, redirect, safe_next
 from csdesk.i18n import LANG_COOKIE, LANG_COOKIE_MAX_AGE_S, LOCALES
 from csdesk.keys import SESSIONS_KEY, SETTINGS_KEY
 from csdesk.reads.conversations import check_readable
+from csdesk.roles.triage_rules import DEFAULT_INTENT_ROLES
 from csdesk.storage.enums import ServiceRole
 from csdesk.web.console import labels
 from csdesk.web.console.pages import WORKBENCH_PATH, render_console_page
@@ -31,6 +32,9 @@ def _workbench(request: web.Request, conversation_id: int | None) -> web.Respons
         "live_path": LIVE_PATH,
         "poll_ms": POLL_MS,
         "can_work": can(user, "workbench.use"),
+        # Which role each intent goes to (the transfer dialog asks which intent the buyer
+        # had when the target role has several; the server checks the shop's own map).
+        "intent_roles": {intent.value: role.value for intent, role in DEFAULT_INTENT_ROLES.items()},
     }
     return render_console_page(
         request,
@@ -59,6 +63,26 @@ async def conversation_page(request: web.Request) -> web.Response:
         return error_response(request, 404, f"conversation {raw}: not found")
     await check_readable(request.app[SESSIONS_KEY], user, int(raw))
     return _workbench(request, int(raw))
+
+
+QUICK_REPLIES_PATH: Final = "/console/quick-replies"
+
+
+@routes.get(QUICK_REPLIES_PATH)
+async def quick_replies_page(request: web.Request) -> web.Response:
+    """快捷短语库: the shop's groups (supervisors edit them), my phrases, images, hotkeys and
+    how often each phrase is sent."""
+    user = current_user(request)
+    require(user, "quick_replies.use")
+    boot = {
+        "library_api": "/api/v1/quick-replies/library",
+        "phrases_api": "/api/v1/quick-replies",
+        "media_api": "/api/v1/media",
+        "can_edit_shop": can(user, "quick_replies.edit"),
+        "service_roles": [role.value for role in ServiceRole],
+        "max_image_mb": 2,
+    }
+    return render_console_page(request, user, "console/quick_replies.html", boot, current="quick")
 
 
 @routes.post("/console/lang")
