@@ -32,7 +32,6 @@ from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
 from csdesk.errors import BadInputError, ConflictError
 from csdesk.reads import alerts as read
-from csdesk.routing import facts as loaded
 from csdesk.storage.alert_models import AlertConfig, AlertDelivery, AlertRecord
 from csdesk.storage.models import Shop
 
@@ -271,8 +270,7 @@ async def evaluate_shop(deps: Deps, shop_id: str, now: datetime) -> Raised:
             return raised
         config = await session.get(AlertConfig, shop_id, populate_existing=True)
         assert config is not None
-        ctx = await loaded.load_shop_context(session, shop_id)
-        health = await read.shop_health(session, shop_id, now, ctx.routing)
+        health = await read.shop_health(session, shop_id, now)
         for alert in rules.evaluate(health, read.thresholds_of(config), now):
             last = await read.last_raised(session, shop_id, alert.key)
             if last is not None and robots.is_repeat(last.raised_at, now, config.dedupe_window_s):

@@ -15,8 +15,7 @@ from csdesk.alerts import robots
 from csdesk.alerts.rules import RoleHealth, ShopHealth, ThresholdError, Thresholds, WaitingBuyer
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
-from csdesk.reads.dashboard import refund_figures, role_figures, shop_midnight
-from csdesk.roles.config import RoutingConfig
+from csdesk.reads.dashboard import health_figures
 from csdesk.storage.alert_models import AlertConfig, AlertDelivery, AlertRecord
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import ConversationStatus, MessageSender
@@ -29,13 +28,10 @@ DEFAULT_DEDUPE_WINDOW_S: Final = 1800
 DEFAULT_MAX_PER_HOUR: Final = 20
 
 
-async def shop_health(
-    session: AsyncSession, shop_id: str, now: datetime, routing: RoutingConfig
-) -> ShopHealth:
+async def shop_health(session: AsyncSession, shop_id: str, now: datetime) -> ShopHealth:
     """What the rules judge: per role queue and staffing (the owner dashboard's figures),
     refunds due within the hour, and buyers waiting on the agent holding their chat."""
-    roles = await role_figures(session, shop_id, now, routing)
-    refunds = await refund_figures(session, shop_id, now, shop_midnight(now, routing))
+    roles, refunds_due = await health_figures(session, shop_id, now)
     return ShopHealth(
         roles=tuple(
             RoleHealth(
@@ -47,8 +43,8 @@ async def shop_health(
             )
             for role, f in roles.items()
         ),
-        refunds_due=refunds.due_within_hour.count,
-        refunds_due_fen=refunds.due_within_hour.fen,
+        refunds_due=refunds_due.count,
+        refunds_due_fen=refunds_due.fen,
         waiting=tuple(await waiting_buyers(session, shop_id)),
     )
 

@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.reads.conversations import iso, seconds_since
+from csdesk.reads.deliveries import KIND_MESSAGE, KIND_WEBHOOK
+from csdesk.reads.deliveries import counts as delivery_counts
 from csdesk.reads.metrics import unprocessed_events
 from csdesk.reads.queues import queue_depths
 from csdesk.reads.roster import on_shift_duties
@@ -199,6 +201,9 @@ class Board:
     skips: tuple[Skip, ...]
     failed_events: int
     """Platform events accepted and then failed to apply (``GET /api/v1/events/{id}``)."""
+    outbound: Mapping[str, Any]
+    """Buyer-visible messages on their way out: ``sending`` (being tried), ``failed`` (dead
+    letters, retried from the workbench), ``webhooks_failed``, ``channel_configured``."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -212,6 +217,7 @@ class Board:
             "unanswered": [u.to_json() for u in self.unanswered],
             "skips": [s.to_json() for s in self.skips],
             "failed_events": self.failed_events,
+            "outbound": dict(self.outbound),
         }
 
 
@@ -255,6 +261,7 @@ async def board(
             [c.buyer_id for c in (*(c for c, _ in unanswered), *silent_items, *open_items)],
         )
         events = await unprocessed_events(session, shop_id)
+        outbound = await delivery_counts(session, shop_id, now)
     silent_ids = {c.id for c in silent_items}
     unanswered_ids = {c.id for c, _ in unanswered}
     roles = {
@@ -321,6 +328,12 @@ async def board(
         ),
         skips=skips,
         failed_events=events.get(EventStatus.FAILED.value, 0),
+        outbound={
+            "sending": outbound.sending[KIND_MESSAGE],
+            "failed": outbound.failed[KIND_MESSAGE],
+            "webhooks_failed": outbound.failed[KIND_WEBHOOK],
+            "channel_configured": outbound.channel_configured,
+        },
     )
 
 

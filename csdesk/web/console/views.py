@@ -17,6 +17,7 @@ from csdesk.roles.triage_rules import DEFAULT_INTENT_ROLES
 from csdesk.storage.enums import ServiceRole
 from csdesk.web.console import labels
 from csdesk.web.console.pages import WORKBENCH_PATH, render_console_page
+from csdesk.web.console.training_views import label_tables
 
 routes = web.RouteTableDef()
 
@@ -35,6 +36,9 @@ def _workbench(request: web.Request, conversation_id: int | None) -> web.Respons
         # Which role each intent goes to (the transfer dialog asks which intent the buyer
         # had when the target role has several; the server checks the shop's own map).
         "intent_roles": {intent.value: role.value for intent, role in DEFAULT_INTENT_ROLES.items()},
+        # 我的课程: the agent's courses in the left column (training.take: agents).
+        "can_take_courses": can(user, "training.take"),
+        "training_labels": label_tables(request),
     }
     return render_console_page(
         request,

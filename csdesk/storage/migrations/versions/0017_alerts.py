@@ -2,10 +2,10 @@
 dedupe window, rate limit), alert (each one raised), alert_delivery (per robot: outcome,
 attempts, next retry), promotion_schedule (a profile's scheduled start and end)
 
-Chained after 0013 (the console's library) once main had 0011-0013.
+Chained after 0016 (training) once main had 0011-0016.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-07 15:09:10.844225
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 import csdesk.storage.types
 
-revision: str = "0014"
-down_revision: str | None = "0013"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
