@@ -88,9 +88,10 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     from csdesk.web.console import supervisor_views as console_supervisor_views
     from csdesk.web.console import views as console_views
     from csdesk.web.errors import error_middleware
+    from csdesk.web.security import proxy_middleware, setup_security
 
     app = web.Application(
-        middlewares=[error_middleware, auth_middleware],
+        middlewares=[proxy_middleware, error_middleware, auth_middleware],
         client_max_size=settings.webhook.max_body_bytes * 4,
     )
     app[SETTINGS_KEY] = settings
@@ -107,6 +108,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         from csdesk.demo import traffic_ctx
 
         app.cleanup_ctx.append(traffic_ctx)
+    setup_security(app)
     setup_auth(app)
     setup_i18n(app)
     # Live websockets: one hub per process fed by the bus; sockets close GOING_AWAY.
