@@ -3,8 +3,8 @@
 Actions, reads and parsers raise :mod:`csdesk.errors` (and the access table its
 ``AccessDeniedError``); handlers do not catch them. This middleware answers each with its
 status: JSON ``{"error", "field"?}`` under ``/api/`` (and ``/metrics``), the HTML error page
-elsewhere (the security middleware adds its headers to both). aiohttp's own refusals (no such route, wrong method, body too large)
-are answered the same way under ``/api/``, so an API client never parses plain text. What
+elsewhere. aiohttp's own refusals (no such route, wrong method, body too large) are
+answered the same way, so an API client never parses plain text. What
 else escapes is a bug: logged with the request, answered 500 without the traceback.
 """
 

@@ -97,10 +97,8 @@ def through_proxy(request: web.Request, proxies: tuple[Network, ...]) -> web.Req
         return request
     proto = _forwarded_proto(request)
     client = forwarded_client(request.headers.get("X-Forwarded-For", ""), proxies)
-    if proto is None and client is None:
-        return request
     if proto is None:
-        return request.clone(remote=client)
+        return request if client is None else request.clone(remote=client)
     if client is None:
         return request.clone(scheme=proto)
     return request.clone(scheme=proto, remote=client)

@@ -69,14 +69,19 @@ async def test_every_kind_of_response_carries_the_headers(
     for response in answers:
         assert_hardened(response)
     login, missing, console_missing = answers[0], answers[1], answers[2]
-    assert login.status == 200 and login.content_type == "text/html"
-    assert missing.status == 404 and missing.content_type == "text/html"
+    assert login.status == 200
+    assert login.content_type == "text/html"
+    assert missing.status == 404
+    assert missing.content_type == "text/html"
     assert "找不到页面" in await missing.text()
-    assert console_missing.status == 404 and console_missing.content_type == "text/html"
-    assert answers[4].status == 404 and answers[4].content_type == "application/json"
+    assert console_missing.status == 404
+    assert console_missing.content_type == "text/html"
+    assert answers[4].status == 404
+    assert answers[4].content_type == "application/json"
     # Plain HTTP from an untrusted peer: no HSTS, cookies without Secure.
     assert "Strict-Transport-Security" not in login.headers
-    assert set_cookies(login) and all("Secure" not in c for c in set_cookies(login))
+    assert set_cookies(login)
+    assert all("Secure" not in c for c in set_cookies(login))
 
 
 @SQLITE
@@ -100,7 +105,8 @@ async def test_a_trusted_proxy_saying_https_gets_secure_cookies_and_hsts(
     assert_hardened(response)
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
     cookies = set_cookies(response)
-    assert cookies and all("Secure" in cookie for cookie in cookies)
+    assert cookies
+    assert all("Secure" in cookie for cookie in cookies)
     # The same proxy forwarding plain HTTP: no HSTS (it would lock HTTP-only sites out).
     plain = await client.get("/login", headers={"X-Forwarded-Proto": "http"})
     assert "Strict-Transport-Security" not in plain.headers
@@ -140,13 +146,16 @@ async def test_served_over_tls_cookies_are_secure_and_hsts_is_sent(
     await server.start_server(ssl=tls_context)
     try:
         insecure = aiohttp.TCPConnector(ssl=False)  # a self-signed test certificate
-        async with aiohttp.ClientSession(connector=insecure) as http:
-            async with http.get(server.make_url("/login")) as response:
-                assert response.url.scheme == "https"
-                assert response.status == 200
-                assert_hardened(response)
-                assert "Strict-Transport-Security" in response.headers
-                cookies = set_cookies(response)
-                assert cookies and all("Secure" in cookie for cookie in cookies)
+        async with (
+            aiohttp.ClientSession(connector=insecure) as http,
+            http.get(server.make_url("/login")) as response,
+        ):
+            assert response.url.scheme == "https"
+            assert response.status == 200
+            assert_hardened(response)
+            assert "Strict-Transport-Security" in response.headers
+            cookies = set_cookies(response)
+            assert cookies
+            assert all("Secure" in cookie for cookie in cookies)
     finally:
         await server.close()
