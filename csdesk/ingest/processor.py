@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions.events import claim_events, mark_failed, release_events
 from csdesk.actions.outbox import Outbox
+from csdesk.bus import events as ev
 from csdesk.bus.base import EventBus
 from csdesk.clock import utcnow
 from csdesk.ingest.gate import WriteGate
@@ -212,12 +213,16 @@ async def _apply_batch(
                     await _unclaim(session, event.id)
                     counts["not_ready"] += 1
                     continue
-                await mark_failed(session, event.id, f"not ready after retries: {exc}", now)
+                error = f"not ready after retries: {exc}"
+                await mark_failed(session, event.id, error, now)
+                outbox.publish(ev.event_failed(event.shop_id, event.event_id, event.type, error))
                 counts["failed"] += 1
             except Exception as exc:
                 await event_outbox.roll_back(queue)
                 log.exception("event %s (%s) failed", event.event_id, event.type)
-                await mark_failed(session, event.id, f"{type(exc).__name__}: {exc}", now)
+                error = f"{type(exc).__name__}: {exc}"
+                await mark_failed(session, event.id, error, now)
+                outbox.publish(ev.event_failed(event.shop_id, event.event_id, event.type, error))
                 counts["failed"] += 1
         if batch is not None:
             try:

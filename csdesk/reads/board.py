@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.reads.conversations import iso, seconds_since
+from csdesk.reads.events import FailedEvent, recent_failed
 from csdesk.reads.metrics import unprocessed_events
 from csdesk.reads.queues import queue_depths
 from csdesk.reads.roster import on_shift_duties
@@ -199,6 +200,8 @@ class Board:
     skips: tuple[Skip, ...]
     failed_events: int
     """Platform events accepted and then failed to apply (``GET /api/v1/events/{id}``)."""
+    recent_failed: tuple[FailedEvent, ...] = ()
+    """The latest of them (``reads/events.py``), for the notice and its retry buttons."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -212,6 +215,7 @@ class Board:
             "unanswered": [u.to_json() for u in self.unanswered],
             "skips": [s.to_json() for s in self.skips],
             "failed_events": self.failed_events,
+            "recent_failed": [f.to_json() for f in self.recent_failed],
         }
 
 
@@ -255,6 +259,7 @@ async def board(
             [c.buyer_id for c in (*(c for c, _ in unanswered), *silent_items, *open_items)],
         )
         events = await unprocessed_events(session, shop_id)
+        failed = await recent_failed(session, shop_id) if events.get("failed") else ()
     silent_ids = {c.id for c in silent_items}
     unanswered_ids = {c.id for c, _ in unanswered}
     roles = {
@@ -321,6 +326,7 @@ async def board(
         ),
         skips=skips,
         failed_events=events.get(EventStatus.FAILED.value, 0),
+        recent_failed=failed,
     )
 
 
