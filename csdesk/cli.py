@@ -220,6 +220,63 @@ def cmd_token_issue(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _sqlite_file(args: argparse.Namespace, command: str) -> Path:
+    """The embedded database file; server mode (PostgreSQL) is bad input for backup and
+    restore, which point to PostgreSQL's own tools."""
+    from csdesk.settings import database_settings
+
+    data_dir = _data_dir(args)
+    if not database_settings(data_dir).is_sqlite:
+        raise UsageError(
+            f"csdesk {command} is for embedded mode (SQLite); CSDESK_DATABASE_URL is "
+            "PostgreSQL: use pg_dump / pg_restore (docs/operations.md)"
+        )
+    return data_dir / "csdesk.sqlite3"
+
+
+def _print_verified(verified: object, what: str, args: argparse.Namespace) -> None:
+    from csdesk.storage.backup import Verified
+
+    assert isinstance(verified, Verified)
+    if args.json:
+        print(json.dumps(verified.to_json(), ensure_ascii=False))
+    rows = sum(verified.tables.values())
+    print(
+        f"{what} {verified.path} ({verified.bytes} bytes, revision {verified.revision}, "
+        f"{len(verified.tables)} tables, {rows} rows; integrity ok)",
+        file=sys.stderr,
+    )
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from csdesk.storage.backup import BackupError, backup
+
+    database = _sqlite_file(args, "backup")
+    try:
+        verified = backup(database, Path(args.file), force=args.force)
+    except BackupError as exc:
+        raise UsageError(str(exc)) from None
+    _print_verified(verified, "backed up and verified", args)
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from csdesk.storage import migrate
+    from csdesk.storage.backup import BackupError, restore
+
+    database = _sqlite_file(args, "restore")
+    try:
+        verified = restore(Path(args.file), database, force=args.force)
+    except BackupError as exc:
+        raise UsageError(str(exc)) from None
+    _print_verified(verified, "restored and verified", args)
+    # A backup taken before an upgrade comes back at its own revision.
+    from csdesk.settings import database_settings
+
+    migrate.upgrade(database_settings(_data_dir(args)).url)
+    return EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -484,6 +541,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("migrate", help="bring the database schema to head")
     data_arg(p)
     p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser(
+        "backup", help="embedded mode: copy the live SQLite database to FILE and verify it"
+    )
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    p.add_argument("--json", action="store_true")
+    data_arg(p)
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser(
+        "restore", help="embedded mode: replace the database with a verified backup (stop first)"
+    )
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--force", action="store_true", help="replace an existing database")
+    p.add_argument("--json", action="store_true")
+    data_arg(p)
+    p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("seed", help="deterministic demo data")
     p.add_argument("--buyers", type=_positive_int, default=5000)
