@@ -71,6 +71,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         live,
         metrics,
         openapi,
+        privacy_api,
         qc_api,
         queues_api,
         roles_api,
@@ -138,6 +139,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         admin_api,
         console_admin_views,
         search_api,
+        privacy_api,
         qc_api,
         console_qc_views,
     ]

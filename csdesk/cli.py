@@ -277,6 +277,42 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_buyer_erase(args: argparse.Namespace) -> int:
+    from csdesk.actions.erasure import erase_buyer
+    from csdesk.actions.shops import default_shop_id
+    from csdesk.clock import utcnow
+    from csdesk.storage.engine import create_engine, create_session_factory
+
+    if not args.nick.strip():
+        raise UsageError("NICK: name the buyer to erase")
+    database = _existing_database(args)
+
+    async def run() -> dict[str, object]:
+        engine = create_engine(database)
+        try:
+            sessions = create_session_factory(engine)
+            shop_id = args.shop or await default_shop_id(sessions)
+            if shop_id is None:
+                raise UsageError("--shop: the database has no shop")
+            erased = await erase_buyer(
+                sessions, None, shop_id, utcnow(), reason=args.reason, nick=args.nick
+            )
+            return erased.to_json()
+        finally:
+            await engine.dispose()
+
+    result = asyncio.run(run())
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    print(
+        f"erased buyer {result['buyer_id']} (now {result['nick']}): "
+        f"{result['orders_cleared']} orders cleared, {result['messages_masked']} messages "
+        f"masked; {result['conversations_kept']} conversations kept (audited as pii.erase)",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -597,6 +633,22 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--shop", default=None, help="shop id (default: the first shop)")
     data_arg(q)
     q.set_defaults(func=cmd_user_add)
+
+    p = sub.add_parser("buyer", help="buyers: erase personal data on request (PIPL)")
+    buyer_sub = p.add_subparsers(dest="buyer_command", required=True, parser_class=_Parser)
+    q = buyer_sub.add_parser(
+        "erase", help="remove a buyer's name, phone and address; mask them in transcripts"
+    )
+    q.add_argument("nick", metavar="NICK", help="the buyer's marketplace nick (旺旺名)")
+    q.add_argument("--shop", default=None, help="shop id (default: the first shop)")
+    q.add_argument(
+        "--reason",
+        default="buyer's erasure request (PIPL)",
+        help="why (the request's reference); written to the audit log",
+    )
+    q.add_argument("--json", action="store_true")
+    data_arg(q)
+    q.set_defaults(func=cmd_buyer_erase)
 
     p = sub.add_parser("token", help="API tokens")
     token_sub = p.add_subparsers(dest="token_command", required=True, parser_class=_Parser)

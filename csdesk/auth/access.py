@@ -51,6 +51,9 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
         "pii.reveal": Rule(
             SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=frozenset({UserRole.AGENT})
         ),
+        # Erasing a buyer's personal data on request (PIPL): the people answerable for the
+        # shop's data; audited.
+        "pii.erase": Rule(frozenset({UserRole.OWNER, UserRole.ADMIN})),
         # Role work on one item: agents on items assigned to them, supervisors on any.
         "order_review.work": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),
         "chase.work": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),

@@ -43,6 +43,7 @@ EXPECTED: dict[str, frozenset[UserRole]] = {
     "conversations.read": frozenset({AGENT, SUPERVISOR, QC, OWNER, ADMIN}),
     "conversations.note": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
     "pii.reveal": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
+    "pii.erase": frozenset({OWNER, ADMIN}),
     "workbench.use": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
     "live.subscribe": frozenset(UserRole),
     "order_review.work": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
