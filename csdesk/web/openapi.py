@@ -70,6 +70,33 @@ def error_answer(description: str) -> dict[str, Any]:
 SECURED: list[dict[str, list[str]]] = [{"session": []}, {"bearer": []}]
 ERROR_SCHEMA: Final = _ERROR
 STR: Final = {"type": "string"}
+# The limits the request helpers (``web/request.py``) enforce, stated once for the document.
+MAX_ID: Final = 2**63 - 1
+ID: Final = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+"""A database id (``request.is_id``, ``path_id``): a positive 64-bit integer."""
+NONBLANK: Final = {"type": "string", "pattern": "\\S"}
+"""A required text: at least one character that is not white space (``bounded_text``)."""
+DATE: Final = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+"""``YYYY-MM-DD`` (``request.iso_date``)."""
+
+
+def nonblank(max_chars: int | None = None) -> dict[str, Any]:
+    """A required text of at most ``max_chars`` characters."""
+    return {**NONBLANK, **({"maxLength": max_chars} if max_chars is not None else {})}
+
+
+def text_up_to(max_chars: int) -> dict[str, Any]:
+    """An optional text (may be empty) of at most ``max_chars`` characters."""
+    return {"type": "string", "maxLength": max_chars}
+
+
+def int_range(low: int, high: int) -> dict[str, Any]:
+    """A whole number in [low, high] (``request.query_int`` for query parameters)."""
+    return {"type": "integer", "minimum": low, "maximum": high}
+
+
+def path_param(name: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema or ID}
 
 
 def obj(required: list[str], **properties: dict[str, Any]) -> dict[str, Any]:
@@ -174,7 +201,16 @@ def document(paths: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The whole document around ``paths`` (:func:`routed_paths` of the app)."""
     return {
         "openapi": "3.1.0",
-        "info": {"title": "csdesk API", "version": csdesk.__version__},
+        "info": {
+            "title": "csdesk API",
+            "version": csdesk.__version__,
+            "description": (
+                "Every request body is UTF-8 JSON whose strings (keys too) never contain "
+                "U+0000 or lone surrogates (400, `field` names it); every refusal under "
+                "/api/ is JSON `{\"error\", \"field\"?}`, unknown paths included (404), "
+                "and a wrong method answers 405 with `Allow`."
+            ),
+        },
         "components": {
             "securitySchemes": {
                 "session": {"type": "apiKey", "in": "cookie", "name": "csdesk_session"},
@@ -196,7 +232,10 @@ def document(paths: dict[str, dict[str, Any]]) -> dict[str, Any]:
     {
         "summary": "This document",
         "security": SECURED,
-        "responses": {"200": json_answer({"type": "object"}, "OpenAPI 3.1")},
+        "responses": {
+            "200": json_answer({"type": "object"}, "OpenAPI 3.1"),
+            "401": error_answer("no login"),
+        },
     }
 )
 async def openapijson_answer(request: web.Request) -> web.Response:

@@ -107,8 +107,11 @@ def optional_int(data: dict[str, Any], name: str) -> int | None:
 
 
 def iso_date(raw: str | None, name: str) -> date:
+    """Exactly ``YYYY-MM-DD`` (what the OpenAPI document says: ``openapi.DATE``)."""
     try:
-        return date.fromisoformat(raw or "")
+        if raw is None or len(raw) != 10 or not raw.isascii():
+            raise ValueError(raw)
+        return date.fromisoformat(raw)
     except ValueError:
         raise BadInputError(name, "must be a date, YYYY-MM-DD") from None
 
