@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.auth.access import can, only_own, require
 from csdesk.auth.current import CurrentUser
+from csdesk.clock import parse_date
 from csdesk.errors import BadInputError, ForbiddenError, NotFoundError
 from csdesk.reads.qc_base import (
     CALIBRATE,
@@ -529,10 +530,11 @@ async def proposals(sessions: SessionFactory, actor: CurrentUser) -> dict[str, A
 
 
 def parse_day(raw: str | None, field: str = "day") -> date | None:
-    if not raw:
+    """None when absent; else exactly ``YYYY-MM-DD`` (an empty value is bad input)."""
+    if raw is None:
         return None
     try:
-        return date.fromisoformat(raw)
+        return parse_date(raw)
     except ValueError:
         raise BadInputError(field, "must be a date, YYYY-MM-DD") from None
 

@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
+from csdesk.clock import parse_date
 from csdesk.errors import BadInputError
 from csdesk.reads.qc import names
 from csdesk.reads.qc_base import REPORTS
@@ -55,10 +56,10 @@ class Table:
 
 def parse_range(start: str | None, end: str | None, today: date) -> tuple[date, date]:
     def one(raw: str | None, field: str, default: date) -> date:
-        if not raw:
+        if raw is None:
             return default
         try:
-            return date.fromisoformat(raw)
+            return parse_date(raw)
         except ValueError:
             raise BadInputError(field, "must be a date, YYYY-MM-DD") from None
 

@@ -16,6 +16,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from csdesk.actions.qc import calibration, disputes, proposals, sampling, scoring, scripts
+from csdesk.actions.qc.common import MAX_COMMENT
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
@@ -24,14 +25,29 @@ from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import qc as reads
 from csdesk.reads import qc_reports
 from csdesk.reads.qc_base import CALIBRATE, LEAD, PROPOSE, QUEUE
-from csdesk.web.openapi import STR, WRITE, documented, obj, op, query
+from csdesk.storage.enums import ServiceRole
+from csdesk.storage.qc_models import FindingStatus, ProposalStatus, SampleStatus
+from csdesk.web.openapi import (
+    DATE,
+    ID,
+    MAX_ID,
+    NONBLANK,
+    STR,
+    WRITE,
+    documented,
+    int_range,
+    nonblank,
+    obj,
+    op,
+    query,
+)
 from csdesk.web.request import deps_of, is_id, json_body, ok, path_id, text
 
 routes = web.RouteTableDef()
 BASE: Final = "/api/v1/qc"
 
 _INT = {"type": "integer"}
-_IDS = {"type": "array", "items": _INT}
+_IDS = {"type": "array", "items": ID}
 _ITEMS = {
     "type": "object",
     "description": "item key → {rating (null: N/A), override_reason?, comment?, message_id?}",
@@ -39,7 +55,12 @@ _ITEMS = {
 _SCORE_BODY = obj([], items=_ITEMS, bonus=_INT, comment=STR)
 _LIST = ("401", "403")
 _FILTERED = ("400", "401", "403")
-_REPORT_PARAMS = [query(n, STR) for n in ("by", "start", "end")]
+_REPORT_PARAMS = [
+    query("by", {"enum": list(qc_reports.DIMENSIONS)}),
+    query("start", DATE),
+    query("end", DATE),
+]
+_ROLE = {"enum": [role.value for role in ServiceRole]}
 
 
 def _path(name: str, schema: dict[str, Any] = _INT) -> dict[str, Any]:
@@ -63,7 +84,14 @@ def _query_id(request: web.Request, name: str) -> int | None:
     op(
         "Sampled conversations (mine, or all with all=1) and why each was picked",
         errors=_FILTERED,
-        params=[query(n, STR) for n in ("status", "role", "reason", "agent_id", "day", "all")],
+        params=[
+            query("status", {"enum": [s.value for s in SampleStatus]}),
+            query("role", STR),
+            query("reason", STR),
+            query("agent_id", int_range(1, MAX_ID)),
+            query("day", DATE),
+            query("all", STR),
+        ],
     )
 )
 async def get_queue(request: web.Request) -> web.Response:
@@ -72,7 +100,7 @@ async def get_queue(request: web.Request) -> web.Response:
     result = await reads.queue(
         request.app[SESSIONS_KEY],
         user,
-        status=q.get("status") or None,
+        status=q.get("status"),
         role=q.get("role") or None,
         reason=q.get("reason") or None,
         agent_id=_query_id(request, "agent_id"),
@@ -152,7 +180,10 @@ async def get_score(request: web.Request) -> web.Response:
     op(
         "Findings (agents: their own only; another agent's 403)",
         errors=_FILTERED,
-        params=[query("agent_id", _INT), query("status", STR)],
+        params=[
+            query("agent_id", int_range(1, MAX_ID)),
+            query("status", {"enum": [s.value for s in FindingStatus]}),
+        ],
     )
 )
 async def get_findings(request: web.Request) -> web.Response:
@@ -183,7 +214,7 @@ async def post_seen(request: web.Request) -> web.Response:
     return ok({"seen": await disputes.mark_seen(deps_of(request), user, utcnow())})
 
 
-@routes.get(f"{BASE}/findings/{{finding_id}}")
+@routes.get(f"{BASE}/findings/{{finding_id:[0-9]+}}")
 @documented(op("One finding with its transcript and dispute", params=[_path("finding_id")]))
 async def get_finding(request: web.Request) -> web.Response:
     user = current_user(request)
@@ -193,7 +224,7 @@ async def get_finding(request: web.Request) -> web.Response:
     return ok(detail)
 
 
-@routes.post(f"{BASE}/findings/{{finding_id}}/acknowledge")
+@routes.post(f"{BASE}/findings/{{finding_id:[0-9]+}}/acknowledge")
 @documented(
     op(
         "The agent acknowledges a finding against them",
@@ -209,13 +240,13 @@ async def post_acknowledge(request: web.Request) -> web.Response:
     return ok(await disputes.acknowledge(deps_of(request), user, finding_id, utcnow()))
 
 
-@routes.post(f"{BASE}/findings/{{finding_id}}/dispute")
+@routes.post(f"{BASE}/findings/{{finding_id:[0-9]+}}/dispute")
 @documented(
     op(
         "The agent disputes a finding within the shop's qc.dispute_days (comment required)",
         errors=WRITE,
         ok_status="201",
-        body=obj(["comment"], comment=STR),
+        body=obj(["comment"], comment=nonblank(MAX_COMMENT)),
         params=[_path("finding_id")],
     )
 )
@@ -228,12 +259,17 @@ async def post_dispute(request: web.Request) -> web.Response:
     return ok(result, 201)
 
 
-@routes.post(f"{BASE}/findings/{{finding_id}}/resolve")
+@routes.post(f"{BASE}/findings/{{finding_id:[0-9]+}}/resolve")
 @documented(
     op(
         "The QC lead resolves a dispute: uphold, reverse (points back) or amend (rating)",
         errors=WRITE,
-        body=obj(["resolution", "comment"], resolution=STR, comment=STR, rating=_INT),
+        body=obj(
+            ["resolution", "comment"],
+            resolution={"enum": ["uphold", "reverse", "amend"]},
+            comment=nonblank(MAX_COMMENT),
+            rating=_INT,
+        ),
         params=[_path("finding_id")],
     )
 )
@@ -285,8 +321,8 @@ async def get_scripts(request: web.Request) -> web.Response:
         "becomes the shop's, read by the pre-send check too",
         errors=WRITE,
         ok_status="201",
-        body=obj(["changes"], changes={"type": "object"}, note=STR),
-        params=[_path("role", STR)],
+        body=obj(["changes"], changes={"type": "object"}, note={"type": ["string", "null"]}),
+        params=[_path("role", _ROLE)],
     )
 )
 async def post_script(request: web.Request) -> web.Response:
@@ -312,7 +348,7 @@ async def post_script(request: web.Request) -> web.Response:
     op(
         "Draw a day's sample now (QC lead; once per day, like the daily job)",
         errors=WRITE,
-        body=obj(["day"], day={"type": "string", "format": "date"}),
+        body=obj(["day"], day=DATE),
     )
 )
 async def post_sample_run(request: web.Request) -> web.Response:
@@ -324,7 +360,8 @@ async def post_sample_run(request: web.Request) -> web.Response:
     if not isinstance(raw, str):
         raise BadInputError("day", "is required: YYYY-MM-DD")
     day = reads.parse_day(raw)
-    assert day is not None
+    if day is None:
+        raise BadInputError("day", "is required: YYYY-MM-DD")
     if day > (utcnow() + timedelta(days=1)).date():
         raise BadInputError("day", "must not be in the future")
     picked = await sampling.sample_day(deps_of(request), user.shop_id, day, utcnow())
@@ -356,9 +393,9 @@ async def get_calibrations(request: web.Request) -> web.Response:
         ok_status="201",
         body=obj(
             ["title", "conversation_ids", "inspector_ids"],
-            title=STR,
-            conversation_ids=_IDS,
-            inspector_ids=_IDS,
+            title=NONBLANK,
+            conversation_ids={**_IDS, "minItems": 1, "maxItems": calibration.MAX_UNITS},
+            inspector_ids={**_IDS, "minItems": 2, "maxItems": calibration.MAX_UNITS},
         ),
     )
 )
@@ -410,7 +447,7 @@ async def get_calibration_transcript(request: web.Request) -> web.Response:
         "My blind score of one conversation of the session",
         errors=WRITE,
         ok_status="201",
-        body=obj(["conversation_id", "items"], conversation_id=_INT, items=_ITEMS, bonus=_INT),
+        body=obj(["conversation_id", "items"], conversation_id=ID, items=_ITEMS, bonus=_INT),
         params=[_path("session_id")],
     )
 )
@@ -469,7 +506,12 @@ async def get_proposals(request: web.Request) -> web.Response:
         "Raise an improvement proposal from findings",
         errors=WRITE,
         ok_status="201",
-        body=obj(["title", "finding_ids"], title=STR, body=STR, finding_ids=_IDS),
+        body=obj(
+            ["title", "finding_ids"],
+            title=NONBLANK,
+            body=STR,
+            finding_ids={**_IDS, "minItems": 1, "maxItems": proposals.MAX_FINDINGS},
+        ),
     )
 )
 async def post_proposal(request: web.Request) -> web.Response:
@@ -492,7 +534,7 @@ async def post_proposal(request: web.Request) -> web.Response:
     op(
         "Move a proposal (QC lead): open, in_progress, done",
         errors=WRITE,
-        body=obj(["status"], status=STR),
+        body=obj(["status"], status={"enum": [s.value for s in ProposalStatus]}),
         params=[_path("proposal_id")],
     )
 )
@@ -514,9 +556,9 @@ async def _report(request: web.Request) -> tuple[dict[str, Any], dict[str, qc_re
     return await qc_reports.report(
         request.app[SESSIONS_KEY],
         current_user(request),
-        by=q.get("by") or "agent",
-        start=q.get("start") or None,
-        end=q.get("end") or None,
+        by=q.get("by", "agent"),
+        start=q.get("start"),
+        end=q.get("end"),
         now=utcnow(),
     )
 
@@ -541,6 +583,7 @@ async def get_report(request: web.Request) -> web.Response:
         "The finding-rate chart as SVG (drawn on the server)",
         errors=_FILTERED,
         params=_REPORT_PARAMS,
+        ok_content={"image/svg+xml": {"type": "string"}},
     )
 )
 async def get_report_chart(request: web.Request) -> web.Response:
@@ -554,7 +597,23 @@ async def get_report_chart(request: web.Request) -> web.Response:
     op(
         "One report table as CSV or XLSX (table: rates, top_rules, throughput, disputes)",
         errors=_FILTERED,
-        params=[query(n, STR) for n in ("table", "format", "by", "start", "end")],
+        params=[
+            {
+                "name": "table",
+                "in": "query",
+                "required": True,
+                "schema": {"enum": list(qc_reports.TABLES)},
+            },
+            query("format", {"enum": ["csv", "xlsx"]}),
+            *_REPORT_PARAMS,
+        ],
+        ok_content={
+            "text/csv": {"type": "string"},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                "type": "string",
+                "format": "binary",
+            },
+        },
     )
 )
 async def get_report_export(request: web.Request) -> web.Response:
