@@ -94,6 +94,8 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
         "qc.respond": Rule(_AGENTS, own_only=_AGENTS),
         "qc.calibrate": Rule(SUPERVISOR_AND_UP | {UserRole.QC_INSPECTOR}),
         "qc.propose": Rule(SUPERVISOR_AND_UP | {UserRole.QC_INSPECTOR}),
+        # Reading the improvement proposals: QC, trainers and supervisors, not agents.
+        "qc.proposals": Rule(SUPERVISOR_AND_UP | {UserRole.QC_INSPECTOR, UserRole.TRAINER}),
         "qc.reports": Rule(SUPERVISOR_AND_UP | {UserRole.TRAINER}),
     }
 )

@@ -18,6 +18,7 @@ from csdesk.errors import BadInputError, ForbiddenError, NotFoundError
 from csdesk.reads.qc_base import (
     CALIBRATE,
     LEAD,
+    PROPOSALS,
     QUEUE,
     RESULTS,
     SCORERS,
@@ -514,9 +515,7 @@ async def drift_history(sessions: SessionFactory, actor: CurrentUser) -> dict[st
 
 
 async def proposals(sessions: SessionFactory, actor: CurrentUser) -> dict[str, Any]:
-    require(actor, RESULTS)
-    if only_own(actor, RESULTS):
-        raise ForbiddenError("improvement proposals are for QC and trainers")
+    require(actor, PROPOSALS)
     async with sessions() as session:
         rows = list(
             await session.scalars(

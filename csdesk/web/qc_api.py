@@ -24,7 +24,7 @@ from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import qc as reads
 from csdesk.reads import qc_reports
-from csdesk.reads.qc_base import CALIBRATE, LEAD, PROPOSE, QUEUE
+from csdesk.reads.qc_base import CALIBRATE, LEAD, PROPOSE, QUEUE, REPORTS, RESPOND, RESULTS
 from csdesk.storage.enums import ServiceRole
 from csdesk.storage.qc_models import FindingStatus, ProposalStatus, SampleStatus
 from csdesk.web.openapi import (
@@ -168,6 +168,7 @@ async def post_submit(request: web.Request) -> web.Response:
 )
 async def get_score(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, RESULTS)
     trail = await reads.score_trail(request.app[SESSIONS_KEY], user, path_id(request, "score_id"))
     return ok(trail)
 
@@ -201,6 +202,7 @@ async def get_findings(request: web.Request) -> web.Response:
 @documented(op("How many findings against me are new (the top bar's badge)", errors=_LIST))
 async def get_unseen(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, RESULTS)
     return ok({"unseen": await reads.unseen_findings(request.app[SESSIONS_KEY], user)})
 
 
@@ -210,6 +212,7 @@ async def get_unseen(request: web.Request) -> web.Response:
 )
 async def post_seen(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, RESULTS)
     await json_body(request, empty={})
     return ok({"seen": await disputes.mark_seen(deps_of(request), user, utcnow())})
 
@@ -218,6 +221,7 @@ async def post_seen(request: web.Request) -> web.Response:
 @documented(op("One finding with its transcript and dispute", params=[_path("finding_id")]))
 async def get_finding(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, RESULTS)
     detail = await reads.finding_detail(
         request.app[SESSIONS_KEY], user, path_id(request, "finding_id")
     )
@@ -235,6 +239,7 @@ async def get_finding(request: web.Request) -> web.Response:
 )
 async def post_acknowledge(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, RESPOND)
     await json_body(request, empty={})
     finding_id = path_id(request, "finding_id")
     return ok(await disputes.acknowledge(deps_of(request), user, finding_id, utcnow()))
@@ -252,6 +257,7 @@ async def post_acknowledge(request: web.Request) -> web.Response:
 )
 async def post_dispute(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, RESPOND)
     data = await json_body(request)
     result = await disputes.dispute(
         deps_of(request), user, path_id(request, "finding_id"), text(data, "comment"), utcnow()
@@ -617,6 +623,7 @@ async def get_report_chart(request: web.Request) -> web.Response:
     )
 )
 async def get_report_export(request: web.Request) -> web.Response:
+    require(current_user(request), REPORTS)
     name = request.query.get("table", "")
     if name not in qc_reports.TABLES:
         raise BadInputError("table", f"must be one of {', '.join(qc_reports.TABLES)}")

@@ -73,6 +73,7 @@ EXPECTED: dict[str, frozenset[UserRole]] = {
     "qc.respond": frozenset({AGENT}),
     "qc.calibrate": frozenset({QC, SUPERVISOR, OWNER, ADMIN}),
     "qc.propose": frozenset({QC, SUPERVISOR, OWNER, ADMIN}),
+    "qc.proposals": frozenset({SUPERVISOR, QC, TRAINER, OWNER, ADMIN}),
     "qc.reports": frozenset({TRAINER, SUPERVISOR, OWNER, ADMIN}),
 }
 SHOP = "shop-a"
