@@ -9,6 +9,7 @@ tmp dir, and is always reaped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -139,3 +140,87 @@ async def post_signed(http: aiohttp.ClientSession, url: str, body: bytes) -> int
             return response.status
     except (TimeoutError, aiohttp.ClientError):
         return 0
+
+
+# -- private servers the fault tests may restart (never the shared ones) -------------------
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    return found[-1].parent if found else None
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of the test's own in a tmp dir, on a free port of 127.0.0.1,
+    started with ``initdb``/``pg_ctl`` (as the ``postgres`` user when running as root:
+    initdb refuses root). Only this cluster is ever stopped or restarted by a test."""
+
+    def __init__(self, folder: Path) -> None:
+        bin_dir = _pg_bin()
+        if bin_dir is None:
+            raise RuntimeError("no PostgreSQL server binaries under /usr/lib/postgresql")
+        self.bin = bin_dir
+        self.folder = folder
+        self.data = folder / "pgdata"
+        self.port = free_port()
+        self.url = f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
+        self._as_postgres = os.geteuid() == 0
+        if self._as_postgres:
+            subprocess.run(["chown", "-R", "postgres:postgres", str(folder)], check=True)
+        self._run(
+            "initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync",
+            "-E", "UTF8", "--locale=C",
+        )  # fmt: skip
+
+    def _run(self, tool: str, *args: str) -> None:
+        command = [str(self.bin / tool), *args]
+        if self._as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(
+            "pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.folder / "pg.log"),
+            "-w", "-t", "30", "start",
+        )  # fmt: skip
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "30", "stop")
+
+    def close(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            self.stop("immediate")
+
+
+class PrivateRedis:
+    """A redis-server of the test's own on a free port (nothing saved): restarting it loses
+    every key, as a Redis crash without persistence would."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.folder)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 1):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def close(self) -> None:
+        self.kill()
