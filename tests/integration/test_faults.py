@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import random
 import shutil
-import sqlite3
 import tempfile
 import time
 import uuid
@@ -52,7 +51,7 @@ from tests.processes import (
     csdesk_env,
     post_signed,
 )
-from tests.services import POSTGRES_URL, REDIS_URL, require
+from tests.services import REDIS_URL, require
 
 AGENTS = 3
 CAPACITY = 6
@@ -280,9 +279,7 @@ async def embedded(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Desk]
 
 
 @pytest.fixture
-async def server(
-    postgres_url: str, redis_prefix: str, tmp_path: Path
-) -> AsyncIterator[Desk]:
+async def server(postgres_url: str, redis_prefix: str, tmp_path: Path) -> AsyncIterator[Desk]:
     require("redis")
     await _truncate_postgres(postgres_url)
     engine = create_async_engine(postgres_url)
@@ -332,3 +329,127 @@ async def test_kill_9_of_the_web_process_mid_stream_embedded(embedded: Desk) -> 
 @pytest.mark.redis
 async def test_kill_9_of_the_web_process_mid_stream_server(server: Desk) -> None:
     await _kill_web_mid_stream(server, worker=True)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_kill_9_of_the_worker_mid_stream(server: Desk) -> None:
+    seed = random.randrange(1 << 30)
+    stream = make_stream(uuid.uuid4().hex[:6])
+    async with aiohttp.ClientSession() as http:
+        await server.start(http, worker=True)
+
+        async def kill_worker() -> None:
+            assert server.worker is not None
+            server.worker.kill9()
+            # Mid-stream the web process carries on alone for a moment; then a new worker.
+            await asyncio.sleep(0.5)
+            server.worker = server.worker.restart()
+
+        fault_at = _fault_point(seed)
+        await run_stream(http, server.url, stream, fault_at=fault_at, fault=kill_worker)
+        await settle(server.sessions, stream)
+        await check_exactly_once(server.sessions, stream)
+        await check_capacity_and_flow(http, server.url(), server.sessions, server.agents)
+        assert server.worker is not None
+        assert server.worker.alive
+
+
+@pytest.fixture
+def private_folder() -> Iterator[Path]:
+    """A folder the ``postgres`` user can reach (pytest's tmp dirs are root's alone)."""
+    folder = Path(tempfile.mkdtemp(prefix="csdesk-fault-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.postgres
+async def test_postgres_restarted_under_load(private_folder: Path, tmp_path: Path) -> None:
+    """A private cluster on its own port (never the shared one) goes down mid-stream and
+    comes back; the web process recovers without being restarted."""
+    pg = PrivatePostgres(private_folder)
+    pg.start()
+    engine = None
+    desk: Desk | None = None
+    try:
+        await asyncio.to_thread(migrate.upgrade, pg.url)
+        from sqlalchemy.pool import NullPool
+
+        engine = create_async_engine(pg.url, poolclass=NullPool)
+        sessions = create_session_factory(engine)
+        env = csdesk_env(tmp_path, CSDESK_DATABASE_URL=pg.url)
+        desk = Desk(env, sessions, await _seed(sessions), tmp_path)
+        stream = make_stream(uuid.uuid4().hex[:6])
+        async with aiohttp.ClientSession() as http:
+            await desk.start(http, worker=False)
+            web = desk.web
+            assert web is not None
+
+            async def restart_postgres() -> None:
+                await asyncio.to_thread(pg.stop, "fast")
+                await asyncio.sleep(1.0)
+                await asyncio.to_thread(pg.start)
+
+            fault_at = _fault_point(random.randrange(1 << 30))
+            await run_stream(http, desk.url, stream, fault_at=fault_at, fault=restart_postgres)
+            assert desk.web is web
+            assert web.alive, "the web process died with the database"
+            await settle(sessions, stream)
+            await check_exactly_once(sessions, stream)
+            await check_capacity_and_flow(http, desk.url(), sessions, desk.agents)
+            async with http.get(f"{desk.url()}/healthz") as response:
+                assert response.status == 200
+    finally:
+        if desk is not None:
+            desk.stop()
+        if engine is not None:
+            await engine.dispose()
+        pg.close()
+
+
+@pytest.mark.postgres
+async def test_redis_restarted_and_the_queues_rebuilt(
+    postgres_url: str, redis_prefix: str, private_folder: Path, tmp_path: Path
+) -> None:
+    """A private redis-server loses every key mid-stream (queue index, job queue, live
+    streams); the queue index is rebuilt from the database and queued buyers still reach
+    agents whose capacity frees up, with no process restarted."""
+    redis = PrivateRedis(private_folder)
+    redis.start()
+    await _truncate_postgres(postgres_url)
+    engine = create_async_engine(postgres_url)
+    sessions = create_session_factory(engine)
+    env = csdesk_env(
+        tmp_path,
+        CSDESK_DATABASE_URL=postgres_url,
+        CSDESK_REDIS_URL=redis.url,
+        CSDESK_REDIS_PREFIX=redis_prefix,
+    )
+    desk = Desk(env, sessions, await _seed(sessions), tmp_path)
+    try:
+        stream = make_stream(uuid.uuid4().hex[:6])
+        async with aiohttp.ClientSession() as http:
+            await desk.start(http, worker=True)
+            web, worker = desk.web, desk.worker
+            assert web is not None
+            assert worker is not None
+
+            async def restart_redis() -> None:
+                redis.kill()
+                await asyncio.sleep(0.5)
+                redis.start()
+
+            fault_at = _fault_point(random.randrange(1 << 30))
+            await run_stream(http, desk.url, stream, fault_at=fault_at, fault=restart_redis)
+            await settle(sessions, stream)
+            await check_exactly_once(sessions, stream)
+            await check_capacity_and_flow(http, desk.url(), sessions, desk.agents)
+            assert web.alive
+            assert worker.alive
+            assert desk.web is web
+    finally:
+        desk.stop()
+        await engine.dispose()
+        redis.close()
