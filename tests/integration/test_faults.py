@@ -112,15 +112,17 @@ async def run_stream(
     inject the fault while the rest keep coming."""
     pending = list(stream.bodies)
     fired = asyncio.Event()
+    reached = asyncio.Event()
 
     async def sender() -> None:
         while pending:
             event_id, body = pending.pop(0)
             await send_until_acked(http, url, stream, event_id, body)
+            if len(stream.acked) >= fault_at:
+                reached.set()
 
     async def injector() -> None:
-        while len(stream.acked) < fault_at:
-            await asyncio.sleep(0.01)
+        await reached.wait()
         await fault()
         fired.set()
 
