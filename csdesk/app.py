@@ -74,10 +74,12 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         privacy_api,
         qc_api,
         queues_api,
+        quick_replies_api,
         roles_api,
         search_api,
         shop_config_api,
         supervisor_api,
+        teams_api,
     )
     from csdesk.web.console import admin_views as console_admin_views
     from csdesk.web.console import api as console_api
@@ -140,6 +142,8 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         console_admin_views,
         search_api,
         privacy_api,
+        quick_replies_api,
+        teams_api,
         qc_api,
         console_qc_views,
     ]

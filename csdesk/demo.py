@@ -2,7 +2,9 @@
 
 Besides migrating and seeding, the demo runs a small buyer-traffic simulator: platform
 events (chats, orders, payments, refund requests, calls) go through the same acceptor as
-``POST /api/v1/events``, so queues fill and move while you watch the console.
+``POST /api/v1/events``, so queues fill and move while you watch the console. Buyers whose
+chat was closed rate it now and then (``rating.received``: mostly 4-5 stars, some 1-2, so
+the dashboard's satisfaction moves and low ratings reach the QC inspector's queue).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from csdesk.actions.shops import DEFAULT_SHOP_ID
 from csdesk.clock import utcnow
 from csdesk.ingest.schema import PlatformEventIn
 from csdesk.keys import ACCEPTOR_KEY, SESSIONS_KEY
+from csdesk.reads.ratings import unrated_buyers
+from csdesk.seed.ratings import buyer_rating
 from csdesk.settings import Settings
 from csdesk.storage import migrate
 from csdesk.storage.engine import create_engine, create_session_factory
@@ -50,6 +54,23 @@ BUYER_LINES = (
 )
 DEMO_TRAFFIC_PERIOD_S = 4.0
 """A gentle pace: enough to watch queues move, not enough to bury a demo agent."""
+RATING_SHARE = 0.15
+"""Of the simulator's turns, those in which a buyer whose chat closed rates it."""
+RATING_WINDOW = timedelta(hours=2)
+"""Buyers rate a conversation closed this recently (and not rated yet)."""
+
+
+async def rating_event(
+    app: web.Application, rng: random.Random, shop_id: str = DEFAULT_SHOP_ID
+) -> tuple[str, dict[str, object]] | None:
+    """A ``rating.received`` from a buyer whose chat or call closed lately and who has not
+    rated it; None when nobody is waiting to rate."""
+    async with app[SESSIONS_KEY]() as session:
+        nicks = await unrated_buyers(session, shop_id, utcnow() - RATING_WINDOW)
+    if not nicks:
+        return None
+    score, comment = buyer_rating(rng)
+    return "rating.received", {"buyer_nick": rng.choice(nicks), "score": score, "comment": comment}
 
 
 async def prepare_demo(
@@ -100,7 +121,10 @@ async def _simulate(app: web.Application, rng: random.Random) -> None:
         roll = rng.random()
         nick = rng.choice(nicks)
         data: dict[str, object]
-        if roll < 0.6:
+        rating = await rating_event(app, rng) if roll < RATING_SHARE else None
+        if rating is not None:
+            kind, data = rating
+        elif roll < 0.6:
             kind, data = (
                 "message.received",
                 {

@@ -100,6 +100,17 @@ class CallInbound:
     buyer_nick: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RatingReceived:
+    """The buyer rated the service (服务评价, 1-5 stars): it rates their most recent
+    conversation with the shop."""
+
+    buyer_nick: str
+    score: int
+    """1 (very dissatisfied) to 5 (very satisfied)."""
+    comment: str | None = None
+
+
 PlatformEvent = (
     MessageReceived
     | OrderCreated
@@ -109,6 +120,7 @@ PlatformEvent = (
     | RefundCancelled
     | ReturnReceived
     | CallInbound
+    | RatingReceived
 )
 
 
@@ -143,6 +155,7 @@ _RECORDS: Final[Mapping[str, Callable[[Mapping[str, Any]], PlatformEvent]]] = {
     "refund.cancelled": lambda d: RefundCancelled(d["refund_id"]),
     "return.received": lambda d: ReturnReceived(d["refund_id"]),
     "call.inbound": lambda d: CallInbound(d["call_id"], d["caller_phone"], d.get("buyer_nick")),
+    "rating.received": lambda d: RatingReceived(d["buyer_nick"], d["score"], d.get("comment")),
 }
 
 EVENT_TYPES: Final[tuple[str, ...]] = tuple(_RECORDS)
@@ -169,6 +182,7 @@ __all__ = [
     "OrderShipped",
     "PlatformEvent",
     "PlatformEventIn",
+    "RatingReceived",
     "RefundCancelled",
     "RefundRequested",
     "ReturnReceived",

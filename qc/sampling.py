@@ -33,6 +33,9 @@ from typing import Protocol
 
 from csdesk.qc.aql import AQLS, InspectionLevel, single_plan
 
+QUOTED_COMMENT = 60
+"""Characters of a rating's comment quoted in the low-rating reason."""
+
 
 class SizeRule(Protocol):
     def sample_size(self, lot_size: int) -> int:
@@ -144,6 +147,8 @@ class ClosedConversation:
     risk: str | None = None
     refund_fen: int = 0
     rating: int | None = None
+    rating_comment: str | None = None
+    """What the buyer wrote with the rating (quoted in the low-rating reason)."""
     transfers: int = 0
 
 
@@ -235,7 +240,13 @@ def spotlight_reasons(conversation: ClosedConversation, rules: SpotlightRules) -
         and conversation.rating is not None
         and conversation.rating <= rules.rating_at_most
     ):
-        found.append(Why(PickReason.LOW_RATING, f"rated {conversation.rating}/5"))
+        detail = f"rated {conversation.rating}/5"
+        if conversation.rating_comment:
+            comment = conversation.rating_comment
+            if len(comment) > QUOTED_COMMENT:
+                comment = comment[:QUOTED_COMMENT] + "…"
+            detail = f"{detail}: {comment}"
+        found.append(Why(PickReason.LOW_RATING, detail))
     if rules.transfers_at_least is not None and conversation.transfers >= rules.transfers_at_least:
         found.append(Why(PickReason.TRANSFER_BOUNCED, f"transferred {conversation.transfers}x"))
     return found

@@ -152,7 +152,7 @@ CHASE_OPENING = Rule(
     Category.GREETING_MISSING,
     Severity.MINOR,
     5,
-    "电话催付开场（seeds/003）：您好，抱歉打扰您了，我这边是××店的客服……",
+    "电话催付开场：您好，抱歉打扰您了，我这边是××店的客服……",
 )
 ORDER_CONFIRM = Rule(
     "order_confirm",

@@ -215,6 +215,30 @@ DEFAULT_TRANSFER_NOTICES: Mapping[ServiceRole, str] = _frozen(
 
 
 @dataclass(frozen=True)
+class Coupon:
+    """A shop coupon (店铺优惠券) an agent may send as a card from the buyer panel."""
+
+    code: str
+    """The shop's own id for it (shown to the agent, sent with the card)."""
+    title: str
+    amount_fen: int
+    min_spend_fen: int = 0
+    """满 N 可用; 0: no threshold (无门槛)."""
+    valid_until: str = ""
+    """As the buyer should read it, e.g. ``11月12日 23:59``; empty: not said."""
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        if not self.code.strip():
+            yield "code", "must not be empty"
+        if not self.title.strip() or len(self.title) > 40:
+            yield "title", "1 to 40 characters"
+        if self.amount_fen <= 0:
+            yield "amount_fen", "must be more than 0"
+        if self.min_spend_fen < 0:
+            yield "min_spend_fen", "must be 0 or more"
+
+
+@dataclass(frozen=True)
 class ConsoleConfig:
     """What the agent workbench checks and says on the shop's behalf."""
 
@@ -229,6 +253,8 @@ class ConsoleConfig:
     )
     """The buyer-visible message added to the transcript on a transfer to each role;
     an empty text sends none."""
+    coupons: tuple[Coupon, ...] = ()
+    """Coupons an agent may send (优惠券 card in the buyer panel); none by default."""
 
     @property
     def active_forbidden_phrases(self) -> Mapping[str, str]:
@@ -243,6 +269,9 @@ class ConsoleConfig:
         for role, text in self.transfer_notices.items():
             if len(text) > 200:
                 yield f"transfer_notices.{role.value}", "at most 200 characters"
+        codes = [coupon.code for coupon in self.coupons]
+        if len(set(codes)) != len(codes):
+            yield "coupons", "each coupon needs its own code"
 
 
 @dataclass(frozen=True)

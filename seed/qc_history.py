@@ -1,5 +1,7 @@
 """A week of QC history for the demo shop, written through the QC actions: the auto-check
-of every conversation closed in the last 7 days, each day's sample, the inspector's scores
+of every conversation closed in the last 7 days, the buyers' ratings of some of them (the
+same action as ``rating.received``; the low ones are in the samples' spotlight), each
+day's sample, the inspector's scores
 of all but the last day (findings against the agents, a few disputed and resolved), an
 open calibration session waiting for the ``qc`` login, and an improvement proposal. The
 ``qc`` login lands on the last day's queue; ``trainer`` on the findings and reports.
@@ -17,16 +19,20 @@ from typing import Any, Final
 from sqlalchemy import select
 
 from csdesk.actions import shop_config
-from csdesk.actions.outbox import Deps
+from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.qc import calibration, checks, disputes, proposals, sampling, scoring
+from csdesk.actions.ratings import RatingSpec, record_rating
 from csdesk.auth.current import CurrentUser
 from csdesk.bus.memory import MemoryBus
 from csdesk.errors import CsdeskError
+from csdesk.routing import facts as loaded
 from csdesk.routing.queues.memory import MemoryWorkQueue
+from csdesk.seed.ratings import RATED_SHARE, buyer_rating
 from csdesk.seed.timeline import local_date, local_midnight
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import ConversationStatus
-from csdesk.storage.models import Conversation, User
+from csdesk.storage.kinds import BUYER_FACING_KINDS
+from csdesk.storage.models import Buyer, Conversation, User
 from csdesk.storage.qc_models import QcFinding, QcSample
 
 HISTORY_DAYS: Final = 7
@@ -48,10 +54,12 @@ class QcSeedCounts:
     sampled: int
     scored: int
     disputed: int
+    rated: int = 0
 
     def to_json(self) -> dict[str, int]:
         return {
             "checked": self.checked,
+            "rated": self.rated,
             "sampled": self.sampled,
             "scored": self.scored,
             "disputed": self.disputed,
@@ -103,6 +111,8 @@ async def seed_qc(
         checked_at = (closed_at or since) + timedelta(minutes=2)
         await checks.check_conversation(deps, conversation_id, checked_at)
 
+    rated = await _ratings(deps, shop_id, since, anchor, rng)
+
     owner = await _login(sessions, shop_id, "owner")
     if owner is not None:
         # The demo team is 30 agents with a handful of chats each a day: agent lots of 2-8
@@ -121,7 +131,7 @@ async def seed_qc(
     lead = await _login(sessions, shop_id, "supervisor")
     scored = disputed = 0
     if inspector is None or lead is None:
-        return QcSeedCounts(len(closed), sampled, 0, 0)
+        return QcSeedCounts(len(closed), sampled, 0, 0, rated)
     async with sessions() as session:
         to_score = list(
             (
@@ -144,7 +154,45 @@ async def seed_qc(
         scored += 1
     disputed = await _disputes(sessions, deps, shop_id, lead, rng, anchor)
     await _calibration(sessions, deps, shop_id, inspector, lead, rng, anchor)
-    return QcSeedCounts(len(closed), sampled, scored, disputed)
+    return QcSeedCounts(len(closed), sampled, scored, disputed, rated)
+
+
+async def _ratings(
+    deps: Deps, shop_id: str, since: datetime, anchor: datetime, rng: random.Random
+) -> int:
+    """Some buyers rate the chat or call they just had, through the rating action."""
+    async with deps.sessions() as session:
+        closed = list(
+            (
+                await session.execute(
+                    select(Buyer.nick, Conversation.closed_at)
+                    .join(Buyer, Buyer.id == Conversation.buyer_id)
+                    .where(
+                        Conversation.shop_id == shop_id,
+                        Conversation.status == ConversationStatus.CLOSED,
+                        Conversation.kind.in_(BUYER_FACING_KINDS),
+                        Conversation.closed_at >= since,
+                        Conversation.closed_at < anchor,
+                    )
+                    .order_by(Conversation.closed_at, Conversation.id)
+                )
+            ).all()
+        )
+    rated = 0
+    async with transaction(deps) as (session, outbox):
+        tz = (await loaded.load_shop_context(session, shop_id)).routing.tz
+        for nick, closed_at in closed:
+            if closed_at is None or rng.random() >= RATED_SHARE:
+                continue
+            score, comment = buyer_rating(rng)
+            at: datetime = min(
+                anchor - timedelta(minutes=1), closed_at + timedelta(minutes=rng.randint(2, 90))
+            )
+            await record_rating(
+                session, outbox, shop_id, RatingSpec(nick, score, comment, at), at, tz=tz
+            )
+            rated += 1
+    return rated
 
 
 async def _disputes(

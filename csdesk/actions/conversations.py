@@ -28,6 +28,10 @@ class MessageSpec:
     auto messages)."""
     source_event_id: int | None = None
     """The platform event a buyer message came in with."""
+    kind: str = "text"
+    """``text``, ``image`` or ``card`` (``Message.kind``)."""
+    attachments: tuple[Mapping[str, Any], ...] = ()
+    """Images and cards that go with the text (``Message.attachments``)."""
 
     def __post_init__(self) -> None:
         require_aware(self.sent_at, "message sent_at")
@@ -86,6 +90,8 @@ def _message_row(shop_id: str, conversation_id: int, message: MessageSpec) -> di
         "text": message.text,
         "sent_at": message.sent_at,
         "source_event_id": message.source_event_id,
+        "kind": message.kind,
+        "attachments": [dict(item) for item in message.attachments],
     }
 
 

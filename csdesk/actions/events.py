@@ -93,6 +93,13 @@ async def mark_failed(session: AsyncSession, row_id: int, error: str, now: datet
     )
 
 
+async def note_event(session: AsyncSession, row_id: int, note: str) -> None:
+    """Say on a processed event what it did not do, and why (in the applying transaction)."""
+    await session.execute(
+        update(PlatformEvent).where(PlatformEvent.id == row_id).values(note=note[:2000])
+    )
+
+
 # Claiming the batch in one statement. On PostgreSQL the row locks make a concurrent
 # processor (another web process, the retry sweep) wait and then find nothing to claim; the
 # claim commits with the effects or not at all. Sent straight to the driver: built and

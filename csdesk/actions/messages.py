@@ -110,6 +110,8 @@ def record_line(session: AsyncSession, conversation: Conversation, message: Mess
             text=message.text,
             sent_at=message.sent_at,
             source_event_id=message.source_event_id,
+            kind=message.kind,
+            attachments=[dict(item) for item in message.attachments],
         )
     )
 
@@ -158,6 +160,14 @@ async def add_message(
             text=message.text,
             sent_at=message.sent_at,
             **({} if message.author_id is None else {"author_id": message.author_id}),
+            **(
+                {}
+                if message.kind == "text" and not message.attachments
+                else {
+                    "kind": message.kind,
+                    "attachments": [dict(item) for item in message.attachments],
+                }
+            ),
             **(extra or {}),
         )
     )

@@ -17,6 +17,7 @@ from csdesk.actions import audit
 from csdesk.actions.closing import close_conversation, free_capacity
 from csdesk.actions.outbox import Deps, Outbox, transaction
 from csdesk.actions.routing import assign, place, requeue, tell_buyer_of_transfer
+from csdesk.actions.triage_corrections import learn_from_transfer
 from csdesk.actions.work_items import (
     InputError,
     ItemConflictError,
@@ -188,6 +189,7 @@ async def transfer(
         reason = f"主管转接到{ROLE_ZH[to_role]}: {handoff}"
         if conversation.status is ConversationStatus.QUEUED:
             outbox.remove(actor.shop_id, old_role, conversation.id)
+        await learn_from_transfer(session, ctx, conversation, to_role, actor.id, now)
         conversation.role = to_role.value
         await tell_buyer_of_transfer(session, ctx, conversation, to_role, now, outbox)
         if conversation.status is ConversationStatus.SCHEDULED:

@@ -381,6 +381,10 @@ async def deactivate(deps: Deps, actor: CurrentUser, user_id: int, now: datetime
             return []
         user.is_active = False
         await session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+        # Open websockets are already signed in: every web process closes this user's now.
+        outbox.publish(
+            BusEvent(ev.USER_SIGNED_OUT, user.shop_id, (ev.to_user(user.id),), {"user_id": user.id})
+        )
         await session.execute(
             update(ApiToken)
             .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))

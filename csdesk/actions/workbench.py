@@ -12,29 +12,35 @@ Every function owns its transaction and flushes the outbox after commit. Capacit
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csdesk.actions import audit, auto_suspend
+from csdesk.actions import audit, auto_suspend, quick_replies
 from csdesk.actions.closing import close_conversation, free_capacity
 from csdesk.actions.conversations import MessageSpec
-from csdesk.actions.messages import add_message
+from csdesk.actions.messages import add_message, record_line
 from csdesk.actions.outbox import Deps, transaction
-from csdesk.actions.routing import fill_agent, requeue, tell_buyer_of_transfer
+from csdesk.actions.quick_replies import PhraseSent
+from csdesk.actions.routing import assign, fill_agent, requeue, tell_buyer_of_transfer
+from csdesk.actions.triage_corrections import learn_from_transfer
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
-from csdesk.errors import ConflictError
+from csdesk.errors import BadInputError, ConflictError
 from csdesk.qc.forbidden_phrases import PhraseHit, find_forbidden
+from csdesk.reads.conversations import conversation_json, message_json
+from csdesk.reads.quick_replies import image_json
 from csdesk.roles import payment_chasing
 from csdesk.roles.scoring import ROLE_ZH
+from csdesk.roles.triage_rules import Intent
 from csdesk.routing import facts as loaded
+from csdesk.storage.console_models import MediaFile
 from csdesk.storage.enums import AgentStatus, ConversationStatus, MessageSender, ServiceRole
-from csdesk.storage.models import AgentProfile, Buyer, Conversation, Order
+from csdesk.storage.models import AgentProfile, Buyer, Conversation, Message, Order, User
 
 WORKBENCH_ACCESS: Final = "workbench.use"
 
@@ -50,6 +56,41 @@ class ReplyHeldError(ValueError):
         self.hits = tuple(hits)
         names = "、".join(f"“{hit.phrase}”" for hit in self.hits)
         super().__init__(f"text: held, uses {names} (服务态度提醒)")
+
+
+class BuyerWroteError(ValueError):
+    """Collision (Freshdesk's traffic cop): the buyer wrote after the agent's draft began;
+    the reply was not sent. ``messages`` are the buyer's new lines, oldest first."""
+
+    def __init__(self, messages: Sequence[Message]) -> None:
+        # As JSON now: the transaction rolls back and its rows expire.
+        self.messages = tuple(message_json(m) for m in messages)
+        super().__init__(
+            f"text: held, the buyer wrote {len(self.messages)} new message(s) after your "
+            "draft began: read them, then send again or edit"
+        )
+
+
+async def buyer_lines_after(
+    session: AsyncSession, conversation_id: int, after_id: int
+) -> list[Message]:
+    """The buyer's messages in a conversation with ids above ``after_id``, oldest first."""
+    return list(
+        await session.scalars(
+            select(Message)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.sender == MessageSender.BUYER,
+                Message.id > after_id,
+            )
+            .order_by(Message.id)
+        )
+    )
+
+
+def image_attachment(media: MediaFile) -> dict[str, object]:
+    """A picture as a message carries it (and outbound delivery sends it)."""
+    return {"type": "image", **image_json(media), "sha256": media.sha256}
 
 
 async def access_own_conversation_by_id(
@@ -164,28 +205,60 @@ async def reply(
     now: datetime,
     *,
     send_anyway: bool = False,
+    image_id: int | None = None,
+    quick_reply: PhraseSent | None = None,
+    seen_message_id: int | None = None,
 ) -> int:
-    """Send a reply to the buyer in a conversation ``actor`` holds. Held
-    (:class:`ReplyHeldError`) while it uses a forbidden phrase, unless ``send_anyway``: then
-    it is sent and the override audited. Returns the message id."""
+    """Send a reply to the buyer in a conversation ``actor`` holds, with an optional image
+    (``media_file``) of the shop. Held (:class:`ReplyHeldError`) while it uses a forbidden
+    phrase, unless ``send_anyway``: then it is sent and the override audited. Held
+    (:class:`BuyerWroteError`) when ``seen_message_id`` is given and the buyer wrote after
+    it (the draft began before those lines). ``quick_reply`` counts the phrase it came
+    from. Returns the message id."""
     require(actor, WORKBENCH_ACCESS)
-    if not text.strip():
+    if not text.strip() and image_id is None:
         raise WorkError("text: must not be empty")
     shop_id, agent_id = actor.shop_id, actor.id
     async with transaction(deps) as (session, outbox):
         conversation = await access_own_conversation_by_id(session, actor, conversation_id)
+        if seen_message_id is not None:
+            newer = await buyer_lines_after(session, conversation.id, seen_message_id)
+            if newer:
+                raise BuyerWroteError(newer)
         ctx = await loaded.load_shop_context(session, shop_id)
         hits = find_forbidden(text, ctx.routing.console.active_forbidden_phrases)
         if hits and not send_anyway:
             raise ReplyHeldError(hits)
+        attachments: tuple[dict[str, object], ...] = ()
+        if image_id is not None:
+            media = await session.get(MediaFile, image_id)
+            if media is None or media.shop_id != shop_id:
+                raise BadInputError("image_id", f"image {image_id}: not found")
+            attachments = (image_attachment(media),)
         message_id = await add_message(
             session,
             conversation,
-            MessageSpec(MessageSender.AGENT, text, now, author_id=agent_id),
+            MessageSpec(
+                MessageSender.AGENT,
+                text,
+                now,
+                author_id=agent_id,
+                kind="image" if attachments else "text",
+                attachments=attachments,
+            ),
             outbox,
             readers=(ev.to_user(agent_id), ev.SUPERVISORS),
         )
         assert message_id is not None  # announced, so written now
+        if quick_reply is not None:
+            await quick_replies.record_use(
+                session,
+                actor,
+                quick_reply,
+                now,
+                conversation_id=conversation.id,
+                message_id=message_id,
+            )
         if conversation.first_response_at is None:
             conversation.first_response_at = now
         if hits:
@@ -233,10 +306,17 @@ async def transfer(
     to_role: str,
     note: str,
     now: datetime,
+    *,
+    to_agent_id: int | None = None,
+    intent: Intent | None = None,
 ) -> int | None:
     """转接: to another role with a required note; history and age go along. In a chat the
     buyer is told, in the shop's words for the target role (``routing.console
-    .transfer_notices``: 您好，已为您转接至退款专员，请稍候). Returns the new holder, if any."""
+    .transfer_notices``: 您好，已为您转接至退款专员，请稍候). With ``to_agent_id`` it goes
+    to that colleague (on shift in the role, online or busy, below their chat capacity)
+    instead of the role's queue. Returns the new holder, if any.
+    The transfer teaches the shop's triage model what the buyer wanted (``intent``, or the
+    target role's only intent): ``actions.triage_learning.learn_from_transfer``."""
     require(actor, WORKBENCH_ACCESS)
     try:
         role = ServiceRole(to_role)
@@ -247,19 +327,106 @@ async def transfer(
     async with transaction(deps) as (session, outbox):
         conversation = await access_own_conversation_by_id(session, actor, conversation_id)
         ctx = await loaded.load_shop_context(session, actor.shop_id)
+        if to_agent_id is not None:
+            await _check_colleague(session, actor, to_agent_id, role)
+        await learn_from_transfer(session, ctx, conversation, role, actor.id, now, intent)
         conversation.role = role.value
         await tell_buyer_of_transfer(session, ctx, conversation, role, now, outbox)
-        new_agent = await requeue(
-            session,
-            ctx,
-            conversation,
-            now,
-            outbox,
-            exclude_agent=actor.id,
-            reason=f"转接到{ROLE_ZH[role]}: {note}",
-        )
+        if to_agent_id is None:
+            new_agent = await requeue(
+                session,
+                ctx,
+                conversation,
+                now,
+                outbox,
+                exclude_agent=actor.id,
+                reason=f"转接到{ROLE_ZH[role]}: {note}",
+            )
+        else:
+            reason = f"转接给同事({ROLE_ZH[role]}): {note}"
+            conversation.status = ConversationStatus.QUEUED  # what assign() claims from
+            conversation.enqueued_at = conversation.enqueued_at or now
+            record_line(session, conversation, MessageSpec(MessageSender.SYSTEM, reason, now))
+            await session.flush()
+            if not await assign(session, ctx, conversation, to_agent_id, now, outbox, reason):
+                raise WorkError(f"conversation {conversation_id}: changed meanwhile")
+            outbox.publish(
+                BusEvent(
+                    ev.CONVERSATION_REASSIGNED,
+                    actor.shop_id,
+                    (ev.to_user(actor.id), ev.to_user(to_agent_id), ev.SUPERVISORS),
+                    {
+                        "conversation_id": conversation.id,
+                        "from_agent_id": actor.id,
+                        "to_agent_id": to_agent_id,
+                        "status": conversation.status.value,
+                        "by": actor.id,
+                        "reason": reason,
+                    },
+                )
+            )
+            new_agent = to_agent_id
         await free_capacity(session, deps.queue, actor.shop_id, actor.id, now, outbox, ctx=ctx)
         return new_agent
+
+
+async def _check_colleague(
+    session: AsyncSession, actor: CurrentUser, agent_id: int, role: ServiceRole
+) -> AgentProfile:
+    """A colleague a chat may be handed to: on shift in ``role``, working, with room."""
+    if agent_id == actor.id:
+        raise BadInputError("to_agent_id", "is you: choose a colleague")
+    profile = await session.get(AgentProfile, agent_id)
+    user = await session.get(User, agent_id)
+    if profile is None or profile.shop_id != actor.shop_id or user is None or not user.is_active:
+        raise BadInputError("to_agent_id", f"user {agent_id} is not an agent of this shop")
+    if role.value not in profile.service_roles:
+        raise WorkError(f"to_agent_id: {user.display_name} is not on shift as {role.value}")
+    if profile.status not in (AgentStatus.ONLINE, AgentStatus.BUSY):
+        raise WorkError(f"to_agent_id: {user.display_name} is {profile.status.value}")
+    load = await session.scalar(
+        select(func.count())
+        .select_from(Conversation)
+        .where(
+            Conversation.assigned_agent_id == agent_id,
+            Conversation.status == ConversationStatus.ASSIGNED,
+        )
+    )
+    if int(load or 0) >= profile.chat_capacity:
+        raise WorkError(f"to_agent_id: {user.display_name} is full ({load} open chats)")
+    return profile
+
+
+MAX_SNOOZE_MINUTES: Final = 240
+
+
+async def snooze(
+    deps: Deps, actor: CurrentUser, conversation_id: int, minutes: int, now: datetime
+) -> datetime | None:
+    """稍后处理: put a chat I hold aside for ``minutes`` (0: wake it now). Its row sinks and
+    stays quiet until then, or until the buyer writes; it stays mine. Returns until when."""
+    require(actor, WORKBENCH_ACCESS)
+    if not 0 <= minutes <= MAX_SNOOZE_MINUTES:
+        raise BadInputError("minutes", f"must be from 0 to {MAX_SNOOZE_MINUTES}")
+    async with transaction(deps) as (session, outbox):
+        conversation = await access_own_conversation_by_id(session, actor, conversation_id)
+        until = now + timedelta(minutes=minutes) if minutes else None
+        conversation.snoozed_at = now if until else None
+        conversation.snoozed_until = until
+        outbox.publish(
+            BusEvent(
+                ev.CONVERSATION_UPDATED,
+                actor.shop_id,
+                (ev.to_user(actor.id), ev.SUPERVISORS),
+                {
+                    "conversation": conversation_json(conversation),
+                    "change": "snoozed" if until else "woken",
+                    "by": actor.id,
+                    "snoozed_until": until.isoformat() if until else None,
+                },
+            )
+        )
+        return until
 
 
 async def record_chase_attempt(
@@ -332,6 +499,7 @@ async def record_chase_attempt(
 
 
 __all__ = [
+    "BuyerWroteError",
     "ReplyHeldError",
     "WorkError",
     "close",
@@ -339,5 +507,6 @@ __all__ = [
     "reply",
     "set_agent_status",
     "set_auto_suspend",
+    "snooze",
     "transfer",
 ]

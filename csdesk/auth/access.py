@@ -45,6 +45,12 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
             own_only=frozenset({UserRole.AGENT}),
         ),
         "workbench.use": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}),
+        # 快捷短语: everyone at a workbench uses the library and keeps personal phrases and
+        # hotkeys; supervisors and up edit the shop-wide groups.
+        "quick_replies.use": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}),
+        "quick_replies.edit": Rule(SUPERVISOR_AND_UP),
+        # Images in the library and in transcripts: every login of the shop reads them.
+        "media.read": Rule(EVERYONE),
         # Private notes (内部备注): agents in their own conversations, supervisors in any.
         "conversations.note": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),
         # The handler must also ask for a reason and write it to audit_log.
@@ -76,6 +82,9 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
         # only the people who own the shop's rules change them.
         "shop_config.read": Rule(SUPERVISOR_AND_UP),
         "shop_config.edit": Rule(frozenset({UserRole.OWNER, UserRole.ADMIN})),
+        # Correcting triage's intent (a labelled example for the shop's model): agents on
+        # their own conversations, supervisors on any.
+        "triage.relabel": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),
         # Team administration: supervisors read their team; owners and admins change it.
         "team.read": Rule(SUPERVISOR_AND_UP),
         "team.admin": Rule(frozenset({UserRole.OWNER, UserRole.ADMIN})),

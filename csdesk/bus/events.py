@@ -41,6 +41,12 @@ NOTE_MENTIONED: Final = "note.mentioned"
 (the note), ``by``, ``buyer_nick``, ``can_open``."""
 EVENT_FAILED: Final = "event.failed"
 """A platform event failed to apply; to supervisors: ``event_id``, ``type``, ``error``."""
+PRESENCE: Final = "presence"
+"""Collision: someone views or writes in a conversation. Never queued: each web process
+hands it to its sockets watching that conversation (``conversation:<id>``) and to the
+holder's, as a ``presence`` frame."""
+USER_SIGNED_OUT: Final = "user.signed_out"
+"""A user was deactivated: every web process closes that user's sockets at once."""
 
 ALL: Final = (
     CONVERSATION_ASSIGNED,
@@ -58,6 +64,8 @@ ALL: Final = (
     GUIDED_SKIPPED,
     NOTE_MENTIONED,
     EVENT_FAILED,
+    PRESENCE,
+    USER_SIGNED_OUT,
 )
 
 SUPERVISORS: Final = "supervisors"
@@ -69,6 +77,11 @@ def to_user(user_id: int) -> str:
 
 def to_role(role: str) -> str:
     return f"role:{role}"
+
+
+def to_watchers(conversation_id: int) -> str:
+    """The tabs showing a conversation now (collision), whoever they belong to."""
+    return f"conversation:{conversation_id}"
 
 
 def conversation_readers(assigned_agent_id: int | None) -> tuple[str, ...]:

@@ -18,10 +18,12 @@ from csdesk.actions import routing as routing_actions
 from csdesk.actions.buyers import BuyerSpec, ensure_buyer, refresh_tier
 from csdesk.actions.closing import close_conversation
 from csdesk.actions.conversations import MessageSpec
+from csdesk.actions.events import note_event
 from csdesk.actions.messages import add_message
 from csdesk.actions.orders import OrderItem as OrderItemSpec
 from csdesk.actions.orders import OrderSpec, mark_paid, mark_shipped, record_orders
 from csdesk.actions.outbox import Outbox
+from csdesk.actions.ratings import RatingSpec, record_rating
 from csdesk.actions.refunds import (
     RefundDeadlines,
     RefundSpec,
@@ -38,6 +40,7 @@ from csdesk.platform_events import (
     OrderCreated,
     OrderPaid,
     OrderShipped,
+    RatingReceived,
     RefundCancelled,
     RefundRequested,
     ReturnReceived,
@@ -655,6 +658,30 @@ async def on_call(
     )
 
 
+async def on_rating(
+    session: AsyncSession,
+    ctx: loaded.ShopContext,
+    event: RatingReceived,
+    at: datetime,
+    now: datetime,
+    outbox: Outbox,
+    *,
+    source: ClaimedEvent,
+) -> None:
+    """Store the rating against the buyer's most recent conversation; with none to rate,
+    unlinked, and the event says why (``processed``, never lost)."""
+    recorded = await record_rating(
+        session,
+        outbox,
+        ctx.shop_id,
+        RatingSpec(event.buyer_nick, event.score, event.comment, at, source_event_id=source.id),
+        now,
+        tz=ctx.routing.tz,
+    )
+    if recorded.note is not None:
+        await note_event(session, source.id, recorded.note)
+
+
 class RoutingEngine:
     """The processor's event handler, with a short-lived cache of shop configuration
     (one query per event saved; a changed setting applies within ``config_ttl_s``).
@@ -701,6 +728,8 @@ class RoutingEngine:
                 await on_return_received(session, ctx, event, at, now, outbox)
             case CallInbound():
                 await on_call(session, ctx, event, at, now, outbox, source=source)
+            case RatingReceived():
+                await on_rating(session, ctx, event, at, now, outbox, source=source)
             case _:
                 assert_never(event)
 

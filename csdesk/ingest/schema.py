@@ -24,6 +24,9 @@ from csdesk.strict_json import HugeInteger, loads_object
 REFUND_KINDS: Final = ("refund_only", "return_and_refund")
 BUYER_TIERS: Final = ("normal", "vip", "88vip")
 MAX_TEXT = 4000
+MAX_RATING_COMMENT: Final = 500
+"""Characters of a rating's comment (the marketplace's own limit is lower)."""
+RATING_SCORES: Final = range(1, 6)
 MAX_AMOUNT: Final = Decimal("100000000")
 """Yuan; anything above is a platform bug, not an order."""
 MAX_AMOUNT_CHARS: Final = 32
@@ -264,6 +267,19 @@ def _data_call(data: dict[str, Any], p: str) -> dict[str, Any]:
     }
 
 
+def _data_rating(data: dict[str, Any], p: str) -> dict[str, Any]:
+    score = _get(data, "score", p)
+    # Whole stars only: 4.5, "5" and true are a platform bug, not a rating.
+    if isinstance(score, bool) or not isinstance(score, int) or score not in RATING_SCORES:
+        raise EventError(f"{p}score", "must be a whole number from 1 to 5")
+    comment = _string(data, "comment", p, required=False, max_len=MAX_RATING_COMMENT)
+    return {
+        "buyer_nick": _required_string(data, "buyer_nick", p, max_len=64),
+        "score": score,
+        "comment": (comment or "").strip() or None,  # a blank comment is no comment
+    }
+
+
 _DATA_PARSERS = {
     "message.received": _data_message,
     "order.created": _data_order_created,
@@ -273,6 +289,7 @@ _DATA_PARSERS = {
     "refund.cancelled": _data_refund_ref,
     "return.received": _data_refund_ref,
     "call.inbound": _data_call,
+    "rating.received": _data_rating,
 }
 assert set(_DATA_PARSERS) == set(EVENT_TYPES)
 

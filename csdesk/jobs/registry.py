@@ -13,7 +13,7 @@ from datetime import datetime
 from arq.cron import next_cron
 from arq.typing import OptionType, WeekdayOptionType
 
-from csdesk.jobs import housekeeping, qc, routing
+from csdesk.jobs import housekeeping, qc, routing, triage
 from csdesk.jobs.base import JobFunction, UnknownJobError
 
 
@@ -84,6 +84,7 @@ REGISTRY = Registry(
         qc.qc_check_conversation,
         qc.qc_check_sweep,
         qc.qc_daily_sample,
+        triage.retrain_triage_models,
     ),
     cron=(
         # A chase is due 15 min after order.created; 10 s of lateness is invisible to a
@@ -122,5 +123,8 @@ REGISTRY = Registry(
         # once (a shop in any time zone gets it soon after its midnight).
         CronEntry(qc.qc_check_sweep, minute=set(range(2, 60, 5)), second=15),
         CronEntry(qc.qc_daily_sample, minute=20, second=0),
+        # Triage learning: nightly, 03:40 China time (19:40 UTC), when chats are fewest;
+        # a shop without new corrections costs one small query.
+        CronEntry(triage.retrain_triage_models, hour=19, minute=40, second=0),
     ),
 )

@@ -90,6 +90,8 @@ def message_json(message: Message, author_name: str | None = None) -> dict[str, 
         "author_name": author_name,
         "text": message.text,
         "sent_at": message.sent_at.isoformat(),
+        "kind": message.kind,
+        "attachments": list(message.attachments or ()),
     }
 
 
@@ -236,3 +238,25 @@ __all__ = [
     "stored_score",
     "transcript",
 ]
+
+
+async def message_by_id(
+    sessions: SessionFactory, user: CurrentUser, message_id: int
+) -> dict[str, Any]:
+    """One message of a conversation the user may read, as the transcript shows it."""
+    async with sessions() as session:
+        message = await session.get(Message, message_id)
+        if message is None or message.shop_id != user.shop_id:
+            raise NotFoundError(f"message {message_id}: not found")
+        await readable_conversation(session, user, message.conversation_id)
+        names = await display_names(session, [message.author_id])
+    return message_json(message, names.get(message.author_id) if message.author_id else None)
+
+
+async def watchable(
+    sessions: SessionFactory, user: CurrentUser, conversation_id: int
+) -> int | None:
+    """Collision: the holder of a conversation the user may open (raises otherwise)."""
+    async with sessions() as session:
+        conversation = await readable_conversation(session, user, conversation_id)
+        return conversation.assigned_agent_id

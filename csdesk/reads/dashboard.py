@@ -26,6 +26,9 @@ The numbers and where they come from:
   reached a chaser (assigned, or attempted), ``paid_after_chase`` those whose order was
   paid after (the chase closed with the amount credited, ``Conversation.recovered_fen``),
   ``recovered_amount`` the sum of those amounts.
+* **Satisfaction and complaints** since the shop's midnight, and over the last 7 days
+  (``last_7_days``: ``now`` minus 7 × 24 h): ``reads.ratings`` (how they are counted is
+  said there).
 
 Amounts are yuan with two decimals. ``since`` is the shop's midnight in its routing zone.
 """
@@ -43,6 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.reads.queues import queue_depths
+from csdesk.reads.ratings import ServiceKpis, service_kpis
 from csdesk.roles.config import RoutingConfig
 from csdesk.routing import facts as loaded
 from csdesk.staffing.erlang import agents_needed
@@ -66,6 +70,8 @@ DEFAULT_SERVICE_LEVEL: Final = 0.8
 """The shop's target: this share of contacts answered within the role's SLA."""
 ON_SHIFT: Final = (AgentStatus.ONLINE, AgentStatus.BUSY)
 WAITING_OR_HELD: Final = (ConversationStatus.QUEUED, ConversationStatus.ASSIGNED)
+SERVICE_WINDOW: Final = timedelta(days=7)
+"""The longer view of satisfaction and complaints (a day's ratings are few)."""
 MIN_AHT_S: Final = 1.0
 """Handle times under a second (closed as soon as taken) count as one second."""
 DECISIONS: Final = ("refund_approved", "refund_approved_after_deadline", "refund_rejected")
@@ -177,6 +183,8 @@ class Dashboard:
     refunds: RefundFigures
     roles: Mapping[str, RoleFigures]
     chasing: ChasingFigures
+    service: ServiceKpis
+    service_7d: ServiceKpis
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -187,6 +195,14 @@ class Dashboard:
             "refunds": self.refunds.to_json(),
             "roles": {role: figures.to_json() for role, figures in self.roles.items()},
             "chasing": self.chasing.to_json(),
+            "satisfaction": {
+                **self.service.satisfaction.to_json(),
+                "last_7_days": self.service_7d.satisfaction.to_json(),
+            },
+            "complaints": {
+                **self.service.complaints.to_json(),
+                "last_7_days": self.service_7d.complaints.to_json(),
+            },
         }
 
 
@@ -205,6 +221,8 @@ async def dashboard(sessions: SessionFactory, actor: CurrentUser, now: datetime)
         refunds = await _refunds(session, shop_id, now, since)
         roles = await _roles(session, shop_id, now, ctx.routing)
         chasing = await _chasing(session, shop_id, since)
+        service = await service_kpis(session, shop_id, since, now)
+        service_7d = await service_kpis(session, shop_id, now - SERVICE_WINDOW, now)
     promotion = None
     if ctx.promotion is not None:
         profile = ctx.routing.scoring.promotions.get(ctx.promotion)
@@ -218,6 +236,8 @@ async def dashboard(sessions: SessionFactory, actor: CurrentUser, now: datetime)
         refunds=refunds,
         roles=roles,
         chasing=chasing,
+        service=service,
+        service_7d=service_7d,
     )
 
 

@@ -17,7 +17,7 @@ from csdesk.reads.roster import roster_roles
 from csdesk.routing.facts import ShopContext, load_shop_context
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import AgentStatus, ConversationStatus, MessageSender, ServiceRole
-from csdesk.storage.models import AgentProfile, Buyer, Conversation, Message
+from csdesk.storage.models import AgentProfile, Buyer, Conversation, Message, User
 
 
 def sla_seconds(ctx: ShopContext, role: str) -> int | None:
@@ -42,8 +42,27 @@ def waiting_since(
     return None
 
 
+def snoozed_until(conversation: Conversation, now: datetime | None) -> datetime | None:
+    """稍后处理: until when the holder put the chat aside, while that still holds (not past,
+    the buyer has not written since, and it was not handed to someone since)."""
+    until, since = conversation.snoozed_until, conversation.snoozed_at
+    if until is None or since is None or now is None or until <= now:
+        return None
+    if (
+        conversation.last_buyer_message_at is not None
+        and conversation.last_buyer_message_at > since
+    ):
+        return None
+    if conversation.assigned_at is not None and conversation.assigned_at > since:
+        return None
+    return until
+
+
 async def conversation_rows(
-    session: AsyncSession, ctx: ShopContext, conversations: Sequence[Conversation]
+    session: AsyncSession,
+    ctx: ShopContext,
+    conversations: Sequence[Conversation],
+    now: datetime | None = None,
 ) -> list[dict[str, Any]]:
     ids = [c.id for c in conversations]
     if not ids:
@@ -101,6 +120,7 @@ async def conversation_rows(
                 "sla_s": sla_seconds(ctx, conversation.role),
                 "opened_at": conversation.opened_at.isoformat(),
                 "assigned_at": iso(conversation.assigned_at),
+                "snoozed_until": iso(snoozed_until(conversation, now)),
             }
         )
     return rows
@@ -129,7 +149,7 @@ async def workbench_state(
                 .order_by(Conversation.assigned_at, Conversation.id)
             )
         )
-        rows = await conversation_rows(session, ctx, mine)
+        rows = await conversation_rows(session, ctx, mine, now)
     return {
         "server_now": now.isoformat(),
         "timezone": tz.key,
@@ -155,20 +175,48 @@ async def workbench_state(
 
 
 async def role_board(sessions: SessionFactory, user: CurrentUser, now: datetime) -> dict[str, Any]:
-    """Per service role: agents online and busy, queue depth, oldest wait (transfer picker)."""
+    """Per service role: agents online and busy, queue depth, oldest wait; and each agent on
+    shift with their status and load (open items against chat capacity): the transfer
+    picker (转接) shows whom a chat would go to."""
     async with sessions() as session:
         profiles = list(
             await session.scalars(
                 select(AgentProfile).where(
                     AgentProfile.shop_id == user.shop_id,
-                    AgentProfile.status.in_((AgentStatus.ONLINE, AgentStatus.BUSY)),
+                    AgentProfile.status.in_(
+                        (AgentStatus.ONLINE, AgentStatus.BUSY, AgentStatus.AWAY)
+                    ),
                 )
             )
         )
         queued = await queue_depths(session, user.shop_id)
+        ids = [p.user_id for p in profiles]
+        names: dict[int, str] = {}
+        loads: dict[int, int] = {}
+        if ids:
+            names = dict(
+                (
+                    await session.execute(
+                        select(User.id, User.display_name).where(
+                            User.id.in_(ids), User.is_active.is_(True)
+                        )
+                    )
+                ).all()
+            )
+            for agent_id, count in await session.execute(
+                select(Conversation.assigned_agent_id, func.count())
+                .where(
+                    Conversation.assigned_agent_id.in_(ids),
+                    Conversation.status == ConversationStatus.ASSIGNED,
+                )
+                .group_by(Conversation.assigned_agent_id)
+            ):
+                if agent_id is not None:
+                    loads[agent_id] = int(count)
+    working = [p for p in profiles if p.status is not AgentStatus.AWAY and p.user_id in names]
     roles = []
     for role in ServiceRole:
-        holders = [p for p in profiles if role.value in p.service_roles]
+        holders = [p for p in working if role.value in p.service_roles]
         depth = queued[role.value]
         roles.append(
             {
@@ -180,7 +228,44 @@ async def role_board(sessions: SessionFactory, user: CurrentUser, now: datetime)
                 "oldest_wait_s": round(depth.oldest_wait_s(now)) if depth.depth else 0,
             }
         )
-    return {"generated_at": now.isoformat(), "roles": roles}
+    agents = sorted(
+        (
+            {
+                "id": p.user_id,
+                "display_name": names[p.user_id],
+                "status": p.status.value,
+                "service_roles": list(p.service_roles),
+                "open": int(loads.get(p.user_id, 0)),
+                "capacity": p.chat_capacity,
+                "me": p.user_id == user.id,
+            }
+            for p in profiles
+            if p.user_id in names
+        ),
+        key=lambda a: (a["status"] != "online", a["open"], str(a["display_name"])),
+    )
+    return {"generated_at": now.isoformat(), "roles": roles, "agents": agents}
 
 
-__all__ = ["conversation_rows", "role_board", "sla_seconds", "waiting_since", "workbench_state"]
+async def colleagues(sessions: SessionFactory, user: CurrentUser) -> list[dict[str, Any]]:
+    """Everyone active in my shop (for @mentions), by username."""
+    async with sessions() as session:
+        rows = await session.execute(
+            select(User.id, User.username, User.display_name, User.role)
+            .where(User.shop_id == user.shop_id, User.is_active.is_(True))
+            .order_by(User.username)
+        )
+        return [
+            {"id": uid, "username": name, "display_name": shown, "role": role.value}
+            for uid, name, shown, role in rows
+        ]
+
+
+__all__ = [
+    "colleagues",
+    "conversation_rows",
+    "role_board",
+    "sla_seconds",
+    "waiting_since",
+    "workbench_state",
+]

@@ -16,13 +16,16 @@ from csdesk.reads.conversations import display_names, iso, readable_conversation
 from csdesk.reads.lists import conversation_rows
 from csdesk.reads.masking import mask_address, mask_name, mask_phone
 from csdesk.reads.orders import panel_order_json
+from csdesk.reads.suggestions import suggest
 from csdesk.routing.facts import load_shop_context, protection_owner
 from csdesk.storage.engine import SessionFactory
-from csdesk.storage.enums import ConversationStatus
-from csdesk.storage.models import Buyer, Conversation, Order, Refund
+from csdesk.storage.enums import ConversationStatus, MessageSender
+from csdesk.storage.models import AgentProfile, Buyer, Conversation, Message, Order, Refund
 
 PANEL_ROWS: Final = 10
 """Orders, refunds and earlier conversations shown in the buyer panel (newest first)."""
+PANEL_NOTES: Final = 20
+"""Internal notes (内部备注) about the buyer, from all their conversations, newest first."""
 
 
 async def conversation_detail(
@@ -33,9 +36,36 @@ async def conversation_detail(
         conversation = await readable_conversation(session, user, conversation_id)
         ctx = await load_shop_context(session, user.shop_id)
         tz = await shop_zone(session, user.shop_id)
-        (row,) = await conversation_rows(session, ctx, [conversation])
+        (row,) = await conversation_rows(session, ctx, [conversation], now)
         values, order = await quick_replies.variable_values(session, conversation, tz)
         names = await display_names(session, [conversation.assigned_agent_id])
+        can_reply = (
+            conversation.status is ConversationStatus.ASSIGNED
+            and conversation.assigned_agent_id == user.id
+        )
+        suggestion = None
+        if can_reply and conversation.intent:
+            profile = await session.get(AgentProfile, user.id)
+            held = (
+                frozenset(str(r) for r in profile.service_roles)
+                if profile is not None and profile.service_roles
+                else None
+            )
+            groups = [
+                g
+                for g in await quick_replies.load_groups(session, user.shop_id, user.id)
+                if quick_replies.visible_to(g, held)
+            ]
+            buyer_text = await session.scalar(
+                select(Message.text)
+                .where(
+                    Message.conversation_id == conversation.id,
+                    Message.sender == MessageSender.BUYER,
+                )
+                .order_by(Message.id.desc())
+                .limit(1)
+            )
+            suggestion = suggest(conversation.intent, buyer_text or "", groups, values)
     return {
         **row,
         "assigned_agent": (
@@ -46,8 +76,8 @@ async def conversation_detail(
             if conversation.assigned_agent_id is not None
             else None
         ),
-        "can_reply": conversation.status is ConversationStatus.ASSIGNED
-        and conversation.assigned_agent_id == user.id,
+        "can_reply": can_reply,
+        "suggestion": suggestion.to_json() if suggestion is not None else None,
         "can_note": can(user, "conversations.note", conversation),
         "disposition": conversation.disposition,
         "tags": list(conversation.tags),
@@ -128,8 +158,24 @@ async def buyer_panel(
             )
         )
         owner = await protection_owner(session, buyer.shop_id, buyer.id, now)
+        notes = list(
+            await session.scalars(
+                select(Message)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .where(
+                    Conversation.shop_id == buyer.shop_id,
+                    Conversation.buyer_id == buyer.id,
+                    Message.sender == MessageSender.NOTE,
+                )
+                .order_by(Message.id.desc())
+                .limit(PANEL_NOTES)
+            )
+        )
         names = await display_names(
-            session, [c.assigned_agent_id for c in history] + [owner[0] if owner else None]
+            session,
+            [c.assigned_agent_id for c in history]
+            + [owner[0] if owner else None]
+            + [n.author_id for n in notes],
         )
     return {
         "conversation_id": conversation_id,
@@ -154,6 +200,18 @@ async def buyer_panel(
             for o in orders
         ],
         "refunds": [panel_refund_json(r, refund_orders) for r in refunds],
+        "notes": [
+            {
+                "id": n.id,
+                "conversation_id": n.conversation_id,
+                "this_conversation": n.conversation_id == conversation.id,
+                "author_id": n.author_id,
+                "author_name": names.get(n.author_id) if n.author_id else None,
+                "text": n.text,
+                "sent_at": n.sent_at.isoformat(),
+            }
+            for n in notes
+        ],
         "history": [
             {
                 "id": c.id,

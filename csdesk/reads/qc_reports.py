@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from html import escape
@@ -307,9 +307,16 @@ def _line(x1: float, y1: float, x2: float, y2: float) -> str:
 
 
 def chart_svg(
-    series: dict[str, list[dict[str, Any]]], title: str, *, width: int = 720, height: int = 260
+    series: dict[str, list[dict[str, Any]]],
+    title: str,
+    *,
+    names: Mapping[str, str] | None = None,
+    width: int = 720,
+    height: int = 260,
 ) -> str:
-    """A line chart of each slice's finding rate per day: plain SVG, drawn on the server."""
+    """A line chart of each slice's finding rate per day: plain SVG, drawn on the server;
+    ``names`` gives the legend's name of a slice key (a role's name for ``presales``)."""
+    names = names or {}
     busiest = sorted(series, key=lambda k: -sum(p["findings"] for p in series[k]))[:CHART_SERIES]
     days: Sequence[str] = [p["day"] for p in next(iter(series.values()), [])]
     left, right, top, bottom = 44, 150, 28, 30
@@ -343,7 +350,7 @@ def chart_svg(
         parts.append(
             f'<rect x="{width - right + 10}" y="{legend_y}" width="10" height="10" fill="{color}"/>'
         )
-        parts.append(_text(width - right + 26, legend_y + 9, key, 11))
+        parts.append(_text(width - right + 26, legend_y + 9, names.get(key, key), 11))
     if not busiest:
         parts.append(_text(left + 10, top + plot_h / 2, "—", 12, fill="#666"))
     parts.append("</svg>")

@@ -1,5 +1,10 @@
 """Quick replies (快捷短语): which phrases an agent sees, and their variables.
 
+The library is the shop's stored groups (``quick_reply_group`` without an owner, edited by
+supervisors) or, until a supervisor first edits it, the built-in defaults
+(``quick_reply_library.LIBRARY``, shown with ``id`` null); plus each agent's personal
+groups, their hotkeys (Alt+1 … Alt+9) and how often each phrase was sent.
+
 Variables are filled from the conversation's focus order: the order the conversation is
 about, else the buyer's latest order. A variable with no value stays unresolved, and a
 reply still carrying one is refused (it must not go out blank or as ``{订单号}``).
@@ -12,15 +17,25 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Integer as Integer_
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.auth.access import can
 from csdesk.auth.current import CurrentUser
 from csdesk.clock import SHOP_TZ
 from csdesk.reads.quick_reply_library import LIBRARY, Phrase
 from csdesk.routing import facts as loaded
+from csdesk.storage.console_models import (
+    MediaFile,
+    QuickReply,
+    QuickReplyGroup,
+    QuickReplyHotkey,
+    QuickReplyUse,
+)
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import OrderStatus, ServiceRole
 from csdesk.storage.models import AgentProfile, Buyer, Conversation, Order, PlatformEvent
@@ -142,22 +157,240 @@ async def variable_values(
     return values, order
 
 
-async def quick_reply_library(sessions: SessionFactory, user: CurrentUser) -> dict[str, Any]:
-    """The phrases of the roles I hold (everything for people without an agent profile)."""
+USAGE_WINDOW: Final = timedelta(days=30)
+"""The library page's recent-use column: sends in the last 30 days."""
+MAX_HOTKEYS: Final = 9
+
+
+def media_url(media_id: int) -> str:
+    return f"/api/v1/media/{media_id}"
+
+
+def image_json(media: MediaFile) -> dict[str, Any]:
+    return {
+        "id": media.id,
+        "url": media_url(media.id),
+        "name": media.name,
+        "content_type": media.content_type,
+        "size": media.size,
+        "width": media.width,
+        "height": media.height,
+    }
+
+
+@dataclass(frozen=True)
+class LibraryPhrase:
+    id: int | None
+    """None for a built-in phrase of a shop that has not stored its library yet."""
+    code: str
+    text: str
+    image: dict[str, Any] | None = None
+    use_count: int = 0
+    last_used_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "code": self.code,
+            "text": self.text,
+            "image": self.image,
+            "use_count": self.use_count,
+            "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
+        }
+
+
+@dataclass(frozen=True)
+class LibraryGroup:
+    id: int | None
+    name: str
+    scope: str
+    """``shop`` (shop-wide) or ``personal`` (mine)."""
+    roles: frozenset[str]
+    phrases: tuple[LibraryPhrase, ...]
+
+
+def builtin_groups(library: Sequence[Phrase] = LIBRARY) -> list[LibraryGroup]:
+    """The built-in library as groups (a group's roles are its phrases' roles)."""
+    return [
+        LibraryGroup(
+            None,
+            name,
+            "shop",
+            frozenset(role.value for role in items[0].roles),
+            tuple(LibraryPhrase(None, p.code, p.text) for p in items),
+        )
+        for name, items in grouped(library)
+    ]
+
+
+def visible_to(group: LibraryGroup, roles: frozenset[str] | None) -> bool:
+    """Personal groups always; shop-wide ones when they are for every role or one I hold
+    (``roles`` None: people without an agent profile see everything)."""
+    return (
+        group.scope == "personal" or roles is None or not group.roles or bool(group.roles & roles)
+    )
+
+
+async def has_stored_library(session: AsyncSession, shop_id: str) -> bool:
+    found = await session.scalar(
+        select(QuickReplyGroup.id)
+        .where(QuickReplyGroup.shop_id == shop_id, QuickReplyGroup.owner_id.is_(None))
+        .limit(1)
+    )
+    return found is not None
+
+
+async def load_groups(session: AsyncSession, shop_id: str, user_id: int) -> list[LibraryGroup]:
+    """Shop-wide groups (stored, else built-in), then my personal groups, in their order."""
+    rows = list(
+        await session.scalars(
+            select(QuickReplyGroup)
+            .where(
+                QuickReplyGroup.shop_id == shop_id,
+                (QuickReplyGroup.owner_id.is_(None)) | (QuickReplyGroup.owner_id == user_id),
+            )
+            .order_by(QuickReplyGroup.position, QuickReplyGroup.id)
+        )
+    )
+    stored_shop = any(g.owner_id is None for g in rows)
+    phrases = (
+        list(
+            await session.scalars(
+                select(QuickReply)
+                .where(QuickReply.group_id.in_([g.id for g in rows]))
+                .order_by(QuickReply.position, QuickReply.id)
+            )
+        )
+        if rows
+        else []
+    )
+    image_ids = {p.image_id for p in phrases if p.image_id is not None}
+    images = (
+        {
+            m.id: image_json(m)
+            for m in await session.scalars(select(MediaFile).where(MediaFile.id.in_(image_ids)))
+        }
+        if image_ids
+        else {}
+    )
+    by_group: dict[int, list[LibraryPhrase]] = {}
+    for p in phrases:
+        by_group.setdefault(p.group_id, []).append(
+            LibraryPhrase(
+                p.id,
+                p.code,
+                p.text,
+                images.get(p.image_id) if p.image_id is not None else None,
+                p.use_count,
+                p.last_used_at,
+            )
+        )
+    groups = [] if stored_shop else builtin_groups()
+    shop = [g for g in rows if g.owner_id is None]
+    personal = [g for g in rows if g.owner_id is not None]
+    for g in shop + personal:
+        groups.append(
+            LibraryGroup(
+                g.id,
+                g.name,
+                "shop" if g.owner_id is None else "personal",
+                frozenset(str(r) for r in g.roles or ()),
+                tuple(by_group.get(g.id, ())),
+            )
+        )
+    return groups
+
+
+async def hotkeys_of(session: AsyncSession, user_id: int) -> dict[int, int]:
+    """My favourites: slot (1-9) → quick reply id."""
+    rows = await session.execute(
+        select(QuickReplyHotkey.slot, QuickReplyHotkey.quick_reply_id).where(
+            QuickReplyHotkey.user_id == user_id
+        )
+    )
+    return {int(slot): int(phrase_id) for slot, phrase_id in rows.all()}
+
+
+async def recent_uses(
+    session: AsyncSession, shop_id: str, since: datetime
+) -> dict[int, tuple[int, int]]:
+    """Per phrase: sends since ``since`` and how many of them were edited before sending."""
+    rows = await session.execute(
+        select(
+            QuickReplyUse.quick_reply_id,
+            func.count(),
+            func.sum(func.cast(QuickReplyUse.edited, Integer_())),
+        )
+        .where(QuickReplyUse.shop_id == shop_id, QuickReplyUse.used_at >= since)
+        .group_by(QuickReplyUse.quick_reply_id)
+    )
+    return {phrase_id: (int(count), int(edited or 0)) for phrase_id, count, edited in rows}
+
+
+async def quick_reply_library(
+    sessions: SessionFactory,
+    user: CurrentUser,
+    now: datetime | None = None,
+    *,
+    every_role: bool = False,
+) -> dict[str, Any]:
+    """The picker's library: shop-wide groups of the roles I hold (everything for people
+    without an agent profile, or with ``every_role`` for the library page), my personal
+    groups, my hotkeys; with ``now``, each phrase's sends in the last 30 days too."""
     async with sessions() as session:
         profile = await session.get(AgentProfile, user.id)
-    phrases = (
-        phrases_for(profile.service_roles)
-        if profile is not None and profile.service_roles
-        else list(LIBRARY)
+        groups = await load_groups(session, user.shop_id, user.id)
+        stored = await has_stored_library(session, user.shop_id)
+        hotkeys = await hotkeys_of(session, user.id)
+        recent = (
+            await recent_uses(session, user.shop_id, now - USAGE_WINDOW) if now is not None else {}
+        )
+    held = (
+        frozenset(str(r) for r in profile.service_roles)
+        if profile is not None and profile.service_roles and not every_role
+        else None
     )
+    slot_of = {phrase_id: slot for slot, phrase_id in hotkeys.items()}
+    shown = [g for g in groups if visible_to(g, held)]
+
+    def phrase_json(phrase: LibraryPhrase) -> dict[str, Any]:
+        data = phrase.to_json()
+        data["hotkey"] = slot_of.get(phrase.id) if phrase.id is not None else None
+        if now is not None:
+            uses, edited = recent.get(phrase.id, (0, 0)) if phrase.id is not None else (0, 0)
+            data["uses_30d"] = uses
+            data["edited_30d"] = edited
+        return data
+
     return {
         "variables": list(VARIABLES),
+        "stored": stored,
+        "can_edit_shop": can(user, "quick_replies.edit"),
+        "max_hotkeys": MAX_HOTKEYS,
         "groups": [
             {
-                "name": name,
-                "phrases": [{"code": p.code, "text": p.text} for p in items],
+                "id": g.id,
+                "name": g.name,
+                "scope": g.scope,
+                "roles": sorted(g.roles),
+                "phrases": [phrase_json(p) for p in g.phrases],
             }
-            for name, items in grouped(phrases)
+            for g in shown
         ],
+        "hotkeys": [{"slot": slot, "phrase_id": pid} for slot, pid in sorted(hotkeys.items())],
     }
+
+
+async def media_file(
+    sessions: SessionFactory, user: CurrentUser, media_id: int
+) -> MediaFile | None:
+    """An uploaded image of the user's shop (None: no such image there)."""
+    async with sessions() as session:
+        media = await session.get(MediaFile, media_id)
+    return media if media is not None and media.shop_id == user.shop_id else None
+
+
+def content_disposition(kind: str, name: str) -> str:
+    """``inline`` or ``attachment`` with an ASCII fallback and the UTF-8 name (RFC 6266)."""
+    fallback = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "_" for ch in name)
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.auth.tokens import sha256_hex
+from csdesk.storage.console_models import Team, TeamMember
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.models import AgentProfile, ApiToken, AuditLog, User, WebSession
 
@@ -218,3 +219,34 @@ def _cell(value: object) -> str:
     text = "" if value is None else str(value)
     # A cell starting with = + - @ is a formula to a spreadsheet: quote it as text.
     return "'" + text if text[:1] in {"=", "+", "-", "@"} else text
+
+
+async def teams(sessions: SessionFactory, viewer: CurrentUser) -> list[dict[str, Any]]:
+    """The shop's teams (班组) with their members, supervisors (``lead``) first."""
+    require(viewer, TEAM_READ)
+    async with sessions() as session:
+        rows = list(
+            await session.scalars(
+                select(Team).where(Team.shop_id == viewer.shop_id).order_by(Team.name)
+            )
+        )
+        members_of: dict[int, list[dict[str, Any]]] = {t.id: [] for t in rows}
+        if rows:
+            found = await session.execute(
+                select(TeamMember.team_id, TeamMember.lead, User)
+                .join(User, User.id == TeamMember.user_id)
+                .where(TeamMember.team_id.in_(list(members_of)))
+                .order_by(TeamMember.lead.desc(), User.display_name)
+            )
+            for team_id, lead, user in found:
+                members_of[team_id].append(
+                    {
+                        "user_id": user.id,
+                        "username": user.username,
+                        "display_name": user.display_name,
+                        "role": user.role.value,
+                        "active": user.is_active,
+                        "lead": bool(lead),
+                    }
+                )
+    return [{"id": t.id, "name": t.name, "members": members_of[t.id]} for t in rows]

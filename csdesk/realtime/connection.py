@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from dataclasses import dataclass
 
 from aiohttp import WSCloseCode, web
@@ -35,8 +36,21 @@ class _Start:
 
 
 class LiveConnection:
-    def __init__(self, ws: web.WebSocketResponse, *, max_pending: int) -> None:
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        *,
+        max_pending: int,
+        user_id: int | None = None,
+        shop_id: str | None = None,
+    ) -> None:
         self.ws = ws
+        self.user_id = user_id
+        self.shop_id = shop_id
+        self.tab = secrets.token_urlsafe(8)
+        """This socket's name in presence frames (one person may have several tabs)."""
+        self.bound = False
+        """A queue is attached (the welcome is on its way): other frames may follow."""
         self._max_pending = max_pending
         self._outbox: asyncio.Queue[str | QueuedEvent | _Start] = asyncio.Queue()
         self._last_sent = -1
@@ -65,6 +79,7 @@ class LiveConnection:
         """Called in the same step as the queue starts pushing here, so no live event can
         overtake the welcome; live events the replay already covered are skipped by id."""
         self._outbox.put_nowait(_Start(store, queue_id, after, preamble, replay_limit))
+        self.bound = True
 
     def send(self, frame: str) -> None:
         if not self._closing:

@@ -37,7 +37,14 @@ from csdesk.clock import utcnow
 from csdesk.realtime.audience import Audience, load_service_roles
 from csdesk.realtime.config import LiveConfig
 from csdesk.realtime.connection import CLOSE_TAKEN_OVER, LiveConnection
-from csdesk.realtime.protocol import Hello, QueuedEvent, encode_event, reset_frame, welcome_frame
+from csdesk.realtime.protocol import (
+    Hello,
+    QueuedEvent,
+    encode_event,
+    presence_frame,
+    reset_frame,
+    welcome_frame,
+)
 from csdesk.realtime.store import NO_OWNER, Append, QueueStore
 from csdesk.storage.engine import SessionFactory
 
@@ -48,6 +55,47 @@ MARKER: Final = "live.marker"
 _READY_TIMEOUT_S: Final = 10.0
 _RETRY_MIN_S: Final = 1.0
 _RETRY_MAX_S: Final = 30.0
+CLOSE_SIGNED_OUT: Final = 4001
+"""Application close code: the account was deactivated; the console must not reconnect."""
+PRESENCE_REFRESH_S: Final = 20.0
+"""Each process re-announces its watchers this often; consoles drop a viewer not heard of
+for 3 times as long (a process that died says nothing)."""
+
+
+@dataclass(eq=False)
+class Watch:
+    """Collision: what one socket shows (a conversation) and whether its person writes."""
+
+    shop_id: str
+    conversation_id: int
+    holder_id: int | None
+    user: dict[str, Any]
+    tab: str
+    typing: bool = False
+    mode: str = "reply"
+
+    def payload(self, state: str, *, roll_call: bool = False) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "conversation_id": self.conversation_id,
+            "holder_id": self.holder_id,
+            "user": self.user,
+            "tab": self.tab,
+            "state": state,
+            "mode": self.mode,
+        }
+        if roll_call:
+            data["roll_call"] = True
+        return data
+
+    @property
+    def state(self) -> str:
+        return "typing" if self.typing else "viewing"
+
+    def recipients(self) -> tuple[str, ...]:
+        names = [ev.to_watchers(self.conversation_id)]
+        if self.holder_id is not None:
+            names.append(ev.to_user(self.holder_id))
+        return tuple(names)
 
 
 @dataclass(eq=False)
@@ -91,11 +139,16 @@ class LiveHub:
         self._index: dict[tuple[str, str], set[str]] = {}
         """(shop_id, recipient) -> ids of the queues listening to it (held or being taken)."""
         self._connections: set[LiveConnection] = set()
+        self._background: set[asyncio.Task[None]] = set()
         self._awaited: dict[str, asyncio.Future[bool]] = {}
         """Markers this process waits to see come back: its own ``ready``, ``released``."""
         self._feed: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._roles_read_at = clock()
+        self._watches: dict[LiveConnection, Watch] = {}
+        self._watchers: dict[tuple[str, int], set[LiveConnection]] = {}
+        """(shop_id, conversation_id) -> sockets here showing it (collision)."""
+        self._presence_at = clock()
 
     @property
     def process_id(self) -> str:
@@ -134,6 +187,9 @@ class LiveHub:
         await asyncio.gather(*(c.wait_closed() for c in connections))
 
     async def stop(self) -> None:
+        # Presence "left" frames still on their way to the bus: given a moment, not waited on.
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=1.0)
         for task in (self._sweeper, self._feed):
             if task is not None:
                 task.cancel()
@@ -148,14 +204,22 @@ class LiveHub:
 
     # ---- connections -----------------------------------------------------------------
 
-    def connect(self, ws: web.WebSocketResponse) -> LiveConnection:
-        connection = LiveConnection(ws, max_pending=self.config.max_pending_frames)
+    def connect(self, ws: web.WebSocketResponse, user: CurrentUser | None = None) -> LiveConnection:
+        connection = LiveConnection(
+            ws,
+            max_pending=self.config.max_pending_frames,
+            user_id=user.id if user is not None else None,
+            shop_id=user.shop_id if user is not None else None,
+        )
         self._connections.add(connection)
         return connection
 
     def detach(self, queue_id: str | None, connection: LiveConnection) -> None:
         """The socket closed; its queue (if any) stays, collecting events, until it expires."""
         self._connections.discard(connection)
+        left = self._unwatch(connection)
+        if left is not None:
+            self._spawn_publish([self._presence_event(left, "left")])
         queue = self._queues.get(queue_id) if queue_id else None
         if queue is not None and queue.connection is connection:
             queue.connection = None
@@ -353,6 +417,12 @@ class LiveHub:
         if event.type == MARKER:
             await self._on_marker(event.payload)
             return
+        if event.type == ev.PRESENCE:
+            await self._on_presence(event)
+            return
+        if event.type == ev.USER_SIGNED_OUT:
+            await self._sign_out(event)
+            return
         if event.type == ev.AGENT_STATUS:
             # Before delivering anything else: an agent just put on shift in a role must get
             # that role's next ``conversation.queued``.
@@ -392,6 +462,143 @@ class LiveHub:
         for recipient in event.recipients:
             targets.update(self._index.get((event.shop_id, recipient), ()))
         return targets
+
+    # ---- collision: who views and writes where ----------------------------------------
+
+    def _presence_event(self, watch: Watch, state: str, *, roll_call: bool = False) -> BusEvent:
+        return BusEvent(
+            ev.PRESENCE,
+            watch.shop_id,
+            watch.recipients(),
+            watch.payload(state, roll_call=roll_call),
+        )
+
+    def _spawn_publish(self, events: list[BusEvent]) -> None:
+        """Publish without waiting (a closing socket's handler must not block on the bus)."""
+
+        async def publish() -> None:
+            try:
+                await self._bus.publish(events)
+            except Exception as exc:
+                log.warning("live: presence not published: %s", exc)
+
+        task = asyncio.create_task(publish())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _unwatch(self, connection: LiveConnection) -> Watch | None:
+        watch = self._watches.pop(connection, None)
+        if watch is not None:
+            key = (watch.shop_id, watch.conversation_id)
+            sockets = self._watchers.get(key)
+            if sockets is not None:
+                sockets.discard(connection)
+                if not sockets:
+                    del self._watchers[key]
+        return watch
+
+    async def watch(
+        self,
+        connection: LiveConnection,
+        user: CurrentUser,
+        conversation_id: int | None,
+        holder_id: int | None,
+    ) -> None:
+        """This socket now shows ``conversation_id`` (None: nothing): leave the last one,
+        announce the new one and ask who else is there (a roll call every process answers
+        for its own sockets)."""
+        events: list[BusEvent] = []
+        current = self._watches.get(connection)
+        if current is not None and current.conversation_id == conversation_id:
+            current.holder_id = holder_id
+            events.append(self._presence_event(current, current.state, roll_call=True))
+        else:
+            left = self._unwatch(connection)
+            if left is not None:
+                events.append(self._presence_event(left, "left"))
+            if conversation_id is not None:
+                watch = Watch(
+                    user.shop_id,
+                    conversation_id,
+                    holder_id,
+                    {"id": user.id, "display_name": user.display_name, "role": user.role.value},
+                    tab=connection.tab,
+                )
+                self._watches[connection] = watch
+                self._watchers.setdefault((user.shop_id, conversation_id), set()).add(connection)
+                events.append(self._presence_event(watch, "viewing", roll_call=True))
+        if events:
+            await self._bus.publish(events)
+
+    async def typing(
+        self, connection: LiveConnection, conversation_id: int, typing: bool, mode: str
+    ) -> str | None:
+        """The person at this socket started or stopped writing; the problem text if the
+        socket does not show that conversation."""
+        watch = self._watches.get(connection)
+        if watch is None or watch.conversation_id != conversation_id:
+            return f"typing: send watch for conversation {conversation_id} first"
+        if watch.typing == typing and watch.mode == mode:
+            return None
+        watch.typing, watch.mode = typing, mode
+        await self._bus.publish([self._presence_event(watch, watch.state)])
+        return None
+
+    def _presence_sockets(self, event: BusEvent) -> set[LiveConnection]:
+        sockets: set[LiveConnection] = set()
+        for recipient in event.recipients:
+            if recipient.startswith("conversation:"):
+                try:
+                    conversation_id = int(recipient.split(":", 1)[1])
+                except ValueError:
+                    continue
+                sockets.update(self._watchers.get((event.shop_id, conversation_id), ()))
+            else:
+                for queue_id in self._index.get((event.shop_id, recipient), ()):
+                    queue = self._queues.get(queue_id)
+                    if queue is not None and queue.connection is not None:
+                        sockets.add(queue.connection)
+        return sockets
+
+    async def _on_presence(self, event: BusEvent) -> None:
+        payload = dict(event.payload)
+        roll_call = bool(payload.pop("roll_call", False))
+        frame = presence_frame(payload)
+        tab = payload.get("tab")
+        for connection in self._presence_sockets(event):
+            if connection.tab != tab and connection.bound:
+                connection.send(frame)
+        if roll_call:
+            conversation_id = payload.get("conversation_id")
+            answers = [
+                self._presence_event(watch, watch.state)
+                for connection, watch in self._watches.items()
+                if watch.shop_id == event.shop_id
+                and watch.conversation_id == conversation_id
+                and watch.tab != tab
+            ]
+            if answers:
+                await self._bus.publish(answers)
+
+    async def announce_watchers(self) -> None:
+        """Every watcher here says again where it is (consoles expire the silent ones)."""
+        events = [self._presence_event(w, w.state) for w in self._watches.values()]
+        if events:
+            await self._bus.publish(events)
+
+    async def _sign_out(self, event: BusEvent) -> None:
+        """A deactivated account: its sockets here close now and its queues are dropped."""
+        user_id = event.payload.get("user_id")
+        if not isinstance(user_id, int):
+            return
+        queue_ids = list(self._index.get((event.shop_id, ev.to_user(user_id)), ()))
+        for queue_id in queue_ids:
+            self._forget(queue_id)
+        for connection in list(self._connections):
+            if connection.user_id == user_id and connection.shop_id == event.shop_id:
+                connection.close(CLOSE_SIGNED_OUT, "account deactivated")
+        if queue_ids:
+            await self._store.delete(queue_ids)
 
     # ---- markers ---------------------------------------------------------------------
 
@@ -507,6 +714,9 @@ class LiveHub:
     async def sweep(self, now: datetime) -> None:
         await self._store.heartbeat()
         await self.expire_idle(now)
+        if now - self._presence_at >= timedelta(seconds=PRESENCE_REFRESH_S):
+            self._presence_at = now
+            await self.announce_watchers()
         await self._store.touch(list(self._queues))
         if now - self._roles_read_at >= timedelta(seconds=self.config.roles_refresh_s):
             self._roles_read_at = now

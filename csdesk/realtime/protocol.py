@@ -31,7 +31,25 @@ class Ack:
     last_event_id: int
 
 
-ClientMessage = Hello | Ack
+@dataclass(frozen=True)
+class Watch:
+    """Collision: this tab now shows ``conversation_id`` (None: no conversation)."""
+
+    conversation_id: int | None
+
+
+@dataclass(frozen=True)
+class Typing:
+    """Collision: the person at this tab is (or stopped) writing in the conversation."""
+
+    conversation_id: int
+    typing: bool
+    mode: str
+    """``reply`` (to the buyer) or ``note`` (内部备注)."""
+
+
+ClientMessage = Hello | Ack | Watch | Typing
+TYPING_MODES: Final = ("reply", "note")
 
 
 class ProtocolError(ValueError):
@@ -88,9 +106,32 @@ def parse_client_message(raw: str) -> ClientMessage:
         return Hello(queue_id, _event_id(data, "hello", required=True))
     if op == "ack":
         return Ack(_event_id(data, "ack", required=True))
+    if op == "watch":
+        value = data.get("conversation_id")
+        if value is None:
+            return Watch(None)
+        return Watch(_conversation_id(value, "watch"))
+    if op == "typing":
+        conversation_id = _conversation_id(data.get("conversation_id"), "typing")
+        typing = data.get("typing")
+        if not isinstance(typing, bool):
+            raise ProtocolError("typing: typing must be true or false")
+        mode = data.get("mode", "reply")
+        if mode not in TYPING_MODES:
+            raise ProtocolError("typing: mode must be 'reply' or 'note'")
+        return Typing(conversation_id, typing, str(mode))
     if op is None:
-        raise ProtocolError("op: missing; expected 'hello' or 'ack'")
-    raise ProtocolError(f"op: unknown {op!r}; expected 'hello' or 'ack'")
+        raise ProtocolError(f"op: missing; expected one of {', '.join(OPS)}")
+    raise ProtocolError(f"op: unknown {op!r}; expected one of {', '.join(OPS)}")
+
+
+OPS: Final = ("hello", "ack", "watch", "typing")
+
+
+def _conversation_id(value: object, op: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_EVENT_ID:
+        raise ProtocolError(f"{op}: conversation_id must be a conversation id")
+    return value
 
 
 def encode_event(event_type: str, payload: dict[str, Any]) -> str:
@@ -119,3 +160,8 @@ def reset_frame(reason: str) -> str:
 
 def error_frame(error: str) -> str:
     return _dumps({"op": "error", "error": error})
+
+
+def presence_frame(payload: dict[str, Any]) -> str:
+    """Collision: who views or writes in a conversation (not an event: no id, no replay)."""
+    return _dumps({"op": "presence", **payload})

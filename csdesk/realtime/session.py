@@ -5,15 +5,32 @@ from __future__ import annotations
 from aiohttp import web
 
 from csdesk.auth.current import CurrentUser
+from csdesk.errors import CsdeskError
+from csdesk.reads.conversations import watchable
 from csdesk.realtime.hub import LiveHub
-from csdesk.realtime.protocol import Hello, ProtocolError, error_frame, parse_client_message
+from csdesk.realtime.protocol import (
+    Hello,
+    ProtocolError,
+    Typing,
+    Watch,
+    error_frame,
+    parse_client_message,
+)
+from csdesk.storage.engine import SessionFactory
 
 
 class LiveSession:
-    def __init__(self, hub: LiveHub, user: CurrentUser, ws: web.WebSocketResponse) -> None:
+    def __init__(
+        self,
+        hub: LiveHub,
+        user: CurrentUser,
+        ws: web.WebSocketResponse,
+        sessions: SessionFactory | None = None,
+    ) -> None:
         self._hub = hub
         self._user = user
-        self.connection = hub.connect(ws)
+        self._sessions = sessions
+        self.connection = hub.connect(ws, user)
         self.queue_id: str | None = None
 
     def _error(self, problem: str) -> None:
@@ -33,11 +50,36 @@ class LiveSession:
             self.queue_id = await self._hub.attach(self._user, message, self.connection)
             return
         if self.queue_id is None:
-            self._error("ack: send hello first")
+            op = {Watch: "watch", Typing: "typing"}.get(type(message), "ack")
+            self._error(f"{op}: send hello first")
+            return
+        if isinstance(message, Watch):
+            await self._watch(message)
+            return
+        if isinstance(message, Typing):
+            problem = await self._hub.typing(
+                self.connection, message.conversation_id, message.typing, message.mode
+            )
+            if problem is not None:
+                self._error(problem)
             return
         problem = await self._hub.ack(self.queue_id, self.connection, message.last_event_id)
         if problem is not None:
             self._error(problem)
+
+    async def _watch(self, message: Watch) -> None:
+        """Collision: only a conversation this user may open can be watched."""
+        holder: int | None = None
+        if message.conversation_id is not None:
+            if self._sessions is None:
+                self._error("watch: not available here")
+                return
+            try:
+                holder = await watchable(self._sessions, self._user, message.conversation_id)
+            except CsdeskError as exc:
+                self._error(f"watch: {exc.message}")
+                return
+        await self._hub.watch(self.connection, self._user, message.conversation_id, holder)
 
     def on_binary(self) -> None:
         self._error("binary frames are not supported: send JSON text frames")

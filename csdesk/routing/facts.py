@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import gzip
 import json
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,7 +16,9 @@ from sqlalchemy import Text, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.roles.base import BuyerFacts, OrderFacts, OrderItem
+from csdesk.roles.classifier.model import TriageModel
 from csdesk.roles.config import RoutingConfig
+from csdesk.roles.triage import with_model
 from csdesk.routing.assignment import ITEM_DUTIES, AgentFacts, AssignmentConfig
 from csdesk.storage.enums import AgentStatus, Channel, ConversationStatus
 from csdesk.storage.models import (
@@ -25,6 +30,7 @@ from csdesk.storage.models import (
     RosterShift,
     Shop,
 )
+from csdesk.storage.triage_models import ShopTriageModel, TriageModelVersion
 
 
 @dataclass(frozen=True)
@@ -50,11 +56,51 @@ def _parse_config(raw_json: str) -> tuple[RoutingConfig, AssignmentConfig, str |
 
 
 async def load_shop_context(session: AsyncSession, shop_id: str) -> ShopContext:
-    config = await session.scalar(select(Shop.config).where(Shop.id == shop_id))
-    if config is None:
+    row = (
+        await session.execute(
+            select(Shop.config, ShopTriageModel.active_version)
+            .outerjoin(ShopTriageModel, ShopTriageModel.shop_id == Shop.id)
+            .where(Shop.id == shop_id)
+        )
+    ).first()
+    if row is None:
         raise LookupError(f"unknown shop {shop_id!r}")
+    config, model_version = row
     routing, assignment, promotion = _parse_config(json.dumps(config, sort_keys=True))
+    if model_version is not None:
+        model = await shop_triage_model(session, shop_id, model_version)
+        if model is not None:
+            routing = dataclasses.replace(routing, triage=with_model(routing.triage, model))
     return ShopContext(shop_id, routing, assignment, promotion)
+
+
+_shop_models: OrderedDict[tuple[str, int], TriageModel] = OrderedDict()
+_SHOP_MODELS_KEPT = 16
+"""Parsed shop models kept per process (about 10 MB each once parsed): a version is
+immutable, so it is read from the database once, not on every event."""
+
+
+async def shop_triage_model(
+    session: AsyncSession, shop_id: str, version: int
+) -> TriageModel | None:
+    """A shop's trained triage model (``actions.triage_learning``), parsed once."""
+    key = (shop_id, version)
+    model = _shop_models.get(key)
+    if model is not None:
+        _shop_models.move_to_end(key)
+        return model
+    artifact = await session.scalar(
+        select(TriageModelVersion.artifact).where(
+            TriageModelVersion.shop_id == shop_id, TriageModelVersion.version == version
+        )
+    )
+    if artifact is None:
+        return None  # pruned or never stored: the shipped model stays
+    model = TriageModel.from_json(json.loads(gzip.decompress(artifact)))
+    _shop_models[key] = model
+    while len(_shop_models) > _SHOP_MODELS_KEPT:
+        _shop_models.popitem(last=False)
+    return model
 
 
 class ShopContextCache:

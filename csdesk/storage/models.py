@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from csdesk.storage.enums import (
@@ -266,6 +267,10 @@ class Conversation(Base):
     last_attempt_at: Mapped[datetime | None]
     recovered_fen: Mapped[int | None] = mapped_column(Integer)
     """Payment chasing: the amount paid after this chase (credited to the chaser)."""
+    snoozed_at: Mapped[datetime | None]
+    snoozed_until: Mapped[datetime | None]
+    """稍后处理 (snooze): the holder put the chat aside until then; its row sinks and stays
+    quiet until that time or until the buyer writes after ``snoozed_at``."""
 
     __table_args__ = (
         Index("ix_conversation_queue", "shop_id", "status", "role"),
@@ -306,6 +311,11 @@ class Message(Base):
     source_event_id: Mapped[int | None] = mapped_column(BigIntPK)
     """The platform event (``platform_event.id``) that brought a buyer message in: where a
     message came from, and the key that matches a batch of inserted messages to their ids."""
+    kind: Mapped[str] = mapped_column(String(16), default="text", server_default="text")
+    """``text``, ``image`` (text and a picture) or ``card`` (订单核对, 催付, an item, a coupon)."""
+    attachments: Mapped[list[Any]] = mapped_column(default=list, server_default=sql_text("'[]'"))
+    """What goes with the text: ``{"type": "image", "media_id", "url", ...}`` or
+    ``{"type": "card", "card", "title", "fields": [...]}``; outbound delivery sends them."""
 
 
 class PlatformEvent(Base):
@@ -322,6 +332,8 @@ class PlatformEvent(Base):
     payload: Mapped[JSONDict] = mapped_column(default=dict)
     status: Mapped[EventStatus] = mapped_column(str_enum(EventStatus))
     error: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    """What a processed event did not do, and why (a rating with no conversation to rate)."""
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
 
@@ -389,4 +401,8 @@ class BuyerClaim(Base):
 
 
 # The QC tables live in their own module; imported here so Base.metadata holds them all.
+# So do the console's (quick replies, images, teams).
+from csdesk.storage import console_models as _console_models  # noqa: E402, F401
 from csdesk.storage import qc_models as _qc_models  # noqa: E402, F401
+from csdesk.storage import rating_models as _rating_models  # noqa: E402, F401
+from csdesk.storage import triage_models as _triage_models  # noqa: E402, F401

@@ -1,6 +1,7 @@
 """``GET /api/v1/dashboard``: the owner dashboard's numbers for the caller's shop (contract
 shape, extended): refunds waiting and about to auto-approve, per role queue health and
-staffing (on shift against needed, Erlang C), payment chasing, the live promotion.
+staffing (on shift against needed, Erlang C), payment chasing, the live promotion, and
+today's satisfaction (from ``rating.received``) and complaint rate.
 Supervisors, owners and admins; agents 403. How each number is made:
 ``csdesk.reads.dashboard``."""
 
@@ -51,6 +52,24 @@ _ROLE = obj(
     answer_within_s=_INT,
     service_level_target=_NUM,
 )
+_RATE = {"type": ["number", "null"], "description": "a fraction (0.92), null when nothing counted"}
+_SATISFACTION = obj(
+    ["ratings", "satisfied", "dissatisfied", "rate", "mean_score", "by_score"],
+    ratings=_INT,
+    satisfied={**_INT, "description": "rated 4 or 5 stars"},
+    dissatisfied={**_INT, "description": "rated 1 or 2 stars"},
+    rate={**_RATE, "description": "满意度: satisfied ÷ ratings; null without ratings"},
+    mean_score={"type": ["number", "null"]},
+    by_score=obj(["1", "2", "3", "4", "5"], **{str(n): _INT for n in range(1, 6)}),
+)
+_COMPLAINTS = obj(
+    ["conversations", "complaints", "rate", "handled", "handling_rate"],
+    conversations={**_INT, "description": "buyer chats and calls opened in the window"},
+    complaints={**_INT, "description": "of those, read as complaint intent"},
+    rate={**_RATE, "description": "投诉率: complaints ÷ conversations"},
+    handled={**_INT, "description": "complaints closed"},
+    handling_rate={**_RATE, "description": "投诉处理率: handled ÷ complaints"},
+)
 _DASHBOARD: dict[str, Any] = obj(
     ["generated_at", "promotion", "refunds", "roles", "chasing"],
     generated_at={"type": "string", "format": "date-time"},
@@ -70,6 +89,16 @@ _DASHBOARD: dict[str, Any] = obj(
         paid_after_chase=_INT,
         recovered_amount=_YUAN,
     ),
+    satisfaction={
+        **_SATISFACTION,
+        "description": "since the shop's midnight; last_7_days: the same over the last 7 days",
+        "properties": {**_SATISFACTION["properties"], "last_7_days": _SATISFACTION},
+    },
+    complaints={
+        **_COMPLAINTS,
+        "description": "since the shop's midnight; last_7_days: the same over the last 7 days",
+        "properties": {**_COMPLAINTS["properties"], "last_7_days": _COMPLAINTS},
+    },
 )
 
 

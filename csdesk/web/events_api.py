@@ -98,6 +98,8 @@ def event_json(event: PlatformEvent) -> dict[str, object]:
     }
     if event.error:
         result["error"] = event.error
+    if event.note:
+        result["note"] = event.note
     return result
 
 

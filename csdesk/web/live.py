@@ -14,6 +14,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
+from csdesk.keys import SESSIONS_KEY
 from csdesk.realtime import HUB_KEY
 from csdesk.realtime.origin import is_foreign_origin
 from csdesk.realtime.session import LiveSession
@@ -63,7 +64,7 @@ async def live(request: web.Request) -> web.StreamResponse:
             {"error": "not a WebSocket upgrade: connect with a WebSocket client"}, status=400
         )
     await ws.prepare(request)
-    session = LiveSession(hub, user, ws)
+    session = LiveSession(hub, user, ws, request.app[SESSIONS_KEY])
     try:
         async for message in ws:
             if message.type is WSMsgType.TEXT:

@@ -13,6 +13,7 @@ from typing import Any, Final, TypeVar
 from aiohttp import web
 
 import csdesk
+from csdesk.platform_events import EVENT_TYPES
 
 routes = web.RouteTableDef()
 
@@ -31,6 +32,11 @@ EVENT_STATUS = {
         "occurred_at": {"type": "string", "format": "date-time"},
         "processed_at": {"type": ["string", "null"], "format": "date-time"},
         "error": {"type": "string"},
+        "note": {
+            "type": "string",
+            "description": "processed, but something was not done, and why (a rating with "
+            "no conversation to rate was stored unlinked)",
+        },
     },
     "required": ["event_id", "type", "status", "received_at"],
 }
@@ -41,16 +47,7 @@ EVENT_IN = {
         "event_id": {"type": "string", "maxLength": 128},
         "type": {
             "type": "string",
-            "enum": [
-                "message.received",
-                "order.created",
-                "order.paid",
-                "order.shipped",
-                "refund.requested",
-                "refund.cancelled",
-                "return.received",
-                "call.inbound",
-            ],
+            "enum": list(EVENT_TYPES),
         },
         "occurred_at": {"type": "string", "format": "date-time"},
         "shop_id": {"type": "string"},

@@ -21,12 +21,15 @@ from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.errors import BadInputError
+from csdesk.i18n import translate
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import qc as reads
 from csdesk.reads import qc_reports
 from csdesk.reads.qc_base import CALIBRATE, LEAD, PROPOSE, QUEUE, REPORTS, RESPOND, RESULTS
 from csdesk.storage.enums import ServiceRole
 from csdesk.storage.qc_models import FindingStatus, ProposalStatus, SampleStatus
+from csdesk.web.console.labels import N_
+from csdesk.web.console.qc_views import slice_name
 from csdesk.web.openapi import (
     DATE,
     ID,
@@ -593,8 +596,12 @@ async def get_report(request: web.Request) -> web.Response:
     )
 )
 async def get_report_chart(request: web.Request) -> web.Response:
-    data, tables = await _report(request)
-    svg = qc_reports.chart_svg(data["series"], tables["rates"].title)
+    data, _tables = await _report(request)
+    svg = qc_reports.chart_svg(
+        data["series"],
+        translate(request, N_("Finding rate per day")),
+        names={key: slice_name(request, data["by"], key) for key in data["series"]},
+    )
     return web.Response(text=svg, content_type="image/svg+xml")
 
 

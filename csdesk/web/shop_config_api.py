@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from csdesk.actions import shop_config
+from csdesk.actions import shop_config, triage_learning
 from csdesk.actions.shop_config import MAX_PREVIEW_TEXT
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
@@ -16,6 +16,7 @@ from csdesk.clock import utcnow
 from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import shop_config as shop_config_read
+from csdesk.reads import triage_model
 from csdesk.web.openapi import STR, WRITE, documented, nonblank, obj, op
 from csdesk.web.request import json_body, ok, text
 
@@ -88,3 +89,44 @@ async def preview(request: web.Request) -> web.Response:
         request.app[SESSIONS_KEY], user, _config(data), text(data, "text", required=True)
     )
     return ok(result)
+
+
+MODEL_PATH = "/api/v1/shop/triage-model"
+
+
+@routes.get(MODEL_PATH)
+@documented(
+    op(
+        "The shop's learned triage model: live version, training runs with their held-out "
+        "scores, corrections collected",
+        errors=("401", "403"),
+    )
+)
+async def get_triage_model(request: web.Request) -> web.Response:
+    user = current_user(request)
+    return ok(await triage_model.triage_model_status(request.app[SESSIONS_KEY], user))
+
+
+@routes.post(MODEL_PATH + "/retrain")
+@documented(
+    op(
+        "Retrain the shop's triage model now on its corrections (owners and admins); it "
+        "goes live only if its held-out score does not drop",
+        errors=("401", "403", "409"),
+    )
+)
+async def post_retrain(request: web.Request) -> web.Response:
+    user = current_user(request)
+    return ok(await triage_learning.retrain_now(request.app[SESSIONS_KEY], user, utcnow()))
+
+
+@routes.post(MODEL_PATH + "/rollback")
+@documented(
+    op(
+        "Back to the triage model live before the current one (owners and admins)",
+        errors=("401", "403", "409"),
+    )
+)
+async def post_rollback(request: web.Request) -> web.Response:
+    user = current_user(request)
+    return ok(await triage_learning.rollback(request.app[SESSIONS_KEY], user, utcnow()))

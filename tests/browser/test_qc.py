@@ -13,15 +13,15 @@ from playwright.async_api import Page, expect
 from sqlalchemy import select
 
 from csdesk.actions.outbox import Deps
-from csdesk.actions.qc import calibration, checks, sampling, scoring
-from csdesk.actions.users import create_user
+from csdesk.actions.qc import calibration, checks, disputes, sampling, scoring
+from csdesk.actions.users import as_current_user, create_user
 from csdesk.auth.current import CurrentUser
 from csdesk.clock import SHOP_TZ, utcnow
 from csdesk.keys import BUS_KEY, SESSIONS_KEY
 from csdesk.routing.queues import QUEUE_KEY
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import ConversationStatus, ServiceRole, UserRole
-from csdesk.storage.models import Conversation, Message
+from csdesk.storage.models import Conversation, Message, User
 from csdesk.storage.qc_models import FindingStatus, QcFinding, QcScore
 from tests.browser.conftest import Desk, SignIn
 from tests.helpers import make_agent
@@ -264,18 +264,24 @@ async def test_lead_publishes_a_script_version_with_a_new_forbidden_phrase(
     context, page = await desk.new_page(browser)
     await open_as(desk, page, "zhuguan", "/console/qc/scripts")
     await page.get_by_label("岗位").select_option("presales")
-    await expect(page.locator("#qs-version")).to_have_text("presales.v1")
+    await expect(page.locator("#qs-version")).to_have_text("售前接待，第 1 版")
+    await expect(page.locator("#qs-meta")).to_have_text("内置话术")
+    # Rules and severities by name, not code (the code stays in the tooltip).
+    abusive = page.locator('#qs-rules tr[data-rule="forbidden_phrase.abusive"]')
+    await expect(abusive.locator("td").first).to_have_text("辱骂或顶撞买家（致命项）")
+    await expect(abusive.locator(".qs-severity option:checked")).to_have_text("致命")
     phrases = page.locator("#qs-phrases")
     assert "爱买不买" in await phrases.input_value()
     await phrases.fill("x")  # no "= why": refused, naming the phrase list, nothing stored
     await page.get_by_role("button", name="发布新版本").click()
     await expect(page.locator("#qs-error")).to_contain_text("forbidden_phrases")
-    await expect(page.locator("#qs-version")).to_have_text("presales.v1")
+    await expect(page.locator("#qs-version")).to_have_text("售前接待，第 1 版")
     await phrases.fill("爱买不买 = 对买家不敬\n亲你烦不烦 = 不耐烦，会被投诉")
     await page.get_by_label("修改说明（随版本保存）").fill("新增禁用语")
     await page.get_by_role("button", name="发布新版本").click()
-    await expect(page.locator("#qs-result")).to_contain_text("presales.v2")
-    await expect(page.locator("#qs-version")).to_have_text("presales.v2")
+    await expect(page.locator("#qs-result")).to_contain_text("已发布第 2 版")
+    await expect(page.locator("#qs-version")).to_have_text("售前接待，第 2 版")
+    await expect(page.locator("#qs-meta")).to_have_text("新增禁用语")
     async with sessions() as session:
         from csdesk.storage.models import Shop
 
@@ -284,4 +290,48 @@ async def test_lead_publishes_a_script_version_with_a_new_forbidden_phrase(
     listed = config["routing"]["console"]["forbidden_phrases"]
     assert listed["亲你烦不烦"] == "不耐烦，会被投诉"
     assert listed["不知道"] is None  # dropped from the shop's one list
+    await context.close()
+
+
+async def test_reports_name_roles_rules_and_outcomes_not_codes(
+    desk: Desk, browser: Any, sessions: SessionFactory, shop_id: str
+) -> None:
+    agent_id = await make_agent(sessions, shop_id, "xiaomei", [ServiceRole.PRESALES])
+    finding_id = await _scored_finding(desk, sessions, shop_id, agent_id)
+    lead = await user(sessions, shop_id, "zhuguan", UserRole.SUPERVISOR)
+    async with sessions() as session:
+        agent_row = await session.get(User, agent_id)
+        assert agent_row is not None
+        agent = as_current_user(agent_row)
+    await disputes.dispute(deps_of(desk), agent, finding_id, "买家问的是库存", utcnow())
+    await disputes.resolve(deps_of(desk), lead, finding_id, "uphold", "已复核", utcnow())
+    context, page = await desk.new_page(browser)
+    await open_as(desk, page, "zhuguan", "/console/qc/reports")
+    await page.locator("#qrep-by").select_option("role")
+    await page.get_by_role("button", name="查看").click()
+    rates = page.locator('[data-table="rates"] tbody')
+    await expect(rates).to_contain_text("售前接待")
+    top_rules = page.locator('[data-table="top_rules"] tbody')
+    await expect(top_rules).to_contain_text("服务禁用语")
+    disputes_table = page.locator('[data-table="disputes"] tbody')
+    for words in ("质检问题", "申诉数", "申诉率", "维持"):
+        await expect(disputes_table).to_contain_text(words)
+    shown = await page.locator("#qrep-tables").inner_text()
+    for code in ("presales", "forbidden_phrase", "greeting_missing", "fatal", "major", "minor"):
+        assert code not in shown, code
+    assert "uphold" not in shown
+    # The chart's legend names the role too (drawn on the server, in the page's language).
+    legend = await page.evaluate(
+        "async () => (await fetch(document.getElementById('qrep-chart').src)).text()"
+    )
+    assert "售前接待" in legend
+    assert ">presales<" not in legend
+    # The exports keep the stored codes (a spreadsheet's data), under the same headers.
+    csv = await page.evaluate(
+        """async () => {
+            const link = document.querySelector('[data-table="rates"] a[href*="format=csv"]');
+            return (await fetch(link.href)).text();
+        }"""
+    )
+    assert "presales" in csv
     await context.close()

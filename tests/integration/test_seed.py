@@ -66,6 +66,8 @@ from csdesk.storage.models import (
     RosterShift,
     User,
 )
+from csdesk.storage.qc_models import QcCheck, QcSample, QcSampleDay
+from csdesk.storage.rating_models import ServiceRating
 from tests.unit.test_seed_transcripts import Said, detect_flaws, flaws_in_tags
 
 ANCHOR = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
@@ -199,6 +201,8 @@ def test_the_report_counts_rows_and_documents_the_demo_logins(seeded: Seeded) ->
     assert 0 < counts["qc_score"] < counts["qc_sample"]
     assert counts["qc_finding"] > 0
     assert counts["qc_calibration_session"] == 1
+    # Some buyers rated their chats and calls (the dashboard's satisfaction has numbers).
+    assert counts["service_rating"] > 0
     assert report.password == DEMO_PASSWORD == "csdesk-demo"
     roles = {login.username: login.role for login in report.logins}
     assert roles == {
@@ -369,6 +373,30 @@ async def test_transcript_tags_are_true_to_text_and_timing(seeded: Seeded) -> No
             assert any(contains_any(t, CLOSING_MARKERS) for t in agent)
     assert set(seen) == set(Flaw), "every QC category appears in the sample"
     assert sum(GOOD_TAG in c.tags for c in conversations) > len(conversations) / 3
+
+
+async def test_low_ratings_are_in_the_seeded_samples(seeded: Seeded) -> None:
+    """The week's ratings went through the rating action before each day was drawn: every
+    conversation of a sampled day rated 1-2 is in the sample, picked for its rating."""
+    async with open_sessions(seeded.url) as sessions, sessions() as session:
+        low = list(
+            await session.execute(
+                select(QcCheck.conversation_id, QcCheck.closed_at, QcSample.reasons)
+                .join(ServiceRating, ServiceRating.conversation_id == QcCheck.conversation_id)
+                .outerjoin(QcSample, QcSample.conversation_id == QcCheck.conversation_id)
+                .where(ServiceRating.is_current.is_(True), ServiceRating.score <= 2)
+            )
+        )
+        days = set(await session.scalars(select(QcSampleDay.day)))
+    on_sampled_days = [
+        (cid, reasons)
+        for cid, closed_at, reasons in low
+        if closed_at.astimezone(SHOP_TZ).date() in days
+    ]
+    assert on_sampled_days, "the seed rates some conversations of sampled days 1-2"
+    for cid, reasons in on_sampled_days:
+        assert reasons is not None, cid
+        assert "low_rating" in [r["reason"] for r in reasons], cid
 
 
 async def test_conversations_are_closed_history_about_their_own_buyers(seeded: Seeded) -> None:

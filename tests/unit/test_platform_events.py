@@ -17,6 +17,7 @@ from csdesk.platform_events import (
     OrderPaid,
     OrderShipped,
     PlatformEvent,
+    RatingReceived,
     RefundCancelled,
     RefundRequested,
     ReturnReceived,
@@ -66,6 +67,11 @@ CASES: list[tuple[str, dict[str, Any], PlatformEvent]] = [
         {"call_id": "C-1", "caller_phone": "13800001234"},
         CallInbound("C-1", "13800001234", None),
     ),
+    (
+        "rating.received",
+        {"buyer_nick": "小王", "score": 2, "comment": " 回复太慢 "},
+        RatingReceived("小王", 2, "回复太慢"),
+    ),
 ]
 
 
@@ -93,3 +99,15 @@ def test_validated_data_becomes_its_record(
 def test_an_unknown_type_has_no_record() -> None:
     with pytest.raises(KeyError):
         record_of("order.exploded", {})
+
+
+def test_a_rating_without_comment_has_none() -> None:
+    body = {
+        "event_id": "e-2",
+        "type": "rating.received",
+        "occurred_at": "2026-11-11T00:00:00+08:00",
+        "shop_id": "shop-1",
+        "data": {"buyer_nick": "小王", "score": 5, "comment": "   "},
+    }
+    event = parse_event(json.dumps(body).encode())
+    assert record_of(event.type, event.data) == RatingReceived("小王", 5, None)

@@ -4,6 +4,7 @@ and the day's picks spread across the inspectors on duty."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -76,6 +77,27 @@ def test_spotlight_reasons() -> None:
         transfers_at_least=None,
     )
     assert spotlight_reasons(loud, off) == []
+
+
+@pytest.mark.parametrize(
+    ("rating", "comment", "detail"),
+    [
+        (1, None, "rated 1/5"),
+        (2, "回复太慢", "rated 2/5: 回复太慢"),
+        (2, "慢" * 61, "rated 2/5: " + "慢" * 60 + "…"),
+        (3, "一般", None),
+        (None, None, None),
+    ],
+)
+def test_a_low_rating_is_spotlit_with_what_the_buyer_said(
+    rating: int | None, comment: str | None, detail: str | None
+) -> None:
+    found = spotlight_reasons(
+        replace(conv(1), rating=rating, rating_comment=comment), SpotlightRules()
+    )
+    assert [w.detail for w in found if w.reason is PickReason.LOW_RATING] == (
+        [detail] if detail else []
+    )
 
 
 def _day(n_agents: int = 3, per_agent: int = 40) -> list[ClosedConversation]:

@@ -1,7 +1,11 @@
 """The daily sample (服务抽查): each shop's closed conversations of a day, drawn by the
 shop's plan (``csdesk.qc.sampling``), the risk spotlight always in, each pick with its
 reasons, spread across the inspectors on duty. Once per shop and day (``qc_sample_day``);
-a conversation is sampled at most once."""
+a conversation is sampled at most once.
+
+A spotlight reason that turns up after the day was drawn (a buyer's low rating arrives the
+next morning) still puts the conversation in an inspector's queue: :func:`spotlight_late`.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +17,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from csdesk.actions.outbox import Deps, transaction
+from csdesk.actions.outbox import Deps, Outbox, transaction
 from csdesk.actions.qc.checks import BACK_OFFICE_KINDS, check_conversation
 from csdesk.actions.qc.common import SAMPLE_ASSIGNED, qc_settings, shop_config, to_user_event
 from csdesk.qc.sampling import (
     ClosedConversation,
     InspectorOnDuty,
+    Why,
     draw_daily_sample,
     spread_across_inspectors,
 )
@@ -26,6 +31,7 @@ from csdesk.routing import facts as loaded
 from csdesk.storage.enums import ConversationStatus, MessageSender, UserRole
 from csdesk.storage.models import Conversation, Message, Refund, RosterShift, Shop, User
 from csdesk.storage.qc_models import QcCheck, QcSample, QcSampleDay, SampleStatus
+from csdesk.storage.rating_models import ServiceRating
 
 TRANSFER_MARK = "转接到"
 """How a transfer reads in the conversation's system lines (``actions.workbench.transfer``)."""
@@ -70,6 +76,7 @@ async def _facts(
         )
         .scalar_subquery()
     )
+
     rows = await session.execute(
         select(
             QcCheck.conversation_id,
@@ -81,9 +88,17 @@ async def _facts(
             Conversation.risk,
             Refund.amount_fen,
             transfers,
+            ServiceRating.score,
+            ServiceRating.comment,
         )
         .join(Conversation, Conversation.id == QcCheck.conversation_id)
         .outerjoin(Refund, Refund.id == Conversation.refund_id)
+        # At most one current rating per conversation (uq_service_rating_current).
+        .outerjoin(
+            ServiceRating,
+            (ServiceRating.conversation_id == QcCheck.conversation_id)
+            & ServiceRating.is_current.is_(True),
+        )
         .outerjoin(QcSample, QcSample.conversation_id == QcCheck.conversation_id)
         .where(
             QcCheck.shop_id == shop_id,
@@ -103,6 +118,8 @@ async def _facts(
             risk=row[6],
             refund_fen=row[7] or 0,
             transfers=row[8] or 0,
+            rating=row[9],
+            rating_comment=row[10],
         )
         for row in rows
     ]
@@ -232,6 +249,96 @@ async def sample_day(deps: Deps, shop_id: str, day: date, now: datetime) -> int:
             return len(sample.picks)
     except IntegrityError:
         return 0  # another run drew the day a moment ago
+
+
+async def _least_loaded(session: AsyncSession, shop_id: str, now: datetime) -> int | None:
+    """The inspector on duty from now with the fewest conversations waiting in their queue
+    (ties: the lowest id); None when the shop has no inspector."""
+    on_duty = [
+        i.inspector_id
+        for i in await inspectors_on_duty(session, shop_id, now, now + timedelta(days=1))
+    ]
+    if not on_duty:
+        return None
+    waiting = dict.fromkeys(on_duty, 0)
+    for inspector_id, count in await session.execute(
+        select(QcSample.inspector_id, func.count())
+        .where(
+            QcSample.shop_id == shop_id,
+            QcSample.inspector_id.in_(on_duty),
+            QcSample.status == SampleStatus.PENDING,
+        )
+        .group_by(QcSample.inspector_id)
+    ):
+        if inspector_id is not None:
+            waiting[inspector_id] = int(count)
+    return min(on_duty, key=lambda i: (waiting[i], i))
+
+
+async def spotlight_late(
+    session: AsyncSession,
+    outbox: Outbox,
+    shop_id: str,
+    conversation_id: int,
+    why: list[Why],
+    now: datetime,
+    *,
+    tz: Any,
+) -> bool:
+    """Put a conversation in the inspectors' queue for spotlight reasons found after its
+    day was drawn (a step in the caller's transaction; ``tz`` is the shop's routing zone,
+    whose days the draw uses). ``True`` when it was added to a queue now.
+
+    Already sampled: its reasons gain those of ``why`` it lacks and it is marked spotlight
+    (an inspection already done is not redone). Its day not drawn yet, or not auto-checked
+    yet: nothing to do, the daily draw reads the same facts. Else a new pick of that day,
+    given to the inspector on duty with the shortest queue."""
+    if not why:
+        return False
+    sample = await session.scalar(
+        select(QcSample).where(QcSample.conversation_id == conversation_id).with_for_update()
+    )
+    reasons = [w.to_json() for w in why]
+    if sample is not None:
+        known = {r.get("reason") for r in sample.reasons}
+        added = [r for r in reasons if r["reason"] not in known]
+        if added:
+            sample.reasons = [*sample.reasons, *added]
+        sample.spotlight = True
+        return False
+    check = await session.scalar(select(QcCheck).where(QcCheck.conversation_id == conversation_id))
+    if check is None:
+        return False
+    day = check.closed_at.astimezone(tz).date()
+    drawn = await session.scalar(
+        select(QcSampleDay.id).where(QcSampleDay.shop_id == shop_id, QcSampleDay.day == day)
+    )
+    if drawn is None:
+        return False
+    inspector_id = await _least_loaded(session, shop_id, now)
+    session.add(
+        QcSample(
+            shop_id=shop_id,
+            conversation_id=conversation_id,
+            day=day,
+            reasons=reasons,
+            spotlight=True,
+            plan="",
+            lot="",
+            role=check.role,
+            agent_id=check.agent_id,
+            inspector_id=inspector_id,
+            status=SampleStatus.PENDING,
+            created_at=now,
+        )
+    )
+    if inspector_id is not None:
+        outbox.publish(
+            to_user_event(
+                SAMPLE_ASSIGNED, shop_id, inspector_id, {"day": day.isoformat(), "count": 1}
+            )
+        )
+    return True
 
 
 async def sample_yesterday(deps: Deps, now: datetime, day: date | None = None) -> int:

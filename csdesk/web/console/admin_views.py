@@ -15,12 +15,13 @@ from csdesk.auth.current import CurrentUser, current_user
 from csdesk.auth.middleware import PASSWORD_PAGE
 from csdesk.reads import team as team_reads
 from csdesk.storage.enums import ServiceRole, UserRole
-from csdesk.web import admin_api
+from csdesk.web import admin_api, teams_api
 from csdesk.web.console.pages import render_console_page
 
 routes = web.RouteTableDef()
 
 TEAM_PATH: Final = "/console/admin/users"
+TEAMS_PAGE_PATH: Final = "/console/admin/teams"
 AUDIT_PAGE_PATH: Final = "/console/admin/audit"
 ACCOUNT_PAGE_PATH: Final = "/console/account"
 
@@ -28,6 +29,7 @@ ACCOUNT_PAGE_PATH: Final = "/console/account"
 def _nav(user: CurrentUser) -> dict[str, bool]:
     return {
         "team": can(user, team_reads.TEAM_READ),
+        "teams": can(user, team_reads.TEAM_READ),
         "audit": can(user, team_reads.AUDIT_READ),
         "account": can(user, team_reads.ACCOUNT_USE),
     }
@@ -43,7 +45,12 @@ def _page(
         template,
         boot,
         nav=_nav(user),
-        paths={"team": TEAM_PATH, "audit": AUDIT_PAGE_PATH, "account": ACCOUNT_PAGE_PATH},
+        paths={
+            "team": TEAM_PATH,
+            "teams": TEAMS_PAGE_PATH,
+            "audit": AUDIT_PAGE_PATH,
+            "account": ACCOUNT_PAGE_PATH,
+        },
         **context,
     )
 
@@ -64,6 +71,19 @@ async def team_page(request: web.Request) -> web.Response:
         "me_id": user.id,
     }
     return _page(request, "console/admin_users.html", boot, current="team")
+
+
+@routes.get(TEAMS_PAGE_PATH)
+async def teams_page(request: web.Request) -> web.Response:
+    """班组: teams and their supervisors; owners and admins change them."""
+    user = current_user(request)
+    require(user, team_reads.TEAM_READ)
+    boot = {
+        "teams_api": teams_api.TEAMS_PATH,
+        "users_api": admin_api.USERS_PATH,
+        "can_admin": can(user, team_reads.TEAM_ADMIN),
+    }
+    return _page(request, "console/admin_teams.html", boot, current="teams")
 
 
 @routes.get(AUDIT_PAGE_PATH)

@@ -14,16 +14,32 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from csdesk.actions import notes, pii, shifts, workbench
+from csdesk.actions import cards as card_actions
+from csdesk.actions import notes, pii, shifts, triage_learning, workbench
+from csdesk.actions.quick_replies import PhraseSent
+from csdesk.actions.triage_learning import parse_intent
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
-from csdesk.reads import conversations, lists, panels, quick_replies
+from csdesk.reads import cards, conversations, lists, panels, quick_replies
+from csdesk.reads.cards import shop_coupons
+from csdesk.roles.triage_rules import Intent
 from csdesk.storage.enums import AgentStatus, ServiceRole
 from csdesk.web.openapi import STR, documented, obj, operation
-from csdesk.web.request import bounded_text, deps_of, is_id, json_body, path_id, query_int
+from csdesk.web.quick_replies_api import phrase_ref
+from csdesk.web.request import (
+    bounded_text,
+    deps_of,
+    is_id,
+    json_body,
+    optional_int,
+    path_id,
+    query_int,
+)
+
+BOOL: Final = {"type": "boolean"}
 
 routes = web.RouteTableDef()
 
@@ -50,8 +66,10 @@ _ERROR_TEXT = {
     "403": "role without access, or another agent's conversation; or CSRF token missing",
     "404": "not found in your shop",
     "409": "not assigned to you, or no longer open",
-    "422": "held (服务态度提醒): `hits` names each forbidden phrase and why; nothing was "
-    "sent. Send again with `send_anyway: true` to send it (audited)",
+    "422": "held, nothing was sent: `held` says why. `forbidden_phrases` (服务态度提醒): "
+    "`hits` names each phrase and why; send again with `send_anyway: true` (audited). "
+    "`buyer_wrote` (collision): the buyer wrote after `seen_message_id`; `messages` are "
+    "the new lines; send again with the newest id as `seen_message_id`",
 }
 
 
@@ -176,11 +194,17 @@ async def get_roles(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/quick-replies")
-@documented(_op("Quick replies of my roles in groups, and the variable names", "library"))
+@documented(
+    _op(
+        "Quick replies of my roles in groups (shop-wide and mine, images, use counts), my "
+        "hotkeys, and the variable names",
+        "library",
+    )
+)
 async def get_quick_replies(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, "workbench.use")
-    library = await quick_replies.quick_reply_library(request.app[SESSIONS_KEY], user)
+    library = await quick_replies.quick_reply_library(request.app[SESSIONS_KEY], user, utcnow())
     return web.json_response(library)
 
 
@@ -272,6 +296,12 @@ async def get_buyer_panel(request: web.Request) -> web.Response:
             ["text"],
             text={"type": "string", "maxLength": MAX_REPLY_CHARS},
             send_anyway={"type": "boolean", "default": False},
+            image_id={"type": "integer"},
+            quick_reply={
+                "type": "object",
+                "properties": {"id": {"type": "integer"}, "code": STR, "edited": BOOL},
+            },
+            seen_message_id={"type": "integer"},
         ),
         errors=(*_WRITE_ERRORS, "422"),
     )
@@ -281,10 +311,18 @@ async def post_reply(request: web.Request) -> web.Response:
     require(user, "workbench.use")
     conversation_id = _conversation_id(request)
     data = await json_body(request)
-    text = bounded_text(data, "text", max_chars=MAX_REPLY_CHARS)
+    image_id = optional_int(data, "image_id")
+    text = bounded_text(data, "text", max_chars=MAX_REPLY_CHARS, required=image_id is None)
     send_anyway = data.get("send_anyway", False)
     if not isinstance(send_anyway, bool):
         raise BadInputError("send_anyway", "must be true or false")
+    ref = phrase_ref(data)
+    edited = data["quick_reply"].get("edited", False) if ref is not None else False
+    if not isinstance(edited, bool):
+        raise BadInputError("quick_reply", "edited must be true or false")
+    seen = data.get("seen_message_id")
+    if seen is not None and (isinstance(seen, bool) or not isinstance(seen, int) or seen < 0):
+        raise BadInputError("seen_message_id", "must be a message id (0 or more)")
     missing = quick_replies.unresolved(text)
     if missing:
         names = "、".join(f"{{{name}}}" for name in missing)
@@ -292,7 +330,25 @@ async def post_reply(request: web.Request) -> web.Response:
     now = utcnow()
     try:
         message_id = await workbench.reply(
-            deps_of(request), user, conversation_id, text, now, send_anyway=send_anyway
+            deps_of(request),
+            user,
+            conversation_id,
+            text,
+            now,
+            send_anyway=send_anyway,
+            image_id=image_id,
+            quick_reply=PhraseSent(ref, edited) if ref is not None else None,
+            seen_message_id=seen,
+        )
+    except workbench.BuyerWroteError as exc:
+        return web.json_response(
+            {
+                "error": str(exc),
+                "field": "text",
+                "held": "buyer_wrote",
+                "messages": list(exc.messages),
+            },
+            status=422,
         )
     except workbench.ReplyHeldError as exc:
         return web.json_response(
@@ -304,14 +360,8 @@ async def post_reply(request: web.Request) -> web.Response:
             },
             status=422,
         )
-    message = {
-        "id": message_id,
-        "sender": "agent",
-        "author_id": user.id,
-        "author_name": user.display_name,
-        "text": text,
-        "sent_at": now.isoformat(),
-    }
+    message = await conversations.message_by_id(request.app[SESSIONS_KEY], user, message_id)
+    message["author_name"] = user.display_name
     return web.json_response({"conversation_id": conversation_id, "message": message}, status=201)
 
 
@@ -343,13 +393,16 @@ async def post_note(request: web.Request) -> web.Response:
 @routes.post("/api/v1/conversations/{conversation_id}/transfer")
 @documented(
     _op(
-        "Transfer (转接) to another service role with a handoff note",
+        "Transfer (转接) to another service role with a handoff note; to_agent_id hands it "
+        "to that colleague (on shift in the role, online or busy, with room)",
         "where it went",
         params=[_CONVERSATION_ID],
         body=obj(
             ["to_role", "note"],
             to_role={"enum": [r.value for r in ServiceRole]},
             note={"type": "string", "maxLength": MAX_NOTE_CHARS},
+            to_agent_id={"type": "integer"},
+            intent={"enum": [i.value for i in Intent]},
         ),
         errors=_WRITE_ERRORS,
     )
@@ -364,12 +417,41 @@ async def post_transfer(request: web.Request) -> web.Response:
         choices = ", ".join(role.value for role in ServiceRole)
         raise BadInputError("to_role", f"must be one of {choices}")
     note = bounded_text(data, "note", max_chars=MAX_NOTE_CHARS)
+    intent = parse_intent(data["intent"]) if data.get("intent") is not None else None
     new_agent = await workbench.transfer(
-        deps_of(request), user, conversation_id, raw_role, note.strip(), utcnow()
+        deps_of(request),
+        user,
+        conversation_id,
+        raw_role,
+        note.strip(),
+        utcnow(),
+        to_agent_id=optional_int(data, "to_agent_id"),
+        intent=intent,
     )
     return web.json_response(
         {"conversation_id": conversation_id, "to_role": raw_role, "assigned_agent_id": new_agent}
     )
+
+
+@routes.post("/api/v1/conversations/{conversation_id}/intent")
+@documented(
+    _op(
+        "Correct triage's intent (改判意图): the label teaches the shop's triage model; the "
+        "conversation stays where it is (transfer to move it)",
+        "the new and previous intent, and whether a buyer message was there to learn from",
+        params=[_CONVERSATION_ID],
+        body=obj(["intent"], intent={"enum": [i.value for i in Intent]}),
+        errors=_WRITE_ERRORS,
+    )
+)
+async def post_intent(request: web.Request) -> web.Response:
+    user = current_user(request)
+    conversation_id = _conversation_id(request)
+    data = await json_body(request)
+    result = await triage_learning.relabel_intent(
+        deps_of(request), user, conversation_id, parse_intent(data.get("intent")), utcnow()
+    )
+    return web.json_response(result)
 
 
 def _tags(data: dict[str, Any]) -> list[str]:
@@ -459,3 +541,104 @@ async def post_reveal(request: web.Request) -> web.Response:
             "value": revealed.value,
         }
     )
+
+
+# -- one-click cards ----------------------------------------------------------------------------
+
+
+@routes.post("/api/v1/conversations/{conversation_id}/cards")
+@documented(
+    _op(
+        "Send a card filled from the stored data: order_check (订单核对) or "
+        "payment_reminder (催付, unpaid orders) with order_id, product (推荐商品) with "
+        "product_id, coupon (优惠券) with coupon_code",
+        "the message",
+        status="201",
+        params=[_CONVERSATION_ID],
+        body=obj(
+            ["card"],
+            card={"enum": list(cards.KINDS)},
+            order_id={"type": "integer"},
+            product_id={"type": "integer"},
+            coupon_code=STR,
+        ),
+        errors=_WRITE_ERRORS,
+    )
+)
+async def post_card(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "workbench.use")
+    conversation_id = _conversation_id(request)
+    data = await json_body(request)
+    kind = data.get("card")
+    if not isinstance(kind, str) or kind not in cards.KINDS:
+        raise BadInputError("card", f"must be one of {', '.join(cards.KINDS)}")
+    coupon_code = data.get("coupon_code")
+    if coupon_code is not None and not isinstance(coupon_code, str):
+        raise BadInputError("coupon_code", "must be a string")
+    sent = await card_actions.send_card(
+        deps_of(request),
+        user,
+        conversation_id,
+        card_actions.CardRequest(
+            kind,
+            order_id=optional_int(data, "order_id"),
+            product_id=optional_int(data, "product_id"),
+            coupon_code=coupon_code,
+        ),
+        utcnow(),
+    )
+    message = await conversations.message_by_id(request.app[SESSIONS_KEY], user, sent.message_id)
+    return web.json_response({"conversation_id": conversation_id, "message": message}, status=201)
+
+
+@routes.get("/api/v1/workbench/catalog")
+@documented(
+    _op(
+        "For the card buttons: the shop's products matching q (title, SKU, category; 20 at "
+        "most) and its coupons",
+        "products and coupons",
+        params=[{"name": "q", "in": "query", "schema": STR}],
+    )
+)
+async def get_catalog(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "workbench.use")
+    query = request.query.get("q", "")[:64]
+    found = await cards.products(request.app[SESSIONS_KEY], user, query)
+    coupons = await shop_coupons(request.app[SESSIONS_KEY], user)
+    return web.json_response({"products": found, "coupons": coupons})
+
+
+@routes.post("/api/v1/conversations/{conversation_id}/snooze")
+@documented(
+    _op(
+        "稍后处理: put a chat I hold aside for minutes (0 wakes it); it sinks in my list "
+        "and stays quiet until then or until the buyer writes",
+        "until when",
+        params=[_CONVERSATION_ID],
+        body=obj(["minutes"], minutes={"type": "integer", "minimum": 0, "maximum": 240}),
+        errors=_WRITE_ERRORS,
+    )
+)
+async def post_snooze(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "workbench.use")
+    conversation_id = _conversation_id(request)
+    minutes = (await json_body(request)).get("minutes")
+    top = workbench.MAX_SNOOZE_MINUTES
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 <= minutes <= top:
+        raise BadInputError("minutes", f"must be a whole number from 0 to {top}")
+    until = await workbench.snooze(deps_of(request), user, conversation_id, minutes, utcnow())
+    return web.json_response(
+        {"conversation_id": conversation_id, "snoozed_until": until.isoformat() if until else None}
+    )
+
+
+@routes.get("/api/v1/workbench/colleagues")
+@documented(_op("Active people of my shop, for @mentions in notes", "colleagues"))
+async def get_colleagues(request: web.Request) -> web.Response:
+    user = current_user(request)
+    require(user, "conversations.note")
+    people = await lists.colleagues(request.app[SESSIONS_KEY], user)
+    return web.json_response({"colleagues": people})

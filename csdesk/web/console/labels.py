@@ -119,6 +119,8 @@ TABLES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
             "admin": N_("Admin"),
         },
         "pii_field": {"phone": N_("Phone"), "address": N_("Address"), "name": N_("Name")},
+        # 快捷短语 groups: shop-wide (supervisors edit) or the agent's own.
+        "phrase_scope": {"shop": N_("Team phrases"), "personal": N_("My phrases")},
         "duty": {
             "review": N_("Refund review duty"),
             "processing": N_("Refund processing duty"),

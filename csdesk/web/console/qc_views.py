@@ -20,7 +20,7 @@ from csdesk.qc.scripts import Category
 from csdesk.reads import qc as reads
 from csdesk.reads.qc_base import CALIBRATE, LEAD, PROPOSE, QUEUE, REPORTS, RESULTS
 from csdesk.storage.qc_models import FindingStatus
-from csdesk.web.console.labels import N_
+from csdesk.web.console.labels import N_, TABLES
 from csdesk.web.console.pages import render_console_page
 
 routes = web.RouteTableDef()
@@ -78,6 +78,36 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "abuse": N_("Abusing or talking back to the buyer"),
         "privacy": N_("Leaking buyer data"),
     },
+    # The built-in rules of every script (csdesk.qc.scripts); a shop's own keep their ids.
+    "rule": {
+        "greeting": N_("Greeting in the first reply"),
+        "hotline.chase_opening": N_("Phone-chase opening"),
+        "order_confirm": N_("Confirm the order"),
+        "closing": N_("Closing words"),
+        "rating_invite": N_("Rating invitation"),
+        "forbidden_phrase": N_("Forbidden phrase"),
+        "forbidden_phrase.abusive": N_("Abusing the buyer (critical)"),
+        "chase.pushy": N_("Pushy chasing"),
+        "extreme_words": N_("Extreme advertising words"),
+        "timing.first_response": N_("Slow first response"),
+        "timing.long_gap_no_apology": N_("Long wait without apology"),
+        "timing.followup_missed": N_("Promised follow-up missed"),
+    },
+    # QC reports: the dispute table's measures and a dispute's outcome.
+    "measure": {
+        "findings": N_("Findings"),
+        "disputed": N_("Disputes raised"),
+        "dispute_rate": N_("Dispute rate"),
+        "pending": N_("Disputes waiting for the QC lead"),
+        "uphold": N_("Upheld"),
+        "reverse": N_("Reversed"),
+        "amend": N_("Amended"),
+    },
+    # Notes csdesk writes on the script versions it makes itself (actions.qc.scripts).
+    "version_note": {
+        "built-in script": N_("Built-in script"),
+        "follows the shop's forbidden phrases": N_("Follows the shop's forbidden phrases"),
+    },
     "section": {
         "norms": N_("Service norms"),
         "timeliness": N_("Timeliness"),
@@ -85,6 +115,22 @@ LABELS: Final[dict[str, dict[str, str]]] = {
         "skill": N_("Know-how"),
     },
 }
+
+
+def slice_name(request: web.Request, by: str, key: str) -> str:
+    """A report slice's name in the request's locale (the chart's legend): a role, a
+    category or a script version by name; an agent's name as it is."""
+    if by == "role" and key in TABLES["role"]:
+        return translate(request, TABLES["role"][key])
+    if by == "category" and key in LABELS["category"]:
+        return translate(request, LABELS["category"][key])
+    if by == "version" and ".v" in key:
+        role, number = key.rsplit(".v", 1)
+        if role in TABLES["role"]:
+            return translate(request, N_("{role}, version {n}")).format(
+                role=translate(request, TABLES["role"][role]), n=number
+            )
+    return key
 
 
 def _nav(user: CurrentUser) -> dict[str, bool]:

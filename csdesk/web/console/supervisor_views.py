@@ -20,6 +20,7 @@ from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import board as board_read
 from csdesk.reads import dashboard as dashboard_read
 from csdesk.reads import shop_config as shop_config_read
+from csdesk.reads import triage_model
 from csdesk.reads.roster import routing_zone, shop_agents
 from csdesk.storage.enums import ServiceRole
 from csdesk.storage.models import AgentProfile
@@ -27,6 +28,7 @@ from csdesk.web.console import labels
 from csdesk.web.console.pages import render_console_page
 from csdesk.web.console.views import LIVE_PATH, POLL_MS
 from csdesk.web.dashboard_api import PATH as DASHBOARD_API
+from csdesk.web.shop_config_api import MODEL_PATH as TRIAGE_MODEL_API
 from csdesk.web.shop_config_api import PATH as SHOP_CONFIG_API
 from csdesk.web.shop_config_api import PREVIEW_PATH as SHOP_CONFIG_PREVIEW_API
 from csdesk.web.supervisor_api import DEFAULT_SILENT_S
@@ -164,7 +166,16 @@ async def shop_config_page(request: web.Request) -> web.Response:
         "preview_api": SHOP_CONFIG_PREVIEW_API,
         "form": shop_config_read.form_defaults(),
     }
-    return _page(request, "console/shop_config.html", boot, current="shop_config")
+    model = await triage_model.triage_model_status(request.app[SESSIONS_KEY], user)
+    return _page(
+        request,
+        "console/shop_config.html",
+        boot,
+        current="shop_config",
+        model=model,
+        model_api=TRIAGE_MODEL_API,
+        can_edit=boot["can_edit"],
+    )
 
 
 @routes.get(GUIDED_PATH)

@@ -61,6 +61,26 @@ async def conversation_page(request: web.Request) -> web.Response:
     return _workbench(request, int(raw))
 
 
+QUICK_REPLIES_PATH: Final = "/console/quick-replies"
+
+
+@routes.get(QUICK_REPLIES_PATH)
+async def quick_replies_page(request: web.Request) -> web.Response:
+    """快捷短语库: the shop's groups (supervisors edit them), my phrases, images, hotkeys and
+    how often each phrase is sent."""
+    user = current_user(request)
+    require(user, "quick_replies.use")
+    boot = {
+        "library_api": "/api/v1/quick-replies/library",
+        "phrases_api": "/api/v1/quick-replies",
+        "media_api": "/api/v1/media",
+        "can_edit_shop": can(user, "quick_replies.edit"),
+        "service_roles": [role.value for role in ServiceRole],
+        "max_image_mb": 2,
+    }
+    return render_console_page(request, user, "console/quick_replies.html", boot, current="quick")
+
+
 @routes.post("/console/lang")
 async def switch_language(request: web.Request) -> web.Response:
     """中文/EN: remembered in a cookie for this browser, then back to the page."""

@@ -46,3 +46,33 @@ export async function api(path, { method = "GET", body } = {}) {
   }
   return data;
 }
+
+/** Upload a file as the raw request body (an image for the quick-reply library). */
+export async function upload(path, file) {
+  let response;
+  try {
+    response = await fetch(`${path}?name=${encodeURIComponent(file.name || "image")}`, {
+      method: "POST",
+      headers: {
+        Accept: "application/json",
+        "Content-Type": file.type || "application/octet-stream",
+        "X-CSRF-Token": csrfToken,
+      },
+      credentials: "same-origin",
+      body: file,
+    });
+  } catch {
+    throw new ApiError(0, t("Network error: the server cannot be reached."));
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const message = data?.error || t("Request failed ({status}).", { status: response.status });
+    throw new ApiError(response.status, message, data?.field, data);
+  }
+  return data;
+}

@@ -4,6 +4,10 @@
 // forbidden phrase (服务态度提醒) shows which phrase and why, with "send anyway".
 // The box also writes private notes (内部备注, Alt+N toggles): staff only, "@username"
 // tells a colleague; notes skip the variable and phrase checks.
+// A quick reply may carry an image (a chip above the box, removable); the send says which
+// phrase it came from and whether it was edited (the library counts it). Collision: the
+// draft remembers the newest message when it began; if the buyer wrote after that, the
+// server holds the reply and the box shows the new lines with "send anyway" / "edit".
 
 import { api } from "./api.js";
 import { byId, el, setHidden } from "./dom.js";
@@ -11,7 +15,7 @@ import { label, t } from "./i18n.js";
 import { formatTime } from "./time.js";
 import { unresolved } from "./variables.js";
 
-export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted }) {
+export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted, onTyping }) {
   const title = byId("chat-title");
   const meta = byId("chat-meta");
   const banner = byId("chat-banner");
@@ -32,6 +36,9 @@ export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted }) {
   const heldSend = byId("held-send");
   const boxLabel = byId("reply-box-label");
   const modeInputs = [...form.querySelectorAll('input[name="compose-mode"]')];
+  const attachmentBox = byId("attachment");
+  const changedBox = byId("chat-changed");
+  const changedText = byId("chat-changed-text");
 
   let detail = null;
   const drafts = new Map(); // conversation id -> unsent text (kept while switching)
@@ -40,8 +47,55 @@ export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted }) {
   let newestId = 0;
   let sending = false;
   let loadingOlder = false;
-  let held = null; // {id, text}: the reply the server held, until edited or sent anyway
+  let held = null; // {id, text, kind, seen}: the reply the server held, until edited or sent anyway
   let mode = "reply"; // or "note"
+  let attachment = null; // {id, url, name}: an image going with the reply
+  let phrase = null; // {ref, text}: the quick reply the box was filled from
+  let draftBase = null; // the newest message id when the current draft began
+  let typingTimer = null;
+  let typingSent = false;
+
+  function typing(active) {
+    if (!detail) return;
+    window.clearTimeout(typingTimer);
+    if (active) typingTimer = window.setTimeout(() => typing(false), 4000);
+    if (active === typingSent) return;
+    typingSent = active;
+    onTyping?.(detail.id, active, mode);
+  }
+
+  function renderAttachment() {
+    if (!attachment) {
+      attachmentBox.replaceChildren();
+      setHidden(attachmentBox, true);
+      return;
+    }
+    attachmentBox.replaceChildren(
+      el("img", { class: "attach-thumb", src: attachment.url, alt: attachment.name }),
+      el("span", { class: "small", text: t("Image: {name}", { name: attachment.name }) }),
+      el("button", {
+        type: "button",
+        class: "btn btn-quiet",
+        text: t("Remove image"),
+        onclick: () => {
+          attachment = null;
+          renderAttachment();
+          validate();
+          box.focus();
+        },
+      }),
+    );
+    setHidden(attachmentBox, false);
+  }
+
+  /** A quick reply went into the box: remember it (and its image) for the send. */
+  function usePhrase(used, filledText) {
+    phrase = { ref: used.id !== null && used.id !== undefined ? { id: used.id } : { code: used.code }, text: filledText };
+    if (used.image) attachment = { id: used.image.id, url: used.image.url, name: used.image.name };
+    if (draftBase === null) draftBase = newestId;
+    renderAttachment();
+    validate();
+  }
 
   sendKey.value = prefs.get("sendKey", "enter");
   sendKey.addEventListener("change", () => {
@@ -78,6 +132,33 @@ export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted }) {
     setEnabled();
   }
 
+  function cardItem(card) {
+    return el(
+      "div",
+      { class: "msg-card", dataset: { card: card.card } },
+      el("div", { class: "msg-card-title", text: card.title }),
+      el(
+        "dl",
+        { class: "facts-list" },
+        (card.fields || []).flatMap((field) => [
+          el("dt", { text: field.label }),
+          el("dd", { text: field.value }),
+        ]),
+      ),
+      card.closing ? el("p", { class: "small", text: card.closing }) : null,
+    );
+  }
+
+  function attachmentsOf(message) {
+    return (message.attachments || []).map((item) => {
+      if (item.type === "image" && typeof item.url === "string" && item.url.startsWith("/api/v1/media/")) {
+        return el("img", { class: "msg-image", src: item.url, alt: item.name || t("Image") });
+      }
+      if (item.type === "card") return cardItem(item);
+      return null;
+    });
+  }
+
   function author(message) {
     if (message.sender === "buyer") return detail?.buyer?.nick || t("Buyer");
     if (message.sender === "agent") {
@@ -105,7 +186,8 @@ export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted }) {
         el("span", { class: "msg-who", text: who }),
         el("time", { class: "msg-time", datetime: message.sent_at, text: formatTime(message.sent_at) }),
       ),
-      el("div", { class: "msg-text", text: message.text }),
+      message.kind === "card" ? null : el("div", { class: "msg-text", text: message.text }),
+      ...attachmentsOf(message),
     );
   }
 
@@ -173,6 +255,8 @@ export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted }) {
     box.disabled = !canWrite();
     transferButton.disabled = !ok;
     closeButton.disabled = !ok;
+    byId("resolve-next-btn").disabled = !ok;
+    byId("snooze-btn").disabled = !ok;
     validate();
   }
 
@@ -188,7 +272,8 @@ export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted }) {
     }
     error.dataset.kind = missing.length ? "variables" : "";
     box.setAttribute("aria-invalid", missing.length ? "true" : "false");
-    send.disabled = !canWrite() || sending || !box.value.trim() || missing.length > 0;
+    const empty = !box.value.trim() && !(mode === "reply" && attachment);
+    send.disabled = !canWrite() || sending || empty || missing.length > 0;
     return missing;
   }
 
@@ -222,6 +307,7 @@ export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted }) {
 
   function showHeld(hits) {
     heldTitle.textContent = t("Service reminder: this reply was not sent.");
+    heldBox.dataset.held = "forbidden_phrases";
     heldHits.replaceChildren(
       ...hits.map((hit) =>
         el("li", { text: t("“{phrase}”: {reason}", { phrase: hit.phrase, reason: hit.reason }) }),
@@ -230,19 +316,35 @@ export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted }) {
     setHidden(heldBox, false);
   }
 
+  /** Collision: the buyer wrote after this draft began; show what, then send or edit. */
+  function showBuyerWrote(lines) {
+    heldTitle.textContent = t("Not sent: the buyer wrote while you were typing. Read it, then send anyway or edit.");
+    heldBox.dataset.held = "buyer_wrote";
+    heldHits.replaceChildren(...lines.map((line) => el("li", { class: "held-line", text: line.text })));
+    setHidden(heldBox, false);
+  }
+
   function clearHeld() {
     held = null;
+    delete heldBox.dataset.held;
     setHidden(heldBox, true);
   }
 
-  async function submit({ sendAnyway = false } = {}) {
+  function resetDraft() {
+    attachment = null;
+    phrase = null;
+    draftBase = null;
+    renderAttachment();
+  }
+
+  async function submit({ sendAnyway = false, seen = null } = {}) {
     if (mode === "note") {
       await submitNote();
       return;
     }
     if (!canReply() || sending) return;
     const text = box.value;
-    if (!text.trim()) return;
+    if (!text.trim() && !attachment) return;
     const missing = validate();
     if (missing.length) {
       box.focus();
@@ -251,23 +353,37 @@ export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted }) {
     sending = true;
     send.disabled = true;
     const id = detail.id;
+    const base = seen ?? draftBase;
     try {
-      const body = sendAnyway ? { text, send_anyway: true } : { text };
+      const body = { text };
+      if (sendAnyway) body.send_anyway = true;
+      if (attachment) body.image_id = attachment.id;
+      if (phrase) body.quick_reply = { ...phrase.ref, edited: text !== phrase.text };
+      if (base !== null && base !== undefined) body.seen_message_id = base;
       const result = await api(`/api/v1/conversations/${id}/reply`, { method: "POST", body });
       drafts.delete(id);
+      typing(false);
       if (detail?.id === id) {
         box.value = "";
         error.textContent = "";
         clearHeld();
+        resetDraft();
         append([result.message]);
         transcript.scrollTop = transcript.scrollHeight;
       }
       onReplied(id, result.message);
     } catch (err) {
       if (err.status === 422 && err.data?.held === "forbidden_phrases" && detail?.id === id) {
-        held = { id, text };
+        held = { id, text, kind: "forbidden_phrases", seen: base };
         error.textContent = "";
         showHeld(err.data.hits || []);
+      } else if (err.status === 422 && err.data?.held === "buyer_wrote" && detail?.id === id) {
+        const lines = err.data.messages || [];
+        append(lines);
+        const newest = lines.reduce((top, line) => Math.max(top, line.id), base ?? 0);
+        held = { id, text, kind: "buyer_wrote", seen: newest };
+        error.textContent = "";
+        showBuyerWrote(lines);
       } else {
         error.dataset.kind = "server";
         error.textContent = err.message;
@@ -283,14 +399,33 @@ export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted }) {
     submit();
   });
   box.addEventListener("input", () => {
-    if (held && box.value !== held.text) clearHeld(); // rewritten: checked again on send
+    if (held && box.value !== held.text) {
+      // Rewritten: checked again on send; after the buyer's new lines it counts as read.
+      if (held.kind === "buyer_wrote") draftBase = held.seen;
+      clearHeld();
+    }
+    if (!box.value.trim() && !attachment) {
+      draftBase = null;
+      phrase = null;
+    } else if (draftBase === null) draftBase = newestId;
+    typing(Boolean(box.value.trim()));
     validate();
   });
   heldSend.addEventListener("click", () => {
-    if (held && detail?.id === held.id && box.value === held.text) submit({ sendAnyway: true });
+    if (!held || detail?.id !== held.id || box.value !== held.text) return;
+    if (held.kind === "buyer_wrote") {
+      draftBase = held.seen;
+      submit({ seen: held.seen });
+    } else submit({ sendAnyway: true, seen: held.seen });
   });
   byId("held-edit").addEventListener("click", () => {
+    if (held?.kind === "buyer_wrote") draftBase = held.seen;
     clearHeld();
+    box.focus();
+  });
+  byId("chat-changed-reload").addEventListener("click", async () => {
+    setHidden(changedBox, true);
+    await catchUp();
     box.focus();
   });
   box.addEventListener("keydown", (event) => {
@@ -338,8 +473,10 @@ export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted }) {
   async function open(next) {
     const switching = !detail || detail.id !== next.id;
     if (switching && detail) {
-      if (box.value.trim()) drafts.set(detail.id, box.value);
-      else drafts.delete(detail.id);
+      typing(false);
+      if (box.value.trim() || attachment) {
+        drafts.set(detail.id, { text: box.value, attachment, phrase, base: draftBase });
+      } else drafts.delete(detail.id);
     }
     detail = next;
     if (switching) {
@@ -347,9 +484,15 @@ export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted }) {
       oldestId = null;
       newestId = 0;
       messages.replaceChildren();
-      box.value = drafts.get(next.id) || "";
+      const draft = drafts.get(next.id);
+      box.value = draft?.text || "";
+      attachment = draft?.attachment || null;
+      phrase = draft?.phrase || null;
+      draftBase = draft?.base ?? null;
+      renderAttachment();
       error.textContent = "";
       clearHeld();
+      setHidden(changedBox, true);
     }
     if (next.status === "closed") showBanner(t("This conversation is closed."));
     else if (next.can_reply) showBanner("");
@@ -374,13 +517,46 @@ export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted }) {
   function ended(conversationId, text) {
     if (!detail || detail.id !== conversationId) return;
     detail = { ...detail, can_reply: false, can_note: false, ended: true };
+    typing(false);
     clearHeld();
     setEnabled();
     showBanner(text);
   }
 
+  /** The open conversation changed under me (someone else wrote or moved it). */
+  function changed(conversationId, text) {
+    if (!detail || detail.id !== conversationId) return;
+    changedText.textContent = text;
+    setHidden(changedBox, false);
+  }
+
+  /** Put text in the box (a suggestion taken, a hotkey), for the agent to edit or send. */
+  function insert(text, used) {
+    if (!canReply()) return;
+    if (mode !== "reply") setMode("reply");
+    box.value = text;
+    if (used) usePhrase(used, text);
+    else if (draftBase === null) draftBase = newestId;
+    box.focus();
+    box.setSelectionRange(text.length, text.length);
+    typing(true);
+    validate();
+  }
+
   function onMessage(conversationId, message) {
-    if (detail && detail.id === conversationId) append([message]);
+    if (!detail || detail.id !== conversationId) return;
+    append([message]);
+    const mine = message.author_id === me.id;
+    const staff = message.sender === "agent" || message.sender === "note";
+    if (staff && !mine && box.value.trim()) {
+      const who = message.author_name || t("A colleague");
+      changed(
+        conversationId,
+        message.sender === "note"
+          ? t("{name} added a note while you were here.", { name: who })
+          : t("{name} replied while you were here.", { name: who }),
+      );
+    }
   }
 
   function clear() {
@@ -410,5 +586,13 @@ export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted }) {
     canReply,
     validate,
     box,
+    changed,
+    insert,
+    usePhrase,
+    mode: () => mode,
+    isEmpty: () => !box.value.trim() && !attachment,
+    setDetail(next) {
+      if (detail && next.id === detail.id) detail = { ...detail, ...next };
+    },
   };
 }

@@ -51,6 +51,7 @@ function render(d) {
       : "";
     cell("agents_needed").textContent = String(figures.agents_needed);
   }
+  document.dispatchEvent(new CustomEvent("dashboard:data", { detail: d }));
   const updated = byId("db-updated");
   updated.dateTime = d.generated_at;
   updated.textContent = formatTime(d.generated_at);

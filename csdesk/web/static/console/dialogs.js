@@ -1,9 +1,10 @@
-// Dialogs: transfer (转接, note required), close (disposition and tags), reveal buyer data
-// (reason required), keyboard cheat sheet. Native <dialog>: focus moves in, Esc closes,
+// Dialogs: transfer (转接, note required; to a role's queue or to a named colleague, each
+// shown with status and load), close (disposition and tags), snooze (稍后处理), the item and
+// coupon picker for cards, reveal buyer data (reason required), keyboard cheat sheet. Native <dialog>: focus moves in, Esc closes,
 // focus returns to where it was.
 
 import { api } from "./api.js";
-import { byId, el } from "./dom.js";
+import { byId, el, setHidden } from "./dom.js";
 import { label, t } from "./i18n.js";
 
 function wire(dialog) {
@@ -35,7 +36,44 @@ export function createTransferDialog({ getConversation, onDone }) {
   const dialog = byId("transfer-dialog");
   const form = byId("transfer-form");
   const roles = byId("transfer-roles");
+  const agentsBox = byId("transfer-agents");
   const note = byId("transfer-note");
+  let agents = [];
+
+  function renderAgents(roleKey) {
+    const holders = agents.filter((agent) => agent.service_roles.includes(roleKey) && !agent.me);
+    const queue = el(
+      "div",
+      { class: "role-choice" },
+      el("input", { type: "radio", name: "to_agent", id: "transfer-agent-queue", value: "", checked: true }),
+      el("label", { for: "transfer-agent-queue" }, el("span", { class: "role-name", text: t("The role's queue (routing picks)") })),
+    );
+    const rows = holders.map((agent) => {
+      const id = `transfer-agent-${agent.id}`;
+      const full = agent.open >= agent.capacity;
+      const unavailable = agent.status === "away" || agent.status === "offline";
+      return el(
+        "div",
+        { class: "role-choice", dataset: { agentId: String(agent.id) } },
+        el("input", { type: "radio", name: "to_agent", id, value: String(agent.id), disabled: full || unavailable }),
+        el(
+          "label",
+          { for: id },
+          el("span", { class: "role-name", text: agent.display_name }),
+          el("span", { class: `tag status-${agent.status}`, text: label("status", agent.status) }),
+          el("span", {
+            class: "muted small agent-load",
+            text: t("{open}/{capacity} chats", { open: agent.open, capacity: agent.capacity }),
+          }),
+          full ? el("span", { class: "muted small", text: t("(full)") }) : null,
+        ),
+      );
+    });
+    agentsBox.replaceChildren(
+      queue,
+      ...(rows.length ? rows : [el("p", { class: "muted small", text: t("Nobody else is on shift in this role.") })]),
+    );
+  }
   const error = byId("transfer-error");
   const control = wire(dialog);
   let busy = false;
@@ -47,9 +85,11 @@ export function createTransferDialog({ getConversation, onDone }) {
     note.value = "";
     note.removeAttribute("aria-invalid");
     roles.replaceChildren(el("p", { class: "muted small", text: t("Loading…") }));
+    agentsBox.replaceChildren(el("p", { class: "muted small", text: t("Choose a role first.") }));
     control.open(note);
     try {
       const board = await api("/api/v1/workbench/roles");
+      agents = board.agents || [];
       roles.replaceChildren(
         ...board.roles.map((role) => {
           const id = `transfer-role-${role.key}`;
@@ -70,6 +110,9 @@ export function createTransferDialog({ getConversation, onDone }) {
           );
         }),
       );
+      for (const input of roles.querySelectorAll("input")) {
+        input.addEventListener("change", () => renderAgents(input.value));
+      }
       roles.querySelector("input")?.focus();
     } catch (err) {
       roles.replaceChildren();
@@ -94,10 +137,13 @@ export function createTransferDialog({ getConversation, onDone }) {
       return;
     }
     busy = true;
+    const agent = form.querySelector('input[name="to_agent"]:checked');
+    const body = { to_role: chosen.value, note: note.value };
+    if (agent && agent.value) body.to_agent_id = Number(agent.value);
     try {
       const result = await api(`/api/v1/conversations/${conversation.id}/transfer`, {
         method: "POST",
-        body: { to_role: chosen.value, note: note.value },
+        body,
       });
       control.close();
       onDone(conversation.id, result);
@@ -207,6 +253,121 @@ export function createCheatSheet() {
     toggle() {
       if (control.isOpen()) control.close();
       else control.open(byId("cheatsheet-dialog").querySelector("[data-close]"));
+    },
+  };
+}
+
+export function createSnoozeDialog({ getConversation, onDone }) {
+  const dialog = byId("snooze-dialog");
+  const form = byId("snooze-form");
+  const minutes = byId("snooze-minutes");
+  const error = byId("snooze-error");
+  const control = wire(dialog);
+
+  function open() {
+    const conversation = getConversation();
+    if (!conversation || !conversation.can_reply) return;
+    error.textContent = "";
+    minutes.value = "30";
+    control.open(minutes);
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const conversation = getConversation();
+    try {
+      const result = await api(`/api/v1/conversations/${conversation.id}/snooze`, {
+        method: "POST",
+        body: { minutes: Number(minutes.value) },
+      });
+      control.close();
+      onDone(conversation.id, result.snoozed_until);
+    } catch (err) {
+      error.textContent = err.message;
+    }
+  });
+
+  return { open, isOpen: control.isOpen };
+}
+
+/** 推荐商品 / 优惠券: pick one and it goes out as a card at once. */
+export function createCatalogDialog({ onPick }) {
+  const dialog = byId("catalog-dialog");
+  const title = byId("catalog-title");
+  const search = byId("catalog-search");
+  const searchField = byId("catalog-search-field");
+  const list = byId("catalog-list");
+  const empty = byId("catalog-empty");
+  const error = byId("catalog-error");
+  const control = wire(dialog);
+  let kind = "product";
+  let timer = null;
+
+  function money(fen) {
+    return `¥${(fen / 100).toFixed(2)}`;
+  }
+
+  function choice(text, detail, handler) {
+    return el(
+      "li",
+      { class: "order-card" },
+      el("button", { type: "button", class: "btn btn-block catalog-choice", onclick: handler },
+        el("span", { class: "role-name", text }),
+        el("span", { class: "muted small", text: detail }),
+      ),
+    );
+  }
+
+  async function load() {
+    error.textContent = "";
+    try {
+      const data = await api(`/api/v1/workbench/catalog?q=${encodeURIComponent(search.value)}`);
+      const items =
+        kind === "product"
+          ? data.products.map((item) =>
+              choice(item.title, `${money(item.price_fen)} · ${item.sku}`, () => pick({ product_id: item.id })),
+            )
+          : data.coupons.map((item) =>
+              choice(
+                item.title,
+                item.min_spend_fen
+                  ? t("{amount} off orders from {min}", { amount: money(item.amount_fen), min: money(item.min_spend_fen) })
+                  : t("{amount} off, no minimum", { amount: money(item.amount_fen) }),
+                () => pick({ coupon_code: item.code }),
+              ),
+            );
+      list.replaceChildren(...items);
+      empty.textContent =
+        kind === "product" ? t("No product matches.") : t("The shop has no coupons yet (shop rules: console.coupons).");
+      setHidden(empty, items.length > 0);
+    } catch (err) {
+      error.textContent = err.message;
+    }
+  }
+
+  async function pick(ref) {
+    try {
+      await onPick(kind, ref);
+      control.close();
+    } catch (err) {
+      error.textContent = err.message;
+    }
+  }
+
+  search.addEventListener("input", () => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(load, 200);
+  });
+
+  return {
+    open(which) {
+      kind = which;
+      title.textContent = which === "product" ? t("Recommend an item") : t("Send a coupon");
+      search.value = "";
+      setHidden(searchField, which !== "product");
+      list.replaceChildren();
+      control.open(which === "product" ? search : null);
+      load();
     },
   };
 }

@@ -2,7 +2,9 @@
 //   Alt+↓ / Alt+↑  next / previous conversation     Alt+J  longest wait
 //   Ctrl+K         transfer                          Alt+C  close conversation
 //   Alt+R          reply box                         Alt+B  buyer panel
-//   Alt+N          reply / internal note
+//   Alt+N          reply / internal note           Alt+E  resolve and open the next
+//   Alt+Z          snooze                            Alt+S  suspend (busy) / back online
+//   Alt+1 … Alt+9  favourite quick replies
 //   /              quick replies                     Ctrl+/ cheat sheet
 // Letters are matched by physical key (event.code), so Alt+C works on any layout.
 
@@ -35,7 +37,12 @@ export function installKeys(actions) {
         KeyR: actions.reply,
         KeyB: actions.panel,
         KeyN: actions.noteToggle,
+        KeyE: actions.resolveNext,
+        KeyZ: actions.snooze,
+        KeyS: actions.suspend,
       }[event.code];
+      const digit = /^Digit([1-9])$/.exec(event.code);
+      if (digit && actions.hotkey) action = () => actions.hotkey(Number(digit[1]));
     } else if (ctrl && !event.altKey && !event.shiftKey && event.code === "KeyK") {
       action = actions.transfer;
     } else if (event.key === "/" && !ctrl && !event.altKey && !typing(event.target)) {

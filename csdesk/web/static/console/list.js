@@ -1,10 +1,12 @@
 // My conversations (接待列表): one row per open conversation, a waiting clock on each.
 // A row darkens and its seconds turn red at the role's first-response target; one toast
-// offers a jump to the longest wait (as Qianniu does at 100 s).
+// offers a jump to the longest wait (as Qianniu does at 100 s). A snoozed row (稍后处理)
+// sinks to the bottom with its wake-up time and no clock; an eye or a pen shows a colleague
+// viewing or writing in it (collision).
 
 import { byId, el, fillNode, setHidden } from "./dom.js";
 import { label, t } from "./i18n.js";
-import { formatWait, secondsSince } from "./time.js";
+import { formatTime, formatWait, nowMs, secondsSince } from "./time.js";
 
 // Refund items have their own page (the refund workbench) rather than the chat view.
 // Items whose work happens on a role workbench page open there as a plain link; the rest
@@ -46,12 +48,13 @@ export function createList({ onOpen }) {
     const preview = el("span", { class: "conv-preview" });
     const nick = el("span", { class: "conv-nick" });
     const badges = el("span", { class: "conv-badges" });
+    const presence = el("span", { class: "conv-presence" });
     const rolePage = ITEM_PAGES.has(data.kind);
     const href = itemHref(data.kind, data.id);
     const link = el(
       "a",
       { class: "conv-link", href },
-      el("span", { class: "conv-top" }, nick, timer),
+      el("span", { class: "conv-top" }, nick, presence, timer),
       badges,
       preview,
     );
@@ -62,7 +65,7 @@ export function createList({ onOpen }) {
       onOpen(data.id);
     });
     const li = el("li", { class: "conv-row", dataset: { id: String(data.id) } }, link);
-    return { data, li, link, timer, preview, nick, badges };
+    return { data, li, link, timer, preview, nick, badges, presence };
   }
 
   function fill(row) {
@@ -83,8 +86,28 @@ export function createList({ onOpen }) {
     tickRow(row);
   }
 
+  function snoozed(data) {
+    if (!data.snoozed_until) return false;
+    if (new Date(data.snoozed_until).getTime() <= nowMs()) {
+      data.snoozed_until = null;
+      return false;
+    }
+    return true;
+  }
+
   function tickRow(row) {
     const { data } = row;
+    const asleep = snoozed(data);
+    row.li.classList.toggle("is-snoozed", asleep);
+    if (asleep) {
+      row.timer.textContent = t("later {time}", { time: formatTime(data.snoozed_until) });
+      row.li.classList.remove("is-waiting", "is-overdue");
+      row.link.setAttribute(
+        "aria-label",
+        [title(data), t("snoozed until {time}", { time: formatTime(data.snoozed_until) })].join(", "),
+      );
+      return 0;
+    }
     if (!data.waiting_since) {
       row.timer.textContent = "";
       row.li.classList.remove("is-waiting", "is-overdue");
@@ -103,7 +126,14 @@ export function createList({ onOpen }) {
     return overdue ? seconds : 0;
   }
 
+  let sleeping = 0;
+
   function tick() {
+    const nowSleeping = [...rows.values()].filter((row) => snoozed(row.data)).length;
+    if (nowSleeping !== sleeping) {
+      sleeping = nowSleeping;
+      layout(); // a snooze ended: the row comes back up
+    }
     let longest = 0;
     let overdueCount = 0;
     longestId = null;
@@ -127,6 +157,11 @@ export function createList({ onOpen }) {
   }
 
   function layout() {
+    // Snoozed rows sink, in their order; the rest keep theirs.
+    order = [
+      ...order.filter((id) => !snoozed(rows.get(id).data)),
+      ...order.filter((id) => snoozed(rows.get(id).data)),
+    ];
     list.replaceChildren(...order.map((id) => rows.get(id).li));
     setHidden(empty, order.length > 0);
     count.textContent = order.length ? `(${order.length})` : "";
@@ -179,9 +214,36 @@ export function createList({ onOpen }) {
     const row = rows.get(conversationId);
     if (!row || (message.sender !== "buyer" && message.sender !== "agent")) return;
     row.data.last_message = message;
+    if (message.sender === "buyer" && row.data.snoozed_until) {
+      row.data.snoozed_until = null; // the buyer wrote: awake again
+      layout();
+    }
     if (message.sender === "agent") row.data.waiting_since = null;
     else if (!row.data.waiting_since) row.data.waiting_since = message.sent_at;
     fill(row);
+  }
+
+  /** Collision: colleagues viewing (👁) or writing (✎) in one of my conversations. */
+  function setPresence(id, people) {
+    const row = rows.get(id);
+    if (!row) return;
+    fillNode(
+      row.presence,
+      people.map((entry) =>
+        el("span", {
+          class: `conv-eye presence-${entry.state}`,
+          title:
+            entry.state === "typing"
+              ? t("{name} is typing", { name: entry.user.display_name })
+              : t("{name} is viewing", { name: entry.user.display_name }),
+          "aria-label":
+            entry.state === "typing"
+              ? t("{name} is typing", { name: entry.user.display_name })
+              : t("{name} is viewing", { name: entry.user.display_name }),
+          text: entry.state === "typing" ? "✎" : "👁",
+        }),
+      ),
+    );
   }
 
   function setActive(id) {
@@ -204,6 +266,7 @@ export function createList({ onOpen }) {
     setActive,
     tick,
     neighbour,
+    setPresence,
     has: (id) => rows.has(id),
     longest: () => longestId,
     row: (id) => rows.get(id)?.data || null,

@@ -7,8 +7,12 @@
 // Event types handled by the workbench: conversation.assigned, message.created,
 // conversation.closed, conversation.requeued, agent.status, note.mentioned (others are
 // ignored).
+// Collision (who views and writes where), outside the numbered stream:
+//   → {"op":"watch","conversation_id":n|null}   → {"op":"typing","conversation_id":n,"typing":bool,"mode":"reply"|"note"}
+//   ← {"op":"presence","conversation_id","holder_id","user":{id,display_name,role},"tab","state":"viewing"|"typing"|"left","mode"}
 // Reconnects with the same queue_id and last_event_id, backing off exponentially; while the
-// socket is down (or the server has no live endpoint) the state is polled over REST.
+// socket is down (or the server has no live endpoint) the state is polled over REST. Close
+// code 4001: the account was deactivated; the page goes to the sign-in page.
 
 import { t } from "./i18n.js";
 
@@ -16,8 +20,11 @@ const MAX_BACKOFF_MS = 30000;
 const ACK_DELAY_MS = 1000;
 
 export class LiveClient {
-  constructor({ path, pollMs, onEvent, onResync, onPoll, onState }) {
+  constructor({ path, pollMs, onEvent, onResync, onPoll, onState, onPresence, onWelcome }) {
     this.path = path;
+    this.onPresence = onPresence || (() => {});
+    this.onWelcome = onWelcome || (() => {});
+    this.welcomed = false;
     this.pollMs = pollMs;
     this.onEvent = onEvent;
     this.onResync = onResync;
@@ -60,7 +67,13 @@ export class LiveClient {
       );
     });
     socket.addEventListener("message", (message) => this.receive(message.data));
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (event) => {
+      if (event.code === 4001) {
+        // Signed out by an administrator (deactivated): no reconnect, no polling.
+        this.socket = null;
+        window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname)}`);
+        return;
+      }
       if (this.socket === socket) this.disconnected(opened);
     });
   }
@@ -83,6 +96,10 @@ export class LiveClient {
         this.onResync();
       }
       this.onState("live");
+      this.welcomed = true;
+      this.onWelcome();
+    } else if (message.op === "presence") {
+      this.onPresence(message);
     } else if (message.op === "event") {
       if (typeof message.id === "number") {
         if (message.id <= this.lastEventId) return; // a repeat after a resume
@@ -108,7 +125,17 @@ export class LiveClient {
     }, ACK_DELAY_MS);
   }
 
+  /** Send a collision frame (watch, typing) when the socket is up; dropped otherwise. */
+  send(frame) {
+    if (this.welcomed && this.socket && this.socket.readyState === WebSocket.OPEN) {
+      this.socket.send(JSON.stringify(frame));
+      return true;
+    }
+    return false;
+  }
+
   disconnected(wasOpen) {
+    this.welcomed = false;
     this.socket = null;
     this.onState(this.everOpened || wasOpen ? "reconnecting" : "polling");
     this.startPolling();

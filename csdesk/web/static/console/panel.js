@@ -1,15 +1,18 @@
 // The buyer panel: profile and tier, orders with status, refunds, earlier conversations
 // and who served them. Sections collapse and move; the layout is remembered per agent.
 // Phone, address and name arrive masked; "Show" asks for a reason (audited).
+// Each order carries one-click cards (订单核对, and 催付 while unpaid) and the orders
+// section offers an item or a coupon card; they go out filled from the stored data.
+// Notes (内部备注) about this buyer from all their conversations have their own section.
 
 import { byId, el } from "./dom.js";
 import { label, t } from "./i18n.js";
 import { maskedValue } from "./pii.js";
 import { formatDate, formatMoney, formatTime } from "./time.js";
 
-const SECTIONS = ["profile", "orders", "refunds", "history"];
+const SECTIONS = ["profile", "orders", "refunds", "notes", "history"];
 
-export function createPanel({ prefs, onReveal }) {
+export function createPanel({ prefs, onReveal, canSend = () => false, onCard = () => {} }) {
   const container = byId("panel-sections");
   const sections = new Map(
     [...container.querySelectorAll(".panel-section")].map((node) => [node.dataset.section, node]),
@@ -103,8 +106,33 @@ export function createPanel({ prefs, onReveal }) {
     ]);
   }
 
+  function cardButton(text, name, handler) {
+    return el("button", {
+      type: "button",
+      class: "btn btn-small",
+      text,
+      "aria-label": name,
+      disabled: !canSend(),
+      onclick: handler,
+    });
+  }
+
   function order(item, buyerId) {
     const what = (field) => t("{field} of order {id}", { field: label("pii_field", field), id: item.external_id });
+    const cards = el(
+      "div",
+      { class: "card-actions" },
+      item.status !== "closed"
+        ? cardButton(t("Order check"), t("Order check card for {id}", { id: item.external_id }), () =>
+            onCard("order_check", { order_id: item.id }),
+          )
+        : null,
+      item.status === "created"
+        ? cardButton(t("Payment reminder"), t("Payment reminder card for {id}", { id: item.external_id }), () =>
+            onCard("payment_reminder", { order_id: item.id }),
+          )
+        : null,
+    );
     return el(
       "li",
       { class: `order-card${item.focus ? " is-focus" : ""}` },
@@ -130,6 +158,20 @@ export function createPanel({ prefs, onReveal }) {
         [t("Phone"), masked(item.receiver_phone, { buyerId, orderId: item.id, field: "phone", what: what("phone") })],
         [t("Address"), masked(item.address, { buyerId, orderId: item.id, field: "address", what: what("address") })],
       ]),
+      cards,
+    );
+  }
+
+  function note(item) {
+    const head = `${item.author_name || "?"} · ${formatTime(item.sent_at)}`;
+    const where = item.this_conversation
+      ? el("span", { class: "tag", text: t("This conversation") })
+      : el("a", { href: `/console/conversations/${Number(item.conversation_id)}`, text: t("Conversation #{id}", { id: item.conversation_id }) });
+    return el(
+      "li",
+      { class: "note-item" },
+      el("p", { class: "muted small" }, head, " ", where),
+      el("p", { class: "note-text", text: item.text }),
     );
   }
 
@@ -178,7 +220,16 @@ export function createPanel({ prefs, onReveal }) {
       return;
     }
     body("profile").replaceChildren(profile(data));
-    body("orders").replaceChildren(list(data.orders, (item) => order(item, data.buyer.id), t("No orders.")));
+    body("orders").replaceChildren(
+      el(
+        "div",
+        { class: "card-actions" },
+        cardButton(t("Recommend an item"), null, () => onCard("product", {})),
+        cardButton(t("Coupon"), t("Coupon card"), () => onCard("coupon", {})),
+      ),
+      list(data.orders, (item) => order(item, data.buyer.id), t("No orders.")),
+    );
+    body("notes").replaceChildren(list(data.notes || [], note, t("No notes about this buyer yet.")));
     body("refunds").replaceChildren(list(data.refunds, refund, t("No refunds.")));
     body("history").replaceChildren(list(data.history, past, t("No earlier conversations.")));
   }

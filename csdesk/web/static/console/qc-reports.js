@@ -3,7 +3,28 @@
 
 import { api, ApiError } from "./api.js";
 import { byId, el, fillNode } from "./dom.js";
-import { t } from "./i18n.js";
+import { label, t } from "./i18n.js";
+
+const boot = JSON.parse(byId("wb-boot").textContent);
+const L = boot.qc_labels;
+const name = (table, key) => L[table]?.[key] ?? key;
+const version = (key) => {
+  const [role, n] = String(key).split(".v");
+  return n ? t("{role}, version {n}", { role: label("role", role), n }) : key;
+};
+/** Cells holding stored codes, shown by their names (exports keep the codes). */
+const CELLS = {
+  role: (v) => label("role", v),
+  category: (v) => name("category", v),
+  version,
+  rule: (v) => name("rule", v),
+  severity: (v) => name("severity", v),
+  measure: (v) => name("measure", v),
+};
+const cellText = (header, value) => {
+  if (value === null || value === undefined) return "—";
+  return CELLS[header] ? CELLS[header](value) : String(value);
+};
 
 const TITLES = {
   rates: () => t("Finding rate"),
@@ -64,7 +85,7 @@ async function load() {
             "table",
             { class: "sv-table" },
             el("thead", {}, el("tr", {}, table.headers.map((h) => el("th", { scope: "col", text: HEADERS[h] ?? h })))),
-            el("tbody", {}, table.rows.map((row) => el("tr", {}, row.map((cell) => el("td", { text: cell === null ? "—" : String(cell) }))))),
+            el("tbody", {}, table.rows.map((row) => el("tr", {}, row.map((cell, n) => el("td", { title: CELLS[table.headers[n]] ? String(cell) : "", text: cellText(table.headers[n], cell) }))))),
           ),
         );
       }),

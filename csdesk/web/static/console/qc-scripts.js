@@ -4,6 +4,10 @@ import { api, ApiError } from "./api.js";
 import { byId, el, fillNode } from "./dom.js";
 import { t, label } from "./i18n.js";
 
+const boot = JSON.parse(byId("wb-boot").textContent);
+const L = boot.qc_labels;
+const name = (table, key) => L[table]?.[key] ?? key;
+
 const FLAGS = ["require_greeting", "require_order_confirm", "require_closing", "require_rating_invite", "check_extreme_words", "check_pushy", "chase_opening"];
 const FLAG_NAMES = {
   require_greeting: () => t("Greeting in the first reply"),
@@ -25,8 +29,14 @@ let versions = {};
 function render(role) {
   const v = versions[role];
   const s = v.script;
-  byId("qs-version").textContent = v.version_key;
-  byId("qs-meta").textContent = v.note || "";
+  const version = byId("qs-version");
+  version.textContent = t("{role}, version {n}", { role: label("role", v.role), n: v.version });
+  version.title = v.version_key;
+  // csdesk's own notes are translated; a lead's note is their words, shown as written.
+  const meta = byId("qs-meta");
+  const own = v.author_id === null && v.note in L.version_note;
+  meta.textContent = own ? name("version_note", v.note) : v.note || "";
+  meta.toggleAttribute("data-verbatim", !own && Boolean(v.note));
   byId("qs-phrases").value = Object.entries(s.forbidden_phrases).map(([p, why]) => `${p} = ${why}`).join("\n");
   fillNode(byId("qs-flags"), el("legend", { text: t("Required steps and checks") }), FLAGS.map((f) => el("label", { class: "qc-check" }, el("input", { type: "checkbox", id: `qs-${f}`, checked: s[f] }), ` ${FLAG_NAMES[f]()}`)));
   fillNode(byId("qs-times"), el("legend", { text: t("Timing (seconds)") }), TIMES.map((f) => el("label", { class: "qcal-item" }, `${TIME_NAMES[f]()} `, el("input", { type: "number", id: `qs-${f}`, value: s[f], min: 1 }))));
@@ -36,8 +46,8 @@ function render(role) {
       el(
         "tr",
         { dataset: { rule: id } },
-        el("td", { text: id }),
-        el("td", {}, el("select", { class: "qs-severity", "aria-label": t("Severity") }, ["fatal", "major", "minor"].map((sev) => el("option", { value: sev, selected: sev === rule.severity, text: sev })))),
+        el("td", { title: id, text: name("rule", id) }),
+        el("td", {}, el("select", { class: "qs-severity", "aria-label": t("Severity") }, ["fatal", "major", "minor"].map((sev) => el("option", { value: sev, selected: sev === rule.severity, text: name("severity", sev) })))),
         el("td", {}, el("input", { type: "number", class: "qs-points", min: 0, max: 100, value: rule.points, "aria-label": t("Points") })),
         el("td", { class: "small", text: rule.why }),
       ),
@@ -77,7 +87,7 @@ byId("qs-form").addEventListener("submit", async (event) => {
   const role = byId("qs-role").value;
   try {
     const saved = await api(`/api/v1/qc/scripts/${role}`, { method: "POST", body: { changes: changes(), note: byId("qs-note").value } });
-    byId("qs-result").textContent = t("Published {key}", { key: saved.version_key });
+    byId("qs-result").textContent = t("Published version {n}", { n: saved.version });
     byId("qs-note").value = "";
     await load();
   } catch (error) {

@@ -1,10 +1,12 @@
 // The quick-reply picker (快捷短语): "/" in an empty reply box (or anywhere outside a field)
 // opens it; typing searches code and text; ↑/↓ choose, Enter inserts, Esc closes.
 // The inserted text has its variables filled; unresolved ones stay and are selected.
+// Team phrases and my own (我的短语) are searched together; a phrase with an image attaches
+// it; Alt+1 … Alt+9 insert my nine favourites without opening the picker.
 
 import { byId, el, setHidden } from "./dom.js";
 import { search } from "./fuzzy.js";
-import { t } from "./i18n.js";
+import { label, t } from "./i18n.js";
 import { fill, firstUnresolved } from "./variables.js";
 
 export function createPicker({ textarea, getVariables, onInserted }) {
@@ -18,8 +20,16 @@ export function createPicker({ textarea, getVariables, onInserted }) {
 
   function setLibrary(library) {
     phrases = library.groups.flatMap((group) =>
-      group.phrases.map((phrase) => ({ ...phrase, group: group.name })),
+      group.phrases.map((phrase) => ({
+        ...phrase,
+        group: group.scope === "personal" ? `${label("phrase_scope", "personal")} · ${group.name}` : group.name,
+      })),
     );
+  }
+
+  /** My favourite on Alt+slot, or null. */
+  function hotkey(slot) {
+    return phrases.find((phrase) => phrase.hotkey === slot) || null;
   }
 
   function isOpen() {
@@ -59,6 +69,10 @@ export function createPicker({ textarea, getVariables, onInserted }) {
           el("span", { class: "quick-code", text: `/${phrase.code}` }),
           el("span", { class: "quick-group", text: phrase.group }),
           el("span", { class: "quick-text", text: preview.text }),
+          phrase.image
+            ? el("img", { class: "quick-thumb", src: phrase.image.url, alt: phrase.image.name })
+            : null,
+          phrase.hotkey ? el("kbd", { class: "quick-hotkey", text: `Alt+${phrase.hotkey}` }) : null,
           preview.missing.length
             ? el("span", {
                 class: "quick-missing",
@@ -86,7 +100,10 @@ export function createPicker({ textarea, getVariables, onInserted }) {
   }
 
   function choose(index) {
-    const phrase = results[index];
+    insertPhrase(results[index]);
+  }
+
+  function insertPhrase(phrase) {
     if (!phrase) return;
     const filled = fill(phrase.text, getVariables());
     const start = textarea.selectionStart ?? textarea.value.length;
@@ -96,7 +113,7 @@ export function createPicker({ textarea, getVariables, onInserted }) {
     const gap = firstUnresolved(textarea.value);
     if (gap) textarea.setSelectionRange(gap.start, gap.end);
     else textarea.setSelectionRange(start + filled.text.length, start + filled.text.length);
-    onInserted(filled);
+    onInserted(filled, phrase);
   }
 
   input.addEventListener("input", render);
@@ -125,5 +142,5 @@ export function createPicker({ textarea, getVariables, onInserted }) {
     if (item) choose(Number(item.dataset.index));
   });
 
-  return { setLibrary, open, close, isOpen };
+  return { setLibrary, open, close, isOpen, hotkey, insertPhrase };
 }

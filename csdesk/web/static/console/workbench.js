@@ -6,9 +6,12 @@ import { api } from "./api.js";
 import { createChat } from "./chat.js";
 import { coalesced } from "./coalesce.js";
 import {
+  anyDialogOpen,
+  createCatalogDialog,
   createCheatSheet,
   createCloseDialog,
   createRevealDialog,
+  createSnoozeDialog,
   createTransferDialog,
 } from "./dialogs.js";
 import { byId, el, setHidden } from "./dom.js";
@@ -16,11 +19,14 @@ import { label, t } from "./i18n.js";
 import { installKeys } from "./keys.js";
 import { createList } from "./list.js";
 import { LiveClient, showLiveState } from "./live.js";
+import { createMentionComplete } from "./mention-complete.js";
 import { createMentions } from "./mentions.js";
 import { createPanel } from "./panel.js";
 import { makePrefs } from "./prefs.js";
+import { createPresence } from "./presence.js";
 import { createPicker } from "./quick.js";
-import { setTimeZone, syncClock } from "./time.js";
+import { createSuggestion } from "./suggest.js";
+import { formatTime, setTimeZone, syncClock } from "./time.js";
 
 const boot = JSON.parse(byId("wb-boot").textContent);
 const me = boot.user;
@@ -138,22 +144,64 @@ const list = createList({ onOpen: (id) => openConversation(id, { focus: true }) 
 const picker = createPicker({
   textarea: byId("reply-box"),
   getVariables: () => chat.current()?.variables || {},
-  onInserted: () => chat.validate(),
+  onInserted: (filled, phrase) => {
+    if (phrase) chat.usePhrase(phrase, chat.box.value);
+    chat.validate();
+    suggestion.render();
+  },
 });
+let live = null;
 const chat = createChat({
   me,
   prefs,
   onOpenPicker: () => picker.open(),
-  onReplied: (id, message) => list.onMessage(id, message),
+  onTyping: (id, typing, mode) =>
+    live?.send({ op: "typing", conversation_id: id, typing, mode }),
+  onReplied: (id, message) => {
+    list.onMessage(id, message);
+    suggestion.render();
+  },
   onNoted: (id, result) => {
     const names = result.mentioned.map((user) => user.display_name).join(t(", "));
     announce(names ? t("Note added; {names} notified.", { names }) : t("Note added."));
   },
 });
 const mentions = createMentions({ onOpen: (id) => openConversation(id, { focus: true }) });
+const suggestion = createSuggestion({ chat });
+createMentionComplete({ textarea: chat.box, isNoteMode: () => chat.mode() === "note", me });
+const presence = createPresence({
+  me,
+  onChange: (id) => {
+    if (id === openId) presence.render(id);
+    list.setPresence(id, presence.others(id));
+  },
+});
 const reveal = createRevealDialog();
-const panel = createPanel({ prefs, onReveal: (target, done) => reveal.open(target, done) });
+const catalog = createCatalogDialog({ onPick: (kind, ref) => sendCard(kind, ref) });
+const panel = createPanel({
+  prefs,
+  onReveal: (target, done) => reveal.open(target, done),
+  canSend: () => chat.canReply(),
+  onCard: (kind, ref) => {
+    if (kind === "product" || kind === "coupon") catalog.open(kind);
+    else sendCard(kind, ref).catch((err) => announce(err.message));
+  },
+});
 const notice = byId("wb-notice");
+
+/** One-click card (订单核对, 催付, 推荐商品, 优惠券): filled and sent by the server. */
+async function sendCard(kind, ref) {
+  const current = chat.current();
+  if (!current || !current.can_reply) return;
+  const result = await api(`/api/v1/conversations/${current.id}/cards`, {
+    method: "POST",
+    body: { card: kind, ...ref },
+  });
+  chat.onMessage(current.id, result.message);
+  list.onMessage(current.id, result.message);
+  const attached = (result.message.attachments || [])[0];
+  announce(t("{name}: card “{title}” sent.", { name: nameOf(current.id), title: attached?.title || "" }));
+}
 
 /** What the last action did, until the next one (conversations switch under it). */
 function announce(text) {
@@ -183,6 +231,19 @@ const closing = createCloseDialog({
     removeFromList(id);
     chat.ended(id, t("This conversation is closed."));
     openNextAfter(id);
+  },
+});
+const snoozing = createSnoozeDialog({
+  getConversation: () => chat.current(),
+  onDone: async (id, until) => {
+    announce(
+      until
+        ? t("{name}: snoozed until {time}.", { name: nameOf(id), time: formatTime(until) })
+        : t("{name}: awake again.", { name: nameOf(id) }),
+    );
+    const row = list.row(id);
+    if (row) list.upsert({ ...row, snoozed_until: until });
+    if (until) openNextAfter(id);
   },
 });
 const cheatSheet = createCheatSheet();
@@ -220,6 +281,8 @@ async function openConversation(id, { focus = false, push = true } = {}) {
   if (push && window.location.pathname !== `/console/conversations/${id}`) {
     window.history.pushState({ id }, "", `/console/conversations/${id}`);
   }
+  live?.send({ op: "watch", conversation_id: id });
+  presence.render(id);
   try {
     const [detail, buyer] = await Promise.all([
       api(`/api/v1/conversations/${id}`),
@@ -228,6 +291,7 @@ async function openConversation(id, { focus = false, push = true } = {}) {
     if (seq !== openSeq) return;
     await chat.open(detail);
     panel.render(buyer);
+    suggestion.render();
     alerts.seen(id);
     if (focus) chat.focusReply();
   } catch (err) {
@@ -278,6 +342,23 @@ async function onEvent(type, payload) {
     if (message.sender === "buyer" && list.has(payload.conversation_id)) {
       alerts.arrived(payload.conversation_id, message.id);
     }
+    if (message.sender === "buyer" && payload.conversation_id === openId) refreshSuggestion();
+  } else if (type === "conversation.reassigned") {
+    const id = payload.conversation_id;
+    if (payload.from_agent_id === me.id && payload.to_agent_id !== me.id && list.has(id)) {
+      removeFromList(id);
+      chat.ended(id, t("This conversation was handed to a colleague."));
+    } else if (id === openId && payload.by !== me.id) {
+      chat.changed(id, t("This conversation was moved to another agent meanwhile."));
+    }
+  } else if (type === "conversation.updated") {
+    const id = payload.conversation?.id;
+    if (id === undefined) return;
+    const row = list.row(id);
+    if (row && "snoozed_until" in payload) list.upsert({ ...row, snoozed_until: payload.snoozed_until });
+    if (id === openId && payload.by !== me.id) {
+      chat.changed(id, t("This conversation was changed by a colleague meanwhile."));
+    }
   } else if (type === "conversation.closed" || type === "conversation.requeued") {
     const id = payload.conversation_id ?? payload.conversation?.id;
     if (id === undefined || !list.has(id)) return;
@@ -308,9 +389,24 @@ const resync = coalesced(async () => {
   if (openId !== null) await chat.catchUp();
 });
 
-const live = new LiveClient({
+/** A new buyer line may change the suggested reply (the detail carries it). */
+const refreshSuggestion = coalesced(async () => {
+  const id = openId;
+  if (id === null) return;
+  const detail = await api(`/api/v1/conversations/${id}`);
+  if (id !== openId) return;
+  chat.setDetail({ suggestion: detail.suggestion, variables: detail.variables, intent: detail.intent });
+  suggestion.render();
+});
+
+live = new LiveClient({
   path: boot.live_path,
   pollMs: boot.poll_ms,
+  onPresence: (frame) => presence.apply(frame),
+  onWelcome: () => {
+    presence.clear();
+    if (openId !== null) live.send({ op: "watch", conversation_id: openId });
+  },
   onEvent: (type, payload) => {
     onEvent(type, payload).catch((err) => console.warn("live event", type, err));
   },
@@ -335,6 +431,25 @@ installKeys({
   },
   transfer: () => transfer.open(),
   close: () => closing.open(),
+  resolveNext: () => resolveNext(),
+  snooze: () => snoozing.open(),
+  suspend: () => {
+    if (!state?.me.has_profile || !boot.can_work) return;
+    const next = state.me.status === "online" ? "busy" : "online";
+    announce(next === "busy" ? t("Suspended: no new chats until you are back online.") : t("Back online."));
+    setStatus(next);
+  },
+  hotkey: (slot) => {
+    if (anyDialogOpen() || !chat.canReply()) return;
+    const phrase = picker.hotkey(slot);
+    if (!phrase) {
+      announce(t("Alt+{slot} has no phrase yet: choose one in the quick-reply library.", { slot }));
+      return;
+    }
+    if (chat.mode() !== "reply") chat.toggleMode();
+    chat.box.focus();
+    picker.insertPhrase(phrase);
+  },
   reply: () => chat.focusReply(),
   noteToggle: () => chat.toggleMode(),
   panel: () => panel.focus(),
@@ -346,7 +461,29 @@ installKeys({
   cheatSheet: () => cheatSheet.toggle(),
 });
 
+/** 解决并下一个 (Alt+E): close as answered, then the next waiting conversation. */
+async function resolveNext() {
+  const current = chat.current();
+  if (!current || !current.can_reply) return;
+  const id = current.id;
+  try {
+    await api(`/api/v1/conversations/${id}/close`, {
+      method: "POST",
+      body: { disposition: "answered", tags: [] },
+    });
+  } catch (err) {
+    announce(err.message);
+    return;
+  }
+  announce(t("{name}: resolved.", { name: nameOf(id) }));
+  removeFromList(id);
+  chat.ended(id, t("This conversation is closed."));
+  openNextAfter(id);
+}
+
 byId("transfer-btn").addEventListener("click", () => transfer.open());
+byId("resolve-next-btn").addEventListener("click", () => resolveNext());
+byId("snooze-btn").addEventListener("click", () => snoozing.open());
 byId("close-btn").addEventListener("click", () => closing.open());
 byId("overdue-jump").addEventListener("click", () => {
   const id = list.longest();
@@ -360,6 +497,19 @@ window.addEventListener("popstate", () => {
 
 // -- start -------------------------------------------------------------------------------------
 
+/** People without workbench rights (QC, trainers) see no phrases: not asked, not refused. */
+async function loadLibrary() {
+  if (!boot.can_work) {
+    picker.setLibrary({ groups: [] });
+    return;
+  }
+  try {
+    picker.setLibrary(await api("/api/v1/quick-replies"));
+  } catch {
+    // the picker keeps what it had; the reply box still works
+  }
+}
+
 async function start() {
   if (boot.conversation_id) openId = boot.conversation_id; // the URL's conversation wins
   try {
@@ -367,16 +517,9 @@ async function start() {
   } catch (err) {
     shiftError.textContent = err.message;
   }
-  // People without workbench rights (QC, trainers) see no phrases: not asked, not refused.
-  let library = { groups: [] };
-  if (boot.can_work) {
-    try {
-      library = await api("/api/v1/quick-replies");
-    } catch {
-      // the picker stays empty; the reply box still works
-    }
-  }
-  picker.setLibrary(library);
+  await loadLibrary();
+  // Phrases and hotkeys edited in the library page (another tab) count when I come back.
+  window.addEventListener("focus", () => loadLibrary());
   if (boot.conversation_id) openConversation(boot.conversation_id, { push: false });
   window.setInterval(() => list.tick(), 1000);
   live.start();
