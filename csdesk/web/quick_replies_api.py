@@ -113,6 +113,7 @@ async def post_store_library(request: web.Request) -> web.Response:
 )
 async def post_group(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, library.USE)
     data = await json_body(request)
     scope = data.get("scope")
     if scope not in ("shop", "personal"):
@@ -180,6 +181,7 @@ async def delete_group(request: web.Request) -> web.Response:
 )
 async def post_phrase(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, library.USE)
     data = await json_body(request)
     phrase_id = await library.add_phrase(
         request.app[SESSIONS_KEY],
@@ -241,6 +243,7 @@ async def delete_phrase(request: web.Request) -> web.Response:
 )
 async def put_hotkey(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, library.USE)
     raw = request.match_info["slot"]
     if not (raw.isascii() and raw.isdigit()):
         raise BadInputError("slot", "must be a whole number from 1 to 9")

@@ -8,6 +8,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from csdesk.actions import teams
+from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.errors import BadInputError
@@ -48,6 +49,7 @@ async def list_teams(request: web.Request) -> web.Response:
 )
 async def post_team(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, teams.TEAM_ADMIN)
     name = _name(await json_body(request))
     team_id = await teams.create_team(request.app[SESSIONS_KEY], user, name, utcnow())
     return web.json_response({"id": team_id}, status=201)
@@ -57,6 +59,7 @@ async def post_team(request: web.Request) -> web.Response:
 @documented(op("Rename a team", errors=_WRITE, params=_TEAM_ID, body=obj(["name"], name=STR)))
 async def patch_team(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, teams.TEAM_ADMIN)
     team_id = path_id(request, "team_id")
     name = _name(await json_body(request))
     await teams.rename_team(request.app[SESSIONS_KEY], user, team_id, name, utcnow())
@@ -67,6 +70,7 @@ async def patch_team(request: web.Request) -> web.Response:
 @documented(op("Delete a team (its people stay)", errors=_WRITE, params=_TEAM_ID))
 async def delete_team(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, teams.TEAM_ADMIN)
     team_id = path_id(request, "team_id")
     await teams.delete_team(request.app[SESSIONS_KEY], user, team_id, utcnow())
     return web.json_response({"id": team_id, "deleted": True})
@@ -83,6 +87,7 @@ async def delete_team(request: web.Request) -> web.Response:
 )
 async def put_members(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, teams.TEAM_ADMIN)
     team_id = path_id(request, "team_id")
     raw = (await json_body(request)).get("members")
     if not isinstance(raw, list):

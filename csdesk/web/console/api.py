@@ -446,6 +446,7 @@ async def post_transfer(request: web.Request) -> web.Response:
 )
 async def post_intent(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, triage_learning.RELABEL_ACCESS)
     conversation_id = _conversation_id(request)
     data = await json_body(request)
     result = await triage_learning.relabel_intent(
