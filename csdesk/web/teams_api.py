@@ -14,7 +14,7 @@ from csdesk.clock import utcnow
 from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import team as team_reads
-from csdesk.web.openapi import STR, documented, obj, op
+from csdesk.web.openapi import documented, nonblank, obj, op
 from csdesk.web.request import is_id, json_body, path_id
 
 routes = web.RouteTableDef()
@@ -44,7 +44,7 @@ async def list_teams(request: web.Request) -> web.Response:
         "Create a team (owners and admins)",
         ok_status="201",
         errors=_WRITE,
-        body=obj(["name"], name=STR),
+        body=obj(["name"], name=nonblank(teams.MAX_TEAM_NAME)),
     )
 )
 async def post_team(request: web.Request) -> web.Response:
@@ -56,7 +56,14 @@ async def post_team(request: web.Request) -> web.Response:
 
 
 @routes.patch(TEAMS_PATH + "/{team_id}")
-@documented(op("Rename a team", errors=_WRITE, params=_TEAM_ID, body=obj(["name"], name=STR)))
+@documented(
+    op(
+        "Rename a team",
+        errors=_WRITE,
+        params=_TEAM_ID,
+        body=obj(["name"], name=nonblank(teams.MAX_TEAM_NAME)),
+    )
+)
 async def patch_team(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, teams.TEAM_ADMIN)
