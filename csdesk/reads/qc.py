@@ -529,8 +529,8 @@ async def proposals(sessions: SessionFactory, actor: CurrentUser) -> dict[str, A
 
 
 def parse_day(raw: str | None, field: str = "day") -> date | None:
-    """None when absent; else exactly ``YYYY-MM-DD`` (an empty value is bad input)."""
-    if raw is None:
+    """None when absent or empty; else exactly ``YYYY-MM-DD``."""
+    if not raw:
         return None
     try:
         return parse_date(raw)

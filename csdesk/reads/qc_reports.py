@@ -56,7 +56,7 @@ class Table:
 
 def parse_range(start: str | None, end: str | None, today: date) -> tuple[date, date]:
     def one(raw: str | None, field: str, default: date) -> date:
-        if raw is None:
+        if not raw:
             return default
         try:
             return parse_date(raw)

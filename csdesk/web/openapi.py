@@ -86,6 +86,12 @@ DATE_TIME: Final = {
 """An RFC 3339 date-time with its offset (``clock.parse_datetime``)."""
 
 
+def or_empty(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter that may also be sent empty, meaning "not given" (the console's
+    filter forms send ``status=`` for "any")."""
+    return {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+
+
 def nonblank(max_chars: int | None = None) -> dict[str, Any]:
     """A required text of at most ``max_chars`` characters."""
     return {**NONBLANK, **({"maxLength": max_chars} if max_chars is not None else {})}

@@ -42,6 +42,7 @@ from csdesk.web.openapi import (
     nonblank,
     obj,
     op,
+    or_empty,
     query,
 )
 from csdesk.web.request import deps_of, is_id, json_body, ok, path_id, text
@@ -59,9 +60,9 @@ _SCORE_BODY = obj([], items=_ITEMS, bonus=_INT, comment=STR)
 _LIST = ("401", "403")
 _FILTERED = ("400", "401", "403")
 _REPORT_PARAMS = [
-    query("by", {"enum": list(qc_reports.DIMENSIONS)}),
-    query("start", DATE),
-    query("end", DATE),
+    query("by", or_empty({"enum": list(qc_reports.DIMENSIONS)})),
+    query("start", or_empty(DATE)),
+    query("end", or_empty(DATE)),
 ]
 _ROLE = {"enum": [role.value for role in ServiceRole]}
 
@@ -88,11 +89,11 @@ def _query_id(request: web.Request, name: str) -> int | None:
         "Sampled conversations (mine, or all with all=1) and why each was picked",
         errors=_FILTERED,
         params=[
-            query("status", {"enum": [s.value for s in SampleStatus]}),
+            query("status", or_empty({"enum": [s.value for s in SampleStatus]})),
             query("role", STR),
             query("reason", STR),
-            query("agent_id", int_range(1, MAX_ID)),
-            query("day", DATE),
+            query("agent_id", or_empty(int_range(1, MAX_ID))),
+            query("day", or_empty(DATE)),
             query("all", STR),
         ],
     )
@@ -103,7 +104,7 @@ async def get_queue(request: web.Request) -> web.Response:
     result = await reads.queue(
         request.app[SESSIONS_KEY],
         user,
-        status=q.get("status"),
+        status=q.get("status") or None,
         role=q.get("role") or None,
         reason=q.get("reason") or None,
         agent_id=_query_id(request, "agent_id"),
@@ -185,8 +186,8 @@ async def get_score(request: web.Request) -> web.Response:
         "Findings (agents: their own only; another agent's 403)",
         errors=_FILTERED,
         params=[
-            query("agent_id", int_range(1, MAX_ID)),
-            query("status", {"enum": [s.value for s in FindingStatus]}),
+            query("agent_id", or_empty(int_range(1, MAX_ID))),
+            query("status", or_empty({"enum": [s.value for s in FindingStatus]})),
         ],
     )
 )
@@ -565,9 +566,9 @@ async def _report(request: web.Request) -> tuple[dict[str, Any], dict[str, qc_re
     return await qc_reports.report(
         request.app[SESSIONS_KEY],
         current_user(request),
-        by=q.get("by", "agent"),
-        start=q.get("start"),
-        end=q.get("end"),
+        by=q.get("by") or "agent",
+        start=q.get("start") or None,
+        end=q.get("end") or None,
         now=utcnow(),
     )
 

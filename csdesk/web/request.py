@@ -130,15 +130,15 @@ def iso_datetime(raw: object, name: str) -> datetime | None:
     return value
 
 
-WHEN_SCHEMA: Final = {"anyOf": [DATE, DATE_TIME]}
+WHEN_SCHEMA: Final = {"anyOf": [DATE, DATE_TIME, {"type": "string", "maxLength": 0}]}
 """What :func:`query_when` takes, for the OpenAPI document."""
 
 
 def query_when(request: web.Request, name: str) -> datetime | None:
     """A query parameter that is ``YYYY-MM-DD`` (midnight UTC) or an RFC 3339 date-time;
-    None when absent."""
-    raw = request.query.get(name)
-    if raw is None:
+    None when absent or empty."""
+    raw = request.query.get(name, "").strip()
+    if not raw:
         return None
     try:
         return parse_datetime(raw)

@@ -30,6 +30,7 @@ from csdesk.web.openapi import (
     nonblank,
     obj,
     op,
+    or_empty,
     query,
 )
 from csdesk.web.request import (
@@ -173,14 +174,14 @@ async def post_bulk(request: web.Request) -> web.Response:
     op(
         "The week's shifts by shop-local day (agents: their own)",
         errors=("400", "401", "403"),
-        params=[query("week_of", DATE)],
+        params=[query("week_of", or_empty(DATE))],
     )
 )
 async def get_roster(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, roster_read.READ_ACCESS)
     raw = request.query.get("week_of")
-    week_of = iso_date(raw, "week_of") if raw is not None else utcnow().date()
+    week_of = iso_date(raw, "week_of") if raw else utcnow().date()
     return ok(await roster_read.roster_week(request.app[SESSIONS_KEY], user, week_of))
 
 
