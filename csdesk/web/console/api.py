@@ -27,7 +27,7 @@ from csdesk.reads import cards, conversations, lists, panels, quick_replies
 from csdesk.reads.cards import shop_coupons
 from csdesk.roles.triage_rules import Intent
 from csdesk.storage.enums import AgentStatus, ServiceRole
-from csdesk.web.openapi import STR, documented, obj, operation
+from csdesk.web.openapi import ID, STR, documented, nonblank, obj, operation
 from csdesk.web.quick_replies_api import phrase_ref
 from csdesk.web.request import (
     bounded_text,
@@ -400,8 +400,8 @@ async def post_note(request: web.Request) -> web.Response:
         body=obj(
             ["to_role", "note"],
             to_role={"enum": [r.value for r in ServiceRole]},
-            note={"type": "string", "maxLength": MAX_NOTE_CHARS},
-            to_agent_id={"type": "integer"},
+            note=nonblank(MAX_NOTE_CHARS),
+            to_agent_id=ID,
             intent={"enum": [i.value for i in Intent]},
         ),
         errors=_WRITE_ERRORS,
@@ -475,7 +475,7 @@ def _tags(data: dict[str, Any]) -> list[str]:
         params=[_CONVERSATION_ID],
         body=obj(
             ["disposition"],
-            disposition={"type": "string", "maxLength": MAX_DISPOSITION_CHARS},
+            disposition=nonblank(MAX_DISPOSITION_CHARS),
             tags={"type": "array", "items": STR, "maxItems": MAX_TAGS},
         ),
         errors=_WRITE_ERRORS,
@@ -511,7 +511,7 @@ async def post_close(request: web.Request) -> web.Response:
         body=obj(
             ["field", "reason"],
             field={"enum": [f.value for f in pii.PiiField]},
-            reason={"type": "string", "maxLength": pii.MAX_REASON_CHARS},
+            reason=nonblank(pii.MAX_REASON_CHARS),
             order_id={"type": "integer"},
         ),
         errors=("400", "401", "403", "404"),
