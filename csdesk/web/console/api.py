@@ -401,7 +401,7 @@ async def post_note(request: web.Request) -> web.Response:
             ["to_role", "note"],
             to_role={"enum": [r.value for r in ServiceRole]},
             note=nonblank(MAX_NOTE_CHARS),
-            to_agent_id=ID,
+            to_agent_id={"anyOf": [ID, {"type": "null"}]},
             intent={"enum": [i.value for i in Intent]},
         ),
         errors=_WRITE_ERRORS,
