@@ -6,6 +6,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from aiohttp import web
@@ -55,8 +56,9 @@ async def bus_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[BUS_KEY].close()
 
 
-def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
-    """The application; ``demo`` adds the buyer-traffic simulator of ``csdesk demo``."""
+def create_app(settings: Settings, *, demo: bool = False, traffic: Any = None) -> web.Application:
+    """The application; ``demo`` adds the buyer-traffic simulator of ``csdesk demo``
+    (``traffic``: its ``csdesk.demo.TrafficOptions``, pace and promotion replay)."""
     from csdesk.auth.middleware import auth_middleware
     from csdesk.auth.setup import setup_auth
     from csdesk.i18n import setup_i18n
@@ -65,6 +67,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         admin_api,
         auth_views,
         dashboard_api,
+        dashboard_live,
         events_api,
         favicon,
         health,
@@ -80,6 +83,8 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         shop_config_api,
         supervisor_api,
         teams_api,
+        training_api,
+        webhooks_api,
     )
     from csdesk.web.console import admin_views as console_admin_views
     from csdesk.web.console import api as console_api
@@ -89,6 +94,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     from csdesk.web.console import qc_views as console_qc_views
     from csdesk.web.console import refund_views as console_refund_views
     from csdesk.web.console import supervisor_views as console_supervisor_views
+    from csdesk.web.console import training_views as console_training_views
     from csdesk.web.console import views as console_views
     from csdesk.web.errors import error_middleware
     from csdesk.web.security import proxy_middleware, setup_security
@@ -108,8 +114,9 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         [database_ctx, redis_ctx, bus_ctx, queue_ctx, ingest_ctx, jobs_ctx, listeners_ctx]
     )
     if demo:
-        from csdesk.demo import traffic_ctx
+        from csdesk.demo import TRAFFIC_KEY, TrafficOptions, traffic_ctx
 
+        app[TRAFFIC_KEY] = traffic if isinstance(traffic, TrafficOptions) else TrafficOptions()
         app.cleanup_ctx.append(traffic_ctx)
     setup_security(app)
     setup_auth(app)
@@ -117,6 +124,9 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
     # Live websockets: one hub per process fed by the bus; sockets close GOING_AWAY.
     app.cleanup_ctx.append(hub_ctx)
     app.on_shutdown.append(close_live_sockets)
+    # The owner dashboard's aggregator: snapshots at most once a second per shop.
+    app.cleanup_ctx.append(dashboard_live.dashboard_feed_ctx)
+    app.on_shutdown.append(dashboard_live.close_dashboard_sockets)
     # Each web module: its ``routes``, each /api/ route with its OpenAPI operation beside it.
     web_modules = [
         health,
@@ -127,6 +137,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         openapi,
         queues_api,
         dashboard_api,
+        dashboard_live,
         live,
         console_views,
         console_refund_views,
@@ -139,6 +150,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         supervisor_api,
         shop_config_api,
         admin_api,
+        webhooks_api,
         console_admin_views,
         search_api,
         privacy_api,
@@ -146,6 +158,8 @@ def create_app(settings: Settings, *, demo: bool = False) -> web.Application:
         teams_api,
         qc_api,
         console_qc_views,
+        training_api,
+        console_training_views,
     ]
     for module in web_modules:
         app.router.add_routes(module.routes)

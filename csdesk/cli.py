@@ -11,9 +11,9 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from csdesk.actions.team import NewMember
@@ -47,6 +47,24 @@ def _port(text: str) -> int:
     value = _positive_int(text)
     if not 0 < value < 65536:
         raise argparse.ArgumentTypeError(f"port must be 1-65535, got {value}")
+    return value
+
+
+DEMO_PROMOTIONS = ("double11",)
+"""The replays of ``csdesk demo --promotion`` (``csdesk.demo.PROMOTIONS``, kept equal by a
+test; named here so ``--help`` needs no import of the web stack)."""
+MAX_DEMO_RATE = 200.0
+
+
+def _demo_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"rate must be a number, got {text!r}") from None
+    if not 0 < value <= MAX_DEMO_RATE:
+        raise argparse.ArgumentTypeError(
+            f"rate must be above 0 and at most {MAX_DEMO_RATE:g} events a second, got {text}"
+        )
     return value
 
 
@@ -313,6 +331,133 @@ def cmd_buyer_erase(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_with_database(args: argparse.Namespace, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """``work(sessions)`` on the existing database, the engine disposed afterwards."""
+    from csdesk.storage.engine import create_engine, create_session_factory
+
+    database = _existing_database(args)
+
+    async def run() -> Any:
+        engine = create_engine(database)
+        try:
+            return await work(create_session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def cmd_shop_add(args: argparse.Namespace) -> int:
+    from csdesk.actions.shops import add_shop, check_shop_id
+    from csdesk.clock import utcnow
+
+    check_shop_id(args.id, "ID")  # bad input before the database is opened
+    created = _run_with_database(
+        args, lambda sessions: add_shop(sessions, args.id, args.name, utcnow())
+    )
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "shop_id": created.shop_id,
+                    "name": created.name,
+                    "webhook_secret": created.secret,
+                },
+                ensure_ascii=False,
+            )
+        )
+    else:
+        print(f"created shop {created.shop_id} ({created.name})", file=sys.stderr)
+        print(f"inbound webhook secret (shown once, keep it): {created.secret}")
+    return EXIT_OK
+
+
+def cmd_shop_rotate_secret(args: argparse.Namespace) -> int:
+    from csdesk.actions.shops import rotate_webhook_secret
+    from csdesk.clock import utcnow
+
+    rotated = _run_with_database(
+        args,
+        lambda sessions: rotate_webhook_secret(
+            sessions, args.id, utcnow(), grace_s=args.grace_hours * 3600
+        ),
+    )
+    until = rotated.previous_valid_until.isoformat() if rotated.previous_valid_until else None
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "shop_id": rotated.shop_id,
+                    "webhook_secret": rotated.secret,
+                    "previous_valid_until": until,
+                }
+            )
+        )
+    else:
+        print(
+            f"shop {rotated.shop_id}: new inbound webhook secret; "
+            + (f"the previous one works until {until}" if until else "no previous one works"),
+            file=sys.stderr,
+        )
+        print(f"inbound webhook secret (shown once, keep it): {rotated.secret}")
+    return EXIT_OK
+
+
+async def _shop_or_default(sessions: Any, shop: str | None) -> str:
+    from csdesk.actions.shops import default_shop_id
+
+    shop_id = shop or await default_shop_id(sessions)
+    if shop_id is None:
+        raise UsageError("--shop: there is no shop yet (`csdesk shop add ID` creates one)")
+    return shop_id
+
+
+def cmd_channel_set(args: argparse.Namespace) -> int:
+    from csdesk.actions.shops import check_channel_url, set_channel
+    from csdesk.clock import utcnow
+
+    check_channel_url(args.url, "URL")  # bad input before the database is opened
+
+    async def work(sessions: Any) -> Any:
+        return await set_channel(
+            sessions, await _shop_or_default(sessions, args.shop), args.url, utcnow()
+        )
+
+    channel = _run_with_database(args, work)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "shop_id": channel.shop_id,
+                    "url": channel.url,
+                    "outbound_secret": channel.outbound_secret,
+                }
+            )
+        )
+    else:
+        print(
+            f"shop {channel.shop_id}: buyer-visible messages go to {channel.url}, signed "
+            'X-Csdesk-Signature: t=<unix seconds>,sha256=<hex HMAC of "<t>." + body>',
+            file=sys.stderr,
+        )
+        print(f"outbound secret (shown once, keep it): {channel.outbound_secret}")
+    return EXIT_OK
+
+
+def cmd_channel_clear(args: argparse.Namespace) -> int:
+    from csdesk.actions.shops import clear_channel
+    from csdesk.clock import utcnow
+
+    async def work(sessions: Any) -> str:
+        shop_id = await _shop_or_default(sessions, args.shop)
+        await clear_channel(sessions, shop_id, utcnow())
+        return shop_id
+
+    shop_id = _run_with_database(args, work)
+    print(f"shop {shop_id}: no channel; buyer-visible messages are sent nowhere", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -347,7 +492,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from csdesk.app import create_app, for_serving
-    from csdesk.demo import prepare_demo
+    from csdesk.demo import TrafficOptions, prepare_demo
     from csdesk.settings import load_settings
 
     settings = load_settings(_data_dir(args), host=args.host, port=args.port)
@@ -358,7 +503,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"  login {username:<12} password {password:<14} ({role})")
     sys.stdout.flush()
     web.run_app(
-        for_serving(create_app(settings, demo=True)),
+        for_serving(
+            create_app(
+                settings,
+                demo=True,
+                traffic=TrafficOptions(rate=args.rate, promotion=args.promotion),
+            )
+        ),
         host=settings.web.host,
         port=settings.web.port,
         print=lambda msg: print(msg, file=sys.stderr),
@@ -521,6 +672,16 @@ def _capacity(text: str) -> int:
     return value
 
 
+def _hours(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of hours, got {text!r}") from None
+    if not 0 <= value <= 720:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 720 hours, got {text}")
+    return value
+
+
 def _lot_size(text: str) -> int:
     try:
         value = int(text)
@@ -562,6 +723,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=_port, default=8080)
     p.add_argument("--host", default="127.0.0.1")
     data_arg(p)
+    p.add_argument(
+        "--rate",
+        type=_demo_rate,
+        default=0.25,
+        help="buyer-traffic events per second, on average (default 0.25)",
+    )
+    p.add_argument(
+        "--promotion",
+        choices=sorted(DEMO_PROMOTIONS),
+        default=None,
+        help="replay a promotion evening at demo speed (surge, payment wave, refund wave) "
+        "with the shop's promotion profile on",
+    )
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("serve", help="web process (console, API, websockets)")
@@ -649,6 +823,44 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--json", action="store_true")
     data_arg(q)
     q.set_defaults(func=cmd_buyer_erase)
+
+    p = sub.add_parser("shop", help="shops and their inbound webhook secrets")
+    shop_sub = p.add_subparsers(dest="shop_command", required=True, parser_class=_Parser)
+    q = shop_sub.add_parser("add", help="create a shop; prints its inbound webhook secret once")
+    q.add_argument("id", metavar="ID", help="the marketplace's shop id, as events carry it")
+    q.add_argument("--name", default=None, help="display name (default: the id)")
+    q.add_argument("--json", action="store_true")
+    data_arg(q)
+    q.set_defaults(func=cmd_shop_add)
+    q = shop_sub.add_parser(
+        "rotate-secret",
+        help="a new inbound webhook secret; the previous one keeps working for --grace-hours",
+    )
+    q.add_argument("id", metavar="ID")
+    q.add_argument(
+        "--grace-hours",
+        type=_hours,
+        default=24.0,
+        help="how long the previous secret still works (default 24; 0: not at all)",
+    )
+    q.add_argument("--json", action="store_true")
+    data_arg(q)
+    q.set_defaults(func=cmd_shop_rotate_secret)
+
+    p = sub.add_parser("channel", help="where a shop's buyer-visible messages go")
+    channel_sub = p.add_subparsers(dest="channel_command", required=True, parser_class=_Parser)
+    q = channel_sub.add_parser(
+        "set", help="the shop's channel URL; prints a new outbound secret once"
+    )
+    q.add_argument("url", metavar="URL")
+    q.add_argument("--shop", default=None, help="shop id (default: the first shop)")
+    q.add_argument("--json", action="store_true")
+    data_arg(q)
+    q.set_defaults(func=cmd_channel_set)
+    q = channel_sub.add_parser("clear", help="no channel: messages are sent nowhere")
+    q.add_argument("--shop", default=None, help="shop id (default: the first shop)")
+    data_arg(q)
+    q.set_defaults(func=cmd_channel_clear)
 
     p = sub.add_parser("token", help="API tokens")
     token_sub = p.add_subparsers(dest="token_command", required=True, parser_class=_Parser)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from csdesk.bus.base import EventBus
     from csdesk.ingest.acceptor import EventAcceptor
     from csdesk.ingest.processor import EventProcessor
+    from csdesk.ingest.secrets import SecretCache
     from csdesk.settings import Settings
     from csdesk.storage.engine import SessionFactory
 
@@ -25,3 +26,4 @@ BUS_KEY: web.AppKey[EventBus] = web.AppKey("bus")
 TEMPLATES_KEY = web.AppKey("templates", jinja2.Environment)
 ACCEPTOR_KEY: web.AppKey[EventAcceptor] = web.AppKey("acceptor")
 PROCESSOR_KEY: web.AppKey[EventProcessor] = web.AppKey("processor")
+SECRETS_KEY: web.AppKey[SecretCache] = web.AppKey("secrets")

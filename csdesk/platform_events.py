@@ -11,6 +11,8 @@ Pure: no I/O, nothing from the rest of csdesk, so every layer may import it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +29,21 @@ class PlatformEventIn:
     occurred_at: datetime
     shop_id: str
     data: dict[str, Any] = field(default_factory=dict)
+    body_hash: str | None = None
+    """:func:`fingerprint` of what it says (None: not from HTTP, e.g. the demo)."""
+
+
+def fingerprint(event_type: str, occurred_at: datetime, data: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of an event's content as validated (type, time, normalized data), so a
+    repeat sent with other spacing, key order or ``"199.00"`` for ``199`` is the same event,
+    and one with another text or amount is not."""
+    canonical = json.dumps(
+        [event_type, occurred_at.isoformat(), data],
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,8 +57,60 @@ class AuthSettings:
 @dataclass(frozen=True)
 class WebhookSettings:
     secret: str
-    """HMAC-SHA256 key for ``X-Csdesk-Signature`` on ``POST /api/v1/events``."""
+    """HMAC-SHA256 key for ``X-Csdesk-Signature`` on ``POST /api/v1/events`` of every shop
+    that has no secret of its own (``csdesk shop add`` gives one)."""
     max_body_bytes: int = 64 * 1024
+    replay_window_s: float = 300.0
+    """A timestamped signature (``t=...,sha256=...``) older or newer than this is refused
+    (``CSDESK_WEBHOOK_REPLAY_WINDOW_S``). Events keep their ids far longer, so a replay
+    inside the window is a duplicate, one outside it a 401."""
+    require_timestamp: bool = False
+    """``CSDESK_WEBHOOK_REQUIRE_TIMESTAMP=1``: refuse the body-only signature (the last step
+    of the migration in docs/events.md)."""
+
+
+def _float_env(name: str, default: float, *, low: float = 0.0) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+    if not value >= low:
+        raise ValueError(f"{name} must be at least {low:g}, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class OutboundSettings:
+    """Signed POSTs that leave the desk: buyer-visible messages to the shop's channel and
+    integrator webhooks (``csdesk.outbound``)."""
+
+    timeout_s: float = 10.0
+    """One attempt's limit (connect and answer)."""
+    backoff_s: float = 5.0
+    """The first retry's delay; each next one doubles, with jitter
+    (``CSDESK_OUTBOUND_BACKOFF_S``)."""
+    max_backoff_s: float = 3600.0
+    """No retry waits longer than this (``CSDESK_OUTBOUND_MAX_BACKOFF_S``)."""
+    max_age_s: float = 24 * 3600.0
+    """Retried for this long after the first attempt, then dead-lettered as ``failed``
+    (``CSDESK_OUTBOUND_MAX_AGE_S``); a retry from the console starts a new window."""
+    lease_s: float = 60.0
+    """A claimed delivery is due again after this if its sender died mid-attempt
+    (``CSDESK_OUTBOUND_LEASE_S``): at least once, deduped by the receiver on delivery_id."""
+    sweep_batch: int = 50
+
+    @classmethod
+    def from_env(cls) -> OutboundSettings:
+        return cls(
+            backoff_s=_float_env("CSDESK_OUTBOUND_BACKOFF_S", cls.backoff_s, low=0.01),
+            max_backoff_s=_float_env("CSDESK_OUTBOUND_MAX_BACKOFF_S", cls.max_backoff_s, low=0.01),
+            max_age_s=_float_env("CSDESK_OUTBOUND_MAX_AGE_S", cls.max_age_s, low=0.0),
+            lease_s=_float_env("CSDESK_OUTBOUND_LEASE_S", cls.lease_s, low=0.5),
+            timeout_s=_float_env("CSDESK_OUTBOUND_TIMEOUT_S", cls.timeout_s, low=0.1),
+        )
 
 
 @dataclass(frozen=True)
@@ -126,6 +178,7 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    outbound: OutboundSettings = field(default_factory=OutboundSettings)
     run_jobs_in_process: bool = True
     """Embedded mode runs job functions in the web process; server mode leaves them to workers."""
 
@@ -186,10 +239,16 @@ def load_settings(
             secret_key=_secret_from_env("CSDESK_SECRET_KEY", data_dir),
             cookie_secure=env.get("CSDESK_COOKIE_SECURE", "") == "1",
         ),
-        webhook=WebhookSettings(secret=_secret_from_env("CSDESK_WEBHOOK_SECRET", data_dir)),
+        webhook=WebhookSettings(
+            secret=_secret_from_env("CSDESK_WEBHOOK_SECRET", data_dir),
+            replay_window_s=_float_env("CSDESK_WEBHOOK_REPLAY_WINDOW_S", 300.0, low=1.0),
+            require_timestamp=env.get("CSDESK_WEBHOOK_REQUIRE_TIMESTAMP", "").strip().lower()
+            in ("1", "on", "true", "yes"),
+        ),
         web=WebSettings(host=host or "127.0.0.1", port=port or 8080),
         security=security_settings(),
         retention=retention_settings(),
+        outbound=OutboundSettings.from_env(),
         run_jobs_in_process=redis_url is None,
     )
 

@@ -41,6 +41,7 @@ from csdesk.seed.people import BuyerProfile, make_buyers, make_staff_names
 from csdesk.seed.qc_history import seed_qc
 from csdesk.seed.staff import DEMO_LOGINS, DEMO_PASSWORD, StaffMember, plan_roster, plan_staff
 from csdesk.seed.timeline import default_anchor, local_date, local_midnight
+from csdesk.seed.training import TrainingSeed, seed_activity, seed_courses
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import UserRole
 from csdesk.storage.models import Base, Buyer, Order, User
@@ -260,7 +261,9 @@ async def seed_demo(
             deadlines=options.refund_deadlines,
         )
     )
+    training = await seeder.training_courses()
     await seeder.qc()
+    await seeder.training_activity(training)
     return SeedReport(
         shop_id=seeder.shop_id,
         seed=options.seed,
@@ -412,6 +415,20 @@ class _Seeder:
                 window_end=local_midnight(first_day + timedelta(days=ROSTER_DAYS)),
             )
         self.report("roster", len(shifts), len(shifts))
+
+    async def training_courses(self) -> TrainingSeed | None:
+        """The course catalog for every role and the finding → course rules (培训)."""
+        made = await seed_courses(self.sessions, self.shop_id, self.anchor, self.rng("training"))
+        self.report("training", 1, 2)
+        return made
+
+    async def training_activity(self, made: TrainingSeed | None) -> None:
+        """Courses given, taken and due; a script change; reminders; points (积分)."""
+        if made is not None:
+            await seed_activity(
+                self.sessions, self.shop_id, self.anchor, self.rng("training-activity"), made
+            )
+        self.report("training", 2, 2)
 
     async def qc(self) -> None:
         """A week of QC: auto-checks, daily samples, scores, disputes, calibration."""

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from csdesk.actions import auto_suspend
 from csdesk.actions.outbox import Outbox
 from csdesk.actions.routing import fill_agent
+from csdesk.actions.training import points
 from csdesk.bus import events as ev
 from csdesk.bus.base import BusEvent
 from csdesk.routing.facts import ShopContext, load_shop_context
@@ -56,6 +57,17 @@ async def close_conversation(
         conversation.tags = sorted(set(conversation.tags) | set(tags))
     if recovered_fen is not None and (conversation.attempts or holder is not None):
         conversation.recovered_fen = recovered_fen
+        if holder is not None:
+            # 积分: a recovered chase earns the chaser points (once per conversation).
+            await points.for_recovered_chase(
+                session,
+                outbox,
+                shop_id=conversation.shop_id,
+                agent_id=holder,
+                conversation_id=conversation.id,
+                recovered_fen=recovered_fen,
+                now=now,
+            )
     if was_queued:
         outbox.remove(conversation.shop_id, conversation.role, conversation.id)
     users = dict.fromkeys(user for user in (holder, by) if user is not None)

@@ -12,15 +12,24 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from csdesk.actions.batch import table_of
 from csdesk.platform_events import PlatformEventIn
-from csdesk.storage.direct import DirectInsert, DirectUpdate
+from csdesk.storage.direct import DirectInsert, DirectUpdate, placeholders
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import EventStatus
-from csdesk.storage.held import HeldConnection
+from csdesk.storage.held import HeldConnection, Statements
 from csdesk.storage.models import PlatformEvent, Shop
 
 _INSERT_EVENTS = DirectInsert(
     table_of(PlatformEvent),
-    ("shop_id", "event_id", "type", "occurred_at", "payload", "status", "received_at"),
+    (
+        "shop_id",
+        "event_id",
+        "type",
+        "occurred_at",
+        "payload",
+        "status",
+        "received_at",
+        "body_hash",
+    ),
     returning=("id", "shop_id", "event_id"),
     on_conflict_do_nothing=("shop_id", "event_id"),
 )
@@ -30,6 +39,8 @@ _INSERT_EVENTS = DirectInsert(
 class Accepted:
     row_id: int | None
     """The new row's id, or None when the ``event_id`` was seen before (duplicate)."""
+    conflict: bool = False
+    """Seen before with another body: not a repeat but a different event under a used id."""
 
     @property
     def duplicate(self) -> bool:
@@ -68,21 +79,64 @@ async def accept_events(
             event.data,
             EventStatus.RECEIVED,
             now,
+            event.body_hash,
         )
         for index, event in enumerate(events)
         if first_seen[(event.shop_id, event.event_id)] == index
     ]
     inserted: dict[tuple[str, str], int] = {}
+    stored_hash: dict[tuple[str, str], str | None] = {}
     if rows:
         async with connection.transaction() as statements:
             for row_id, shop_id, event_id in await _INSERT_EVENTS.execute(statements, rows):
                 inserted[(shop_id, event_id)] = row_id
+            # Repeats are rare: only then one more read, for the body each was first seen with.
+            seen_before = [
+                (event.shop_id, event.event_id)
+                for index, event in enumerate(events)
+                if event.body_hash is not None
+                and (event.shop_id, event.event_id) not in inserted
+                and first_seen[(event.shop_id, event.event_id)] == index
+            ]
+            if seen_before:
+                stored_hash.update(await _stored_hashes(statements, seen_before))
     results = []
     for index, event in enumerate(events):
         key = (event.shop_id, event.event_id)
-        is_first = first_seen[key] == index
-        results.append(Accepted(inserted.get(key) if is_first else None))
+        first = first_seen[key]
+        if first == index:
+            row_id = inserted.get(key)
+            earlier = stored_hash.get(key) if row_id is None else None
+        else:
+            row_id, earlier = None, events[first].body_hash
+        conflict = (
+            row_id is None
+            and event.body_hash is not None
+            and earlier is not None
+            and earlier != event.body_hash
+        )
+        results.append(Accepted(row_id, conflict=conflict))
     return results
+
+
+async def _stored_hashes(
+    statements: Statements, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], str | None]:
+    """``body_hash`` of events already stored, by (shop_id, event_id)."""
+    found: dict[tuple[str, str], str | None] = {}
+    by_shop: dict[str, list[str]] = {}
+    for shop_id, event_id in keys:
+        by_shop.setdefault(shop_id, []).append(event_id)
+    dialect = statements.dialect
+    for shop_id, event_ids in by_shop.items():
+        sql = (
+            "SELECT event_id, body_hash FROM platform_event WHERE shop_id = "
+            f"{placeholders(dialect, 0, 1)} AND event_id IN "
+            f"({placeholders(dialect, 1, len(event_ids))})"
+        )
+        for event_id, body_hash in await statements.fetch_all(sql, [shop_id, *event_ids]):
+            found[(shop_id, str(event_id))] = body_hash
+    return found
 
 
 async def mark_failed(session: AsyncSession, row_id: int, error: str, now: datetime) -> None:

@@ -5,6 +5,10 @@ auto, system).
 queues its ``message.created`` event for after commit. A buyer's message also moves the
 conversation's ``last_buyer_message_at``.
 
+A buyer-visible message (agent, auto) also gets its outbound delivery row in the same
+transaction when the shop has a channel (``actions/deliveries.py:stage_message``); buyer
+messages, the only ones a :class:`MessageBatch` holds, never leave.
+
 The fast path of 双十一: while the routing engine applies a run of buyer messages in one
 batch, it passes a :class:`MessageBatch`. Buyer messages then wait in it and go in with
 one INSERT (and one UPDATE of their conversations) when the batch calls :meth:`write`,
@@ -23,6 +27,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from csdesk.actions.batch import table_of
 from csdesk.actions.conversations import MessageSpec, append_messages
+from csdesk.actions.deliveries import BUYER_VISIBLE, stage_message
 from csdesk.actions.outbox import Outbox
 from csdesk.bus import events as ev
 from csdesk.storage.direct import DirectInsert, DirectUpdateEach
@@ -146,10 +151,18 @@ async def add_message(
             set_committed_value(conversation, "last_buyer_message_at", message.sent_at)
             return None
         conversation.last_buyer_message_at = message.sent_at
-    if readers is None:
+    buyer_visible = message.sender in BUYER_VISIBLE
+    if readers is None and not buyer_visible:
         record_line(session, conversation, message)
         return None
     (message_id,) = await append_messages(session, conversation.shop_id, conversation.id, [message])
+    # Leaving the desk: its delivery is written in this same transaction (the outbox of
+    # signed POSTs), so what commits is sent, at least once, and what rolls back is not.
+    delivery = (
+        await stage_message(session, conversation, message_id, message) if buyer_visible else None
+    )
+    if readers is None:
+        return message_id
     outbox.publish(
         ev.message_created(
             conversation.shop_id,
@@ -168,6 +181,7 @@ async def add_message(
                     "attachments": [dict(item) for item in message.attachments],
                 }
             ),
+            **({} if delivery is None else {"delivery": delivery}),
             **(extra or {}),
         )
     )

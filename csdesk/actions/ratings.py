@@ -34,6 +34,7 @@ from csdesk.actions.outbox import Outbox
 from csdesk.actions.qc.checks import BACK_OFFICE_KINDS
 from csdesk.actions.qc.common import qc_settings, shop_config
 from csdesk.actions.qc.sampling import spotlight_late
+from csdesk.actions.training import points
 from csdesk.errors import BadInputError
 from csdesk.qc.sampling import ClosedConversation, PickReason, Why, spotlight_reasons
 from csdesk.storage.enums import ConversationStatus, MessageSender
@@ -136,6 +137,7 @@ async def record_rating(
     conversation = (
         await _rated_conversation(session, shop_id, buyer.id, spec.rated_at) if buyer else None
     )
+    replaced: int | None = None
     row = ServiceRating(
         shop_id=shop_id,
         source_event_id=spec.source_event_id,
@@ -167,11 +169,24 @@ async def record_rating(
             row.is_current = False
             row.note = f"rating {current.id}, given later, is the conversation's current one"
         elif current is not None:
+            replaced = current.id
             current.is_current = False
             current.note = "replaced by a later rating of the same conversation"
             await session.flush()  # before the insert: one current rating per conversation
     session.add(row)
     await session.flush()
+    if row.is_current and row.agent_id is not None:
+        # 积分: the rating's points for the agent who served (a replaced rating's taken back).
+        await points.for_rating(
+            session,
+            outbox,
+            shop_id=shop_id,
+            agent_id=row.agent_id,
+            rating_id=row.id,
+            score=spec.score,
+            now=now,
+            replaces_rating_id=replaced,
+        )
     spotlighted = False
     if (
         conversation is not None

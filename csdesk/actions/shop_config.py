@@ -18,12 +18,15 @@ from csdesk.actions.qc.common import qc_settings
 from csdesk.actions.work_items import InputError
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
+from csdesk.reads.dashboard import MAX_CONVERSION_DAYS
 from csdesk.reads.shop_config import READ_ACCESS, SECTIONS, stored_config
 from csdesk.roles.config import ConfigError, RoutingConfig
 from csdesk.roles.triage import classify
 from csdesk.routing.assignment import AssignmentConfig
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.models import Shop
+from csdesk.training.courses import CourseError
+from csdesk.training.settings import parse_training_settings
 
 EDIT_ACCESS: Final = "shop_config.edit"
 AUDIT_ACTION: Final = "shop.config"
@@ -47,6 +50,11 @@ def check_config(config: dict[str, Any]) -> RoutingConfig:
         field, _, problem = str(exc).partition(": ")
         raise InputError(field or "assignment", problem or str(exc)) from None
     qc_settings(config)  # the QC section (dispute window, sampling plan), named when bad
+    _check_dashboard(_section(config, "dashboard"))
+    try:
+        parse_training_settings(config)  # training: QC boost, reminders, points rules
+    except CourseError as exc:
+        raise InputError(exc.field, exc.message) from None
     promotion = config.get("promotion")
     if promotion is not None and (
         not isinstance(promotion, str) or promotion not in routing.scoring.promotions
@@ -56,6 +64,22 @@ def check_config(config: dict[str, Any]) -> RoutingConfig:
             "promotion", f"must be null or a profile in routing.scoring.promotions ({names})"
         )
     return routing
+
+
+def _check_dashboard(section: dict[str, Any] | None) -> None:
+    """``dashboard.conversion_days``: the N of 询单转化率 (buyers who paid within N days of
+    asking), 1 to ``MAX_CONVERSION_DAYS``."""
+    for key, value in (section or {}).items():
+        if key != "conversion_days":
+            raise InputError(f"dashboard.{key}", "unknown setting; the one is conversion_days")
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or not 1 <= value <= MAX_CONVERSION_DAYS
+        ):
+            raise InputError(
+                "dashboard.conversion_days", f"must be a whole number 1-{MAX_CONVERSION_DAYS}"
+            )
 
 
 def _section(config: dict[str, Any], name: str) -> dict[str, Any] | None:

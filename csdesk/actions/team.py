@@ -23,6 +23,7 @@ from csdesk.actions import audit
 from csdesk.actions.agents import AgentProfileSpec, set_agent_profile
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.routing import offer_after_commit, requeue
+from csdesk.actions.training.retraining import onboard
 from csdesk.actions.users import (
     MAX_DISPLAY_NAME,
     normalize_username,
@@ -188,6 +189,18 @@ async def add_member(
                     ),
                 )
                 detail["agent"] = agent_json(setup)
+                # 新人: the roles' starter courses, trainee until passed.
+                given = await onboard(
+                    session,
+                    None,
+                    shop_id=shop_id,
+                    agent_id=user.id,
+                    roles=[role.value for role in setup.service_roles],
+                    now=now,
+                    by=actor_id,
+                )
+                if given:
+                    detail["starter_courses"] = [row.course_id for row in given]
             audit.record(
                 session,
                 shop_id=shop_id,

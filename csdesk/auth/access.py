@@ -88,6 +88,12 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
         # Team administration: supervisors read their team; owners and admins change it.
         "team.read": Rule(SUPERVISOR_AND_UP),
         "team.admin": Rule(frozenset({UserRole.OWNER, UserRole.ADMIN})),
+        # A buyer-visible message whose delivery failed: the agent holding the conversation
+        # sends it again, supervisors any of the shop's.
+        "deliveries.retry": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),
+        # Integrator webhooks (subscriptions, their secrets, the delivery log): the people
+        # who own the shop's integrations.
+        "webhooks.admin": Rule(frozenset({UserRole.OWNER, UserRole.ADMIN})),
         # My own account (password, sessions, API tokens): everyone.
         "account.use": Rule(EVERYONE),
         # QC (质检). The QC lead is the supervisor role (owners and admins too): scripts,
@@ -106,6 +112,20 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
         # Reading the improvement proposals: QC, trainers and supervisors, not agents.
         "qc.proposals": Rule(SUPERVISOR_AND_UP | {UserRole.QC_INSPECTOR, UserRole.TRAINER}),
         "qc.reports": Rule(SUPERVISOR_AND_UP | {UserRole.TRAINER}),
+        # Training (培训) and points (积分制). Trainers (owners, admins too) run the courses,
+        # rules and assignments; supervisors see the team's courses, results and ledgers and
+        # award points; agents take and see only their own. Rankings are public (seeds/003).
+        "training.manage": Rule(frozenset({UserRole.TRAINER, UserRole.OWNER, UserRole.ADMIN})),
+        "training.catalog": Rule(SUPERVISOR_AND_UP | {UserRole.TRAINER}),
+        "training.results": Rule(
+            SUPERVISOR_AND_UP | {UserRole.TRAINER, UserRole.AGENT}, own_only=_AGENTS
+        ),
+        "training.take": Rule(_AGENTS, own_only=_AGENTS),
+        "points.read": Rule(
+            SUPERVISOR_AND_UP | {UserRole.TRAINER, UserRole.AGENT}, own_only=_AGENTS
+        ),
+        "points.rankings": Rule(EVERYONE),
+        "points.award": Rule(SUPERVISOR_AND_UP),
     }
 )
 

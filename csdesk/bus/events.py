@@ -20,6 +20,10 @@ CONVERSATION_REQUEUED: Final = "conversation.requeued"
 CONVERSATION_CLOSED: Final = "conversation.closed"
 MESSAGE_CREATED: Final = "message.created"
 """A message was added to a conversation: payload ``message`` and ``conversation_id``."""
+MESSAGE_DELIVERY: Final = "message.delivery"
+"""A buyer-visible message's delivery to the shop's channel changed state: payload
+``conversation_id``, ``message_id``, ``delivery`` (``id``, ``state`` sending / delivered /
+failed, ``attempts``, ``last_error``, ``next_attempt_at`` ...)."""
 QUEUE_CHANGED: Final = "queue.changed"
 """A role's queue depth changed: payload ``role``, ``depth``."""
 AGENT_STATUS: Final = "agent.status"
@@ -47,6 +51,19 @@ hands it to its sockets watching that conversation (``conversation:<id>``) and t
 holder's, as a ``presence`` frame."""
 USER_SIGNED_OUT: Final = "user.signed_out"
 """A user was deactivated: every web process closes that user's sockets at once."""
+TRAINING_ASSIGNED: Final = "training.assigned"
+"""A course was given to an agent (培训): to that agent alone, ``assignment`` (id, course,
+due date, why)."""
+TRAINING_REMINDER: Final = "training.reminder"
+"""A course is due soon or overdue: to the agent, ``assignment_id``, ``kind``
+(``due_soon`` / ``overdue``), ``course_title``, ``due_at``; the same notice waits in the
+console until seen."""
+TRAINING_PASSED: Final = "training.passed"
+"""An agent passed a course's quiz: to the agent and the supervisors, ``assignment_id``,
+``agent_id``, ``course_id``, ``score``."""
+POINTS_CHANGED: Final = "points.changed"
+"""A line was added to an agent's points ledger (积分): to that agent, ``entry`` (points,
+reason, source)."""
 
 ALL: Final = (
     CONVERSATION_ASSIGNED,
@@ -54,6 +71,7 @@ ALL: Final = (
     CONVERSATION_REQUEUED,
     CONVERSATION_CLOSED,
     MESSAGE_CREATED,
+    MESSAGE_DELIVERY,
     QUEUE_CHANGED,
     AGENT_STATUS,
     SLA_WARNING,
@@ -66,7 +84,21 @@ ALL: Final = (
     EVENT_FAILED,
     PRESENCE,
     USER_SIGNED_OUT,
+    TRAINING_ASSIGNED,
+    TRAINING_REMINDER,
+    TRAINING_PASSED,
+    POINTS_CHANGED,
 )
+
+INTERNAL_EVENTS_APPLIED: Final = "events.applied"
+"""Internal (no recipients, never sent to a console): a batch of platform events of the shop
+was applied: ``count``. Platform events change figures without any console event (an
+order paid that nobody chased); the dashboard's aggregator recomputes on this."""
+INTERNAL_DASHBOARD_SNAPSHOT: Final = "dashboard.snapshot"
+"""Internal: one process computed the shop's dashboard (``started_at``, ``dashboard``,
+``series``); every process hands it to its dashboard sockets (``web.dashboard_live``)."""
+INTERNAL: Final = (INTERNAL_EVENTS_APPLIED, INTERNAL_DASHBOARD_SNAPSHOT)
+"""Bus events for the processes themselves (like the hub's markers): not in ``ALL``."""
 
 SUPERVISORS: Final = "supervisors"
 

@@ -14,7 +14,15 @@ from csdesk.ingest.engine import RoutingEngine
 from csdesk.ingest.gate import WriteGate
 from csdesk.ingest.message_runs import start_batch
 from csdesk.ingest.processor import EventProcessor
-from csdesk.keys import ACCEPTOR_KEY, BUS_KEY, PROCESSOR_KEY, SESSIONS_KEY, SETTINGS_KEY
+from csdesk.ingest.secrets import SecretCache
+from csdesk.keys import (
+    ACCEPTOR_KEY,
+    BUS_KEY,
+    PROCESSOR_KEY,
+    SECRETS_KEY,
+    SESSIONS_KEY,
+    SETTINGS_KEY,
+)
 from csdesk.routing.queues import QUEUE_KEY
 
 
@@ -46,6 +54,7 @@ async def ingest_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     app[PROCESSOR_KEY] = processor
     app[ACCEPTOR_KEY] = acceptor
+    app[SECRETS_KEY] = SecretCache(app[SESSIONS_KEY])
     yield
     await acceptor.stop()
     await processor.stop()

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from csdesk.actions.events import claim_events, mark_failed, release_events
 from csdesk.actions.outbox import Outbox
 from csdesk.bus import events as ev
-from csdesk.bus.base import EventBus
+from csdesk.bus.base import BusEvent, EventBus
 from csdesk.clock import utcnow
 from csdesk.ingest.gate import WriteGate
 from csdesk.storage.engine import SessionFactory
@@ -224,6 +224,10 @@ async def _apply_batch(
                 await mark_failed(session, event.id, error, now)
                 outbox.publish(ev.event_failed(event.shop_id, event.event_id, event.type, error))
                 counts["failed"] += 1
+        # The dashboards' aggregator learns that the shop's figures may have moved, also
+        # when the events published nothing else (an order paid that nobody chased).
+        for shop_id in sorted({event.shop_id for event in events}):
+            outbox.publish(BusEvent(ev.INTERNAL_EVENTS_APPLIED, shop_id, (), {}))
         if batch is not None:
             try:
                 await batch.finish(session, outbox)

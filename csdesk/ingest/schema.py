@@ -19,6 +19,7 @@ from csdesk.clock import utcnow
 from csdesk.errors import BadInputError
 from csdesk.platform_events import EVENT_TYPES as EVENT_TYPES
 from csdesk.platform_events import PlatformEventIn as PlatformEventIn
+from csdesk.platform_events import fingerprint
 from csdesk.strict_json import HugeInteger, loads_object
 
 REFUND_KINDS: Final = ("refund_only", "return_and_refund")
@@ -297,7 +298,14 @@ assert set(_DATA_PARSERS) == set(EVENT_TYPES)
 def parse_event(raw: bytes, *, now: datetime | None = None) -> PlatformEventIn:
     """Parse a request body into a validated event, or raise :class:`BadInputError`
     (:class:`EventError` for a field of the event); ``now`` bounds ``occurred_at``."""
-    body = loads_object(raw)
+    return parse_event_object(loads_object(raw), now=now)
+
+
+def parse_event_object(
+    body: dict[str, Any], *, now: datetime | None = None, with_fingerprint: bool = False
+) -> PlatformEventIn:
+    """:func:`parse_event` of a body already read as JSON; ``with_fingerprint`` keeps its
+    :func:`~csdesk.platform_events.fingerprint`, to tell a repeat from a conflict."""
     event_type = _choice(body, "type", EVENT_TYPES)
     assert event_type is not None
     data = _get(body, "data", "")
@@ -305,10 +313,14 @@ def parse_event(raw: bytes, *, now: datetime | None = None) -> PlatformEventIn:
         raise EventError("data", "must be an object")
     occurred_at = _datetime(body, "occurred_at", now=now or utcnow())
     assert occurred_at is not None
+    event_id = _required_string(body, "event_id", max_len=128, pattern=_ID_RE)
+    shop_id = _required_string(body, "shop_id", max_len=64, pattern=_ID_RE)
+    parsed = _DATA_PARSERS[event_type](data, "data.")
     return PlatformEventIn(
-        event_id=_required_string(body, "event_id", max_len=128, pattern=_ID_RE),
+        event_id=event_id,
         type=event_type,
         occurred_at=occurred_at,
-        shop_id=_required_string(body, "shop_id", max_len=64, pattern=_ID_RE),
-        data=_DATA_PARSERS[event_type](data, "data."),
+        shop_id=shop_id,
+        data=parsed,
+        body_hash=fingerprint(event_type, occurred_at, parsed) if with_fingerprint else None,
     )

@@ -28,12 +28,15 @@ async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
     """
     # Imported here: the runners pull in the registry, hence every job and the actions they
     # call; actions that enqueue jobs can then import csdesk.jobs without a cycle.
+    import aiohttp
+
     from csdesk.jobs.inline import InlineJobRunner
     from csdesk.jobs.worker import ArqJobRunner
 
     settings = app[SETTINGS_KEY]
     redis = app[REDIS_KEY]
     runner: JobRunner
+    http = aiohttp.ClientSession()
     if settings.run_jobs_in_process or redis is None:
         context = JobContext(
             settings=settings,
@@ -45,10 +48,13 @@ async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
         )
         if PROCESSOR_KEY in app:
             context["pending_events_to"] = app[PROCESSOR_KEY].adopt
+        context["http"] = http
         runner = InlineJobRunner(context, settings=job_settings(settings))
+        context["jobs"] = runner
     else:
         runner = ArqJobRunner.on_pool_of(redis, settings)
     await runner.start()
     app[JOBS_KEY] = runner
     yield
     await runner.stop()
+    await http.close()

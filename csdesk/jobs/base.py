@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Concatenate, NotRequired, Protocol, TypedDict
 
+import aiohttp
 from aiohttp import web
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -35,6 +36,10 @@ class JobContext(TypedDict):
     pending_events_to: NotRequired[Callable[[Sequence[int]], Awaitable[None]]]
     """Embedded: this process's event processor, which takes over events the retry sweep
     finds (absent in a worker, which applies them itself)."""
+    http: NotRequired[aiohttp.ClientSession]
+    """Outbound HTTP (deliveries, webhooks): one client per process, its pool reused."""
+    jobs: NotRequired[JobRunner]
+    """The runner itself, for a job that schedules its own next run (a delivery's retry)."""
     job_id: NotRequired[str]
     """Set per run (arq sets it too, with ``job_try``, ``enqueue_time`` and ``score``)."""
     job_try: NotRequired[int]

@@ -13,7 +13,7 @@ from datetime import datetime
 from arq.cron import next_cron
 from arq.typing import OptionType, WeekdayOptionType
 
-from csdesk.jobs import housekeeping, qc, routing, triage
+from csdesk.jobs import deliveries, housekeeping, qc, routing, training, triage
 from csdesk.jobs.base import JobFunction, UnknownJobError
 
 
@@ -84,6 +84,11 @@ REGISTRY = Registry(
         qc.qc_check_conversation,
         qc.qc_check_sweep,
         qc.qc_daily_sample,
+        deliveries.deliver,
+        deliveries.deliver_due,
+        deliveries.webhook_fan_out,
+        training.training_reminders,
+        training.training_rules_sweep,
         triage.retrain_triage_models,
     ),
     cron=(
@@ -123,6 +128,18 @@ REGISTRY = Registry(
         # once (a shop in any time zone gets it soon after its midnight).
         CronEntry(qc.qc_check_sweep, minute=set(range(2, 60, 5)), second=15),
         CronEntry(qc.qc_daily_sample, minute=20, second=0),
+        # Outbound deliveries: each has its own job (and its retries deferred jobs); this
+        # catches what no job took: deliveries committed just before a crash, retries whose
+        # job was lost, leases of senders that died. 5 s is a retry's shortest wait by
+        # default, so a restart sends what the last process left within it.
+        CronEntry(deliveries.deliver_due, second=set(range(0, 60, 5))),
+        # Training: due dates are whole days and reminders go out hours ahead, so a
+        # 5-minute sweep is punctual enough; each reminder is sent once whatever the cadence.
+        CronEntry(training.training_reminders, minute=set(range(1, 60, 5)), second=40),
+        # Findings come to stand when their answer window closes, with nobody acting: the
+        # shop's rules are evaluated for them within 10 minutes (the QC dispute actions
+        # evaluate them at once when an agent acknowledges or the lead upholds).
+        CronEntry(training.training_rules_sweep, minute=set(range(4, 60, 10)), second=50),
         # Triage learning: nightly, 03:40 China time (19:40 UTC), when chats are fewest;
         # a shop without new corrections costs one small query.
         CronEntry(triage.retrain_triage_models, hour=19, minute=40, second=0),

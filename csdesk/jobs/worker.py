@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import UTC
 from typing import Any, Final, cast
 
+import aiohttp
 from arq.connections import ArqRedis
 from arq.connections import RedisSettings as ArqRedisSettings
 from arq.cron import CronJob, cron
@@ -138,11 +139,16 @@ async def startup(ctx: dict[str, Any]) -> None:
         bus=RedisBus(redis, channel=f"{settings.redis.key_prefix}bus"),
         queue=make_queue(settings, redis),
     )
+    context["http"] = aiohttp.ClientSession()
     ctx.update(context)
+    # A job that schedules its own next run (a delivery's retry) enqueues through arq's pool.
+    ctx["jobs"] = ArqJobRunner(redis, settings)  # type: ignore[arg-type]
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     context = cast(JobContext, ctx)
+    if "http" in context:
+        await context["http"].close()
     await context["bus"].close()
     await context["engine"].dispose()
 

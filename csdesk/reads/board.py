@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.reads.conversations import iso, seconds_since
+from csdesk.reads.deliveries import KIND_MESSAGE, KIND_WEBHOOK
+from csdesk.reads.deliveries import counts as delivery_counts
 from csdesk.reads.events import FailedEvent, recent_failed
 from csdesk.reads.metrics import unprocessed_events
 from csdesk.reads.queues import queue_depths
@@ -200,8 +202,12 @@ class Board:
     skips: tuple[Skip, ...]
     failed_events: int
     """Platform events accepted and then failed to apply (``GET /api/v1/events/{id}``)."""
+    outbound: Mapping[str, Any]
+    """Buyer-visible messages on their way out: ``sending`` (being tried), ``failed`` (dead
+    letters, retried from the workbench), ``webhooks_failed``, ``channel_configured``."""
     recent_failed: tuple[FailedEvent, ...] = ()
-    """The latest of them (``reads/events.py``), for the notice and its retry buttons."""
+    """The latest failed platform events (``reads/events.py``), for the notice and its
+    retry buttons."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -216,6 +222,7 @@ class Board:
             "skips": [s.to_json() for s in self.skips],
             "failed_events": self.failed_events,
             "recent_failed": [f.to_json() for f in self.recent_failed],
+            "outbound": dict(self.outbound),
         }
 
 
@@ -260,6 +267,7 @@ async def board(
         )
         events = await unprocessed_events(session, shop_id)
         failed = await recent_failed(session, shop_id) if events.get("failed") else ()
+        outbound = await delivery_counts(session, shop_id, now)
     silent_ids = {c.id for c in silent_items}
     unanswered_ids = {c.id for c, _ in unanswered}
     roles = {
@@ -327,6 +335,12 @@ async def board(
         skips=skips,
         failed_events=events.get(EventStatus.FAILED.value, 0),
         recent_failed=failed,
+        outbound={
+            "sending": outbound.sending[KIND_MESSAGE],
+            "failed": outbound.failed[KIND_MESSAGE],
+            "webhooks_failed": outbound.failed[KIND_WEBHOOK],
+            "channel_configured": outbound.channel_configured,
+        },
     )
 
 

@@ -21,9 +21,11 @@ from csdesk.auth.access import AccessDeniedError, can_read_conversation, only_ow
 from csdesk.auth.current import CurrentUser
 from csdesk.clock import SHOP_TZ
 from csdesk.errors import ConflictError, NotFoundError
+from csdesk.reads import deliveries
 from csdesk.roles.scoring import Score, ScoreReason, explain
 from csdesk.routing.facts import ShopContext
 from csdesk.storage.engine import SessionFactory
+from csdesk.storage.enums import MessageSender
 from csdesk.storage.models import Buyer, Conversation, Message, Shop, User
 
 DEFAULT_PAGE: Final = 30
@@ -93,6 +95,11 @@ def message_json(message: Message, author_name: str | None = None) -> dict[str, 
         "kind": message.kind,
         "attachments": list(message.attachments or ()),
     }
+
+
+def _delivery_of(outbound: dict[int, dict[str, Any]], message_id: int) -> dict[str, Any]:
+    found = outbound.get(message_id)
+    return {} if found is None else {"delivery": found}
 
 
 async def readable_conversation(
@@ -212,9 +219,17 @@ async def transcript(
             has_more = len(rows) > limit
             items = list(reversed(rows[:limit]))
             has_newer = False
+        # Buyer-visible messages carry their delivery to the shop's channel (if any).
+        outbound = await deliveries.for_messages(
+            session,
+            [m.id for m, _ in items if m.sender in (MessageSender.AGENT, MessageSender.AUTO)],
+        )
     return {
         "conversation_id": conversation_id,
-        "items": [message_json(message, name) for message, name in items],
+        "items": [
+            {**message_json(message, name), **_delivery_of(outbound, message.id)}
+            for message, name in items
+        ],
         "has_more": has_more,
         "has_newer": has_newer,
     }
@@ -250,7 +265,11 @@ async def message_by_id(
             raise NotFoundError(f"message {message_id}: not found")
         await readable_conversation(session, user, message.conversation_id)
         names = await display_names(session, [message.author_id])
-    return message_json(message, names.get(message.author_id) if message.author_id else None)
+        outbound = await deliveries.for_messages(session, [message.id])
+    return {
+        **message_json(message, names.get(message.author_id) if message.author_id else None),
+        **_delivery_of(outbound, message.id),
+    }
 
 
 async def watchable(

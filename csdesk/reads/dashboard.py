@@ -26,9 +26,16 @@ The numbers and where they come from:
   reached a chaser (assigned, or attempted), ``paid_after_chase`` those whose order was
   paid after (the chase closed with the amount credited, ``Conversation.recovered_fen``),
   ``recovered_amount`` the sum of those amounts.
+
 * **Satisfaction and complaints** since the shop's midnight, and over the last 7 days
   (``last_7_days``: ``now`` minus 7 × 24 h): ``reads.ratings`` (how they are counted is
   said there).
+
+Beyond the contract's keys (see ``reads.dashboard_metrics`` for each definition): pending
+refunds by reason, warehouse intercepts asked and succeeded today, SLA breaches per role,
+chasing per chaser, and the KPIs ``kpis`` (询单转化率, first-response time, 3-minute response
+rate). Every figure is a :class:`~csdesk.reads.dashboard_metrics.Metric`: the same SELECT
+gives the number and, drilled down (:func:`drill`), the rows behind it.
 
 Amounts are yuan with two decimals. ``since`` is the shop's midnight in its routing zone.
 """
@@ -36,50 +43,67 @@ Amounts are yuan with two decimals. ``since`` is the shop's midnight in its rout
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Final
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
-from csdesk.reads.queues import queue_depths
+from csdesk.errors import BadInputError, NotFoundError
+from csdesk.reads.dashboard_metrics import (
+    AHT_WINDOW,
+    ARRIVALS_WINDOW,
+    DECISIONS,
+    DEFAULT_CONVERSION_DAYS,
+    METRICS,
+    NO_AGENT,
+    Figures,
+    Measured,
+    Metric,
+    Scope,
+    measure,
+    rows_of,
+    rows_query,
+)
 from csdesk.reads.ratings import ServiceKpis, service_kpis
 from csdesk.roles.config import RoutingConfig
 from csdesk.routing import facts as loaded
 from csdesk.staffing.erlang import agents_needed
 from csdesk.storage.engine import SessionFactory
-from csdesk.storage.enums import (
-    AgentStatus,
-    ConversationStatus,
-    RefundKind,
-    RefundStatus,
-    ServiceRole,
-)
-from csdesk.storage.kinds import CHASE_KINDS
-from csdesk.storage.models import AgentProfile, Conversation, Refund
+from csdesk.storage.enums import AgentStatus, RefundKind, ServiceRole
+from csdesk.storage.models import AgentProfile, Shop, User
 
 READ_ACCESS: Final = "dashboard.read"
-ARRIVALS_WINDOW: Final = timedelta(minutes=60)
-AHT_WINDOW: Final = timedelta(hours=24)
 DEFAULT_AHT_S: Final = 300.0
 """Handle time assumed for a role that closed nothing in the last 24 h (a new shop)."""
 DEFAULT_SERVICE_LEVEL: Final = 0.8
 """The shop's target: this share of contacts answered within the role's SLA."""
 ON_SHIFT: Final = (AgentStatus.ONLINE, AgentStatus.BUSY)
-WAITING_OR_HELD: Final = (ConversationStatus.QUEUED, ConversationStatus.ASSIGNED)
-SERVICE_WINDOW: Final = timedelta(days=7)
-"""The longer view of satisfaction and complaints (a day's ratings are few)."""
 MIN_AHT_S: Final = 1.0
 """Handle times under a second (closed as soon as taken) count as one second."""
-DECISIONS: Final = ("refund_approved", "refund_approved_after_deadline", "refund_rejected")
-"""Dispositions of a refund review item closed by the desk's decision."""
+SERVICE_WINDOW: Final = timedelta(days=7)
+"""The longer view of satisfaction and complaints (a day's ratings are few)."""
+MAX_CONVERSION_DAYS: Final = 30
+SLOW_METRICS: Final = frozenset(
+    {"kpi.inquiry_conversion", "kpi.first_response", "kpi.response_rate_3m", "queues.handled_24h"}
+)
+"""Figures over days of rows that move slowly (KPIs, the 24 h handle time; likewise the
+satisfaction and complaint figures): the live aggregator re-reads them less often than
+the rest (``cached``, ``cached_service``)."""
+DRILL_LIMIT: Final = 100_000
+"""The most rows a drill-down or export lists (a figure above it says so)."""
 
 
 def yuan(fen: int) -> float:
     return round(fen / 100, 2)
+
+
+def _rate(figures: Figures) -> float | None:
+    rate = figures.rate
+    return None if rate is None else round(rate, 4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +112,10 @@ class Tally:
 
     count: int = 0
     fen: int = 0
+
+    @classmethod
+    def of(cls, figures: Figures) -> Tally:
+        return cls(figures.count, figures.fen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +126,9 @@ class RefundFigures:
     due_within_4h: Tally
     overdue: Tally
     decided_today: Tally
+    pending_by_reason: Mapping[str, Tally]
+    intercepts_requested: int = 0
+    intercepts_succeeded: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -115,6 +146,14 @@ class RefundFigures:
                 kind: {"pending": tally.count, "pending_amount": yuan(tally.fen)}
                 for kind, tally in self.pending_by_kind.items()
             },
+            "pending_by_reason": [
+                {"reason": reason, "pending": tally.count, "pending_amount": yuan(tally.fen)}
+                for reason, tally in sorted(
+                    self.pending_by_reason.items(), key=lambda kv: (-kv[1].fen, kv[0])
+                )
+            ],
+            "intercepts_requested": self.intercepts_requested,
+            "intercepts_succeeded": self.intercepts_succeeded,
         }
 
 
@@ -129,6 +168,7 @@ class RoleFigures:
     aht_samples: int
     answer_within_s: int
     service_level_target: float
+    sla_breaches: int = 0
 
     @property
     def short(self) -> bool:
@@ -146,6 +186,25 @@ class RoleFigures:
             "aht_samples": self.aht_samples,
             "answer_within_s": self.answer_within_s,
             "service_level_target": self.service_level_target,
+            "sla_breaches": self.sla_breaches,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ChaserFigures:
+    agent_id: int
+    agent: str | None
+    chased: int
+    paid_after_chase: int
+    recovered_fen: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "agent_id": self.agent_id,
+            "agent": self.agent,
+            "chased": self.chased,
+            "paid_after_chase": self.paid_after_chase,
+            "recovered_amount": yuan(self.recovered_fen),
         }
 
 
@@ -154,12 +213,48 @@ class ChasingFigures:
     chased: int
     paid_after_chase: int
     recovered_fen: int
+    per_chaser: tuple[ChaserFigures, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             "chased": self.chased,
             "paid_after_chase": self.paid_after_chase,
             "recovered_amount": yuan(self.recovered_fen),
+            "per_chaser": [chaser.to_json() for chaser in self.per_chaser],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Kpis:
+    conversion_days: int
+    inquiry: Figures
+    first_response: Figures
+    rounds: Figures
+    response_window_s: int
+    counted_from: str
+    counted_until: str
+
+    def to_json(self) -> dict[str, Any]:
+        mean = self.first_response.mean_s
+        return {
+            "inquiry_conversion": {
+                "days": self.conversion_days,
+                "askers": self.inquiry.count,
+                "converted": self.inquiry.hits,
+                "rate": _rate(self.inquiry),
+            },
+            "first_response": {
+                "answered": self.first_response.count,
+                "mean_s": None if mean is None else round(mean, 1),
+            },
+            "response_rate_3m": {
+                "rounds": self.rounds.count,
+                "answered": self.rounds.hits,
+                "rate": _rate(self.rounds),
+                "window_s": self.response_window_s,
+                "counted_from": self.counted_from,
+                "counted_until": self.counted_until,
+            },
         }
 
 
@@ -183,8 +278,11 @@ class Dashboard:
     refunds: RefundFigures
     roles: Mapping[str, RoleFigures]
     chasing: ChasingFigures
+    kpis: Kpis
     service: ServiceKpis
     service_7d: ServiceKpis
+    measured: Mapping[str, Measured] = field(default_factory=dict, compare=False)
+    """Every metric's figures as read (or reused), by key: what the live aggregator keeps."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -195,6 +293,7 @@ class Dashboard:
             "refunds": self.refunds.to_json(),
             "roles": {role: figures.to_json() for role, figures in self.roles.items()},
             "chasing": self.chasing.to_json(),
+            "kpis": self.kpis.to_json(),
             "satisfaction": {
                 **self.service.satisfaction.to_json(),
                 "last_7_days": self.service_7d.satisfaction.to_json(),
@@ -212,98 +311,111 @@ def shop_midnight(now: datetime, routing: RoutingConfig) -> datetime:
     return datetime.combine(local.date(), time(0), tzinfo=routing.tz).astimezone(UTC)
 
 
+def conversion_days_of(config: Mapping[str, Any] | None) -> int:
+    """``Shop.config["dashboard"]["conversion_days"]``: the N of 询单转化率 (default 3)."""
+    section = (config or {}).get("dashboard")
+    days = section.get("conversion_days") if isinstance(section, Mapping) else None
+    if isinstance(days, int) and not isinstance(days, bool) and 1 <= days <= MAX_CONVERSION_DAYS:
+        return days
+    return DEFAULT_CONVERSION_DAYS
+
+
+async def load_scope(session: AsyncSession, shop_id: str, now: datetime) -> tuple[Scope, Any]:
+    """The scope every metric of the shop's dashboard is read in, and the shop context."""
+    ctx = await loaded.load_shop_context(session, shop_id)
+    config = await session.scalar(select(Shop.config).where(Shop.id == shop_id))
+    scope = Scope(
+        shop_id=shop_id,
+        now=now,
+        since=shop_midnight(now, ctx.routing),
+        routing=ctx.routing,
+        conversion_days=conversion_days_of(config),
+    )
+    return scope, ctx
+
+
 async def dashboard(sessions: SessionFactory, actor: CurrentUser, now: datetime) -> Dashboard:
     require(actor, READ_ACCESS)
-    shop_id = actor.shop_id
+    return await shop_dashboard(sessions, actor.shop_id, now)
+
+
+async def shop_dashboard(
+    sessions: SessionFactory,
+    shop_id: str,
+    now: datetime,
+    *,
+    cached: Mapping[str, Measured] | None = None,
+    cached_service: tuple[ServiceKpis, ServiceKpis] | None = None,
+) -> Dashboard:
+    """The dashboard of one shop, for the live aggregator (its callers checked access);
+    figures in ``cached`` (and the service KPIs in ``cached_service``: today's, the last 7
+    days') are reused instead of read again."""
     async with sessions() as session:
-        ctx = await loaded.load_shop_context(session, shop_id)
-        since = shop_midnight(now, ctx.routing)
-        refunds = await _refunds(session, shop_id, now, since)
-        roles = await _roles(session, shop_id, now, ctx.routing)
-        chasing = await _chasing(session, shop_id, since)
-        service = await service_kpis(session, shop_id, since, now)
-        service_7d = await service_kpis(session, shop_id, now - SERVICE_WINDOW, now)
+        scope, ctx = await load_scope(session, shop_id, now)
+        measured = {
+            key: cached[key] if cached and key in cached else await measure(session, build(scope))
+            for key, build in METRICS.items()
+        }
+        on_shift = await _on_shift(session, shop_id)
+        if cached_service is not None:
+            service, service_7d = cached_service
+        else:
+            service = await service_kpis(session, shop_id, scope.since, now)
+            service_7d = await service_kpis(session, shop_id, now - SERVICE_WINDOW, now)
+        names = await _names(session, [int(g) for g in measured["chasing.per_chaser"].groups])
     promotion = None
     if ctx.promotion is not None:
         profile = ctx.routing.scoring.promotions.get(ctx.promotion)
         points = profile.role_points if profile is not None else {}
         promotion = Promotion(ctx.promotion, {role.value: p for role, p in points.items()})
+    sla = scope.routing.sla
     return Dashboard(
         generated_at=now,
-        since=since,
+        since=scope.since,
         timezone=ctx.routing.timezone,
         promotion=promotion,
-        refunds=refunds,
-        roles=roles,
-        chasing=chasing,
+        refunds=_refunds(measured),
+        roles=_roles(measured, on_shift, now, ctx.routing),
+        chasing=_chasing(measured["chasing.per_chaser"], names),
+        kpis=Kpis(
+            conversion_days=scope.conversion_days,
+            inquiry=measured["kpi.inquiry_conversion"].total,
+            first_response=measured["kpi.first_response"].total,
+            rounds=measured["kpi.response_rate_3m"].total,
+            response_window_s=sla.response_rate_window_s,
+            counted_from=str(sla.counted_from),
+            counted_until=str(sla.counted_until),
+        ),
         service=service,
         service_7d=service_7d,
+        measured=measured,
     )
 
 
-def _tally(count: int | None, fen: int | None) -> Tally:
-    return Tally(int(count or 0), int(fen or 0))
+def _group(measured: Measured, key: str) -> Figures:
+    return measured.groups.get(key, Figures())
 
 
-async def _refunds(
-    session: AsyncSession, shop_id: str, now: datetime, since: datetime
-) -> RefundFigures:
-    pending = and_(Refund.shop_id == shop_id, Refund.status == RefundStatus.REQUESTED)
-    by_kind: dict[str, Tally] = {
-        str(kind): _tally(count, fen)
-        for kind, count, fen in await session.execute(
-            select(Refund.kind, func.count(), func.sum(Refund.amount_fen))
-            .where(pending)
-            .group_by(Refund.kind)
-        )
-    }
-
-    # One pass over the pending refunds: each window is a conditional count and sum.
-    windows = {
-        "hour": and_(Refund.deadline_at >= now, Refund.deadline_at < now + timedelta(hours=1)),
-        "4h": and_(Refund.deadline_at >= now, Refund.deadline_at < now + timedelta(hours=4)),
-        "overdue": Refund.deadline_at < now,
-    }
-    columns = []
-    for condition in windows.values():
-        columns += [
-            func.count(case((condition, 1))),
-            func.sum(case((condition, Refund.amount_fen))),
-        ]
-    row = (await session.execute(select(*columns).where(pending))).one()
-    due = {name: _tally(row[2 * i], row[2 * i + 1]) for i, name in enumerate(windows)}
-
-    decided = select(Conversation.refund_id).where(
-        Conversation.shop_id == shop_id,
-        Conversation.refund_id.is_not(None),
-        Conversation.status == ConversationStatus.CLOSED,
-        Conversation.closed_at >= since,
-        Conversation.disposition.in_(DECISIONS),
-    )
-    decided_row = (
-        await session.execute(
-            select(func.count(), func.sum(Refund.amount_fen)).where(
-                Refund.shop_id == shop_id, Refund.id.in_(decided)
-            )
-        )
-    ).one()
-    pending_all = Tally(
-        sum(t.count for t in by_kind.values()), sum(t.fen for t in by_kind.values())
-    )
+def _refunds(measured: Mapping[str, Measured]) -> RefundFigures:
+    by_kind = measured["refunds.by_kind"]
+    intercepts = measured["refunds.intercepts"].total
     return RefundFigures(
-        pending=pending_all,
-        pending_by_kind={kind.value: by_kind.get(kind.value, Tally()) for kind in RefundKind},
-        due_within_hour=due["hour"],
-        due_within_4h=due["4h"],
-        overdue=due["overdue"],
-        decided_today=_tally(decided_row[0], decided_row[1]),
+        pending=Tally.of(measured["refunds.pending"].total),
+        pending_by_kind={kind.value: Tally.of(_group(by_kind, kind.value)) for kind in RefundKind},
+        due_within_hour=Tally.of(measured["refunds.due_1h"].total),
+        due_within_4h=Tally.of(measured["refunds.due_4h"].total),
+        overdue=Tally.of(measured["refunds.overdue"].total),
+        decided_today=Tally.of(measured["refunds.decided_today"].total),
+        pending_by_reason={
+            reason: Tally.of(figures)
+            for reason, figures in measured["refunds.by_reason"].groups.items()
+        },
+        intercepts_requested=intercepts.count,
+        intercepts_succeeded=intercepts.hits,
     )
 
 
-async def _roles(
-    session: AsyncSession, shop_id: str, now: datetime, routing: RoutingConfig
-) -> dict[str, RoleFigures]:
-    depths = await queue_depths(session, shop_id)
+async def _on_shift(session: AsyncSession, shop_id: str) -> dict[str, int]:
     on_shift: dict[str, int] = {}
     for (held,) in await session.execute(
         select(AgentProfile.service_roles).where(
@@ -312,88 +424,171 @@ async def _roles(
     ):
         for role in set(held or ()):
             on_shift[role] = on_shift.get(role, 0) + 1
-    arrivals = {
-        role: int(count)
-        for role, count in await session.execute(
-            select(Conversation.role, func.count())
-            .where(
-                Conversation.shop_id == shop_id,
-                Conversation.opened_at > now - ARRIVALS_WINDOW,
-                Conversation.opened_at <= now,
-                or_(
-                    Conversation.status.in_(WAITING_OR_HELD),
-                    Conversation.assigned_at.is_not(None),
-                ),
-            )
-            .group_by(Conversation.role)
-        )
-    }
-    handled: dict[str, list[float]] = {}
-    for role, assigned_at, closed_at in await session.execute(
-        select(Conversation.role, Conversation.assigned_at, Conversation.closed_at).where(
-            Conversation.shop_id == shop_id,
-            Conversation.status == ConversationStatus.CLOSED,
-            Conversation.closed_at > now - AHT_WINDOW,
-            Conversation.assigned_at.is_not(None),
-        )
-    ):
-        # Mean over the rows in Python: subtracting timestamps differs per database.
-        if closed_at is not None and assigned_at is not None:
-            held_s = (closed_at - assigned_at).total_seconds()
-            handled.setdefault(role, []).append(max(held_s, 0.0))
+    return on_shift
+
+
+def _roles(
+    measured: Mapping[str, Measured],
+    on_shift: Mapping[str, int],
+    now: datetime,
+    routing: RoutingConfig,
+) -> dict[str, RoleFigures]:
     figures = {}
     for role in ServiceRole:
-        depth = depths[role.value]
-        samples = handled.get(role.value, [])
-        aht = sum(samples) / len(samples) if samples else DEFAULT_AHT_S
+        queued = _group(measured["queues.queued"], role.value)
+        handled = _group(measured["queues.handled_24h"], role.value)
+        count = _group(measured["queues.arrivals_60m"], role.value).count
+        aht = handled.mean_s if handled.seconds_n else DEFAULT_AHT_S
+        assert aht is not None
+        aht = max(aht, 0.0)
         within = routing.sla.first_response_s.get(role, 30)
-        count = arrivals.get(role.value, 0)
         needed = (
             agents_needed(count, max(aht, MIN_AHT_S), within, DEFAULT_SERVICE_LEVEL).agents
             if count
             else 0
         )
+        oldest = queued.oldest
         figures[role.value] = RoleFigures(
-            queued=depth.depth,
-            oldest_wait_s=depth.oldest_wait_s(now),
+            queued=queued.count,
+            oldest_wait_s=(now - oldest).total_seconds() if oldest is not None else 0.0,
             agents_on_shift=on_shift.get(role.value, 0),
             agents_needed=needed,
             arrivals_60m=count,
             aht_s=aht,
-            aht_samples=len(samples),
+            aht_samples=handled.seconds_n,
             answer_within_s=within,
             service_level_target=DEFAULT_SERVICE_LEVEL,
+            sla_breaches=_group(measured["queues.sla_breaches"], role.value).count,
         )
     return figures
 
 
-async def _chasing(session: AsyncSession, shop_id: str, since: datetime) -> ChasingFigures:
-    row = (
-        await session.execute(
-            select(
-                func.count(),
-                func.count(Conversation.recovered_fen),
-                func.sum(func.coalesce(Conversation.recovered_fen, 0)),
-            ).where(
-                Conversation.shop_id == shop_id,
-                Conversation.kind.in_(CHASE_KINDS),
-                Conversation.opened_at >= since,
-                or_(Conversation.assigned_agent_id.is_not(None), Conversation.attempts > 0),
-            )
+async def _names(session: AsyncSession, user_ids: list[int]) -> dict[int, str]:
+    wanted = sorted({u for u in user_ids if u != NO_AGENT})
+    if not wanted:
+        return {}
+    rows = await session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
+    return {int(user_id): str(name) for user_id, name in rows.all()}
+
+
+def _chasing(per_chaser: Measured, names: Mapping[int, str]) -> ChasingFigures:
+    total = per_chaser.total
+    chasers = tuple(
+        sorted(
+            (
+                ChaserFigures(
+                    agent_id=int(agent_id),
+                    agent=names.get(int(agent_id)),
+                    chased=figures.count,
+                    paid_after_chase=figures.hits,
+                    recovered_fen=figures.fen,
+                )
+                for agent_id, figures in per_chaser.groups.items()
+            ),
+            key=lambda c: (-c.recovered_fen, -c.chased, c.agent_id),
         )
-    ).one()
-    return ChasingFigures(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
+    )
+    return ChasingFigures(total.count, total.hits, total.fen, chasers)
+
+
+# ---- drill-down ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Drill:
+    """The rows behind one figure, with the figure they make."""
+
+    metric: Metric
+    group: str | None
+    flag: bool | None
+    figures: Figures
+    rows: list[dict[str, Any]]
+    truncated: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric.key,
+            "group": self.group,
+            "flag": self.flag,
+            "columns": ["id", *self.metric.columns],
+            "count": self.figures.count,
+            "amount": yuan(self.figures.fen) if self.metric.amount else None,
+            "truncated": self.truncated,
+            "rows": [
+                {"id": row["id"], **{c: _json_value(c, row[c]) for c in self.metric.columns}}
+                for row in self.rows
+            ],
+        }
+
+
+def _json_value(column: str, value: Any) -> Any:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    if column.endswith("_fen") and isinstance(value, int):
+        return yuan(value)
+    if isinstance(value, float):
+        return round(value, 3)
+    if hasattr(value, "value"):
+        return value.value
+    return value
+
+
+async def drill(
+    sessions: SessionFactory,
+    actor: CurrentUser,
+    key: str,
+    now: datetime,
+    *,
+    group: str | None = None,
+    flag: bool | None = None,
+    limit: int = DRILL_LIMIT,
+) -> Drill:
+    """The rows behind a figure: the metric ``key``'s rows (of ``group``, with its flag set
+    or not), counted by the same SELECT the dashboard counts them with."""
+    require(actor, READ_ACCESS)
+    build = METRICS.get(key)
+    if build is None:
+        raise NotFoundError(f"no dashboard figure {key!r}")
+    async with sessions() as session:
+        scope, _ = await load_scope(session, actor.shop_id, now)
+        metric = build(scope)
+        if group is not None and metric.group is None:
+            raise BadInputError("group", f"{key} has no groups")
+        if flag is not None and metric.flag is None:
+            raise BadInputError("flag", f"{key} has no flag")
+        query = rows_query(metric, group=group, flag=flag).subquery()
+        aggregates: list[Any] = [func.count()]
+        if metric.amount:
+            aggregates.append(func.sum(query.c[metric.amount]))
+        if metric.flag:
+            aggregates.append(func.sum(query.c[metric.flag]))
+        total = (await session.execute(select(*aggregates).select_from(query))).one()
+        rows = await rows_of(session, metric, group=group, flag=flag, limit=limit)
+    count = int(total[0] or 0)
+    fen = int(total[1] or 0) if metric.amount else 0
+    hits = int(total[-1] or 0) if metric.flag else 0
+    return Drill(metric, group, flag, Figures(count, fen, hits), rows, count > len(rows))
 
 
 __all__ = [
+    "AHT_WINDOW",
+    "ARRIVALS_WINDOW",
+    "DECISIONS",
     "READ_ACCESS",
+    "SLOW_METRICS",
     "ChasingFigures",
     "Dashboard",
+    "Drill",
+    "Kpis",
     "Promotion",
     "RefundFigures",
     "RoleFigures",
     "Tally",
+    "conversion_days_of",
     "dashboard",
+    "drill",
+    "load_scope",
+    "shop_dashboard",
     "shop_midnight",
     "yuan",
 ]

@@ -11,6 +11,8 @@ from typing import Final
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.reads.deliveries import DeliveryCounts
+from csdesk.reads.deliveries import counts as delivery_counts
 from csdesk.reads.queues import index_state, queue_depths
 from csdesk.routing.queues.base import WorkQueue
 from csdesk.storage.engine import SessionFactory
@@ -34,6 +36,8 @@ class ShopState:
     index_depth: dict[str, int] = field(default_factory=dict)
     """What the queue index holds per role (beside ``queued``, the database's count)."""
     index_intact: bool = True
+    outbound: DeliveryCounts | None = None
+    """Deliveries being tried and dead letters, per kind (``message``, ``webhook``)."""
 
 
 async def shop_state(
@@ -74,6 +78,7 @@ async def shop_state(
             )
         ).one()
         events = await unprocessed_events(session, shop_id)
+        outbound = await delivery_counts(session, shop_id, now)
     index_depth, index_intact = await index_state(queue, shop_id)
     return ShopState(
         queued={role: d.depth for role, d in depths.items()},
@@ -86,6 +91,7 @@ async def shop_state(
         events=events,
         index_depth=index_depth,
         index_intact=index_intact,
+        outbound=outbound,
     )
 
 

@@ -18,7 +18,7 @@ from csdesk.storage.engine import SessionFactory
 from csdesk.storage.models import Shop
 
 READ_ACCESS: Final = "shop_config.read"
-SECTIONS: Final = ("routing", "assignment", "promotion", "qc")
+SECTIONS: Final = ("routing", "assignment", "promotion", "qc", "dashboard", "training")
 
 # The settings the page offers as form fields (everything else stays in the JSON view):
 # dotted key in the document, its unit on the page, and the built-in value in that unit.

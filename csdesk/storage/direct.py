@@ -36,6 +36,11 @@ def _placeholders(dialect: Dialect, start: int, count: int) -> str:
     raise NotImplementedError(f"paramstyle {dialect.paramstyle!r}")
 
 
+def placeholders(dialect: Dialect, start: int, count: int) -> str:
+    """``count`` bind markers in the dialect's style, numbered from ``start`` (0-based)."""
+    return _placeholders(dialect, start, count)
+
+
 def _quote(dialect: Dialect, name: str) -> str:
     return str(dialect.identifier_preparer.quote(name))
 

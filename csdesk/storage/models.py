@@ -72,6 +72,19 @@ class Shop(Base):
     config: Mapped[JSONDict] = mapped_column(default=dict)
     """Per-shop overrides of routing, SLA and QC defaults (merged over the built-ins)."""
     created_at: Mapped[datetime]
+    # Secrets are kept as they are, not hashed: an HMAC is checked (inbound) and made
+    # (outbound) with the secret itself. Never shown again after ``csdesk shop add`` /
+    # ``channel set`` print them, and left out of every read, API answer and export.
+    webhook_secret: Mapped[str | None] = mapped_column(String(128))
+    """Inbound: the key of ``X-Csdesk-Signature`` on ``POST /api/v1/events`` for this shop
+    (None: ``CSDESK_WEBHOOK_SECRET``)."""
+    webhook_secret_previous: Mapped[str | None] = mapped_column(String(128))
+    """The secret before the last rotation, still valid until ``webhook_previous_until``."""
+    webhook_previous_until: Mapped[datetime | None]
+    channel_url: Mapped[str | None] = mapped_column(Text)
+    """Outbound: where buyer-visible messages go (``csdesk channel set``); None: nowhere."""
+    outbound_secret: Mapped[str | None] = mapped_column(String(128))
+    """The HMAC key csdesk signs outbound deliveries to ``channel_url`` with."""
 
 
 class User(Base):
@@ -184,6 +197,9 @@ class Order(Base):
     __table_args__ = (
         UniqueConstraint("shop_id", "external_id", name="uq_shop_order_external"),
         Index("ix_shop_order_status_created", "shop_id", "status", "created_at"),
+        # The dashboard's series: orders placed / paid per minute of the last 24 h.
+        Index("ix_shop_order_created", "shop_id", "created_at"),
+        Index("ix_shop_order_paid", "shop_id", "paid_at", postgresql_include=["buyer_id"]),
     )
 
 
@@ -205,7 +221,18 @@ class Refund(Base):
     """When the platform auto-approves if the shop has not acted."""
     resolved_at: Mapped[datetime | None]
 
-    __table_args__ = (UniqueConstraint("shop_id", "external_id", name="uq_refund_shop_external"),)
+    __table_args__ = (
+        UniqueConstraint("shop_id", "external_id", name="uq_refund_shop_external"),
+        # The dashboard: pending refunds and their auto-approve windows; requests per minute.
+        Index(
+            "ix_refund_status_deadline",
+            "shop_id",
+            "status",
+            "deadline_at",
+            postgresql_include=["amount_fen", "kind", "reason"],
+        ),
+        Index("ix_refund_requested", "shop_id", "requested_at", postgresql_include=["kind"]),
+    )
 
 
 OPEN_CHAT_STATUSES: tuple[str, ...] = (
@@ -217,6 +244,8 @@ OPEN_CHAT = text(
     "kind = 'chat' AND status IN (" + ", ".join(f"'{s}'" for s in OPEN_CHAT_STATUSES) + ")"
 )
 """The predicate of ``uq_conversation_open_chat`` (an ``ON CONFLICT`` names it to match)."""
+QUEUED = text("status = 'queued'")
+UNANSWERED = text("status IN ('queued', 'assigned') AND first_response_at IS NULL")
 
 
 class Conversation(Base):
@@ -281,6 +310,52 @@ class Conversation(Base):
         # ever had, or of all it has open.
         Index("ix_conversation_agent", "assigned_agent_id", "assigned_at"),
         Index("ix_conversation_agent_load", "assigned_agent_id", "status", "channel"),
+        # The dashboard's windows of one shop: opened today / in the last hour (arrivals,
+        # chases, first responses, contacts per minute), closed in the last 24 h (AHT).
+        Index(
+            "ix_conversation_opened",
+            "shop_id",
+            "opened_at",
+            postgresql_include=[
+                "kind",
+                "role",
+                "status",
+                "buyer_id",
+                "assigned_at",
+                "first_response_at",
+            ],
+        ),
+        Index(
+            "ix_conversation_closed",
+            "shop_id",
+            "closed_at",
+            postgresql_include=["role", "status", "assigned_at", "refund_id", "disposition"],
+        ),
+        # The queues per role and their oldest item; open items nobody answered (SLA).
+        Index(
+            "ix_conversation_queued",
+            "shop_id",
+            "role",
+            "enqueued_at",
+            sqlite_where=QUEUED,
+            postgresql_where=QUEUED,
+        ),
+        Index(
+            "ix_conversation_unanswered",
+            "shop_id",
+            "due_at",
+            postgresql_include=["role"],
+            sqlite_where=UNANSWERED,
+            postgresql_where=UNANSWERED,
+        ),
+        # Today's chases per chaser.
+        Index(
+            "ix_conversation_kind_opened",
+            "shop_id",
+            "kind",
+            "opened_at",
+            postgresql_include=["assigned_agent_id", "attempts", "recovered_fen"],
+        ),
         # One open chat thread per buyer, whichever process applies their message: a buyer's
         # messages sent at once to two web processes must meet in one conversation. Calls
         # and work items (chases, order checks, refund duties) may legitimately be several.
@@ -317,6 +392,16 @@ class Message(Base):
     """What goes with the text: ``{"type": "image", "media_id", "url", ...}`` or
     ``{"type": "card", "card", "title", "fields": [...]}``; outbound delivery sends them."""
 
+    # The dashboard's reply rounds (3-minute response rate) and asks (询单转化率) of a window.
+    __table_args__ = (
+        Index(
+            "ix_message_shop_sent",
+            "shop_id",
+            "sent_at",
+            postgresql_include=["sender", "conversation_id", "id"],
+        ),
+    )
+
 
 class PlatformEvent(Base):
     """Every accepted marketplace event; the unique key makes delivery idempotent."""
@@ -336,6 +421,9 @@ class PlatformEvent(Base):
     """What a processed event did not do, and why (a rating with no conversation to rate)."""
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
+    body_hash: Mapped[str | None] = mapped_column(String(64))
+    """``platform_events.fingerprint`` of the event as accepted: the same ``event_id`` with
+    other content is a conflict (409), not a duplicate."""
 
     __table_args__ = (
         UniqueConstraint("shop_id", "event_id", name="uq_platform_event_shop_event"),
@@ -400,9 +488,72 @@ class BuyerClaim(Base):
     )
 
 
+class WebhookSubscription(Base):
+    """An integrator's endpoint for the desk's own events (conversation opened, refund
+    decided, QC finding...), signed with its own secret."""
+
+    __tablename__ = "webhook_subscription"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[str] = shop_fk()
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(String(128))
+    event_types: Mapped[list[Any]] = mapped_column(default=list)
+    description: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]
+
+
+class Delivery(Base):
+    """The durable outbox: one signed POST to make, until a 2xx or the dead letter.
+
+    A buyer-visible message's row is written in the message's own transaction
+    (``kind='message'``); an integrator webhook's when its event is seen
+    (``kind='webhook'``). ``delivery_id`` is the public id a receiver dedupes on, the
+    same on every attempt."""
+
+    __tablename__ = "delivery"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[str] = shop_fk()
+    delivery_id: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    """``message`` (to the shop's channel) or ``webhook`` (to a subscription)."""
+    event_type: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("message.id", ondelete="CASCADE"), index=True
+    )
+    conversation_id: Mapped[int | None] = mapped_column(BigIntPK)
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_subscription.id", ondelete="CASCADE"), index=True
+    )
+    body: Mapped[str] = mapped_column(Text)
+    """The JSON sent, byte for byte the same on every attempt."""
+    state: Mapped[str] = mapped_column(String(16))
+    """``sending`` (pending or retrying), ``delivered``, ``failed`` (dead letter)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    """Due then; a claim moves it a lease ahead, so a sender that died is retried."""
+    window_started_at: Mapped[datetime]
+    """Retries stop (dead letter) once this is ``max_age`` old; a manual retry restarts it."""
+    last_attempt_at: Mapped[datetime | None]
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_delivery_due", "state", "next_attempt_at"),
+        Index("ix_delivery_shop_state", "shop_id", "state"),
+    )
+
+
 # The QC tables live in their own module; imported here so Base.metadata holds them all.
 # So do the console's (quick replies, images, teams).
 from csdesk.storage import console_models as _console_models  # noqa: E402, F401
 from csdesk.storage import qc_models as _qc_models  # noqa: E402, F401
 from csdesk.storage import rating_models as _rating_models  # noqa: E402, F401
+from csdesk.storage import training_models as _training_models  # noqa: E402, F401
 from csdesk.storage import triage_models as _triage_models  # noqa: E402, F401

@@ -198,6 +198,16 @@ async def console_home(request: web.Request) -> web.Response:
         can_read_team=can(user, "team.read"),
         can_search=can(user, "conversations.read"),
         can_read_shop_config=can(user, "shop_config.read"),
+        training_links=[
+            page
+            for page, action in (
+                ("catalog", "training.catalog"),
+                ("my", "training.take"),
+                ("points", "points.read"),
+                ("rankings", "points.rankings"),
+            )
+            if can(user, action)
+        ],
         qc_links=[
             page
             for page, action in (

@@ -118,6 +118,37 @@ class _Snapshot(Collector):
             [EventStatus.RECEIVED.value, EventStatus.FAILED.value],
             s.events,
         )
+        if s.outbound is not None:
+            kinds = ["message", "webhook"]
+            yield _gauge(
+                "csdesk_outbound_sending",
+                "Outbound deliveries being tried (message: buyer-visible messages to the shop's "
+                "channel; webhook: integrator webhooks).",
+                "kind",
+                kinds,
+                s.outbound.sending,
+            )
+            yield _gauge(
+                "csdesk_outbound_failed",
+                "Outbound deliveries dead-lettered after the retry window; each can be retried "
+                "(POST /api/v1/deliveries/{delivery_id}/retry).",
+                "kind",
+                kinds,
+                s.outbound.failed,
+            )
+            yield _gauge(
+                "csdesk_outbound_oldest_sending_seconds",
+                "Age of the oldest delivery still being tried.",
+                "kind",
+                kinds,
+                s.outbound.oldest_sending_s,
+            )
+            yield GaugeMetricFamily(
+                "csdesk_outbound_channel_configured",
+                "1 when the shop has a channel (csdesk channel set): without one, buyer-visible "
+                "messages are stored and sent nowhere.",
+                value=1 if s.outbound.channel_configured else 0,
+            )
         applied = CounterMetricFamily(
             "csdesk_process_events",
             "Events this web process applied since it started, by outcome.",

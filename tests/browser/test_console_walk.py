@@ -38,6 +38,7 @@ ALLOWED_WORDS = frozenset(
         "Asia",  # the shop's time zone, Asia/Shanghai
         "Shanghai",
         "Erlang",  # Erlang C, the staffing formula's name
+        "Markdown",  # the course pages' text format, by its name
     }
 )
 UNTRANSLATED_KNOWN: Final[frozenset[str]] = frozenset()
@@ -111,6 +112,16 @@ async def test_every_console_page_as_every_role(
     # The console issue's pages: the quick-reply library and the teams.
     assert "/console/quick-replies" in pages
     assert "/console/admin/teams" in pages
+    assert {  # training (培训) and points (积分): walked as every role like the rest
+        "/console/training",
+        "/console/training/courses/new",
+        f"/console/training/courses/{MISSING_ITEM_ID}",
+        f"/console/training/courses/{MISSING_ITEM_ID}/effect",
+        "/console/training/my",
+        f"/console/training/my/{MISSING_ITEM_ID}",
+        "/console/training/points",
+        "/console/training/rankings",
+    } <= set(pages)
     problems: list[str] = []
     for username, role in logins.items():
         context, page = await desk.new_page(browser)

@@ -7,10 +7,12 @@ Every wait is for a condition (Playwright's ``expect``); nothing sleeps.
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from playwright.async_api import expect
 
 from csdesk.actions.users import create_user
@@ -130,3 +132,66 @@ async def test_short_role_is_red_and_agents_get_403(
     assert response.status == 403
     await agent_page.goto("/console/guided")
     await expect(agent_page.get_by_role("link", name="经营看板")).to_have_count(0)
+
+
+async def test_live_burst_moves_figures_and_chart_and_drill_down_exports(
+    desk: Desk, signed_in: SignIn, sessions: SessionFactory, shop_id: str, tmp_path: Path
+) -> None:
+    """Over the dashboard's websocket (not polling): a burst of signed refund requests
+    raises the pending figures and the refund chart; the pending figure drills down to the
+    refunds it counts; their XLSX export opens in openpyxl with the same rows."""
+    await create_user(
+        sessions, shop_id=shop_id, username="boss", role=UserRole.OWNER, password=OWNER_PASSWORD
+    )
+    page = await signed_in("boss", OWNER_PASSWORD)
+    await page.goto("/console/dashboard")
+    await expect(page.locator("html[data-dashboard-live='live']")).to_be_attached()
+    await page.evaluate("window.__sameDocument = true")
+    chart = page.locator("#db-chart-refunds path[data-series='refund_only']")
+    await expect(chart).to_have_attribute("data-total", "0")
+
+    long_ago = datetime.now(UTC) - timedelta(hours=30)
+    amounts = ["11.00", "22.00", "33.30", "44.00"]
+    for i, amount in enumerate(amounts):
+        await desk.event(
+            "order.created", order_data(f"T-{i}", amount="99.00"), occurred_at=long_ago
+        )
+        await desk.event("order.paid", {"order_id": f"T-{i}"}, occurred_at=long_ago)
+        await desk.event(
+            "refund.requested",
+            {
+                "refund_id": f"R-{i}",
+                "order_id": f"T-{i}",
+                "kind": "refund_only",
+                "amount": amount,
+                "reason": "不想要了",
+            },
+        )
+    await expect(page.locator("#db-pending")).to_have_text(str(len(amounts)), timeout=REFRESH_MS)
+    await expect(page.locator("#db-pending-amount")).to_have_text("¥110.30")
+    await expect(page.locator("#db-reasons tr[data-reason='不想要了']")).to_contain_text("4")
+    # The series are re-read at most every few seconds: the chart follows within that.
+    await expect(chart).to_have_attribute("data-total", str(len(amounts)), timeout=15_000)
+    assert await page.evaluate("window.__sameDocument") is True
+    assert await page.evaluate("document.documentElement.dataset.dashboardLive") == "live"
+
+    await page.locator("#db-pending").click()
+    dialog = page.locator("#db-drill-dialog[data-ready='1']")
+    await expect(dialog).to_be_visible()
+    await expect(dialog.locator("#db-drill-title")).to_have_text("待处理退款")
+    rows = dialog.locator("#db-drill-table tbody tr")
+    await expect(rows).to_have_count(len(amounts))
+    listed = sorted(await rows.locator("td:first-child").all_text_contents())
+    assert listed == [f"R-{i}" for i in range(len(amounts))]
+    await page.screenshot(path=screenshot_path(tmp_path, "dashboard-drill"), full_page=True)
+
+    href = await dialog.locator("#db-drill-xlsx").get_attribute("href")
+    assert href is not None
+    response = await page.request.get(href)
+    assert response.ok
+    book = load_workbook(io.BytesIO(await response.body()))
+    sheet = book.active
+    assert sheet is not None
+    table = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert table[0][1] == "退款编号"
+    assert sorted(str(row[1]) for row in table[1:]) == listed

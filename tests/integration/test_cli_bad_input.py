@@ -70,6 +70,21 @@ CASES: dict[str, list[tuple[list[str], str, str]]] = {
         (["user", "add", "bob", "--role", "chef"], "", "--role"),
         (["user", "add", "bob", "--role", "agent", "--password-stdin"], "", "no password"),
     ],
+    "shop add": [
+        (["shop", "add", "bad id"], "", "ID: 1-64 letters"),
+        (["shop", "add", "shop-1"], "", "no database"),
+        (["shop", "add"], "", "ID"),
+    ],
+    "shop rotate-secret": [
+        (["shop", "rotate-secret", "shop-1", "--grace-hours", "-1"], "", "--grace-hours"),
+        (["shop", "rotate-secret", "shop-1"], "", "no database"),
+    ],
+    "channel set": [
+        (["channel", "set", "ftp://platform.example/x"], "", "URL: must be an absolute"),
+        (["channel", "set", "not a url"], "", "URL"),
+        (["channel", "set", "https://platform.example/x"], "", "no database"),
+    ],
+    "channel clear": [(["channel", "clear"], "", "no database")],
     "token issue": [
         (["token", "issue", "bob"], "", "no database"),
         (["token", "issue", "bob", "--data", FILE], "", "is not a directory"),

@@ -59,10 +59,20 @@ async def test_repeated_event_id_changes_nothing(
         await _count(sessions, Conversation),
         await _count(sessions, PlatformEvent),
     )
-    # Same id, even with a different body: a platform retry must never apply twice.
-    again = await post_raw(client, event_body("order.created", order_data("T-2"), event_id="dup-1"))
+    # The same event again (a platform retry): nothing applies twice.
+    again = await post_raw(client, body)
     assert again.status == 200
     assert await again.json() == {"duplicate": True, "event_id": "dup-1"}
+    # Reformatted (other spacing and key order): still a repeat.
+    reformatted = json.dumps(json.loads(body), indent=2, sort_keys=True).encode()
+    assert (await post_raw(client, reformatted)).status == 200
+    # The same id with other content is no repeat: 409 naming the conflict, nothing applied.
+    other = await post_raw(client, event_body("order.created", order_data("T-2"), event_id="dup-1"))
+    assert other.status == 409
+    answer = await other.json()
+    assert answer["field"] == "event_id"
+    assert "dup-1" in answer["error"]
+    assert "other content" in answer["error"]
     await settle(client)
     assert (
         await _count(sessions, Order),

@@ -84,6 +84,7 @@ PHASES = {
     "roster",
     "conversations",
     "qc",
+    "training",
 }
 
 
@@ -203,6 +204,12 @@ def test_the_report_counts_rows_and_documents_the_demo_logins(seeded: Seeded) ->
     assert counts["qc_calibration_session"] == 1
     # Some buyers rated their chats and calls (the dashboard's satisfaction has numbers).
     assert counts["service_rating"] > 0
+    # Training: a catalog for every role, the rules, courses given, taken and due, points.
+    assert counts["training_course"] >= 7
+    assert counts["training_rule"] > 0
+    assert counts["training_asset"] == 1  # the 物流宝/菜鸟 flow chart
+    assert counts["training_assignment"] > counts["training_attempt"] // 2 > 0
+    assert counts["points_entry"] > counts["qc_finding"]
     assert report.password == DEMO_PASSWORD == "csdesk-demo"
     roles = {login.username: login.role for login in report.logins}
     assert roles == {

@@ -20,6 +20,7 @@ from csdesk.auth.current import CurrentUser
 from csdesk.storage.enums import UserRole
 from csdesk.storage.models import Conversation
 from csdesk.storage.qc_models import QcFinding
+from csdesk.storage.training_models import PointsEntry, TrainingAssignment
 
 AGENT, SUPERVISOR, QC, TRAINER, OWNER, ADMIN = (
     UserRole.AGENT,
@@ -68,6 +69,8 @@ EXPECTED: dict[str, frozenset[UserRole]] = {
     "quick_replies.edit": frozenset({SUPERVISOR, OWNER, ADMIN}),
     "media.read": EVERYONE,
     "account.use": EVERYONE,
+    "deliveries.retry": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
+    "webhooks.admin": frozenset({OWNER, ADMIN}),
     "shop_config.edit": frozenset({OWNER, ADMIN}),
     "triage.relabel": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),
     "qc.queue": frozenset({QC, SUPERVISOR, OWNER, ADMIN}),
@@ -79,6 +82,13 @@ EXPECTED: dict[str, frozenset[UserRole]] = {
     "qc.propose": frozenset({QC, SUPERVISOR, OWNER, ADMIN}),
     "qc.proposals": frozenset({SUPERVISOR, QC, TRAINER, OWNER, ADMIN}),
     "qc.reports": frozenset({TRAINER, SUPERVISOR, OWNER, ADMIN}),
+    "training.manage": frozenset({TRAINER, OWNER, ADMIN}),
+    "training.catalog": frozenset({TRAINER, SUPERVISOR, OWNER, ADMIN}),
+    "training.results": frozenset({AGENT, TRAINER, SUPERVISOR, OWNER, ADMIN}),
+    "training.take": frozenset({AGENT}),
+    "points.read": frozenset({AGENT, TRAINER, SUPERVISOR, OWNER, ADMIN}),
+    "points.rankings": EVERYONE,
+    "points.award": frozenset({SUPERVISOR, OWNER, ADMIN}),
 }
 SHOP = "shop-a"
 ME = 7
@@ -108,6 +118,14 @@ def conversation(shop_id: str = SHOP, assigned_to: int | None = ME) -> Conversat
 
 def finding(shop_id: str = SHOP, *, agent: int | None = ME) -> QcFinding:
     return QcFinding(shop_id=shop_id, agent_id=agent)
+
+
+def assignment(shop_id: str = SHOP, *, agent: int = ME) -> TrainingAssignment:
+    return TrainingAssignment(shop_id=shop_id, agent_id=agent)
+
+
+def entry(shop_id: str = SHOP, *, agent: int = ME) -> PointsEntry:
+    return PointsEntry(shop_id=shop_id, agent_id=agent)
 
 
 def test_the_table_names_every_action() -> None:
@@ -148,6 +166,17 @@ def test_roles_per_action(action: str, role: UserRole) -> None:
         (SUPERVISOR, "qc.respond", finding(agent=99), False),
         (AGENT, "qc.results", finding("shop-b", agent=ME), False),
         (SUPERVISOR, "audit.read", ShopThing(SHOP), True),
+        # Training and points: an agent's own courses, results and ledger only.
+        (AGENT, "training.take", assignment(agent=ME), True),
+        (AGENT, "training.take", assignment(agent=99), False),
+        (AGENT, "training.results", assignment(agent=99), False),
+        (SUPERVISOR, "training.results", assignment(agent=99), True),
+        (TRAINER, "training.results", assignment(agent=99), True),
+        (SUPERVISOR, "training.take", assignment(agent=99), False),
+        (AGENT, "points.read", entry(agent=ME), True),
+        (AGENT, "points.read", entry(agent=99), False),
+        (SUPERVISOR, "points.read", entry(agent=99), True),
+        (QC, "points.read", entry(agent=99), False),
         # Another shop: never, whatever the role or assignment.
         (SUPERVISOR, "conversations.read", conversation("shop-b"), False),
         (ADMIN, "conversations.read", conversation("shop-b"), False),

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from csdesk.reads.dashboard import shop_midnight, yuan
+from csdesk.reads.dashboard_metrics import Scope, counted_hours
 from csdesk.roles.config import RoutingConfig
+from csdesk.web.dashboard_live import MemoryLease
 
 
 @pytest.mark.parametrize(
@@ -48,3 +50,45 @@ def test_shop_midnight(now: datetime, zone: str, midnight: datetime) -> None:
 )
 def test_yuan(fen: int, amount: float) -> None:
     assert yuan(fen) == amount
+
+
+async def test_memory_lease() -> None:
+    clock = [100.0]
+    lease = MemoryLease(clock=lambda: clock[0])
+    assert await lease.take("s", 1.0) == 0.0
+    assert await lease.take("s", 1.0) == pytest.approx(1.0)
+    assert await lease.take("other", 1.0) == 0.0
+    clock[0] += 0.4
+    assert await lease.take("s", 1.0) == pytest.approx(0.6)
+    clock[0] += 0.6
+    assert await lease.take("s", 1.0) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("now", "zone", "counted"),
+    [
+        # Shanghai (UTC+8): 08:00-24:00 of 11 Nov is 00:00-16:00 UTC.
+        (
+            datetime(2026, 11, 11, 3, 0, tzinfo=UTC),
+            "Asia/Shanghai",
+            (datetime(2026, 11, 11, 0, 0, tzinfo=UTC), datetime(2026, 11, 11, 16, 0, tzinfo=UTC)),
+        ),
+        # 23:30 UTC is 07:30 on the 12th in Shanghai: that day's window, not yet open.
+        (
+            datetime(2026, 11, 11, 23, 30, tzinfo=UTC),
+            "Asia/Shanghai",
+            (datetime(2026, 11, 12, 0, 0, tzinfo=UTC), datetime(2026, 11, 12, 16, 0, tzinfo=UTC)),
+        ),
+        (
+            datetime(2026, 11, 11, 12, 0, tzinfo=UTC),
+            "UTC",
+            (datetime(2026, 11, 11, 8, 0, tzinfo=UTC), datetime(2026, 11, 12, 0, 0, tzinfo=UTC)),
+        ),
+    ],
+)
+def test_three_minute_rate_counts_08_to_24_shop_time(
+    now: datetime, zone: str, counted: tuple[datetime, datetime]
+) -> None:
+    routing = RoutingConfig.from_overrides({"timezone": zone})
+    scope = Scope("s", now, shop_midnight(now, routing), routing)
+    assert counted_hours(scope) == counted

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).parents[2]
-SOURCE_ROOTS = ("csdesk", "roles", "qc", "seed")
+SOURCE_ROOTS = ("csdesk", "roles", "qc", "training", "seed")
 """``csdesk/roles`` and the like are symlinks to the top-level folders: walked once, there."""
 WRITERS = ("csdesk/actions/", "csdesk/storage/")
 UNIT_OF_WORK_WRITES = frozenset({"add", "add_all", "delete", "merge"})

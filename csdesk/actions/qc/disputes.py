@@ -21,6 +21,8 @@ from csdesk.actions.qc.common import (
     to_user_event,
 )
 from csdesk.actions.qc.scoring import rescore
+from csdesk.actions.training import points
+from csdesk.actions.training.assignments import evaluate_rules
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.errors import BadInputError, ConflictError, NotFoundError
@@ -62,6 +64,10 @@ async def acknowledge(
         finding.status = FindingStatus.ACKNOWLEDGED
         finding.responded_at = now
         finding.seen_at = finding.seen_at or now
+        await session.flush()
+        if finding.agent_id is not None:
+            # The finding stands now: the shop's training rules may call for a course.
+            await evaluate_rules(session, outbox, finding.shop_id, {finding.agent_id}, now)
         audit.record(
             session,
             shop_id=actor.shop_id,
@@ -198,6 +204,15 @@ async def resolve(
             },
         ]
         score.updated_at = now
+        await session.flush()
+        if finding.status is FindingStatus.REVERSED or (
+            finding.status is FindingStatus.AMENDED and finding.points <= 0
+        ):
+            # A reversed finding gives its points back (a new ledger line, 积分).
+            await points.reverse_finding(session, outbox, finding, now, by=actor.id)
+        elif finding.agent_id is not None:
+            # Upheld (or amended and still costing): it stands, the training rules apply.
+            await evaluate_rules(session, outbox, finding.shop_id, {finding.agent_id}, now)
         audit.record(
             session,
             shop_id=actor.shop_id,

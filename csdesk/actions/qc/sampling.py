@@ -27,6 +27,7 @@ from csdesk.qc.sampling import (
     draw_daily_sample,
     spread_across_inspectors,
 )
+from csdesk.reads.training_base import qc_boosts
 from csdesk.routing import facts as loaded
 from csdesk.storage.enums import ConversationStatus, MessageSender, UserRole
 from csdesk.storage.models import Conversation, Message, Refund, RosterShift, Shop, User
@@ -179,12 +180,16 @@ async def sample_day(deps: Deps, shop_id: str, day: date, now: datetime) -> int:
             config = await shop_config(session, shop_id)
             settings = qc_settings(config)
             facts = await _facts(session, shop_id, start, end)
+            boost = _training_boost(config)
+            # Training follow-up (培训): agents in a passed course's boost window, trainees.
+            for agent_id, factor in (await qc_boosts(session, shop_id, start, end)).items():
+                boost[agent_id] = max(boost.get(agent_id, 0.0), factor)
             sample = draw_daily_sample(
                 facts,
                 settings.sampling,
                 day=day,
                 seed=settings.seed,
-                training_boost=_training_boost(config),
+                training_boost=boost,
             )
             work_start = end
             inspectors = await inspectors_on_duty(

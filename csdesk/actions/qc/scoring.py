@@ -26,6 +26,7 @@ from csdesk.actions.qc.common import (
     text_field,
     to_user_event,
 )
+from csdesk.actions.training import points
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.errors import BadInputError, ConflictError
@@ -212,6 +213,9 @@ async def save_score(
             findings = await _findings(
                 session, score, card, result.cost, hits, check_row, now, settings.dispute_days
             )
+            # 积分: each finding costs its agent points; the scorecard's bonus earns praise.
+            await points.for_findings(session, outbox, findings, now)
+            await points.for_praise(session, outbox, score, now)
             audit.record(
                 session,
                 shop_id=actor.shop_id,

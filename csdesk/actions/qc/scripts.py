@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions import audit
 from csdesk.actions.qc.common import text_field
+from csdesk.actions.training.retraining import retrain_for_script
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
 from csdesk.errors import BadInputError
@@ -88,9 +89,22 @@ async def current_version(
         scorecard, note = scorecard_of(latest), "follows the shop's forbidden phrases"
     try:
         async with session.begin_nested():
-            return await _add_version(
+            row = await _add_version(
                 session, shop_id, script, scorecard, now, author_id=None, note=note
             )
+        if latest is not None:
+            # A changed script retrains everyone holding the role (培训: 话术更新).
+            await retrain_for_script(
+                session,
+                None,
+                shop_id=shop_id,
+                role=role.value,
+                before=latest.script,
+                after=row.script,
+                now=now,
+                by=None,
+            )
+        return row
     except IntegrityError:
         # Another check made the same version a moment ago: read theirs.
         latest = await _latest(session, shop_id, role.value)
@@ -144,6 +158,17 @@ async def publish_script(
         script = replace(script, version=current.version + 1)
         row = await _add_version(
             session, actor.shop_id, script, scorecard, now, author_id=actor.id, note=note
+        )
+        # Everyone holding the role retrains on the change (培训: 话术更新), once.
+        await retrain_for_script(
+            session,
+            None,
+            shop_id=actor.shop_id,
+            role=service_role.value,
+            before=current.script,
+            after=row.script,
+            now=now,
+            by=actor.id,
         )
         phrases = dict(script.forbidden_phrases)
         if phrases != current.script.get("forbidden_phrases"):

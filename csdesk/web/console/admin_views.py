@@ -1,4 +1,5 @@
-"""Team administration pages (团队管理), the audit log (审计日志) and my account (我的账号).
+"""Team administration pages (团队管理), the audit log (审计日志), integrator webhooks
+(集成 · Webhook) and my account (我的账号).
 
 HTML shells: the data and every change go through ``csdesk/web/admin_api.py``. The
 password page is the one page open to someone signed in with a one-time password.
@@ -13,9 +14,10 @@ from aiohttp import web
 from csdesk.auth.access import can, require
 from csdesk.auth.current import CurrentUser, current_user
 from csdesk.auth.middleware import PASSWORD_PAGE
+from csdesk.outbound.webhook_events import SUBSCRIBABLE
 from csdesk.reads import team as team_reads
 from csdesk.storage.enums import ServiceRole, UserRole
-from csdesk.web import admin_api, teams_api
+from csdesk.web import admin_api, teams_api, webhooks_api
 from csdesk.web.console.pages import render_console_page
 
 routes = web.RouteTableDef()
@@ -24,6 +26,8 @@ TEAM_PATH: Final = "/console/admin/users"
 TEAMS_PAGE_PATH: Final = "/console/admin/teams"
 AUDIT_PAGE_PATH: Final = "/console/admin/audit"
 ACCOUNT_PAGE_PATH: Final = "/console/account"
+WEBHOOKS_PAGE_PATH: Final = "/console/admin/webhooks"
+WEBHOOKS_ADMIN: Final = "webhooks.admin"
 
 
 def _nav(user: CurrentUser) -> dict[str, bool]:
@@ -32,6 +36,7 @@ def _nav(user: CurrentUser) -> dict[str, bool]:
         "teams": can(user, team_reads.TEAM_READ),
         "audit": can(user, team_reads.AUDIT_READ),
         "account": can(user, team_reads.ACCOUNT_USE),
+        "webhooks": can(user, WEBHOOKS_ADMIN),
     }
 
 
@@ -50,6 +55,7 @@ def _page(
             "teams": TEAMS_PAGE_PATH,
             "audit": AUDIT_PAGE_PATH,
             "account": ACCOUNT_PAGE_PATH,
+            "webhooks": WEBHOOKS_PAGE_PATH,
         },
         **context,
     )
@@ -92,6 +98,20 @@ async def audit_page(request: web.Request) -> web.Response:
     require(user, team_reads.AUDIT_READ)
     boot = {"audit_api": admin_api.AUDIT_PATH}
     return _page(request, "console/admin_audit.html", boot, current="audit")
+
+
+@routes.get(WEBHOOKS_PAGE_PATH)
+async def webhooks_page(request: web.Request) -> web.Response:
+    """集成 · Webhook: integrators' subscriptions, "send a test", the delivery log, and the
+    state of the shop's outbound channel (owners and admins)."""
+    user = current_user(request)
+    require(user, WEBHOOKS_ADMIN)
+    boot = {
+        "webhooks_api": webhooks_api.WEBHOOKS_PATH,
+        "retry_api": "/api/v1/deliveries",
+        "event_types": list(SUBSCRIBABLE),
+    }
+    return _page(request, "console/admin_webhooks.html", boot, current="webhooks")
 
 
 @routes.get(ACCOUNT_PAGE_PATH)

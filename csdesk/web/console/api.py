@@ -1,5 +1,6 @@
 """The agent workbench's JSON API: shift status, my conversations, one conversation's
-transcript and buyer panel, reply / transfer / close, PII reveal and quick replies.
+transcript and buyer panel, reply / transfer / close, PII reveal and quick replies, and
+sending a failed delivery again.
 
 Handlers parse, call one action (or one read), and render; each route's OpenAPI operation
 sits under it. Refusals are raised and answered by the error middleware
@@ -10,11 +11,13 @@ reply held for a forbidden phrase is answered here: 422 with ``held`` and ``hits
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Final
 
 from aiohttp import web
 
 from csdesk.actions import cards as card_actions
+from csdesk.actions import deliveries as delivery_actions
 from csdesk.actions import notes, pii, shifts, triage_learning, workbench
 from csdesk.actions.quick_replies import PhraseSent
 from csdesk.actions.triage_learning import parse_intent
@@ -22,6 +25,8 @@ from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.errors import BadInputError
+from csdesk.jobs.base import JOBS_KEY
+from csdesk.jobs.deliveries import DELIVER
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import cards, conversations, lists, panels, quick_replies
 from csdesk.reads.cards import shop_coupons
@@ -363,6 +368,29 @@ async def post_reply(request: web.Request) -> web.Response:
     message = await conversations.message_by_id(request.app[SESSIONS_KEY], user, message_id)
     message["author_name"] = user.display_name
     return web.json_response({"conversation_id": conversation_id, "message": message}, status=201)
+
+
+@routes.post("/api/v1/deliveries/{delivery_id}/retry")
+@documented(
+    _op(
+        "Send a failed delivery again (a message's: the agent holding its conversation or a "
+        "supervisor; a webhook's: owners and admins); a new window of retries starts, audited",
+        "the delivery, sending again",
+        status="202",
+        params=[
+            {"name": "delivery_id", "in": "path", "required": True, "schema": {"type": "string"}}
+        ],
+        errors=("401", "403", "404", "409"),
+    )
+)
+async def post_delivery_retry(request: web.Request) -> web.Response:
+    user = current_user(request)
+    delivery_id = request.match_info["delivery_id"]
+    delivery = await delivery_actions.retry(deps_of(request), user, delivery_id, utcnow())
+    await request.app[JOBS_KEY].enqueue(
+        DELIVER, delivery_id, job_id=f"deliver:{delivery_id}:retry:{uuid.uuid4().hex}"
+    )
+    return web.json_response(delivery, status=202)
 
 
 @routes.post("/api/v1/conversations/{conversation_id}/notes")

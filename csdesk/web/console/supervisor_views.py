@@ -9,6 +9,7 @@ of ``csdesk/web/supervisor_api.py``; the board follows the live websocket and re
 from __future__ import annotations
 
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -16,18 +17,21 @@ from csdesk.actions import guided, reassignment, role_swaps, roster, shop_config
 from csdesk.auth.access import can, require
 from csdesk.auth.current import CurrentUser, current_user
 from csdesk.clock import utcnow
+from csdesk.i18n import I18N_KEY, request_locale, translate
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import board as board_read
 from csdesk.reads import dashboard as dashboard_read
+from csdesk.reads import dashboard_series, triage_model
 from csdesk.reads import shop_config as shop_config_read
-from csdesk.reads import triage_model
 from csdesk.reads.roster import routing_zone, shop_agents
 from csdesk.storage.enums import ServiceRole
 from csdesk.storage.models import AgentProfile
-from csdesk.web.console import labels
+from csdesk.web.console import dashboard_charts, dashboard_labels, labels
 from csdesk.web.console.pages import render_console_page
 from csdesk.web.console.views import LIVE_PATH, POLL_MS
 from csdesk.web.dashboard_api import PATH as DASHBOARD_API
+from csdesk.web.dashboard_api import ROWS_PATH
+from csdesk.web.dashboard_live import PATH as DASHBOARD_LIVE
 from csdesk.web.shop_config_api import MODEL_PATH as TRIAGE_MODEL_API
 from csdesk.web.shop_config_api import PATH as SHOP_CONFIG_API
 from csdesk.web.shop_config_api import PREVIEW_PATH as SHOP_CONFIG_PREVIEW_API
@@ -40,8 +44,9 @@ ROSTER_PATH: Final = "/console/roster"
 GUIDED_PATH: Final = "/console/guided"
 SHOP_CONFIG_PATH: Final = "/console/shop-config"
 DASHBOARD_PATH: Final = "/console/dashboard"
+DASHBOARD_CHARTS_PATH: Final = "/console/dashboard/charts"
 DASHBOARD_REFRESH_MS: Final = 3_000
-"""The owner dashboard re-reads its numbers this often (sums over the shop, one request)."""
+"""While its websocket is down, the owner dashboard re-reads its numbers this often."""
 BOARD_REFRESH_MS: Final = 30_000
 """Re-read the board this often even while live: waits cross the silent and 3-minute
 thresholds without any event saying so."""
@@ -116,19 +121,56 @@ async def board_page(request: web.Request) -> web.Response:
 @routes.get(DASHBOARD_PATH)
 async def dashboard_page(request: web.Request) -> web.Response:
     """The owner dashboard (经营看板): owners, supervisors and admins; agents get the 403
-    page. The numbers come with the page, then from the API every few seconds."""
+    page. The numbers and charts come with the page, then live over the dashboard's
+    websocket (polling the API only while it is down)."""
     user = current_user(request)
     now = utcnow()
-    view = await dashboard_read.dashboard(request.app[SESSIONS_KEY], user, now)
+    sessions = request.app[SESSIONS_KEY]
+    view = await dashboard_read.dashboard(sessions, user, now)
+    series = await dashboard_series.series(sessions, user, now)
     boot = {
         "server_now": now.isoformat(),
         "timezone": view.timezone,
         "api": DASHBOARD_API,
+        "live_path": DASHBOARD_LIVE,
+        "charts_path": DASHBOARD_CHARTS_PATH,
+        "rows_path": ROWS_PATH,
         "refresh_ms": DASHBOARD_REFRESH_MS,
         "roles": [role.value for role in ServiceRole],
+        "titles": {
+            key: translate(request, title) for key, title in dashboard_labels.METRIC_TITLES.items()
+        },
+        "flag_titles": {
+            key: translate(request, title) for key, title in dashboard_labels.FLAG_TITLES.items()
+        },
+        "columns": {
+            key: translate(request, title) for key, title in dashboard_labels.COLUMNS.items()
+        },
         "dashboard": view.to_json(),
     }
-    return _page(request, "console/dashboard.html", boot, current="dashboard")
+    return _page(
+        request,
+        "console/dashboard.html",
+        boot,
+        current="dashboard",
+        boot_charts=_charts(request, series, view.timezone),
+    )
+
+
+def _charts(request: web.Request, series: dashboard_series.Series, zone: str) -> dict[str, str]:
+    gettext = request.app[I18N_KEY].get(request_locale(request)).gettext
+    return dashboard_charts.charts(series, ZoneInfo(zone), gettext)
+
+
+@routes.get(DASHBOARD_CHARTS_PATH)
+async def dashboard_charts_fragment(request: web.Request) -> web.Response:
+    """The charts as SVG markup by key (JSON): what the page polls while its socket is down."""
+    user = current_user(request)
+    now = utcnow()
+    sessions = request.app[SESSIONS_KEY]
+    series = await dashboard_series.series(sessions, user, now)
+    zone = await routing_zone(sessions, user.shop_id)
+    return web.json_response(_charts(request, series, zone.key))
 
 
 @routes.get(ROSTER_PATH)

@@ -13,9 +13,11 @@ from csdesk.auth.middleware import error_response, redirect, safe_next
 from csdesk.i18n import LANG_COOKIE, LANG_COOKIE_MAX_AGE_S, LOCALES
 from csdesk.keys import SESSIONS_KEY, SETTINGS_KEY
 from csdesk.reads.conversations import check_readable
+from csdesk.roles.triage_rules import DEFAULT_INTENT_ROLES
 from csdesk.storage.enums import ServiceRole
 from csdesk.web.console import labels
 from csdesk.web.console.pages import WORKBENCH_PATH, render_console_page
+from csdesk.web.console.training_views import label_tables
 
 routes = web.RouteTableDef()
 
@@ -31,6 +33,12 @@ def _workbench(request: web.Request, conversation_id: int | None) -> web.Respons
         "live_path": LIVE_PATH,
         "poll_ms": POLL_MS,
         "can_work": can(user, "workbench.use"),
+        # Which role each intent goes to (the transfer dialog asks which intent the buyer
+        # had when the target role has several; the server checks the shop's own map).
+        "intent_roles": {intent.value: role.value for intent, role in DEFAULT_INTENT_ROLES.items()},
+        # 我的课程: the agent's courses in the left column (training.take: agents).
+        "can_take_courses": can(user, "training.take"),
+        "training_labels": label_tables(request),
     }
     return render_console_page(
         request,

@@ -172,23 +172,82 @@ export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted, onTypi
     return t("System");
   }
 
+  const DELIVERY_TEXT = {
+    sending: () => t("Sending"),
+    delivered: () => t("Delivered"),
+    failed: () => t("Not delivered"),
+  };
+
+  /** Where a buyer-visible message stands on its way to the buyer (the shop's channel). */
+  function deliveryMark(delivery) {
+    const state = delivery.state in DELIVERY_TEXT ? delivery.state : "sending";
+    const details = [];
+    if (delivery.attempts) details.push(t("{n} attempts", { n: delivery.attempts }));
+    if (delivery.last_error && state !== "delivered") details.push(delivery.last_error);
+    const mark = el(
+      "span",
+      {
+        class: `msg-delivery is-${state}`,
+        dataset: { state, deliveryId: delivery.id },
+        role: "status",
+        title: details.join(" · "),
+      },
+      el("span", { class: "msg-delivery-state", text: DELIVERY_TEXT[state]() }),
+    );
+    if (state === "failed") {
+      const retry = el("button", {
+        type: "button",
+        class: "link-btn msg-delivery-retry",
+        text: t("Retry"),
+        "aria-label": t("Send this message again"),
+      });
+      retry.addEventListener("click", async () => {
+        retry.disabled = true;
+        try {
+          const next = await api(`/api/v1/deliveries/${encodeURIComponent(delivery.id)}/retry`, {
+            method: "POST",
+          });
+          mark.replaceWith(deliveryMark(next));
+        } catch (err) {
+          retry.disabled = false;
+          showBanner(err.message);
+        }
+      });
+      mark.append(retry);
+    }
+    return mark;
+  }
+
   function messageItem(message) {
     const who = author(message);
+    const meta = el(
+      "div",
+      { class: "msg-meta" },
+      el("span", { class: "msg-who", text: who }),
+      el("time", { class: "msg-time", datetime: message.sent_at, text: formatTime(message.sent_at) }),
+    );
+    if (message.delivery) meta.append(deliveryMark(message.delivery));
     return el(
       "li",
       {
         class: `msg msg-${message.sender}`,
         dataset: { id: String(message.id) },
       },
-      el(
-        "div",
-        { class: "msg-meta" },
-        el("span", { class: "msg-who", text: who }),
-        el("time", { class: "msg-time", datetime: message.sent_at, text: formatTime(message.sent_at) }),
-      ),
+      meta,
       message.kind === "card" ? null : el("div", { class: "msg-text", text: message.text }),
       ...attachmentsOf(message),
     );
+  }
+
+  /** A live change of a message's delivery (``message.delivery``). */
+  function onDelivery(conversationId, messageId, delivery) {
+    if (!detail || detail.id !== conversationId) return;
+    const item = messages.querySelector(`li.msg[data-id="${messageId}"]`);
+    if (!item) return;
+    const meta = item.querySelector(".msg-meta");
+    const current = meta.querySelector(".msg-delivery");
+    if (current) current.replaceWith(deliveryMark(delivery));
+    else meta.append(deliveryMark(delivery));
   }
 
   function nearBottom() {
@@ -257,6 +316,8 @@ export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted, onTypi
     closeButton.disabled = !ok;
     byId("resolve-next-btn").disabled = !ok;
     byId("snooze-btn").disabled = !ok;
+    // The holder corrects triage's intent; supervisors may on any conversation they open.
+    byId("intent-btn").disabled = !detail || !(ok || me.role !== "agent");
     validate();
   }
 
@@ -575,6 +636,7 @@ export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted, onTypi
     clear,
     ended,
     onMessage,
+    onDelivery,
     catchUp,
     focusReply: () => (canWrite() ? box.focus() : title.focus()),
     toggleMode() {
@@ -594,5 +656,6 @@ export function createChat({ me, prefs, onOpenPicker, onReplied, onNoted, onTypi
     setDetail(next) {
       if (detail && next.id === detail.id) detail = { ...detail, ...next };
     },
+    refreshHeader: () => renderHeader(),
   };
 }

@@ -1,11 +1,13 @@
 // Dialogs: transfer (转接, note required; to a role's queue or to a named colleague, each
 // shown with status and load), close (disposition and tags), snooze (稍后处理), the item and
-// coupon picker for cards, reveal buyer data (reason required), keyboard cheat sheet. Native <dialog>: focus moves in, Esc closes,
+// coupon picker for cards, intent correction (改判意图), reveal buyer data (reason required), keyboard cheat sheet. Native <dialog>: focus moves in, Esc closes,
 // focus returns to where it was.
 
 import { api } from "./api.js";
 import { byId, el, setHidden } from "./dom.js";
 import { label, t } from "./i18n.js";
+
+const boot = JSON.parse(document.getElementById("wb-boot")?.textContent || "{}");
 
 function wire(dialog) {
   let returnTo = null;
@@ -39,6 +41,22 @@ export function createTransferDialog({ getConversation, onDone }) {
   const agentsBox = byId("transfer-agents");
   const note = byId("transfer-note");
   let agents = [];
+
+  const intentField = byId("transfer-intent-field");
+  const intentSelect = byId("transfer-intent");
+
+  /** A role with several intents (after-sales: logistics, quality ...) asks which one the
+   * buyer had: the answer teaches the shop's triage model. One intent needs no question. */
+  function renderIntents(roleKey) {
+    const intents = Object.entries(boot.intent_roles || {})
+      .filter(([, role]) => role === roleKey)
+      .map(([intent]) => intent);
+    intentSelect.replaceChildren(
+      el("option", { value: "", text: t("Not sure") }),
+      ...intents.map((intent) => el("option", { value: intent, text: label("intent", intent) })),
+    );
+    setHidden(intentField, intents.length < 2);
+  }
 
   function renderAgents(roleKey) {
     const holders = agents.filter((agent) => agent.service_roles.includes(roleKey) && !agent.me);
@@ -86,6 +104,7 @@ export function createTransferDialog({ getConversation, onDone }) {
     note.removeAttribute("aria-invalid");
     roles.replaceChildren(el("p", { class: "muted small", text: t("Loading…") }));
     agentsBox.replaceChildren(el("p", { class: "muted small", text: t("Choose a role first.") }));
+    setHidden(intentField, true);
     control.open(note);
     try {
       const board = await api("/api/v1/workbench/roles");
@@ -111,7 +130,10 @@ export function createTransferDialog({ getConversation, onDone }) {
         }),
       );
       for (const input of roles.querySelectorAll("input")) {
-        input.addEventListener("change", () => renderAgents(input.value));
+        input.addEventListener("change", () => {
+          renderAgents(input.value);
+          renderIntents(input.value);
+        });
       }
       roles.querySelector("input")?.focus();
     } catch (err) {
@@ -140,10 +162,55 @@ export function createTransferDialog({ getConversation, onDone }) {
     const agent = form.querySelector('input[name="to_agent"]:checked');
     const body = { to_role: chosen.value, note: note.value };
     if (agent && agent.value) body.to_agent_id = Number(agent.value);
+    if (!intentField.hidden && intentSelect.value) body.intent = intentSelect.value;
     try {
       const result = await api(`/api/v1/conversations/${conversation.id}/transfer`, {
         method: "POST",
         body,
+      });
+      control.close();
+      onDone(conversation.id, result);
+    } catch (err) {
+      error.textContent = err.message;
+    } finally {
+      busy = false;
+    }
+  });
+
+  return { open, isOpen: control.isOpen };
+}
+
+/** 改判意图: the conversation's intent corrected in place (a labelled example for the
+ * shop's triage model); the holder or a supervisor. */
+export function createIntentDialog({ getConversation, onDone }) {
+  const dialog = byId("intent-dialog");
+  const form = byId("intent-form");
+  const choice = byId("intent-choice");
+  const error = byId("intent-error");
+  const control = wire(dialog);
+  let busy = false;
+
+  function open() {
+    const conversation = getConversation();
+    if (!conversation) return;
+    error.textContent = "";
+    choice.replaceChildren(
+      ...Object.keys(boot.intent_roles || {}).map((intent) =>
+        el("option", { value: intent, text: label("intent", intent), selected: intent === conversation.intent }),
+      ),
+    );
+    control.open(choice);
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (busy) return;
+    const conversation = getConversation();
+    busy = true;
+    try {
+      const result = await api(`/api/v1/conversations/${conversation.id}/intent`, {
+        method: "POST",
+        body: { intent: choice.value },
       });
       control.close();
       onDone(conversation.id, result);

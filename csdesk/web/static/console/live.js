@@ -5,8 +5,8 @@
 //   ← {"op":"reset"}                        reload state over REST
 //   → {"op":"ack","last_event_id":n}
 // Event types handled by the workbench: conversation.assigned, message.created,
-// conversation.closed, conversation.requeued, agent.status, note.mentioned (others are
-// ignored).
+// message.delivery, conversation.closed, conversation.requeued, agent.status,
+// note.mentioned (others are ignored).
 // Collision (who views and writes where), outside the numbered stream:
 //   → {"op":"watch","conversation_id":n|null}   → {"op":"typing","conversation_id":n,"typing":bool,"mode":"reply"|"note"}
 //   ← {"op":"presence","conversation_id","holder_id","user":{id,display_name,role},"tab","state":"viewing"|"typing"|"left","mode"}

@@ -24,6 +24,7 @@ const BOARD_EVENTS = new Set([
   "conversation.updated",
   "conversation.reassigned",
   "message.created",
+  "message.delivery",
   "queue.changed",
   "agent.status",
   "roster.changed",
@@ -404,6 +405,16 @@ async function retryEvent(eventId) {
   refresh();
 }
 
+/** Buyer-visible messages that did not reach the buyer (the shop's channel refused or was
+ * down past the retry window): red while there are any; the agents' workbenches retry them. */
+function renderUndelivered() {
+  const outbound = board.outbound || {};
+  const failed = Number(outbound.failed || 0);
+  byId("sv-undelivered-count").textContent = String(failed);
+  byId("sv-sending-count").textContent = String(Number(outbound.sending || 0));
+  byId("sv-undelivered").classList.toggle("is-alert", failed > 0);
+}
+
 function render() {
   // Re-rendering replaces rows: keep keyboard focus on the same control.
   const focusKey = document.activeElement?.dataset?.key;
@@ -412,6 +423,7 @@ function render() {
   renderItems();
   renderSkips();
   renderFailed();
+  renderUndelivered();
   const updated = byId("sv-updated");
   updated.dateTime = board.generated_at;
   updated.textContent = formatTime(board.generated_at);

@@ -12,6 +12,7 @@ import {
   createCloseDialog,
   createRevealDialog,
   createSnoozeDialog,
+  createIntentDialog,
   createTransferDialog,
 } from "./dialogs.js";
 import { byId, el, setHidden } from "./dom.js";
@@ -27,6 +28,7 @@ import { createPresence } from "./presence.js";
 import { createPicker } from "./quick.js";
 import { createSuggestion } from "./suggest.js";
 import { formatTime, setTimeZone, syncClock } from "./time.js";
+import { createMyCourses } from "./training-workbench.js";
 
 const boot = JSON.parse(byId("wb-boot").textContent);
 const me = boot.user;
@@ -166,6 +168,7 @@ const chat = createChat({
     announce(names ? t("Note added; {names} notified.", { names }) : t("Note added."));
   },
 });
+const myCourses = boot.can_take_courses ? createMyCourses() : null;
 const mentions = createMentions({ onOpen: (id) => openConversation(id, { focus: true }) });
 const suggestion = createSuggestion({ chat });
 createMentionComplete({ textarea: chat.box, isNoteMode: () => chat.mode() === "note", me });
@@ -222,6 +225,16 @@ const transfer = createTransferDialog({
     removeFromList(id);
     chat.ended(id, t("Transferred to {role}.", { role }));
     openNextAfter(id);
+  },
+});
+const relabel = createIntentDialog({
+  getConversation: () => chat.current(),
+  onDone: (id, result) => {
+    chat.setDetail({ id, intent: result.intent });
+    chat.refreshHeader();
+    announce(
+      t("Intent corrected to {intent}; triage learns from it.", { intent: label("intent", result.intent) }),
+    );
   },
 });
 const closing = createCloseDialog({
@@ -359,6 +372,8 @@ async function onEvent(type, payload) {
     if (id === openId && payload.by !== me.id) {
       chat.changed(id, t("This conversation was changed by a colleague meanwhile."));
     }
+  } else if (type === "message.delivery") {
+    chat.onDelivery(payload.conversation_id, payload.message_id, payload.delivery || {});
   } else if (type === "conversation.closed" || type === "conversation.requeued") {
     const id = payload.conversation_id ?? payload.conversation?.id;
     if (id === undefined || !list.has(id)) return;
@@ -372,6 +387,9 @@ async function onEvent(type, payload) {
   } else if (type === "note.mentioned") {
     mentions.add(payload);
     alerts.ping();
+  } else if (type.startsWith("training.") && myCourses) {
+    await myCourses.refresh();
+    if (type !== "training.passed") alerts.ping();
   } else if (type === "agent.status") {
     if (payload.agent_id === me.id && state) {
       state.me.status = payload.status;
@@ -482,6 +500,7 @@ async function resolveNext() {
 }
 
 byId("transfer-btn").addEventListener("click", () => transfer.open());
+byId("intent-btn").addEventListener("click", () => relabel.open());
 byId("resolve-next-btn").addEventListener("click", () => resolveNext());
 byId("snooze-btn").addEventListener("click", () => snoozing.open());
 byId("close-btn").addEventListener("click", () => closing.open());
@@ -520,6 +539,13 @@ async function start() {
   await loadLibrary();
   // Phrases and hotkeys edited in the library page (another tab) count when I come back.
   window.addEventListener("focus", () => loadLibrary());
+  if (myCourses) {
+    try {
+      await myCourses.refresh();
+    } catch {
+      // the list stays hidden; the workbench works without it
+    }
+  }
   if (boot.conversation_id) openConversation(boot.conversation_id, { push: false });
   window.setInterval(() => list.tick(), 1000);
   live.start();
