@@ -385,6 +385,7 @@ async def post_reply(request: web.Request) -> web.Response:
 )
 async def post_delivery_retry(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, "deliveries.retry")
     delivery_id = request.match_info["delivery_id"]
     delivery = await delivery_actions.retry(deps_of(request), user, delivery_id, utcnow())
     await request.app[JOBS_KEY].enqueue(
