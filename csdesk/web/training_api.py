@@ -192,7 +192,10 @@ async def post_asset(request: web.Request) -> web.Response:
     require(user, MANAGE)
     if not request.content_type.startswith("multipart/form-data"):
         raise BadInputError("file", "send multipart/form-data with name and file")
-    form = await request.post()
+    try:
+        form = await request.post()
+    except ValueError as exc:  # e.g. no boundary in the Content-Type: bad input, not a 500
+        raise BadInputError("file", f"unreadable multipart body ({exc})") from None
     name = form.get("name")
     upload = form.get("file")
     if not isinstance(name, str) or not name:
