@@ -23,6 +23,7 @@ from bench.bench_live import run_live
 from bench.bench_qc import run_qc_check, run_qc_sampling
 from bench.ingest import run_ingest
 from bench.routing import run_routing
+from bench.soak import run_soak
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 POSTGRES_URL = os.environ.get(
@@ -39,6 +40,7 @@ NAMES = (
     "qc_check",
     "qc_sampling",
     "qc_sampling_server",
+    "soak",
     "dashboard",
 )
 """Every benchmark, in the order of the table (``--only`` takes these names)."""
@@ -139,6 +141,10 @@ async def _all(quick: bool, only: frozenset[str]) -> list[dict[str, Any]]:
             results.append({**server_sampling, "bench": "qc_sampling_server"})
         except OSError as exc:
             _log(f"server-mode QC sampling skipped: {exc}")
+    if "soak" in only:
+        seconds = 10.0 if quick else 60.0
+        _log(f"soak: 500 websocket consoles, signed events at up to 1,000/s for {seconds:.0f} s")
+        results.append(await run_soak(consoles=500, rate=1000.0, seconds=seconds))
     if "dashboard" in only:
         _log("owner dashboard on PostgreSQL: 1M orders, 200k refunds, 500k conversations")
         try:
@@ -212,6 +218,25 @@ def _row(result: dict[str, Any]) -> str:
             f"delivered {e2e['delivered']}/{e2e['sent']}; POST→websocket p50 {e2e['p50_ms']} / "
             f"p99 {e2e['p99_ms']} ms | bus→websocket alone p50 {hub['p50_ms']} / "
             f"p99 {hub['p99_ms']} ms{_trials(result)} |"
+        )
+    elif name == "soak":
+        events = result["events"]
+        verdict = (
+            "met"
+            if result["errors"] == 0
+            and result["sockets_closed_by_server"] == 0
+            and set(events) <= {"processed"}
+            else "NOT met"
+        )
+        return (
+            f"| soak ({result['consoles']} sockets, {result['seconds']:.0f} s) | "
+            f"**{result['ratio']:.2f}** | no error, every event processed | {verdict} | "
+            f"{result['achieved_rate_per_s']:.0f} events/s offered of "
+            f"{result['target_rate_per_s']:.0f}/s; {result['sent']} sent, "
+            f"{result['errors']} errors, {result['sockets_closed_by_server']} sockets dropped, "
+            f"backlog drained in {result['drain_s']} s | RSS {result['rss_mb']['start']} MB at "
+            f"start, {result['rss_mb']['after_first_tenth']} after the first tenth, "
+            f"{result['rss_mb']['end']} at the end (growth {result['rss_growth_mb']} MB) |"
         )
     elif name == "claims":
         what = (
@@ -365,6 +390,13 @@ def write_doc(results: list[dict[str, Any]], quick: bool, run_at: str, partial: 
         "day's checks joined to their conversations. The ratio is baseline time over job "
         "time; the day's draw is deleted between trials. **qc_sampling_server**: the same on "
         "PostgreSQL (a scratch database on 127.0.0.1).",
+        "- **soak**: a real `csdesk serve` subprocess (SQLite), 500 agents each holding a "
+        "websocket, signed buyer messages offered at up to 1,000/s for 60 s with at most 64 "
+        "requests in flight (the ratio is the offered rate reached over 1,000/s); then the "
+        "backlog is drained. Must hold: no error, no socket dropped, every accepted event "
+        "processed; the server's resident memory is read from /proc at start, after the "
+        "first tenth and at the end (flat means the growth after warm-up stays small). "
+        "`tests/integration/test_soak.py` runs it for 10 s.",
         "",
         "## How an event is applied (what the ingest and live figures depend on)",
         "",

@@ -76,6 +76,7 @@ def create_app(settings: Settings, *, demo: bool = False, traffic: Any = None) -
         metrics,
         openapi,
         promotions_api,
+        privacy_api,
         qc_api,
         queues_api,
         quick_replies_api,
@@ -98,9 +99,10 @@ def create_app(settings: Settings, *, demo: bool = False, traffic: Any = None) -
     from csdesk.web.console import training_views as console_training_views
     from csdesk.web.console import views as console_views
     from csdesk.web.errors import error_middleware
+    from csdesk.web.security import proxy_middleware, setup_security
 
     app = web.Application(
-        middlewares=[error_middleware, auth_middleware],
+        middlewares=[proxy_middleware, error_middleware, auth_middleware],
         client_max_size=settings.webhook.max_body_bytes * 4,
     )
     app[SETTINGS_KEY] = settings
@@ -118,6 +120,7 @@ def create_app(settings: Settings, *, demo: bool = False, traffic: Any = None) -
 
         app[TRAFFIC_KEY] = traffic if isinstance(traffic, TrafficOptions) else TrafficOptions()
         app.cleanup_ctx.append(traffic_ctx)
+    setup_security(app)
     setup_auth(app)
     setup_i18n(app)
     # Live websockets: one hub per process fed by the bus; sockets close GOING_AWAY.
@@ -152,6 +155,7 @@ def create_app(settings: Settings, *, demo: bool = False, traffic: Any = None) -
         webhooks_api,
         console_admin_views,
         search_api,
+        privacy_api,
         quick_replies_api,
         teams_api,
         qc_api,

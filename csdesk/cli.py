@@ -238,6 +238,99 @@ def cmd_token_issue(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _sqlite_file(args: argparse.Namespace, command: str) -> Path:
+    """The embedded database file; server mode (PostgreSQL) is bad input for backup and
+    restore, which point to PostgreSQL's own tools."""
+    from csdesk.settings import database_settings
+
+    data_dir = _data_dir(args)
+    if not database_settings(data_dir).is_sqlite:
+        raise UsageError(
+            f"csdesk {command} is for embedded mode (SQLite); CSDESK_DATABASE_URL is "
+            "PostgreSQL: use pg_dump / pg_restore (docs/operations.md)"
+        )
+    return data_dir / "csdesk.sqlite3"
+
+
+def _print_verified(verified: object, what: str, args: argparse.Namespace) -> None:
+    from csdesk.storage.backup import Verified
+
+    assert isinstance(verified, Verified)
+    if args.json:
+        print(json.dumps(verified.to_json(), ensure_ascii=False))
+    rows = sum(verified.tables.values())
+    print(
+        f"{what} {verified.path} ({verified.bytes} bytes, revision {verified.revision}, "
+        f"{len(verified.tables)} tables, {rows} rows; integrity ok)",
+        file=sys.stderr,
+    )
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from csdesk.storage.backup import BackupError, backup
+
+    database = _sqlite_file(args, "backup")
+    try:
+        verified = backup(database, Path(args.file), force=args.force)
+    except BackupError as exc:
+        raise UsageError(str(exc)) from None
+    _print_verified(verified, "backed up and verified", args)
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from csdesk.storage import migrate
+    from csdesk.storage.backup import BackupError, restore
+
+    database = _sqlite_file(args, "restore")
+    try:
+        verified = restore(Path(args.file), database, force=args.force)
+    except BackupError as exc:
+        raise UsageError(str(exc)) from None
+    _print_verified(verified, "restored and verified", args)
+    # A backup taken before an upgrade comes back at its own revision.
+    from csdesk.settings import database_settings
+
+    migrate.upgrade(database_settings(_data_dir(args)).url)
+    return EXIT_OK
+
+
+def cmd_buyer_erase(args: argparse.Namespace) -> int:
+    from csdesk.actions.erasure import erase_buyer
+    from csdesk.actions.shops import default_shop_id
+    from csdesk.clock import utcnow
+    from csdesk.storage.engine import create_engine, create_session_factory
+
+    if not args.nick.strip():
+        raise UsageError("NICK: name the buyer to erase")
+    database = _existing_database(args)
+
+    async def run() -> dict[str, object]:
+        engine = create_engine(database)
+        try:
+            sessions = create_session_factory(engine)
+            shop_id = args.shop or await default_shop_id(sessions)
+            if shop_id is None:
+                raise UsageError("--shop: the database has no shop")
+            erased = await erase_buyer(
+                sessions, None, shop_id, utcnow(), reason=args.reason, nick=args.nick
+            )
+            return erased.to_json()
+        finally:
+            await engine.dispose()
+
+    result = asyncio.run(run())
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    print(
+        f"erased buyer {result['buyer_id']} (now {result['nick']}): "
+        f"{result['orders_cleared']} orders cleared, {result['messages_masked']} messages "
+        f"masked; {result['conversations_kept']} conversations kept (audited as pii.erase)",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
 def _run_with_database(args: argparse.Namespace, work: Callable[[Any], Awaitable[Any]]) -> Any:
     """``work(sessions)`` on the existing database, the engine disposed afterwards."""
     from csdesk.storage.engine import create_engine, create_session_factory
@@ -659,6 +752,24 @@ def build_parser() -> argparse.ArgumentParser:
     data_arg(p)
     p.set_defaults(func=cmd_migrate)
 
+    p = sub.add_parser(
+        "backup", help="embedded mode: copy the live SQLite database to FILE and verify it"
+    )
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    p.add_argument("--json", action="store_true")
+    data_arg(p)
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser(
+        "restore", help="embedded mode: replace the database with a verified backup (stop first)"
+    )
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--force", action="store_true", help="replace an existing database")
+    p.add_argument("--json", action="store_true")
+    data_arg(p)
+    p.set_defaults(func=cmd_restore)
+
     p = sub.add_parser("seed", help="deterministic demo data")
     p.add_argument("--buyers", type=_positive_int, default=5000)
     p.add_argument("--orders", type=_positive_int, default=20000)
@@ -696,6 +807,22 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--shop", default=None, help="shop id (default: the first shop)")
     data_arg(q)
     q.set_defaults(func=cmd_user_add)
+
+    p = sub.add_parser("buyer", help="buyers: erase personal data on request (PIPL)")
+    buyer_sub = p.add_subparsers(dest="buyer_command", required=True, parser_class=_Parser)
+    q = buyer_sub.add_parser(
+        "erase", help="remove a buyer's name, phone and address; mask them in transcripts"
+    )
+    q.add_argument("nick", metavar="NICK", help="the buyer's marketplace nick (旺旺名)")
+    q.add_argument("--shop", default=None, help="shop id (default: the first shop)")
+    q.add_argument(
+        "--reason",
+        default="buyer's erasure request (PIPL)",
+        help="why (the request's reference); written to the audit log",
+    )
+    q.add_argument("--json", action="store_true")
+    data_arg(q)
+    q.set_defaults(func=cmd_buyer_erase)
 
     p = sub.add_parser("shop", help="shops and their inbound webhook secrets")
     shop_sub = p.add_subparsers(dest="shop_command", required=True, parser_class=_Parser)

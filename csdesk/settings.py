@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 DEFAULT_DATA_DIR = Path("csdesk-data")
@@ -47,7 +49,9 @@ class AuthSettings:
     """Failed logins per client address within the window (agents share an office address)."""
     login_window_s: int = 15 * 60
     cookie_secure: bool = False
-    """Set when served over HTTPS (behind the load balancer)."""
+    """``CSDESK_COOKIE_SECURE=1``: every cookie ``Secure`` whatever the request says. Without
+    it cookies are ``Secure`` on requests that came over HTTPS: TLS to this process, or
+    ``X-Forwarded-Proto: https`` from a trusted proxy (``SecuritySettings.trusted_proxies``)."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,55 @@ class WebSettings:
     port: int = 8080
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    """How pages defend themselves, and who may say the request came over HTTPS."""
+
+    trusted_proxies: tuple[Network, ...] = ()
+    """``CSDESK_TRUSTED_PROXIES``: addresses or networks (``127.0.0.1,10.0.0.0/8``) of the
+    reverse proxies in front of the web process. Only a request whose peer is one of them
+    may say, with ``X-Forwarded-Proto: https``, that the browser used HTTPS (cookies then go
+    ``Secure`` and HSTS is sent), and name the client in ``X-Forwarded-For`` (the login
+    throttle counts that address). Empty (the default): both headers are ignored."""
+    hsts_max_age_s: int = 365 * 24 * 3600
+    """``Strict-Transport-Security: max-age`` on responses served over HTTPS
+    (``CSDESK_HSTS_MAX_AGE_S``; 0 sends none)."""
+
+
+def parse_networks(raw: str, *, name: str = "CSDESK_TRUSTED_PROXIES") -> tuple[Network, ...]:
+    """``"127.0.0.1, 10.0.0.0/8"`` → networks; a bad entry is a ValueError naming it."""
+    networks: list[Network] = []
+    for part in raw.replace(";", ",").split(","):
+        entry = part.strip()
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(f"{name}: {entry!r} is not an address or network") from None
+    return tuple(networks)
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long the desk keeps what it no longer needs."""
+
+    processed_events: timedelta = timedelta(days=30)
+    """``CSDESK_EVENT_RETENTION_DAYS``: processed platform events (their ids make a
+    redelivered event a duplicate) are deleted this long after they were received. Never
+    less than :data:`MIN_EVENT_RETENTION`: an id must outlive every redelivery or replay
+    the platform (and the signed-timestamp window) could still send. Failed and unprocessed
+    events are never purged: they wait for a supervisor."""
+
+
+MIN_EVENT_RETENTION = timedelta(days=7)
+"""Marketplaces redeliver unacknowledged webhooks for up to a few days; a week covers it
+and any replay window the inbound signature allows."""
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -123,6 +176,8 @@ class Settings:
     auth: AuthSettings
     webhook: WebhookSettings
     web: WebSettings = field(default_factory=WebSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     outbound: OutboundSettings = field(default_factory=OutboundSettings)
     run_jobs_in_process: bool = True
     """Embedded mode runs job functions in the web process; server mode leaves them to workers."""
@@ -191,6 +246,37 @@ def load_settings(
             in ("1", "on", "true", "yes"),
         ),
         web=WebSettings(host=host or "127.0.0.1", port=port or 8080),
+        security=security_settings(),
+        retention=retention_settings(),
         outbound=OutboundSettings.from_env(),
         run_jobs_in_process=redis_url is None,
     )
+
+
+def _env_int(name: str, default: int, *, low: int = 0) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < low:
+        raise ValueError(f"{name} must be {low} or more, got {value}")
+    return value
+
+
+def security_settings() -> SecuritySettings:
+    return SecuritySettings(
+        trusted_proxies=parse_networks(os.environ.get("CSDESK_TRUSTED_PROXIES", "")),
+        hsts_max_age_s=_env_int("CSDESK_HSTS_MAX_AGE_S", SecuritySettings.hsts_max_age_s),
+    )
+
+
+def retention_settings() -> RetentionSettings:
+    days = _env_int(
+        "CSDESK_EVENT_RETENTION_DAYS",
+        RetentionSettings.processed_events.days,
+        low=MIN_EVENT_RETENTION.days,
+    )
+    return RetentionSettings(processed_events=timedelta(days=days))

@@ -57,6 +57,9 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
         "pii.reveal": Rule(
             SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=frozenset({UserRole.AGENT})
         ),
+        # Erasing a buyer's personal data on request (PIPL): the people answerable for the
+        # shop's data; audited.
+        "pii.erase": Rule(frozenset({UserRole.OWNER, UserRole.ADMIN})),
         # Role work on one item: agents on items assigned to them, supervisors on any.
         "order_review.work": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),
         "chase.work": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),
@@ -114,6 +117,8 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
         "qc.respond": Rule(_AGENTS, own_only=_AGENTS),
         "qc.calibrate": Rule(SUPERVISOR_AND_UP | {UserRole.QC_INSPECTOR}),
         "qc.propose": Rule(SUPERVISOR_AND_UP | {UserRole.QC_INSPECTOR}),
+        # Reading the improvement proposals: QC, trainers and supervisors, not agents.
+        "qc.proposals": Rule(SUPERVISOR_AND_UP | {UserRole.QC_INSPECTOR, UserRole.TRAINER}),
         "qc.reports": Rule(SUPERVISOR_AND_UP | {UserRole.TRAINER}),
         # Training (培训) and points (积分制). Trainers (owners, admins too) run the courses,
         # rules and assignments; supervisors see the team's courses, results and ledgers and

@@ -43,6 +43,8 @@ GUIDED_SKIPPED: Final = "guided.skipped"
 NOTE_MENTIONED: Final = "note.mentioned"
 """A private note @mentions a user; to that user alone: ``conversation_id``, ``message``
 (the note), ``by``, ``buyer_nick``, ``can_open``."""
+EVENT_FAILED: Final = "event.failed"
+"""A platform event failed to apply; to supervisors: ``event_id``, ``type``, ``error``."""
 PRESENCE: Final = "presence"
 """Collision: someone views or writes in a conversation. Never queued: each web process
 hands it to its sockets watching that conversation (``conversation:<id>``) and to the
@@ -89,6 +91,7 @@ ALL: Final = (
     ROSTER_CHANGED,
     GUIDED_SKIPPED,
     NOTE_MENTIONED,
+    EVENT_FAILED,
     PRESENCE,
     USER_SIGNED_OUT,
     TRAINING_ASSIGNED,
@@ -160,4 +163,15 @@ def message_created(
                 "sent_at": sent_at.isoformat(),
             },
         },
+    )
+
+
+def event_failed(shop_id: str, event_id: str, event_type: str, error: str) -> BusEvent:
+    """``event.failed``: an accepted platform event could not be applied (it waits for a
+    retry); the board's notice, and what an alert channel listens for."""
+    return BusEvent(
+        EVENT_FAILED,
+        shop_id,
+        (SUPERVISORS,),
+        {"event_id": event_id, "type": event_type, "error": error[:500]},
     )

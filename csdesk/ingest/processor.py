@@ -213,12 +213,16 @@ async def _apply_batch(
                     await _unclaim(session, event.id)
                     counts["not_ready"] += 1
                     continue
-                await mark_failed(session, event.id, f"not ready after retries: {exc}", now)
+                error = f"not ready after retries: {exc}"
+                await mark_failed(session, event.id, error, now)
+                outbox.publish(ev.event_failed(event.shop_id, event.event_id, event.type, error))
                 counts["failed"] += 1
             except Exception as exc:
                 await event_outbox.roll_back(queue)
                 log.exception("event %s (%s) failed", event.event_id, event.type)
-                await mark_failed(session, event.id, f"{type(exc).__name__}: {exc}", now)
+                error = f"{type(exc).__name__}: {exc}"
+                await mark_failed(session, event.id, error, now)
+                outbox.publish(ev.event_failed(event.shop_id, event.event_id, event.type, error))
                 counts["failed"] += 1
         # The dashboards' aggregator learns that the shop's figures may have moved, also
         # when the events published nothing else (an order paid that nobody chased).

@@ -73,6 +73,7 @@ EVERY_30_S = {0, 30}
 REGISTRY = Registry(
     functions=(
         housekeeping.purge_expired_sessions,
+        housekeeping.purge_processed_events,
         routing.activate_due_items,
         routing.rescore_deadlines,
         routing.reassign_unanswered,
@@ -122,6 +123,10 @@ REGISTRY = Registry(
         # reclaims space: every 10 minutes keeps the table near the number of live logins
         # for the cost of one small DELETE.
         CronEntry(housekeeping.purge_expired_sessions, minute={0, 10, 20, 30, 40, 50}),
+        # Processed platform events older than the retention (30 days by default, never
+        # under 7: their ids answer redeliveries as duplicates). Hourly keeps each run's
+        # DELETE to an hour of traffic, in batches.
+        CronEntry(housekeeping.purge_processed_events, minute=47, second=0),
         # QC: closed conversations whose check job was lost (a restart) are checked within
         # 5 minutes; the daily sample runs hourly and draws each shop's previous local day
         # once (a shop in any time zone gets it soon after its midnight).

@@ -9,12 +9,13 @@ check live under ``settings.redis.key_prefix``; arq keeps per-job keys as ``arq:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 import uuid
 from collections.abc import Sequence
 from datetime import UTC
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import aiohttp
 from arq.connections import ArqRedis
@@ -23,6 +24,8 @@ from arq.cron import CronJob, cron
 from arq.typing import StartupShutdown, WorkerCoroutine
 from arq.worker import Function, create_worker, func
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from csdesk.bus.redis import RedisBus
 from csdesk.jobs.base import JobContext, job_settings
@@ -183,15 +186,32 @@ def worker_options(settings: Settings, *, registry: Registry = REGISTRY) -> dict
     }
 
 
+log = logging.getLogger(__name__)
+REDIS_RETRY_S: Final = (1.0, 2.0, 5.0, 10.0)
+"""Waits before running again after Redis went away (then 10 s between tries)."""
+
+
 async def _run(options: dict[str, Any]) -> None:
-    worker = create_worker(WorkerSettings, **options)
-    try:
-        await worker.async_run()
-    except asyncio.CancelledError:
-        # SIGINT/SIGTERM: arq cancels its main task; that is the normal way out.
-        pass
-    finally:
-        await worker.close()
+    """Run arq until SIGINT/SIGTERM. A lost Redis (a restart, a failover) does not end the
+    worker: it starts over once Redis answers again, and the sweeps (the queue index
+    watch, pending events) rebuild what the restart lost."""
+    failures = 0
+    while True:
+        worker = create_worker(WorkerSettings, **options)
+        try:
+            await worker.async_run()
+            return
+        except asyncio.CancelledError:
+            # SIGINT/SIGTERM: arq cancels its main task; that is the normal way out.
+            return
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            wait = REDIS_RETRY_S[min(failures, len(REDIS_RETRY_S) - 1)]
+            failures += 1
+            log.warning("worker lost Redis (%s); running again in %.0f s", exc, wait)
+        finally:
+            with contextlib.suppress(Exception):
+                await worker.close()
+        await asyncio.sleep(wait)
 
 
 def run_worker(settings: Settings | None = None) -> int:

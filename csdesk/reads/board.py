@@ -23,6 +23,7 @@ from csdesk.auth.current import CurrentUser
 from csdesk.reads.conversations import iso, seconds_since
 from csdesk.reads.deliveries import KIND_MESSAGE, KIND_WEBHOOK
 from csdesk.reads.deliveries import counts as delivery_counts
+from csdesk.reads.events import FailedEvent, recent_failed
 from csdesk.reads.metrics import unprocessed_events
 from csdesk.reads.queues import queue_depths
 from csdesk.reads.roster import on_shift_duties
@@ -204,6 +205,9 @@ class Board:
     outbound: Mapping[str, Any]
     """Buyer-visible messages on their way out: ``sending`` (being tried), ``failed`` (dead
     letters, retried from the workbench), ``webhooks_failed``, ``channel_configured``."""
+    recent_failed: tuple[FailedEvent, ...] = ()
+    """The latest failed platform events (``reads/events.py``), for the notice and its
+    retry buttons."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -217,6 +221,7 @@ class Board:
             "unanswered": [u.to_json() for u in self.unanswered],
             "skips": [s.to_json() for s in self.skips],
             "failed_events": self.failed_events,
+            "recent_failed": [f.to_json() for f in self.recent_failed],
             "outbound": dict(self.outbound),
         }
 
@@ -261,6 +266,7 @@ async def board(
             [c.buyer_id for c in (*(c for c, _ in unanswered), *silent_items, *open_items)],
         )
         events = await unprocessed_events(session, shop_id)
+        failed = await recent_failed(session, shop_id) if events.get("failed") else ()
         outbound = await delivery_counts(session, shop_id, now)
     silent_ids = {c.id for c in silent_items}
     unanswered_ids = {c.id for c, _ in unanswered}
@@ -328,6 +334,7 @@ async def board(
         ),
         skips=skips,
         failed_events=events.get(EventStatus.FAILED.value, 0),
+        recent_failed=failed,
         outbound={
             "sending": outbound.sending[KIND_MESSAGE],
             "failed": outbound.failed[KIND_MESSAGE],

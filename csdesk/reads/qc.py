@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.auth.access import can, only_own, require
 from csdesk.auth.current import CurrentUser
+from csdesk.clock import parse_date
 from csdesk.errors import BadInputError, ForbiddenError, NotFoundError
 from csdesk.reads.qc_base import (
     CALIBRATE,
     LEAD,
+    PROPOSALS,
     QUEUE,
     RESULTS,
     SCORERS,
@@ -513,9 +515,7 @@ async def drift_history(sessions: SessionFactory, actor: CurrentUser) -> dict[st
 
 
 async def proposals(sessions: SessionFactory, actor: CurrentUser) -> dict[str, Any]:
-    require(actor, RESULTS)
-    if only_own(actor, RESULTS):
-        raise ForbiddenError("improvement proposals are for QC and trainers")
+    require(actor, PROPOSALS)
     async with sessions() as session:
         rows = list(
             await session.scalars(
@@ -529,10 +529,11 @@ async def proposals(sessions: SessionFactory, actor: CurrentUser) -> dict[str, A
 
 
 def parse_day(raw: str | None, field: str = "day") -> date | None:
+    """None when absent or empty; else exactly ``YYYY-MM-DD``."""
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        return parse_date(raw)
     except ValueError:
         raise BadInputError(field, "must be a date, YYYY-MM-DD") from None
 

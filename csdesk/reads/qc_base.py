@@ -48,6 +48,7 @@ RESPOND: Final = "qc.respond"
 """Acknowledge or dispute a finding: the agent it counts against."""
 CALIBRATE: Final = "qc.calibrate"
 PROPOSE: Final = "qc.propose"
+PROPOSALS: Final = "qc.proposals"
 REPORTS: Final = "qc.reports"
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
+from csdesk.clock import parse_date
 from csdesk.errors import BadInputError
 from csdesk.reads.qc import names
 from csdesk.reads.qc_base import REPORTS
@@ -58,7 +59,7 @@ def parse_range(start: str | None, end: str | None, today: date) -> tuple[date, 
         if not raw:
             return default
         try:
-            return date.fromisoformat(raw)
+            return parse_date(raw)
         except ValueError:
             raise BadInputError(field, "must be a date, YYYY-MM-DD") from None
 

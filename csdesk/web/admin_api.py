@@ -10,12 +10,12 @@ Every change is audited by its action; bad input is a 400 naming the field, noth
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any, Final
 
 from aiohttp import web
 
 from csdesk.actions import team
+from csdesk.actions.users import MAX_DISPLAY_NAME
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser, current_user
 from csdesk.auth.sessions import SESSION_COOKIE
@@ -23,9 +23,20 @@ from csdesk.clock import utcnow
 from csdesk.errors import BadInputError, NotFoundError
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import team as team_reads
-from csdesk.storage.enums import UserRole
-from csdesk.web.openapi import STR, documented, obj, operation, query
-from csdesk.web.request import deps_of, json_body, query_int
+from csdesk.storage.enums import ServiceRole, UserRole
+from csdesk.web.openapi import (
+    MAX_ID,
+    NONBLANK,
+    STR,
+    documented,
+    int_range,
+    obj,
+    operation,
+    path_param,
+    query,
+    text_up_to,
+)
+from csdesk.web.request import WHEN_SCHEMA, deps_of, json_body, query_int, query_when
 
 routes = web.RouteTableDef()
 
@@ -144,17 +155,6 @@ def _agent_changes(data: dict[str, Any]) -> team.AgentChanges:
     )
 
 
-def _when(request: web.Request, name: str) -> datetime | None:
-    raw = request.query.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise BadInputError(name, "must be a date or time (2026-11-11 or ISO 8601)") from None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def _audit_filter(request: web.Request) -> team_reads.AuditFilter:
     def text(name: str, limit: int = 64) -> str | None:
         value = request.query.get(name, "").strip()
@@ -162,7 +162,7 @@ def _audit_filter(request: web.Request) -> team_reads.AuditFilter:
             raise BadInputError(name, f"must be at most {limit} characters")
         return value or None
 
-    since, until = _when(request, "since"), _when(request, "until")
+    since, until = query_when(request, "since"), query_when(request, "until")
     if since and until and until <= since:
         raise BadInputError("until", "must be after since")
     return team_reads.AuditFilter(
@@ -199,21 +199,60 @@ _ERRORS: Final = {
     "409": "not now: already in that state, or your own login",
 }
 _WRITE: Final = ("400", "401", "403", "404", "409")
-_INT: Final = {"type": "integer"}
-_LIST: Final = {"type": "array", "items": STR}
-_AGENT: Final = obj(
+_ROLE: Final = {"enum": [role.value for role in UserRole]}
+_SERVICE_ROLES: Final = {
+    "type": "array",
+    "items": {"enum": [role.value for role in ServiceRole]},
+    "minItems": 1,
+}
+_SKILLS: Final = {
+    "type": "array",
+    "items": {"type": "string", "maxLength": team.MAX_SKILL_CHARS},
+    "maxItems": team.MAX_SKILLS,
+}
+_USERNAME: Final = {
+    "type": "string",
+    "pattern": "^\\s*\\w[\\w.@:-]{1,63}\\s*$",
+    "description": "2-64 letters, digits and . _ @ : -, starting with a letter or digit "
+    "(compared case-insensitively, NFKC)",
+}
+_DISPLAY_NAME: Final = {**NONBLANK, "description": f"cut to {MAX_DISPLAY_NAME} characters"}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional field: null means "left out" (``_string``, ``_int``, ``_bool``)."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _list_or_text(schema: dict[str, Any]) -> dict[str, Any]:
+    """A list, or the same items in one comma-separated text (``team.split_list``)."""
+    return {"anyOf": [schema, {"type": "string"}, {"type": "null"}]}
+
+
+_AGENT_FIELDS: Final = {
+    "service_roles": _list_or_text(_SERVICE_ROLES),
+    "skills": _list_or_text(_SKILLS),
+    "chat_capacity": _nullable(int_range(0, team.MAX_CHAT_CAPACITY)),
+    "hotline_capacity": _nullable(int_range(0, team.MAX_HOTLINE_CAPACITY)),
+}
+_AGENT: Final = {**obj([], **_AGENT_FIELDS), "type": ["object", "null"]}
+_AGENT_EDIT: Final = obj(
     [],
-    service_roles=_LIST,
-    skills=_LIST,
-    chat_capacity=_INT,
-    hotline_capacity=_INT,
-    auto_suspend_at=_INT,
-    trainee={"type": "boolean"},
+    **_AGENT_FIELDS,
+    auto_suspend_at=_nullable(int_range(0, team.MAX_CHAT_CAPACITY)),
+    trainee=_nullable({"type": "boolean"}),
 )
-_USER_ID: Final = [{"name": "user_id", "in": "path", "required": True, "schema": _INT}]
+_USER_ID: Final = [path_param("user_id")]
+_WHEN: Final = WHEN_SCHEMA
 _AUDIT_QUERY: Final = [
-    query(name, STR) for name in ("action", "actor", "target_type", "target_id", "since", "until")
-] + [query("before_id", _INT), query("limit", _INT)]
+    query("action", text_up_to(64)),
+    query("actor", text_up_to(64)),
+    query("target_type", text_up_to(32)),
+    query("target_id", text_up_to(64)),
+    query("since", _WHEN),
+    query("until", _WHEN),
+    query("before_id", int_range(1, MAX_ID)),
+]
 
 
 def _op(summary: str, *, errors: tuple[str, ...] = _WRITE, **kwargs: Any) -> dict[str, Any]:
@@ -238,7 +277,13 @@ async def list_users(request: web.Request) -> web.StreamResponse:
         "Add a colleague (owners and admins): answers the one-time password once; "
         "an agent gets a profile (default service role presales, 5 chats)",
         ok_status="201",
-        body=obj(["username", "role"], username=STR, role=STR, display_name=STR, agent=_AGENT),
+        body=obj(
+            ["username", "role"],
+            username=_USERNAME,
+            role=_ROLE,
+            display_name=_nullable(STR),
+            agent=_AGENT,
+        ),
     )
 )
 async def add_user(request: web.Request) -> web.StreamResponse:
@@ -274,7 +319,7 @@ async def get_user(request: web.Request) -> web.StreamResponse:
     _op(
         "Change a member's role or shown name",
         params=_USER_ID,
-        body=obj([], role=STR, display_name=STR),
+        body=obj([], role=_nullable(_ROLE), display_name=_nullable(_DISPLAY_NAME)),
     )
 )
 async def patch_user(request: web.Request) -> web.StreamResponse:
@@ -293,7 +338,9 @@ async def patch_user(request: web.Request) -> web.StreamResponse:
 
 
 @routes.put(USERS_PATH + "/{user_id}/agent")
-@documented(_op("Edit an agent's profile (fields left out stay)", params=_USER_ID, body=_AGENT))
+@documented(
+    _op("Edit an agent's profile (fields left out stay)", params=_USER_ID, body=_AGENT_EDIT)
+)
 async def put_agent(request: web.Request) -> web.StreamResponse:
     actor = _admin(request)
     user_id = _user_id(request)
@@ -342,7 +389,11 @@ async def reset_user_password(request: web.Request) -> web.StreamResponse:
 
 @routes.get(AUDIT_PATH)
 @documented(
-    _op("The audit log, newest first, filtered", errors=("400", "401", "403"), params=_AUDIT_QUERY)
+    _op(
+        "The audit log, newest first, filtered",
+        errors=("400", "401", "403"),
+        params=[*_AUDIT_QUERY, query("limit", int_range(1, team_reads.MAX_AUDIT_ROWS))],
+    )
 )
 async def audit(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
@@ -354,7 +405,14 @@ async def audit(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get(AUDIT_PATH + ".csv")
-@documented(_op("The filtered audit log as CSV", errors=("400", "401", "403"), params=_AUDIT_QUERY))
+@documented(
+    _op(
+        "The filtered audit log as CSV",
+        errors=("400", "401", "403"),
+        params=_AUDIT_QUERY,
+        ok_content={"text/csv": {"type": "string"}},
+    )
+)
 async def audit_csv(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     rows = await team_reads.audit_rows(
@@ -401,7 +459,9 @@ async def account(request: web.Request) -> web.StreamResponse:
     _op(
         "Change my password (a one-time one too); my other sessions end",
         errors=("400", "401"),
-        body=obj(["current_password", "new_password"], current_password=STR, new_password=STR),
+        body=obj(
+            ["current_password", "new_password"], current_password=NONBLANK, new_password=NONBLANK
+        ),
     )
 )
 async def change_password(request: web.Request) -> web.StreamResponse:
@@ -439,7 +499,7 @@ async def sign_out_others(request: web.Request) -> web.StreamResponse:
         "Issue a named API token (shown once)",
         ok_status="201",
         errors=("400", "401", "403"),
-        body=obj(["name"], name=STR),
+        body=obj(["name"], name={**NONBLANK, "maxLength": team.MAX_TOKEN_NAME}),
     )
 )
 async def issue_token(request: web.Request) -> web.StreamResponse:
@@ -455,7 +515,7 @@ async def issue_token(request: web.Request) -> web.StreamResponse:
     _op(
         "Revoke one of my tokens",
         errors=("401", "403", "404", "409"),
-        params=[{"name": "token_id", "in": "path", "required": True, "schema": _INT}],
+        params=[path_param("token_id")],
     )
 )
 async def revoke_token(request: web.Request) -> web.StreamResponse:

@@ -3,8 +3,8 @@
 Actions, reads and parsers raise :mod:`csdesk.errors` (and the access table its
 ``AccessDeniedError``); handlers do not catch them. This middleware answers each with its
 status: JSON ``{"error", "field"?}`` under ``/api/`` (and ``/metrics``), the HTML error page
-under ``/console/``. aiohttp's own refusals (no such route, wrong method, body too large)
-are answered the same way under ``/api/``, so an API client never parses plain text. What
+elsewhere. aiohttp's own refusals (no such route, wrong method, body too large) are
+answered the same way, so an API client never parses plain text. What
 else escapes is a bug: logged with the request, answered 500 without the traceback.
 """
 
@@ -44,8 +44,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400:
             raise
         if not is_api(request):
-            if request.path.startswith("/console/") and exc.status in (404, 405):
-                # An unknown console URL gets the console's error page, not "404: Not Found".
+            if exc.status in (404, 405) and not request.path.startswith("/static/"):
+                # An unknown page gets the console's error page, not "404: Not Found".
                 return error_response(request, exc.status, exc.reason)
             raise
         response = error_response(request, exc.status, exc.reason)
@@ -54,7 +54,5 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
                 response.headers[name] = exc.headers[name]
         return response
     except Exception:
-        if not is_api(request):
-            raise
         log.exception("%s %s failed", request.method, request.path)
         return error_response(request, 500, "internal error; logged")

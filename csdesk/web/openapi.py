@@ -67,6 +67,48 @@ def error_answer(description: str) -> dict[str, Any]:
 SECURED: list[dict[str, list[str]]] = [{"session": []}, {"bearer": []}]
 ERROR_SCHEMA: Final = _ERROR
 STR: Final = {"type": "string"}
+# The limits the request helpers (``web/request.py``) enforce, stated once for the document.
+MAX_ID: Final = 2**63 - 1
+ID: Final = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+"""A database id (``request.is_id``, ``path_id``): a positive 64-bit integer."""
+NONBLANK: Final = {"type": "string", "pattern": "\\S"}
+"""A required text: at least one character that is not white space (``bounded_text``)."""
+_DAY = "[1-9][0-9]{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
+DATE: Final = {"type": "string", "format": "date", "pattern": f"^{_DAY}$"}
+"""``YYYY-MM-DD`` (``clock.parse_date``). The pattern keeps generated examples real dates
+(days 29-31 are valid too; the pattern is the safe subset a client can rely on)."""
+DATE_TIME: Final = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": f"^{_DAY}[Tt](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{{1,6}})?"
+    "(?:[Zz]|[+-](?:0[0-9]|1[0-3]):[0-5][0-9])$",
+}
+"""An RFC 3339 date-time with its offset (``clock.parse_datetime``)."""
+
+
+def or_empty(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter that may also be sent empty, meaning "not given" (the console's
+    filter forms send ``status=`` for "any")."""
+    return {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+
+
+def nonblank(max_chars: int | None = None) -> dict[str, Any]:
+    """A required text of at most ``max_chars`` characters."""
+    return {**NONBLANK, **({"maxLength": max_chars} if max_chars is not None else {})}
+
+
+def text_up_to(max_chars: int) -> dict[str, Any]:
+    """An optional text (may be empty) of at most ``max_chars`` characters."""
+    return {"type": "string", "maxLength": max_chars}
+
+
+def int_range(low: int, high: int) -> dict[str, Any]:
+    """A whole number in [low, high] (``request.query_int`` for query parameters)."""
+    return {"type": "integer", "minimum": low, "maximum": high}
+
+
+def path_param(name: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema or ID}
 
 
 def obj(required: list[str], **properties: dict[str, Any]) -> dict[str, Any]:
@@ -86,6 +128,7 @@ def operation(
     ok_status: str = "200",
     body: dict[str, Any] | None = None,
     params: list[dict[str, Any]] | None = None,
+    ok_content: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """One operation of a logged-in JSON route: its summary, the answers (each error with
     the calling module's wording from ``error_text``), parameters and body. A route that
@@ -96,15 +139,22 @@ def operation(
         "summary": summary,
         "security": SECURED,
         "responses": {
-            ok_status: json_answer({"type": "object"}, ok),
+            ok_status: json_answer({"type": "object"}, ok)
+            if ok_content is None
+            else {
+                "description": ok,
+                "content": {media: {"schema": schema} for media, schema in ok_content.items()},
+            },
             **{code: error_answer(error_text[code]) for code in sorted(errors)},
         },
     }
     if params:
         result["parameters"] = params
     if body is not None:
+        # An empty body reads as {} (``request.json_body``): it is needed only for its
+        # required fields.
         result["requestBody"] = {
-            "required": True,
+            "required": bool(body.get("required")),
             "content": {"application/json": {"schema": body}},
         }
     return result
@@ -135,10 +185,17 @@ def op(
     errors: tuple[str, ...] = READ,
     body: dict[str, Any] | None = None,
     params: list[dict[str, Any]] | None = None,
+    ok_content: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """One logged-in JSON operation with the usual wording of its refusals."""
     return operation(
-        summary, error_text=ERRORS, errors=errors, ok_status=ok_status, body=body, params=params
+        summary,
+        error_text=ERRORS,
+        errors=errors,
+        ok_status=ok_status,
+        body=body,
+        params=params,
+        ok_content=ok_content,
     )
 
 
@@ -171,7 +228,16 @@ def document(paths: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The whole document around ``paths`` (:func:`routed_paths` of the app)."""
     return {
         "openapi": "3.1.0",
-        "info": {"title": "csdesk API", "version": csdesk.__version__},
+        "info": {
+            "title": "csdesk API",
+            "version": csdesk.__version__,
+            "description": (
+                "Every request body is UTF-8 JSON whose strings (keys too) never contain "
+                "U+0000 or lone surrogates (400, `field` names it); every refusal under "
+                '/api/ is JSON `{"error", "field"?}`, unknown paths included (404), '
+                "and a wrong method answers 405 with `Allow`."
+            ),
+        },
         "components": {
             "securitySchemes": {
                 "session": {"type": "apiKey", "in": "cookie", "name": "csdesk_session"},
@@ -193,7 +259,10 @@ def document(paths: dict[str, dict[str, Any]]) -> dict[str, Any]:
     {
         "summary": "This document",
         "security": SECURED,
-        "responses": {"200": json_answer({"type": "object"}, "OpenAPI 3.1")},
+        "responses": {
+            "200": json_answer({"type": "object"}, "OpenAPI 3.1"),
+            "401": error_answer("no login"),
+        },
     }
 )
 async def openapijson_answer(request: web.Request) -> web.Response:

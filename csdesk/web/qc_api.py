@@ -16,6 +16,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from csdesk.actions.qc import calibration, disputes, proposals, sampling, scoring, scripts
+from csdesk.actions.qc.common import MAX_COMMENT
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
@@ -24,17 +25,33 @@ from csdesk.i18n import translate
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import qc as reads
 from csdesk.reads import qc_reports
-from csdesk.reads.qc_base import CALIBRATE, LEAD, PROPOSE, QUEUE
+from csdesk.reads.qc_base import CALIBRATE, LEAD, PROPOSE, QUEUE, REPORTS, RESPOND, RESULTS
+from csdesk.storage.enums import ServiceRole
+from csdesk.storage.qc_models import FindingStatus, ProposalStatus, SampleStatus
 from csdesk.web.console.labels import N_
 from csdesk.web.console.qc_views import slice_name
-from csdesk.web.openapi import STR, WRITE, documented, obj, op, query
+from csdesk.web.openapi import (
+    DATE,
+    ID,
+    MAX_ID,
+    NONBLANK,
+    STR,
+    WRITE,
+    documented,
+    int_range,
+    nonblank,
+    obj,
+    op,
+    or_empty,
+    query,
+)
 from csdesk.web.request import deps_of, is_id, json_body, ok, path_id, text
 
 routes = web.RouteTableDef()
 BASE: Final = "/api/v1/qc"
 
 _INT = {"type": "integer"}
-_IDS = {"type": "array", "items": _INT}
+_IDS = {"type": "array", "items": ID}
 _ITEMS = {
     "type": "object",
     "description": "item key → {rating (null: N/A), override_reason?, comment?, message_id?}",
@@ -42,7 +59,12 @@ _ITEMS = {
 _SCORE_BODY = obj([], items=_ITEMS, bonus=_INT, comment=STR)
 _LIST = ("401", "403")
 _FILTERED = ("400", "401", "403")
-_REPORT_PARAMS = [query(n, STR) for n in ("by", "start", "end")]
+_REPORT_PARAMS = [
+    query("by", or_empty({"enum": list(qc_reports.DIMENSIONS)})),
+    query("start", or_empty(DATE)),
+    query("end", or_empty(DATE)),
+]
+_ROLE = {"enum": [role.value for role in ServiceRole]}
 
 
 def _path(name: str, schema: dict[str, Any] = _INT) -> dict[str, Any]:
@@ -66,7 +88,14 @@ def _query_id(request: web.Request, name: str) -> int | None:
     op(
         "Sampled conversations (mine, or all with all=1) and why each was picked",
         errors=_FILTERED,
-        params=[query(n, STR) for n in ("status", "role", "reason", "agent_id", "day", "all")],
+        params=[
+            query("status", or_empty({"enum": [s.value for s in SampleStatus]})),
+            query("role", STR),
+            query("reason", STR),
+            query("agent_id", or_empty(int_range(1, MAX_ID))),
+            query("day", or_empty(DATE)),
+            query("all", STR),
+        ],
     )
 )
 async def get_queue(request: web.Request) -> web.Response:
@@ -143,6 +172,7 @@ async def post_submit(request: web.Request) -> web.Response:
 )
 async def get_score(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, RESULTS)
     trail = await reads.score_trail(request.app[SESSIONS_KEY], user, path_id(request, "score_id"))
     return ok(trail)
 
@@ -155,7 +185,10 @@ async def get_score(request: web.Request) -> web.Response:
     op(
         "Findings (agents: their own only; another agent's 403)",
         errors=_FILTERED,
-        params=[query("agent_id", _INT), query("status", STR)],
+        params=[
+            query("agent_id", or_empty(int_range(1, MAX_ID))),
+            query("status", or_empty({"enum": [s.value for s in FindingStatus]})),
+        ],
     )
 )
 async def get_findings(request: web.Request) -> web.Response:
@@ -173,6 +206,7 @@ async def get_findings(request: web.Request) -> web.Response:
 @documented(op("How many findings against me are new (the top bar's badge)", errors=_LIST))
 async def get_unseen(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, RESULTS)
     return ok({"unseen": await reads.unseen_findings(request.app[SESSIONS_KEY], user)})
 
 
@@ -182,21 +216,23 @@ async def get_unseen(request: web.Request) -> web.Response:
 )
 async def post_seen(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, RESULTS)
     await json_body(request, empty={})
     return ok({"seen": await disputes.mark_seen(deps_of(request), user, utcnow())})
 
 
-@routes.get(f"{BASE}/findings/{{finding_id}}")
+@routes.get(f"{BASE}/findings/{{finding_id:[0-9]+}}")
 @documented(op("One finding with its transcript and dispute", params=[_path("finding_id")]))
 async def get_finding(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, RESULTS)
     detail = await reads.finding_detail(
         request.app[SESSIONS_KEY], user, path_id(request, "finding_id")
     )
     return ok(detail)
 
 
-@routes.post(f"{BASE}/findings/{{finding_id}}/acknowledge")
+@routes.post(f"{BASE}/findings/{{finding_id:[0-9]+}}/acknowledge")
 @documented(
     op(
         "The agent acknowledges a finding against them",
@@ -207,23 +243,25 @@ async def get_finding(request: web.Request) -> web.Response:
 )
 async def post_acknowledge(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, RESPOND)
     await json_body(request, empty={})
     finding_id = path_id(request, "finding_id")
     return ok(await disputes.acknowledge(deps_of(request), user, finding_id, utcnow()))
 
 
-@routes.post(f"{BASE}/findings/{{finding_id}}/dispute")
+@routes.post(f"{BASE}/findings/{{finding_id:[0-9]+}}/dispute")
 @documented(
     op(
         "The agent disputes a finding within the shop's qc.dispute_days (comment required)",
         errors=WRITE,
         ok_status="201",
-        body=obj(["comment"], comment=STR),
+        body=obj(["comment"], comment=nonblank(MAX_COMMENT)),
         params=[_path("finding_id")],
     )
 )
 async def post_dispute(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, RESPOND)
     data = await json_body(request)
     result = await disputes.dispute(
         deps_of(request), user, path_id(request, "finding_id"), text(data, "comment"), utcnow()
@@ -231,12 +269,17 @@ async def post_dispute(request: web.Request) -> web.Response:
     return ok(result, 201)
 
 
-@routes.post(f"{BASE}/findings/{{finding_id}}/resolve")
+@routes.post(f"{BASE}/findings/{{finding_id:[0-9]+}}/resolve")
 @documented(
     op(
         "The QC lead resolves a dispute: uphold, reverse (points back) or amend (rating)",
         errors=WRITE,
-        body=obj(["resolution", "comment"], resolution=STR, comment=STR, rating=_INT),
+        body=obj(
+            ["resolution", "comment"],
+            resolution={"enum": ["uphold", "reverse", "amend"]},
+            comment=nonblank(MAX_COMMENT),
+            rating=_INT,
+        ),
         params=[_path("finding_id")],
     )
 )
@@ -288,8 +331,8 @@ async def get_scripts(request: web.Request) -> web.Response:
         "becomes the shop's, read by the pre-send check too",
         errors=WRITE,
         ok_status="201",
-        body=obj(["changes"], changes={"type": "object"}, note=STR),
-        params=[_path("role", STR)],
+        body=obj(["changes"], changes={"type": "object"}, note={"type": ["string", "null"]}),
+        params=[_path("role", _ROLE)],
     )
 )
 async def post_script(request: web.Request) -> web.Response:
@@ -315,7 +358,7 @@ async def post_script(request: web.Request) -> web.Response:
     op(
         "Draw a day's sample now (QC lead; once per day, like the daily job)",
         errors=WRITE,
-        body=obj(["day"], day={"type": "string", "format": "date"}),
+        body=obj(["day"], day=DATE),
     )
 )
 async def post_sample_run(request: web.Request) -> web.Response:
@@ -327,7 +370,8 @@ async def post_sample_run(request: web.Request) -> web.Response:
     if not isinstance(raw, str):
         raise BadInputError("day", "is required: YYYY-MM-DD")
     day = reads.parse_day(raw)
-    assert day is not None
+    if day is None:
+        raise BadInputError("day", "is required: YYYY-MM-DD")
     if day > (utcnow() + timedelta(days=1)).date():
         raise BadInputError("day", "must not be in the future")
     picked = await sampling.sample_day(deps_of(request), user.shop_id, day, utcnow())
@@ -359,9 +403,9 @@ async def get_calibrations(request: web.Request) -> web.Response:
         ok_status="201",
         body=obj(
             ["title", "conversation_ids", "inspector_ids"],
-            title=STR,
-            conversation_ids=_IDS,
-            inspector_ids=_IDS,
+            title=NONBLANK,
+            conversation_ids={**_IDS, "minItems": 1, "maxItems": calibration.MAX_UNITS},
+            inspector_ids={**_IDS, "minItems": 2, "maxItems": calibration.MAX_UNITS},
         ),
     )
 )
@@ -413,7 +457,7 @@ async def get_calibration_transcript(request: web.Request) -> web.Response:
         "My blind score of one conversation of the session",
         errors=WRITE,
         ok_status="201",
-        body=obj(["conversation_id", "items"], conversation_id=_INT, items=_ITEMS, bonus=_INT),
+        body=obj(["conversation_id", "items"], conversation_id=ID, items=_ITEMS, bonus=_INT),
         params=[_path("session_id")],
     )
 )
@@ -472,7 +516,12 @@ async def get_proposals(request: web.Request) -> web.Response:
         "Raise an improvement proposal from findings",
         errors=WRITE,
         ok_status="201",
-        body=obj(["title", "finding_ids"], title=STR, body=STR, finding_ids=_IDS),
+        body=obj(
+            ["title", "finding_ids"],
+            title=NONBLANK,
+            body=STR,
+            finding_ids={**_IDS, "minItems": 1, "maxItems": proposals.MAX_FINDINGS},
+        ),
     )
 )
 async def post_proposal(request: web.Request) -> web.Response:
@@ -495,7 +544,7 @@ async def post_proposal(request: web.Request) -> web.Response:
     op(
         "Move a proposal (QC lead): open, in_progress, done",
         errors=WRITE,
-        body=obj(["status"], status=STR),
+        body=obj(["status"], status={"enum": [s.value for s in ProposalStatus]}),
         params=[_path("proposal_id")],
     )
 )
@@ -544,6 +593,7 @@ async def get_report(request: web.Request) -> web.Response:
         "The finding-rate chart as SVG (drawn on the server)",
         errors=_FILTERED,
         params=_REPORT_PARAMS,
+        ok_content={"image/svg+xml": {"type": "string"}},
     )
 )
 async def get_report_chart(request: web.Request) -> web.Response:
@@ -561,10 +611,27 @@ async def get_report_chart(request: web.Request) -> web.Response:
     op(
         "One report table as CSV or XLSX (table: rates, top_rules, throughput, disputes)",
         errors=_FILTERED,
-        params=[query(n, STR) for n in ("table", "format", "by", "start", "end")],
+        params=[
+            {
+                "name": "table",
+                "in": "query",
+                "required": True,
+                "schema": {"enum": list(qc_reports.TABLES)},
+            },
+            query("format", {"enum": ["csv", "xlsx"]}),
+            *_REPORT_PARAMS,
+        ],
+        ok_content={
+            "text/csv": {"type": "string"},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                "type": "string",
+                "format": "binary",
+            },
+        },
     )
 )
 async def get_report_export(request: web.Request) -> web.Response:
+    require(current_user(request), REPORTS)
     name = request.query.get("table", "")
     if name not in qc_reports.TABLES:
         raise BadInputError("table", f"must be one of {', '.join(qc_reports.TABLES)}")

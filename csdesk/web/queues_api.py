@@ -27,7 +27,13 @@ MAX_LIMIT = 100
     {
         "summary": "Per role: depth, oldest wait, top items with their score breakdown",
         "security": SECURED,
-        "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+        "parameters": [
+            {
+                "name": "limit",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_LIMIT},
+            }
+        ],
         "responses": {
             "200": json_answer({"type": "object"}, "queues"),
             "400": error_answer("a bad query parameter; `field` names it"),

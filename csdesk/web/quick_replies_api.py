@@ -23,7 +23,19 @@ from csdesk.clock import utcnow
 from csdesk.errors import BadInputError, NotFoundError
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import quick_replies as reads
-from csdesk.web.openapi import SECURED, STR, documented, error_answer, json_answer, obj, op
+from csdesk.storage.enums import ServiceRole
+from csdesk.web.openapi import (
+    ID,
+    SECURED,
+    STR,
+    documented,
+    error_answer,
+    int_range,
+    json_answer,
+    nonblank,
+    obj,
+    op,
+)
 from csdesk.web.request import json_body, optional_int, path_id
 
 routes = web.RouteTableDef()
@@ -32,11 +44,21 @@ BASE: Final = "/api/v1/quick-replies"
 MEDIA: Final = "/api/v1/media"
 MEDIA_CSP: Final = "default-src 'none'; sandbox; frame-ancestors 'none'"
 """An image opened on its own runs nothing and sits in no frame of another site."""
-_INT = {"type": "integer"}
-_GROUP_ID = {"name": "group_id", "in": "path", "required": True, "schema": _INT}
-_PHRASE_ID = {"name": "phrase_id", "in": "path", "required": True, "schema": _INT}
-_SLOT = {"name": "slot", "in": "path", "required": True, "schema": {"type": "integer"}}
-_ROLES = {"type": "array", "items": STR}
+_INT = ID
+_GROUP_ID = {"name": "group_id", "in": "path", "required": True, "schema": ID}
+_PHRASE_ID = {"name": "phrase_id", "in": "path", "required": True, "schema": ID}
+_SLOT = {"name": "slot", "in": "path", "required": True, "schema": int_range(1, 9)}
+_ROLES = {
+    "type": ["array", "null"],
+    "items": {"enum": [role.value for role in ServiceRole]},
+}
+_GROUP_NAME = nonblank(library.MAX_GROUP_CHARS)
+_CODE = {
+    "type": "string",
+    "pattern": f"^\\s*/*[0-9A-Za-z]{{1,{library.MAX_CODE_CHARS}}}\\s*$",
+    "description": "the shortcut typed after /: letters and digits",
+}
+_TEXT = nonblank(library.MAX_PHRASE_CHARS)
 _WRITE = ("400", "401", "403", "404", "409")
 
 
@@ -57,7 +79,8 @@ def _roles(data: dict[str, Any]) -> list[str] | None:
         return None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise BadInputError("roles", "must be a list of service roles")
-    return list(value)
+    # Checked here for every group (a personal group ignores them, but a typo is a typo).
+    return library.check_roles(value)
 
 
 def phrase_ref(data: dict[str, Any], field: str = "quick_reply") -> PhraseRef | None:
@@ -108,11 +131,17 @@ async def post_store_library(request: web.Request) -> web.Response:
         "Add a group: shop-wide (supervisors and up; roles that see it, none = all) or mine",
         ok_status="201",
         errors=_WRITE,
-        body=obj(["name", "scope"], name=STR, scope={"enum": ["shop", "personal"]}, roles=_ROLES),
+        body=obj(
+            ["name", "scope"],
+            name=_GROUP_NAME,
+            scope={"enum": ["shop", "personal"]},
+            roles=_ROLES,
+        ),
     )
 )
 async def post_group(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, library.USE)
     data = await json_body(request)
     scope = data.get("scope")
     if scope not in ("shop", "personal"):
@@ -128,13 +157,13 @@ async def post_group(request: web.Request) -> web.Response:
     return web.json_response({"id": group_id}, status=201)
 
 
-@routes.patch(BASE + "/groups/{group_id}")
+@routes.patch(BASE + "/groups/{group_id:[0-9]+}")
 @documented(
     op(
         "Rename a group or change the roles that see it",
         errors=_WRITE,
         params=[_GROUP_ID],
-        body=obj([], name=STR, roles=_ROLES),
+        body=obj([], name={"anyOf": [_GROUP_NAME, {"type": "null"}]}, roles=_ROLES),
     )
 )
 async def patch_group(request: web.Request) -> web.Response:
@@ -152,7 +181,7 @@ async def patch_group(request: web.Request) -> web.Response:
     return web.json_response({"id": group_id})
 
 
-@routes.delete(BASE + "/groups/{group_id}")
+@routes.delete(BASE + "/groups/{group_id:[0-9]+}")
 @documented(op("Delete a group with its phrases", errors=_WRITE, params=[_GROUP_ID]))
 async def delete_group(request: web.Request) -> web.Response:
     user = current_user(request)
@@ -170,16 +199,17 @@ async def delete_group(request: web.Request) -> web.Response:
         errors=_WRITE,
         body=obj(
             ["code", "text"],
-            code=STR,
-            text={"type": "string", "maxLength": library.MAX_PHRASE_CHARS},
-            group_id=_INT,
-            personal_group=STR,
-            image_id=_INT,
+            code=_CODE,
+            text=_TEXT,
+            group_id=ID,
+            personal_group={"type": ["string", "null"], "maxLength": library.MAX_GROUP_CHARS},
+            image_id=ID,
         ),
     )
 )
 async def post_phrase(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, library.USE)
     data = await json_body(request)
     phrase_id = await library.add_phrase(
         request.app[SESSIONS_KEY],
@@ -194,13 +224,19 @@ async def post_phrase(request: web.Request) -> web.Response:
     return web.json_response({"id": phrase_id}, status=201)
 
 
-@routes.patch(BASE + "/{phrase_id}")
+@routes.patch(BASE + "/{phrase_id:[0-9]+}")
 @documented(
     op(
         "Change a phrase (code, text, group, image; image_id null removes the image)",
         errors=_WRITE,
         params=[_PHRASE_ID],
-        body=obj([], code=STR, text=STR, group_id=_INT, image_id={"type": ["integer", "null"]}),
+        body=obj(
+            [],
+            code={"anyOf": [_CODE, {"type": "null"}]},
+            text={"anyOf": [_TEXT, {"type": "null"}]},
+            group_id={"anyOf": [ID, {"type": "null"}]},
+            image_id={"anyOf": [ID, {"type": "null"}]},
+        ),
     )
 )
 async def patch_phrase(request: web.Request) -> web.Response:
@@ -221,7 +257,7 @@ async def patch_phrase(request: web.Request) -> web.Response:
     return web.json_response({"id": phrase_id})
 
 
-@routes.delete(BASE + "/{phrase_id}")
+@routes.delete(BASE + "/{phrase_id:[0-9]+}")
 @documented(op("Delete a phrase", errors=_WRITE, params=[_PHRASE_ID]))
 async def delete_phrase(request: web.Request) -> web.Response:
     user = current_user(request)
@@ -236,11 +272,21 @@ async def delete_phrase(request: web.Request) -> web.Response:
         "Put a phrase on my hotkey Alt+slot (1-9); quick_reply null empties the slot",
         errors=_WRITE,
         params=[_SLOT],
-        body=obj(["quick_reply"], quick_reply={"type": ["object", "null"]}),
+        body=obj(
+            ["quick_reply"],
+            quick_reply={
+                "anyOf": [
+                    {"type": "null"},
+                    obj(["id"], id=ID),
+                    obj(["code"], code={"type": "string", "minLength": 1}),
+                ]
+            },
+        ),
     )
 )
 async def put_hotkey(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, library.USE)
     raw = request.match_info["slot"]
     if not (raw.isascii() and raw.isdigit()):
         raise BadInputError("slot", "must be a whole number from 1 to 9")

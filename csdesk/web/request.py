@@ -7,16 +7,18 @@ field, an id that cannot exist a ``NotFoundError``); the error middleware
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, TypeGuard, overload
+from datetime import UTC, date, datetime, time
+from typing import Any, Final, TypeGuard, overload
 
 from aiohttp import web
 
 from csdesk import strict_json
 from csdesk.actions.outbox import Deps
+from csdesk.clock import parse_date, parse_datetime
 from csdesk.errors import BadInputError, NotFoundError
 from csdesk.keys import BUS_KEY, SESSIONS_KEY
 from csdesk.routing.queues import QUEUE_KEY
+from csdesk.web.openapi import DATE, DATE_TIME
 
 
 def deps_of(request: web.Request) -> Deps:
@@ -29,12 +31,14 @@ def ok(data: object, status: int = 200) -> web.Response:
 
 
 async def json_body(request: web.Request, *, empty: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The JSON object sent; an empty body is ``empty`` when given, else refused. Read as
-    bytes and decoded by :mod:`csdesk.strict_json` (not UTF-8, NUL, lone surrogates, deep
-    nesting: 400 naming the field), so no handler sees what a database would refuse."""
+    """The JSON object sent; an empty body is ``empty`` (default ``{}``: the fields the
+    handler requires are then refused by name, as the OpenAPI document says: a body is
+    required exactly when it has required fields). Read as bytes and decoded by
+    :mod:`csdesk.strict_json` (not UTF-8, NUL, lone surrogates, deep nesting: 400 naming
+    the field), so no handler sees what a database would refuse."""
     raw = await request.read()
-    if not raw.strip() and empty is not None:
-        return dict(empty)
+    if not raw.strip():
+        return dict(empty or {})
     return strict_json.loads_object(raw)
 
 
@@ -107,8 +111,9 @@ def optional_int(data: dict[str, Any], name: str) -> int | None:
 
 
 def iso_date(raw: str | None, name: str) -> date:
+    """Exactly ``YYYY-MM-DD`` (what the OpenAPI document says: ``openapi.DATE``)."""
     try:
-        return date.fromisoformat(raw or "")
+        return parse_date(raw or "")
     except ValueError:
         raise BadInputError(name, "must be a date, YYYY-MM-DD") from None
 
@@ -117,9 +122,29 @@ def iso_datetime(raw: object, name: str) -> datetime | None:
     if raw is None:
         return None
     try:
-        value = datetime.fromisoformat(raw) if isinstance(raw, str) else None
+        value = parse_datetime(raw) if isinstance(raw, str) else None
     except ValueError:
         value = None
     if value is None or value.tzinfo is None:
         raise BadInputError(name, "must be an ISO 8601 date-time with a timezone")
     return value
+
+
+WHEN_SCHEMA: Final = {"anyOf": [DATE, DATE_TIME, {"type": "string", "maxLength": 0}]}
+"""What :func:`query_when` takes, for the OpenAPI document."""
+
+
+def query_when(request: web.Request, name: str) -> datetime | None:
+    """A query parameter that is ``YYYY-MM-DD`` (midnight UTC) or an RFC 3339 date-time;
+    None when absent or empty."""
+    raw = request.query.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return parse_datetime(raw)
+    except ValueError:
+        pass
+    try:
+        return datetime.combine(parse_date(raw), time.min, tzinfo=UTC)
+    except ValueError:
+        raise BadInputError(name, "must be a date (2026-11-11) or an ISO 8601 time") from None

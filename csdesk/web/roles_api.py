@@ -16,6 +16,12 @@ from typing import Final
 from aiohttp import web
 
 from csdesk.actions import chase_work, hotline_work, order_review, refund_work
+from csdesk.actions.order_review import (
+    MAX_ADDRESS_CHARS,
+    MAX_GIFT_CHARS,
+    MAX_GIFTS,
+    MAX_INVOICE_TITLE_CHARS,
+)
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
@@ -23,7 +29,20 @@ from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import chases, hotline, order_checks, refund_items
 from csdesk.storage.enums import OrderStatus, UserRole
-from csdesk.web.openapi import ITEM_ID, STR, WRITE, documented, obj, op, query
+from csdesk.web.openapi import (
+    DATE_TIME,
+    ITEM_ID,
+    MAX_ID,
+    STR,
+    WRITE,
+    documented,
+    int_range,
+    nonblank,
+    obj,
+    op,
+    query,
+    text_up_to,
+)
 from csdesk.web.request import (
     deps_of,
     iso_datetime,
@@ -39,8 +58,10 @@ routes = web.RouteTableDef()
 MAX_NOTE_CHARS: Final = 200
 
 
-NOTE = obj([], note={"type": "string", "maxLength": MAX_NOTE_CHARS})
-REASON = obj(["reason"], reason={"type": "string", "maxLength": MAX_NOTE_CHARS})
+NOTE = obj([], note=text_up_to(MAX_NOTE_CHARS))
+REASON = obj(["reason"], reason=nonblank(MAX_NOTE_CHARS))
+ONE_LINE: Final = "^(?:\\S| )*\\S(?:\\S| )*$"
+"""Not blank, and no white space but plain spaces (a name shown in one line)."""
 
 
 # -- order review -------------------------------------------------------------------------------
@@ -105,7 +126,7 @@ async def post_order_hold(request: web.Request) -> web.Response:
         "Correct the address (must pass the address checks; audited)",
         errors=WRITE,
         params=[ITEM_ID],
-        body=obj(["address"], address={"type": "string", "maxLength": 200}),
+        body=obj(["address"], address=nonblank(MAX_ADDRESS_CHARS)),
     )
 )
 async def post_order_address(request: web.Request) -> web.Response:
@@ -124,7 +145,15 @@ async def post_order_address(request: web.Request) -> web.Response:
         "Replace the order's gifts / promo items (audited)",
         errors=WRITE,
         params=[ITEM_ID],
-        body=obj(["gifts"], gifts={"type": "array", "items": STR}),
+        body=obj(
+            ["gifts"],
+            gifts={
+                "type": "array",
+                "items": text_up_to(MAX_GIFT_CHARS),
+                "maxItems": MAX_GIFTS,
+                "uniqueItems": True,
+            },
+        ),
     )
 )
 async def post_order_gifts(request: web.Request) -> web.Response:
@@ -143,7 +172,7 @@ async def post_order_gifts(request: web.Request) -> web.Response:
         "Confirm (or correct) the invoice title (audited)",
         errors=WRITE,
         params=[ITEM_ID],
-        body=obj(["invoice_title"], invoice_title={"type": "string", "maxLength": 200}),
+        body=obj(["invoice_title"], invoice_title=nonblank(MAX_INVOICE_TITLE_CHARS)),
     )
 )
 async def post_order_invoice(request: web.Request) -> web.Response:
@@ -166,7 +195,7 @@ async def post_order_invoice(request: web.Request) -> web.Response:
         "chat scripts, when the buyer may be contacted and whether quiet hours hold now "
         "(supervisors: ?agent_id=)",
         errors=("400", "401", "403"),
-        params=[query("agent_id", {"type": "integer"})],
+        params=[query("agent_id", int_range(1, MAX_ID))],
     )
 )
 async def get_my_chases(request: web.Request) -> web.Response:
@@ -329,7 +358,15 @@ async def post_refund_refunded(request: web.Request) -> web.Response:
     op(
         "Inbound call card: buyers with this phone, masked (audited)",
         errors=("400", "401", "403"),
-        params=[query("phone", STR)],
+        params=[
+            {
+                "name": "phone",
+                "in": "query",
+                "required": True,
+                "schema": {"type": "string", "pattern": "^[^0-9]*(?:[0-9][^0-9]*){5,15}$"},
+                "description": "5 to 15 digits; other characters are ignored",
+            }
+        ],
     )
 )
 async def get_caller(request: web.Request) -> web.Response:
@@ -376,7 +413,11 @@ async def get_outbound(request: web.Request) -> web.Response:
         "Outbound call outcome (proactive, notice, callback); closes the item",
         errors=WRITE,
         params=[ITEM_ID],
-        body=obj(["outcome"], outcome={"enum": list(hotline_work.CALL_OUTCOMES)}, note=STR),
+        body=obj(
+            ["outcome"],
+            outcome={"enum": list(hotline_work.CALL_OUTCOMES)},
+            note=text_up_to(MAX_NOTE_CHARS),
+        ),
     )
 )
 async def post_call_outcome(request: web.Request) -> web.Response:
@@ -430,17 +471,21 @@ def _campaign_filter(raw: object) -> hotline_work.CampaignFilter:
         errors=("400", "401", "403"),
         body=obj(
             ["name", "reason", "filter"],
-            name=STR,
-            reason=STR,
+            name={
+                "type": "string",
+                "pattern": ONE_LINE,
+                "maxLength": hotline_work.MAX_CAMPAIGN_NAME,
+            },
+            reason=nonblank(MAX_NOTE_CHARS),
             dry_run={"type": "boolean"},
             filter=obj(
                 [],
-                campaign=STR,
-                skus={"type": "array", "items": STR},
-                statuses={"type": "array", "items": STR},
-                created_from=STR,
-                created_to=STR,
-                min_amount_fen={"type": "integer"},
+                campaign={"type": ["string", "null"], "maxLength": 64},
+                skus={"type": "array", "items": {"type": "string", "minLength": 1}},
+                statuses={"type": "array", "items": {"enum": [s.value for s in OrderStatus]}},
+                created_from={"anyOf": [DATE_TIME, {"type": "null"}]},
+                created_to={"anyOf": [DATE_TIME, {"type": "null"}]},
+                min_amount_fen={"type": ["integer", "null"]},
             ),
         ),
     )

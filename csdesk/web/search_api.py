@@ -4,7 +4,7 @@ and a buyer's whole history (``/api/v1/buyers/{id}/history``, page ``/console/bu
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Final
 
 from aiohttp import web
@@ -12,28 +12,16 @@ from aiohttp import web
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
-from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import buyer_history as buyer_reads
 from csdesk.reads import search
 from csdesk.web.console.pages import render_console_page
-from csdesk.web.openapi import STR, documented, op, query
-from csdesk.web.request import ok, path_id
+from csdesk.web.openapi import documented, op, query
+from csdesk.web.request import WHEN_SCHEMA, ok, path_id, query_when
 
 routes = web.RouteTableDef()
 SEARCH_PATH: Final = "/api/v1/search"
 SEARCH_PAGE: Final = "/console/search"
-
-
-def _day(request: web.Request, name: str) -> datetime | None:
-    raw = request.query.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise BadInputError(name, "must be a date (2026-11-11) or an ISO 8601 time") from None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 @routes.get(SEARCH_PATH)
@@ -42,14 +30,26 @@ def _day(request: web.Request, name: str) -> datetime | None:
         "Conversations by buyer nick, order number, full phone (shown masked), message text "
         "and opening date; agents see their own and their buyers'",
         errors=("400", "401", "403"),
-        params=[query("q", STR), query("since", STR), query("until", STR)],
+        params=[
+            query(
+                "q",
+                {
+                    "type": "string",
+                    "maxLength": 200,
+                    "pattern": "^\\s*\\S[\\s\\S]*\\S\\s*$",
+                    "description": "at least 2 characters; q, since or until is needed",
+                },
+            ),
+            query("since", WHEN_SCHEMA),
+            query("until", WHEN_SCHEMA),
+        ],
     )
 )
 async def search_conversations(request: web.Request) -> web.Response:
     user = current_user(request)
     require(user, search.SEARCH_ACCESS)
-    since = _day(request, "since")
-    until = _day(request, "until")
+    since = query_when(request, "since")
+    until = query_when(request, "until")
     if until is not None and "T" not in request.query.get("until", ""):
         until += timedelta(days=1)  # a day given as "until" includes that day
     found = await search.search_conversations(

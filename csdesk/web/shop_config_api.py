@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from csdesk.actions import shop_config, triage_learning
+from csdesk.actions.shop_config import MAX_PREVIEW_TEXT
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
@@ -16,7 +17,7 @@ from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import shop_config as shop_config_read
 from csdesk.reads import triage_model
-from csdesk.web.openapi import STR, WRITE, documented, obj, op
+from csdesk.web.openapi import STR, WRITE, documented, nonblank, obj, op
 from csdesk.web.request import deps_of, json_body, ok, text
 
 routes = web.RouteTableDef()
@@ -77,7 +78,7 @@ async def put_config(request: web.Request) -> web.Response:
         "Triage a buyer message under a draft configuration (not saved) and under the "
         "saved one: intent, role, risk and reasons for each",
         errors=("400", "401", "403"),
-        body=obj(["config", "text"], config=_CONFIG, text=STR),
+        body=obj(["config", "text"], config=_CONFIG, text=nonblank(MAX_PREVIEW_TEXT)),
     )
 )
 async def preview(request: web.Request) -> web.Response:

@@ -18,7 +18,21 @@ from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import board as board_read
 from csdesk.reads import roster as roster_read
 from csdesk.storage.enums import ServiceRole
-from csdesk.web.openapi import ITEM_ID, STR, WRITE, documented, obj, op, query
+from csdesk.web.openapi import (
+    DATE,
+    DATE_TIME,
+    ID,
+    ITEM_ID,
+    STR,
+    WRITE,
+    documented,
+    int_range,
+    nonblank,
+    obj,
+    op,
+    or_empty,
+    query,
+)
 from csdesk.web.request import (
     deps_of,
     is_id,
@@ -46,10 +60,10 @@ def _role(raw: object, field: str) -> ServiceRole:
 
 _SHIFT = obj(
     ["user_id", "service_role", "starts_at", "ends_at"],
-    user_id={"type": "integer"},
+    user_id=ID,
     service_role={"enum": [r.value for r in ServiceRole]},
-    starts_at={"type": "string", "format": "date-time"},
-    ends_at={"type": "string", "format": "date-time"},
+    starts_at=DATE_TIME,
+    ends_at=DATE_TIME,
     duty={"type": ["string", "null"]},
 )
 
@@ -64,7 +78,7 @@ _SHIFT = obj(
         "per agent status, roles, duties, load; the open items to act on; "
         "guided-mode skips",
         errors=("400", "401", "403"),
-        params=[query("silent_s", {"type": "integer", "minimum": 0})],
+        params=[query("silent_s", int_range(0, 86_400))],
     )
 )
 async def get_board(request: web.Request) -> web.Response:
@@ -81,7 +95,7 @@ async def get_board(request: web.Request) -> web.Response:
         "Reassign to a named agent, or back to the queue (agent_id null)",
         errors=WRITE,
         params=[ITEM_ID],
-        body=obj(["agent_id"], agent_id={"type": ["integer", "null"]}, note=STR),
+        body=obj(["agent_id"], agent_id={**ID, "type": ["integer", "null"]}, note=STR),
     )
 )
 async def post_reassign(request: web.Request) -> web.Response:
@@ -109,8 +123,14 @@ async def post_reassign(request: web.Request) -> web.Response:
         body=obj(
             ["action", "conversation_ids"],
             action={"enum": list(reassignment.BULK_ACTIONS)},
-            conversation_ids={"type": "array", "items": {"type": "integer"}},
-            agent_id={"type": "integer"},
+            conversation_ids={
+                "type": "array",
+                "items": ID,
+                "minItems": 1,
+                "maxItems": reassignment.MAX_BULK,
+                "uniqueItems": True,
+            },
+            agent_id=ID,
             to_role={"enum": [r.value for r in ServiceRole]},
             note=STR,
             disposition=STR,
@@ -154,7 +174,7 @@ async def post_bulk(request: web.Request) -> web.Response:
     op(
         "The week's shifts by shop-local day (agents: their own)",
         errors=("400", "401", "403"),
-        params=[query("week_of", {"type": "string", "format": "date"})],
+        params=[query("week_of", or_empty(DATE))],
     )
 )
 async def get_roster(request: web.Request) -> web.Response:
@@ -176,7 +196,7 @@ async def get_roster(request: web.Request) -> web.Response:
                 "name": "day",
                 "in": "path",
                 "required": True,
-                "schema": {"type": "string", "format": "date"},
+                "schema": DATE,
             }
         ],
         body=obj(["shifts"], shifts={"type": "array", "items": _SHIFT}),
@@ -205,7 +225,12 @@ async def put_roster_day(request: web.Request) -> web.Response:
             reason=STR,
             roles={
                 "type": "array",
-                "items": obj(["service_role"], service_role=STR, duty={"type": ["string", "null"]}),
+                "minItems": 1,
+                "items": obj(
+                    ["service_role"],
+                    service_role={"enum": [r.value for r in ServiceRole]},
+                    duty={"type": ["string", "null"]},
+                ),
             },
         ),
     )
@@ -242,7 +267,7 @@ async def post_guided_next(request: web.Request) -> web.Response:
     op(
         "Guided mode: skip the item in hand with a reason (recorded)",
         errors=WRITE,
-        body=obj(["conversation_id", "reason"], conversation_id={"type": "integer"}, reason=STR),
+        body=obj(["conversation_id", "reason"], conversation_id=ID, reason=nonblank(200)),
     )
 )
 async def post_guided_skip(request: web.Request) -> web.Response:

@@ -8,12 +8,13 @@ from typing import Any, Final
 from aiohttp import web
 
 from csdesk.actions import teams
+from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import team as team_reads
-from csdesk.web.openapi import STR, documented, obj, op
+from csdesk.web.openapi import documented, nonblank, obj, op
 from csdesk.web.request import is_id, json_body, path_id
 
 routes = web.RouteTableDef()
@@ -43,20 +44,29 @@ async def list_teams(request: web.Request) -> web.Response:
         "Create a team (owners and admins)",
         ok_status="201",
         errors=_WRITE,
-        body=obj(["name"], name=STR),
+        body=obj(["name"], name=nonblank(teams.MAX_TEAM_NAME)),
     )
 )
 async def post_team(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, teams.TEAM_ADMIN)
     name = _name(await json_body(request))
     team_id = await teams.create_team(request.app[SESSIONS_KEY], user, name, utcnow())
     return web.json_response({"id": team_id}, status=201)
 
 
 @routes.patch(TEAMS_PATH + "/{team_id}")
-@documented(op("Rename a team", errors=_WRITE, params=_TEAM_ID, body=obj(["name"], name=STR)))
+@documented(
+    op(
+        "Rename a team",
+        errors=_WRITE,
+        params=_TEAM_ID,
+        body=obj(["name"], name=nonblank(teams.MAX_TEAM_NAME)),
+    )
+)
 async def patch_team(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, teams.TEAM_ADMIN)
     team_id = path_id(request, "team_id")
     name = _name(await json_body(request))
     await teams.rename_team(request.app[SESSIONS_KEY], user, team_id, name, utcnow())
@@ -67,6 +77,7 @@ async def patch_team(request: web.Request) -> web.Response:
 @documented(op("Delete a team (its people stay)", errors=_WRITE, params=_TEAM_ID))
 async def delete_team(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, teams.TEAM_ADMIN)
     team_id = path_id(request, "team_id")
     await teams.delete_team(request.app[SESSIONS_KEY], user, team_id, utcnow())
     return web.json_response({"id": team_id, "deleted": True})
@@ -83,6 +94,7 @@ async def delete_team(request: web.Request) -> web.Response:
 )
 async def put_members(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, teams.TEAM_ADMIN)
     team_id = path_id(request, "team_id")
     raw = (await json_body(request)).get("members")
     if not isinstance(raw, list):

@@ -192,7 +192,10 @@ async def post_asset(request: web.Request) -> web.Response:
     require(user, MANAGE)
     if not request.content_type.startswith("multipart/form-data"):
         raise BadInputError("file", "send multipart/form-data with name and file")
-    form = await request.post()
+    try:
+        form = await request.post()
+    except ValueError as exc:  # e.g. no boundary in the Content-Type: bad input, not a 500
+        raise BadInputError("file", f"unreadable multipart body ({exc})") from None
     name = form.get("name")
     upload = form.get("file")
     if not isinstance(name, str) or not name:
@@ -220,6 +223,7 @@ async def post_asset(request: web.Request) -> web.Response:
     )
 )
 async def get_asset(request: web.Request) -> web.Response:
+    require(current_user(request), "training.results")
     data, content_type = await reads.asset(
         request.app[SESSIONS_KEY],
         current_user(request),
@@ -438,6 +442,7 @@ async def post_notices_seen(request: web.Request) -> web.Response:
     )
 )
 async def get_assignment(request: web.Request) -> web.Response:
+    require(current_user(request), "training.results")
     detail = await reads.assignment_detail(
         request.app[SESSIONS_KEY],
         current_user(request),
@@ -462,6 +467,7 @@ async def get_assignment(request: web.Request) -> web.Response:
 )
 async def post_attempt(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, "training.take")
     body = await json_body(request)
     if "answers" not in body:
         raise BadInputError("answers", "is required: question key → [option index]")
@@ -590,6 +596,7 @@ async def get_rankings_export(request: web.Request) -> web.Response:
 )
 async def post_award(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, "points.award")
     body = await json_body(request)
     agent_id = body.get("agent_id")
     if not is_id(agent_id):

@@ -14,6 +14,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from csdesk.actions import deliveries as actions
+from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.errors import BadInputError
@@ -59,6 +60,7 @@ async def list_webhooks(request: web.Request) -> web.Response:
     )
 )
 async def create_webhook(request: web.Request) -> web.Response:
+    require(current_user(request), "webhooks.admin")
     data = await json_body(request)
     url = data.get("url")
     if not isinstance(url, str):

@@ -89,6 +89,18 @@ CASES: dict[str, list[tuple[list[str], str, str]]] = {
         (["token", "issue", "bob"], "", "no database"),
         (["token", "issue", "bob", "--data", FILE], "", "is not a directory"),
     ],
+    "backup": [
+        (["backup", "out.sqlite3"], "", "no database"),
+        (["backup", "out.sqlite3", "--data", FILE], "", "is not a directory"),
+    ],
+    "restore": [
+        (["restore", "missing.sqlite3"], "", "no such file"),
+        (["restore", FILE], "", "not a SQLite database"),
+    ],
+    "buyer erase": [
+        (["buyer", "erase", "买家小王"], "", "no database"),
+        (["buyer", "erase", " ", "--data", FILE], "", "NICK"),
+    ],
     "triage": [(["triage"], "", "no text")],
     "staffing": [
         (

@@ -32,7 +32,7 @@ from csdesk.reads import cards, conversations, lists, panels, quick_replies
 from csdesk.reads.cards import shop_coupons
 from csdesk.roles.triage_rules import Intent
 from csdesk.storage.enums import AgentStatus, ServiceRole
-from csdesk.web.openapi import STR, documented, obj, operation
+from csdesk.web.openapi import ID, STR, documented, nonblank, obj, operation
 from csdesk.web.quick_replies_api import phrase_ref
 from csdesk.web.request import (
     bounded_text,
@@ -385,6 +385,7 @@ async def post_reply(request: web.Request) -> web.Response:
 )
 async def post_delivery_retry(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, "deliveries.retry")
     delivery_id = request.match_info["delivery_id"]
     delivery = await delivery_actions.retry(deps_of(request), user, delivery_id, utcnow())
     await request.app[JOBS_KEY].enqueue(
@@ -428,8 +429,8 @@ async def post_note(request: web.Request) -> web.Response:
         body=obj(
             ["to_role", "note"],
             to_role={"enum": [r.value for r in ServiceRole]},
-            note={"type": "string", "maxLength": MAX_NOTE_CHARS},
-            to_agent_id={"type": "integer"},
+            note=nonblank(MAX_NOTE_CHARS),
+            to_agent_id={"anyOf": [ID, {"type": "null"}]},
             intent={"enum": [i.value for i in Intent]},
         ),
         errors=_WRITE_ERRORS,
@@ -474,6 +475,7 @@ async def post_transfer(request: web.Request) -> web.Response:
 )
 async def post_intent(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, triage_learning.RELABEL_ACCESS)
     conversation_id = _conversation_id(request)
     data = await json_body(request)
     result = await triage_learning.relabel_intent(
@@ -502,7 +504,7 @@ def _tags(data: dict[str, Any]) -> list[str]:
         params=[_CONVERSATION_ID],
         body=obj(
             ["disposition"],
-            disposition={"type": "string", "maxLength": MAX_DISPOSITION_CHARS},
+            disposition=nonblank(MAX_DISPOSITION_CHARS),
             tags={"type": "array", "items": STR, "maxItems": MAX_TAGS},
         ),
         errors=_WRITE_ERRORS,
@@ -538,7 +540,7 @@ async def post_close(request: web.Request) -> web.Response:
         body=obj(
             ["field", "reason"],
             field={"enum": [f.value for f in pii.PiiField]},
-            reason={"type": "string", "maxLength": pii.MAX_REASON_CHARS},
+            reason=nonblank(pii.MAX_REASON_CHARS),
             order_id={"type": "integer"},
         ),
         errors=("400", "401", "403", "404"),

@@ -216,6 +216,7 @@ async def my_page(request: web.Request) -> web.Response:
 @routes.get(f"{MY_PATH}/{{assignment_id}}")
 async def take_page(request: web.Request) -> web.Response:
     user = current_user(request)
+    require(user, "training.results")
     detail = await reads.assignment_detail(
         request.app[SESSIONS_KEY], user, path_id(request, "assignment_id"), utcnow()
     )

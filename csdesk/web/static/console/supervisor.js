@@ -29,6 +29,7 @@ const BOARD_EVENTS = new Set([
   "agent.status",
   "roster.changed",
   "guided.skipped",
+  "event.failed",
 ]);
 const UNAVAILABLE = new Set(["away", "offline"]); // the server refuses to assign to these
 const QUEUE = "queue"; // the reassign dialog's "back to the queue" choice
@@ -371,6 +372,37 @@ function renderFailed() {
   const failed = Number(board.failed_events || 0);
   byId("sv-failed-count").textContent = String(failed);
   byId("sv-failed").classList.toggle("is-alert", failed > 0);
+  const list = byId("sv-failed-list");
+  setHidden(list, !failed);
+  fillNode(
+    list,
+    (board.recent_failed || []).map((event) =>
+      el(
+        "li",
+        { class: "sv-failed-event" },
+        el("code", { text: event.event_id }),
+        ` ${event.type} · `,
+        el("span", { class: "muted", text: event.error }),
+        " ",
+        el("button", {
+          type: "button",
+          class: "btn btn-quiet",
+          "data-retry": event.event_id,
+          text: t("Retry"),
+        }),
+      ),
+    ),
+  );
+}
+
+async function retryEvent(eventId) {
+  try {
+    await api(`/api/v1/events/${encodeURIComponent(eventId)}/retry`, { method: "POST" });
+    errorBox.textContent = "";
+  } catch (err) {
+    errorBox.textContent = err.message;
+  }
+  refresh();
 }
 
 /** Buyer-visible messages that did not reach the buyer (the shop's channel refused or was
@@ -462,6 +494,10 @@ byId("sv-silent-s").addEventListener("change", (event) => {
   refresh();
 });
 byId("sv-refresh").addEventListener("click", () => refresh());
+byId("sv-failed-list").addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-retry]");
+  if (button) retryEvent(button.dataset.retry);
+});
 
 if (selectAll) {
   selectAll.addEventListener("change", () => {
