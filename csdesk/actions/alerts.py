@@ -97,7 +97,11 @@ def parse_settings(data: dict[str, Any]) -> AlertSettings:
     for key in data:
         if key not in known:
             raise BadInputError(key, f"unknown setting (known: {', '.join(sorted(known))})")
-    enabled = data.get("enabled", True)
+    # Required: the settings are replaced whole, and an empty document must not quietly
+    # drop the shop's robots.
+    if "enabled" not in data:
+        raise BadInputError("enabled", "is required: true (alerts on) or false")
+    enabled = data["enabled"]
     if not isinstance(enabled, bool):
         raise BadInputError("enabled", "must be true or false")
     secret = data.get("dingtalk_secret")
