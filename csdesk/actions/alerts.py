@@ -108,7 +108,6 @@ def parse_settings(data: dict[str, Any]) -> AlertSettings:
     if secret is not None:
         if not isinstance(secret, str):
             raise BadInputError("dingtalk_secret", "must be a string")
-        secret = secret.strip()
         if len(secret) > robots.MAX_SECRET:
             raise BadInputError("dingtalk_secret", f"at most {robots.MAX_SECRET} characters")
         if any(ch.isspace() for ch in secret):

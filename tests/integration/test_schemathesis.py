@@ -87,6 +87,13 @@ SEMANTIC_400 = {
     "the shop's (an unknown id names the list field)",
     "POST /api/v1/qc/proposals": "the findings must be the shop's (an unknown id names the "
     "list field)",
+    "PUT /api/v1/alerts/config": "a robot's webhook must be https (plain http only to this "
+    "machine) and carry its access_token or key; a secret needs the DingTalk webhook",
+    "POST /api/v1/alerts/test": "a test needs a robot saved first",
+    "PUT /api/v1/promotions/live": "the profile must be one of the shop's profiles",
+    "POST /api/v1/promotions/schedules": "a profile of the shop's, times that parse in shop "
+    "time, the end after the start and not past, at most 31 days, no overlap",
+    "POST /api/v1/promotions/schedules/{schedule_id}/cancel": "only a schedule not yet over",
 }
 """Where a schema-valid request may still be refused with 400: rules a JSON Schema cannot
 state, each with its reason. Everywhere else a 400 for a schema-valid request fails."""
