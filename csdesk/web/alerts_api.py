@@ -49,6 +49,8 @@ _THRESHOLDS = obj(
     },
 )
 _THRESHOLDS["additionalProperties"] = False
+_THRESHOLDS["type"] = ["object", "null"]
+_THRESHOLDS["description"] = "0 switches a rule off; absent or null: the defaults"
 _SETTINGS = obj(
     ["enabled"],
     enabled={"type": "boolean"},
