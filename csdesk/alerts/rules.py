@@ -51,7 +51,7 @@ class ThresholdError(ValueError):
         self.message = message
 
 
-_LIMITS: Final[Mapping[str, tuple[int, int]]] = MappingProxyType(
+THRESHOLD_LIMITS: Final[Mapping[str, tuple[int, int]]] = MappingProxyType(
     {
         "queue_depth": (0, 100_000),
         "queue_wait_s": (0, 7 * 86_400),
@@ -91,7 +91,7 @@ class Thresholds:
             return cls()
         if not isinstance(raw, Mapping):
             raise ThresholdError("thresholds", "must be an object")
-        known = (*_LIMITS, "queue_depth_by_role")
+        known = (*THRESHOLD_LIMITS, "queue_depth_by_role")
         values: dict[str, Any] = {}
         for key, value in raw.items():
             if key not in known:
@@ -99,7 +99,7 @@ class Thresholds:
             if key == "queue_depth_by_role":
                 values[key] = MappingProxyType(_by_role(value))
             else:
-                values[key] = _whole(key, value, *_LIMITS[key])
+                values[key] = _whole(key, value, *THRESHOLD_LIMITS[key])
         return cls(**values)
 
     def to_json(self) -> dict[str, Any]:
@@ -128,7 +128,7 @@ def _by_role(raw: object) -> dict[str, int]:
         key = f"queue_depth_by_role.{role}"
         if role not in roles:
             raise ThresholdError(key, f"unknown role (roles: {', '.join(roles)})")
-        out[role] = _whole(key, value, *_LIMITS["queue_depth"])
+        out[role] = _whole(key, value, *THRESHOLD_LIMITS["queue_depth"])
     return out
 
 

@@ -5,17 +5,19 @@ How alerts are judged and sent: docs/alerts.md."""
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from aiohttp import web
 
 from csdesk.actions import alerts
+from csdesk.alerts import robots, rules
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
 from csdesk.jobs.base import JOBS_KEY
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import alerts as alerts_read
+from csdesk.storage.enums import ServiceRole
 from csdesk.web.openapi import WRITE, documented, obj, op, query
 from csdesk.web.request import deps_of, json_body, ok, query_int
 
@@ -26,27 +28,37 @@ TEST_PATH: Final = "/api/v1/alerts/test"
 
 _INT: Final = {"type": "integer"}
 _URL: Final = {"type": ["string", "null"], "description": "the robot's webhook address"}
+
+
+def _whole(low: int, high: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": low, "maximum": high}
+
+
+_THRESHOLDS = obj([], **{key: _whole(*limits) for key, limits in rules.THRESHOLD_LIMITS.items()})
+_THRESHOLDS["properties"]["queue_depth_by_role"] = {
+    "type": "object",
+    "properties": {
+        role.value: _whole(*rules.THRESHOLD_LIMITS["queue_depth"]) for role in ServiceRole
+    },
+    "additionalProperties": False,
+}
+_THRESHOLDS["additionalProperties"] = False
 _SETTINGS = obj(
     [],
     enabled={"type": "boolean"},
     dingtalk_url=_URL,
     dingtalk_secret={
         "type": ["string", "null"],
+        "maxLength": robots.MAX_SECRET,
+        "pattern": r"^\S*$",
         "description": "加签 secret (SEC…); absent or null keeps the saved one, never shown",
     },
     wecom_url=_URL,
-    thresholds=obj(
-        [],
-        queue_depth=_INT,
-        queue_wait_s=_INT,
-        refund_due_count=_INT,
-        agent_silent_s=_INT,
-        staffing_short=_INT,
-        queue_depth_by_role={"type": "object"},
-    ),
-    dedupe_window_s=_INT,
-    max_per_hour=_INT,
+    thresholds=_THRESHOLDS,
+    dedupe_window_s=_whole(*alerts.DEDUPE_RANGE),
+    max_per_hour=_whole(*alerts.RATE_RANGE),
 )
+_SETTINGS["additionalProperties"] = False
 
 
 @routes.get(LIST_PATH)
