@@ -65,6 +65,7 @@ def create_app(settings: Settings, *, demo: bool = False, traffic: Any = None) -
     from csdesk.realtime import close_live_sockets, hub_ctx
     from csdesk.web import (
         admin_api,
+        alerts_api,
         auth_views,
         dashboard_api,
         dashboard_live,
@@ -74,6 +75,7 @@ def create_app(settings: Settings, *, demo: bool = False, traffic: Any = None) -
         live,
         metrics,
         openapi,
+        promotions_api,
         privacy_api,
         qc_api,
         queues_api,
@@ -160,6 +162,8 @@ def create_app(settings: Settings, *, demo: bool = False, traffic: Any = None) -
         console_qc_views,
         training_api,
         console_training_views,
+        alerts_api,
+        promotions_api,
     ]
     for module in web_modules:
         app.router.add_routes(module.routes)

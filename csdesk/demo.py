@@ -45,7 +45,7 @@ from csdesk.settings import Settings
 from csdesk.signing import Verdict, sign_timestamped
 from csdesk.signing import verify as verify_signature
 from csdesk.storage import migrate
-from csdesk.storage.engine import SessionFactory, create_engine, create_session_factory
+from csdesk.storage.engine import create_engine, create_session_factory
 from csdesk.storage.enums import UserRole
 from csdesk.storage.models import Buyer, Order, Product, User
 
@@ -377,7 +377,7 @@ async def _simulate(app: web.Application, rng: random.Random) -> None:
         log.warning("demo traffic: no seeded buyers or products, simulator idle")
         return
     if options.promotion:
-        await _switch_promotion(sessions, options.promotion)
+        await _switch_promotion(app, options.promotion)
     traffic = DemoTraffic(nicks, products, rng, utcnow().strftime("%Y%m%d%H%M%S"))
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -403,13 +403,16 @@ async def _simulate(app: web.Application, rng: random.Random) -> None:
                 log.exception("demo traffic: event %s not accepted", event.event_id)
 
 
-async def _switch_promotion(sessions: SessionFactory, name: str) -> None:
-    """The replay runs under the shop's promotion profile, switched on by the demo owner
-    (audited like any owner's change)."""
-    from csdesk.actions.shop_config import replace_shop_config
+async def _switch_promotion(app: web.Application, name: str) -> None:
+    """The replay runs under the shop's promotion profile, switched on now by the demo
+    owner through the one switch (``actions.promotions.set_live``: re-scored, audited)."""
+    from csdesk.actions.outbox import Deps
+    from csdesk.actions.promotions import set_live
     from csdesk.actions.users import as_current_user
-    from csdesk.reads.shop_config import stored_config
+    from csdesk.keys import BUS_KEY
+    from csdesk.routing.queues import QUEUE_KEY
 
+    sessions = app[SESSIONS_KEY]
     async with sessions() as session:
         owner = await session.scalar(
             select(User)
@@ -420,13 +423,8 @@ async def _switch_promotion(sessions: SessionFactory, name: str) -> None:
     if owner is None:
         log.warning("demo traffic: no owner to switch the promotion on")
         return
-    config = dict(await stored_config(sessions, DEFAULT_SHOP_ID))
-    if config.get("promotion") == name:
-        return
-    config["promotion"] = name
-    await replace_shop_config(
-        sessions, as_current_user(owner), config, utcnow(), reason=f"csdesk demo --promotion {name}"
-    )
+    deps = Deps(sessions, app[BUS_KEY], app[QUEUE_KEY])
+    await set_live(deps, as_current_user(owner), name, f"csdesk demo --promotion {name}", utcnow())
 
 
 BUYER_ANSWERS = (

@@ -289,9 +289,45 @@ class DeadlineStep:
 
 @dataclass(frozen=True)
 class PromotionProfile:
-    """Extra points per role while a promotion runs (双十一: refunds pile up, seeds/003)."""
+    """A promotion mode (大促模式: 双十一, 618, 聚划算): what changes while it is live.
 
+    Switched on and off by hand (``Shop.config["promotion"]``) or by a schedule
+    (``actions.promotions``); ``roles.promotion`` applies it to the shop's configuration.
+    Every field is a change from the shop's everyday rules; the empty default changes
+    nothing.
+    """
+
+    label: str = ""
+    """The name people see (``双十一``); empty: the profile's key."""
     role_points: Mapping[ServiceRole, float] = field(default_factory=lambda: _frozen({}))
+    """Score weights: extra priority points per role (双十一: refunds pile up, seeds/003)."""
+    chat_capacity_extra: int = 0
+    """Capacities: every agent takes this many more chats at once."""
+    first_response_s: Mapping[ServiceRole, int] = field(default_factory=lambda: _frozen({}))
+    """SLA targets while live, per role (replacing ``sla.first_response_s`` for the roles
+    named): the staffing need and the QC first-response check follow them."""
+    refund_reviewers_process: bool = False
+    """Role swap: refund reviewers also take refund processing (warehouse intercepts,
+    daily refunds) when the processors are busy (seeds/003: duties swapped in promotions)."""
+    howto_to_everyone: bool = False
+    """Role swap: a simple after-sales question (intent ``howto``) may go to any agent on
+    shift with room, not only pre-sales, so after-sales stays free for refunds."""
+    chase_quiet_start: ClockTime | None = None
+    chase_quiet_end: ClockTime | None = None
+    """Chase quiet hours while live (both or neither; equal times: no quiet hours)."""
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        if len(self.label) > 40:
+            yield "label", "at most 40 characters"
+        for role, bonus in self.role_points.items():
+            yield from _non_negative(f"role_points.{role.value}", bonus)
+        if not 0 <= self.chat_capacity_extra <= 20:
+            yield "chat_capacity_extra", "must be from 0 to 20"
+        for role, seconds in self.first_response_s.items():
+            yield from _positive(f"first_response_s.{role.value}", seconds)
+        if (self.chase_quiet_start is None) != (self.chase_quiet_end is None):
+            missing = "chase_quiet_end" if self.chase_quiet_end is None else "chase_quiet_start"
+            yield missing, "set both quiet-hour ends, or neither"
 
 
 _ROLE_POINTS = {
@@ -363,27 +399,41 @@ class ScoringConfig:
     promotions: Mapping[str, PromotionProfile] = field(
         default_factory=lambda: _frozen(
             {
+                # 双十一: the biggest night; refunds pile up after the peak, buyers who just
+                # bought ask how-to questions by habit, chasing runs until midnight.
                 "double11": PromotionProfile(
-                    _frozen(
+                    label="双十一",
+                    role_points=_frozen(
                         {
                             ServiceRole.REFUND: 10.0,
                             ServiceRole.PRESALES: 6.0,
                             ServiceRole.PAYMENT_CHASING: 4.0,
                             ServiceRole.AFTERSALES_TRIAGE: 2.0,
                         }
-                    )
+                    ),
+                    chat_capacity_extra=2,
+                    refund_reviewers_process=True,
+                    howto_to_everyone=True,
+                    chase_quiet_start=ClockTime(0),
+                    chase_quiet_end=ClockTime(8 * 60),
                 ),
                 "618": PromotionProfile(
-                    _frozen(
+                    label="618",
+                    role_points=_frozen(
                         {
                             ServiceRole.REFUND: 8.0,
                             ServiceRole.PRESALES: 5.0,
                             ServiceRole.PAYMENT_CHASING: 3.0,
                         }
-                    )
+                    ),
+                    chat_capacity_extra=1,
+                    refund_reviewers_process=True,
+                    howto_to_everyone=True,
                 ),
                 "juhuasuan": PromotionProfile(
-                    _frozen({ServiceRole.PRESALES: 5.0, ServiceRole.REFUND: 5.0})
+                    label="聚划算",
+                    role_points=_frozen({ServiceRole.PRESALES: 5.0, ServiceRole.REFUND: 5.0}),
+                    chat_capacity_extra=1,
                 ),
             }
         )
@@ -422,9 +472,9 @@ class ScoringConfig:
         step_points = [s.points for s in self.deadline_steps]
         if step_points != sorted(step_points, reverse=True):
             yield "deadline_steps", "points must not fall as the deadline nears"
-        for name, profile in self.promotions.items():
-            for role, bonus in profile.role_points.items():
-                yield from _non_negative(f"promotions.{name}.role_points.{role.value}", bonus)
+        for name in self.promotions:
+            if not name or len(name) > 32 or not name.replace("_", "").replace("-", "").isalnum():
+                yield f"promotions.{name}", "a profile key is 1-32 letters, digits, - or _"
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+# The model's analyzer (stdlib only; numpy and the artifact load on first use).
+from csdesk.roles.classifier.features import rule_tokens
 from csdesk.roles.triage_rules import (
     DEFAULT_INTENT_RISK,
     DEFAULT_INTENT_ROLES,
@@ -468,8 +470,6 @@ def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
         return classify_rules(text, rules)
     folded = _fold(text, rules)
     verdict = classify_rules(text, rules, folded=folded)
-    from csdesk.roles.classifier.features import rule_tokens
-
     prediction = model.predict(
         text,
         rule_tokens(verdict.intent.value, verdict.risk.value),
@@ -478,11 +478,15 @@ def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
     )
     reasons = list(verdict.reasons)
     reasons.append(_model_reason(prediction))
-    shop_phrases = [
-        rule.phrase
-        for rule in verdict.phrases
-        if rule in rules.shop_phrases and rule.intent is verdict.intent
-    ]
+    shop_phrases = (
+        [
+            rule.phrase
+            for rule in verdict.phrases
+            if rule in rules.shop_phrases and rule.intent is verdict.intent
+        ]
+        if rules.shop_phrases
+        else []
+    )
     intent: Intent
     score: float
     if shop_phrases and verdict.intent is not Intent.OTHER:
@@ -546,7 +550,7 @@ def classify(text: str, rules: TriageRules | None = None) -> TriageResult:
 
 
 def _has_words(normalized: str) -> bool:
-    return any(ch.isalnum() for ch in normalized)
+    return any(map(str.isalnum, normalized))
 
 
 def _gram(ngram: str) -> str:

@@ -20,11 +20,13 @@ from typing import Any
 from faker import Faker
 from sqlalchemy import func, select
 
+from csdesk.actions import alerts as alert_actions
 from csdesk.actions.agents import AgentProfileSpec, set_agent_profiles, set_roster
 from csdesk.actions.buyers import ensure_buyers
 from csdesk.actions.catalog import add_products
 from csdesk.actions.conversations import record_conversations
 from csdesk.actions.orders import record_orders
+from csdesk.actions.outbox import Deps
 from csdesk.actions.refunds import (
     DEFAULT_REFUND_DEADLINES,
     RefundDeadlines,
@@ -32,8 +34,10 @@ from csdesk.actions.refunds import (
     record_refunds,
 )
 from csdesk.actions.shops import DEFAULT_SHOP_ID, ensure_shop
-from csdesk.actions.users import create_user
+from csdesk.actions.users import as_current_user, create_user
+from csdesk.bus.memory import MemoryBus
 from csdesk.clock import require_aware
+from csdesk.routing.queues.memory import MemoryWorkQueue
 from csdesk.seed.catalog import CatalogProduct, build_catalog
 from csdesk.seed.conversations import AgentRef, World, plan_conversations
 from csdesk.seed.orders import PlannedOrder, plan_orders
@@ -264,6 +268,7 @@ async def seed_demo(
     training = await seeder.training_courses()
     await seeder.qc()
     await seeder.training_activity(training)
+    await seeder.alerts()
     return SeedReport(
         shop_id=seeder.shop_id,
         seed=options.seed,
@@ -434,6 +439,24 @@ class _Seeder:
         """A week of QC: auto-checks, daily samples, scores, disputes, calibration."""
         await seed_qc(self.sessions, self.shop_id, self.anchor, self.rng("qc"))
         self.report("qc", 1, 1)
+
+    async def alerts(self) -> None:
+        """Alerts on, with the default thresholds: the demo's console shows them (a shop
+        adds its own DingTalk or WeCom robot on the alerts page)."""
+        async with self.sessions() as session:
+            owner = await session.scalar(
+                select(User)
+                .where(User.shop_id == self.shop_id, User.role == UserRole.OWNER)
+                .order_by(User.id)
+                .limit(1)
+            )
+        if owner is None:
+            return
+        deps = Deps(self.sessions, MemoryBus(), MemoryWorkQueue())
+        await alert_actions.save_settings(
+            deps, as_current_user(owner), alert_actions.parse_settings({}), self.anchor
+        )
+        self.report("alerts", 1, 1)
 
     async def conversations(self, world: World) -> None:
         count = self.options.conversations

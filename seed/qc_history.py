@@ -118,7 +118,7 @@ async def seed_qc(
         # The demo team is 30 agents with a handful of chats each a day: agent lots of 2-8
         # are inspected whole by ISO 2859-1, so the demo shop samples each role's day.
         await shop_config.replace_shop_config(
-            sessions, owner, DEMO_QC_CONFIG, since, reason="质检抽样：按岗位每日抽检"
+            deps, owner, DEMO_QC_CONFIG, since, reason="质检抽样：按岗位每日抽检"
         )
     first_day = local_date(since)
     sampled = 0

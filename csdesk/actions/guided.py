@@ -63,7 +63,12 @@ async def _claim_one(
     passed: list[tuple[str, int, float]] = []
     try:
         while True:
-            agents = await loaded.agent_facts(session, ctx.shop_id, user_ids=[agent_id])
+            agents = await loaded.agent_facts(
+                session,
+                ctx.shop_id,
+                user_ids=[agent_id],
+                chat_capacity_extra=ctx.chat_capacity_extra,
+            )
             if not agents:
                 return None
             agent = agents[0]
@@ -83,7 +88,13 @@ async def _claim_one(
             reserved = (
                 owner is not None and owner[0] != agent_id and conversation.kind in CHASE_KINDS
             )
-            holders = await loaded.duty_holders(session, ctx.shop_id, conversation.kind, now)
+            holders = await loaded.duty_holders(
+                session,
+                ctx.shop_id,
+                conversation.kind,
+                now,
+                reviewers_process=ctx.refund_reviewers_process,
+            )
             facts = item_facts(conversation, ctx, None, holders=holders)
             if reserved or not may_take(agent, facts, now):
                 passed.append((claimed.role, claimed.item_id, claimed.sort_key))

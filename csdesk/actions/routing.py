@@ -29,6 +29,7 @@ from csdesk.reads.conversations import conversation_json
 from csdesk.roles.base import Decision
 from csdesk.roles.config import RoutingConfig
 from csdesk.roles.scoring import deadline_points, sort_key
+from csdesk.roles.triage_rules import Intent
 from csdesk.routing.assignment import AgentFacts, ItemFacts, is_eligible, may_take, pick_agent
 from csdesk.routing.facts import (
     ShopContext,
@@ -79,6 +80,8 @@ def item_facts(
     owner: tuple[int, datetime] | None,
     exclude: frozenset[int] = frozenset(),
     holders: frozenset[int] = frozenset(),
+    *,
+    any_role: bool = False,
 ) -> ItemFacts:
     assert conversation.enqueued_at is not None
     return ItemFacts(
@@ -92,6 +95,16 @@ def item_facts(
         protection_until=owner[1] if owner else None,
         excluded_agent_ids=exclude,
         duty_holders=holders,
+        any_role=any_role,
+    )
+
+
+def open_to_everyone(conversation: Conversation, ctx: ShopContext) -> bool:
+    """A simple after-sales (how-to) chat while a promotion that shares them is live."""
+    return (
+        ctx.howto_to_everyone
+        and conversation.kind == "chat"
+        and conversation.intent == Intent.HOWTO.value
     )
 
 
@@ -393,11 +406,23 @@ async def place(
     """
     if conversation.enqueued_at is None:
         conversation.enqueued_at = now
-    agents = await agent_facts(session, ctx.shop_id, role=conversation.role)
+    everyone = open_to_everyone(conversation, ctx)
+    agents = await agent_facts(
+        session,
+        ctx.shop_id,
+        role=None if everyone else conversation.role,
+        chat_capacity_extra=ctx.chat_capacity_extra,
+    )
     if agents:  # nobody online: straight to the queue, no stickiness to look up
         owner = await reserved_for(session, ctx, conversation, now)
-        holders = await duty_holders(session, ctx.shop_id, conversation.kind, now)
-        item = item_facts(conversation, ctx, owner, exclude, holders)
+        holders = await duty_holders(
+            session,
+            ctx.shop_id,
+            conversation.kind,
+            now,
+            reviewers_process=ctx.refund_reviewers_process,
+        )
+        item = item_facts(conversation, ctx, owner, exclude, holders, any_role=everyone)
         while (pick := pick_agent(item, agents, now)) is not None:
             chosen = next(agent for agent in agents if agent.user_id == pick.agent_id)
             current = await hold_agent(session, ctx, chosen, conversation.channel, outbox)
@@ -479,7 +504,7 @@ async def hold_agent(
     return dataclasses.replace(
         agent,
         status=profile.status,
-        chat_capacity=profile.chat_capacity,
+        chat_capacity=profile.chat_capacity + ctx.chat_capacity_extra,
         hotline_capacity=profile.hotline_capacity,
         chat_load=agent.chat_load if channel is Channel.HOTLINE else load,
         hotline_load=load if channel is Channel.HOTLINE else agent.hotline_load,
@@ -516,7 +541,8 @@ async def offer_queued_work(
     queued items they may take, one transaction per agent. Returns what each one took."""
     if agent_ids is None:
         async with deps.sessions() as session:
-            online = await agent_facts(session, shop_id)
+            extra = (await load_shop_context(session, shop_id)).chat_capacity_extra
+            online = await agent_facts(session, shop_id, chat_capacity_extra=extra)
         agent_ids = [
             agent.user_id
             for agent in online
@@ -622,7 +648,12 @@ async def fill_agent(
     index_checked = False
     try:
         while True:
-            agents = await agent_facts(session, ctx.shop_id, user_ids=[agent_id])
+            agents = await agent_facts(
+                session,
+                ctx.shop_id,
+                user_ids=[agent_id],
+                chat_capacity_extra=ctx.chat_capacity_extra,
+            )
             if not agents:
                 break
             agent = agents[0]
@@ -651,7 +682,13 @@ async def fill_agent(
             reserved = (
                 owner is not None and owner[0] != agent_id and conversation.kind in CHASE_KINDS
             )
-            holders = await duty_holders(session, ctx.shop_id, conversation.kind, now)
+            holders = await duty_holders(
+                session,
+                ctx.shop_id,
+                conversation.kind,
+                now,
+                reviewers_process=ctx.refund_reviewers_process,
+            )
             facts = item_facts(conversation, ctx, None, holders=holders)
             if reserved or not may_take(agent, facts, now):
                 skipped.append((claimed.role, claimed.item_id, claimed.sort_key))

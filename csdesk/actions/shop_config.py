@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any, Final
 
 from csdesk.actions import audit
+from csdesk.actions.outbox import Deps, transaction
+from csdesk.actions.promotions import after_promotion_change, scheduled_profiles
 from csdesk.actions.qc.common import qc_settings
 from csdesk.actions.work_items import InputError
 from csdesk.auth.access import require
@@ -112,25 +114,44 @@ async def preview_triage(
 
 
 async def replace_shop_config(
-    sessions: SessionFactory,
+    deps: Deps,
     actor: CurrentUser,
     config: dict[str, Any],
     now: datetime,
     *,
     reason: str = "",
 ) -> dict[str, Any]:
-    """Replace the shop's overrides with ``config`` (checked first); returns the stored one."""
+    """Replace the shop's overrides with ``config`` (checked first); returns the stored one.
+    A change of the live promotion re-scores the open items as its switch does
+    (``actions.promotions.after_promotion_change``); a profile a schedule still names
+    cannot be dropped."""
     require(actor, EDIT_ACCESS)
-    check_config(config)
+    routing = check_config(config)
     reason = reason.strip()
     if len(reason) > MAX_REASON:
         raise InputError("reason", f"is longer than {MAX_REASON} characters")
-    async with sessions.begin() as session:
+    async with transaction(deps) as (session, outbox):
         shop = await session.get(Shop, actor.shop_id, with_for_update=True)
         if shop is None:
             raise InputError("shop_id", f"unknown shop {actor.shop_id!r}")
+        for profile, schedule_id in (await scheduled_profiles(session, shop.id)).items():
+            if profile not in routing.scoring.promotions:
+                raise InputError(
+                    f"routing.scoring.promotions.{profile}",
+                    f"is scheduled (#{schedule_id}): cancel the schedule before removing it",
+                )
         before = dict(shop.config or {})
         shop.config = config
+        if before.get("promotion") != config.get("promotion"):
+            previous = before.get("promotion")
+            await after_promotion_change(
+                session,
+                outbox,
+                shop.id,
+                previous if isinstance(previous, str) else None,
+                now,
+                by=actor.id,
+            )
         audit.record(
             session,
             shop_id=shop.id,

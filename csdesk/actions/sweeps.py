@@ -226,7 +226,13 @@ async def watch_queue_index(deps: Deps, now: datetime) -> int:
                 continue
             idle = [
                 agent.user_id
-                for agent in await loaded.agent_facts(session, shop_id)
+                for agent in await loaded.agent_facts(
+                    session,
+                    shop_id,
+                    chat_capacity_extra=(
+                        await loaded.load_shop_context(session, shop_id)
+                    ).chat_capacity_extra,
+                )
                 if agent.roles & waiting_roles
                 and any(agent.load(channel) < agent.capacity(channel) for channel in Channel)
             ]

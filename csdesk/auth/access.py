@@ -82,6 +82,14 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
         # only the people who own the shop's rules change them.
         "shop_config.read": Rule(SUPERVISOR_AND_UP),
         "shop_config.edit": Rule(frozenset({UserRole.OWNER, UserRole.ADMIN})),
+        # Alerts (告警): supervisors see them (live notices, the list); the people who own
+        # the shop's rules set the robots, secrets and thresholds and send a test.
+        "alerts.read": Rule(SUPERVISOR_AND_UP),
+        "alerts.configure": Rule(frozenset({UserRole.OWNER, UserRole.ADMIN})),
+        # Promotion mode (大促模式): supervisors see what is live and scheduled; owners and
+        # admins switch and schedule it, as they change the shop's rules.
+        "promotions.read": Rule(SUPERVISOR_AND_UP),
+        "promotions.edit": Rule(frozenset({UserRole.OWNER, UserRole.ADMIN})),
         # Correcting triage's intent (a labelled example for the shop's model): agents on
         # their own conversations, supervisors on any.
         "triage.relabel": Rule(SUPERVISOR_AND_UP | {UserRole.AGENT}, own_only=_AGENTS),

@@ -65,6 +65,16 @@ POINTS_CHANGED: Final = "points.changed"
 """A line was added to an agent's points ledger (积分): to that agent, ``entry`` (points,
 reason, source)."""
 
+ALERT_RAISED: Final = "alert.raised"
+"""An alert was raised (a threshold crossed, or a test): ``alert`` with its deliveries; to
+supervisors (owners and admins too)."""
+ALERT_DELIVERY: Final = "alert.delivery"
+"""A robot delivery of an alert was tried: ``alert_id``, ``delivery`` (status, attempts,
+next attempt, last error); to supervisors."""
+PROMOTION_CHANGED: Final = "promotion.changed"
+"""The live promotion changed (by hand or by its schedule): ``promotion`` (null: none),
+``previous``, ``by`` (``schedule`` or a user id); to supervisors."""
+
 ALL: Final = (
     CONVERSATION_ASSIGNED,
     CONVERSATION_QUEUED,
@@ -88,6 +98,9 @@ ALL: Final = (
     TRAINING_REMINDER,
     TRAINING_PASSED,
     POINTS_CHANGED,
+    ALERT_RAISED,
+    ALERT_DELIVERY,
+    PROMOTION_CHANGED,
 )
 
 INTERNAL_EVENTS_APPLIED: Final = "events.applied"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Concatenate, NotRequired, Protocol, TypedDict
 
 import aiohttp
@@ -18,6 +19,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from csdesk.bus.base import EventBus
+from csdesk.clock import utcnow
 from csdesk.routing.queues.base import WorkQueue
 from csdesk.settings import Settings
 from csdesk.storage.engine import SessionFactory
@@ -43,6 +45,16 @@ class JobContext(TypedDict):
     job_id: NotRequired[str]
     """Set per run (arq sets it too, with ``job_try``, ``enqueue_time`` and ``score``)."""
     job_try: NotRequired[int]
+    clock: NotRequired[Callable[[], datetime]]
+    """``now`` for the jobs that read it through :func:`job_now` (absent: the wall clock).
+    Tests move time with it instead of sleeping (``InlineJobRunner.use_clock``, or
+    ``ctx`` in the arq worker's options)."""
+
+
+def job_now(ctx: JobContext) -> datetime:
+    """The time a job acts at: the context's clock when one is set, else UTC now."""
+    clock = ctx.get("clock")
+    return clock() if clock is not None else utcnow()
 
 
 JobFunction = Callable[Concatenate[JobContext, ...], Awaitable[int]]

@@ -11,6 +11,8 @@ import asyncio
 import logging
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -41,6 +43,14 @@ class InlineJobRunner:
         self._running = False
         self.jobs_complete = 0
         self.jobs_failed = 0
+
+    def use_clock(self, clock: Callable[[], datetime] | None) -> None:
+        """The ``now`` jobs act at from here on (``jobs.base.job_now``); None: the wall
+        clock. For tests that move time rather than wait."""
+        if clock is None:
+            self._ctx.pop("clock", None)
+        else:
+            self._ctx["clock"] = clock
 
     async def start(self) -> None:
         if self._running:

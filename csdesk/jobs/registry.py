@@ -13,7 +13,7 @@ from datetime import datetime
 from arq.cron import next_cron
 from arq.typing import OptionType, WeekdayOptionType
 
-from csdesk.jobs import deliveries, housekeeping, qc, routing, training, triage
+from csdesk.jobs import alerts, deliveries, housekeeping, promotions, qc, routing, training, triage
 from csdesk.jobs.base import JobFunction, UnknownJobError
 
 
@@ -89,6 +89,10 @@ REGISTRY = Registry(
         deliveries.webhook_fan_out,
         training.training_reminders,
         training.training_rules_sweep,
+        alerts.evaluate_alerts,
+        alerts.deliver_alerts,
+        alerts.purge_old_alerts,
+        promotions.switch_promotions,
         triage.retrain_triage_models,
     ),
     cron=(
@@ -140,6 +144,18 @@ REGISTRY = Registry(
         # shop's rules are evaluated for them within 10 minutes (the QC dispute actions
         # evaluate them at once when an agent acknowledges or the lead upholds).
         CronEntry(training.training_rules_sweep, minute=set(range(4, 60, 10)), second=50),
+        # Alerts: queues and waits move by the second but an owner reads a robot message in
+        # minutes; every 30 s notices a crossing soon without re-reading the dashboard's
+        # figures all the time (one evaluation per shop with alerts on).
+        CronEntry(alerts.evaluate_alerts, second={5, 35}),
+        # Retries of failed robot deliveries: the shortest wait is 30 s, so every 15 s is
+        # at most half a wait late. First attempts are made by the evaluation itself.
+        CronEntry(alerts.deliver_alerts, second={7, 22, 37, 52}),
+        # Alerts are kept 90 days for the list; once a day, 04:50 China time, is plenty.
+        CronEntry(alerts.purge_old_alerts, hour=20, minute=50, second=0),
+        # Promotion schedules are set to the minute; 10 s of lateness at the start of
+        # 双十一 is invisible, and the check is one indexed query when nothing is due.
+        CronEntry(promotions.switch_promotions, second=EVERY_10_S),
         # Triage learning: nightly, 03:40 China time (19:40 UTC), when chats are fewest;
         # a shop without new corrections costs one small query.
         CronEntry(triage.retrain_triage_models, hour=19, minute=40, second=0),

@@ -22,6 +22,8 @@ The numbers and where they come from:
   the mean of ``closed_at - assigned_at`` over the role's items closed in the last 24 h
   (``aht_samples`` of them; with none, ``DEFAULT_AHT_S``; at least ``MIN_AHT_S`` for
   Erlang C). No arrivals: nobody needed.
+* **Promotion**: the live profile (``reads.promotions.live_promotion``): its name and label,
+  what it changes, and since and until when (the schedule entry that switched it on).
 * **Chasing** (催付), the chases opened since the shop's midnight: ``chased`` those that
   reached a chaser (assigned, or attempted), ``paid_after_chase`` those whose order was
   paid after (the chase closed with the amount credited, ``Conversation.recovered_fen``),
@@ -68,6 +70,7 @@ from csdesk.reads.dashboard_metrics import (
     rows_of,
     rows_query,
 )
+from csdesk.reads.promotions import Promotion, live_promotion
 from csdesk.reads.ratings import ServiceKpis, service_kpis
 from csdesk.roles.config import RoutingConfig
 from csdesk.routing import facts as loaded
@@ -259,17 +262,6 @@ class Kpis:
 
 
 @dataclass(frozen=True, slots=True)
-class Promotion:
-    """The live promotion profile (``Shop.config["promotion"]``) and its extra points."""
-
-    name: str
-    role_points: Mapping[str, float]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "role_points": dict(self.role_points)}
-
-
-@dataclass(frozen=True, slots=True)
 class Dashboard:
     generated_at: datetime
     since: datetime
@@ -363,11 +355,7 @@ async def shop_dashboard(
             service = await service_kpis(session, shop_id, scope.since, now)
             service_7d = await service_kpis(session, shop_id, now - SERVICE_WINDOW, now)
         names = await _names(session, [int(g) for g in measured["chasing.per_chaser"].groups])
-    promotion = None
-    if ctx.promotion is not None:
-        profile = ctx.routing.scoring.promotions.get(ctx.promotion)
-        points = profile.role_points if profile is not None else {}
-        promotion = Promotion(ctx.promotion, {role.value: p for role, p in points.items()})
+        promotion = await live_promotion(session, ctx)
     sla = scope.routing.sla
     return Dashboard(
         generated_at=now,
@@ -390,6 +378,29 @@ async def shop_dashboard(
         service_7d=service_7d,
         measured=measured,
     )
+
+
+HEALTH_METRICS: Final = (
+    "queues.queued",
+    "queues.handled_24h",
+    "queues.arrivals_60m",
+    "queues.sla_breaches",
+    "refunds.due_1h",
+)
+"""What the alert rules judge, of the dashboard's figures (``reads.alerts.shop_health``)."""
+
+
+async def health_figures(
+    session: AsyncSession, shop_id: str, now: datetime
+) -> tuple[dict[str, RoleFigures], Tally]:
+    """Per role queue and staffing (on shift against needed), and the refunds due within
+    the hour: the dashboard's own figures, for the alert rules (their caller checked
+    access; only these metrics are read)."""
+    scope, ctx = await load_scope(session, shop_id, now)
+    measured = {key: await measure(session, METRICS[key](scope)) for key in HEALTH_METRICS}
+    on_shift = await _on_shift(session, shop_id)
+    roles = _roles(measured, on_shift, now, ctx.routing)
+    return roles, Tally.of(measured["refunds.due_1h"].total)
 
 
 def _group(measured: Measured, key: str) -> Figures:
@@ -587,6 +598,7 @@ __all__ = [
     "conversion_days_of",
     "dashboard",
     "drill",
+    "health_figures",
     "load_scope",
     "shop_dashboard",
     "shop_midnight",

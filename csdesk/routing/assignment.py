@@ -51,6 +51,9 @@ class ItemFacts:
     duty_holders: frozenset[int] = frozenset()
     """Online agents whose roster shift now carries the duty this item needs (refund review
     or processing); empty when nobody holds it, and then anyone in the role may take it."""
+    any_role: bool = False
+    """Anyone on shift may take it, whatever their roles (a promotion's role swap: simple
+    after-sales questions go to everyone)."""
 
 
 ITEM_DUTIES: Final[Mapping[str, tuple[str, str]]] = {
@@ -95,7 +98,7 @@ def is_eligible(agent: AgentFacts, item: ItemFacts) -> bool:
     the item's duty when someone online does (a reviewer alone at night takes both)."""
     return (
         agent.status is AgentStatus.ONLINE
-        and item.role in agent.roles
+        and (item.any_role or item.role in agent.roles)
         and has_capacity(agent, item.channel)
         and agent.user_id not in item.excluded_agent_ids
         and (not item.duty_holders or agent.user_id in item.duty_holders)

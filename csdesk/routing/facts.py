@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import Text, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from csdesk.roles import promotion as promotion_rules
 from csdesk.roles.base import BuyerFacts, OrderFacts, OrderItem
 from csdesk.roles.classifier.model import TriageModel
-from csdesk.roles.config import RoutingConfig
+from csdesk.roles.config import PromotionProfile, RoutingConfig
 from csdesk.roles.triage import with_model
 from csdesk.routing.assignment import ITEM_DUTIES, AgentFacts, AssignmentConfig
 from csdesk.storage.enums import AgentStatus, Channel, ConversationStatus
@@ -37,9 +38,31 @@ from csdesk.storage.triage_models import ShopTriageModel, TriageModelVersion
 class ShopContext:
     shop_id: str
     routing: RoutingConfig
+    """The shop's configuration as it applies now: with the live promotion's SLA targets
+    and chase quiet hours (``roles.promotion.effective_routing``)."""
     assignment: AssignmentConfig
     promotion: str | None
-    """The promotion profile running now (``double11``), set by the owner for the day."""
+    """The promotion profile live now (``double11``): switched by hand or by a schedule."""
+
+    @property
+    def profile(self) -> PromotionProfile | None:
+        return promotion_rules.profile_of(self.routing, self.promotion)
+
+    @property
+    def chat_capacity_extra(self) -> int:
+        """Chats each agent takes beyond their own capacity while the promotion is live."""
+        profile = self.profile
+        return profile.chat_capacity_extra if profile is not None else 0
+
+    @property
+    def refund_reviewers_process(self) -> bool:
+        profile = self.profile
+        return profile is not None and profile.refund_reviewers_process
+
+    @property
+    def howto_to_everyone(self) -> bool:
+        profile = self.profile
+        return profile is not None and profile.howto_to_everyone
 
 
 @lru_cache(maxsize=64)
@@ -48,10 +71,12 @@ def _parse_config(raw_json: str) -> tuple[RoutingConfig, AssignmentConfig, str |
     # automata) once per distinct JSON keeps it off the per-event path.
     raw: dict[str, Any] = json.loads(raw_json)
     promotion = raw.get("promotion")
+    live = promotion if isinstance(promotion, str) else None
+    routing = RoutingConfig.from_overrides(raw.get("routing"))
     return (
-        RoutingConfig.from_overrides(raw.get("routing")),
+        promotion_rules.effective_routing(routing, live),
         AssignmentConfig.from_overrides(raw.get("assignment")),
-        promotion if isinstance(promotion, str) else None,
+        live,
     )
 
 
@@ -225,21 +250,30 @@ async def protection_owner(
 
 
 async def duty_holders(
-    session: AsyncSession, shop_id: str, kind: str, now: datetime
+    session: AsyncSession,
+    shop_id: str,
+    kind: str,
+    now: datetime,
+    *,
+    reviewers_process: bool = False,
 ) -> frozenset[int]:
     """Online agents whose roster shift covering ``now`` carries the duty an item of this
-    kind needs (refund review / processing), and who hold the role; empty if none."""
+    kind needs (refund review / processing), and who hold the role; empty if none.
+    ``reviewers_process`` (a promotion's role swap): reviewers also hold processing."""
     duty = ITEM_DUTIES.get(kind)
     if duty is None:
         return frozenset()
     role, name = duty
+    names = [name]
+    if reviewers_process and kind == "refund_processing":
+        names.append(ITEM_DUTIES["refund_review"][1])
     rows = await session.execute(
         select(AgentProfile.user_id, AgentProfile.service_roles)
         .join(RosterShift, RosterShift.user_id == AgentProfile.user_id)
         .where(
             RosterShift.shop_id == shop_id,
             RosterShift.service_role == role,
-            RosterShift.duty == name,
+            RosterShift.duty.in_(names),
             RosterShift.starts_at <= now,
             RosterShift.ends_at > now,
             AgentProfile.status == AgentStatus.ONLINE,
@@ -255,10 +289,12 @@ async def agent_facts(
     user_ids: Sequence[int] | None = None,
     online_only: bool = True,
     role: str | None = None,
+    chat_capacity_extra: int = 0,
 ) -> list[AgentFacts]:
     """Agents with their current load per channel (open items assigned to them); with
     ``role``, only those holding it (nobody else may take the item: loads are counted for
-    the few who can, not for the whole floor)."""
+    the few who can, not for the whole floor). ``chat_capacity_extra``: a live
+    promotion's extra chats per agent (``ShopContext.chat_capacity_extra``)."""
     # Columns, not entities: this runs for every conversation placed, over every online
     # agent (500 in the live benchmark's setup: 7.7 -> 6.8 ms a placement).
     # Closed work counts too: whoever was handed something most recently waits longest.
@@ -316,7 +352,7 @@ async def agent_facts(
             status=p.status,
             roles=frozenset(p.service_roles),
             skills=frozenset(p.skills),
-            chat_capacity=p.chat_capacity,
+            chat_capacity=p.chat_capacity + chat_capacity_extra,
             hotline_capacity=p.hotline_capacity,
             chat_load=load.get((p.user_id, Channel.CHAT), 0),
             hotline_load=load.get((p.user_id, Channel.HOTLINE), 0),

@@ -550,8 +550,9 @@ class Delivery(Base):
     )
 
 
-# The QC tables live in their own module; imported here so Base.metadata holds them all.
-# So do the console's (quick replies, images, teams).
+# The QC, alert and promotion-schedule tables live in their own modules; imported here so
+# Base.metadata holds them all. So do the console's (quick replies, images, teams).
+from csdesk.storage import alert_models as _alert_models  # noqa: E402, F401
 from csdesk.storage import console_models as _console_models  # noqa: E402, F401
 from csdesk.storage import qc_models as _qc_models  # noqa: E402, F401
 from csdesk.storage import rating_models as _rating_models  # noqa: E402, F401

@@ -129,7 +129,24 @@ _DASHBOARD: dict[str, Any] = obj(
     promotion={
         "oneOf": [
             {"type": "null"},
-            obj(["name", "role_points"], name={"type": "string"}, role_points={"type": "object"}),
+            obj(
+                ["name", "label", "role_points", "until"],
+                name={"type": "string"},
+                label={"type": "string", "description": "双十一, 618, 聚划算 or the shop's own"},
+                role_points={"type": "object"},
+                chat_capacity_extra=_INT,
+                first_response_s={"type": "object"},
+                refund_reviewers_process={"type": "boolean"},
+                howto_to_everyone={"type": "boolean"},
+                chase_quiet_hours={"type": ["array", "null"], "items": {"type": "string"}},
+                since={"type": ["string", "null"], "format": "date-time"},
+                until={
+                    "type": ["string", "null"],
+                    "format": "date-time",
+                    "description": "when the schedule switches it off; null: until switched off",
+                },
+                schedule_id={"type": ["integer", "null"]},
+            ),
         ]
     },
     refunds=_REFUNDS,

@@ -18,7 +18,7 @@ from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import shop_config as shop_config_read
 from csdesk.reads import triage_model
 from csdesk.web.openapi import STR, WRITE, documented, nonblank, obj, op
-from csdesk.web.request import json_body, ok, text
+from csdesk.web.request import deps_of, json_body, ok, text
 
 routes = web.RouteTableDef()
 PATH = "/api/v1/shop/config"
@@ -67,7 +67,7 @@ async def put_config(request: web.Request) -> web.Response:
     require(user, shop_config.EDIT_ACCESS)
     data = await json_body(request)
     saved = await shop_config.replace_shop_config(
-        request.app[SESSIONS_KEY], user, _config(data), utcnow(), reason=text(data, "reason")
+        deps_of(request), user, _config(data), utcnow(), reason=text(data, "reason")
     )
     return ok(saved)
 

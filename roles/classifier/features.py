@@ -62,6 +62,24 @@ def _keep(ch: str) -> bool:
     return ch.isalnum() or ch in "!?_" or ch == _MARK or unicodedata.category(ch) == "So"
 
 
+class _KeepTable(dict[int, str | None]):
+    """``str.translate`` table built as characters are met: invisible characters go, kept
+    ones stay, every other symbol becomes a space (a clause break). One C-level pass per
+    message instead of a Python call per character."""
+
+    _LIMIT = 1 << 16  # distinct code points remembered; rarer ones are worked out each time
+
+    def __missing__(self, code: int) -> str | None:
+        ch = chr(code)
+        value = None if ch in _INVISIBLE else ch if _keep(ch) else " "
+        if len(self) < self._LIMIT:
+            self[code] = value
+        return value
+
+
+_KEEP_TABLE = _KeepTable()
+
+
 def fold(text: str) -> str:
     """NFKC, Traditional → Simplified, lower case: the step the phrase rules share."""
     return _t2s().convert(unicodedata.normalize("NFKC", text)).lower()
@@ -71,9 +89,9 @@ def model_text(text: str, folded: str | None = None) -> str:
     """Buyer text as the model sees it (see the module docstring). ``folded``: ``text``
     already through ``fold`` (the rules did it), so OpenCC runs once per message."""
     folded = fold(text) if folded is None else folded
-    folded = _MASKED.sub(lambda m: f" {_mask_kind(m.group(1))} ", folded)
-    out = [ch if _keep(ch) else " " for ch in folded if ch not in _INVISIBLE]
-    return " ".join("".join(out).split())
+    if "[" in folded:
+        folded = _MASKED.sub(lambda m: f" {_mask_kind(m.group(1))} ", folded)
+    return " ".join(folded.translate(_KEEP_TABLE).split())
 
 
 def _unit(token: str) -> str:
@@ -103,17 +121,28 @@ def _clause_units(text: str) -> list[list[str]]:
     return clauses
 
 
+_ASCII_WORD = re.compile(r"[a-z0-9_]")
+
+
 def ngrams(text: str, max_n: int = 3) -> list[str]:
     """The n-grams of already normalized model text (``model_text``)."""
     grams: list[str] = []
-    for clause in _clause_units(text):
-        if not clause:
+    for part in text.split(" "):
+        if not part:
             continue
+        if not part.startswith(_MARK) and not _ASCII_WORD.search(part):
+            # Every character is a unit (the common case): n-grams are slices.
+            grams.extend(part)
+            padded = "<" + part + ">"
+            for n in range(2, max_n + 1):
+                grams.extend([padded[i : i + n] for i in range(len(padded) - n + 1)])
+            continue
+        clause = [part] if part.startswith(_MARK) else units(part)
         grams.extend(clause)
-        padded = ["<", *clause, ">"]
+        padded_units = ["<", *clause, ">"]
         for n in range(2, max_n + 1):
             grams.extend(
-                "".join(padded[i : i + n]) if n else "" for i in range(len(padded) - n + 1)
+                ["".join(padded_units[i : i + n]) for i in range(len(padded_units) - n + 1)]
             )
     return grams
 

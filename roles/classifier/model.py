@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -33,8 +33,9 @@ FORMAT = "csdesk-triage-model/1"
 FloatArray = npt.NDArray[np.float64]
 
 
-@dataclass(frozen=True)
-class Contribution:
+class Contribution(NamedTuple):
+    """One n-gram's push on a decision (tf-idf value × weight, rounded)."""
+
     ngram: str
     weight: float
 
@@ -54,6 +55,7 @@ class ModelPrediction:
 
 
 _TF = tuple(1.0 + math.log(n) if n else 0.0 for n in range(16))
+_TF_CACHED = len(_TF)
 
 
 def _tf(n: int) -> float:
@@ -118,16 +120,18 @@ class TriageModel:
     ) -> tuple[list[str], npt.NDArray[np.intp], FloatArray]:
         """Known n-grams of ``text`` (plus ``extra`` tokens), their rows, and their
         L2-normalized tf-idf values."""
-        vocabulary = self.vocabulary
-        known = [
-            (gram, n)
-            for gram, n in counts(text, self.max_n, extra, folded).items()
-            if gram in vocabulary
-        ]
-        grams = [gram for gram, _ in known]
-        index = np.fromiter((vocabulary[g] for g in grams), dtype=np.intp, count=len(grams))
-        tfs = np.fromiter((_tf(n) for _, n in known), dtype=np.float64, count=len(known))
-        values = tfs * self.idf[index]
+        lookup = self.vocabulary.get
+        grams: list[str] = []
+        rows: list[int] = []
+        tfs: list[float] = []
+        for gram, n in counts(text, self.max_n, extra, folded).items():
+            row = lookup(gram)
+            if row is not None:
+                grams.append(gram)
+                rows.append(row)
+                tfs.append(_TF[n] if n < _TF_CACHED else _tf(n))
+        index = np.array(rows, dtype=np.intp)
+        values = np.array(tfs, dtype=np.float64) * self.idf[index]
         norm = math.sqrt(float(values @ values))
         if norm:
             values /= norm
@@ -141,6 +145,11 @@ class TriageModel:
     @cached_property
     def _bias(self) -> FloatArray:
         return np.concatenate([self.intent_bias, self.risk_bias])
+
+    @cached_property
+    def _risk_columns(self) -> tuple[int, int]:
+        """Columns of P(high) and P(medium) in the risk part of the scores."""
+        return self.risks.index(Risk.HIGH), self.risks.index(Risk.MEDIUM)
 
     def probabilities(
         self, text: str, extra: list[str] | None = None
@@ -160,39 +169,48 @@ class TriageModel:
     ) -> ModelPrediction:
         grams, index, values = self.features(text, extra, folded)
         rows = self._weights[index]
-        scores = values @ rows + self._bias
+        scores = (values @ rows + self._bias).tolist()
         split = len(self.intents)
-        intent_probs, risk_probs = _softmax(scores[:split]), _softmax(scores[split:])
-        best, second = (int(i) for i in np.argsort(-intent_probs)[:2])
-        p_high = float(risk_probs[self.risks.index(Risk.HIGH)])
-        p_medium = float(risk_probs[self.risks.index(Risk.MEDIUM)])
+        # Plain floats from here: on a dozen numbers numpy's per-call cost is most of the work.
+        intent_probs = _softmax_list(scores[:split])
+        risk_probs = _softmax_list(scores[split:])
+        # A stable sort: ties keep the order of ``intents``, as numpy's argsort did.
+        best, second = sorted(range(split), key=intent_probs.__getitem__, reverse=True)[:2]
+        high, medium = self._risk_columns
+        p_high = risk_probs[high]
+        p_medium = risk_probs[medium]
         if p_high >= self.high_risk_threshold:
             risk = Risk.HIGH
         elif p_medium + p_high >= self.medium_risk_threshold:
             risk = Risk.MEDIUM
         else:
             risk = Risk.LOW
-        risk_column = split + self.risks.index(risk)
+        risk_evidence: tuple[Contribution, ...] = ()
+        if risk is not Risk.LOW:
+            column = split + (high if risk is Risk.HIGH else medium)
+            risk_evidence = _top(grams, values * rows[:, column], evidence)
         return ModelPrediction(
             intent=self.intents[best],
-            confidence=float(intent_probs[best]),
+            confidence=intent_probs[best],
             risk=risk,
             high_risk_probability=p_high,
             intent_evidence=_top(grams, values * rows[:, best], evidence),
-            risk_evidence=(
-                _top(grams, values * rows[:, risk_column], evidence) if risk is not Risk.LOW else ()
-            ),
+            risk_evidence=risk_evidence,
             runner_up=self.intents[second],
         )
 
 
+def _softmax_list(scores: list[float]) -> list[float]:
+    top = max(scores)
+    shifted = [math.exp(score - top) for score in scores]
+    total = sum(shifted)
+    return [value / total for value in shifted]
+
+
 def _top(grams: list[str], contributions: FloatArray, k: int) -> tuple[Contribution, ...]:
-    order = np.argsort(-contributions)[:k]
-    return tuple(
-        Contribution(grams[i], round(float(contributions[i]), 2))
-        for i in order
-        if contributions[i] > 0
-    )
+    order = np.argsort(-contributions)[:k].tolist()
+    values = contributions.tolist()
+    return tuple(Contribution(grams[i], round(values[i], 2)) for i in order if values[i] > 0)
 
 
 @functools.cache

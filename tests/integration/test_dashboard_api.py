@@ -342,7 +342,11 @@ async def test_live_promotion(
     )
     board = await dashboard(client, boss)
     profile = RoutingConfig().scoring.promotions["double11"]
-    assert board["promotion"] == {
-        "name": "double11",
-        "role_points": {role.value: points for role, points in profile.role_points.items()},
+    live = board["promotion"]
+    assert live["name"] == "double11"
+    assert live["role_points"] == {
+        role.value: points for role, points in profile.role_points.items()
     }
+    # Switched on by hand: no schedule says until when.
+    assert (live["label"], live["until"], live["schedule_id"]) == ("双十一", None, None)
+    assert live["chat_capacity_extra"] == profile.chat_capacity_extra

@@ -85,6 +85,7 @@ PHASES = {
     "conversations",
     "qc",
     "training",
+    "alerts",
 }
 
 

@@ -204,13 +204,13 @@ def test_short_threats_and_insults_stay_high(text: str) -> None:
 def test_heldout_scores_do_not_regress(heldout_report: Report) -> None:
     """Floors at the scores measured when the model was shipped (docs/triage.md)."""
     print("\n" + heldout_report.summary() + "\n" + heldout_report.table())
+    # Measured after pass 8 (3,630 lines): intent 88.1 %, role 91.8 %, high-risk recall
+    # 89.1 % at precision 81.5 %, false alarms 4.6 %; floors about half a point below.
     assert heldout_report.n >= 600
-    assert heldout_report.intent_accuracy >= 0.87
-    assert heldout_report.role_accuracy >= 0.91
-    # 0.89 until the short-message corpus (pass6): recall on the split as it was then
-    # went 459 -> 456 of 515 while false alarms fell; the split now has 537 high lines.
-    assert heldout_report.high_recall >= 0.88
-    assert heldout_report.high_precision >= 0.78
+    assert heldout_report.intent_accuracy >= 0.876
+    assert heldout_report.role_accuracy >= 0.913
+    assert heldout_report.high_recall >= 0.886
+    assert heldout_report.high_precision >= 0.81
     assert heldout_report.false_alarm_rate <= 0.05
     rules_only = evaluate(corpus.load_heldout(), TriageRules(use_model=False))
     assert heldout_report.intent_accuracy > rules_only.intent_accuracy + 0.15
@@ -227,3 +227,34 @@ def test_heldout_meets_the_issue_goals(heldout_report: Report) -> None:
 def test_default_rules_share_one_model() -> None:
     assert default_rules().model is shipped_model()
     assert build_triage_rules({"min_weight": 2.0}).model is shipped_model()
+
+
+def _reference_ngrams(text: str, max_n: int) -> list[str]:
+    """The n-grams by their definition: units per clause, joined (the scorer slices
+    strings when every unit is one character; both must agree)."""
+    from csdesk.roles.classifier.features import units
+
+    grams: list[str] = []
+    for part in text.split(" "):
+        clause = [part] if part.startswith("\ue000") else units(part)
+        if not clause:
+            continue
+        grams.extend(clause)
+        padded = ["<", *clause, ">"]
+        for n in range(2, max_n + 1):
+            grams.extend("".join(padded[i : i + n]) for i in range(len(padded) - n + 1))
+    return grams
+
+
+@pytest.mark.parametrize("max_n", [1, 2, 3, 4])
+def test_ngrams_fast_path_matches_their_definition(max_n: int) -> None:
+    texts = [ex.text for ex in corpus.load_heldout()[::7]] + [
+        "tk退款 13812345678 [订单x]怎么还没到😡!!",
+        "",
+        "。。。",
+        "a",
+        "退",
+    ]
+    for text in texts:
+        normalized = model_text(text)
+        assert ngrams(normalized, max_n) == _reference_ngrams(normalized, max_n), text

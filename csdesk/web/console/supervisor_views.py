@@ -1,5 +1,7 @@
 """The supervisor's pages (主管): the live board, the roster and role-swap editor (排班),
-guided mode (引导模式) for agents working a backlog, and the shop's own rules (店铺规则).
+guided mode (引导模式) for agents working a backlog, the shop's own rules (店铺规则), the
+alerts (告警: the list, the robots and thresholds, "send a test") and promotion mode
+(大促模式: what is live, switching it, its schedule).
 
 HTML shells like the refund workbench: the data and every change go through the JSON API
 of ``csdesk/web/supervisor_api.py``; the board follows the live websocket and re-reads
@@ -13,19 +15,22 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from csdesk.actions import guided, reassignment, role_swaps, roster, shop_config
+from csdesk.actions import alerts, guided, promotions, reassignment, role_swaps, roster, shop_config
 from csdesk.auth.access import can, require
 from csdesk.auth.current import CurrentUser, current_user
 from csdesk.clock import utcnow
 from csdesk.i18n import I18N_KEY, request_locale, translate
 from csdesk.keys import SESSIONS_KEY
+from csdesk.reads import alerts as alerts_read
 from csdesk.reads import board as board_read
 from csdesk.reads import dashboard as dashboard_read
 from csdesk.reads import dashboard_series, triage_model
+from csdesk.reads import promotions as promotions_read
 from csdesk.reads import shop_config as shop_config_read
 from csdesk.reads.roster import routing_zone, shop_agents
 from csdesk.storage.enums import ServiceRole
 from csdesk.storage.models import AgentProfile
+from csdesk.web import alerts_api, promotions_api
 from csdesk.web.console import dashboard_charts, dashboard_labels, labels
 from csdesk.web.console.pages import render_console_page
 from csdesk.web.console.views import LIVE_PATH, POLL_MS
@@ -44,6 +49,10 @@ ROSTER_PATH: Final = "/console/roster"
 GUIDED_PATH: Final = "/console/guided"
 SHOP_CONFIG_PATH: Final = "/console/shop-config"
 DASHBOARD_PATH: Final = "/console/dashboard"
+ALERTS_PATH: Final = "/console/alerts"
+PROMOTIONS_PATH: Final = "/console/promotions"
+ALERTS_REFRESH_MS: Final = 15_000
+"""The alert list re-reads itself this often besides the live events (retries come due)."""
 DASHBOARD_CHARTS_PATH: Final = "/console/dashboard/charts"
 DASHBOARD_REFRESH_MS: Final = 3_000
 """While its websocket is down, the owner dashboard re-reads its numbers this often."""
@@ -62,6 +71,8 @@ def _nav(user: CurrentUser) -> dict[str, bool]:
         "roster": can(user, roster.ROSTER_EDIT),
         "guided": can(user, guided.GUIDED_ACCESS),
         "shop_config": can(user, shop_config_read.READ_ACCESS),
+        "alerts": can(user, alerts_read.READ_ACCESS),
+        "promotions": can(user, promotions_read.READ_ACCESS),
     }
 
 
@@ -82,8 +93,11 @@ def _page(
             "roster": ROSTER_PATH,
             "guided": GUIDED_PATH,
             "shop_config": SHOP_CONFIG_PATH,
+            "alerts": ALERTS_PATH,
+            "promotions": PROMOTIONS_PATH,
         },
         roles=[role.value for role in ServiceRole],
+        live_path=LIVE_PATH,
         **context,
     )
 
@@ -237,3 +251,51 @@ async def guided_page(request: web.Request) -> web.Response:
         "poll_ms": POLL_MS,
     }
     return _page(request, "console/guided.html", boot, current="guided")
+
+
+@routes.get(ALERTS_PATH)
+async def alerts_page(request: web.Request) -> web.Response:
+    """The alerts (告警): what was raised and whether each robot got it (retries and
+    failures visible), and the settings: robots, secret, thresholds, dedupe window, rate
+    limit, "send a test". Supervisors read; owners and admins change and test."""
+    user = current_user(request)
+    now = utcnow()
+    sessions = request.app[SESSIONS_KEY]
+    listed = await alerts_read.recent_alerts(sessions, user, now)
+    boot = {
+        "server_now": now.isoformat(),
+        "timezone": (await routing_zone(sessions, user.shop_id)).key,
+        "can_configure": can(user, alerts.CONFIGURE_ACCESS),
+        "config": await alerts_read.alert_config(sessions, user),
+        "list": listed,
+        "roles": [role.value for role in ServiceRole],
+        "api": {
+            "list": alerts_api.LIST_PATH,
+            "config": alerts_api.CONFIG_PATH,
+            "test": alerts_api.TEST_PATH,
+        },
+        "refresh_ms": ALERTS_REFRESH_MS,
+        "live_path": LIVE_PATH,
+    }
+    return _page(request, "console/alerts.html", boot, current="alerts")
+
+
+@routes.get(PROMOTIONS_PATH)
+async def promotions_page(request: web.Request) -> web.Response:
+    """Promotion mode (大促模式): the live profile and until when, switch one on or off now,
+    schedule one (shop time), the schedule's history, and what each profile changes."""
+    user = current_user(request)
+    now = utcnow()
+    view = await promotions_read.promotions_view(request.app[SESSIONS_KEY], user, now)
+    boot = {
+        **view,
+        "can_edit": can(user, promotions.EDIT_ACCESS),
+        "api": {
+            "view": promotions_api.PATH,
+            "live": promotions_api.LIVE_PATH,
+            "schedules": promotions_api.SCHEDULES_PATH,
+        },
+        "shop_config_path": SHOP_CONFIG_PATH,
+        "live_path": LIVE_PATH,
+    }
+    return _page(request, "console/promotions.html", boot, current="promotions")

@@ -111,7 +111,12 @@ function render(d) {
   setText("db-rounds-answered", k.response_rate_3m.answered);
   setText("db-rounds", k.response_rate_3m.rounds);
   const promotion = byId("db-promotion");
-  setText("db-promotion", d.promotion ? d.promotion.name : promotion.dataset.none);
+  setText("db-promotion", d.promotion ? d.promotion.label : promotion.dataset.none);
+  promotion.dataset.live = d.promotion ? d.promotion.name : "";
+  setText(
+    "db-promotion-until",
+    d.promotion ? (d.promotion.until ? t("until {time}", { time: formatTime(d.promotion.until) }) : t("until switched off")) : "",
+  );
   for (const row of byId("db-roles-body").querySelectorAll("tr[data-role]")) {
     const figures = d.roles[row.dataset.role];
     if (!figures) continue;

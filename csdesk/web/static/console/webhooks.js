@@ -131,6 +131,15 @@ async function load() {
   setHidden(byId("wh-empty"), page.subscriptions.length > 0);
 }
 
+/** What each subscribable event means, beside its code (the code is what the payload says). */
+const TYPE_NAMES = {
+  "conversation.opened": t("Conversation opened"),
+  "conversation.assigned": t("Conversation assigned"),
+  "conversation.closed": t("Conversation closed"),
+  "refund.decided": t("Refund decided"),
+  "qc.finding": t("QC finding"),
+};
+
 fillNode(
   byId("wh-types"),
   el("legend", { text: t("Event types") }),
@@ -139,7 +148,9 @@ fillNode(
       "label",
       { class: "ad-inline" },
       el("input", { type: "checkbox", name: "event_types", value: type }),
-      el("code", { text: type }),
+      el("span", { text: TYPE_NAMES[type] || type }),
+      " ",
+      el("code", { "data-verbatim": true, text: type }),
     ),
   ),
 );
