@@ -10,6 +10,7 @@ from typing import Final
 from aiohttp import web
 
 from csdesk.actions import alerts
+from csdesk.actions.alerts import DEDUPE_RANGE, RATE_RANGE
 from csdesk.auth.access import require
 from csdesk.auth.current import current_user
 from csdesk.clock import utcnow
@@ -35,17 +36,22 @@ _SETTINGS = obj(
         "description": "加签 secret (SEC…); absent or null keeps the saved one, never shown",
     },
     wecom_url=_URL,
-    thresholds=obj(
-        [],
-        queue_depth=_INT,
-        queue_wait_s=_INT,
-        refund_due_count=_INT,
-        agent_silent_s=_INT,
-        staffing_short=_INT,
-        queue_depth_by_role={"type": "object"},
-    ),
-    dedupe_window_s=_INT,
-    max_per_hour=_INT,
+    thresholds={
+        "anyOf": [
+            obj(
+                [],
+                queue_depth=_INT,
+                queue_wait_s=_INT,
+                refund_due_count=_INT,
+                agent_silent_s=_INT,
+                staffing_short=_INT,
+                queue_depth_by_role={"type": "object"},
+            ),
+            {"type": "null", "description": "null: the default thresholds"},
+        ]
+    },
+    dedupe_window_s={"type": "integer", "minimum": DEDUPE_RANGE[0], "maximum": DEDUPE_RANGE[1]},
+    max_per_hour={"type": "integer", "minimum": RATE_RANGE[0], "maximum": RATE_RANGE[1]},
 )
 
 

@@ -80,6 +80,10 @@ SEMANTIC_400 = {
     "to_role (a rule across fields)",
     "POST /api/v1/supervisor/agents/{agent_id}/roles": "a role is listed once, its duty one "
     "the role has",
+    "POST /api/v1/alerts/test": "a robot must have been configured and saved first",
+    "PUT /api/v1/promotions/live": "the profile must be one of the shop's (its routing config)",
+    "POST /api/v1/promotions/schedules": "as PUT /api/v1/promotions/live, and the window "
+    "must end after it starts",
     "GET /api/v1/admin/audit.csv": "until must be after since",
     "PUT /api/v1/roster/days/{day}": "each shift must fall on that day and end after it starts",
     "POST /api/v1/qc/samples/run": "the day must not be in the future",
