@@ -54,7 +54,9 @@ _SETTINGS = obj(
         "description": "加签 secret (SEC…); absent or null keeps the saved one, never shown",
     },
     wecom_url=_URL,
-    thresholds=_THRESHOLDS,
+    thresholds={
+        "anyOf": [_THRESHOLDS, {"type": "null", "description": "null: the default thresholds"}]
+    },
     dedupe_window_s=_whole(*alerts.DEDUPE_RANGE),
     max_per_hour=_whole(*alerts.RATE_RANGE),
 )

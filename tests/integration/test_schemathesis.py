@@ -64,10 +64,6 @@ limit (what schemathesis found, per operation). They are still run and must neve
 5xx; the conformance checks are off for them until their documents catch up: shrink this
 list, never grow it."""
 SEMANTIC_400 = {
-    "POST /api/v1/alerts/test": "a robot must be saved first (the shop's state, not the body)",
-    "PUT /api/v1/promotions/live": "profile must name one of the shop's own profiles",
-    "POST /api/v1/promotions/schedules": "profile must name one of the shop's own profiles, "
-    "and the window must end after it starts",
     "PUT /api/v1/shop/config": "the routing rules are checked as routing reads them "
     "(a promotion must name a profile of the same config, weights in range ...)",
     "POST /api/v1/shop/config/preview": "the draft config is checked the same way",
@@ -86,6 +82,10 @@ SEMANTIC_400 = {
     "to_role (a rule across fields)",
     "POST /api/v1/supervisor/agents/{agent_id}/roles": "a role is listed once, its duty one "
     "the role has",
+    "POST /api/v1/alerts/test": "a robot must have been configured and saved first",
+    "PUT /api/v1/promotions/live": "the profile must be one of the shop's (its routing config)",
+    "POST /api/v1/promotions/schedules": "as PUT /api/v1/promotions/live, and the window "
+    "must end after it starts",
     "GET /api/v1/admin/audit.csv": "until must be after since",
     "PUT /api/v1/roster/days/{day}": "each shift must fall on that day and end after it starts",
     "POST /api/v1/qc/samples/run": "the day must not be in the future",
