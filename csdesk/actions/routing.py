@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions import auto_suspend
-from csdesk.actions.chasing import claim_buyer, claim_holder
+from csdesk.actions.chasing import binding_holder, claim_buyer, release_claims
 from csdesk.actions.conversations import MessageSpec
 from csdesk.actions.messages import add_message, record_line
 from csdesk.actions.outbox import Deps, Outbox, transaction
@@ -56,14 +56,17 @@ async def reserved_for(
     session: AsyncSession, ctx: ShopContext, conversation: Conversation, now: datetime
 ) -> tuple[int, datetime] | None:
     """Who this item is kept for: the protection owner of a returning buyer (客户保护期),
-    or the buyer's one chaser for a chase."""
+    or the buyer's one chaser for a chase while their claim binds (on shift, holding the
+    chase's role: ``routing.assignment.chase_claim_binds``)."""
     if conversation.buyer_id is None:
         return None
     if conversation.kind in BUYER_FACING_KINDS:
         return await protection_owner(session, ctx.shop_id, conversation.buyer_id, now)
     if conversation.kind in CHASE_KINDS:
-        holder = await claim_holder(session, ctx.shop_id, conversation.buyer_id, now)
-        if holder is not None:
+        holder, binds = await binding_holder(
+            session, ctx.shop_id, conversation.buyer_id, conversation.role, now
+        )
+        if holder is not None and binds:
             return holder, now + timedelta(seconds=ctx.assignment.chase_claim_s)
     return None
 
@@ -306,7 +309,9 @@ async def assign(
 
     The conditional UPDATE is the claim: two processes racing for one item cannot both
     match ``status = queued``. A chase also needs the buyer's chase claim (one chaser per
-    buyer): if another agent holds it, this agent does not get the item.
+    buyer): if another agent holds it and it binds for this chase, this agent does not get
+    the item; a claim that does not bind (its holder went off shift, or cannot work this
+    chase's role) is taken over.
     """
     if conversation.kind in CHASE_KINDS and conversation.buyer_id is not None:
         holder = await claim_buyer(
@@ -316,6 +321,7 @@ async def assign(
             agent_id,
             now,
             timedelta(seconds=ctx.assignment.chase_claim_s),
+            role=conversation.role,
         )
         if holder != agent_id:
             return False
@@ -763,3 +769,27 @@ def offer_all_after_commit(outbox: Outbox, shop_id: str) -> None:
         return await offer_queued_work(deps, shop_id, utcnow())
 
     outbox.after_commit(("offer", shop_id, None), offer)
+
+
+async def let_go_of_buyers(
+    session: AsyncSession, shop_id: str, agent_id: int, now: datetime, outbox: Outbox
+) -> list[int]:
+    """The agent went off shift (offline, deactivated): their chase claims end now, and if
+    a buyer they held has a chase waiting in the queue, the agents on shift are offered
+    queued work once the caller has committed (the chase was skipped as someone else's
+    until now). Returns the buyers let go."""
+    released = await release_claims(session, shop_id, agent_id, now)
+    if released:
+        waiting = await session.scalar(
+            select(Conversation.id)
+            .where(
+                Conversation.shop_id == shop_id,
+                Conversation.buyer_id.in_(released),
+                Conversation.kind.in_(CHASE_KINDS),
+                Conversation.status == ConversationStatus.QUEUED,
+            )
+            .limit(1)
+        )
+        if waiting is not None:
+            offer_all_after_commit(outbox, shop_id)
+    return released

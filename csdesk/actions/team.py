@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from csdesk.actions import audit
 from csdesk.actions.agents import AgentProfileSpec, set_agent_profile
 from csdesk.actions.outbox import Deps, transaction
-from csdesk.actions.routing import offer_after_commit, requeue
+from csdesk.actions.routing import let_go_of_buyers, offer_after_commit, requeue
 from csdesk.actions.training.retraining import onboard
 from csdesk.actions.users import (
     MAX_DISPLAY_NAME,
@@ -409,6 +409,7 @@ async def deactivate(deps: Deps, actor: CurrentUser, user_id: int, now: datetime
             profile.status = AgentStatus.OFFLINE
             profile.status_changed_at = now
             profile.auto_suspended = False
+            await let_go_of_buyers(session, user.shop_id, user.id, now, outbox)
             outbox.publish(
                 BusEvent(
                     ev.AGENT_STATUS,

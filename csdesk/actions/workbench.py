@@ -24,7 +24,13 @@ from csdesk.actions.conversations import MessageSpec
 from csdesk.actions.messages import add_message, record_line
 from csdesk.actions.outbox import Deps, transaction
 from csdesk.actions.quick_replies import PhraseSent
-from csdesk.actions.routing import assign, fill_agent, requeue, tell_buyer_of_transfer
+from csdesk.actions.routing import (
+    assign,
+    fill_agent,
+    let_go_of_buyers,
+    requeue,
+    tell_buyer_of_transfer,
+)
 from csdesk.actions.triage_corrections import learn_from_transfer
 from csdesk.auth.access import require
 from csdesk.auth.current import CurrentUser
@@ -124,8 +130,10 @@ async def set_agent_status(
     service_roles: Sequence[ServiceRole] | None = None,
 ) -> list[int]:
     """Change status (and, going on shift, the roles held). Away/offline hands unanswered
-    items back to the queue keeping their age; online pulls the best queued work, unless
-    the agent's open chats are at the 自动挂起 limit (then busy, announced as such)."""
+    items back to the queue keeping their age; offline also ends the agent's chase claims
+    (the buyers' next chases go to whoever is on shift); online pulls the best queued
+    work, unless the agent's open chats are at the 自动挂起 limit (then busy, announced as
+    such)."""
     async with transaction(deps) as (session, outbox):
         profile = await session.get(AgentProfile, agent_id)
         if profile is None or profile.shop_id != shop_id:
@@ -144,6 +152,8 @@ async def set_agent_status(
                 {"agent_id": agent_id, "status": status.value},
             )
         )
+        if status is AgentStatus.OFFLINE:
+            await let_go_of_buyers(session, shop_id, agent_id, now, outbox)
         if status in (AgentStatus.AWAY, AgentStatus.OFFLINE):
             unanswered = list(
                 await session.scalars(

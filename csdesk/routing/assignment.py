@@ -156,6 +156,24 @@ def pick_agent(item: ItemFacts, agents: Sequence[AgentFacts], now: datetime) -> 
     return None
 
 
+def chase_claim_binds(
+    holder_status: AgentStatus | None, holder_roles: Iterable[str], role: str
+) -> bool:
+    """一客一催: whether a buyer's chase claim keeps a chase routed to ``role`` for its holder.
+
+    Only while the holder can work it: on shift (any status but offline; busy or away for
+    a moment, they come back to their buyers) and holding the role. A chaser who went off
+    shift lets go, so the buyer's next chase goes to whoever is on shift; and a chat
+    chaser's claim does not hold the hotline's phone chase of the buyer's big order, which
+    no chat chaser can make. Whoever then takes the chase takes the claim over: one
+    chaser at a time still. ``None``: the holder is no agent of the shop any more."""
+    return (
+        holder_status is not None
+        and holder_status is not AgentStatus.OFFLINE
+        and role in frozenset(holder_roles)
+    )
+
+
 def may_take(agent: AgentFacts, item: ItemFacts, now: datetime) -> bool:
     """Whether an agent with free capacity, pulling from the queue, may take this item."""
     if not is_eligible(agent, item):

@@ -44,6 +44,7 @@ from csdesk.routing.assignment import (
     AgentFacts,
     AssignmentConfig,
     ItemFacts,
+    chase_claim_binds,
     may_take,
     pick_agent,
     required_skills,
@@ -233,6 +234,7 @@ class Simulation:
         """Chases in the shared queues, by buyer (a new claim moves them to the chaser)."""
         self.waiting: dict[str, int] = {}
         self.agents_by_role: dict[str, list[Agent]] = {}
+        self.agents_by_id: dict[int, Agent] = {}
         self.rr: dict[str, int] = {}
         self.stats: dict[str, RoleStats] = {r.value: RoleStats() for r in ServiceRole}
         self.protection: dict[int, tuple[int, float]] = {}
@@ -340,6 +342,8 @@ class Simulation:
                 for _ in range(count)
             ]
             self._crew_cache[group_index] = crews
+            for crew in crews:
+                self.agents_by_id.update((agent.id, agent) for agent in crew)
         return crews
 
     def _start_shift(self, group_index: int, t: float, turn: int = 0) -> None:
@@ -362,7 +366,22 @@ class Simulation:
         for agent in outgoing:
             agent.on_shift = False
             agent._facts = None
+        if self.csdesk:
+            self._release_claims(outgoing)
         self._start_shift(group_index, self.now, turn)
+
+    def _release_claims(self, outgoing: list[Agent]) -> None:
+        """Going off shift lets go of the buyers one chased (``chase_claim_binds``; the
+        product's ``actions.chasing.release_claims``): their waiting chases are anyone's."""
+        gone = {agent.id for agent in outgoing}
+        for buyer_id in [b for b, (holder, _) in self.chaser.items() if holder in gone]:
+            del self.chaser[buyer_id]
+        for agent in outgoing:
+            for entry in self.reserved.pop(agent.id, []):
+                item = entry[3]
+                if item.state == WAITING and item.version == entry[2]:
+                    self.waiting[item.role] -= 1
+                    self._enqueue(item)
 
     def _on_shift(self, role: str) -> list[Agent]:
         return self.agents_by_role.get(role, [])
@@ -650,11 +669,19 @@ class Simulation:
         return facts
 
     def _reserved(self, item: Item) -> tuple[int, float] | None:
-        """客户保护期 owner of a buyer-facing item, or the buyer's one chaser for a chase."""
-        table = self.chaser if item.kind in CHASE_KINDS else self.protection
-        owner = table.get(item.buyer_id)
+        """客户保护期 owner of a buyer-facing item, or the buyer's one chaser for a chase
+        (while the claim binds: its holder is on shift and holds the chase's role)."""
+        chase = item.kind in CHASE_KINDS
+        owner = (self.chaser if chase else self.protection).get(item.buyer_id)
         if owner is None or owner[1] <= self.now:
             return None
+        if chase:
+            holder = self.agents_by_id.get(owner[0])
+            status = None
+            if holder is not None:
+                status = AgentStatus.ONLINE if holder.on_shift else AgentStatus.OFFLINE
+            if not chase_claim_binds(status, holder.roles if holder else (), item.role):
+                return None
         return owner
 
     def _place(self, item: Item) -> None:

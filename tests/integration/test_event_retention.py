@@ -102,10 +102,8 @@ async def test_processed_events_past_retention_are_purged_and_others_kept(
     processor = client.app[PROCESSOR_KEY]
     await processor.adopt([a.row_id for a in accepted if a.row_id is not None])
     await settle(client)
-    response = await post_raw(
-        client,
-        event_body("order.created", {**order, "order_id": "O-RET-2"}, event_id="fresh"),
-    )
+    fresh = event_body("order.created", {**order, "order_id": "O-RET-2"}, event_id="fresh")
+    response = await post_raw(client, fresh)
     assert response.status == 202
     await settle(client)
     assert await _statuses(sessions) == {
@@ -121,10 +119,7 @@ async def test_processed_events_past_retention_are_purged_and_others_kept(
         "fresh": EventStatus.PROCESSED,
     }
     # Inside the retention a redelivery is still a duplicate.
-    again = await post_raw(
-        client,
-        event_body("order.created", {**order, "order_id": "O-RET-2"}, event_id="fresh"),
-    )
+    again = await post_raw(client, fresh)
     assert again.status == 200
 
 

@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from csdesk.routing.assignment import AgentFacts, ItemFacts, is_eligible, may_take, pick_agent
+from csdesk.routing.assignment import (
+    AgentFacts,
+    ItemFacts,
+    chase_claim_binds,
+    is_eligible,
+    may_take,
+    pick_agent,
+)
 from csdesk.storage.enums import AgentStatus, Channel
 
 NOW = datetime(2026, 11, 11, 12, 0, tzinfo=UTC)
@@ -169,3 +176,22 @@ def test_the_duty_holder_gets_the_item_even_when_busier() -> None:
     pick = pick_agent(item(role="refund"), [reviewer, processor], NOW)
     assert pick is not None
     assert pick.agent_id == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "roles", "role", "binds"),
+    [
+        (AgentStatus.ONLINE, {"payment_chasing"}, "payment_chasing", True),
+        (AgentStatus.BUSY, {"payment_chasing"}, "payment_chasing", True),
+        (AgentStatus.AWAY, {"payment_chasing"}, "payment_chasing", True),  # back soon
+        (AgentStatus.OFFLINE, {"payment_chasing"}, "payment_chasing", False),  # off shift
+        (None, (), "payment_chasing", False),  # no agent any more
+        (AgentStatus.ONLINE, {"payment_chasing"}, "hotline", False),  # cannot phone-chase
+        (AgentStatus.ONLINE, {"payment_chasing", "hotline"}, "hotline", True),
+        (AgentStatus.ONLINE, {"hotline"}, "payment_chasing", False),
+    ],
+)
+def test_chase_claim_binds_only_a_holder_who_can_work_the_chase(
+    status: AgentStatus | None, roles: set[str], role: str, binds: bool
+) -> None:
+    assert chase_claim_binds(status, roles, role) is binds

@@ -212,12 +212,13 @@ TENTH_DOUBLE11 = "presales=12,payment_chasing=1,order_review=1,aftersales_triage
 """The default day at a tenth of its arrivals and (rounded) a tenth of its staff."""
 
 
-@pytest.fixture(scope="module")
-def double11_pair() -> tuple[dict[str, Any], dict[str, Any]]:
+@pytest.fixture(scope="module", params=[1, 2, 3], ids=lambda seed: f"seed{seed}")
+def double11_pair(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str, Any]]:
     scenario = double11(agents=TENTH_DOUBLE11, scale=0.1)
+    seed: int = request.param
     return (
-        to_json(Simulation(scenario, "csdesk", 1).run()),
-        to_json(Simulation(scenario, "fifo", 1).run()),
+        to_json(Simulation(scenario, "csdesk", seed).run()),
+        to_json(Simulation(scenario, "fifo", seed).run()),
     )
 
 
@@ -233,14 +234,24 @@ def test_double11_csdesk_beats_oldest_first_on_refunds(
         assert csdesk["roles"][role]["served"] >= 0.9 * row["served"], role
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured: one chaser per buyer (24 h claim) holds a chase for a chaser who went "
-    "off shift, and a chat chaser's claim blocks the hotline's phone chase of the same "
-    "buyer; the late chases convert less (docs/simulation.md)",
-)
 def test_double11_csdesk_recovers_no_less_by_chasing(
     double11_pair: tuple[dict[str, Any], dict[str, Any]],
 ) -> None:
+    """Issue 17: no less recovered chase value than oldest-first. It was 10-12 % less while
+    a chase claim held the buyer for a chaser who had gone off shift, and a chat chaser's
+    claim held the hotline's phone chase (``routing.assignment.chase_claim_binds``)."""
     csdesk, fifo = double11_pair
     assert csdesk["recovered_gmv"] >= fifo["recovered_gmv"]
+
+
+def test_an_off_shift_chaser_lets_go_of_their_buyers() -> None:
+    """At a shift change the outgoing chasers' claims end: a chase kept for one of them
+    goes back to the shared queue, where the incoming crew takes it."""
+    scenario = double11(agents=TENTH_DOUBLE11, scale=0.1, hours=10)
+    sim = Simulation(scenario, "csdesk", 1)
+    outcome = sim.run()
+    assert outcome.roles["payment_chasing"].served > 0
+    on_shift = {a.id for crew in sim.agents_by_role.values() for a in crew if a.on_shift}
+    off_shift = set(sim.agents_by_id) - on_shift
+    assert off_shift  # shifts did change during the run
+    assert not [holder for holder, _ in sim.chaser.values() if holder in off_shift]
