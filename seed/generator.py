@@ -454,7 +454,10 @@ class _Seeder:
             return
         deps = Deps(self.sessions, MemoryBus(), MemoryWorkQueue())
         await alert_actions.save_settings(
-            deps, as_current_user(owner), alert_actions.parse_settings({}), self.anchor
+            deps,
+            as_current_user(owner),
+            alert_actions.parse_settings({"enabled": True}),
+            self.anchor,
         )
         self.report("alerts", 1, 1)
 

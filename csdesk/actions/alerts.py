@@ -97,14 +97,17 @@ def parse_settings(data: dict[str, Any]) -> AlertSettings:
     for key in data:
         if key not in known:
             raise BadInputError(key, f"unknown setting (known: {', '.join(sorted(known))})")
-    enabled = data.get("enabled", True)
+    # Required: the settings are replaced whole, and an empty document must not quietly
+    # drop the shop's robots.
+    if "enabled" not in data:
+        raise BadInputError("enabled", "is required: true (alerts on) or false")
+    enabled = data["enabled"]
     if not isinstance(enabled, bool):
         raise BadInputError("enabled", "must be true or false")
     secret = data.get("dingtalk_secret")
     if secret is not None:
         if not isinstance(secret, str):
             raise BadInputError("dingtalk_secret", "must be a string")
-        secret = secret.strip()
         if len(secret) > robots.MAX_SECRET:
             raise BadInputError("dingtalk_secret", f"at most {robots.MAX_SECRET} characters")
         if any(ch.isspace() for ch in secret):

@@ -62,9 +62,9 @@ def check_webhook_url(channel: Channel, url: str) -> str:
     """The webhook URL trimmed, or :class:`RobotUrlError` saying what is wrong: https
     (plain http only to this machine, for a local relay), a host, and the robot's
     credential in the query (``access_token`` for DingTalk, ``key`` for WeCom)."""
-    url = url.strip()
     if len(url) > MAX_URL:
         raise RobotUrlError(f"at most {MAX_URL} characters")
+    url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise RobotUrlError("must be an https:// webhook address")

@@ -359,6 +359,7 @@ def trial_alert(shop_name: str) -> Alert:
 
 
 __all__ = [
+    "THRESHOLD_LIMITS",
     "Alert",
     "AlertKind",
     "RoleHealth",

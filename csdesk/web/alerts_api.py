@@ -5,7 +5,7 @@ How alerts are judged and sent: docs/alerts.md."""
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
 from aiohttp import web
 
@@ -26,37 +26,44 @@ LIST_PATH: Final = "/api/v1/alerts"
 CONFIG_PATH: Final = "/api/v1/alerts/config"
 TEST_PATH: Final = "/api/v1/alerts/test"
 
-_INT: Final = {"type": "integer"}
-_URL: Final = {"type": ["string", "null"], "description": "the robot's webhook address"}
 
-
-def _whole(low: int, high: int) -> dict[str, Any]:
+def _whole(low: int, high: int) -> dict[str, object]:
     return {"type": "integer", "minimum": low, "maximum": high}
 
 
-_THRESHOLDS = obj([], **{key: _whole(*limits) for key, limits in rules.THRESHOLD_LIMITS.items()})
-_THRESHOLDS["properties"]["queue_depth_by_role"] = {
-    "type": "object",
-    "properties": {
-        role.value: _whole(*rules.THRESHOLD_LIMITS["queue_depth"]) for role in ServiceRole
-    },
-    "additionalProperties": False,
+_URL: Final = {
+    "type": ["string", "null"],
+    "maxLength": robots.MAX_URL,
+    "description": "the robot's webhook address: https (plain http only to this machine), "
+    "with its access_token (DingTalk) or key (WeCom); empty or null removes the robot",
 }
-_THRESHOLDS["additionalProperties"] = False
-_SETTINGS = obj(
+_THRESHOLDS = obj(
     [],
+    **{key: _whole(low, high) for key, (low, high) in rules.THRESHOLD_LIMITS.items()},
+    queue_depth_by_role={
+        **obj(
+            [],
+            **{r.value: _whole(*rules.THRESHOLD_LIMITS["queue_depth"]) for r in ServiceRole},
+        ),
+        "additionalProperties": False,
+    },
+)
+_THRESHOLDS["additionalProperties"] = False
+_THRESHOLDS["type"] = ["object", "null"]
+_THRESHOLDS["description"] = "0 switches a rule off; absent or null: the defaults"
+_SETTINGS = obj(
+    ["enabled"],
     enabled={"type": "boolean"},
     dingtalk_url=_URL,
     dingtalk_secret={
         "type": ["string", "null"],
         "maxLength": robots.MAX_SECRET,
-        "pattern": r"^\S*$",
-        "description": "加签 secret (SEC…); absent or null keeps the saved one, never shown",
+        "pattern": "^\\S*$",
+        "description": "加签 secret (SEC…); absent or null keeps the saved one, empty "
+        "removes it; never shown",
     },
     wecom_url=_URL,
-    thresholds={
-        "anyOf": [_THRESHOLDS, {"type": "null", "description": "null: the default thresholds"}]
-    },
+    thresholds=_THRESHOLDS,
     dedupe_window_s=_whole(*alerts.DEDUPE_RANGE),
     max_per_hour=_whole(*alerts.RATE_RANGE),
 )

@@ -17,7 +17,7 @@ from csdesk.clock import utcnow
 from csdesk.errors import BadInputError
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import promotions as promotions_read
-from csdesk.web.openapi import STR, WRITE, documented, obj, op
+from csdesk.web.openapi import WRITE, documented, obj, op
 from csdesk.web.request import deps_of, json_body, ok, path_id, text
 
 routes = web.RouteTableDef()
@@ -28,8 +28,15 @@ CANCEL_PATH: Final = "/api/v1/promotions/schedules/{schedule_id}/cancel"
 
 _LOCAL: Final = {
     "type": "string",
+    "maxLength": 64,
     "description": "YYYY-MM-DDTHH:MM in shop time (or ISO 8601 with an offset)",
 }
+_PROFILE: Final = {
+    "type": "string",
+    "maxLength": 64,
+    "description": "a profile's key in the shop's rules (double11, 618, juhuasuan ...)",
+}
+_REASON: Final = {"type": "string", "maxLength": promotions.MAX_NOTE}
 _SCHEDULE_ID: Final = {
     "name": "schedule_id",
     "in": "path",
@@ -51,7 +58,11 @@ async def get_promotions(request: web.Request) -> web.Response:
         "Switch a profile on now (profile: its key) or off (profile: null), by hand; "
         "open items are re-scored; audited",
         errors=WRITE,
-        body=obj(["profile"], profile={"type": ["string", "null"]}, reason=STR),
+        body=obj(
+            ["profile"],
+            profile={**_PROFILE, "type": ["string", "null"]},
+            reason=_REASON,
+        ),
     )
 )
 async def put_live(request: web.Request) -> web.Response:
@@ -75,10 +86,10 @@ async def put_live(request: web.Request) -> web.Response:
         errors=WRITE,
         body=obj(
             ["profile", "starts_at", "ends_at"],
-            profile=STR,
+            profile=_PROFILE,
             starts_at=_LOCAL,
             ends_at=_LOCAL,
-            note=STR,
+            note=_REASON,
         ),
     )
 )
@@ -95,7 +106,7 @@ async def post_schedule(request: web.Request) -> web.Response:
         "Cancel a schedule; a live one ends now (its profile goes off); audited",
         errors=WRITE,
         params=[_SCHEDULE_ID],
-        body=obj([], reason=STR),
+        body=obj([], reason=_REASON),
     )
 )
 async def post_cancel(request: web.Request) -> web.Response:

@@ -73,6 +73,7 @@ def configure(
 ) -> Configure:
     async def save(**settings: Any) -> dict[str, Any]:
         body = {
+            "enabled": True,
             "dingtalk_url": dingtalk_url(robot_server, robot),
             "dingtalk_secret": robot.secret,
             "thresholds": OFF,
@@ -401,9 +402,11 @@ async def test_who_may_do_what_and_the_secret_never_shows(
     await call(client, "PUT", CONFIG, supervisor, {"enabled": False}, status=403)
     await call(client, "POST", "/api/v1/alerts/test", supervisor, {}, status=403)
     # Saving without the secret keeps it; clearing the robot clears it.
-    kept = await call(client, "PUT", CONFIG, boss, {"dingtalk_url": saved["dingtalk_url"]})
+    kept = await call(
+        client, "PUT", CONFIG, boss, {"enabled": True, "dingtalk_url": saved["dingtalk_url"]}
+    )
     assert kept["dingtalk_secret_set"] is True
-    cleared = await call(client, "PUT", CONFIG, boss, {"dingtalk_url": None})
+    cleared = await call(client, "PUT", CONFIG, boss, {"enabled": True, "dingtalk_url": None})
     assert cleared["dingtalk_secret_set"] is False
     rows = (await call(client, "GET", "/api/v1/audit?limit=50", boss))["items"]
     changes = [r for r in rows if r["action"] == "alerts.config"]
@@ -442,7 +445,10 @@ async def test_bad_settings_are_refused_naming_the_field(
         ({"enabled": "yes"}, "enabled"),
         ({"colour": "red"}, "colour"),
     ]
+    cases.append(({}, "enabled"))  # the settings are replaced whole: say on or off
     for body, field in cases:
+        if body and "enabled" not in body:
+            body = {"enabled": True, **body}
         answer = await client.put(CONFIG, headers=boss, json=body)
         assert answer.status == 400, body
         assert (await answer.json())["field"] == field, body

@@ -56,8 +56,6 @@ NOT_YET_STATED = {
     "GET /api/v1/training/points/ledger/export": "agent_id and format are not stated",
     "GET /api/v1/training/points/rankings/export": "by and format are not stated",
     "POST /api/v1/training/points/awards": "agent id, points and reason rules are not stated",
-    "PUT /api/v1/alerts/config": "the robot URL's rules (https, the credential in the query) "
-    "are not stated",
 }
 """Operations merged after this suite was written whose documents do not yet state every
 limit (what schemathesis found, per operation). They are still run and must never answer
@@ -82,10 +80,6 @@ SEMANTIC_400 = {
     "to_role (a rule across fields)",
     "POST /api/v1/supervisor/agents/{agent_id}/roles": "a role is listed once, its duty one "
     "the role has",
-    "POST /api/v1/alerts/test": "a robot must have been configured and saved first",
-    "PUT /api/v1/promotions/live": "the profile must be one of the shop's (its routing config)",
-    "POST /api/v1/promotions/schedules": "as PUT /api/v1/promotions/live, and the window "
-    "must end after it starts",
     "GET /api/v1/admin/audit.csv": "until must be after since",
     "PUT /api/v1/roster/days/{day}": "each shift must fall on that day and end after it starts",
     "POST /api/v1/qc/samples/run": "the day must not be in the future",
@@ -93,6 +87,13 @@ SEMANTIC_400 = {
     "the shop's (an unknown id names the list field)",
     "POST /api/v1/qc/proposals": "the findings must be the shop's (an unknown id names the "
     "list field)",
+    "PUT /api/v1/alerts/config": "a robot's webhook must be https (plain http only to this "
+    "machine) and carry its access_token or key; a secret needs the DingTalk webhook",
+    "POST /api/v1/alerts/test": "a test needs a robot saved first",
+    "PUT /api/v1/promotions/live": "the profile must be one of the shop's profiles",
+    "POST /api/v1/promotions/schedules": "a profile of the shop's, times that parse in shop "
+    "time, the end after the start and not past, at most 31 days, no overlap",
+    "POST /api/v1/promotions/schedules/{schedule_id}/cancel": "only a schedule not yet over",
 }
 """Where a schema-valid request may still be refused with 400: rules a JSON Schema cannot
 state, each with its reason. Everywhere else a 400 for a schema-valid request fails."""
