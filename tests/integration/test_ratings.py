@@ -186,12 +186,20 @@ async def test_a_rating_rates_the_latest_conversation_and_the_latest_rating_coun
     board = await lead.get("/api/v1/dashboard")
     assert board["satisfaction"]["ratings"] == 1
     assert board["satisfaction"]["by_score"] == {"1": 0, "2": 1, "3": 0, "4": 0, "5": 0}
-    # The same event again changes nothing.
+    # The same event again changes nothing; the same id with another body is refused.
+    again = {"buyer_nick": "小鱼", "score": 2, "comment": "又坏了"}
     response = await post_raw(
-        client, event_body(RATING, {"buyer_nick": "小鱼", "score": 1}, event_id="rate-2")
+        client, event_body(RATING, again, event_id="rate-2", occurred_at=second_at)
     )
-    assert response.status == 200
-    assert len(await ratings(sessions)) == 3
+    assert response.status == 200, await response.text()
+    altered = {"buyer_nick": "小鱼", "score": 1}
+    response = await post_raw(
+        client, event_body(RATING, altered, event_id="rate-2", occurred_at=second_at)
+    )
+    assert response.status == 409, await response.text()
+    await settle(client)
+    after = await ratings(sessions)
+    assert [r.score for r in after] == [5, 2, 4]
 
 
 async def test_a_rating_with_nothing_to_rate_is_kept_unlinked(

@@ -129,4 +129,4 @@ async def test_subscriptions_are_for_owners_and_checked(
     assert (await owner.call("GET", WEBHOOKS))["subscriptions"] == []
     page = await desk.get("/console/admin/webhooks", headers=owner.headers)
     assert page.status == 200
-    assert "Webhook" in await page.text()
+    assert "回调推送" in await page.text()
