@@ -1,15 +1,19 @@
 """Soak: many websocket consoles and a steady stream of signed events against one real
 ``csdesk serve`` process, for a while; errors, delivery and the process's memory.
 
-The server is a subprocess (embedded mode: SQLite, in-process jobs), so its resident
-memory is its own, read from ``/proc``. ``consoles`` agents (online, presales, 5 chats
-each) hold one websocket each; buyers (new ones in turn, then again) write at up to
-``rate`` events/s for ``seconds``, with at most 64 requests in flight: when the server is
-slower the offered rate falls to what it sustains (reported), the run stays bounded.
+The server is a subprocess (embedded mode: SQLite, in-process jobs) and the load (the
+sockets and the POSTs) comes from this process, never from the server's: its resident
+memory is its own, read from ``/proc``, sampled every second. ``consoles`` agents (online,
+presales, 5 chats each) hold one websocket each; buyers (new ones in turn, then again)
+write at up to ``rate`` events/s for ``seconds``, with at most 64 requests in flight: when
+the server is slower the offered rate falls to what it sustains (reported), the run stays
+bounded.
 
 Checked (and returned): every POST acknowledged (202), no socket closed by the server,
 every accepted event processed once the stream stops; the assignment events the sockets
-received; memory at start, after the first tenth and at the end.
+received; memory at start, after the first tenth and at the end, and its slope (least
+squares over the samples after the first tenth, MB per minute: flat is near 0); the
+machine's load average before and after (the run shares the machine).
 
 Used by ``csdesk bench --only soak`` (60 s, 500 consoles, 1,000/s) and, shortened, by
 ``tests/integration/test_soak.py``.
@@ -59,6 +63,18 @@ def _port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def _slope_mb_per_min(samples: list[float]) -> float:
+    """Least-squares slope of one-per-second samples, in MB per minute."""
+    n = len(samples)
+    if n < 2:
+        return 0.0
+    mean_x = (n - 1) / 2
+    mean_y = sum(samples) / n
+    covariance = sum((x - mean_x) * (y - mean_y) for x, y in enumerate(samples))
+    variance = sum((x - mean_x) ** 2 for x in range(n))
+    return covariance / variance * 60
 
 
 def _rss_mb(pid: int) -> float:
@@ -160,6 +176,7 @@ async def run_soak(
     server: subprocess.Popen[bytes] | None = None
     try:
         tokens = await _seed(data, consoles)
+        load_before = os.getloadavg()
         server = _start_server(port, env, log)
         timeout = aiohttp.ClientTimeout(total=60)
         connector = aiohttp.TCPConnector(limit=IN_FLIGHT + consoles + 8)
@@ -263,6 +280,8 @@ async def run_soak(
             rss["after_first_tenth"] = samples[max(0, len(samples) // 10)] if samples else 0.0
             rss["end"] = _rss_mb(server.pid)
             rss["peak"] = max([rss["start"], rss["end"], *samples])
+            steady = samples[len(samples) // 10 :]
+            load_after = os.getloadavg()
             closed = sum(1 for ws in sockets if ws.closed)
             for ws in sockets:
                 await ws.close()
@@ -276,6 +295,7 @@ async def run_soak(
             "target_rate_per_s": rate,
             "seconds": round(elapsed, 1),
             "sent": seq,
+            "accepted": statuses.get(202, 0),
             "statuses": {str(k): v for k, v in sorted(statuses.items())},
             "errors": len(errors),
             "first_errors": errors[:3],
@@ -287,6 +307,13 @@ async def run_soak(
             "drain_s": round(drained_in, 1),
             "rss_mb": {k: round(v, 1) for k, v in rss.items()},
             "rss_growth_mb": round(rss["end"] - rss["after_first_tenth"], 1),
+            "rss_slope_mb_per_min": round(_slope_mb_per_min(steady), 2),
+            "load_average": {
+                "before": [round(x, 2) for x in load_before],
+                "after": [round(x, 2) for x in load_after],
+            },
+            "load_process": os.getpid(),
+            "server_process": server.pid,
             "server_alive": server.poll() is None,
         }
     finally:

@@ -47,3 +47,9 @@ class ConflictError(CsdeskError):
     """The object's state does not allow this now (409)."""
 
     status = 409
+
+
+class GoneError(CsdeskError):
+    """It existed, and no longer answers: an expired signed link (410)."""
+
+    status = 410

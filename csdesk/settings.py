@@ -119,6 +119,26 @@ class WebSettings:
     port: int = 8080
 
 
+@dataclass(frozen=True)
+class MediaUrlSettings:
+    """Signed public URLs of the images in messages that leave the desk
+    (``csdesk.outbound.media_urls``), signed with ``AuthSettings.secret_key``."""
+
+    public_url: str | None = None
+    """``CSDESK_PUBLIC_URL``: the desk as the buyer's platform reaches it
+    (``https://desk.example.com``); unset, ``http://<host>:<port>`` of ``csdesk serve``.
+    Workers (server mode) need it set: they do not know where the web processes listen."""
+    ttl_s: int = 7 * 24 * 3600
+    """How long a URL works after the delivery attempt that made it
+    (``CSDESK_MEDIA_URL_TTL_S``); a retry makes fresh ones."""
+
+    def base_url(self, web: WebSettings) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if web.host in ("", "0.0.0.0", "::") else web.host
+        return f"http://{host}:{web.port}"
+
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -179,6 +199,7 @@ class Settings:
     security: SecuritySettings = field(default_factory=SecuritySettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     outbound: OutboundSettings = field(default_factory=OutboundSettings)
+    media_urls: MediaUrlSettings = field(default_factory=MediaUrlSettings)
     run_jobs_in_process: bool = True
     """Embedded mode runs job functions in the web process; server mode leaves them to workers."""
 
@@ -249,6 +270,10 @@ def load_settings(
         security=security_settings(),
         retention=retention_settings(),
         outbound=OutboundSettings.from_env(),
+        media_urls=MediaUrlSettings(
+            public_url=env.get("CSDESK_PUBLIC_URL", "").strip() or None,
+            ttl_s=_env_int("CSDESK_MEDIA_URL_TTL_S", MediaUrlSettings.ttl_s, low=60),
+        ),
         run_jobs_in_process=redis_url is None,
     )
 

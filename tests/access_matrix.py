@@ -173,6 +173,7 @@ async def build_world(client: TestClient[Any, Any], sessions: SessionFactory) ->
         "group_id": str(MISSING_ID),
         "phrase_id": str(MISSING_ID),
         "media_id": str(MISSING_ID),
+        "shop_id": SHOP_A,
         "slot": "1",
         "metric": "chasing.chased",
         "assignment_id": str(MISSING_ID),

@@ -11,6 +11,7 @@ satisfaction ``rating`` (1-5), a ``recovered_chase`` (a chased order paid), a
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -22,6 +23,7 @@ from csdesk.training.courses import CourseError
 
 MAX_RULE_POINTS: Final = 100
 MAX_AWARD: Final = 100
+MAX_REASON: Final = 300
 
 
 class Source(enum.StrEnum):
@@ -144,8 +146,8 @@ def check_award(points: object, reason: object) -> tuple[int, str]:
         )
     if not isinstance(reason, str) or not reason.strip():
         raise CourseError("reason", "is required: say what the points are for")
-    if len(reason.strip()) > 300:
-        raise CourseError("reason", "must be at most 300 characters")
+    if len(reason.strip()) > MAX_REASON:
+        raise CourseError("reason", f"must be at most {MAX_REASON} characters")
     return points, reason.strip()
 
 
@@ -200,15 +202,19 @@ def rank(totals: Mapping[int, tuple[int, int]]) -> list[Ranked]:
     return out
 
 
+MONTH: Final = re.compile(r"^(?:1[0-9]|20)[0-9]{2}-(?:0[1-9]|1[0-2])$")
+"""``YYYY-MM`` of the years 1000-2099: ASCII digits only, and a month whose next month is
+still a date."""
+
+
 def month_of(raw: str | None, today: date) -> date:
     """``YYYY-MM`` (default: this month) as its first day."""
     if not raw:
         return today.replace(day=1)
-    try:
-        year, month = (int(part) for part in raw.split("-"))
-        return date(year, month, 1)
-    except ValueError:
-        raise CourseError("month", "must be a month, YYYY-MM") from None
+    if not MONTH.match(raw):
+        raise CourseError("month", "must be a month, YYYY-MM")
+    year, month = (int(part) for part in raw.split("-"))
+    return date(year, month, 1)
 
 
 def month_window(first: date, tz: ZoneInfo) -> tuple[datetime, datetime]:

@@ -22,6 +22,15 @@ KEYS: Final = (
     "points",
 )
 
+TRAINING_LIMITS: Final = {
+    "boost_days": (0, 90),
+    "remind_before_hours": (1, 240),
+    "effect_window_days": (1, 180),
+    "effect_min_chats": (1, 1000),
+    "trainee_chat_capacity": (0, 50),
+}
+"""Each whole-number setting's range (the API document states the same)."""
+
 
 @dataclass(frozen=True)
 class TrainingSettings:
@@ -54,7 +63,8 @@ class TrainingSettings:
         }
 
 
-def _whole(section: Mapping[str, Any], key: str, default: int, low: int, high: int) -> int:
+def _whole(section: Mapping[str, Any], key: str, default: int) -> int:
+    low, high = TRAINING_LIMITS[key]
     value = section.get(key, default)
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise CourseError(f"training.{key}", f"must be a whole number from {low} to {high}")
@@ -79,15 +89,11 @@ def parse_training_settings(config: Mapping[str, Any] | None) -> TrainingSetting
     ):
         raise CourseError("training.boost_factor", "must be a number from 1 to 10")
     return TrainingSettings(
-        boost_days=_whole(section, "boost_days", base.boost_days, 0, 90),
+        boost_days=_whole(section, "boost_days", base.boost_days),
         boost_factor=float(factor),
-        remind_before_hours=_whole(
-            section, "remind_before_hours", base.remind_before_hours, 1, 240
-        ),
-        effect_window_days=_whole(section, "effect_window_days", base.effect_window_days, 1, 180),
-        effect_min_chats=_whole(section, "effect_min_chats", base.effect_min_chats, 1, 1000),
-        trainee_chat_capacity=_whole(
-            section, "trainee_chat_capacity", base.trainee_chat_capacity, 0, 50
-        ),
+        remind_before_hours=_whole(section, "remind_before_hours", base.remind_before_hours),
+        effect_window_days=_whole(section, "effect_window_days", base.effect_window_days),
+        effect_min_chats=_whole(section, "effect_min_chats", base.effect_min_chats),
+        trainee_chat_capacity=_whole(section, "trainee_chat_capacity", base.trainee_chat_capacity),
         points=parse_points_rules(section.get("points")),
     )

@@ -20,7 +20,8 @@ from csdesk.keys import SESSIONS_KEY, TEMPLATES_KEY
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 PUBLIC_PATHS: Final = frozenset({"/healthz", "/login", "/favicon.ico"})
-PUBLIC_PREFIXES: Final = ("/static/",)
+PUBLIC_PREFIXES: Final = ("/static/", "/media/")
+"""``/media/``: images by signed URL (``web/public_media.py`` checks the signature)."""
 # Signed by the platform with the webhook secret instead of a login.
 PUBLIC_ROUTES: Final = frozenset({("POST", "/api/v1/events")})
 LOGIN_PATH: Final = "/login"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,7 +26,8 @@ from csdesk.actions.outbox import Deps
 from csdesk.clock import utcnow
 from csdesk.jobs.base import JobContext
 from csdesk.outbound.http import post_signed
-from csdesk.reads.deliveries import due
+from csdesk.outbound.media_urls import sign_images
+from csdesk.reads.deliveries import KIND_MESSAGE, due
 
 log = logging.getLogger(__name__)
 DELIVER = "deliver"
@@ -55,11 +57,23 @@ async def _attempt(ctx: JobContext, client: aiohttp.ClientSession, delivery_id: 
             else "the webhook subscription is paused"
         )
     else:
+        body = claimed.body
+        if claimed.kind == KIND_MESSAGE:
+            # The stored body names images by the console's URL (a login); the platform
+            # gets signed public ones, fresh for each attempt.
+            app_settings = ctx["settings"]
+            body = sign_images(
+                body,
+                app_settings.media_urls.base_url(app_settings.web),
+                app_settings.auth.secret_key,
+                time.time(),
+                app_settings.media_urls.ttl_s,
+            )
         answer = await post_signed(
             client,
             claimed.url,
             claimed.secret,
-            claimed.body,
+            body,
             timeout_s=settings.timeout_s,
             delivery_id=claimed.delivery_id,
             event_type=claimed.event_type,

@@ -1,6 +1,7 @@
 """One signed attempt: ``POST url`` with ``X-Csdesk-Signature: t=<unix seconds>,sha256=...``.
 
-The body is sent exactly as stored (the receiver's HMAC is over these bytes); the time in the
+The body is sent as stored (the receiver's HMAC is over these bytes), but for the images of a
+message, whose URLs are signed for each attempt (``media_urls``); the time in the
 signature is the time of this attempt, so a retry a day later is still inside the receiver's
 replay window while ``delivery_id`` (in the body) stays the same for its dedup.
 """

@@ -390,6 +390,15 @@ async def media_file(
     return media if media is not None and media.shop_id == user.shop_id else None
 
 
+async def shop_media_file(
+    sessions: SessionFactory, shop_id: str, media_id: int
+) -> MediaFile | None:
+    """An uploaded image of ``shop_id`` (for a signed public URL, which names its shop)."""
+    async with sessions() as session:
+        media = await session.get(MediaFile, media_id)
+    return media if media is not None and media.shop_id == shop_id else None
+
+
 def content_disposition(kind: str, name: str) -> str:
     """``inline`` or ``attachment`` with an ASCII fallback and the UTF-8 name (RFC 6266)."""
     fallback = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "_" for ch in name)

@@ -235,10 +235,26 @@ def _flag(raw: str | None) -> bool | None:
                 "schema": {"type": "string", "enum": sorted(METRICS)},
             },
             query("group", {"type": "string", "description": "one group (role, kind...)"}),
-            query("flag", {"type": "string", "enum": ["1", "0"]}),
+            query("flag", {"type": "string", "enum": ["1", "0", "true", "false"]}),
             query("format", {"type": "string", "enum": ["json", "csv", "xlsx"]}),
-            query("limit", {"type": "integer", "minimum": 1, "maximum": dashboard.DRILL_LIMIT}),
+            query(
+                "limit",
+                {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": dashboard.DRILL_LIMIT,
+                    "description": "JSON only: CSV and XLSX carry every row",
+                },
+            ),
         ],
+        ok_content={
+            "application/json": {"type": "object"},
+            "text/csv": {"type": "string"},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                "type": "string",
+                "format": "binary",
+            },
+        },
     )
 )
 async def get_rows(request: web.Request) -> web.Response:
@@ -247,11 +263,10 @@ async def get_rows(request: web.Request) -> web.Response:
     fmt = request.query.get("format", "json")
     if fmt not in ("json", "csv", "xlsx"):
         raise BadInputError("format", "must be json, csv or xlsx")
-    limit = (
-        query_int(request, "limit", low=1, high=dashboard.DRILL_LIMIT, default=JSON_ROWS_DEFAULT)
-        if fmt == "json"
-        else dashboard.DRILL_LIMIT
+    asked = query_int(
+        request, "limit", low=1, high=dashboard.DRILL_LIMIT, default=JSON_ROWS_DEFAULT
     )
+    limit = asked if fmt == "json" else dashboard.DRILL_LIMIT
     view = await dashboard.drill(
         request.app[SESSIONS_KEY],
         user,

@@ -28,10 +28,16 @@ from csdesk.reads import points as points_reads
 from csdesk.reads import training as reads
 from csdesk.reads import training_effect
 from csdesk.reads.qc_reports import export
-from csdesk.reads.training_base import MANAGE
+from csdesk.reads.training_base import ASSET_TYPES, MANAGE
+from csdesk.storage.enums import ServiceRole
+from csdesk.storage.training_models import AssignmentStatus
+from csdesk.training import courses as course_rules
+from csdesk.training import points as points_rules
+from csdesk.training import rules as rule_limits
+from csdesk.training.settings import TRAINING_LIMITS
 from csdesk.web.console.qc_views import LABELS as QC_LABELS
 from csdesk.web.console.training_views import CHART_LEGEND
-from csdesk.web.openapi import STR, WRITE, documented, obj, op, query
+from csdesk.web.openapi import ID, NONBLANK, STR, WRITE, documented, error_answer, obj, op, query
 from csdesk.web.request import deps_of, is_id, json_body, ok, path_id
 
 routes = web.RouteTableDef()
@@ -41,30 +47,115 @@ _INT = {"type": "integer"}
 _IDS = {"type": "array", "items": _INT}
 _LIST = ("401", "403")
 _FILTERED = ("400", "401", "403")
-_CONTENT = {
-    "type": "object",
-    "description": "{title, summary?, pages: [{title, body (Markdown)}], "
-    "questions: [{key?, text, kind: single|multiple, options: [...], answer: [index...], "
-    "explanation?}], pass_mark (0-100)}",
-}
+
+
+def _whole(low: int, high: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": low, "maximum": high}
+
+
+def _text(limit: int) -> dict[str, Any]:
+    """A required text (trimmed by the server, then at most ``limit`` characters)."""
+    return {**NONBLANK, "maxLength": limit}
+
+
+def _closed(schema: dict[str, Any]) -> dict[str, Any]:
+    """An object whose unknown keys are refused (named in the 400)."""
+    return {**schema, "additionalProperties": False}
+
+
+_PAGE = obj(
+    ["title", "body"],
+    title=_text(course_rules.MAX_TITLE),
+    body={**_text(course_rules.MAX_PAGE_CHARS), "description": "Markdown"},
+)
+_QUESTION = obj(
+    ["text", "options", "answer"],
+    key={"type": "string", "pattern": course_rules.QUESTION_KEY.pattern},
+    text=_text(course_rules.MAX_QUESTION_CHARS),
+    kind={"type": "string", "enum": [kind.value for kind in course_rules.QuestionKind]},
+    options={
+        "type": "array",
+        "items": _text(course_rules.MAX_OPTION_CHARS),
+        "minItems": 2,
+        "maxItems": course_rules.MAX_OPTIONS,
+    },
+    answer={
+        "description": "option index (or indexes, for a multiple-choice question)",
+        "oneOf": [
+            _whole(0, course_rules.MAX_OPTIONS - 1),
+            {
+                "type": "array",
+                "items": _whole(0, course_rules.MAX_OPTIONS - 1),
+                "minItems": 1,
+                "maxItems": course_rules.MAX_OPTIONS,
+            },
+        ],
+    },
+    explanation={"type": "string", "maxLength": course_rules.MAX_QUESTION_CHARS},
+)
+_CONTENT = obj(
+    ["title", "pages", "questions"],
+    title=_text(course_rules.MAX_TITLE),
+    summary={"type": "string", "maxLength": course_rules.MAX_SUMMARY},
+    pages={"type": "array", "items": _PAGE, "minItems": 1, "maxItems": course_rules.MAX_PAGES},
+    questions={
+        "type": "array",
+        "items": _QUESTION,
+        "minItems": 1,
+        "maxItems": course_rules.MAX_QUESTIONS,
+    },
+    pass_mark=_whole(0, 100),
+)
+_ROLES = {"type": "array", "items": {"type": "string", "enum": [r.value for r in ServiceRole]}}
+_DUE_DAYS = _whole(1, rule_limits.MAX_DUE_DAYS)
 _COURSE_BODY = obj(
     ["content"],
     content=_CONTENT,
     categories={"type": "array", "items": STR},
-    roles={"type": "array", "items": STR},
+    roles=_ROLES,
     starter={"type": "boolean"},
-    due_days=_INT,
-    note=STR,
+    due_days=_DUE_DAYS,
+    note={"type": "string", "maxLength": courses.MAX_NOTE},
 )
 _RULE_BODY = obj(
     ["category", "course_id"],
     category=STR,
-    course_id=_INT,
-    threshold=_INT,
-    window_days=_INT,
-    due_days=_INT,
+    course_id=ID,
+    threshold=_whole(1, rule_limits.MAX_THRESHOLD),
+    window_days=_whole(1, rule_limits.MAX_WINDOW_DAYS),
+    due_days=_DUE_DAYS,
     active={"type": "boolean"},
 )
+_RULE_POINTS = _whole(-points_rules.MAX_RULE_POINTS, points_rules.MAX_RULE_POINTS)
+_SETTINGS_BODY = _closed(
+    obj(
+        [],
+        **{key: _whole(low, high) for key, (low, high) in TRAINING_LIMITS.items()},
+        boost_factor={"type": "number", "minimum": 1, "maximum": 10},
+        points=_closed(
+            obj(
+                [],
+                finding=_closed(
+                    obj([], **dict.fromkeys(("minor", "major", "fatal"), _RULE_POINTS))
+                ),
+                praise_per_bonus=_RULE_POINTS,
+                rating=_closed(obj([], **{str(score): _RULE_POINTS for score in range(1, 6)})),
+                recovered_chase=_RULE_POINTS,
+                course_passed=_RULE_POINTS,
+            )
+        ),
+    )
+)
+_MONTH = {"type": "string", "pattern": points_rules.MONTH.pattern, "description": "YYYY-MM"}
+_BY = {"type": "string", "enum": list(points_reads.GROUPINGS), "default": "role"}
+_EXPORT_FORMAT = {"type": "string", "enum": ["csv", "xlsx"], "default": "csv"}
+_DOWNLOADS = {
+    "text/csv": {"type": "string"},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+        "type": "string",
+        "format": "binary",
+    },
+}
 IMAGE_POLICY: Final = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 """A course image opened on its own runs nothing (an SVG's scripts included)."""
 
@@ -122,7 +213,8 @@ async def post_course(request: web.Request) -> web.Response:
 @documented(
     op(
         "A course: a version (default current) with its pages rendered, versions, images, rules",
-        params=[_path("course_id"), query("version", _INT)],
+        errors=("400", "401", "403", "404"),
+        params=[_path("course_id"), query("version", {"type": "integer", "minimum": 0})],
     )
 )
 async def get_course(request: web.Request) -> web.Response:
@@ -180,10 +272,23 @@ async def put_course(request: web.Request) -> web.Response:
             "content": {
                 "multipart/form-data": {
                     "schema": obj(
-                        ["name", "file"], name=STR, file={"type": "string", "format": "binary"}
+                        ["name", "file"],
+                        name={"type": "string", "pattern": courses.ASSET_NAME.pattern},
+                        file={
+                            "type": "string",
+                            "format": "binary",
+                            "maxLength": courses.MAX_ASSET_BYTES,
+                            "description": "the image (its part's Content-Type one of "
+                            + ", ".join(ASSET_TYPES)
+                            + ", and the bytes that type starts with)",
+                        },
                     )
                 }
             },
+        },
+        "responses": {
+            **op("", errors=WRITE, ok_status="201")["responses"],
+            "413": error_answer("the request is larger than the server reads (256 KiB)"),
         },
     }
 )
@@ -354,16 +459,7 @@ async def get_settings(request: web.Request) -> web.Response:
     op(
         "Replace the shop's training settings; a bad key is named (training.boost_days)",
         errors=WRITE,
-        body=obj(
-            [],
-            boost_days=_INT,
-            boost_factor={"type": "number"},
-            remind_before_hours=_INT,
-            effect_window_days=_INT,
-            effect_min_chats=_INT,
-            trainee_chat_capacity=_INT,
-            points={"type": "object"},
-        ),
+        body=_SETTINGS_BODY,
     )
 )
 async def put_settings(request: web.Request) -> web.Response:
@@ -388,10 +484,10 @@ async def get_agents(request: web.Request) -> web.Response:
         "Assignments with results (agents: their own only; another agent's 403)",
         errors=_FILTERED,
         params=[
-            query("course_id", _INT),
-            query("agent_id", _INT),
-            query("status", STR),
-            query("overdue", STR),
+            query("course_id", ID),
+            query("agent_id", ID),
+            query("status", {"type": "string", "enum": [s.value for s in AssignmentStatus]}),
+            query("overdue", {"type": "string", "description": "1 or true: overdue only"}),
         ],
     )
 )
@@ -510,7 +606,7 @@ def _agent_or_me(request: web.Request) -> int:
         "An agent's points ledger for a month (default: mine, this month); another "
         "agent's is 403 for agents",
         errors=("400", "401", "403", "404"),
-        params=[query("agent_id", _INT), query("month", STR)],
+        params=[query("agent_id", ID), query("month", _MONTH)],
     )
 )
 async def get_ledger(request: web.Request) -> web.Response:
@@ -529,7 +625,8 @@ async def get_ledger(request: web.Request) -> web.Response:
     op(
         "The ledger as CSV or XLSX",
         errors=("400", "401", "403", "404"),
-        params=[query("agent_id", _INT), query("month", STR), query("format", STR)],
+        params=[query("agent_id", ID), query("month", _MONTH), query("format", _EXPORT_FORMAT)],
+        ok_content=_DOWNLOADS,
     )
 )
 async def get_ledger_export(request: web.Request) -> web.Response:
@@ -549,7 +646,7 @@ async def get_ledger_export(request: web.Request) -> web.Response:
     op(
         "The month's rankings per role, team or all (everyone may read them)",
         errors=_FILTERED,
-        params=[query("month", STR), query("by", STR)],
+        params=[query("month", _MONTH), query("by", _BY)],
     )
 )
 async def get_rankings(request: web.Request) -> web.Response:
@@ -568,7 +665,8 @@ async def get_rankings(request: web.Request) -> web.Response:
     op(
         "The rankings as CSV or XLSX",
         errors=_FILTERED,
-        params=[query("month", STR), query("by", STR), query("format", STR)],
+        params=[query("month", _MONTH), query("by", _BY), query("format", _EXPORT_FORMAT)],
+        ok_content=_DOWNLOADS,
     )
 )
 async def get_rankings_export(request: web.Request) -> web.Response:
@@ -591,7 +689,12 @@ async def get_rankings_export(request: web.Request) -> web.Response:
         "A supervisor's award or deduction (±1-100) with a reason",
         errors=WRITE,
         ok_status="201",
-        body=obj(["agent_id", "points", "reason"], agent_id=_INT, points=_INT, reason=STR),
+        body=obj(
+            ["agent_id", "points", "reason"],
+            agent_id=ID,
+            points={**_whole(-points_rules.MAX_AWARD, points_rules.MAX_AWARD), "not": {"const": 0}},
+            reason=_text(points_rules.MAX_REASON),
+        ),
     )
 )
 async def post_award(request: web.Request) -> web.Response:
