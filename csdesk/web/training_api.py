@@ -70,7 +70,11 @@ _PAGE = obj(
 )
 _QUESTION = obj(
     ["text", "options", "answer"],
-    key={"type": "string", "pattern": course_rules.QUESTION_KEY.pattern},
+    key={
+        "type": ["string", "null"],
+        "pattern": "^(?:" + course_rules.QUESTION_KEY.pattern.strip("^$") + ")?$",
+        "description": "absent, null or empty: q1, q2 ... by position",
+    },
     text=_text(course_rules.MAX_QUESTION_CHARS),
     kind={"type": "string", "enum": [kind.value for kind in course_rules.QuestionKind]},
     options={
@@ -91,12 +95,12 @@ _QUESTION = obj(
             },
         ],
     },
-    explanation={"type": "string", "maxLength": course_rules.MAX_QUESTION_CHARS},
+    explanation={"type": ["string", "null"], "maxLength": course_rules.MAX_QUESTION_CHARS},
 )
 _CONTENT = obj(
     ["title", "pages", "questions"],
     title=_text(course_rules.MAX_TITLE),
-    summary={"type": "string", "maxLength": course_rules.MAX_SUMMARY},
+    summary={"type": ["string", "null"], "maxLength": course_rules.MAX_SUMMARY},
     pages={"type": "array", "items": _PAGE, "minItems": 1, "maxItems": course_rules.MAX_PAGES},
     questions={
         "type": "array",
@@ -132,18 +136,26 @@ _SETTINGS_BODY = _closed(
         [],
         **{key: _whole(low, high) for key, (low, high) in TRAINING_LIMITS.items()},
         boost_factor={"type": "number", "minimum": 1, "maximum": 10},
-        points=_closed(
-            obj(
-                [],
-                finding=_closed(
-                    obj([], **dict.fromkeys(("minor", "major", "fatal"), _RULE_POINTS))
+        points={
+            "description": "null: the default points rules",
+            "anyOf": [
+                {"type": "null"},
+                _closed(
+                    obj(
+                        [],
+                        finding=_closed(
+                            obj([], **dict.fromkeys(("minor", "major", "fatal"), _RULE_POINTS))
+                        ),
+                        praise_per_bonus=_RULE_POINTS,
+                        rating=_closed(
+                            obj([], **{str(score): _RULE_POINTS for score in range(1, 6)})
+                        ),
+                        recovered_chase=_RULE_POINTS,
+                        course_passed=_RULE_POINTS,
+                    )
                 ),
-                praise_per_bonus=_RULE_POINTS,
-                rating=_closed(obj([], **{str(score): _RULE_POINTS for score in range(1, 6)})),
-                recovered_chase=_RULE_POINTS,
-                course_passed=_RULE_POINTS,
-            )
-        ),
+            ],
+        },
     )
 )
 _MONTH = {"type": "string", "pattern": points_rules.MONTH.pattern, "description": "YYYY-MM"}
