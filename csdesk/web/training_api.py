@@ -158,7 +158,11 @@ _SETTINGS_BODY = _closed(
         },
     )
 )
-_MONTH = {"type": "string", "pattern": points_rules.MONTH.pattern, "description": "YYYY-MM"}
+_MONTH = {
+    "type": "string",
+    "pattern": "^(?:" + points_rules.MONTH.pattern.strip("^$") + ")?$",
+    "description": "YYYY-MM; empty: this month",
+}
 _BY = {"type": "string", "enum": list(points_reads.GROUPINGS), "default": "role"}
 _EXPORT_FORMAT = {"type": "string", "enum": ["csv", "xlsx"], "default": "csv"}
 _DOWNLOADS = {
