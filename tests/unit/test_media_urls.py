@@ -51,7 +51,7 @@ def _outbound(attachments: list[dict[str, object]]) -> bytes:
 
 
 def test_images_of_an_outbound_message_get_signed_urls_and_nothing_else_changes() -> None:
-    card = {"type": "card", "card": "product", "fields": []}
+    card: dict[str, object] = {"type": "card", "card": "product", "fields": []}
     body = _outbound([{"type": "image", "id": 7, "url": "/api/v1/media/7"}, card])
     signed = json.loads(sign_images(body, "https://desk.example.com", SECRET, NOW, 3600))
     image, same_card = signed["data"]["attachments"]
