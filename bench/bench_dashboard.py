@@ -49,6 +49,7 @@ from csdesk.storage.models import (
     Message,
     Order,
     Refund,
+    ResponseRound,
     Shop,
     User,
 )
@@ -71,7 +72,7 @@ MAIN_TABLE: Final = {
     "chasing": Conversation,
     "kpi.inquiry_conversion": Conversation,
     "kpi.first_response": Conversation,
-    "kpi.response_rate_3m": Message,
+    "kpi.response_rate_3m": ResponseRound,
 }
 
 
@@ -308,6 +309,27 @@ async def _seed(engine: AsyncEngine, sessions: SessionFactory, now: datetime) ->
             insert(Message).from_select(list(messages.selected_columns.keys()), messages)
         )
         _log("messages")
+        # Reply rounds (migration 0019): each chat's and call's question, answered by its
+        # agent at the first response; and each chat's first payment at or after it opened.
+        await session.execute(
+            text(
+                "INSERT INTO response_round "
+                "(id, shop_id, conversation_id, asked_at, answered_at, agent_id) "
+                "SELECT c.id * 2 - 1, c.shop_id, c.id, c.opened_at, c.first_response_at, "
+                "CASE WHEN c.first_response_at IS NOT NULL THEN c.assigned_agent_id END "
+                "FROM conversation c WHERE c.kind IN ('chat', 'call')"
+            )
+        )
+        await session.execute(
+            text(
+                "UPDATE conversation c SET converted_at = x.paid_at FROM ("
+                " SELECT c2.id, min(o.paid_at) AS paid_at FROM conversation c2"
+                " JOIN shop_order o ON o.shop_id = c2.shop_id AND o.buyer_id = c2.buyer_id"
+                " AND o.paid_at >= c2.opened_at WHERE c2.kind = 'chat' GROUP BY c2.id"
+                ") x WHERE x.id = c.id"
+            )
+        )
+        _log("response rounds, conversions")
         audit = select(
             _col("i").label("id"),
             _col(f"'{SHOP}'").label("shop_id"),
@@ -389,6 +411,7 @@ async def run_dashboard(
                     ("refunds", Refund),
                     ("conversations", Conversation),
                     ("messages", Message),
+                    ("response_rounds", ResponseRound),
                     ("buyers", Buyer),
                 )
             }
