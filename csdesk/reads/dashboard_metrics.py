@@ -46,6 +46,8 @@ routing time zone):
   next payment.
 * ``kpi.first_response``: buyer chats and calls opened today that got a first answer,
   with ``first_response_at - opened_at`` in seconds (the mean is the KPI).
+* ``staffing.on_shift``: per role, the agents at work (online, or suspended 挂起 while
+  still working their chats) who hold it; one row per agent and role.
 * ``kpi.response_rate_3m`` (3 分钟响应率): reply rounds begun today between 08:00 and 24:00
   shop time (``SlaConfig.counted_from`` / ``counted_until``). A round begins with a buyer
   message (buyers write in their chats; the desk's own tasks hold none from buyers) that
@@ -76,14 +78,16 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from csdesk.roles.config import RoutingConfig
-from csdesk.storage.enums import ConversationStatus, RefundStatus, ServiceRole
+from csdesk.storage.enums import AgentStatus, ConversationStatus, RefundStatus, ServiceRole
 from csdesk.storage.kinds import BUYER_FACING_KINDS, CHASE_KINDS
 from csdesk.storage.models import (
+    AgentProfile,
     AuditLog,
     Buyer,
     Conversation,
@@ -607,6 +611,37 @@ def kpi_response_rate_3m(scope: Scope) -> Metric:
     )
 
 
+ON_SHIFT: Final = (AgentStatus.ONLINE, AgentStatus.BUSY)
+"""Agents at work: online, or suspended (挂起) while still working their chats."""
+
+
+def staffing_on_shift(scope: Scope) -> Metric:
+    # One row per agent and role held: an agent counts in each role they hold. The roles
+    # are a JSON list; its text holds each one quoted, the same on SQLite and PostgreSQL.
+    held = cast(AgentProfile.service_roles, String)
+    per_role = [
+        select(
+            AgentProfile.user_id.label("id"),
+            literal(role.value).label("role"),
+            AgentProfile.status.label("status"),
+        ).where(
+            AgentProfile.shop_id == scope.shop_id,
+            AgentProfile.status.in_(ON_SHIFT),
+            held.like(f'%"{role.value}"%'),
+        )
+        for role in ServiceRole
+    ]
+    rows = select(union_all(*per_role).subquery("on_shift"))
+    return Metric(
+        "staffing.on_shift",
+        rows,
+        ("role", "agent", "status"),
+        order=("role", "id"),
+        group="role",
+        lookups=(Lookup("agent", User.display_name, User.id, "id"),),
+    )
+
+
 METRICS: Final[Mapping[str, Callable[[Scope], Metric]]] = {
     "refunds.pending": refunds_pending,
     "refunds.by_kind": refunds_by_kind,
@@ -625,6 +660,7 @@ METRICS: Final[Mapping[str, Callable[[Scope], Metric]]] = {
     "kpi.inquiry_conversion": kpi_inquiry_conversion,
     "kpi.first_response": kpi_first_response,
     "kpi.response_rate_3m": kpi_response_rate_3m,
+    "staffing.on_shift": staffing_on_shift,
 }
 """Every widget's metric, by key (the drill-down's path names the key). Another module may
 add its own (satisfaction ratings): a builder of a :class:`Metric` from a :class:`Scope`."""
@@ -740,6 +776,7 @@ __all__ = [
     "DECISIONS",
     "METRICS",
     "NO_AGENT",
+    "ON_SHIFT",
     "Figures",
     "Measured",
     "Metric",
