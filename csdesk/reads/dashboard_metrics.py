@@ -725,6 +725,67 @@ def _sum(parts: Any) -> Figures:
     )
 
 
+PENDING_REFUND_METRICS: Final = (
+    "refunds.pending",
+    "refunds.by_kind",
+    "refunds.by_reason",
+    "refunds.due_1h",
+    "refunds.due_4h",
+    "refunds.overdue",
+)
+"""Metrics over the same rows (pending refunds) that :func:`measure_pending_refunds` reads
+in one statement."""
+
+
+async def measure_pending_refunds(session: AsyncSession, scope: Scope) -> dict[str, Measured]:
+    """The figures of :data:`PENDING_REFUND_METRICS` from one pass over the shop's pending
+    refunds (one index range), grouped by kind and reason: the same rows and sums as each
+    metric's own query (``measure``), in one round trip instead of six."""
+    deadline = Refund.deadline_at
+    windows = {
+        "refunds.due_1h": and_(deadline >= scope.now, deadline < scope.now + timedelta(hours=1)),
+        "refunds.due_4h": and_(deadline >= scope.now, deadline < scope.now + timedelta(hours=4)),
+        "refunds.overdue": deadline < scope.now,
+    }
+    aggregates: list[Any] = [func.count(), func.sum(Refund.amount_fen)]
+    for predicate in windows.values():
+        aggregates += [
+            func.sum(case((predicate, 1), else_=0)),
+            func.sum(case((predicate, Refund.amount_fen), else_=0)),
+        ]
+    query = (
+        select(Refund.kind, Refund.reason, *aggregates)
+        .where(Refund.shop_id == scope.shop_id, _PENDING)
+        .group_by(Refund.kind, Refund.reason)
+    )
+    by_kind: dict[str, list[Figures]] = {}
+    by_reason: dict[str, list[Figures]] = {}
+    totals: list[Figures] = []
+    window_totals: dict[str, list[Figures]] = {key: [] for key in windows}
+    for row in await session.execute(query):
+        kind = row[0].value if hasattr(row[0], "value") else str(row[0])
+        figures = Figures(int(row[2] or 0), int(row[3] or 0))
+        totals.append(figures)
+        by_kind.setdefault(kind, []).append(figures)
+        by_reason.setdefault(str(row[1]), []).append(figures)
+        for n, key in enumerate(windows):
+            window_totals[key].append(Figures(int(row[4 + 2 * n] or 0), int(row[5 + 2 * n] or 0)))
+    return {
+        "refunds.pending": Measured("refunds.pending", _sum(totals)),
+        "refunds.by_kind": Measured(
+            "refunds.by_kind",
+            _sum(totals),
+            {kind: _sum(parts) for kind, parts in by_kind.items()},
+        ),
+        "refunds.by_reason": Measured(
+            "refunds.by_reason",
+            _sum(totals),
+            {reason: _sum(parts) for reason, parts in by_reason.items()},
+        ),
+        **{key: Measured(key, _sum(parts)) for key, parts in window_totals.items()},
+    }
+
+
 def rows_query(metric: Metric, *, group: str | None = None, flag: bool | None = None) -> Any:
     """The SELECT of the rows behind a figure: the metric's rows, of one group, with the
     flag set (or not), with the columns of its lookups (outer joins on primary keys, so
@@ -777,12 +838,14 @@ __all__ = [
     "METRICS",
     "NO_AGENT",
     "ON_SHIFT",
+    "PENDING_REFUND_METRICS",
     "Figures",
     "Measured",
     "Metric",
     "Scope",
     "counted_hours",
     "measure",
+    "measure_pending_refunds",
     "rows_of",
     "rows_query",
 ]

@@ -17,7 +17,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from csdesk.actions.sweeps import activate_due_items
-from csdesk.reads.dashboard import shop_dashboard
+from csdesk.reads.dashboard import load_scope, shop_dashboard
+from csdesk.reads.dashboard_metrics import METRICS, PENDING_REFUND_METRICS, measure
 from csdesk.staffing.erlang import agents_needed
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import AgentStatus, ServiceRole, UserRole
@@ -125,6 +126,14 @@ async def test_pending_refunds_by_reason_and_kind(
     everything = await drill(client, boss, "refunds.pending")
     assert column(everything, "refund") == sorted(p[0] for p in pending)
     assert board["pending"] == everything["count"] == len(pending)
+    # The dashboard reads the six pending-refund figures in one statement: the same as
+    # each metric's own query.
+    now = datetime.now(UTC)
+    view = await shop_dashboard(sessions, shop_id, now)
+    async with sessions() as session:
+        scope, _ = await load_scope(session, shop_id, now)
+        for key in PENDING_REFUND_METRICS:
+            assert view.measured[key] == await measure(session, METRICS[key](scope)), key
 
 
 async def test_due_windows_and_decided_today_drill_down(
