@@ -39,6 +39,8 @@ class Params:
     risk_c: float = 40.0
     high_risk_threshold: float = 0.15
     medium_risk_threshold: float = 0.5
+    high_risk_weight: float = 1.0
+    """Class weight of ``high`` in the risk model's loss (the others weigh 1)."""
 
 
 DEFAULT_PARAMS = Params()
@@ -88,7 +90,15 @@ def fit_pipeline(
         C=params.intent_c, solver="saga", max_iter=3000, random_state=0
     )
     intent_model.fit(x, [intents.index(ex.intent) for ex in examples])
-    risk_model = LogisticRegression(C=params.risk_c, solver="saga", max_iter=3000, random_state=0)
+    risk_model = LogisticRegression(
+        C=params.risk_c,
+        solver="saga",
+        max_iter=3000,
+        random_state=0,
+        class_weight={risks.index(Risk.HIGH): params.high_risk_weight}
+        if params.high_risk_weight != 1.0
+        else None,
+    )
     risk_model.fit(x, [risks.index(ex.risk) for ex in examples])
     vocabulary: Mapping[str, int] = vectorizer.vocabulary_
     ngram_list = sorted(vocabulary, key=vocabulary.__getitem__)
