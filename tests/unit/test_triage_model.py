@@ -258,3 +258,17 @@ def test_ngrams_fast_path_matches_their_definition(max_n: int) -> None:
     for text in texts:
         normalized = model_text(text)
         assert ngrams(normalized, max_n) == _reference_ngrams(normalized, max_n), text
+
+
+def test_threshold_sweep_trades_recall_for_precision() -> None:
+    pytest.importorskip("sklearn")
+    from csdesk.roles.classifier.train import threshold_sweep
+
+    low, high = threshold_sweep(corpus.load_train()[::8], folds=2, thresholds=(0.05, 0.6))
+
+    def recall(line: str) -> float:
+        return float(line.split("recall ")[1].split("%")[0])
+
+    assert low.startswith("threshold 0.05: recall ")
+    assert high.startswith("threshold 0.60: ")
+    assert recall(low) >= recall(high)
