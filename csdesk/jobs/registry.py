@@ -13,7 +13,17 @@ from datetime import datetime
 from arq.cron import next_cron
 from arq.typing import OptionType, WeekdayOptionType
 
-from csdesk.jobs import alerts, deliveries, housekeeping, promotions, qc, routing, training, triage
+from csdesk.jobs import (
+    alerts,
+    deliveries,
+    housekeeping,
+    promotions,
+    qc,
+    routing,
+    training,
+    triage,
+    whatif,
+)
 from csdesk.jobs.base import JobFunction, UnknownJobError
 
 
@@ -94,6 +104,7 @@ REGISTRY = Registry(
         alerts.purge_old_alerts,
         promotions.switch_promotions,
         triage.retrain_triage_models,
+        whatif.run_whatif,
     ),
     cron=(
         # A chase is due 15 min after order.created; 10 s of lateness is invisible to a
