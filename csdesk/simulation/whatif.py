@@ -174,12 +174,16 @@ def parse_adjustments(body: Mapping[str, Any]) -> Adjustments:
     promotion = body.get("promotion")
     if promotion is not None and (not isinstance(promotion, str) or not 1 <= len(promotion) <= 32):
         raise BadInputError("promotion", "promotion must be a profile key or null")
+    scale = _number(body, "scale", 1.0, MIN_SCALE, MAX_SCALE)
+    seed = _whole(body, "seed", 1, 0, MAX_SEED)
+    if body.get("hours") is None:
+        raise BadInputError("hours", f"hours (1-{MAX_HOURS}) is required")
     return Adjustments(
         roster_changes=tuple(changes),
-        scale=_number(body, "scale", 1.0, MIN_SCALE, MAX_SCALE),
+        scale=scale,
         hours=_whole(body, "hours", 24, 1, MAX_HOURS),
         policy=str(policy),
-        seed=_whole(body, "seed", 1, 0, MAX_SEED),
+        seed=seed,
         promotion=promotion or None,
     )
 

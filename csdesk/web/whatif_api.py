@@ -40,7 +40,7 @@ _CHANGE: dict[str, Any] = obj(
 )
 _CHANGE["additionalProperties"] = False
 _BODY: dict[str, Any] = obj(
-    [],
+    ["hours"],
     roster_changes={"type": "array", "maxItems": whatif.MAX_CHANGES, "items": _CHANGE},
     scale={
         "type": "number",
@@ -48,7 +48,7 @@ _BODY: dict[str, Any] = obj(
         "maximum": whatif.MAX_SCALE,
         "description": "last week's arrivals × this factor (default 1)",
     },
-    hours=int_range(1, whatif.MAX_HOURS) | {"description": "hours simulated from now (default 24)"},
+    hours=int_range(1, whatif.MAX_HOURS) | {"description": "hours simulated from now's hour"},
     policy={"type": "string", "enum": list(whatif.POLICIES)},
     seed=int_range(0, whatif.MAX_SEED),
     promotion={

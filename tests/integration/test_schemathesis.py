@@ -94,6 +94,7 @@ SEMANTIC_400 = {
     "POST /api/v1/promotions/schedules": "a profile of the shop's, times that parse in shop "
     "time, the end after the start and not past, at most 31 days, no overlap",
     "POST /api/v1/promotions/schedules/{schedule_id}/cancel": "only a schedule not yet over",
+    "POST /api/v1/whatif": "a promotion must be one of the shop's profiles",
 }
 """Where a schema-valid request may still be refused with 400: rules a JSON Schema cannot
 state, each with its reason. Everywhere else a 400 for a schema-valid request fails."""

@@ -123,18 +123,19 @@ async def test_a_run_without_changes_has_no_baseline(
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"scale": 99}, "scale"),
+        ({}, "hours"),
+        ({"hours": 2, "scale": 99}, "scale"),
         ({"hours": 0}, "hours"),
-        ({"policy": "random"}, "policy"),
+        ({"hours": 2, "policy": "random"}, "policy"),
         (
-            {"roster_changes": [{"role": "refund", "delta": 2, "from_hour": 25}]},
+            {"hours": 2, "roster_changes": [{"role": "refund", "delta": 2, "from_hour": 25}]},
             "roster_changes[0].from_hour",
         ),
         (
-            {"roster_changes": [{"role": "chef", "delta": 2, "from_hour": 20}]},
+            {"hours": 2, "roster_changes": [{"role": "chef", "delta": 2, "from_hour": 20}]},
             "roster_changes[0].role",
         ),
-        ({"promotion": "no_such_profile"}, "promotion"),
+        ({"hours": 2, "promotion": "no_such_profile"}, "promotion"),
     ],
 )
 async def test_bad_input_is_a_400_naming_the_field(
@@ -149,7 +150,7 @@ async def test_agents_are_refused_and_another_shop_cannot_read_a_run(
     client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str, boss: Headers
 ) -> None:
     _, agent_headers = await agent(sessions, shop_id, "坐席", [ServiceRole.PRESALES])
-    await call(client, "POST", PATH, agent_headers, {}, status=403)
+    await call(client, "POST", PATH, agent_headers, {"hours": 1}, status=403)
     await call(client, "GET", PATH, agent_headers, status=403)
     run = await call(client, "POST", PATH, boss, {"hours": 1}, status=202)
     await call(client, "GET", f"{PATH}/{run['id']}", agent_headers, status=403)

@@ -103,16 +103,22 @@ def test_roster_groups(
     ("arrivals", "adjust", "stream", "expected_rates"),
     [
         # 70 presale chats at 18:00 local over 7 days: 10 an hour at 18:00, the first hour.
-        pytest.param({"chat:presale": by_hour(h18=70)}, {}, "chat:presale", (10.0, 0.0), id="rate"),
+        pytest.param(
+            {"chat:presale": by_hour(h18=70)}, {"hours": 24}, "chat:presale", (10.0, 0.0), id="rate"
+        ),
         pytest.param(
             {"chat:presale": by_hour(h18=70)},
-            {"scale": 1.5},
+            {"hours": 24, "scale": 1.5},
             "chat:presale",
             (15.0, 0.0),
             id="scaled",
         ),
         pytest.param(
-            {"refund": by_hour(h19=14, h20=28)}, {}, "refund", (0.0, 2.0, 4.0), id="later hours"
+            {"refund": by_hour(h19=14, h20=28)},
+            {"hours": 24},
+            "refund",
+            (0.0, 2.0, 4.0),
+            id="later hours",
         ),
         pytest.param(
             {"order": by_hour(h17=7)},
@@ -173,7 +179,10 @@ def test_roster_changes_become_hours_after_the_start(
     changes: list[tuple[str, int, int]], expected: list[RosterChange]
 ) -> None:
     adjustments = whatif.parse_adjustments(
-        {"roster_changes": [{"role": r, "delta": d, "from_hour": h} for r, d, h in changes]}
+        {
+            "hours": 24,
+            "roster_changes": [{"role": r, "delta": d, "from_hour": h} for r, d, h in changes],
+        }
     )
     scenario = whatif.build(facts(agents=(agent("refund"),)), adjustments)
     assert list(scenario.roster_changes) == expected
@@ -200,6 +209,8 @@ def test_a_change_past_the_end_is_left_out_and_an_unstaffed_role_gets_a_group() 
         ({"scale": 0}, "scale"),
         ({"scale": 6}, "scale"),
         ({"scale": "2"}, "scale"),
+        ({}, "hours"),
+        ({"hours": None}, "hours"),
         ({"hours": 0}, "hours"),
         ({"hours": 49}, "hours"),
         ({"hours": 2.5}, "hours"),
@@ -264,7 +275,7 @@ def test_adjustments_round_trip_and_their_baseline() -> None:
         12,
         "double11",
     )
-    assert whatif.parse_adjustments({}) == whatif.Adjustments()
+    assert whatif.parse_adjustments({"hours": 24}) == whatif.Adjustments()
 
 
 def test_more_refund_staff_from_an_hour_serves_the_refund_wave_sooner() -> None:
