@@ -21,6 +21,7 @@ COLORS = {
     ServiceRole.REFUND.value: "#d62728",
     ServiceRole.HOTLINE.value: "#8c564b",
 }
+SVG_NS = ' xmlns="http://www.w3.org/2000/svg"'
 WIDTH, HEIGHT, PAD_L, PAD_B, PAD_T, PAD_R = 560, 240, 56, 28, 14, 10
 
 
@@ -42,7 +43,11 @@ def _svg(
     y_unit: str,
     start_label: Callable[[float], str],
     x_max: float,
+    *,
+    standalone: bool = False,
 ) -> str:
+    """The chart's ``<svg>``; ``standalone`` names its namespace, so the console can parse
+    it as an SVG document (inside an HTML page the parser knows it)."""
     plot_w, plot_h = WIDTH - PAD_L - PAD_R, HEIGHT - PAD_T - PAD_B
 
     def x(t: float) -> float:
@@ -52,7 +57,7 @@ def _svg(
         return PAD_T + plot_h * (1 - min(v, y_max) / y_max)
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'<svg{SVG_NS if standalone else ""} viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{html.escape(title)}" '
         'data-verbatim="">',
         f'<rect x="{PAD_L}" y="{PAD_T}" width="{plot_w}" height="{plot_h}" fill="#fafafa" '
@@ -149,7 +154,14 @@ def svg_pair(outcomes: Sequence[Outcome], zone: tzinfo = SHOP_TZ) -> list[dict[s
         charts.append(
             {
                 "depth_svg": _svg(
-                    "排队数", times, depth, shared.depth_max, "", label, shared.x_max
+                    "排队数",
+                    times,
+                    depth,
+                    shared.depth_max,
+                    "",
+                    label,
+                    shared.x_max,
+                    standalone=True,
                 ),
                 "wait_svg": _svg(
                     f"等待 p90（分钟，上限 {shared.wait_max:g}）",
@@ -159,6 +171,7 @@ def svg_pair(outcomes: Sequence[Outcome], zone: tzinfo = SHOP_TZ) -> list[dict[s
                     "m",
                     label,
                     shared.x_max,
+                    standalone=True,
                 ),
             }
         )

@@ -177,13 +177,14 @@ byId("wi-add-change").addEventListener("click", () => addChange());
 // ---- the list -------------------------------------------------------------------------
 
 function changesText(p) {
-  const parts = p.roster_changes.map((c) =>
-    t("{role} {delta} from {hour}", {
+  const parts = p.roster_changes.map((c) => {
+    const signed = c.delta > 0 ? "+" + c.delta : String(c.delta);
+    return t("{role} {delta} from {hour}", {
       role: label("role", c.role),
-      delta: c.delta > 0 ? `+${c.delta}` : String(c.delta),
+      delta: signed,
       hour: hourLabel(c.from_hour),
-    }),
-  );
+    });
+  });
   if (p.scale !== 1) parts.push(t("arrivals × {n}", { n: p.scale }));
   parts.push(t("{n} hours", { n: p.hours }));
   parts.push(p.policy === "fifo" ? t("oldest first") : t("our routing"));
