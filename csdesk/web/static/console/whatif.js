@@ -411,3 +411,4 @@ compareButton.addEventListener("click", async () => {
 fillProfiles();
 renderList();
 schedulePoll();
+document.documentElement.dataset.whatif = "ready";
