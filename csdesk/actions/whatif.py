@@ -10,7 +10,7 @@ job for it (``start_run`` accepts a run whose start is older than ``STALE_AFTER`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import func, or_, select, update
@@ -33,7 +33,7 @@ STATUSES: Final = (QUEUED, RUNNING, DONE, FAILED)
 MAX_ACTIVE: Final = 3
 """Runs a shop may have queued or running at once: each takes a core for up to half a
 minute, and the machine serves buyers too."""
-STALE_AFTER: Final = timedelta(minutes=10)
+STALE_AFTER: Final = read.STALE_AFTER
 AUDIT_REQUEST: Final = "whatif.request"
 
 

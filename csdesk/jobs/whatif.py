@@ -17,7 +17,7 @@ from csdesk.actions import whatif as whatif_actions
 from csdesk.actions.outbox import Deps
 from csdesk.errors import BadInputError
 from csdesk.jobs.base import JobContext, job_now
-from csdesk.reads.whatif import ShopFacts, shop_facts
+from csdesk.reads.whatif import ShopFacts, shop_facts, stranded_runs
 from csdesk.simulation import whatif
 from csdesk.simulation.charts import svg_pair
 from csdesk.simulation.engine import Outcome, Simulation
@@ -122,3 +122,15 @@ async def run_whatif(ctx: JobContext, run_id: int) -> int:
         return 1
     await whatif_actions.finish_run(deps, run_id, result, job_now(ctx))
     return 1
+
+
+async def whatif_sweep(ctx: JobContext) -> int:
+    """Runs whose job was lost (queued or running for too long): their job enqueued again
+    (a no-op while the first one is still pending or running). Returns how many."""
+    runner = ctx.get("jobs")
+    ids = await stranded_runs(ctx["sessions"], job_now(ctx))
+    if runner is None:
+        return 0
+    for run_id in ids:
+        await runner.enqueue(RUN_WHATIF, run_id, job_id=whatif_job_id(run_id))
+    return len(ids)

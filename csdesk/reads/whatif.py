@@ -225,6 +225,29 @@ def run_json(row: WhatIfRun, requested_by: str | None, *, with_result: bool) -> 
     return data
 
 
+STRANDED_AFTER: Final = timedelta(minutes=2)
+"""A run still queued this long after it was asked for lost its job (an embedded process
+restarted between the request and the job)."""
+STALE_AFTER: Final = timedelta(minutes=10)
+"""A run still running this long after it started lost its process (a run is bounded to
+well under a minute)."""
+
+
+async def stranded_runs(sessions: SessionFactory, now: datetime) -> list[int]:
+    """Runs of every shop whose job was lost: queued too long, or running too long."""
+    async with sessions() as session:
+        rows = await session.scalars(
+            select(WhatIfRun.id)
+            .where(
+                ((WhatIfRun.status == "queued") & (WhatIfRun.requested_at < now - STRANDED_AFTER))
+                | ((WhatIfRun.status == "running") & (WhatIfRun.started_at < now - STALE_AFTER))
+            )
+            .order_by(WhatIfRun.id)
+            .limit(100)
+        )
+        return list(rows)
+
+
 async def list_runs(
     sessions: SessionFactory, actor: CurrentUser, limit: int = LIST_LIMIT
 ) -> dict[str, Any]:
@@ -284,4 +307,5 @@ __all__ = [
     "list_runs",
     "page_view",
     "shop_facts",
+    "stranded_runs",
 ]

@@ -6,7 +6,7 @@ agents are refused, and another shop's lead cannot read the run."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -25,7 +25,7 @@ from csdesk.storage.enums import ServiceRole, UserRole
 from csdesk.storage.models import User
 from tests.helpers import actor, post_event, settle
 from tests.integration.test_role_workbench_api import agent, call, login_as
-from tests.run_jobs import run_worker
+from tests.run_jobs import MovedClock, run_job, run_worker
 
 pytestmark = pytest.mark.usefixtures("shop_id")
 Headers = dict[str, str]
@@ -178,3 +178,24 @@ async def test_a_shop_may_have_three_runs_waiting_at_once(
     assert str(whatif_actions.MAX_ACTIVE) in answer["error"]
     listed = await call(client, "GET", PATH, lead)
     assert [r["status"] for r in listed["runs"]] == ["queued"] * whatif_actions.MAX_ACTIVE
+
+
+async def test_a_run_whose_job_was_lost_is_taken_up_by_the_sweep(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str, boss: Headers
+) -> None:
+    lead = await login_as(sessions, shop_id, "lead", UserRole.SUPERVISOR)
+    async with sessions() as session:
+        lead_id = await session.scalar(select(User.id).where(User.username == "lead"))
+    assert lead_id is not None
+    deps = Deps(sessions, client.app[BUS_KEY], client.app[QUEUE_KEY])
+    asked_at = datetime.now(UTC)
+    run = await whatif_actions.request_run(
+        deps, await actor(sessions, lead_id), {"hours": 1}, asked_at
+    )
+    # A minute later it is not lost yet; three minutes later it is.
+    await run_job(client, MovedClock(asked_at + timedelta(minutes=1)), "whatif_sweep")
+    assert (await call(client, "GET", f"{PATH}/{run['id']}", lead))["status"] == "queued"
+    await run_job(client, MovedClock(asked_at + timedelta(minutes=3)), "whatif_sweep")
+    await run_jobs(client)
+    done = await call(client, "GET", f"{PATH}/{run['id']}", boss)
+    assert (done["status"], done["progress"]) == ("done", 100)
