@@ -40,11 +40,12 @@ MAX_SCALE: Final = 5.0
 MAX_DELTA: Final = 50
 MAX_CHANGES: Final = 12
 MAX_SEED: Final = 2**31 - 1
-MAX_EXPECTED_ARRIVALS: Final = 60_000
-"""Arrivals one run may expect (both runs of a comparison together). The double11 day
-takes ~45 s of CPU for 218k arrivals here (docs/simulation.md), about 5,000 a second, so a
-run stays near 12 s of CPU, under half a minute of wall time on a shared box. A bigger
-scenario ends failed, saying so, rather than holding a core for minutes."""
+MAX_EXPECTED_ARRIVALS: Final = 40_000
+"""Arrivals one run may expect (both runs of a comparison together). Measured here: a
+busy shop's day with changes (54k expected arrivals, 165k events, both runs) took 14.1 s
+of CPU, about 3,800 arrivals a second, so a run stays near 10 s of CPU, about half a
+minute of wall time on this shared 2-core box. A bigger scenario ends failed, saying so,
+rather than holding a core for minutes."""
 MIN_HANDLE_SAMPLES: Final = 5
 ROLE_KEYS: Final = frozenset(r.value for r in ServiceRole)
 DEFAULT_HANDLE: Final[Mapping[str, HandleTime]] = MappingProxyType(
