@@ -188,7 +188,7 @@ function changesText(p) {
   if (p.scale !== 1) parts.push(t("arrivals × {n}", { n: p.scale }));
   parts.push(t("{n} hours", { n: p.hours }));
   parts.push(p.policy === "fifo" ? t("oldest first") : t("our routing"));
-  if (p.promotion) parts.push(p.promotion);
+  if (p.promotion) parts.push(boot.profiles.find((x) => x.name === p.promotion)?.label || p.promotion);
   parts.push(t("seed {n}", { n: p.seed }));
   return parts.join("，");
 }
