@@ -1,8 +1,10 @@
 """whatif_run: what-if simulations asked for from the console (parameters, who, when,
 state, progress, result)
 
+Chained after 0019 (dashboard rounds), which main merged first with 0017 as its parent.
+
 Revision ID: 0018
-Revises: 0017
+Revises: 0019
 Create Date: 2026-12-07 18:55:00
 """
 
@@ -14,7 +16,7 @@ from alembic import op
 import csdesk.storage.types
 
 revision: str = "0018"
-down_revision: str | None = "0017"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
