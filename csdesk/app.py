@@ -88,6 +88,7 @@ def create_app(settings: Settings, *, demo: bool = False, traffic: Any = None) -
         teams_api,
         training_api,
         webhooks_api,
+        whatif_api,
     )
     from csdesk.web.console import admin_views as console_admin_views
     from csdesk.web.console import api as console_api
@@ -166,6 +167,7 @@ def create_app(settings: Settings, *, demo: bool = False, traffic: Any = None) -
         console_training_views,
         alerts_api,
         promotions_api,
+        whatif_api,
     ]
     for module in web_modules:
         app.router.add_routes(module.routes)

@@ -182,6 +182,7 @@ async def build_world(client: TestClient[Any, Any], sessions: SessionFactory) ->
         "rule_id": str(MISSING_ID),
         "subscription_id": str(MISSING_ID),
         "schedule_id": str(MISSING_ID),
+        "run_id": str(MISSING_ID),
         "name": "no-such-campaign",
         "role": "presales",
         "day": "2026-11-11",

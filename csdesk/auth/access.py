@@ -89,6 +89,9 @@ ACCESS: Final[Mapping[str, Rule]] = MappingProxyType(
         # Promotion mode (大促模式): supervisors see what is live and scheduled; owners and
         # admins switch and schedule it, as they change the shop's rules.
         "promotions.read": Rule(SUPERVISOR_AND_UP),
+        # 模拟推演: a simulation of the shop's own day, asked for and read by its leads.
+        "whatif.read": Rule(SUPERVISOR_AND_UP),
+        "whatif.run": Rule(SUPERVISOR_AND_UP),
         "promotions.edit": Rule(frozenset({UserRole.OWNER, UserRole.ADMIN})),
         # Correcting triage's intent (a labelled example for the shop's model): agents on
         # their own conversations, supervisors on any.

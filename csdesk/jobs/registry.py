@@ -13,7 +13,17 @@ from datetime import datetime
 from arq.cron import next_cron
 from arq.typing import OptionType, WeekdayOptionType
 
-from csdesk.jobs import alerts, deliveries, housekeeping, promotions, qc, routing, training, triage
+from csdesk.jobs import (
+    alerts,
+    deliveries,
+    housekeeping,
+    promotions,
+    qc,
+    routing,
+    training,
+    triage,
+    whatif,
+)
 from csdesk.jobs.base import JobFunction, UnknownJobError
 
 
@@ -94,6 +104,8 @@ REGISTRY = Registry(
         alerts.purge_old_alerts,
         promotions.switch_promotions,
         triage.retrain_triage_models,
+        whatif.run_whatif,
+        whatif.whatif_sweep,
     ),
     cron=(
         # A chase is due 15 min after order.created; 10 s of lateness is invisible to a
@@ -159,5 +171,8 @@ REGISTRY = Registry(
         # Triage learning: nightly, 03:40 China time (19:40 UTC), when chats are fewest;
         # a shop without new corrections costs one small query.
         CronEntry(triage.retrain_triage_models, hour=19, minute=40, second=0),
+        # What-if runs whose job was lost (an embedded restart, a dead worker): re-enqueued
+        # within a minute of counting as lost; one indexed query when there are none.
+        CronEntry(whatif.whatif_sweep, second=25),
     ),
 )

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
 
 from csdesk.simulation.engine import Outcome, percentile
 from csdesk.simulation.report import table
@@ -20,6 +21,7 @@ COLORS = {
     ServiceRole.REFUND.value: "#d62728",
     ServiceRole.HOTLINE.value: "#8c564b",
 }
+SVG_NS = ' xmlns="http://www.w3.org/2000/svg"'
 WIDTH, HEIGHT, PAD_L, PAD_B, PAD_T, PAD_R = 560, 240, 56, 28, 14, 10
 
 
@@ -33,7 +35,7 @@ def _nice_max(value: float) -> float:
     return float(10 * magnitude)
 
 
-def _chart(
+def _svg(
     title: str,
     times_h: Sequence[float],
     lines: dict[str, list[float]],
@@ -41,7 +43,11 @@ def _chart(
     y_unit: str,
     start_label: Callable[[float], str],
     x_max: float,
+    *,
+    standalone: bool = False,
 ) -> str:
+    """The chart's ``<svg>``; ``standalone`` names its namespace, so the console can parse
+    it as an SVG document (inside an HTML page the parser knows it)."""
     plot_w, plot_h = WIDTH - PAD_L - PAD_R, HEIGHT - PAD_T - PAD_B
 
     def x(t: float) -> float:
@@ -51,8 +57,9 @@ def _chart(
         return PAD_T + plot_h * (1 - min(v, y_max) / y_max)
 
     parts = [
-        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" '
-        f'aria-label="{html.escape(title)}">',
+        f'<svg{SVG_NS if standalone else ""} viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{html.escape(title)}" '
+        'data-verbatim="">',
         f'<rect x="{PAD_L}" y="{PAD_T}" width="{plot_w}" height="{plot_h}" fill="#fafafa" '
         'stroke="#ccc"/>',
     ]
@@ -83,7 +90,92 @@ def _chart(
             f'points="{points}"><title>{html.escape(role)}</title></polyline>'
         )
     parts.append("</svg>")
-    return f"<figure><figcaption>{html.escape(title)}</figcaption>{''.join(parts)}</figure>"
+    return "".join(parts)
+
+
+def _chart(
+    title: str,
+    times_h: Sequence[float],
+    lines: dict[str, list[float]],
+    y_max: float,
+    y_unit: str,
+    start_label: Callable[[float], str],
+    x_max: float,
+) -> str:
+    svg = _svg(title, times_h, lines, y_max, y_unit, start_label, x_max)
+    return f"<figure><figcaption>{html.escape(title)}</figcaption>{svg}</figure>"
+
+
+@dataclass(frozen=True)
+class Scales:
+    """One scale for every outcome compared, so their charts read side by side."""
+
+    depth_max: float
+    wait_max: float
+    x_max: float
+    p90s: dict[str, dict[str, list[float]]]
+    """Per outcome (by position), per role: p90 wait in minutes per bucket."""
+
+
+def scales(outcomes: Sequence[Outcome]) -> Scales:
+    depth_max = _nice_max(
+        max((max(v, default=0) for o in outcomes for v in o.series.depth.values()), default=0)
+    )
+    p90s: dict[str, dict[str, list[float]]] = {}
+    for index, outcome in enumerate(outcomes):
+        p90s[str(index)] = {
+            role: [percentile(sorted(bucket), 0.9) / 60 for bucket in buckets]
+            for role, buckets in outcome.series.waits.items()
+        }
+    # A few long chase waits would flatten every other line: the scale stops at the 98th
+    # percentile of the plotted values, and higher points are drawn at the top edge.
+    plotted = sorted(v for p in p90s.values() for values in p.values() for v in values if v > 0)
+    wait_max = _nice_max(plotted[int(0.98 * (len(plotted) - 1))] if plotted else 0.0)
+    x_max = max((o.series.times_h[-1] for o in outcomes if o.series.times_h), default=1.0)
+    return Scales(depth_max, wait_max, max(x_max, 1.0), p90s)
+
+
+def _label_from(start: datetime, zone: tzinfo) -> Callable[[float], str]:
+    def label(hour: float) -> str:
+        return (start + timedelta(hours=hour)).astimezone(zone).strftime("%d日%H:%M")
+
+    return label
+
+
+def svg_pair(outcomes: Sequence[Outcome], zone: tzinfo = SHOP_TZ) -> list[dict[str, str]]:
+    """Per outcome, its queue-depth and p90-wait charts as bare SVG (the console captions
+    them), on the scales shared by all the outcomes given."""
+    shared = scales(outcomes)
+    charts = []
+    for index, outcome in enumerate(outcomes):
+        label = _label_from(outcome.start, zone)
+        times = outcome.series.times_h
+        depth = {r: [float(v) for v in values] for r, values in outcome.series.depth.items()}
+        charts.append(
+            {
+                "depth_svg": _svg(
+                    "排队数",
+                    times,
+                    depth,
+                    shared.depth_max,
+                    "",
+                    label,
+                    shared.x_max,
+                    standalone=True,
+                ),
+                "wait_svg": _svg(
+                    f"等待 p90（分钟，上限 {shared.wait_max:g}）",
+                    times,
+                    shared.p90s[str(index)],
+                    shared.wait_max,
+                    "m",
+                    label,
+                    shared.x_max,
+                    standalone=True,
+                ),
+            }
+        )
+    return charts
 
 
 def page(outcomes: Sequence[Outcome]) -> str:

@@ -51,7 +51,7 @@ from csdesk.routing.assignment import (
 )
 from csdesk.routing.facts import ShopContext
 from csdesk.simulation.buyer_texts import TEXTS
-from csdesk.simulation.scenarios import HandleTime, Scenario, Stream
+from csdesk.simulation.scenarios import HandleTime, RosterChange, Scenario, Stream
 from csdesk.storage.enums import (
     AgentStatus,
     BuyerTier,
@@ -263,6 +263,8 @@ class Simulation:
     def run(self) -> Outcome:
         for group_index in range(len(self.scenario.roster)):
             self._start_shift(group_index, 0.0)
+        for change in self.scenario.roster_changes:
+            self.schedule(max(0.0, change.from_hour * 3600.0), self._change_roster, change)
         for stream in self.scenario.streams:
             rng = _seeded(self.seed, f"stream:{stream.name}")
             self._next_arrival(stream, rng, 0.0)
@@ -382,6 +384,51 @@ class Simulation:
                 if item.state == WAITING and item.version == entry[2]:
                     self.waiting[item.role] -= 1
                     self._enqueue(item)
+
+    def _group_of(self, role: str) -> int | None:
+        for index, group in enumerate(self.scenario.roster):
+            if any(r.value == role for r in group.roles):
+                return index
+        return None
+
+    def _change_roster(self, change: RosterChange) -> None:
+        """Every crew of the role's group grows or shrinks by ``delta`` (so the change holds
+        across shift changes); the crew on shift starts taking work at once, and agents
+        taken off finish what they hold."""
+        group_index = self._group_of(change.role.value)
+        if group_index is None or change.delta == 0:
+            return
+        crews = self._crews(group_index)
+        on_shift = self.agents_by_role.get(change.role.value)
+        roles = frozenset(r.value for r in self.scenario.roster[group_index].roles)
+        for crew in crews:
+            if change.delta > 0:
+                added = [
+                    Agent(
+                        id=next(self._ids),
+                        roles=roles,
+                        skills=frozenset(),
+                        chat_capacity=self.scenario.chat_capacity,
+                        hotline_capacity=self.scenario.hotline_capacity,
+                        on_shift=crew is on_shift,
+                        channels=frozenset().union(*(ROLE_CHANNELS[r] for r in roles)),
+                    )
+                    for _ in range(change.delta)
+                ]
+                crew.extend(added)
+                self.agents_by_id.update((agent.id, agent) for agent in added)
+                if crew is on_shift:
+                    for agent in added:
+                        self._fill(agent)
+            else:
+                leaving = crew[max(0, len(crew) + change.delta) :]
+                del crew[max(0, len(crew) + change.delta) :]
+                if crew is on_shift:
+                    for agent in leaving:
+                        agent.on_shift = False
+                        agent._facts = None
+                    if self.csdesk:
+                        self._release_claims(leaving)
 
     def _on_shift(self, role: str) -> list[Agent]:
         return self.agents_by_role.get(role, [])

@@ -67,6 +67,17 @@ class RosterGroup:
 
 
 @dataclass(frozen=True)
+class RosterChange:
+    """From ``from_hour`` (simulated hours after the start) on, the roster group holding
+    ``role`` has ``delta`` more agents on shift (fewer when negative, never under none):
+    "+2 on refund from 20:00". Agents who leave finish what they hold."""
+
+    role: ServiceRole
+    from_hour: float
+    delta: int
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     start: datetime
@@ -100,6 +111,7 @@ class Scenario:
     skills_share: float = 0.3
     """Share of agents holding the ``vip`` skill (VIP buyers want one first)."""
     extras: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    roster_changes: tuple[RosterChange, ...] = ()
 
 
 def parse_agents(text: str, option: str = "--agents") -> tuple[RosterGroup, ...]:

@@ -602,3 +602,4 @@ from csdesk.storage import qc_models as _qc_models  # noqa: E402, F401
 from csdesk.storage import rating_models as _rating_models  # noqa: E402, F401
 from csdesk.storage import training_models as _training_models  # noqa: E402, F401
 from csdesk.storage import triage_models as _triage_models  # noqa: E402, F401
+from csdesk.storage import whatif_models as _whatif_models  # noqa: E402, F401

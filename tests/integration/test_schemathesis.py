@@ -92,6 +92,7 @@ SEMANTIC_400 = {
     "POST /api/v1/training/rules": "the category must be one of the shop's QC categories and "
     "the course in its catalog",
     "POST /api/v1/training/points/awards": "the agent_id must be an agent's, not another login",
+    "POST /api/v1/whatif": "a promotion must be one of the shop's profiles",
 }
 """Where a schema-valid request may still be refused with 400: rules a JSON Schema cannot
 state, each with its reason. Everywhere else a 400 for a schema-valid request fails."""

@@ -67,6 +67,8 @@ EXPECTED: dict[str, frozenset[UserRole]] = {
     "alerts.configure": frozenset({OWNER, ADMIN}),
     "promotions.read": frozenset({SUPERVISOR, OWNER, ADMIN}),
     "promotions.edit": frozenset({OWNER, ADMIN}),
+    "whatif.read": frozenset({SUPERVISOR, OWNER, ADMIN}),
+    "whatif.run": frozenset({SUPERVISOR, OWNER, ADMIN}),
     "team.read": frozenset({SUPERVISOR, OWNER, ADMIN}),
     "team.admin": frozenset({OWNER, ADMIN}),
     "quick_replies.use": frozenset({AGENT, SUPERVISOR, OWNER, ADMIN}),

@@ -27,10 +27,12 @@ from csdesk.reads import dashboard as dashboard_read
 from csdesk.reads import dashboard_series, triage_model
 from csdesk.reads import promotions as promotions_read
 from csdesk.reads import shop_config as shop_config_read
+from csdesk.reads import whatif as whatif_read
 from csdesk.reads.roster import routing_zone, shop_agents
+from csdesk.simulation import whatif as whatif_limits
 from csdesk.storage.enums import ServiceRole
 from csdesk.storage.models import AgentProfile
-from csdesk.web import alerts_api, promotions_api
+from csdesk.web import alerts_api, promotions_api, whatif_api
 from csdesk.web.console import dashboard_charts, dashboard_labels, labels
 from csdesk.web.console.pages import render_console_page
 from csdesk.web.console.views import LIVE_PATH, POLL_MS
@@ -51,6 +53,9 @@ SHOP_CONFIG_PATH: Final = "/console/shop-config"
 DASHBOARD_PATH: Final = "/console/dashboard"
 ALERTS_PATH: Final = "/console/alerts"
 PROMOTIONS_PATH: Final = "/console/promotions"
+WHATIF_PATH: Final = "/console/whatif"
+WHATIF_POLL_MS: Final = 1_000
+"""While a what-if run is queued or running, its page re-reads the list this often."""
 ALERTS_REFRESH_MS: Final = 15_000
 """The alert list re-reads itself this often besides the live events (retries come due)."""
 DASHBOARD_CHARTS_PATH: Final = "/console/dashboard/charts"
@@ -73,6 +78,7 @@ def _nav(user: CurrentUser) -> dict[str, bool]:
         "shop_config": can(user, shop_config_read.READ_ACCESS),
         "alerts": can(user, alerts_read.READ_ACCESS),
         "promotions": can(user, promotions_read.READ_ACCESS),
+        "whatif": can(user, whatif_read.READ_ACCESS),
     }
 
 
@@ -95,6 +101,7 @@ def _page(
             "shop_config": SHOP_CONFIG_PATH,
             "alerts": ALERTS_PATH,
             "promotions": PROMOTIONS_PATH,
+            "whatif": WHATIF_PATH,
         },
         roles=[role.value for role in ServiceRole],
         live_path=LIVE_PATH,
@@ -278,6 +285,30 @@ async def alerts_page(request: web.Request) -> web.Response:
         "live_path": LIVE_PATH,
     }
     return _page(request, "console/alerts.html", boot, current="alerts")
+
+
+@routes.get(WHATIF_PATH)
+async def whatif_page(request: web.Request) -> web.Response:
+    """What-if (模拟推演): the form (roster changes per role from an hour, arrivals ×
+    factor, hours, promotion, policy, seed), the runs with their progress (polled while
+    one is unfinished), a run's result beside its baseline, and two runs compared."""
+    user = current_user(request)
+    view = await whatif_read.page_view(request.app[SESSIONS_KEY], user)
+    boot = {
+        **view,
+        "roles": [role.value for role in ServiceRole],
+        "api": {"list": whatif_api.LIST_PATH, "one": whatif_api.LIST_PATH + "/"},
+        "poll_ms": WHATIF_POLL_MS,
+        "limits": {
+            "max_hours": whatif_limits.MAX_HOURS,
+            "min_scale": whatif_limits.MIN_SCALE,
+            "max_scale": whatif_limits.MAX_SCALE,
+            "max_delta": whatif_limits.MAX_DELTA,
+            "max_changes": whatif_limits.MAX_CHANGES,
+            "max_seed": whatif_limits.MAX_SEED,
+        },
+    }
+    return _page(request, "console/whatif.html", boot, current="whatif")
 
 
 @routes.get(PROMOTIONS_PATH)

@@ -7,7 +7,7 @@ messages and orders already there.
 Chained after 0017 (alerts); the lead re-chains it after 0018.
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-07 18:50:00.000000
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import csdesk.storage.types
 
 revision: str = "0019"
-down_revision: str | None = "0017"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
