@@ -23,6 +23,7 @@ from bench.bench_live import run_live
 from bench.bench_qc import run_qc_check, run_qc_sampling
 from bench.ingest import run_ingest
 from bench.routing import run_routing
+from bench.simulate import run_simulate_bench
 from bench.soak import run_soak
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
@@ -42,6 +43,7 @@ NAMES = (
     "qc_sampling_server",
     "soak",
     "dashboard",
+    "simulate",
 )
 """Every benchmark, in the order of the table (``--only`` takes these names)."""
 
@@ -155,6 +157,13 @@ async def _all(quick: bool, only: frozenset[str]) -> list[dict[str, Any]]:
             )
         except OSError as exc:
             _log(f"dashboard skipped: {exc}")
+    if "simulate" in only:
+        _log("simulate: double11 csdesk vs fifo, seeds 1-3 (quick: a tenth of the day, seed 1)")
+        results.append(
+            await asyncio.to_thread(
+                run_simulate_bench, (1,) if quick else (1, 2, 3), 0.1 if quick else 1.0
+            )
+        )
     return results
 
 
@@ -262,6 +271,18 @@ def _row(result: dict[str, Any]) -> str:
             f"{result['counts']['refunds']} refunds, {result['counts']['conversations']} "
             f"conversations, {result['counts']['messages']} messages |"
         )
+    elif name == "simulate":
+        v = result["verdicts"]
+        met = v["refund_p90_at_most_half"] and v["no_more_deadline_misses"]
+        return (
+            f"| simulate (double11 × {result['scale']:g}, seeds "
+            f"{', '.join(map(str, result['seeds']))}) | **{result['ratio']:.2f}** | "
+            f"day ≤ {result['day_goal_s']:g} s; refund p90 ≤ ½ fifo | "
+            f"{'met' if result['ratio'] >= 1 else 'NOT met'} (day); "
+            f"{'met' if met else 'NOT met'} (refunds) | a day simulates in "
+            f"{result['day_s']['median']:g} s (median; max {result['day_s']['max']:g} s, "
+            f"{result['workers']} at a time) | table below |"
+        )
     elif name.startswith("qc_sampling"):
         what = (
             f"job {result['job_s']:.2f} s vs bare read {result['baseline_s']:.2f} s "
@@ -286,6 +307,55 @@ def _row(result: dict[str, Any]) -> str:
     ratio = result["ratio"]
     shown = f"{ratio:.2f}" if ratio >= 0.1 else f"{ratio:.2g}"  # 0.0049, not 0.00
     return f"| {name} | **{shown}** | {goal_text} | {verdict} | {what} | {latency} |"
+
+
+def _simulate_rows(results: list[dict[str, Any]]) -> list[str]:
+    found = [r for r in results if r["bench"] == "simulate"]
+    if not found:
+        return []
+    result = found[0]
+    v = result["verdicts"]
+
+    def yes(flag: bool) -> str:
+        return "yes" if flag else "**no**"
+
+    lines = [
+        "",
+        "### Simulator: double11, csdesk vs fifo (oldest first)",
+        "",
+        f"`csdesk simulate --scenario double11 --policy P --seed S` logic, the default day × "
+        f"{result['scale']:g}, same staffing for both policies (docs/simulation.md). Wall time "
+        f"of one simulated day: median {result['day_s']['median']:g} s, every run "
+        f"{', '.join(f'{t:g}' for t in result['day_s']['all'])} s "
+        f"({result['workers']} runs at a time on the shared cores; goal ≤ "
+        f"{result['day_goal_s']:g} s).",
+        "",
+        "| seed | refund p90 csdesk / fifo | ratio | deadline misses csdesk / fifo | "
+        "recovered ¥ csdesk / fifo | least served ratio (role) | events | day s csdesk / fifo |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in result["rows"]:
+        rec = row["recovered_yuan"]
+        delta = (rec["csdesk"] - rec["fifo"]) / rec["fifo"] * 100 if rec["fifo"] else 0.0
+        lines.append(
+            f"| {row['seed']} | {row['refund_p90_s']['csdesk']:g} s / "
+            f"{row['refund_p90_s']['fifo']:g} s | {row['refund_p90_ratio']} | "
+            f"{row['deadline_misses']['csdesk']} / {row['deadline_misses']['fifo']} | "
+            f"{rec['csdesk']:,.0f} / {rec['fifo']:,.0f} ({delta:+.1f} %) | "
+            f"{row['least_served']['ratio']} ({row['least_served']['role']}) | "
+            f"{row['events']['csdesk']:,} | {row['elapsed_s']['csdesk']:g} / "
+            f"{row['elapsed_s']['fifo']:g} |"
+        )
+    lines += [
+        "",
+        f"Issue 17's clauses over every seed: refund p90 ≤ ½ fifo "
+        f"{yes(v['refund_p90_at_most_half'])} (goal ¼: {yes(v['refund_p90_at_most_quarter'])});"
+        f" no more deadline misses {yes(v['no_more_deadline_misses'])}; no less recovered "
+        f"{yes(v['no_less_recovered'])}; every role served ≥ 90 % of fifo "
+        f"{yes(v['every_role_served_90pc'])}. `tests/unit/test_simulation.py` checks that "
+        "`mmc` reproduces Erlang C (probability of waiting within 5 points, ASA within 15 %).",
+    ]
+    return lines
 
 
 def _dashboard_rows(results: list[dict[str, Any]]) -> list[str]:
@@ -343,6 +413,7 @@ def write_doc(results: list[dict[str, Any]], quick: bool, run_at: str, partial: 
         "|---|---|---|---|---|---|",
         *(row(r) for r in results),
         *_dashboard_rows(results),
+        *_simulate_rows(results),
         "",
         "## What each one measures",
         "",
