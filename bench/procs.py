@@ -141,7 +141,11 @@ function init(args)
 end
 function request()
   i = i + 1
-  if i > n then i = 1 end
+  if i > n then
+    -- every body sent once: this thread is done (an event id is never repeated)
+    wrk.thread:stop()
+    i = 1
+  end
   return wrk.format("POST", "/api/v1/events",
     {["Content-Type"] = "application/json", ["X-Csdesk-Signature"] = sigs[i]}, bodies[i])
 end
@@ -151,8 +155,9 @@ end
 def write_wrk_bodies(
     directory: Path, signed: Sequence[tuple[str, bytes]], threads: int
 ) -> tuple[Path, Path]:
-    """The Lua script and one body file per wrk thread (each thread its own share, so no
-    event id is sent twice until a thread has sent its whole share)."""
+    """The Lua script and one body file per wrk thread (each thread its own share; a thread
+    stops once it has sent its share, so no event id is sent twice and a phase is bounded
+    by its bodies as well as by its time)."""
     script = directory / "events.lua"
     script.write_text(WRK_SCRIPT)
     stem = directory / "bodies"
