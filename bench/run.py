@@ -429,7 +429,8 @@ def _ingest_row(result: dict[str, Any]) -> str:
     accept = ", ".join(f"{r['rps']:g}" for r in result["accept_runs"])
     bare = ", ".join(f"{r['rps']:g}" for r in result["baseline_runs"])
     search = "; ".join(
-        f"{s['offered_per_s']:g}/s offered → {s['applied_per_s']:g}/s applied, backlog "
+        f"{s['offered_per_s']:g}/s offered, {s['accepted_per_s']:g}/s accepted → "
+        f"{s['applied_per_s']:g}/s applied, backlog "
         f"{s['backlog_growth_per_s']:+g}/s"
         for s in result["routed_search"]
     )
@@ -540,7 +541,7 @@ def _profile_rows(results: list[dict[str, Any]]) -> list[str]:
         lines += [
             "",
             f"### Profile: {result['bench']}, first routed phase (py-spy, first web process, "
-            f"{samples} samples, idle included)",
+            f"{samples} samples of every thread; py-spy leaves out most idle samples)",
             "",
             "| on the stack (inclusive) | % | at the top (self) | % |",
             "|---|---|---|---|",

@@ -63,9 +63,15 @@ def steady_window(samples: Sequence[Sample], skip_s: float) -> Window:
 
 
 def is_flat(window: Window, offered_per_s: float) -> bool:
-    """The backlog did not grow: by at most 5 % of the offered rate (or 2 events/s), so a
-    batch in flight at either end of the window does not count as growth."""
-    return window.backlog_growth_per_s <= max(2.0, 0.05 * offered_per_s)
+    """Nothing piled up: the stored backlog grew by at most 5 % of the offered rate (or 2
+    events/s, so a batch in flight at either end of the window does not count), and the
+    door kept up (at least 90 % of the offer accepted: requests waiting in front of the
+    acceptor are a backlog too, one the event table does not show)."""
+    slack = max(2.0, 0.05 * offered_per_s)
+    return (
+        window.backlog_growth_per_s <= slack
+        and window.accepted_per_s >= 0.9 * offered_per_s - slack
+    )
 
 
 def next_rate(offered_per_s: float, window: Window) -> float:
@@ -77,9 +83,9 @@ def next_rate(offered_per_s: float, window: Window) -> float:
 def profile_summary(collapsed: str, top: int = 12) -> dict[str, list[tuple[str, float]]]:
     """py-spy's raw (collapsed) stacks, ``frame;frame;... count`` a line, as the share of
     samples each function is on the stack (inclusive) and at the top of it (self); a frame
-    is ``function (file:line)``, reduced to ``file:function``. Idle samples (the event
-    loop waiting in ``select``/``epoll``) count in the total, so the shares say where the
-    process's time goes, idle included."""
+    is ``function (file:line)``, reduced to ``file:function``. Every sample counts in the
+    total, each thread's apart; py-spy itself leaves out most samples of idle threads (the
+    event loop waiting in ``epoll``) unless run with ``--idle``."""
     inclusive: dict[str, int] = {}
     own: dict[str, int] = {}
     total = 0

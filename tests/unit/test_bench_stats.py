@@ -65,6 +65,9 @@ def test_a_backlog_that_holds_is_flat_and_a_growing_one_lowers_the_offer() -> No
     assert not is_flat(growing, offered_per_s=100.0)
     assert next_rate(100.0, growing) == pytest.approx(36.0)  # 90 % of the 40/s applied
     # Applied close to the offer: at most 80 % of the last offer, so the search moves.
+    # The table's backlog holds but the door fell behind (60 of 100/s accepted): not flat.
+    door = steady_window([Sample(3.0, 300, 290), Sample(13.0, 900, 885)], skip_s=3.0)
+    assert not is_flat(door, offered_per_s=100.0)
     near = steady_window([Sample(3.0, 300, 290), Sample(13.0, 1300, 1190)], skip_s=3.0)
     assert next_rate(100.0, near) == pytest.approx(80.0)
 
