@@ -204,14 +204,14 @@ def test_short_threats_and_insults_stay_high(text: str) -> None:
 def test_heldout_scores_do_not_regress(heldout_report: Report) -> None:
     """Floors at the scores measured when the model was shipped (docs/triage.md)."""
     print("\n" + heldout_report.summary() + "\n" + heldout_report.table())
-    # Measured after pass 8 (3,630 lines): intent 88.1 %, role 91.8 %, high-risk recall
-    # 89.1 % at precision 81.5 %, false alarms 4.6 %; floors about half a point below.
+    # Measured after pass 9 (3,919 lines): intent 88.5 %, role 92.2 %, high-risk recall
+    # 91.3 % at precision 82.3 %, false alarms 5.1 %; floors about half a point below.
     assert heldout_report.n >= 600
-    assert heldout_report.intent_accuracy >= 0.876
-    assert heldout_report.role_accuracy >= 0.913
-    assert heldout_report.high_recall >= 0.886
-    assert heldout_report.high_precision >= 0.81
-    assert heldout_report.false_alarm_rate <= 0.05
+    assert heldout_report.intent_accuracy >= 0.880
+    assert heldout_report.role_accuracy >= 0.917
+    assert heldout_report.high_recall >= 0.908
+    assert heldout_report.high_precision >= 0.818
+    assert heldout_report.false_alarm_rate <= 0.056
     rules_only = evaluate(corpus.load_heldout(), TriageRules(use_model=False))
     assert heldout_report.intent_accuracy > rules_only.intent_accuracy + 0.15
 
@@ -258,3 +258,17 @@ def test_ngrams_fast_path_matches_their_definition(max_n: int) -> None:
     for text in texts:
         normalized = model_text(text)
         assert ngrams(normalized, max_n) == _reference_ngrams(normalized, max_n), text
+
+
+def test_threshold_sweep_trades_recall_for_precision() -> None:
+    pytest.importorskip("sklearn")
+    from csdesk.roles.classifier.train import threshold_sweep
+
+    low, high = threshold_sweep(corpus.load_train()[::8], folds=2, thresholds=(0.05, 0.6))
+
+    def recall(line: str) -> float:
+        return float(line.split("recall ")[1].split("%")[0])
+
+    assert low.startswith("threshold 0.05: recall ")
+    assert high.startswith("threshold 0.60: ")
+    assert recall(low) >= recall(high)

@@ -34,6 +34,27 @@ export function anyDialogOpen() {
   return Boolean(document.querySelector("dialog[open]"));
 }
 
+/** One submission at a time: pressing again (or Enter twice) while the first is on its way
+ * does nothing, so a transfer, a close or a reveal is never sent twice; the server's
+ * refusal shows in the dialog's error line. */
+function onSubmitOnce(form, error, submit) {
+  let busy = false;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (busy) return;
+    busy = true;
+    form.setAttribute("aria-busy", "true");
+    try {
+      await submit();
+    } catch (err) {
+      error.textContent = err.message;
+    } finally {
+      busy = false;
+      form.removeAttribute("aria-busy");
+    }
+  });
+}
+
 export function createTransferDialog({ getConversation, onDone }) {
   const dialog = byId("transfer-dialog");
   const form = byId("transfer-form");
@@ -94,7 +115,6 @@ export function createTransferDialog({ getConversation, onDone }) {
   }
   const error = byId("transfer-error");
   const control = wire(dialog);
-  let busy = false;
 
   async function open() {
     const conversation = getConversation();
@@ -142,9 +162,7 @@ export function createTransferDialog({ getConversation, onDone }) {
     }
   }
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (busy) return;
+  onSubmitOnce(form, error, async () => {
     const conversation = getConversation();
     const chosen = form.querySelector('input[name="to_role"]:checked');
     if (!chosen) {
@@ -158,23 +176,16 @@ export function createTransferDialog({ getConversation, onDone }) {
       note.focus();
       return;
     }
-    busy = true;
     const agent = form.querySelector('input[name="to_agent"]:checked');
     const body = { to_role: chosen.value, note: note.value };
     if (agent && agent.value) body.to_agent_id = Number(agent.value);
     if (!intentField.hidden && intentSelect.value) body.intent = intentSelect.value;
-    try {
-      const result = await api(`/api/v1/conversations/${conversation.id}/transfer`, {
-        method: "POST",
-        body,
-      });
-      control.close();
-      onDone(conversation.id, result);
-    } catch (err) {
-      error.textContent = err.message;
-    } finally {
-      busy = false;
-    }
+    const result = await api(`/api/v1/conversations/${conversation.id}/transfer`, {
+      method: "POST",
+      body,
+    });
+    control.close();
+    onDone(conversation.id, result);
   });
 
   return { open, isOpen: control.isOpen };
@@ -188,7 +199,6 @@ export function createIntentDialog({ getConversation, onDone }) {
   const choice = byId("intent-choice");
   const error = byId("intent-error");
   const control = wire(dialog);
-  let busy = false;
 
   function open() {
     const conversation = getConversation();
@@ -202,23 +212,14 @@ export function createIntentDialog({ getConversation, onDone }) {
     control.open(choice);
   }
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (busy) return;
+  onSubmitOnce(form, error, async () => {
     const conversation = getConversation();
-    busy = true;
-    try {
-      const result = await api(`/api/v1/conversations/${conversation.id}/intent`, {
-        method: "POST",
-        body: { intent: choice.value },
-      });
-      control.close();
-      onDone(conversation.id, result);
-    } catch (err) {
-      error.textContent = err.message;
-    } finally {
-      busy = false;
-    }
+    const result = await api(`/api/v1/conversations/${conversation.id}/intent`, {
+      method: "POST",
+      body: { intent: choice.value },
+    });
+    control.close();
+    onDone(conversation.id, result);
   });
 
   return { open, isOpen: control.isOpen };
@@ -241,8 +242,7 @@ export function createCloseDialog({ getConversation, onDone }) {
     control.open(disposition);
   }
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  onSubmitOnce(form, error, async () => {
     const conversation = getConversation();
     if (!disposition.value) {
       error.textContent = t("Choose an outcome.");
@@ -253,16 +253,12 @@ export function createCloseDialog({ getConversation, onDone }) {
       .split(/[,，、]/)
       .map((tag) => tag.trim())
       .filter(Boolean);
-    try {
-      await api(`/api/v1/conversations/${conversation.id}/close`, {
-        method: "POST",
-        body: { disposition: disposition.value, tags: tagList },
-      });
-      control.close();
-      onDone(conversation.id);
-    } catch (err) {
-      error.textContent = err.message;
-    }
+    await api(`/api/v1/conversations/${conversation.id}/close`, {
+      method: "POST",
+      body: { disposition: disposition.value, tags: tagList },
+    });
+    control.close();
+    onDone(conversation.id);
   });
 
   return { open, isOpen: control.isOpen };
@@ -287,8 +283,7 @@ export function createRevealDialog() {
     control.open(preset);
   }
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  onSubmitOnce(form, error, async () => {
     if (!pending) return;
     const reason = [preset.value, detail.value.trim()].filter(Boolean).join(": ");
     if (!reason) {
@@ -297,17 +292,13 @@ export function createRevealDialog() {
       return;
     }
     const { target, onRevealed } = pending;
-    try {
-      const result = await api(`/api/v1/buyers/${target.buyerId}/reveal`, {
-        method: "POST",
-        body: { field: target.field, reason, order_id: target.orderId ?? null },
-      });
-      pending = null;
-      control.close();
-      onRevealed(result.value);
-    } catch (err) {
-      error.textContent = err.message;
-    }
+    const result = await api(`/api/v1/buyers/${target.buyerId}/reveal`, {
+      method: "POST",
+      body: { field: target.field, reason, order_id: target.orderId ?? null },
+    });
+    pending = null;
+    control.close();
+    onRevealed(result.value);
   });
 
   return { open };
@@ -339,19 +330,14 @@ export function createSnoozeDialog({ getConversation, onDone }) {
     control.open(minutes);
   }
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  onSubmitOnce(form, error, async () => {
     const conversation = getConversation();
-    try {
-      const result = await api(`/api/v1/conversations/${conversation.id}/snooze`, {
-        method: "POST",
-        body: { minutes: Number(minutes.value) },
-      });
-      control.close();
-      onDone(conversation.id, result.snoozed_until);
-    } catch (err) {
-      error.textContent = err.message;
-    }
+    const result = await api(`/api/v1/conversations/${conversation.id}/snooze`, {
+      method: "POST",
+      body: { minutes: Number(minutes.value) },
+    });
+    control.close();
+    onDone(conversation.id, result.snoozed_until);
   });
 
   return { open, isOpen: control.isOpen };
