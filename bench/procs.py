@@ -80,7 +80,7 @@ class Group:
         return "\n".join(out)
 
 
-def wait_ready(url: str, procs: Sequence[subprocess.Popen[bytes]], timeout_s: float = 90) -> None:
+def wait_ready(url: str, procs: Sequence[subprocess.Popen[bytes]], timeout_s: float = 300) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if any(p.poll() is not None for p in procs):

@@ -151,8 +151,9 @@ async def _all(quick: bool, only: frozenset[str]) -> list[dict[str, Any]]:
                     )
                 )
             )
-        except OSError as exc:
-            _log(f"server-mode ingest skipped: {exc}")
+        except (OSError, RuntimeError) as exc:
+            # One deployment that did not start must not lose the others' figures.
+            _log(f"server-mode ingest with {procs} processes skipped: {exc}")
     if "routing_decisions" in only:
         _log("pure routing decisions")
         results.append(run_routing(0.5 if quick else 2.0))
