@@ -411,7 +411,9 @@ async def run_oop_ingest(
             rate = next_rate(offered["offered_per_s"], window)
         chosen = routed or search[-1]
         return {
-            "bench": "ingest_embedded" if mode == "embedded" else f"ingest_server_{procs}",
+            "bench": "ingest_embedded"
+            if mode == "embedded"
+            else ("ingest_server" if procs == 1 else f"ingest_server_{procs}"),
             "mode": mode,
             "procs": procs,
             "method": "out-of-process (wrk / bench.loadgen → csdesk serve)",
