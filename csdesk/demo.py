@@ -347,7 +347,10 @@ async def prepare_demo(
         async with sessions() as session:
             has_orders = bool(await session.scalar(select(func.count()).select_from(Order)))
         if not has_orders:
-            await seed_demo(sessions, SeedOptions(), progress)
+            # The seeded world ends now (not at midnight): its pending refunds due within the
+            # hour and four (``seed.orders.DUE_SOON``) are due from the moment the demo opens.
+            anchor = utcnow().replace(second=0, microsecond=0)
+            await seed_demo(sessions, SeedOptions(anchor=anchor), progress)
     finally:
         await engine.dispose()
     return demo_logins()

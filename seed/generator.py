@@ -21,6 +21,7 @@ from faker import Faker
 from sqlalchemy import func, select
 
 from csdesk.actions import alerts as alert_actions
+from csdesk.actions import dashboard_rounds
 from csdesk.actions.agents import AgentProfileSpec, set_agent_profiles, set_roster
 from csdesk.actions.buyers import ensure_buyers
 from csdesk.actions.catalog import add_products
@@ -480,6 +481,10 @@ class _Seeder:
                 await record_conversations(session, self.shop_id, [conversations[i] for i in batch])
             written += len(batch)
             self.report("conversations", written, len(conversations))
+        # Written in bulk: their reply rounds and conversions (the dashboard's 3-minute
+        # rate and 询单转化率) are derived from the rows, as migration 0019 did.
+        async with self.sessions.begin() as session:
+            await dashboard_rounds.rebuild(session, self.shop_id)
         if not conversations:
             self.report("conversations", 0, 0)
 

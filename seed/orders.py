@@ -12,7 +12,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from csdesk.actions.orders import OrderItem, OrderSpec
 from csdesk.actions.refunds import RefundDeadlines
@@ -415,7 +415,48 @@ def plan_orders(
                 late_payer=late,
             )
         )
-    return _ensure_gift_mismatch_case(plans)
+    return _ensure_refunds_due_soon(_ensure_gift_mismatch_case(plans), anchor, deadlines)
+
+
+DUE_SOON: Final = (
+    timedelta(minutes=25),
+    timedelta(minutes=50),
+    timedelta(hours=2),
+    timedelta(hours=3, minutes=20),
+)
+"""Where pending refunds' platform deadlines are put after the anchor: the owner's "will
+auto-approve within 1 h / 4 h" is not zero when the demo starts (two within the hour, two
+more within four)."""
+
+
+def _ensure_refunds_due_soon(
+    plans: list[PlannedOrder], anchor: datetime, deadlines: RefundDeadlines
+) -> list[PlannedOrder]:
+    """Move the request of a few pending refunds so their deadline falls ``DUE_SOON`` after
+    the anchor. Only a request that can move there keeps its story: asked after its order
+    was paid (and shipped, when the goods had left), before the anchor."""
+    pending = [
+        i
+        for i, p in enumerate(plans)
+        if p.refund is not None and p.refund.status is RefundStatus.REQUESTED
+    ]
+    used: set[int] = set()
+    for after in DUE_SOON:
+        for i in reversed(pending):
+            refund = plans[i].refund
+            assert refund is not None
+            if i in used:
+                continue
+            span = deadlines.deadline(anchor, goods_shipped=refund.goods_shipped) - anchor
+            asked = anchor + after - span
+            spec = plans[i].spec
+            ready = spec.shipped_at if refund.goods_shipped else spec.paid_at
+            if ready is None or ready > asked or asked >= anchor:
+                continue
+            plans[i] = replace(plans[i], refund=replace(refund, requested_at=asked))
+            used.add(i)
+            break
+    return plans
 
 
 def _ensure_gift_mismatch_case(plans: list[PlannedOrder]) -> list[PlannedOrder]:

@@ -13,6 +13,11 @@ The fast path of 双十一: while the routing engine applies a run of buyer mess
 batch, it passes a :class:`MessageBatch`. Buyer messages then wait in it and go in with
 one INSERT (and one UPDATE of their conversations) when the batch calls :meth:`write`,
 before anything else reads them and before commit; their events follow in order.
+
+Reply rounds (``ResponseRound``, the dashboard's 3-minute response rate) are kept here, in
+the message's own transaction, one statement each: a buyer message opens a round of its
+conversation unless one is open (a batch: one INSERT for all its conversations), an
+agent's reply closes the open one (answered then, by them).
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -32,7 +39,7 @@ from csdesk.actions.outbox import Outbox
 from csdesk.bus import events as ev
 from csdesk.storage.direct import DirectInsert, DirectUpdateEach
 from csdesk.storage.enums import MessageSender
-from csdesk.storage.models import Conversation, Message
+from csdesk.storage.models import Conversation, Message, ResponseRound
 
 # The batch's writes, straight to the driver (``storage.direct``). RETURNING order is not
 # promised on SQLite: ids are matched back through ``source_event_id``.
@@ -44,6 +51,38 @@ _INSERT_MESSAGES: Final = DirectInsert(
 _SET_LAST_BUYER_MESSAGE: Final = DirectUpdateEach(
     table_of(Conversation), ("last_buyer_message_at",)
 )
+
+
+async def open_rounds(session: AsyncSession, message_ids: Sequence[int]) -> None:
+    """Each of these buyer messages begins a reply round of its conversation unless one is
+    open (pass one message a conversation, its earliest). One INSERT ... SELECT of the rows
+    just written; the partial unique index on open rounds turns a second opener (another
+    process, the same moment) into nothing."""
+    if not message_ids:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    rows = select(Message.id, Message.shop_id, Message.conversation_id, Message.sent_at).where(
+        Message.id.in_(message_ids)
+    )
+    await session.execute(
+        insert(ResponseRound)
+        .from_select(["id", "shop_id", "conversation_id", "asked_at"], rows)
+        .on_conflict_do_nothing()
+    )
+
+
+async def close_round(
+    session: AsyncSession, conversation_id: int, answered_at: datetime, agent_id: int | None
+) -> None:
+    """An agent replied: the conversation's open round (if any) is answered."""
+    await session.execute(
+        update(ResponseRound)
+        .where(
+            ResponseRound.conversation_id == conversation_id, ResponseRound.answered_at.is_(None)
+        )
+        .values(answered_at=answered_at, agent_id=agent_id)
+    )
 
 
 @dataclass(frozen=True)
@@ -87,6 +126,12 @@ class MessageBatch:
         for p in pending:
             latest[p.conversation.id] = max(p.sent_at, latest.get(p.conversation.id, p.sent_at))
         await _SET_LAST_BUYER_MESSAGE.execute(connection, [(at, cid) for cid, at in latest.items()])
+        earliest: dict[int, _Pending] = {}
+        for p in pending:
+            first = earliest.get(p.conversation.id)
+            if first is None or p.sent_at < first.sent_at:
+                earliest[p.conversation.id] = p
+        await open_rounds(session, [id_by_source[p.source_event_id] for p in earliest.values()])
         for p in pending:
             outbox.publish(
                 ev.message_created(
@@ -152,10 +197,15 @@ async def add_message(
             return None
         conversation.last_buyer_message_at = message.sent_at
     buyer_visible = message.sender in BUYER_VISIBLE
-    if readers is None and not buyer_visible:
+    buyer = message.sender is MessageSender.BUYER
+    if readers is None and not buyer_visible and not buyer:
         record_line(session, conversation, message)
         return None
     (message_id,) = await append_messages(session, conversation.shop_id, conversation.id, [message])
+    if buyer:
+        await open_rounds(session, [message_id])
+    elif message.sender is MessageSender.AGENT:
+        await close_round(session, conversation.id, message.sent_at, message.author_id)
     # Leaving the desk: its delivery is written in this same transaction (the outbox of
     # signed POSTs), so what commits is sent, at least once, and what rolls back is not.
     delivery = (
@@ -188,4 +238,4 @@ async def add_message(
     return message_id
 
 
-__all__ = ["MessageBatch", "add_message", "record_line"]
+__all__ = ["MessageBatch", "add_message", "close_round", "open_rounds", "record_line"]

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from csdesk.actions.batch import insert_returning_ids_by_key
 from csdesk.clock import require_aware
 from csdesk.storage.enums import OrderStatus
-from csdesk.storage.models import Order
+from csdesk.storage.models import Conversation, Order
 
 # Which timestamp each status needs. Closed needs only closed_at: an order closes unpaid
 # (timeout), or after a full refund at any later stage.
@@ -125,7 +126,39 @@ async def record_orders(
         }
         for order in orders
     ]
-    return await insert_returning_ids_by_key(session, Order, Order.id, Order.external_id, rows)
+    ids = await insert_returning_ids_by_key(session, Order, Order.id, Order.external_id, rows)
+    await stamp_conversions(
+        session, shop_id, [order.buyer_id for order in orders if order.paid_at is not None]
+    )
+    return ids
+
+
+async def stamp_conversions(session: AsyncSession, shop_id: str, buyer_ids: Sequence[int]) -> None:
+    """Each chat of these buyers gets ``converted_at``: their first payment at or after it
+    opened (询单转化率). One UPDATE, recomputed from the buyers' orders, so payments applied
+    in any order leave the same stamp; call it after an order's ``paid_at`` is set."""
+    if not buyer_ids:
+        return
+    await session.flush()
+    first_payment = (
+        select(func.min(Order.paid_at))
+        .where(
+            Order.shop_id == Conversation.shop_id,
+            Order.buyer_id == Conversation.buyer_id,
+            Order.paid_at >= Conversation.opened_at,
+        )
+        .scalar_subquery()
+    )
+    await session.execute(
+        update(Conversation)
+        .where(
+            Conversation.shop_id == shop_id,
+            Conversation.buyer_id.in_(sorted(set(buyer_ids))),
+            Conversation.kind == "chat",
+        )
+        .values(converted_at=first_payment)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def mark_paid(order: Order, at: datetime) -> bool:

@@ -21,7 +21,13 @@ from csdesk.actions.conversations import MessageSpec
 from csdesk.actions.events import note_event
 from csdesk.actions.messages import add_message
 from csdesk.actions.orders import OrderItem as OrderItemSpec
-from csdesk.actions.orders import OrderSpec, mark_paid, mark_shipped, record_orders
+from csdesk.actions.orders import (
+    OrderSpec,
+    mark_paid,
+    mark_shipped,
+    record_orders,
+    stamp_conversions,
+)
 from csdesk.actions.outbox import Outbox
 from csdesk.actions.ratings import RatingSpec, record_rating
 from csdesk.actions.refunds import (
@@ -428,6 +434,7 @@ async def on_order_paid(
     order = await _order(session, ctx, event.order_id)
     if not mark_paid(order, at):
         return
+    await stamp_conversions(session, ctx.shop_id, [order.buyer_id])
     # Payment ends the chase; whoever chased gets the recovered amount (催付 KPI).
     await _close_open(
         session,
@@ -468,8 +475,11 @@ async def on_order_shipped(
     queue: WorkQueue,
 ) -> None:
     order = await _order(session, ctx, event.order_id)
+    unpaid = order.paid_at is None
     if not mark_shipped(order, at):
         return
+    if unpaid:  # shipped unannounced: paid now
+        await stamp_conversions(session, ctx.shop_id, [order.buyer_id])
     # Shipped orders need no pre-shipment review any more.
     await _close_open(
         session,

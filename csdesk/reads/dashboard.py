@@ -14,7 +14,9 @@ The numbers and where they come from:
   refund review items closed with a decision), with their amount.
 * **Roles.** ``queued`` and ``oldest_wait_s`` are the queue's (``reads.queues``).
   ``agents_on_shift``: agents online or suspended (挂起, still working their chats) who hold
-  the role. ``agents_needed``: Erlang C (``staffing.erlang.agents_needed``), the fewest agents
+  the role (the metric ``staffing.on_shift``: its drill-down lists them). The drill-down
+  ``staffing.needed`` shows per role how ``agents_needed`` was computed.
+  ``agents_needed``: Erlang C (``staffing.erlang.agents_needed``), the fewest agents
   answering ``service_level_target`` of contacts within the role's first-response SLA, fed
   with ``arrivals_60m`` (items of the role opened in the last 60 minutes that became work:
   queued, with an agent, or once taken — not a task still waiting for its time, nor one
@@ -62,11 +64,13 @@ from csdesk.reads.dashboard_metrics import (
     DEFAULT_CONVERSION_DAYS,
     METRICS,
     NO_AGENT,
+    PENDING_REFUND_METRICS,
     Figures,
     Measured,
     Metric,
     Scope,
     measure,
+    measure_pending_refunds,
     rows_of,
     rows_query,
 )
@@ -74,17 +78,16 @@ from csdesk.reads.promotions import Promotion, live_promotion
 from csdesk.reads.ratings import ServiceKpis, service_kpis
 from csdesk.roles.config import RoutingConfig
 from csdesk.routing import facts as loaded
-from csdesk.staffing.erlang import agents_needed
+from csdesk.staffing.erlang import Staffing, agents_needed
 from csdesk.storage.engine import SessionFactory
-from csdesk.storage.enums import AgentStatus, RefundKind, ServiceRole
-from csdesk.storage.models import AgentProfile, Shop, User
+from csdesk.storage.enums import RefundKind, ServiceRole
+from csdesk.storage.models import Shop, User
 
 READ_ACCESS: Final = "dashboard.read"
 DEFAULT_AHT_S: Final = 300.0
 """Handle time assumed for a role that closed nothing in the last 24 h (a new shop)."""
 DEFAULT_SERVICE_LEVEL: Final = 0.8
 """The shop's target: this share of contacts answered within the role's SLA."""
-ON_SHIFT: Final = (AgentStatus.ONLINE, AgentStatus.BUSY)
 MIN_AHT_S: Final = 1.0
 """Handle times under a second (closed as soon as taken) count as one second."""
 SERVICE_WINDOW: Final = timedelta(days=7)
@@ -172,6 +175,8 @@ class RoleFigures:
     answer_within_s: int
     service_level_target: float
     sla_breaches: int = 0
+    erlang: Staffing | None = field(default=None, compare=False)
+    """Erlang C's answer for ``agents_needed`` (None: no arrivals, nobody needed)."""
 
     @property
     def short(self) -> bool:
@@ -344,11 +349,14 @@ async def shop_dashboard(
     days') are reused instead of read again."""
     async with sessions() as session:
         scope, ctx = await load_scope(session, shop_id, now)
-        measured = {
-            key: cached[key] if cached and key in cached else await measure(session, build(scope))
-            for key, build in METRICS.items()
-        }
-        on_shift = await _on_shift(session, shop_id)
+        measured = dict(cached or {})
+        if not all(key in measured for key in PENDING_REFUND_METRICS):
+            # One statement for the six figures over pending refunds.
+            measured.update(await measure_pending_refunds(session, scope))
+        for key, build in METRICS.items():
+            if key not in measured:
+                measured[key] = await measure(session, build(scope))
+        on_shift = _on_shift(measured["staffing.on_shift"])
         if cached_service is not None:
             service, service_7d = cached_service
         else:
@@ -386,6 +394,7 @@ HEALTH_METRICS: Final = (
     "queues.arrivals_60m",
     "queues.sla_breaches",
     "refunds.due_1h",
+    "staffing.on_shift",
 )
 """What the alert rules judge, of the dashboard's figures (``reads.alerts.shop_health``)."""
 
@@ -398,7 +407,7 @@ async def health_figures(
     access; only these metrics are read)."""
     scope, ctx = await load_scope(session, shop_id, now)
     measured = {key: await measure(session, METRICS[key](scope)) for key in HEALTH_METRICS}
-    on_shift = await _on_shift(session, shop_id)
+    on_shift = _on_shift(measured["staffing.on_shift"])
     roles = _roles(measured, on_shift, now, ctx.routing)
     return roles, Tally.of(measured["refunds.due_1h"].total)
 
@@ -426,16 +435,8 @@ def _refunds(measured: Mapping[str, Measured]) -> RefundFigures:
     )
 
 
-async def _on_shift(session: AsyncSession, shop_id: str) -> dict[str, int]:
-    on_shift: dict[str, int] = {}
-    for (held,) in await session.execute(
-        select(AgentProfile.service_roles).where(
-            AgentProfile.shop_id == shop_id, AgentProfile.status.in_(ON_SHIFT)
-        )
-    ):
-        for role in set(held or ()):
-            on_shift[role] = on_shift.get(role, 0) + 1
-    return on_shift
+def _on_shift(measured: Measured) -> dict[str, int]:
+    return {role: figures.count for role, figures in measured.groups.items()}
 
 
 def _roles(
@@ -453,11 +454,12 @@ def _roles(
         assert aht is not None
         aht = max(aht, 0.0)
         within = routing.sla.first_response_s.get(role, 30)
-        needed = (
-            agents_needed(count, max(aht, MIN_AHT_S), within, DEFAULT_SERVICE_LEVEL).agents
+        erlang = (
+            agents_needed(count, max(aht, MIN_AHT_S), within, DEFAULT_SERVICE_LEVEL)
             if count
-            else 0
+            else None
         )
+        needed = erlang.agents if erlang is not None else 0
         oldest = queued.oldest
         figures[role.value] = RoleFigures(
             queued=queued.count,
@@ -470,6 +472,7 @@ def _roles(
             answer_within_s=within,
             service_level_target=DEFAULT_SERVICE_LEVEL,
             sla_breaches=_group(measured["queues.sla_breaches"], role.value).count,
+            erlang=erlang,
         )
     return figures
 
@@ -544,6 +547,72 @@ def _json_value(column: str, value: Any) -> Any:
     return value
 
 
+NEEDED: Final = "staffing.needed"
+"""The drill-down of "agents needed": per role, how Erlang C got there (not a SELECT of
+rows; computed from the dashboard's own figures: arrivals, handle times, on shift)."""
+NEEDED_COLUMNS: Final = (
+    "role",
+    "arrivals_60m",
+    "aht_s",
+    "aht_samples",
+    "answer_within_s",
+    "service_level_target",
+    "traffic_erlangs",
+    "agents_needed",
+    "service_level",
+    "asa_s",
+    "occupancy",
+    "agents_on_shift",
+)
+DRILLS: Final = (*sorted(METRICS), NEEDED)
+"""Every figure with a drill-down, by key (the rows API's path names one)."""
+
+
+def needed_rows(roles: Mapping[str, RoleFigures], group: str | None) -> list[dict[str, Any]]:
+    """One row per role (or the one ``group``): the inputs and answer of Erlang C."""
+    rows = []
+    for role, figures in roles.items():
+        if group is not None and role != group:
+            continue
+        erlang = figures.erlang
+        rows.append(
+            {
+                "id": role,
+                "role": role,
+                "arrivals_60m": figures.arrivals_60m,
+                "aht_s": round(figures.aht_s, 1),
+                "aht_samples": figures.aht_samples,
+                "answer_within_s": figures.answer_within_s,
+                "service_level_target": figures.service_level_target,
+                "traffic_erlangs": round(erlang.traffic_erlangs, 4) if erlang else 0.0,
+                "agents_needed": figures.agents_needed,
+                "service_level": round(erlang.service_level, 4) if erlang else None,
+                "asa_s": round(erlang.asa_seconds, 2) if erlang else None,
+                "occupancy": round(erlang.occupancy, 4) if erlang else None,
+                "agents_on_shift": figures.agents_on_shift,
+            }
+        )
+    return rows
+
+
+async def _needed_drill(
+    sessions: SessionFactory, shop_id: str, now: datetime, group: str | None, flag: bool | None
+) -> Drill:
+    if flag is not None:
+        raise BadInputError("flag", f"{NEEDED} has no flag")
+    if group is not None and group not in {role.value for role in ServiceRole}:
+        raise BadInputError("group", f"{NEEDED}: no role {group!r}")
+    async with sessions() as session:
+        scope, ctx = await load_scope(session, shop_id, now)
+        keys = ("queues.queued", "queues.handled_24h", "queues.arrivals_60m", "staffing.on_shift")
+        measured = {key: await measure(session, METRICS[key](scope)) for key in keys}
+    measured["queues.sla_breaches"] = Measured("queues.sla_breaches", Figures())
+    roles = _roles(measured, _on_shift(measured["staffing.on_shift"]), now, ctx.routing)
+    rows = needed_rows(roles, group)
+    metric = Metric(NEEDED, select(), NEEDED_COLUMNS, group="role")
+    return Drill(metric, group, None, Figures(count=len(rows)), rows, False)
+
+
 async def drill(
     sessions: SessionFactory,
     actor: CurrentUser,
@@ -557,6 +626,8 @@ async def drill(
     """The rows behind a figure: the metric ``key``'s rows (of ``group``, with its flag set
     or not), counted by the same SELECT the dashboard counts them with."""
     require(actor, READ_ACCESS)
+    if key == NEEDED:
+        return await _needed_drill(sessions, actor.shop_id, now, group, flag)
     build = METRICS.get(key)
     if build is None:
         raise NotFoundError(f"no dashboard figure {key!r}")
@@ -585,6 +656,8 @@ __all__ = [
     "AHT_WINDOW",
     "ARRIVALS_WINDOW",
     "DECISIONS",
+    "DRILLS",
+    "NEEDED",
     "READ_ACCESS",
     "SLOW_METRICS",
     "ChasingFigures",

@@ -38,17 +38,25 @@ routing time zone):
   the last N days (``conversion_days``, a shop setting, default 3), asked at the first such
   chat in the window (when the desk opened it: the buyer's first message); flag
   ``converted``: the buyer paid an order at or after that moment (``paid_at``, the
-  platform's time). As the window is N days long, every such payment is within N days of
-  asking.
+  platform's time) and by ``now``. As the window is N days long, every such payment is
+  within N days of asking. Read from ``Conversation.converted_at`` (the first payment at or
+  after the chat opened, stamped by ``actions.orders.stamp_conversions`` when a payment is
+  applied; migration 0019 backfilled it). A chat opened after an already-applied payment
+  that the platform dates later (events out of order) stays unstamped until the buyer's
+  next payment.
 * ``kpi.first_response``: buyer chats and calls opened today that got a first answer,
   with ``first_response_at - opened_at`` in seconds (the mean is the KPI).
+* ``staffing.on_shift``: per role, the agents at work (online, or suspended 挂起 while
+  still working their chats) who hold it; one row per agent and role.
 * ``kpi.response_rate_3m`` (3 分钟响应率): reply rounds begun today between 08:00 and 24:00
   shop time (``SlaConfig.counted_from`` / ``counted_until``). A round begins with a buyer
   message (buyers write in their chats; the desk's own tasks hold none from buyers) that
-  follows, in its conversation, an agent's reply, or no message since an hour
-  before the counted hours began (``ROUND_LOOKBACK``);
-  flag ``answered``: an agent replied within ``response_rate_window_s`` (180 s). Rows are
-  the rounds already decided: answered, or unanswered for the whole window.
+  follows, in its conversation, an agent's reply or nothing; it ends at the next agent
+  reply. Flag ``answered``: an agent replied within ``response_rate_window_s`` (180 s).
+  Rows are the rounds already decided: answered, or unanswered for the whole window. The
+  rounds are rows of ``response_round`` (id: the buyer message that began it), written
+  with the messages (``actions.messages``: one statement at a buyer message, one at a
+  reply), in the order the desk applied them.
 """
 
 from __future__ import annotations
@@ -70,20 +78,22 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from csdesk.roles.config import RoutingConfig
-from csdesk.storage.enums import ConversationStatus, MessageSender, RefundStatus, ServiceRole
+from csdesk.storage.enums import AgentStatus, ConversationStatus, RefundStatus, ServiceRole
 from csdesk.storage.kinds import BUYER_FACING_KINDS, CHASE_KINDS
 from csdesk.storage.models import (
+    AgentProfile,
     AuditLog,
     Buyer,
     Conversation,
-    Message,
     Order,
     Refund,
+    ResponseRound,
     User,
 )
 from csdesk.storage.sql import seconds_between
@@ -94,9 +104,6 @@ WAITING_OR_HELD: Final = (ConversationStatus.QUEUED, ConversationStatus.ASSIGNED
 ARRIVALS_WINDOW: Final = timedelta(minutes=60)
 AHT_WINDOW: Final = timedelta(hours=24)
 DEFAULT_CONVERSION_DAYS: Final = 3
-ROUND_LOOKBACK: Final = timedelta(hours=1)
-"""Messages from this long before the counted hours begin are read too, so a buyer message
-just after 08:00 that continues a round begun before it is not a new round."""
 NO_AGENT: Final = 0
 """The group of chases no agent holds (``chasing.per_chaser``)."""
 
@@ -494,46 +501,34 @@ def chasing_per_chaser(scope: Scope) -> Metric:
 
 def kpi_inquiry_conversion(scope: Scope) -> Metric:
     window_start = scope.now - timedelta(days=scope.conversion_days)
+    # Each chat carries its buyer's first payment at or after it opened (``converted_at``,
+    # stamped as payments are applied): the earliest over a buyer's asks in the window is
+    # the first payment after the first ask, so one indexed pass over the window's
+    # pre-sales chats answers it, with no search of orders.
     asks = (
         select(
             Conversation.buyer_id.label("buyer_id"),
             func.min(Conversation.opened_at).label("asked_at"),
+            func.min(Conversation.converted_at).label("first_paid_at"),
         )
         .where(
             Conversation.shop_id == scope.shop_id,
-            Conversation.opened_at >= window_start,
-            Conversation.opened_at <= scope.now,
             Conversation.kind == "chat",
             Conversation.role == ServiceRole.PRESALES.value,
+            Conversation.opened_at >= window_start,
+            Conversation.opened_at <= scope.now,
             Conversation.buyer_id.is_not(None),
         )
         .group_by(Conversation.buyer_id)
-        .cte("asks")
+        .subquery("asks")
     )
-    # Each asker's first payment after asking: one pass over the window's payments (every
-    # such payment falls in it, since the ask does), not a lookup per buyer.
-    paid = (
-        select(Order.buyer_id.label("buyer_id"), func.min(Order.paid_at).label("paid_at"))
-        .join(asks, asks.c.buyer_id == Order.buyer_id)
-        .where(
-            Order.shop_id == scope.shop_id,
-            Order.paid_at >= window_start,
-            Order.paid_at <= scope.now,
-            Order.paid_at >= asks.c.asked_at,
-        )
-        .group_by(Order.buyer_id)
-        .subquery("paid")
-    )
-    rows = (
-        select(
-            asks.c.buyer_id.label("id"),
-            asks.c.buyer_id.label("buyer_id"),
-            asks.c.asked_at.label("asked_at"),
-            paid.c.paid_at.label("paid_at"),
-            case((paid.c.paid_at.is_not(None), 1), else_=0).label("converted"),
-        )
-        .select_from(asks)
-        .outerjoin(paid, paid.c.buyer_id == asks.c.buyer_id)
+    paid = asks.c.first_paid_at <= scope.now
+    rows = select(
+        asks.c.buyer_id.label("id"),
+        asks.c.buyer_id.label("buyer_id"),
+        asks.c.asked_at.label("asked_at"),
+        case((paid, asks.c.first_paid_at)).label("paid_at"),
+        case((paid, 1), else_=0).label("converted"),
     )
     return Metric(
         "kpi.inquiry_conversion",
@@ -587,47 +582,21 @@ def counted_hours(scope: Scope) -> tuple[datetime, datetime]:
 def kpi_response_rate_3m(scope: Scope) -> Metric:
     window_s = scope.routing.sla.response_rate_window_s
     start, end = counted_hours(scope)
-    ordering = (Message.sent_at, Message.id)
-    talk = (
-        select(
-            Message.id.label("id"),
-            Message.conversation_id.label("conversation_id"),
-            Message.sender.label("sender"),
-            Message.sent_at.label("sent_at"),
-            func.lag(Message.sender)
-            .over(partition_by=Message.conversation_id, order_by=ordering)
-            .label("previous"),
-            func.min(case((Message.sender == MessageSender.AGENT, Message.sent_at)))
-            .over(
-                partition_by=Message.conversation_id,
-                order_by=ordering,
-                rows=(1, None),
-            )
-            .label("reply_at"),
-        )
-        .where(
-            Message.shop_id == scope.shop_id,
-            Message.sent_at >= start - ROUND_LOOKBACK,
-            Message.sent_at <= scope.now,
-            Message.sender.in_((MessageSender.BUYER, MessageSender.AGENT)),
-        )
-        .subquery("talk")
-    )
-    waited = seconds_between(talk.c.reply_at, talk.c.sent_at)
-    answered = and_(talk.c.reply_at.is_not(None), waited <= window_s)
+    replied = and_(ResponseRound.answered_at.is_not(None), ResponseRound.answered_at <= scope.now)
+    waited = seconds_between(ResponseRound.answered_at, ResponseRound.asked_at)
+    answered = and_(replied, waited <= window_s)
     rows = select(
-        talk.c.id.label("id"),
-        talk.c.conversation_id.label("conversation_id"),
-        talk.c.sent_at.label("asked_at"),
-        talk.c.reply_at.label("reply_at"),
-        waited.label("wait_s"),
+        ResponseRound.id.label("id"),
+        ResponseRound.conversation_id.label("conversation_id"),
+        ResponseRound.asked_at.label("asked_at"),
+        case((replied, ResponseRound.answered_at)).label("reply_at"),
+        case((replied, waited)).label("wait_s"),
         case((answered, 1), else_=0).label("answered"),
     ).where(
-        talk.c.sender == MessageSender.BUYER,
-        or_(talk.c.previous.is_(None), talk.c.previous == MessageSender.AGENT),
-        talk.c.sent_at >= max(start, scope.since),
-        talk.c.sent_at < min(end, scope.now + timedelta(microseconds=1)),
-        or_(answered, talk.c.sent_at <= scope.now - timedelta(seconds=window_s)),
+        ResponseRound.shop_id == scope.shop_id,
+        ResponseRound.asked_at >= max(start, scope.since),
+        ResponseRound.asked_at < min(end, scope.now + timedelta(microseconds=1)),
+        or_(answered, ResponseRound.asked_at <= scope.now - timedelta(seconds=window_s)),
     )
     return Metric(
         "kpi.response_rate_3m",
@@ -639,6 +608,37 @@ def kpi_response_rate_3m(scope: Scope) -> Metric:
             Lookup("buyer_id", Conversation.buyer_id, Conversation.id, "conversation_id"),
             BUYER,
         ),
+    )
+
+
+ON_SHIFT: Final = (AgentStatus.ONLINE, AgentStatus.BUSY)
+"""Agents at work: online, or suspended (挂起) while still working their chats."""
+
+
+def staffing_on_shift(scope: Scope) -> Metric:
+    # One row per agent and role held: an agent counts in each role they hold. The roles
+    # are a JSON list; its text holds each one quoted, the same on SQLite and PostgreSQL.
+    held = cast(AgentProfile.service_roles, String)
+    per_role = [
+        select(
+            AgentProfile.user_id.label("id"),
+            literal(role.value).label("role"),
+            AgentProfile.status.label("status"),
+        ).where(
+            AgentProfile.shop_id == scope.shop_id,
+            AgentProfile.status.in_(ON_SHIFT),
+            held.like(f'%"{role.value}"%'),
+        )
+        for role in ServiceRole
+    ]
+    rows = select(union_all(*per_role).subquery("on_shift"))
+    return Metric(
+        "staffing.on_shift",
+        rows,
+        ("role", "agent", "status"),
+        order=("role", "id"),
+        group="role",
+        lookups=(Lookup("agent", User.display_name, User.id, "id"),),
     )
 
 
@@ -660,6 +660,7 @@ METRICS: Final[Mapping[str, Callable[[Scope], Metric]]] = {
     "kpi.inquiry_conversion": kpi_inquiry_conversion,
     "kpi.first_response": kpi_first_response,
     "kpi.response_rate_3m": kpi_response_rate_3m,
+    "staffing.on_shift": staffing_on_shift,
 }
 """Every widget's metric, by key (the drill-down's path names the key). Another module may
 add its own (satisfaction ratings): a builder of a :class:`Metric` from a :class:`Scope`."""
@@ -724,6 +725,67 @@ def _sum(parts: Any) -> Figures:
     )
 
 
+PENDING_REFUND_METRICS: Final = (
+    "refunds.pending",
+    "refunds.by_kind",
+    "refunds.by_reason",
+    "refunds.due_1h",
+    "refunds.due_4h",
+    "refunds.overdue",
+)
+"""Metrics over the same rows (pending refunds) that :func:`measure_pending_refunds` reads
+in one statement."""
+
+
+async def measure_pending_refunds(session: AsyncSession, scope: Scope) -> dict[str, Measured]:
+    """The figures of :data:`PENDING_REFUND_METRICS` from one pass over the shop's pending
+    refunds (one index range), grouped by kind and reason: the same rows and sums as each
+    metric's own query (``measure``), in one round trip instead of six."""
+    deadline = Refund.deadline_at
+    windows = {
+        "refunds.due_1h": and_(deadline >= scope.now, deadline < scope.now + timedelta(hours=1)),
+        "refunds.due_4h": and_(deadline >= scope.now, deadline < scope.now + timedelta(hours=4)),
+        "refunds.overdue": deadline < scope.now,
+    }
+    aggregates: list[Any] = [func.count(), func.sum(Refund.amount_fen)]
+    for predicate in windows.values():
+        aggregates += [
+            func.sum(case((predicate, 1), else_=0)),
+            func.sum(case((predicate, Refund.amount_fen), else_=0)),
+        ]
+    query = (
+        select(Refund.kind, Refund.reason, *aggregates)
+        .where(Refund.shop_id == scope.shop_id, _PENDING)
+        .group_by(Refund.kind, Refund.reason)
+    )
+    by_kind: dict[str, list[Figures]] = {}
+    by_reason: dict[str, list[Figures]] = {}
+    totals: list[Figures] = []
+    window_totals: dict[str, list[Figures]] = {key: [] for key in windows}
+    for row in await session.execute(query):
+        kind = row[0].value if hasattr(row[0], "value") else str(row[0])
+        figures = Figures(int(row[2] or 0), int(row[3] or 0))
+        totals.append(figures)
+        by_kind.setdefault(kind, []).append(figures)
+        by_reason.setdefault(str(row[1]), []).append(figures)
+        for n, key in enumerate(windows):
+            window_totals[key].append(Figures(int(row[4 + 2 * n] or 0), int(row[5 + 2 * n] or 0)))
+    return {
+        "refunds.pending": Measured("refunds.pending", _sum(totals)),
+        "refunds.by_kind": Measured(
+            "refunds.by_kind",
+            _sum(totals),
+            {kind: _sum(parts) for kind, parts in by_kind.items()},
+        ),
+        "refunds.by_reason": Measured(
+            "refunds.by_reason",
+            _sum(totals),
+            {reason: _sum(parts) for reason, parts in by_reason.items()},
+        ),
+        **{key: Measured(key, _sum(parts)) for key, parts in window_totals.items()},
+    }
+
+
 def rows_query(metric: Metric, *, group: str | None = None, flag: bool | None = None) -> Any:
     """The SELECT of the rows behind a figure: the metric's rows, of one group, with the
     flag set (or not), with the columns of its lookups (outer joins on primary keys, so
@@ -775,12 +837,15 @@ __all__ = [
     "DECISIONS",
     "METRICS",
     "NO_AGENT",
+    "ON_SHIFT",
+    "PENDING_REFUND_METRICS",
     "Figures",
     "Measured",
     "Metric",
     "Scope",
     "counted_hours",
     "measure",
+    "measure_pending_refunds",
     "rows_of",
     "rows_query",
 ]

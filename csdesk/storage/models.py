@@ -296,6 +296,9 @@ class Conversation(Base):
     last_attempt_at: Mapped[datetime | None]
     recovered_fen: Mapped[int | None] = mapped_column(Integer)
     """Payment chasing: the amount paid after this chase (credited to the chaser)."""
+    converted_at: Mapped[datetime | None]
+    """A buyer chat: the buyer's first payment (``paid_at``) at or after it opened, stamped
+    when the payment is applied (询单转化率 reads it instead of searching orders)."""
     snoozed_at: Mapped[datetime | None]
     snoozed_until: Mapped[datetime | None]
     """稍后处理 (snooze): the holder put the chat aside until then; its row sinks and stays
@@ -348,6 +351,15 @@ class Conversation(Base):
             sqlite_where=UNANSWERED,
             postgresql_where=UNANSWERED,
         ),
+        # 询单转化率: the pre-sales chats of the last N days, their buyer and first payment.
+        Index(
+            "ix_conversation_asks",
+            "shop_id",
+            "kind",
+            "role",
+            "opened_at",
+            postgresql_include=["buyer_id", "converted_at"],
+        ),
         # Today's chases per chaser.
         Index(
             "ix_conversation_kind_opened",
@@ -399,6 +411,38 @@ class Message(Base):
             "shop_id",
             "sent_at",
             postgresql_include=["sender", "conversation_id", "id"],
+        ),
+    )
+
+
+OPEN_ROUND = text("answered_at IS NULL")
+
+
+class ResponseRound(Base):
+    """A reply round of a conversation (3 分钟响应率): it begins with a buyer message that
+    follows nothing or an agent's reply, and ends with the next agent reply. Written as
+    the messages are (``actions.messages``): a buyer message opens one unless one is open,
+    an agent reply closes the open one; so the dashboard counts rows, not message pairs."""
+
+    __tablename__ = "response_round"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=False)
+    """The buyer message that began the round (``message.id``)."""
+    # No index of its own on shop_id: ix_response_round_asked leads with it.
+    shop_id: Mapped[str] = mapped_column(String(64), ForeignKey("shop.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"))
+    asked_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    __table_args__ = (
+        Index("ix_response_round_asked", "shop_id", "asked_at", postgresql_include=["answered_at"]),
+        # At most one open round a conversation: the one a reply closes.
+        Index(
+            "uq_response_round_open",
+            "conversation_id",
+            unique=True,
+            sqlite_where=OPEN_ROUND,
+            postgresql_where=OPEN_ROUND,
         ),
     )
 

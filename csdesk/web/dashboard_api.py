@@ -20,7 +20,6 @@ from csdesk.errors import BadInputError
 from csdesk.i18n import translate
 from csdesk.keys import SESSIONS_KEY
 from csdesk.reads import dashboard, dashboard_series
-from csdesk.reads.dashboard_metrics import METRICS
 from csdesk.reads.qc_reports import Table, export
 from csdesk.storage.enums import ServiceRole
 from csdesk.web.console.dashboard_labels import COLUMNS, FLAG_TITLES, METRIC_TITLES
@@ -232,7 +231,7 @@ def _flag(raw: str | None) -> bool | None:
                 "name": "metric",
                 "in": "path",
                 "required": True,
-                "schema": {"type": "string", "enum": sorted(METRICS)},
+                "schema": {"type": "string", "enum": list(dashboard.DRILLS)},
             },
             query("group", {"type": "string", "description": "one group (role, kind...)"}),
             query("flag", {"type": "string", "enum": ["1", "0"]}),

@@ -17,7 +17,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from csdesk.actions.sweeps import activate_due_items
-from csdesk.reads.dashboard import shop_dashboard
+from csdesk.reads.dashboard import load_scope, shop_dashboard
+from csdesk.reads.dashboard_metrics import METRICS, PENDING_REFUND_METRICS, measure
+from csdesk.staffing.erlang import agents_needed
 from csdesk.storage.engine import SessionFactory
 from csdesk.storage.enums import AgentStatus, ServiceRole, UserRole
 from csdesk.storage.models import Buyer, Conversation, Message, Order
@@ -124,6 +126,14 @@ async def test_pending_refunds_by_reason_and_kind(
     everything = await drill(client, boss, "refunds.pending")
     assert column(everything, "refund") == sorted(p[0] for p in pending)
     assert board["pending"] == everything["count"] == len(pending)
+    # The dashboard reads the six pending-refund figures in one statement: the same as
+    # each metric's own query.
+    now = datetime.now(UTC)
+    view = await shop_dashboard(sessions, shop_id, now)
+    async with sessions() as session:
+        scope, _ = await load_scope(session, shop_id, now)
+        for key in PENDING_REFUND_METRICS:
+            assert view.measured[key] == await measure(session, METRICS[key](scope)), key
 
 
 async def test_due_windows_and_decided_today_drill_down(
@@ -234,6 +244,58 @@ async def test_sla_breaches_per_role(
     waiting = await drill(client, boss, "queues.queued", group="presales")
     assert column(waiting, "id") == sorted(c.id for c in queued)
     assert board["presales"]["queued"] == len(queued) == 5
+
+
+async def test_agents_on_shift_and_needed_drill_down(
+    client: TestClient[Any, Any], sessions: SessionFactory, shop_id: str
+) -> None:
+    boss = await login_as(sessions, shop_id, "boss", UserRole.OWNER)
+    staff = {
+        "on-pre": ([P.PRESALES], AgentStatus.ONLINE),
+        "busy-both": ([P.PRESALES, P.REFUND], AgentStatus.BUSY),
+        "off-pre": ([P.PRESALES], AgentStatus.OFFLINE),
+        "on-refund": ([P.REFUND], AgentStatus.ONLINE),
+    }
+    ids = {}
+    for name, (roles, status) in staff.items():
+        ids[name], _ = await agent(sessions, shop_id, name, roles, status=status)
+    # Arrivals for pre-sales: Erlang C needs someone.
+    for i in range(4):
+        await post_event(client, "message.received", {"buyer_nick": f"ask-{i}", "text": ASK})
+    await settle(client)
+    board = (await dashboard(client, boss))["roles"]
+    at_work = (AgentStatus.ONLINE, AgentStatus.BUSY)
+    for role in (P.PRESALES, P.REFUND, P.HOTLINE):
+        counted = sorted(
+            ids[n] for n, (roles, status) in staff.items() if role in roles and status in at_work
+        )
+        assert board[role.value]["agents_on_shift"] == len(counted)
+        listed = await drill(client, boss, "staffing.on_shift", group=role.value)
+        assert column(listed, "id") == counted
+    assert board["presales"]["agents_on_shift"] == 2
+
+    needed = await drill(client, boss, "staffing.needed", group="presales")
+    (row,) = needed["rows"]
+    figures = board["presales"]
+    assert row["arrivals_60m"] == figures["arrivals_60m"] == 4
+    assert row["agents_needed"] == figures["agents_needed"] >= 1
+    assert row["agents_on_shift"] == figures["agents_on_shift"]
+    # Erlang C from the listed inputs gives the listed answer.
+    expected = agents_needed(
+        row["arrivals_60m"],
+        max(row["aht_s"], 1.0),
+        row["answer_within_s"],
+        row["service_level_target"],
+    )
+    assert row["agents_needed"] == expected.agents
+    assert row["traffic_erlangs"] == pytest.approx(expected.traffic_erlangs, abs=1e-3)
+    every = await drill(client, boss, "staffing.needed")
+    assert sorted(r["role"] for r in every["rows"]) == sorted(board)
+    response = await client.get(f"{ROWS}/staffing.needed?format=xlsx", headers=boss)
+    sheet = load_workbook(io.BytesIO(await response.read())).active
+    assert sheet is not None
+    assert len(list(sheet.iter_rows(values_only=True))) == 1 + len(board)
+    await call(client, "GET", f"{ROWS}/staffing.needed?group=nobody", boss, status=400)
 
 
 async def test_chasing_per_chaser(

@@ -312,6 +312,19 @@ async def test_refunds_of_both_kinds_with_platform_deadlines(seeded: Seeded) -> 
     assert set(windows) == {timedelta(hours=24), timedelta(days=5)}
 
 
+async def test_some_pending_refunds_auto_approve_within_the_hour_and_four(seeded: Seeded) -> None:
+    # The owner's "will auto-approve within 1 h / 4 h" shows money as soon as the demo starts.
+    async with open_sessions(seeded.url) as sessions, sessions() as session:
+        deadlines = list(
+            await session.scalars(
+                select(Refund.deadline_at).where(Refund.status == RefundStatus.REQUESTED)
+            )
+        )
+    within = [d - ANCHOR for d in deadlines if d >= ANCHOR]
+    assert sum(1 for w in within if w < timedelta(hours=1)) >= 2
+    assert sum(1 for w in within if w < timedelta(hours=4)) >= 4
+
+
 async def test_agents_hold_all_six_roles(seeded: Seeded) -> None:
     async with open_sessions(seeded.url) as sessions, sessions() as session:
         rows = (await session.execute(select(AgentProfile, User).join(User))).all()

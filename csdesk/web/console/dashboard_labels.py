@@ -28,6 +28,8 @@ METRIC_TITLES: Final[Mapping[str, str]] = MappingProxyType(
         "kpi.inquiry_conversion": N_("Inquiry conversion"),
         "kpi.first_response": N_("First response"),
         "kpi.response_rate_3m": N_("3-minute response rate"),
+        "staffing.on_shift": N_("Agents on shift"),
+        "staffing.needed": N_("Agents needed (Erlang C)"),
     }
 )
 
@@ -63,6 +65,17 @@ COLUMNS: Final[Mapping[str, str]] = MappingProxyType(
         "conversation_id": N_("Conversation"),
         "reply_at": N_("Replied at"),
         "wait_s": N_("Wait (s)"),
+        "arrivals_60m": N_("Arrivals in the last 60 min"),
+        "aht_s": N_("Average handle time (s)"),
+        "aht_samples": N_("Handled items measured"),
+        "answer_within_s": N_("Answer within (s)"),
+        "service_level_target": N_("Service level target"),
+        "traffic_erlangs": N_("Traffic (Erlang)"),
+        "agents_needed": N_("Agents needed"),
+        "service_level": N_("Service level reached"),
+        "asa_s": N_("Average speed of answer (s)"),
+        "occupancy": N_("Occupancy"),
+        "agents_on_shift": N_("Agents on shift"),
     }
 )
 
