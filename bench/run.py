@@ -12,6 +12,7 @@ import os
 import platform
 import re
 import sys
+import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,9 +22,11 @@ from bench.bench_claims import run_claims
 from bench.bench_dashboard import FULL_GOAL_MS, WIDGET_GOAL_MS, run_dashboard
 from bench.bench_live import run_live
 from bench.bench_qc import run_qc_check, run_qc_sampling
-from bench.ingest import run_ingest
+from bench.oop_ingest import run_oop_ingest
 from bench.routing import run_routing
+from bench.simulate import run_simulate_bench
 from bench.soak import run_soak
+from bench.stats import profile_summary
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 POSTGRES_URL = os.environ.get(
@@ -34,6 +37,8 @@ REDIS_URL = os.environ.get("CSDESK_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 NAMES = (
     "ingest_embedded",
     "ingest_server",
+    "ingest_server_2",
+    "ingest_server_4",
     "routing_decisions",
     "claims",
     "live",
@@ -42,11 +47,12 @@ NAMES = (
     "qc_sampling_server",
     "soak",
     "dashboard",
+    "simulate",
 )
 """Every benchmark, in the order of the table (``--only`` takes these names)."""
 
 GOALS = {
-    "ingest_embedded": 0.5,
+    "ingest_embedded": 0.25,
     "claims": 0.5,
 }
 
@@ -74,33 +80,80 @@ def _median(runs: list[dict[str, Any]], *key: str) -> dict[str, Any]:
     return chosen
 
 
+PROFILE_DIR = Path(tempfile.gettempdir()) / "csdesk-bench-profiles"
+"""py-spy's raw stacks of the first routed phase (when py-spy is installed in the venv)."""
+
+
+def _ingest_sizes(quick: bool) -> dict[str, Any]:
+    if quick:
+        return {
+            "trials": 1,
+            "accept_s": 3.0,
+            "accept_cap": 1500,
+            "after_s": 2.0,
+            "routed_s": 6.0,
+            "steps": 2,
+        }
+    return {
+        "trials": 3,
+        "accept_s": 6.0,
+        "accept_cap": 4000,
+        "after_s": 4.0,
+        "routed_s": 12.0,
+        "steps": 3,
+    }
+
+
+def _with_profile(result: dict[str, Any]) -> dict[str, Any]:
+    """The routed phase's py-spy profile (the first web process), summarised, if taken."""
+    raw = PROFILE_DIR / f"{result['mode']}-{result['procs']}.txt"
+    if raw.exists():
+        result["profile"] = profile_summary(raw.read_text(errors="replace"), top=15)
+        raw.unlink()
+    return result
+
+
+HAND_WRITTEN = re.compile(r"<!-- hand-written -->\n.*?<!-- end hand-written -->\n", re.S)
+"""A section of performance.md written by hand (analysis of a profile, say): kept as it is
+when bench rewrites the file."""
+
+
 def _log(message: str) -> None:
     print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
 async def _all(quick: bool, only: frozenset[str]) -> list[dict[str, Any]]:
-    requests = 1500 if quick else 6000
     trials = 1 if quick else TRIALS
     results: list[dict[str, Any]] = []
     if "ingest_embedded" in only:
-        _log(f"ingest, embedded (SQLite, in-process), {trials} trials")
-        embedded = [await run_ingest(requests=requests, concurrency=32) for _ in range(trials)]
-        results.append({"bench": "ingest_embedded", **_median(embedded, "ratio")})
-    if "ingest_server" in only:
-        _log(f"ingest, server (PostgreSQL + Redis), {trials} trials")
-        try:
-            server = [
-                await run_ingest(
-                    requests=requests,
-                    concurrency=32,
-                    database_url=POSTGRES_URL,
-                    redis_url=REDIS_URL,
+        _log("ingest, embedded (SQLite), out of process: interleaved trials, then routed")
+        results.append(
+            _with_profile(
+                await run_oop_ingest(
+                    mode="embedded", profile_dir=PROFILE_DIR, **_ingest_sizes(quick)
                 )
-                for _ in range(trials)
-            ]
-            results.append({"bench": "ingest_server", **_median(server, "ratio")})
-        except OSError as exc:
-            _log(f"server-mode ingest skipped: {exc}")
+            )
+        )
+    for procs, name in ((1, "ingest_server"), (2, "ingest_server_2"), (4, "ingest_server_4")):
+        if name not in only:
+            continue
+        _log(f"ingest, server (PostgreSQL + Redis), {procs} web + {procs} worker processes")
+        try:
+            results.append(
+                _with_profile(
+                    await run_oop_ingest(
+                        mode="server",
+                        procs=procs,
+                        pg_url=POSTGRES_URL,
+                        redis_url=REDIS_URL,
+                        profile_dir=PROFILE_DIR if procs == 1 else None,
+                        **_ingest_sizes(quick),
+                    )
+                )
+            )
+        except (OSError, RuntimeError) as exc:
+            # One deployment that did not start must not lose the others' figures.
+            _log(f"server-mode ingest with {procs} processes skipped: {exc}")
     if "routing_decisions" in only:
         _log("pure routing decisions")
         results.append(run_routing(0.5 if quick else 2.0))
@@ -155,6 +208,13 @@ async def _all(quick: bool, only: frozenset[str]) -> list[dict[str, Any]]:
             )
         except OSError as exc:
             _log(f"dashboard skipped: {exc}")
+    if "simulate" in only:
+        _log("simulate: double11 csdesk vs fifo, seeds 1-3 (quick: a tenth of the day, seed 1)")
+        results.append(
+            await asyncio.to_thread(
+                run_simulate_bench, (1,) if quick else (1, 2, 3), 0.1 if quick else 1.0
+            )
+        )
     return results
 
 
@@ -201,6 +261,8 @@ def _trials(result: dict[str, Any]) -> str:
 
 def _row(result: dict[str, Any]) -> str:
     name = result["bench"]
+    if name.startswith("ingest") and "routed_per_s" in result:
+        return _ingest_row(result)
     if name.startswith("ingest"):
         what = f"{result['csdesk_rps']:.0f} events/s vs bare {result['baseline_rps']:.0f}/s"
         latency = (
@@ -262,6 +324,18 @@ def _row(result: dict[str, Any]) -> str:
             f"{result['counts']['refunds']} refunds, {result['counts']['conversations']} "
             f"conversations, {result['counts']['messages']} messages |"
         )
+    elif name == "simulate":
+        v = result["verdicts"]
+        met = v["refund_p90_at_most_half"] and v["no_more_deadline_misses"]
+        return (
+            f"| simulate (double11 × {result['scale']:g}, seeds "
+            f"{', '.join(map(str, result['seeds']))}) | **{result['ratio']:.2f}** | "
+            f"day ≤ {result['day_goal_s']:g} s; refund p90 ≤ ½ fifo | "
+            f"{'met' if result['ratio'] >= 1 else 'NOT met'} (day); "
+            f"{'met' if met else 'NOT met'} (refunds) | a day simulates in "
+            f"{result['day_s']['median']:g} s (median; max {result['day_s']['max']:g} s, "
+            f"{result['workers']} at a time) | table below |"
+        )
     elif name.startswith("qc_sampling"):
         what = (
             f"job {result['job_s']:.2f} s vs bare read {result['baseline_s']:.2f} s "
@@ -286,6 +360,136 @@ def _row(result: dict[str, Any]) -> str:
     ratio = result["ratio"]
     shown = f"{ratio:.2f}" if ratio >= 0.1 else f"{ratio:.2g}"  # 0.0049, not 0.00
     return f"| {name} | **{shown}** | {goal_text} | {verdict} | {what} | {latency} |"
+
+
+def _simulate_rows(results: list[dict[str, Any]]) -> list[str]:
+    found = [r for r in results if r["bench"] == "simulate"]
+    if not found:
+        return []
+    result = found[0]
+    v = result["verdicts"]
+
+    def yes(flag: bool) -> str:
+        return "yes" if flag else "**no**"
+
+    lines = [
+        "",
+        "### Simulator: double11, csdesk vs fifo (oldest first)",
+        "",
+        f"`csdesk simulate --scenario double11 --policy P --seed S` logic, the default day × "
+        f"{result['scale']:g}, same staffing for both policies (docs/simulation.md). Wall time "
+        f"of one simulated day: median {result['day_s']['median']:g} s, every run "
+        f"{', '.join(f'{t:g}' for t in result['day_s']['all'])} s "
+        f"({result['workers']} runs at a time on the shared cores; goal ≤ "
+        f"{result['day_goal_s']:g} s)"
+        + (
+            f"; CPU time of one day: median {result['day_cpu_s']['median']:g} s, max "
+            f"{result['day_cpu_s']['max']:g} s; 1-min load average {result['load_average']}."
+            if "day_cpu_s" in result
+            else "."
+        ),
+        "",
+        "| seed | refund p90 csdesk / fifo | ratio | deadline misses csdesk / fifo | "
+        "recovered ¥ csdesk / fifo | least served ratio (role) | events | day s csdesk / fifo |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in result["rows"]:
+        rec = row["recovered_yuan"]
+        delta = (rec["csdesk"] - rec["fifo"]) / rec["fifo"] * 100 if rec["fifo"] else 0.0
+        lines.append(
+            f"| {row['seed']} | {row['refund_p90_s']['csdesk']:g} s / "
+            f"{row['refund_p90_s']['fifo']:g} s | {row['refund_p90_ratio']} | "
+            f"{row['deadline_misses']['csdesk']} / {row['deadline_misses']['fifo']} | "
+            f"{rec['csdesk']:,.0f} / {rec['fifo']:,.0f} ({delta:+.1f} %) | "
+            f"{row['least_served']['ratio']} ({row['least_served']['role']}) | "
+            f"{row['events']['csdesk']:,} | {row['elapsed_s']['csdesk']:g} / "
+            f"{row['elapsed_s']['fifo']:g} |"
+        )
+    lines += [
+        "",
+        f"Issue 17's clauses over every seed: refund p90 ≤ ½ fifo "
+        f"{yes(v['refund_p90_at_most_half'])} (goal ¼: {yes(v['refund_p90_at_most_quarter'])});"
+        f" no more deadline misses {yes(v['no_more_deadline_misses'])}; no less recovered "
+        f"{yes(v['no_less_recovered'])}; every role served ≥ 90 % of fifo "
+        f"{yes(v['every_role_served_90pc'])}. `tests/unit/test_simulation.py` checks that "
+        "`mmc` reproduces Erlang C (probability of waiting within 5 points, ASA within 15 %).",
+    ]
+    return lines
+
+
+def _ingest_row(result: dict[str, Any]) -> str:
+    name = result["bench"]
+    label = (
+        "routed, embedded (SQLite)"
+        if result["mode"] == "embedded"
+        else f"routed, server × {result['procs']} web + {result['procs']} worker"
+    )
+    goal = GOALS.get(name)
+    verdict = "—" if goal is None else ("met" if result["ratio"] >= goal else "NOT met")
+    flat = "" if result["routed_flat"] else " (backlog still grew at the lowest offer)"
+    accept = ", ".join(f"{r['rps']:g}" for r in result["accept_runs"])
+    bare = ", ".join(f"{r['rps']:g}" for r in result["baseline_runs"])
+    search = "; ".join(
+        f"{s['offered_per_s']:g}/s offered, {s['accepted_per_s']:g}/s accepted → "
+        f"{s['applied_per_s']:g}/s applied, backlog "
+        f"{s['backlog_growth_per_s']:+g}/s"
+        for s in result["routed_search"]
+    )
+    return (
+        f"| {name}: {label} | **{result['ratio']:.3g}** | "
+        f"{'—' if goal is None else f'≥ {goal}'} | {verdict} | "
+        f"{result['routed_per_s']:g} events/s applied with the backlog flat{flat} vs bare "
+        f"{result['baseline_rps']:g}/s; acceptance alone {result['csdesk_rps']:g}/s = "
+        f"**{result['accept_ratio']:.3g}** of bare | search: {search}. Acceptance runs "
+        f"({accept}), bare runs ({bare}); load average {result['load_average']} |"
+    )
+
+
+def _scaling_rows(results: list[dict[str, Any]]) -> list[str]:
+    by_procs = {
+        r["procs"]: r for r in results if r["bench"].startswith("ingest_server") and "procs" in r
+    }
+    if 1 not in by_procs:
+        return []
+    one = by_procs[1]
+    lines = ["", "### Server mode scale-out (PostgreSQL + Redis, SO_REUSEPORT)", ""]
+    lines.append(
+        "| web + worker processes | routed events/s | × of 1 | acceptance events/s | × of 1 "
+        "| bare events/s (same process count) |"
+    )
+    lines.append("|---|---|---|---|---|---|")
+    for procs in sorted(by_procs):
+        r = by_procs[procs]
+        routed_x = r["routed_per_s"] / one["routed_per_s"] if one["routed_per_s"] else 0.0
+        accept_x = r["csdesk_rps"] / one["csdesk_rps"] if one["csdesk_rps"] else 0.0
+        lines.append(
+            f"| {procs} | {r['routed_per_s']:g} | {routed_x:.2f} | {r['csdesk_rps']:g} | "
+            f"{accept_x:.2f} | {r['baseline_rps']:g} |"
+        )
+    if 2 in by_procs and one["routed_per_s"]:
+        x = by_procs[2]["routed_per_s"] / one["routed_per_s"]
+        lines += [
+            "",
+            f"Goal: routed ≥ 1.7× from 1 to 2 web processes: {x:.2f}× "
+            f"({'met' if x >= 1.7 else 'NOT met'}). This machine has "
+            f"{os.cpu_count()} cores shared by every process of the run (web, workers, "
+            "PostgreSQL, Redis, the load generator) and by other work: beyond the cores, "
+            "more processes cannot add throughput here.",
+        ]
+    db = one["routed_search"][0].get("db_per_event") if one["routed_search"] else None
+    if db:
+        tables = ", ".join(
+            f"{name} {t['scans']:g} scans / {t['rows_written']:g} rows written"
+            for name, t in sorted(db["tables"].items(), key=lambda kv: -kv[1]["scans"])
+        )
+        lines += [
+            "",
+            f"Database work per applied event (1 web process, first routed phase, "
+            f"{db['events']} events, PostgreSQL's cumulative statistics of the scratch "
+            f"database; includes the acceptance INSERT and the bench's own counting query "
+            f"once a second): {db['transactions']:g} transactions; by table: {tables}.",
+        ]
+    return lines
 
 
 def _dashboard_rows(results: list[dict[str, Any]]) -> list[str]:
@@ -321,6 +525,35 @@ def _dashboard_rows(results: list[dict[str, Any]]) -> list[str]:
 PARTIAL_NOTE = " (`--only`: a row marked with its own run time is from an earlier run)"
 
 
+def _hand_written() -> list[str]:
+    if not DOC.exists():
+        return []
+    found = HAND_WRITTEN.search(DOC.read_text(encoding="utf-8"))
+    return [found.group(0)] if found else []
+
+
+def _profile_rows(results: list[dict[str, Any]]) -> list[str]:
+    lines: list[str] = []
+    for result in results:
+        profile = result.get("profile")
+        if not profile or not profile.get("inclusive"):
+            continue
+        samples = dict(profile.get("samples", [])).get("total", 0)
+        lines += [
+            "",
+            f"### Profile: {result['bench']}, first routed phase (py-spy, first web process, "
+            f"{samples} samples of every thread; py-spy leaves out most idle samples)",
+            "",
+            "| on the stack (inclusive) | % | at the top (self) | % |",
+            "|---|---|---|---|",
+        ]
+        for (name, share), (own, own_share) in zip(
+            profile["inclusive"], profile["self"], strict=False
+        ):
+            lines.append(f"| `{name}` | {share} | `{own}` | {own_share} |")
+    return lines
+
+
 def write_doc(results: list[dict[str, Any]], quick: bool, run_at: str, partial: bool) -> None:
     def row(result: dict[str, Any]) -> str:
         # A row kept from an earlier run says when it was measured.
@@ -342,17 +575,45 @@ def write_doc(results: list[dict[str, Any]], quick: bool, run_at: str, partial: 
         "| benchmark | ratio | goal | | csdesk vs baseline | latency |",
         "|---|---|---|---|---|---|",
         *(row(r) for r in results),
+        *_scaling_rows(results),
+        *_profile_rows(results),
         *_dashboard_rows(results),
+        *_simulate_rows(results),
         "",
         "## What each one measures",
         "",
-        "- **ingest_embedded / ingest_server**: `POST /api/v1/events` through the real app "
-        "(HMAC check, validation, durable group commit before the 202, then processing and "
-        "routing) against a bare aiohttp endpoint doing only HMAC + JSON, same "
-        "bodies (the bare endpoint gets them twice, so both runs last about as long), 32 "
-        'concurrent clients on 127.0.0.1, both in one process. "routed" is '
-        "how fast the same process applied every accepted event (triage, scoring, "
-        "assignment), start of load to empty backlog.",
+        "- **ingest_embedded / ingest_server / ingest_server_2 / ingest_server_4** "
+        "(`bench/oop_ingest.py`), **out of process**: the servers are processes of their "
+        "own — `csdesk serve` (embedded: SQLite, jobs in process; server: PostgreSQL + "
+        "Redis with N × `csdesk serve --reuse-port` sharing one port, as behind a load "
+        "balancer, and N × `csdesk worker`) and the bare endpoint `python -m "
+        "bench.bare_server` (N processes for N: read the body, verify the HMAC, parse the "
+        "JSON, answer 202). The load comes from other processes: `wrk` (2 threads, 32 "
+        "connections; a Lua script cycles pre-signed bodies, each thread its own share, "
+        "every body a new event id: a quarter `order.created`, the rest buyer messages, "
+        "500 buyers) for the acceptance trials, and `python -m bench.loadgen` (aiohttp, "
+        "paced open loop, ≤ 64 in flight) for the routed phases. The bare and csdesk "
+        "acceptance trials alternate; the median is reported with every run's figure. "
+        "**Routed** (the headline ratio) is events accepted *and applied* (claimed, triaged, "
+        "scored, placed, written; the bench holds no console, so nothing is pushed to a "
+        "socket) per second with the backlog flat: csdesk's database is sampled once a "
+        "second (events stored, events no longer `received`); a routed phase offers a fixed "
+        "rate for 12 s, the window after its first 3 s gives the applied rate and the "
+        "backlog's growth (flat: ≤ 5 % of the offer); the first offer is what the applier "
+        "did once the door closed after the acceptance trials, a growing backlog lowers the "
+        "next offer to 90 % of what was applied (`bench/stats.py`). The ratio is that "
+        "applied rate over the bare endpoint's median acceptance rate. Acceptance alone "
+        "(wrk's rate against csdesk, capped at 4,000 events a trial so the backlog drains "
+        "between phases) is the second figure. Each phase starts with an empty backlog.",
+        "- **What moved against the in-process figures.** Until this run the ingest "
+        "benchmark's load generator ran inside the server's own process and event loop "
+        "(`bench/ingest.py`, kept for reference): the client's cost (building requests, "
+        "parsing responses, latency bookkeeping) sat in both runs and, being a larger "
+        "share of the bare run's, pulled the ratio toward 1. Its last embedded figures "
+        "(2026-12-07 14:54 UTC): acceptance **0.63** of bare (3,595 vs 5,736 events/s), "
+        "routed 535 events/s = **0.093** of bare, measured from start of load to empty "
+        "backlog rather than with the backlog flat. A platform does not share our event "
+        "loop; the out-of-process figures above replace those.",
         "- **routing_decisions**: triage + role intake + static score per buyer message, "
         "against Traditional→Simplified normalisation of the same texts (ten short messages;"
         " interleaved trials, the median ratio). Beside it, the CPU cost per utterance over "
@@ -436,6 +697,7 @@ def write_doc(results: list[dict[str, Any]], quick: bool, run_at: str, partial: 
         "- Serving processes freeze their startup heap out of the garbage collector (full "
         "collections of it paused the loop for up to ~220 ms in the live benchmark).",
         "",
+        *_hand_written(),
         "## Raw results",
         "",
         "```json",

@@ -470,6 +470,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         for_serving(create_app(settings)),
         host=settings.web.host,
         port=settings.web.port,
+        reuse_port=args.reuse_port or None,
         print=lambda msg: print(msg, file=sys.stderr),
     )
     return EXIT_OK
@@ -742,6 +743,12 @@ def build_parser() -> argparse.ArgumentParser:
     verbose_arg(p)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=_port, default=8080)
+    p.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="SO_REUSEPORT: several web processes share the port (the kernel spreads "
+        "connections among them, as a load balancer would)",
+    )
     data_arg(p)
     p.set_defaults(func=cmd_serve)
 
