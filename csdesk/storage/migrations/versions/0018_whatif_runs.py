@@ -1,8 +1,6 @@
 """whatif_run: what-if simulations asked for from the console (parameters, who, when,
 state, progress, result)
 
-Chained after 0019 (dashboard rounds), which main merged first with 0017 as its parent.
-
 Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-07 18:55:00
