@@ -18,6 +18,7 @@ while one is missing or the catalogs are stale).
 
 from __future__ import annotations
 
+import functools
 import gettext
 import io
 from collections.abc import Callable, Mapping
@@ -78,6 +79,19 @@ def _from_javascript(message: Any) -> bool:
 
 
 def load_catalogs(locale_dir: Path = LOCALE_DIR) -> Catalogs:
+    """The catalogs, parsed once per process for as long as their files do not change:
+    parsing both ``.po`` files costs about a second, and every app a process creates (each
+    test's, each worker's) would pay it again."""
+    stamps = tuple(
+        (locale_dir / locale / "LC_MESSAGES" / "messages.po").stat().st_mtime_ns
+        for locale in LOCALES
+    )
+    return _parsed_catalogs(locale_dir, stamps)
+
+
+@functools.cache
+def _parsed_catalogs(locale_dir: Path, stamps: tuple[int, ...]) -> Catalogs:
+    del stamps  # part of the cache key only: an edited catalog is parsed again
     translations: dict[str, gettext.NullTranslations] = {}
     js_messages: dict[str, dict[str, str]] = {}
     for locale in LOCALES:
